@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line parsing into configs, with a one-line reason for every refusal. */
+#ifndef PORTEX_CLI_H
+#define PORTEX_CLI_H
+
+#include <stddef.h>
+
+struct px_config;
+struct px_server_config;
+
+enum px_cli_status {
+    PX_CLI_OK = 0,     /* parsed; go on */
+    PX_CLI_HELP = 1,   /* --help was asked and printed */
+    PX_CLI_USAGE = -1, /* bad input: the reason is in err, exit 2 */
+};
+
+/* `portex run` arguments (argv[0] is "run"). Does not resolve the host. */
+int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, size_t errlen);
+/* `portex serve` arguments. */
+int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
+                       size_t errlen);
+
+#endif

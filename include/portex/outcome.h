@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Outcome buckets: every attempt ends in exactly one of them. */
+#ifndef PORTEX_OUTCOME_H
+#define PORTEX_OUTCOME_H
+
+#include <stddef.h>
+
+/*
+ * Failure causes. HTTP classes are buckets too, so that
+ * requests = ok + sum(cause) always. errno causes are indexed by errno value
+ * from PX_CAUSE_ERRNO_BASE; errno values past PX_ERRNO_MAX land in "errno_other".
+ */
+enum px_cause {
+    PX_CAUSE_HTTP_4XX,        /* server answered 4xx */
+    PX_CAUSE_HTTP_5XX,        /* server answered 5xx */
+    PX_CAUSE_BAD_STATUS,      /* final status outside 200-599 */
+    PX_CAUSE_CONNECT_TIMEOUT, /* no connection within --connect-timeout */
+    PX_CAUSE_REQUEST_TIMEOUT, /* no whole response within --timeout */
+    PX_CAUSE_CLOSED,          /* peer closed before the whole response */
+    PX_CAUSE_PARSE,           /* response is not valid HTTP/1.x */
+    PX_CAUSE_CANCELLED,       /* still in flight when the run was stopped */
+    PX_CAUSE_ERRNO_OTHER,     /* errno above PX_ERRNO_MAX */
+    PX_CAUSE_ERRNO_BASE,
+};
+
+#define PX_ERRNO_MAX     134
+#define PX_CAUSE_COUNT   (PX_CAUSE_ERRNO_BASE + PX_ERRNO_MAX + 1)
+
+/* The bucket for a failed system call's errno. */
+int px_cause_from_errno(int err);
+/* Stable name: "EADDRNOTAVAIL", "connect_timeout", "http_4xx", ... */
+const char *px_cause_name(int cause);
+/* Human words for the text report: "cannot assign requested address (ports exhausted)". */
+const char *px_cause_label(int cause);
+
+#endif

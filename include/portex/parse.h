@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Parsers for command-line values: durations, rates, counts, ranges, headers. */
+#ifndef PORTEX_PARSE_H
+#define PORTEX_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "500ms", "10s", "2m", "1h" or bare seconds ("1.5") into ms; > 0. 0 or -1. */
+int px_parse_duration_ms(const char *s, uint64_t *out_ms);
+/* Positive decimal, optional k/M suffix ("2000", "1.5k"). 0 or -1. */
+int px_parse_rate(const char *s, double *out_per_s);
+/* Whole number in [min, max]. 0 or -1. */
+int px_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* "LO-HI" with 1 <= LO <= HI <= 65535. 0 or -1. */
+int px_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi);
+/* "Name: value": a token name, a colon, no CR or LF anywhere. 0 or -1. */
+int px_parse_header(const char *s);
+
+#endif

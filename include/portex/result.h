@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* What a run produced: totals, latency histograms, the time series, the environment. */
+#ifndef PORTEX_RESULT_H
+#define PORTEX_RESULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portex/hist.h"
+#include "portex/outcome.h"
+
+/* Counts of one worker, or of the whole run once summed. */
+struct px_totals {
+    uint64_t started;            /* attempts begun (requests = ok + failed once all ended) */
+    uint64_t ok;                 /* 2xx and 3xx */
+    uint64_t failed;             /* every other ending, = sum of cause[] */
+    uint64_t connections_opened; /* TCP connections established */
+    uint64_t missed_starts;      /* open model: no free slot at the scheduled time */
+    uint64_t status[6];          /* responses by class, index 1..5 */
+    uint64_t cause[PX_CAUSE_COUNT];
+};
+
+/* Latency histograms of a run. */
+struct px_latency {
+    struct px_hist connect; /* connect() to established, new connections only */
+    struct px_hist ttfb;    /* intended start to first response byte */
+    struct px_hist total;   /* intended start to whole response */
+};
+
+struct px_config;
+
+/* One finished run, as the reports see it. */
+struct px_run {
+    const struct px_config *cfg;
+    struct px_totals totals;
+    struct px_latency lat;
+    double duration_s;      /* start to the last worker's end */
+    uint64_t nofile_soft;   /* RLIMIT_NOFILE in force during the run */
+    uint64_t nofile_hard;
+};
+
+/* dst += src; reads src with relaxed atomic loads (a worker may be writing it). */
+void px_totals_add(struct px_totals *dst, const struct px_totals *src);
+/* Attempts still in flight. */
+uint64_t px_totals_in_flight(const struct px_totals *t);
+/* Count of one errno cause. */
+uint64_t px_totals_errno(const struct px_totals *t, int err);
+
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* One load run from start to result: engine, signals, and (later) sampling. */
+#ifndef PORTEX_RUN_H
+#define PORTEX_RUN_H
+
+#include <stddef.h>
+
+struct px_config;
+struct px_run;
+
+/*
+ * Runs the load that cfg describes and fills run. SIGINT and SIGTERM stop it
+ * early (what finished is still reported). cfg->target must be resolved.
+ * 0, or -1 with the reason in err (nothing ran).
+ */
+int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* The built-in HTTP/1.1 target: one event loop per thread, SO_REUSEPORT listeners. */
+#ifndef PORTEX_SERVER_H
+#define PORTEX_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct px_server;
+
+struct px_server_config {
+    struct sockaddr_storage addr; /* listen address; port 0 picks a free one */
+    socklen_t addr_len;
+    unsigned threads;             /* loops, each with its own listener */
+    size_t body_bytes;            /* size of the fixed response body */
+};
+
+/* Binds the listeners. NULL with the reason in err. */
+struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen);
+/* The bound address (with the port chosen when 0 was asked). */
+void px_server_address(const struct px_server *s, struct sockaddr_storage *out);
+/* Starts the loops. 0, or -1 with the reason in err. */
+int px_server_start(struct px_server *s, char *err, size_t errlen);
+/* Stops the loops and joins them; safe from another thread. */
+void px_server_stop(struct px_server *s);
+/* Connections accepted and requests answered so far. */
+void px_server_counts(const struct px_server *s, uint64_t *accepted, uint64_t *requests);
+void px_server_free(struct px_server *s);
+
+#endif

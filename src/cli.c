@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: MIT */
+/* getopt_long into configs, then validation. Every refusal names the value. */
+#include "portex/cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "portex/config.h"
+#include "portex/parse.h"
+#include "portex/server.h"
+
+void px_config_defaults(struct px_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cpus > 0 ? (unsigned)cpus : 1;
+    cfg->connections = 64;
+    cfg->duration_ms = 10000;
+    cfg->close = PX_CLOSE_CLIENT;
+    cfg->connect_timeout_ms = 3000;
+    cfg->timeout_ms = 10000;
+    cfg->interval_ms = 1000;
+    cfg->method = "GET";
+}
+
+void px_config_release(struct px_config *cfg)
+{
+    free(cfg->body);
+    cfg->body = NULL;
+}
+
+const char *px_config_mode_name(const struct px_config *cfg)
+{
+    return cfg->keepalive ? "keepalive" : "short";
+}
+
+const char *px_close_name(enum px_close c)
+{
+    switch (c) {
+    case PX_CLOSE_SERVER:
+        return "server";
+    case PX_CLOSE_RST:
+        return "rst";
+    default:
+        return "client";
+    }
+}
+
+enum {
+    OPT_BODY = 256,
+    OPT_TIMEOUT,
+    OPT_CONNECT_TIMEOUT,
+    OPT_CLOSE,
+    OPT_JSON,
+    OPT_PORT_RANGE,
+    OPT_SOURCE,
+    OPT_LISTEN,
+    OPT_BODY_BYTES,
+};
+
+static const char run_usage[] =
+    "usage: portex run [options] URL\n"
+    "\n"
+    "Drive an HTTP server with short connections (one per request) or keep-alive,\n"
+    "and tell exactly why requests fail (EADDRNOTAVAIL = no free local port).\n"
+    "\n"
+    "  -c, --connections N     in-flight connections (closed model) or cap (open); 64\n"
+    "  -r, --rate R            open model: R new requests per second on a fixed timetable\n"
+    "  -d, --duration D        run time: 500ms, 10s, 2m; default 10s\n"
+    "  -n, --requests N        exactly N requests, then stop\n"
+    "  -t, --threads N         worker threads; default: online CPUs\n"
+    "  -k, --keepalive         persistent HTTP/1.1 connections\n"
+    "      --close WHO         short mode: client (default; client holds TIME_WAIT),\n"
+    "                          server (Connection: close, server closes first),\n"
+    "                          rst (SO_LINGER 0: RST, no TIME_WAIT)\n"
+    "  -m, --method M          request method; GET\n"
+    "  -H, --header 'N: v'     extra request header (repeatable)\n"
+    "      --body S|@FILE      request body\n"
+    "      --connect-timeout D connect timeout; 3s\n"
+    "      --timeout D         whole-request timeout; 10s\n"
+    "      --port-range LO-HI  per-socket local port range (IP_LOCAL_PORT_RANGE, 6.3+)\n"
+    "      --source IP[,IP..]  source addresses, round robin (also A-B for IPv4)\n"
+    "      --json FILE         JSON result ('-' for stdout)\n"
+    "  -h, --help              this text\n";
+
+static const char serve_usage[] =
+    "usage: portex serve [options]\n"
+    "\n"
+    "The built-in HTTP/1.1 target: keep-alive honoured; on Connection: close or\n"
+    "HTTP/1.0 the server answers and closes first. On SIGINT/SIGTERM it prints\n"
+    "{\"accepted\": N, \"requests\": M} on stdout and exits 0.\n"
+    "\n"
+    "      --listen IP:PORT    listen address; 127.0.0.1:8080 (port 0: any free port)\n"
+    "  -t, --threads N         event loops, each with a SO_REUSEPORT listener; online CPUs\n"
+    "      --body-bytes N      response body size; 13\n"
+    "  -h, --help              this text\n";
+
+__attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen,
+                                                             const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return PX_CLI_USAGE;
+}
+
+static int unknown_option(char **argv, char *err, size_t errlen, const char *cmd)
+{
+    if (optopt != 0)
+        snprintf(err, errlen, "unknown option '-%c' (see portex %s --help)", optopt, cmd);
+    else
+        snprintf(err, errlen, "unknown option '%s' (see portex %s --help)", argv[optind - 1],
+                 cmd);
+    return PX_CLI_USAGE;
+}
+
+static int read_body_file(const char *path, struct px_config *cfg, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot read body file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (len < cap)
+            break;
+        char *grown = realloc(buf, cap * 2);
+        if (grown == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = grown;
+        cap *= 2;
+    }
+    int bad = ferror(f) || buf == NULL;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        snprintf(err, errlen, "cannot read body file '%s'", path);
+        return -1;
+    }
+    cfg->body = buf;
+    cfg->body_len = len;
+    return 0;
+}
+
+/* "A-B" (IPv4 range) or "IP[,IP...]" into cfg->sources. */
+static int parse_sources(const char *arg, struct px_config *cfg, char *err, size_t errlen)
+{
+    char buf[4096];
+    if (strlen(arg) >= sizeof(buf))
+        return usage_error(err, errlen, "--source '%.40s...' is too long: %s", arg,
+                           "at most 4095 characters");
+    strcpy(buf, arg);
+    char *dash = strchr(buf, '-');
+    if (dash != NULL && strchr(buf, ',') == NULL && strchr(buf, ':') == NULL) {
+        *dash = '\0';
+        struct sockaddr_storage a, b;
+        if (px_ip_parse(buf, &a) < 0 || px_ip_parse(dash + 1, &b) < 0 ||
+            a.ss_family != AF_INET || b.ss_family != AF_INET)
+            return usage_error(err, errlen, "invalid --source range '%s': %s", arg,
+                               "expected IPv4 A-B, e.g. 127.0.0.2-127.0.0.5");
+        uint32_t lo = ntohl(((struct sockaddr_in *)&a)->sin_addr.s_addr);
+        uint32_t hi = ntohl(((struct sockaddr_in *)&b)->sin_addr.s_addr);
+        if (lo > hi || hi - lo >= PX_MAX_SOURCES)
+            return usage_error(err, errlen, "invalid --source range '%s': %s", arg,
+                               "expected A <= B and at most 256 addresses");
+        for (uint32_t ip = lo; ip <= hi; ip++) {
+            struct sockaddr_in *in = (struct sockaddr_in *)&cfg->sources[cfg->nsources++];
+            memset(in, 0, sizeof(cfg->sources[0]));
+            in->sin_family = AF_INET;
+            in->sin_addr.s_addr = htonl(ip);
+        }
+        return 0;
+    }
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (cfg->nsources >= PX_MAX_SOURCES)
+            return usage_error(err, errlen, "--source '%s' names too many addresses: %s", arg,
+                               "at most 256");
+        if (px_ip_parse(tok, &cfg->sources[cfg->nsources]) < 0)
+            return usage_error(err, errlen, "invalid --source address '%s': %s", tok,
+                               "expected a numeric IPv4 or IPv6 address");
+        cfg->nsources++;
+    }
+    if (cfg->nsources == 0)
+        return usage_error(err, errlen, "invalid --source '%s': %s", arg,
+                           "expected IP[,IP...] or A-B");
+    return 0;
+}
+
+static int parse_method(const char *m)
+{
+    if (*m == '\0' || strlen(m) > 20)
+        return -1;
+    for (const char *p = m; *p; p++)
+        if (!isupper((unsigned char)*p))
+            return -1;
+    return 0;
+}
+
+int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, size_t errlen)
+{
+    static const struct option opts[] = {
+        {"connections", required_argument, NULL, 'c'},
+        {"rate", required_argument, NULL, 'r'},
+        {"duration", required_argument, NULL, 'd'},
+        {"requests", required_argument, NULL, 'n'},
+        {"threads", required_argument, NULL, 't'},
+        {"keepalive", no_argument, NULL, 'k'},
+        {"method", required_argument, NULL, 'm'},
+        {"header", required_argument, NULL, 'H'},
+        {"body", required_argument, NULL, OPT_BODY},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+        {"close", required_argument, NULL, OPT_CLOSE},
+        {"port-range", required_argument, NULL, OPT_PORT_RANGE},
+        {"source", required_argument, NULL, OPT_SOURCE},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    px_config_defaults(cfg);
+    int duration_given = 0, close_given = 0;
+    uint64_t v;
+    optind = 0;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":c:r:d:n:t:km:H:h", opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'c':
+            if (px_parse_u64(optarg, 1, 1000000, &v) < 0)
+                return usage_error(err, errlen, "invalid -c '%s': %s", optarg,
+                                   "expected a whole number from 1 to 1000000");
+            cfg->connections = (unsigned)v;
+            break;
+        case 'r':
+            if (px_parse_rate(optarg, &cfg->rate_per_s) < 0)
+                return usage_error(err, errlen, "invalid -r '%s': %s", optarg,
+                                   "expected requests per second > 0, e.g. 2000 or 1.5k");
+            break;
+        case 'd':
+            if (px_parse_duration_ms(optarg, &cfg->duration_ms) < 0)
+                return usage_error(err, errlen, "invalid -d '%s': %s", optarg,
+                                   "expected a duration > 0 such as 500ms, 10s or 2m");
+            duration_given = 1;
+            break;
+        case 'n':
+            if (px_parse_u64(optarg, 1, UINT64_MAX / 2, &cfg->requests) < 0)
+                return usage_error(err, errlen, "invalid -n '%s': %s", optarg,
+                                   "expected a whole number of requests >= 1");
+            break;
+        case 't':
+            if (px_parse_u64(optarg, 1, 1024, &v) < 0)
+                return usage_error(err, errlen, "invalid -t '%s': %s", optarg,
+                                   "expected a whole number of threads from 1 to 1024");
+            cfg->threads = (unsigned)v;
+            break;
+        case 'k':
+            cfg->keepalive = 1;
+            break;
+        case 'm':
+            if (parse_method(optarg) < 0)
+                return usage_error(err, errlen, "invalid -m '%s': %s", optarg,
+                                   "expected an upper-case method such as GET or POST");
+            cfg->method = optarg;
+            break;
+        case 'H':
+            if (px_parse_header(optarg) < 0)
+                return usage_error(err, errlen, "invalid -H '%s': %s", optarg,
+                                   "expected 'Name: value' on one line");
+            if (cfg->nheaders >= PX_MAX_HEADERS)
+                return usage_error(err, errlen, "too many -H at '%s': %s", optarg,
+                                   "at most 64 headers");
+            cfg->headers[cfg->nheaders++] = optarg;
+            break;
+        case OPT_BODY:
+            free(cfg->body);
+            cfg->body = NULL;
+            if (optarg[0] == '@') {
+                if (read_body_file(optarg + 1, cfg, err, errlen) < 0)
+                    return PX_CLI_USAGE;
+            } else {
+                cfg->body_len = strlen(optarg);
+                cfg->body = strdup(optarg);
+            }
+            break;
+        case OPT_TIMEOUT:
+            if (px_parse_duration_ms(optarg, &cfg->timeout_ms) < 0)
+                return usage_error(err, errlen, "invalid --timeout '%s': %s", optarg,
+                                   "expected a duration > 0 such as 500ms or 10s");
+            break;
+        case OPT_CONNECT_TIMEOUT:
+            if (px_parse_duration_ms(optarg, &cfg->connect_timeout_ms) < 0)
+                return usage_error(err, errlen, "invalid --connect-timeout '%s': %s", optarg,
+                                   "expected a duration > 0 such as 500ms or 3s");
+            break;
+        case OPT_CLOSE:
+            if (strcmp(optarg, "client") == 0)
+                cfg->close = PX_CLOSE_CLIENT;
+            else if (strcmp(optarg, "server") == 0)
+                cfg->close = PX_CLOSE_SERVER;
+            else if (strcmp(optarg, "rst") == 0)
+                cfg->close = PX_CLOSE_RST;
+            else
+                return usage_error(err, errlen, "invalid --close '%s': %s", optarg,
+                                   "expected client, server or rst");
+            close_given = 1;
+            break;
+        case OPT_PORT_RANGE:
+            if (px_parse_port_range(optarg, &cfg->port_lo, &cfg->port_hi) < 0)
+                return usage_error(err, errlen, "invalid --port-range '%s': %s", optarg,
+                                   "expected LO-HI with 1 <= LO <= HI <= 65535");
+            break;
+        case OPT_SOURCE:
+            cfg->nsources = 0;
+            if (parse_sources(optarg, cfg, err, errlen) < 0)
+                return PX_CLI_USAGE;
+            break;
+        case OPT_JSON:
+            cfg->json_path = optarg;
+            break;
+        case 'h':
+            fputs(run_usage, stdout);
+            return PX_CLI_HELP;
+        case ':':
+            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
+                               "needs a value (see portex run --help)");
+        default:
+            return unknown_option(argv, err, errlen, "run");
+        }
+    }
+    if (optind >= argc)
+        return usage_error(err, errlen, "missing URL%s: %s", "",
+                           "expected portex run [options] http://host[:port][/path]");
+    if (optind + 1 < argc)
+        return usage_error(err, errlen, "unexpected argument '%s': %s", argv[optind + 1],
+                           "give one URL");
+    const char *url = argv[optind];
+    if (strlen(url) >= sizeof(cfg->url_text))
+        return usage_error(err, errlen, "URL '%.60s...' is too long: %s", url,
+                           "at most 2300 characters");
+    strcpy(cfg->url_text, url);
+    if (px_url_parse(url, &cfg->url, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    if (cfg->requests && !duration_given)
+        cfg->duration_ms = 0;
+    if (cfg->keepalive && close_given && cfg->close != PX_CLOSE_SERVER)
+        return usage_error(err, errlen, "--close %s %s", px_close_name(cfg->close),
+                           "applies to short connections only: drop -k or --close");
+    return PX_CLI_OK;
+}
+
+int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
+                       size_t errlen)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"threads", required_argument, NULL, 't'},
+        {"body-bytes", required_argument, NULL, OPT_BODY_BYTES},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(cfg, 0, sizeof(*cfg));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cpus > 0 ? (unsigned)cpus : 1;
+    cfg->body_bytes = 13;
+    px_addr_parse("127.0.0.1:8080", &cfg->addr, &cfg->addr_len, err, errlen);
+    uint64_t v;
+    optind = 0;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":t:h", opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case OPT_LISTEN:
+            if (px_addr_parse(optarg, &cfg->addr, &cfg->addr_len, err, errlen) < 0)
+                return PX_CLI_USAGE;
+            break;
+        case 't':
+            if (px_parse_u64(optarg, 1, 1024, &v) < 0)
+                return usage_error(err, errlen, "invalid -t '%s': %s", optarg,
+                                   "expected a whole number of threads from 1 to 1024");
+            cfg->threads = (unsigned)v;
+            break;
+        case OPT_BODY_BYTES:
+            if (px_parse_u64(optarg, 0, 64u << 20, &v) < 0)
+                return usage_error(err, errlen, "invalid --body-bytes '%s': %s", optarg,
+                                   "expected a whole number from 0 to 67108864");
+            cfg->body_bytes = (size_t)v;
+            break;
+        case 'h':
+            fputs(serve_usage, stdout);
+            return PX_CLI_HELP;
+        case ':':
+            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
+                               "needs a value (see portex serve --help)");
+        default:
+            return unknown_option(argv, err, errlen, "serve");
+        }
+    }
+    if (optind < argc)
+        return usage_error(err, errlen, "unexpected argument '%s' %s", argv[optind],
+                           "(portex serve takes options only)");
+    return PX_CLI_OK;
+}

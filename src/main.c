@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/* portex entry point: dispatches commands and owns exit codes (0 ok, 1 runtime, 2 usage). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portex/cli.h"
+#include "portex/config.h"
+#include "portex/engine.h"
+#include "portex/report.h"
+#include "portex/result.h"
+#include "portex/run.h"
+#include "portex/server.h"
+#include "portex/url.h"
+
+static const char main_usage[] =
+    "usage: portex COMMAND [options]\n"
+    "\n"
+    "A short-connection HTTP load generator that shows ephemeral port exhaustion.\n"
+    "\n"
+    "  run URL        one load run; short connections unless -k\n"
+    "  serve          the built-in HTTP target\n"
+    "\n"
+    "portex COMMAND --help for the options of each command.\n";
+
+/* Opens FILE for a report, "-" being stdout. NULL with a message printed. */
+static FILE *open_output(const char *cmd, const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        fprintf(stderr, "portex %s: cannot write '%s': %s\n", cmd, path, strerror(errno));
+    return f;
+}
+
+static int close_output(FILE *f)
+{
+    if (f == stdout)
+        return fflush(f);
+    return fclose(f);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static struct px_config cfg;
+    char err[512];
+    int rc = px_cli_parse_run(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex run: %s\n", err);
+        px_config_release(&cfg);
+        return 2;
+    }
+    if (px_url_resolve(&cfg.url, &cfg.target, &cfg.target_len, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex run: %s\n", err);
+        px_config_release(&cfg);
+        return 1;
+    }
+    uint64_t soft, hard;
+    unsigned fit = px_engine_fit_nofile(cfg.connections, &soft, &hard);
+    if (fit < cfg.connections) {
+        fprintf(stderr,
+                "portex run: -c %u does not fit the open-files limit (soft %llu, hard %llu); "
+                "running with -c %u (raise 'ulimit -n' for more)\n",
+                cfg.connections, (unsigned long long)soft, (unsigned long long)hard, fit);
+        cfg.connections = fit;
+    }
+    if (cfg.threads > cfg.connections)
+        cfg.threads = cfg.connections;
+
+    static struct px_run run;
+    if (px_run_execute(&cfg, &run, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex run: %s\n", err);
+        px_config_release(&cfg);
+        return 1;
+    }
+    run.nofile_soft = soft;
+    run.nofile_hard = hard;
+    int json_stdout = cfg.json_path && strcmp(cfg.json_path, "-") == 0;
+    px_report_text(json_stdout ? stderr : stdout, &run);
+    rc = 0;
+    if (cfg.json_path) {
+        FILE *f = open_output("run", cfg.json_path);
+        if (f == NULL)
+            rc = 1;
+        else {
+            px_report_json(f, &run);
+            if (close_output(f) != 0)
+                rc = 1;
+        }
+    }
+    px_config_release(&cfg);
+    return rc;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct px_server_config cfg;
+    char err[512];
+    int rc = px_cli_parse_serve(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex serve: %s\n", err);
+        return 2;
+    }
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+
+    struct px_server *srv = px_server_new(&cfg, err, sizeof(err));
+    if (srv == NULL || px_server_start(srv, err, sizeof(err)) < 0) {
+        char where[80];
+        px_sockaddr_str((struct sockaddr *)&cfg.addr, where, sizeof(where));
+        fprintf(stderr, "portex serve: %s on %s\n", err, where);
+        px_server_free(srv);
+        return 1;
+    }
+    struct sockaddr_storage bound;
+    px_server_address(srv, &bound);
+    char where[80];
+    px_sockaddr_str((struct sockaddr *)&bound, where, sizeof(where));
+    fprintf(stderr, "portex serve: listening on %s (%u threads)\n", where, cfg.threads);
+
+    int sig;
+    sigwait(&stop_set, &sig);
+    px_server_stop(srv);
+    uint64_t accepted, requests;
+    px_server_counts(srv, &accepted, &requests);
+    printf("{\"accepted\": %llu, \"requests\": %llu}\n", (unsigned long long)accepted,
+           (unsigned long long)requests);
+    fflush(stdout);
+    px_server_free(srv);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* A closed peer must give EPIPE, not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        fputs(main_usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(main_usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("portex %s\n", PORTEX_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "portex: unknown command '%s': expected run or serve (see portex --help)\n",
+            cmd);
+    return 2;
+}

@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: MIT
+"""portex run against portex serve on loopback: counts, models, close modes, errors."""
+import signal
+import socket
+import subprocess
+import time
+
+from pxtest import (PORTEX, RawServer, Serve, check, finish, free_port, portex, run)
+
+
+def short_mode_one_connection_per_request():
+    srv = Serve(threads=2)
+    rc, doc, err = run("-n", "3000", "-c", "16", "-t", "2", srv.url)
+    counts = srv.stop()
+    s = doc["summary"]
+    check(rc == 0, "short run exits 0")
+    check(s["requests"] == 3000 and s["ok"] == 3000, f"-n 3000 gives 3000 ok (got {s['ok']})")
+    check(s["connections_opened"] == 3000, f"one connection per request ({s['connections_opened']})")
+    check(counts["accepted"] == 3000, f"server accepted 3000 ({counts['accepted']})")
+    check(counts["requests"] == 3000, f"server answered 3000 ({counts['requests']})")
+    check(doc["config"]["mode"] == "short" and doc["config"]["close"] == "client",
+          "config says short, client closes")
+    lat = s["latency_us"]["total"]
+    check(lat["count"] == 3000 and 0 < lat["p50"] <= lat["p99"] <= lat["max"],
+          f"latency percentiles ordered ({lat['p50']} <= {lat['p99']} <= {lat['max']})")
+
+
+def keepalive_reuses_connections():
+    srv = Serve(threads=2)
+    rc, doc, _ = run("-k", "-c", "8", "-t", "2", "-d", "2s", srv.url)
+    counts = srv.stop()
+    s = doc["summary"]
+    check(s["connections_opened"] == 8, f"-k -c 8 opens 8 connections ({s['connections_opened']})")
+    check(counts["accepted"] == 8, f"server accepted 8 ({counts['accepted']})")
+    check(s["ok"] > 2000 and s["failed"] == 0, f"thousands of keep-alive requests ({s['ok']})")
+    check(counts["requests"] == s["requests"], "server answered every request")
+    check(doc["config"]["mode"] == "keepalive", "config says keepalive")
+
+
+def exact_count_with_n():
+    srv = Serve()
+    rc, doc, _ = run("-n", "5000", "-c", "32", srv.url)
+    srv.stop()
+    check(doc["summary"]["requests"] == 5000, f"-n 5000 gives exactly 5000 ({doc['summary']['requests']})")
+
+
+def open_model_rate():
+    srv = Serve()
+    rc, doc, _ = run("-r", "500", "-d", "3s", "-c", "64", srv.url)
+    srv.stop()
+    n = doc["summary"]["requests"]
+    check(1425 <= n <= 1575, f"-r 500 -d 3s gives 1500 +/- 5% ({n})")
+    check(doc["summary"]["missed_starts"] == 0, "no missed starts at 500/s")
+    check(doc["config"]["rate_per_s"] == 500, "config rate_per_s is 500")
+
+
+def open_model_missed_starts():
+    srv = Serve()
+    rc, doc, _ = run("-r", "20000", "-d", "1s", "-c", "1", "-t", "1", srv.url)
+    srv.stop()
+    s = doc["summary"]
+    check(s["missed_starts"] > 0, f"-c 1 at 20000/s counts missed starts ({s['missed_starts']})")
+    check(s["requests"] + s["missed_starts"] >= 19000,
+          f"every scheduled start is a request or a missed start ({s['requests']}+{s['missed_starts']})")
+
+
+def close_server_and_rst():
+    for mode in ("server", "rst"):
+        srv = Serve()
+        rc, doc, _ = run("-n", "500", "-c", "8", "--close", mode, srv.url)
+        counts = srv.stop()
+        s = doc["summary"]
+        check(s["ok"] == 500 and counts["accepted"] == 500,
+              f"--close {mode}: 500 ok over 500 connections ({s['ok']}, {counts['accepted']})")
+
+
+def refused_port():
+    port = free_port()
+    rc, doc, _ = run("-n", "200", "-c", "4", f"http://127.0.0.1:{port}/")
+    s = doc["summary"]
+    check(s["errors"] == {"ECONNREFUSED": 200}, f"closed port: only ECONNREFUSED, 200 ({s['errors']})")
+    check(s["ok"] == 0 and s["failed"] == 200, "closed port: 0 ok, 200 failed")
+
+
+def garbage_server():
+    def garbage(c):
+        try:
+            c.recv(4096)
+            c.sendall(b"SSH-2.0-not-http\r\n\r\n")
+            time.sleep(0.5)
+            c.close()
+        except OSError:
+            pass
+    srv = RawServer(garbage)
+    rc, doc, _ = run("-n", "50", "-c", "5", srv.url)
+    srv.stop()
+    s = doc["summary"]
+    check(s["errors"] == {"parse_error": 50}, f"garbage answers: 50 parse errors ({s['errors']})")
+
+
+def silent_server():
+    def silent(c):
+        time.sleep(5)
+    srv = RawServer(silent)
+    rc, doc, _ = run("-n", "10", "-c", "5", "--timeout", "300ms", srv.url)
+    srv.stop()
+    s = doc["summary"]
+    check(s["errors"] == {"request_timeout": 10}, f"silent server: 10 request timeouts ({s['errors']})")
+
+
+def closing_server():
+    def close_at_once(c):
+        c.recv(4096)
+        c.close()
+    srv = RawServer(close_at_once)
+    rc, doc, _ = run("-n", "40", "-c", "4", srv.url)
+    srv.stop()
+    s = doc["summary"]
+    bad = {k: v for k, v in s["errors"].items() if k not in ("closed_before_response", "ECONNRESET")}
+    check(s["failed"] == 40 and not bad, f"server closing before answering: 40 closes ({s['errors']})")
+
+
+def http_status_classes():
+    def answer_503(c):
+        c.recv(4096)
+        c.sendall(b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n")
+        time.sleep(0.2)
+        c.close()
+    srv = RawServer(answer_503)
+    rc, doc, _ = run("-n", "30", "-c", "3", srv.url)
+    srv.stop()
+    s = doc["summary"]
+    check(s["http_status"]["5xx"] == 30 and s["failed"] == 30 and s["errors"] == {},
+          f"503 answers count as 5xx failures ({s['http_status']}, {s['errors']})")
+
+
+def sigint_still_reports():
+    srv = Serve()
+    p = subprocess.Popen([PORTEX, "run", "-d", "30s", "-c", "4", srv.url, "--json", "-"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    t0 = time.time()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=15)
+    srv.stop()
+    import json
+    doc = json.loads(out)
+    check(time.time() - t0 < 5, "SIGINT ends the run within 5 s")
+    check(doc["summary"]["ok"] > 0 and doc["summary"]["duration_s"] < 5,
+          f"SIGINT: summary of what was done ({doc['summary']['ok']} ok)")
+
+
+def bad_input():
+    cases = [
+        (["run"], "missing URL"),
+        (["run", "https://127.0.0.1/"], "only http://"),
+        (["run", "http://127.0.0.1:0/"], "1-65535"),
+        (["run", "http://127.0.0.1:70000/"], "'70000'"),
+        (["run", "-c", "0", "http://127.0.0.1/"], "'0'"),
+        (["run", "-r", "0", "http://127.0.0.1/"], "'0'"),
+        (["run", "-d", "-1s", "http://127.0.0.1/"], "'-1s'"),
+        (["run", "-H", "nocolon", "http://127.0.0.1/"], "'nocolon'"),
+        (["run", "--body", "@/no/such/file", "http://127.0.0.1/"], "/no/such/file"),
+        (["run", "--frobnicate", "http://127.0.0.1/"], "--frobnicate"),
+        (["serve", "--listen", "bogus"], "'bogus'"),
+        (["nosuchcommand"], "nosuchcommand"),
+    ]
+    for args, needle in cases:
+        p = portex(*args)
+        lines = p.stderr.strip().splitlines()
+        check(p.returncode == 2 and len(lines) == 1 and needle in p.stderr,
+              f"{' '.join(args)}: exit 2, one line naming {needle} (rc {p.returncode}: {p.stderr.strip()})")
+    p = portex("run", "-n", "1", "http://no-such-host.invalid/")
+    check(p.returncode == 1 and "cannot resolve" in p.stderr,
+          f"unresolvable host: exit 1 ({p.returncode}: {p.stderr.strip()})")
+    for cmd in ("run", "serve"):
+        p = portex(cmd, "--help")
+        check(p.returncode == 0 and "usage: portex " + cmd in p.stdout, f"{cmd} --help")
+
+
+def ipv6_target():
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        s.close()
+    except OSError:
+        print("note: no ::1 here, IPv6 case not run")
+        return
+    p = subprocess.Popen([PORTEX, "serve", "--listen", "[::1]:0", "-t", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stderr.readline()
+    port = int(line.rsplit(":", 1)[1].split()[0])
+    rc, doc, _ = run("-n", "100", "-c", "4", f"http://[::1]:{port}/")
+    p.send_signal(signal.SIGTERM)
+    p.communicate(timeout=10)
+    check(doc["summary"]["ok"] == 100, f"IPv6 target: 100 ok ({doc['summary']['ok']})")
+
+
+if __name__ == "__main__":
+    short_mode_one_connection_per_request()
+    keepalive_reuses_connections()
+    exact_count_with_n()
+    open_model_rate()
+    open_model_missed_starts()
+    close_server_and_rst()
+    refused_port()
+    garbage_server()
+    silent_server()
+    closing_server()
+    http_status_classes()
+    sigint_still_reports()
+    bad_input()
+    ipv6_target()
+    finish()
