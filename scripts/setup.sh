@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Build and test dependencies: libraries, tools, and what the tests start.
 pkgs=(build-essential cmake pkg-config libevent-dev libhttp-parser-dev libcmocka-dev
-      libmnl-dev iproute2 libxml2-utils python3 clang libclang-rt-14-dev)
+      iproute2 libxml2-utils python3 clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -62,6 +62,8 @@ enum {
     OPT_SOURCE,
     OPT_LISTEN,
     OPT_BODY_BYTES,
+    OPT_CSV,
+    OPT_INTERVAL,
 };
 
 static const char run_usage[] =
@@ -86,7 +88,10 @@ static const char run_usage[] =
     "      --timeout D         whole-request timeout; 10s\n"
     "      --port-range LO-HI  per-socket local port range (IP_LOCAL_PORT_RANGE, 6.3+)\n"
     "      --source IP[,IP..]  source addresses, round robin (also A-B for IPv4)\n"
+    "      --interval D        stats tick (series row, live line); 1s, at least 100ms\n"
+    "  -q, --quiet             no live line on stderr\n"
     "      --json FILE         JSON result ('-' for stdout)\n"
+    "      --csv FILE          the time series as CSV ('-' for stdout)\n"
     "  -h, --help              this text\n";
 
 static const char serve_usage[] =
@@ -229,6 +234,9 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
         {"port-range", required_argument, NULL, OPT_PORT_RANGE},
         {"source", required_argument, NULL, OPT_SOURCE},
         {"json", required_argument, NULL, OPT_JSON},
+        {"csv", required_argument, NULL, OPT_CSV},
+        {"interval", required_argument, NULL, OPT_INTERVAL},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -238,7 +246,7 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
     optind = 0;
     opterr = 0;
     for (;;) {
-        int c = getopt_long(argc, argv, ":c:r:d:n:t:km:H:h", opts, NULL);
+        int c = getopt_long(argc, argv, ":c:r:d:n:t:km:H:qh", opts, NULL);
         if (c == -1)
             break;
         switch (c) {
@@ -333,6 +341,17 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
             break;
         case OPT_JSON:
             cfg->json_path = optarg;
+            break;
+        case OPT_CSV:
+            cfg->csv_path = optarg;
+            break;
+        case OPT_INTERVAL:
+            if (px_parse_duration_ms(optarg, &cfg->interval_ms) < 0 || cfg->interval_ms < 100)
+                return usage_error(err, errlen, "invalid --interval '%s': %s", optarg,
+                                   "expected a duration of at least 100ms");
+            break;
+        case 'q':
+            cfg->quiet = 1;
             break;
         case 'h':
             fputs(run_usage, stdout);

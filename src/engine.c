@@ -22,9 +22,12 @@
 #include <unistd.h>
 
 #include "portex/atomic.h"
+#include "portex/ceiling.h"
 #include "portex/clock.h"
 #include "portex/config.h"
 #include "portex/http.h"
+#include "portex/kernel.h"
+#include "portex/url.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51 /* Linux 6.3+ */
@@ -79,6 +82,9 @@ struct px_worker {
     uint64_t quota;          /* -n share of this worker; UINT64_MAX when unbounded */
     uint64_t scheduled;      /* open model: timetable position */
     unsigned src_next;       /* --source round robin */
+    int ts_probed;           /* TCP_INFO read on this worker's first connection */
+    int noted_eaddr;         /* saw the run's first EADDRNOTAVAIL */
+    uint64_t ok_before_eaddr; /* ok count when noticing it */
     struct px_totals ctr;    /* written by this thread only */
     struct px_latency lat;   /* written by this thread only */
     char rbuf[READ_BUF];
@@ -96,6 +102,8 @@ struct px_engine {
     uint64_t finished_us;
     int started;
     int finished;            /* workers done, under lock */
+    uint64_t first_eaddr_us; /* first EADDRNOTAVAIL of the run, 0 = none (atomic) */
+    int timestamps;          /* enum px_ts of the first connection (atomic) */
     pthread_mutex_t lock;
 };
 
@@ -139,6 +147,11 @@ static void count_failure(struct slot *s, int cause)
 {
     PX_BUMP(s->w->ctr.cause[cause], 1);
     PX_BUMP(s->w->ctr.failed, 1);
+    if (cause == px_cause_from_errno(EADDRNOTAVAIL)) {
+        uint64_t none = 0;
+        __atomic_compare_exchange_n(&s->w->e->first_eaddr_us, &none, px_clock_us(), 0,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    }
 }
 
 /* The attempt failed: count it, drop the connection, free the slot. */
@@ -209,9 +222,24 @@ static void begin_write(struct slot *s)
     do_write(s);
 }
 
+/* Did the server negotiate TCP timestamps? Without them tcp_tw_reuse cannot
+ * reuse this connection's port (KERNEL-FACTS.md, tcp_timestamps). */
+static void probe_timestamps(struct slot *s)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    s->w->ts_probed = 1;
+    if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+        __atomic_store_n(&s->w->e->timestamps,
+                         (ti.tcpi_options & TCPI_OPT_TIMESTAMPS) ? PX_TS_YES : PX_TS_NO,
+                         __ATOMIC_RELAXED);
+}
+
 static void on_connected(struct slot *s)
 {
     struct px_worker *w = s->w;
+    if (!w->ts_probed)
+        probe_timestamps(s);
     px_hist_record(&w->lat.connect, px_clock_us() - s->t_connect_us);
     PX_BUMP(w->ctr.connections_opened, 1);
     begin_write(s);
@@ -473,6 +501,10 @@ static void slot_done(struct slot *s, int backoff)
     struct px_worker *w = s->w;
     s->state = SLOT_IDLE;
     w->busy--;
+    if (!w->noted_eaddr && __atomic_load_n(&w->e->first_eaddr_us, __ATOMIC_RELAXED) != 0) {
+        w->noted_eaddr = 1;
+        w->ok_before_eaddr = w->ctr.ok;
+    }
     if (!w->stopping && w->e->cfg->rate_per_s <= 0) {
         if (backoff) {
             /* A pause, not a spin: count the failure and try again shortly. */
@@ -702,6 +734,7 @@ struct px_engine *px_engine_new(const struct px_config *cfg, char *err, size_t e
         return NULL;
     }
     e->cfg = cfg;
+    e->timestamps = PX_TS_UNKNOWN;
     pthread_mutex_init(&e->lock, NULL);
     unsigned nw = cfg->threads ? cfg->threads : 1;
     if (nw > cfg->connections)
@@ -806,6 +839,25 @@ void px_engine_latency(const struct px_engine *e, struct px_latency *out)
     }
 }
 
+int px_engine_first_eaddrnotavail(const struct px_engine *e, double *t_s, uint64_t *ok_before)
+{
+    uint64_t first = __atomic_load_n(&e->first_eaddr_us, __ATOMIC_RELAXED);
+    if (first == 0)
+        return 0;
+    *t_s = (double)(first - e->t0_us) / 1e6;
+    *ok_before = 0;
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        const struct px_worker *w = &e->workers[i];
+        *ok_before += w->noted_eaddr ? w->ok_before_eaddr : w->ctr.ok;
+    }
+    return 1;
+}
+
+int px_engine_timestamps(const struct px_engine *e)
+{
+    return __atomic_load_n(&e->timestamps, __ATOMIC_RELAXED);
+}
+
 void px_engine_free(struct px_engine *e)
 {
     if (e == NULL)
@@ -832,6 +884,51 @@ void px_engine_free(struct px_engine *e)
     free(e->req);
     pthread_mutex_destroy(&e->lock);
     free(e);
+}
+
+int px_engine_preflight(const struct px_config *cfg, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (cfg->port_lo != 0) {
+        int fd = socket(cfg->target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        uint32_t range = ((uint32_t)cfg->port_hi << 16) | cfg->port_lo;
+        if (fd >= 0 &&
+            setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) < 0) {
+            char rel[64];
+            int major, minor;
+            px_kernel_release(rel, sizeof(rel), &major, &minor);
+            snprintf(err, errlen,
+                     "--port-range %u-%u needs IP_LOCAL_PORT_RANGE (Linux 6.3 or later); "
+                     "this kernel is %s",
+                     cfg->port_lo, cfg->port_hi, rel);
+            rc = -1;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    for (size_t i = 0; rc == 0 && i < cfg->nsources; i++) {
+        const struct sockaddr_storage *src = &cfg->sources[i];
+        char name[64];
+        px_sockaddr_ip((const struct sockaddr *)src, name, sizeof(name));
+        if (src->ss_family != cfg->target.ss_family) {
+            snprintf(err, errlen, "--source %s is not of the target's address family", name);
+            rc = -1;
+            break;
+        }
+        int fd = socket(src->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        socklen_t len = src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                   : sizeof(struct sockaddr_in);
+        if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0 ||
+            bind(fd, (const struct sockaddr *)src, len) < 0) {
+            snprintf(err, errlen, "--source %s is not an address of this machine (%s)", name,
+                     strerror(errno));
+            rc = -1;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    return rc;
 }
 
 unsigned px_engine_fit_nofile(unsigned connections, uint64_t *soft, uint64_t *hard)

@@ -26,22 +26,33 @@ static const char main_usage[] =
     "\n"
     "portex COMMAND --help for the options of each command.\n";
 
-/* Opens FILE for a report, "-" being stdout. NULL with a message printed. */
-static FILE *open_output(const char *cmd, const char *path)
+/* Writes one report to FILE ("-" = stdout) through cb. 0, or -1 with a message printed. */
+static int write_report(const char *cmd, const char *path, void (*cb)(FILE *, const void *),
+                        const void *arg)
 {
-    if (strcmp(path, "-") == 0)
-        return stdout;
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
+    int to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
+    if (f == NULL) {
         fprintf(stderr, "portex %s: cannot write '%s': %s\n", cmd, path, strerror(errno));
-    return f;
+        return -1;
+    }
+    cb(f, arg);
+    int rc = to_stdout ? fflush(f) : fclose(f);
+    if (rc != 0) {
+        fprintf(stderr, "portex %s: cannot write '%s': %s\n", cmd, path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
-static int close_output(FILE *f)
+static void json_cb(FILE *f, const void *run)
 {
-    if (f == stdout)
-        return fflush(f);
-    return fclose(f);
+    px_report_json(f, run);
+}
+
+static void csv_cb(FILE *f, const void *run)
+{
+    px_report_csv(f, &((const struct px_run *)run)->series);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -61,6 +72,11 @@ static int cmd_run(int argc, char **argv)
         px_config_release(&cfg);
         return 1;
     }
+    if (px_engine_preflight(&cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex run: %s\n", err);
+        px_config_release(&cfg);
+        return 2;
+    }
     uint64_t soft, hard;
     unsigned fit = px_engine_fit_nofile(cfg.connections, &soft, &hard);
     if (fit < cfg.connections) {
@@ -79,21 +95,15 @@ static int cmd_run(int argc, char **argv)
         px_config_release(&cfg);
         return 1;
     }
-    run.nofile_soft = soft;
-    run.nofile_hard = hard;
-    int json_stdout = cfg.json_path && strcmp(cfg.json_path, "-") == 0;
-    px_report_text(json_stdout ? stderr : stdout, &run);
+    int machine_stdout = (cfg.json_path && strcmp(cfg.json_path, "-") == 0) ||
+                         (cfg.csv_path && strcmp(cfg.csv_path, "-") == 0);
+    px_report_text(machine_stdout ? stderr : stdout, &run);
     rc = 0;
-    if (cfg.json_path) {
-        FILE *f = open_output("run", cfg.json_path);
-        if (f == NULL)
-            rc = 1;
-        else {
-            px_report_json(f, &run);
-            if (close_output(f) != 0)
-                rc = 1;
-        }
-    }
+    if (cfg.json_path && write_report("run", cfg.json_path, json_cb, &run) < 0)
+        rc = 1;
+    if (cfg.csv_path && write_report("run", cfg.csv_path, csv_cb, &run) < 0)
+        rc = 1;
+    px_series_free(&run.series);
     px_config_release(&cfg);
     return rc;
 }

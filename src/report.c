@@ -3,11 +3,13 @@
 #include "portex/report.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "portex/config.h"
 #include "portex/json.h"
 #include "portex/result.h"
+#include "portex/url.h"
 
 void px_format_us(char *out, size_t outlen, uint64_t us)
 {
@@ -49,6 +51,102 @@ static const char *close_words(const struct px_config *cfg)
     default:
         return "short connections, client closes first (client holds TIME_WAIT)";
     }
+}
+
+static int reuse_set(const struct px_run *run)
+{
+    return run->env.tw_reuse == 1 || (run->env.tw_reuse == 2 && run->ex.loopback);
+}
+
+void px_diagnose(const struct px_run *run, char *out, size_t outlen)
+{
+    const struct px_config *cfg = run->cfg;
+    const struct px_exhaustion *ex = &run->ex;
+    const struct px_ceiling *c = &ex->ceiling;
+    double ok_s = per_s(run->totals.ok, run->duration_s);
+    size_t n = 0;
+#define ADD(...) n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, __VA_ARGS__)
+    out[0] = '\0';
+    if (ex->seen) {
+        ADD("ports ran out at t=%.2fs: %" PRIu64 " usable ports", ex->first_s,
+            ex->usable_ports);
+        if (cfg->nsources > 1)
+            ADD(" x %zu source addresses", cfg->nsources);
+        ADD(", client closes first, ");
+        if (c->reuse_applies)
+            ADD("tcp_tw_reuse=%lld lets connect() reuse a TIME_WAIT port after %.0f ms: "
+                "sustained ceiling %.1f/s.",
+                (long long)run->env.tw_reuse, c->hold_s * 1e3, c->per_s);
+        else
+            ADD("TIME_WAIT lasts 60 s (%s): sustained ceiling %.1f/s.",
+                run->env.tw_reuse == 2 ? "tcp_tw_reuse=2 covers loopback only"
+                : run->env.tw_reuse == 0 ? "tcp_tw_reuse=0"
+                                         : "tcp_tw_reuse cannot apply",
+                c->per_s);
+        if (reuse_set(run) && ex->timestamps == PX_TS_NO)
+            ADD(" The server negotiated no TCP timestamps, so tcp_tw_reuse cannot reuse these "
+                "ports: turn tcp_timestamps on at the server, or avoid TIME_WAIT on the client.");
+        ADD(" Achieved %.1f ok/s.", ok_s);
+        if (run->env.fin_timeout >= 0 && run->env.fin_timeout != 60)
+            ADD(" (tcp_fin_timeout=%lld changes nothing here: it is the FIN_WAIT_2 timeout, "
+                "not TIME_WAIT.)",
+                (long long)run->env.fin_timeout);
+        ADD(" Keep-alive, letting the server close first, or more source addresses raise it.");
+    } else if (c->port_bound && isfinite(c->burst)) {
+        ADD("no EADDRNOTAVAIL: %.1f ok/s, %" PRIu64 " usable ports; the port ceiling here is "
+            "a burst of %.0f then %.1f/s (%s).",
+            ok_s, ex->usable_ports, c->burst, c->per_s, c->formula);
+    } else if (c->port_bound) {
+        ADD("no EADDRNOTAVAIL: RST close leaves no TIME_WAIT; ports bound only near %.0f/s.",
+            c->per_s);
+    } else {
+        ADD("no EADDRNOTAVAIL: %s; %" PRIu64 " connections carried %" PRIu64
+            " requests, ports are not the limit.",
+            cfg->keepalive ? "keep-alive" : "the server closes first (it holds TIME_WAIT)",
+            run->totals.connections_opened, run->totals.ok + run->totals.failed);
+    }
+#undef ADD
+}
+
+static const char *ts_words(int ts)
+{
+    return ts == PX_TS_YES  ? "negotiated with the target"
+           : ts == PX_TS_NO ? "NOT negotiated: the target answered without them"
+                            : "unknown (no connection was made)";
+}
+
+static void text_exhaustion(FILE *f, const struct px_run *run)
+{
+    const struct px_exhaustion *ex = &run->ex;
+    char a[32], target[80];
+    px_sockaddr_str((const struct sockaddr *)&run->cfg->target, target, sizeof(target));
+    fprintf(f, "\nports and TIME_WAIT\n");
+    px_format_count(a, sizeof(a), ex->usable_ports);
+    fprintf(f, "  usable ports         %s (%u-%u%s)\n", a, ex->port_lo, ex->port_hi,
+            run->cfg->port_lo ? ", per-socket --port-range" : ", ip_local_port_range");
+    if (ex->time_wait_peak >= 0)
+        fprintf(f, "  TIME_WAIT peak       %lld toward %s", (long long)ex->time_wait_peak,
+                target);
+    if (ex->time_wait_peak >= 0 && ex->time_wait_at_start > 0)
+        fprintf(f, " (%lld were there before the run)", (long long)ex->time_wait_at_start);
+    if (ex->time_wait_peak >= 0)
+        fputc('\n', f);
+    else
+        fprintf(f, "  TIME_WAIT peak       unknown (sock_diag unavailable)\n");
+    if (ex->seen)
+        fprintf(f, "  first EADDRNOTAVAIL  t=%.2fs, after %" PRIu64 " ok (%.1f ok/s before)\n",
+                ex->first_s, ex->ok_before,
+                ex->first_s > 0 ? (double)ex->ok_before / ex->first_s : 0.0);
+    else
+        fprintf(f, "  first EADDRNOTAVAIL  none\n");
+    fprintf(f, "  TCP timestamps       %s\n", ts_words(ex->timestamps));
+    if (isfinite(ex->ceiling.per_s))
+        fprintf(f, "  predicted ceiling    %.1f/s: %s\n", ex->ceiling.per_s, ex->ceiling.formula);
+    else
+        fprintf(f, "  predicted ceiling    none from ports: %s\n", ex->ceiling.formula);
+    char diag[1024];
+    px_diagnose(run, diag, sizeof(diag));
+    fprintf(f, "\n%s\n", diag);
 }
 
 static void latency_row(FILE *f, const char *name, const struct px_hist *h)
@@ -120,6 +218,7 @@ void px_report_text(FILE *f, const struct px_run *run)
     latency_row(f, "total", &run->lat.total);
     if (cfg->rate_per_s > 0)
         fprintf(f, "  (open model: latency counts from each request's scheduled start)\n");
+    text_exhaustion(f, run);
 }
 
 static void json_hist(struct px_json *j, const char *key, const struct px_hist *h)
@@ -163,7 +262,109 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
     json_hist(j, "ttfb", &run->lat.ttfb);
     json_hist(j, "total", &run->lat.total);
     px_json_obj_end(j);
+    const struct px_exhaustion *ex = &run->ex;
+    if (ex->time_wait_peak >= 0) {
+        px_json_i64(j, "time_wait_peak", ex->time_wait_peak);
+        px_json_i64(j, "time_wait_at_start", ex->time_wait_at_start);
+    } else {
+        px_json_null(j, "time_wait_peak");
+        px_json_null(j, "time_wait_at_start");
+    }
+    if (ex->seen) {
+        px_json_f64(j, "first_eaddrnotavail_s", ex->first_s);
+        px_json_u64(j, "ok_before_eaddrnotavail", ex->ok_before);
+        px_json_f64(j, "ok_per_s_before", ex->first_s > 0 ? (double)ex->ok_before / ex->first_s
+                                                          : 0.0);
+    } else {
+        px_json_null(j, "first_eaddrnotavail_s");
+        px_json_null(j, "ok_before_eaddrnotavail");
+        px_json_null(j, "ok_per_s_before");
+    }
+    px_json_u64(j, "usable_ports", ex->usable_ports);
+    px_json_f64(j, "predicted_ceiling_per_s", ex->ceiling.per_s);
+    px_json_str(j, "ceiling_formula", ex->ceiling.formula);
+    if (ex->timestamps == PX_TS_UNKNOWN)
+        px_json_null(j, "timestamps_negotiated");
+    else
+        px_json_bool(j, "timestamps_negotiated", ex->timestamps == PX_TS_YES);
+    char diag[1024];
+    px_diagnose(run, diag, sizeof(diag));
+    px_json_str(j, "diagnosis", diag);
     px_json_obj_end(j);
+}
+
+static void json_sysctl(struct px_json *j, const char *key, int64_t v)
+{
+    if (v >= 0)
+        px_json_i64(j, key, v);
+}
+
+void px_report_json_environment(struct px_json *j, const struct px_env *env)
+{
+    px_json_obj_begin(j, "environment");
+    px_json_str(j, "kernel", env->kernel);
+    px_json_obj_begin(j, "sysctl");
+    char range[32];
+    snprintf(range, sizeof(range), "%u %u", env->port_lo, env->port_hi);
+    px_json_str(j, "net.ipv4.ip_local_port_range", range);
+    px_json_str(j, "net.ipv4.ip_local_reserved_ports", env->reserved_ports);
+    json_sysctl(j, "net.ipv4.tcp_tw_reuse", env->tw_reuse);
+    json_sysctl(j, "net.ipv4.tcp_tw_reuse_delay", env->tw_reuse_delay_ms);
+    json_sysctl(j, "net.ipv4.tcp_timestamps", env->timestamps);
+    json_sysctl(j, "net.ipv4.tcp_fin_timeout", env->fin_timeout);
+    json_sysctl(j, "net.ipv4.tcp_max_tw_buckets", env->max_tw_buckets);
+    json_sysctl(j, "net.core.somaxconn", env->somaxconn);
+    json_sysctl(j, "fs.file-max", env->file_max);
+    px_json_obj_end(j);
+    px_json_obj_begin(j, "nofile");
+    px_json_u64(j, "soft", env->nofile_soft);
+    px_json_u64(j, "hard", env->nofile_hard);
+    px_json_obj_end(j);
+    px_json_i64(j, "cpus", env->cpus);
+    px_json_obj_end(j);
+}
+
+void px_report_json_series(struct px_json *j, const struct px_series *series)
+{
+    px_json_arr_begin(j, "series");
+    for (size_t i = 0; i < series->count; i++) {
+        const struct px_series_row *r = &series->rows[i];
+        px_json_obj_begin(j, NULL);
+        j->compact = 1;
+        px_json_f64(j, "t", round(r->t * 1000) / 1000);
+        px_json_u64(j, "started", r->started);
+        px_json_u64(j, "ok", r->ok);
+        px_json_u64(j, "failed", r->failed);
+        px_json_u64(j, "eaddrnotavail", r->eaddrnotavail);
+        px_json_u64(j, "other_errors", r->other_errors);
+        px_json_u64(j, "connections_opened", r->connections_opened);
+        px_json_u64(j, "in_flight", r->in_flight);
+        px_json_i64(j, "time_wait", r->time_wait);
+        px_json_i64(j, "time_wait_all", r->time_wait_all);
+        px_json_u64(j, "tw_recycled", r->tw_recycled);
+        px_json_u64(j, "tw_overflow", r->tw_overflow);
+        px_json_u64(j, "p50_us", r->p50_us);
+        px_json_u64(j, "p99_us", r->p99_us);
+        px_json_obj_end(j);
+        j->compact = 0;
+    }
+    px_json_arr_end(j);
+}
+
+void px_report_csv(FILE *f, const struct px_series *series)
+{
+    fprintf(f, "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
+               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us\n");
+    for (size_t i = 0; i < series->count; i++) {
+        const struct px_series_row *r = &series->rows[i];
+        fprintf(f,
+                "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                ",%" PRIu64 "\n",
+                r->t, r->started, r->ok, r->failed, r->eaddrnotavail, r->other_errors,
+                r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all,
+                r->tw_recycled, r->tw_overflow, r->p50_us, r->p99_us);
+    }
 }
 
 static void json_config(struct px_json *j, const struct px_config *cfg)
@@ -200,7 +401,9 @@ void px_report_json(FILE *f, const struct px_run *run)
     px_json_str(&j, "command", "run");
     px_json_str(&j, "version", PORTEX_VERSION);
     json_config(&j, run->cfg);
+    px_report_json_environment(&j, &run->env);
     px_report_json_summary(&j, "summary", run);
+    px_report_json_series(&j, &run->series);
     px_json_obj_end(&j);
     px_json_finish(&j);
 }

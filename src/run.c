@@ -1,21 +1,54 @@
 /* SPDX-License-Identifier: MIT */
-/* Drives one run: starts the engine, waits for its end or a signal, collects the result. */
+/* Drives one run: engine and stats thread, signals, then the result and its prediction. */
 #include "portex/run.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "portex/config.h"
 #include "portex/engine.h"
+#include "portex/kernel.h"
 #include "portex/result.h"
+#include "portex/stats.h"
+
+void px_run_predict(struct px_run *run)
+{
+    const struct px_config *cfg = run->cfg;
+    struct px_exhaustion *ex = &run->ex;
+    ex->usable_ports = px_usable_ports(run->env.port_lo, run->env.port_hi, cfg->port_lo,
+                                       cfg->port_hi, run->env.reserved_ports, &ex->port_lo,
+                                       &ex->port_hi);
+    ex->loopback = px_is_loopback(&cfg->target);
+    struct px_ceiling_in in = {
+        .ports = ex->usable_ports,
+        .sources = (unsigned)cfg->nsources,
+        .keepalive = cfg->keepalive,
+        .close = cfg->close,
+        .tw_reuse = run->env.tw_reuse,
+        .loopback = ex->loopback,
+        .reuse_delay_ms = run->env.tw_reuse_delay_ms,
+        .kernel_major = run->env.kernel_major,
+        .kernel_minor = run->env.kernel_minor,
+        .timestamps = (enum px_ts)ex->timestamps,
+        .connections = cfg->connections,
+        .lifetime_s = px_hist_mean(&run->lat.total) / 1e6,
+    };
+    px_ceiling_predict(&in, &ex->ceiling);
+}
 
 int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, size_t errlen)
 {
     memset(run, 0, sizeof(*run));
     run->cfg = cfg;
-    /* Workers inherit this mask: SIGINT and SIGTERM reach only sigtimedwait below. */
+    run->ex.time_wait_peak = -1;
+    run->ex.time_wait_at_start = -1;
+    px_env_read(PX_PROC, &run->env);
+    /* Workers and the stats thread inherit this mask: SIGINT and SIGTERM reach
+     * only sigtimedwait below. */
     sigset_t stop_set, old_set;
     sigemptyset(&stop_set);
     sigaddset(&stop_set, SIGINT);
@@ -23,11 +56,19 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
     pthread_sigmask(SIG_BLOCK, &stop_set, &old_set);
 
     int rc = -1;
+    struct px_stats *stats = NULL;
     struct px_engine *e = px_engine_new(cfg, err, errlen);
     if (e == NULL)
         goto out;
     if (px_engine_start(e, err, errlen) < 0)
         goto out;
+    stats = px_stats_start(e, cfg, cfg->quiet ? NULL : stderr);
+    if (stats == NULL) {
+        snprintf(err, errlen, "cannot start the stats thread");
+        px_engine_stop(e);
+        px_engine_wait(e);
+        goto out;
+    }
     const struct timespec poll = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
     while (!px_engine_done(e)) {
         int sig = sigtimedwait(&stop_set, NULL, &poll);
@@ -35,9 +76,13 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
             px_engine_stop(e);
     }
     px_engine_wait(e);
+    px_stats_finish(stats, &run->series, &run->ex.time_wait_peak, &run->ex.time_wait_at_start);
     px_engine_totals(e, &run->totals);
     px_engine_latency(e, &run->lat);
     run->duration_s = px_engine_duration_s(e);
+    run->ex.seen = px_engine_first_eaddrnotavail(e, &run->ex.first_s, &run->ex.ok_before);
+    run->ex.timestamps = px_engine_timestamps(e);
+    px_run_predict(run);
     rc = 0;
 out:
     px_engine_free(e);

@@ -193,6 +193,15 @@ bad:
     return -1;
 }
 
+void px_sockaddr_ip(const struct sockaddr *sa, char *out, size_t outlen)
+{
+    const void *a = sa->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (inet_ntop(sa->sa_family, a, out, (socklen_t)outlen) == NULL)
+        snprintf(out, outlen, "?");
+}
+
 void px_sockaddr_str(const struct sockaddr *sa, char *out, size_t outlen)
 {
     char ip[INET6_ADDRSTRLEN] = "?";

@@ -32,7 +32,20 @@ void px_engine_totals(const struct px_engine *e, struct px_totals *out);
 void px_engine_total_hist(const struct px_engine *e, struct px_hist *out);
 /* All three merged histograms (after px_engine_wait). */
 void px_engine_latency(const struct px_engine *e, struct px_latency *out);
+/*
+ * The run's first EADDRNOTAVAIL (after px_engine_wait): 1 with its time since
+ * start and the ok count before it, 0 when there was none.
+ */
+int px_engine_first_eaddrnotavail(const struct px_engine *e, double *t_s, uint64_t *ok_before);
+/* enum px_ts: were TCP timestamps negotiated on the run's first connection. */
+int px_engine_timestamps(const struct px_engine *e);
 void px_engine_free(struct px_engine *e);
+
+/*
+ * Checks what can only be checked against this kernel: that --port-range is
+ * supported and that every --source address is local. 0, or -1 with the reason.
+ */
+int px_engine_preflight(const struct px_config *cfg, char *err, size_t errlen);
 
 /*
  * Raises RLIMIT_NOFILE to its hard limit and checks that `connections`

@@ -3,11 +3,14 @@
 #ifndef PORTEX_REPORT_H
 #define PORTEX_REPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 struct px_run;
 struct px_json;
+struct px_env;
+struct px_series;
 
 /* The summary a person reads. */
 void px_report_text(FILE *f, const struct px_run *run);
@@ -15,6 +18,14 @@ void px_report_text(FILE *f, const struct px_run *run);
 void px_report_json(FILE *f, const struct px_run *run);
 /* The `summary` object of a run, for documents that hold several runs. */
 void px_report_json_summary(struct px_json *j, const char *key, const struct px_run *run);
+/* The `environment` object: kernel, sysctls, limits. */
+void px_report_json_environment(struct px_json *j, const struct px_env *env);
+/* The `series` array, one object per tick. */
+void px_report_json_series(struct px_json *j, const struct px_series *series);
+/* The series as CSV with a header line. */
+void px_report_csv(FILE *f, const struct px_series *series);
+/* A few plain sentences on why the run got the ceiling it got. */
+void px_diagnose(const struct px_run *run, char *out, size_t outlen);
 /* "85us", "1.25ms", "2.10s". */
 void px_format_us(char *out, size_t outlen, uint64_t us);
 /* 1234567 -> "1,234,567". */

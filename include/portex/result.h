@@ -6,8 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portex/ceiling.h"
 #include "portex/hist.h"
+#include "portex/kernel.h"
 #include "portex/outcome.h"
+#include "portex/stats.h"
 
 /* Counts of one worker, or of the whole run once summed. */
 struct px_totals {
@@ -29,15 +32,33 @@ struct px_latency {
 
 struct px_config;
 
+/* What the run did to the port budget, and what theory says it should. */
+struct px_exhaustion {
+    int64_t time_wait_peak;     /* TIME_WAIT toward the target, highest sample; -1 unknown */
+    int64_t time_wait_at_start; /* already there before the run (earlier runs); -1 unknown */
+    int seen;                   /* some request failed with EADDRNOTAVAIL */
+    double first_s;             /* time of the first one */
+    uint64_t ok_before;         /* ok requests before it */
+    uint64_t usable_ports;      /* P: range in force minus reserved ports */
+    unsigned port_lo, port_hi;  /* range in force (namespace range or --port-range) */
+    int timestamps;             /* enum px_ts, from TCP_INFO on the first connection */
+    int loopback;               /* target is on loopback */
+    struct px_ceiling ceiling;  /* prediction for this run's settings */
+};
+
 /* One finished run, as the reports see it. */
 struct px_run {
     const struct px_config *cfg;
     struct px_totals totals;
     struct px_latency lat;
     double duration_s;      /* start to the last worker's end */
-    uint64_t nofile_soft;   /* RLIMIT_NOFILE in force during the run */
-    uint64_t nofile_hard;
+    struct px_env env;      /* kernel and limits in the run's namespace, at start */
+    struct px_series series;
+    struct px_exhaustion ex;
 };
+
+/* Fills run->ex.ceiling and the port fields from env, cfg and the measured latency. */
+void px_run_predict(struct px_run *run);
 
 /* dst += src; reads src with relaxed atomic loads (a worker may be writing it). */
 void px_totals_add(struct px_totals *dst, const struct px_totals *src);

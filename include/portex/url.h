@@ -31,6 +31,8 @@ int px_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *sslen, 
                   size_t errlen);
 /* A numeric IPv4 or IPv6 address with port 0. 0 or -1. */
 int px_ip_parse(const char *s, struct sockaddr_storage *ss);
+/* The address alone: "1.2.3.4" or "::1". */
+void px_sockaddr_ip(const struct sockaddr *sa, char *out, size_t outlen);
 /* "1.2.3.4:80" or "[::1]:80". */
 void px_sockaddr_str(const struct sockaddr *sa, char *out, size_t outlen);
 

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading what the kernel says: sysctls, /proc/net counters, limits. Every
+ * reader takes the root it reads under ("/proc" normally), so tests can point
+ * it at a fake tree. All values are those of the caller's network namespace.
+ */
+#ifndef PORTEX_KERNEL_H
+#define PORTEX_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PX_PROC "/proc"
+
+/* Reads /<proc>/sys/<name with dots as slashes> as an integer. 0 or -1. */
+int px_sysctl_int(const char *proc, const char *name, int64_t *out);
+/* Writes an integer sysctl. 0 or -1 (errno set). */
+int px_sysctl_write_int(const char *proc, const char *name, int64_t v);
+/* Reads a sysctl as text (trailing newline removed). 0 or -1. */
+int px_sysctl_str(const char *proc, const char *name, char *out, size_t outlen);
+/* net.ipv4.ip_local_port_range. 0 or -1. */
+int px_port_range(const char *proc, unsigned *lo, unsigned *hi);
+/* How many ports of [lo, hi] the reserved-ports list ("1000-1010,2000") holds. */
+unsigned px_reserved_in_range(const char *list, unsigned lo, unsigned hi);
+/*
+ * Usable ports toward one destination: the namespace range narrowed by a
+ * per-socket IP_LOCAL_PORT_RANGE [sk_lo, sk_hi] (0 = none) the way the kernel
+ * does it (each bound applies only when inside the namespace range), minus
+ * reserved ports. *eff_lo, *eff_hi get the range in force (may be NULL).
+ */
+unsigned px_usable_ports(unsigned ns_lo, unsigned ns_hi, unsigned sk_lo, unsigned sk_hi,
+                         const char *reserved, unsigned *eff_lo, unsigned *eff_hi);
+
+/* TcpExt counters of /proc/net/netstat that tell the TIME_WAIT story. */
+struct px_tcpext {
+    uint64_t tw;            /* TW: TIME_WAIT sockets that ended (killed by timer) */
+    uint64_t tw_recycled;   /* TWRecycled: TIME_WAIT ports reused by connect() */
+    uint64_t tw_overflow;   /* TCPTimeWaitOverflow: TIME_WAIT not kept (tcp_max_tw_buckets) */
+    uint64_t abort_on_data; /* TCPAbortOnData: RST closes with unread data or linger 0 */
+};
+
+/* Parses /<proc>/net/netstat. 0 or -1. */
+int px_tcpext_read(const char *proc, struct px_tcpext *out);
+/* `tw` of /<proc>/net/sockstat: namespace-wide, includes FIN_WAIT2 of orphans. -1 on error. */
+int64_t px_sockstat_tw(const char *proc);
+
+/* Kernel release ("6.18.44") and its major/minor numbers. */
+void px_kernel_release(char *out, size_t outlen, int *major, int *minor);
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+int px_is_loopback(const void *sockaddr);
+
+/* Sysctls of KERNEL-FACTS.md, as read at one moment. -1 where absent. */
+struct px_env {
+    char kernel[64];
+    int kernel_major, kernel_minor;
+    unsigned port_lo, port_hi;
+    char reserved_ports[256];
+    int64_t tw_reuse;
+    int64_t tw_reuse_delay_ms; /* -1: kernel older than 6.14 */
+    int64_t timestamps;
+    int64_t fin_timeout;
+    int64_t max_tw_buckets;
+    int64_t somaxconn;
+    int64_t file_max;
+    uint64_t nofile_soft, nofile_hard;
+    long cpus;
+};
+
+/* Reads every field of px_env under proc. */
+void px_env_read(const char *proc, struct px_env *env);
+
+#endif
