@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "portex/config.h"
+#include "portex/lab.h"
 #include "portex/parse.h"
 #include "portex/server.h"
 
@@ -64,6 +65,10 @@ enum {
     OPT_BODY_BYTES,
     OPT_CSV,
     OPT_INTERVAL,
+    OPT_PORTS,
+    OPT_MODES,
+    OPT_REUSE_DELAY,
+    OPT_SVG,
 };
 
 static const char run_usage[] =
@@ -436,5 +441,111 @@ int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char
     if (optind < argc)
         return usage_error(err, errlen, "unexpected argument '%s' %s", argv[optind],
                            "(portex serve takes options only)");
+    return PX_CLI_OK;
+}
+
+static const char lab_usage[] =
+    "usage: portex lab [options]\n"
+    "\n"
+    "Reproduce ephemeral port exhaustion in fresh network namespaces (client and\n"
+    "server joined by a veth pair on 198.18.0.0/15), one pair per mode, and put\n"
+    "the measured ceilings beside the predicted ones. The host is never changed.\n"
+    "Needs root, or unprivileged user namespaces.\n"
+    "\n"
+    "      --ports N           client port range size; 1000\n"
+    "  -r, --rate R            new requests per second; 2000\n"
+    "  -d, --duration D        per mode; 10s\n"
+    "  -c, --connections N     in-flight cap; 64\n"
+    "      --modes LIST        noreuse,reuse,reuse-server-nots,keepalive (default),\n"
+    "                          server-close, rst, sources4, delay100, or all\n"
+    "      --reuse-delay MS    tcp_tw_reuse_delay for the reuse modes (6.14+)\n"
+    "      --json FILE         JSON ('-' for stdout)\n"
+    "      --svg FILE          chart, one panel per mode\n"
+    "      --csv FILE          every mode's series as CSV\n"
+    "  -q, --quiet             no progress on stderr\n"
+    "  -h, --help              this text\n";
+
+int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err, size_t errlen)
+{
+    static const struct option opts[] = {
+        {"ports", required_argument, NULL, OPT_PORTS},
+        {"rate", required_argument, NULL, 'r'},
+        {"duration", required_argument, NULL, 'd'},
+        {"connections", required_argument, NULL, 'c'},
+        {"modes", required_argument, NULL, OPT_MODES},
+        {"reuse-delay", required_argument, NULL, OPT_REUSE_DELAY},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"svg", required_argument, NULL, OPT_SVG},
+        {"csv", required_argument, NULL, OPT_CSV},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    px_lab_defaults(cfg);
+    uint64_t v;
+    optind = 0;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":r:d:c:qh", opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case OPT_PORTS:
+            if (px_parse_u64(optarg, 10, 25000, &v) < 0)
+                return usage_error(err, errlen, "invalid --ports '%s': %s", optarg,
+                                   "expected a whole number from 10 to 25000");
+            cfg->ports = (unsigned)v;
+            break;
+        case 'r':
+            if (px_parse_rate(optarg, &cfg->rate_per_s) < 0)
+                return usage_error(err, errlen, "invalid -r '%s': %s", optarg,
+                                   "expected requests per second > 0, e.g. 2000");
+            break;
+        case 'd':
+            if (px_parse_duration_ms(optarg, &cfg->duration_ms) < 0)
+                return usage_error(err, errlen, "invalid -d '%s': %s", optarg,
+                                   "expected a duration > 0 such as 3s");
+            break;
+        case 'c':
+            if (px_parse_u64(optarg, 1, 100000, &v) < 0)
+                return usage_error(err, errlen, "invalid -c '%s': %s", optarg,
+                                   "expected a whole number from 1 to 100000");
+            cfg->connections = (unsigned)v;
+            break;
+        case OPT_MODES:
+            if (px_lab_parse_modes(optarg, cfg, err, errlen) < 0)
+                return PX_CLI_USAGE;
+            break;
+        case OPT_REUSE_DELAY:
+            if (px_parse_u64(optarg, 1, 60000, &v) < 0)
+                return usage_error(err, errlen, "invalid --reuse-delay '%s': %s", optarg,
+                                   "expected milliseconds from 1 to 60000");
+            cfg->reuse_delay_ms = (int)v;
+            break;
+        case OPT_JSON:
+            cfg->json_path = optarg;
+            break;
+        case OPT_SVG:
+            cfg->svg_path = optarg;
+            break;
+        case OPT_CSV:
+            cfg->csv_path = optarg;
+            break;
+        case 'q':
+            cfg->quiet = 1;
+            break;
+        case 'h':
+            fputs(lab_usage, stdout);
+            return PX_CLI_HELP;
+        case ':':
+            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
+                               "needs a value (see portex lab --help)");
+        default:
+            return unknown_option(argv, err, errlen, "lab");
+        }
+    }
+    if (optind < argc)
+        return usage_error(err, errlen, "unexpected argument '%s' %s", argv[optind],
+                           "(portex lab takes options only)");
     return PX_CLI_OK;
 }

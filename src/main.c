@@ -10,10 +10,12 @@
 #include "portex/cli.h"
 #include "portex/config.h"
 #include "portex/engine.h"
+#include "portex/lab.h"
 #include "portex/report.h"
 #include "portex/result.h"
 #include "portex/run.h"
 #include "portex/server.h"
+#include "portex/svg.h"
 #include "portex/url.h"
 
 static const char main_usage[] =
@@ -23,6 +25,7 @@ static const char main_usage[] =
     "\n"
     "  run URL        one load run; short connections unless -k\n"
     "  serve          the built-in HTTP target\n"
+    "  lab            reproduce port exhaustion in fresh network namespaces\n"
     "\n"
     "portex COMMAND --help for the options of each command.\n";
 
@@ -108,6 +111,74 @@ static int cmd_run(int argc, char **argv)
     return rc;
 }
 
+static void lab_json_cb(FILE *f, const void *arg)
+{
+    const struct px_lab_config *cfg = ((const void *const *)arg)[0];
+    const struct px_lab_result *res = ((const void *const *)arg)[1];
+    px_lab_report_json(f, "lab", res, cfg->nmodes);
+}
+
+static void lab_svg_cb(FILE *f, const void *arg)
+{
+    const struct px_lab_config *cfg = ((const void *const *)arg)[0];
+    const struct px_lab_result *res = ((const void *const *)arg)[1];
+    const struct px_run *runs[PX_LAB_MAX_MODES];
+    const char *names[PX_LAB_MAX_MODES];
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->nmodes; i++) {
+        if (!res[i].ran)
+            continue;
+        runs[n] = &res[i].run;
+        names[n++] = res[i].mode->name;
+    }
+    px_svg_write(f, "portex lab: ok/s, EADDRNOTAVAIL/s and TIME_WAIT per mode", runs, names, n);
+}
+
+static void lab_csv_cb(FILE *f, const void *arg)
+{
+    const struct px_lab_config *cfg = ((const void *const *)arg)[0];
+    const struct px_lab_result *res = ((const void *const *)arg)[1];
+    for (size_t i = 0; i < cfg->nmodes; i++) {
+        if (!res[i].ran)
+            continue;
+        fprintf(f, "# mode %s\n", res[i].mode->name);
+        px_report_csv(f, &res[i].run.series);
+    }
+}
+
+static int cmd_lab(int argc, char **argv)
+{
+    static struct px_lab_config cfg;
+    static struct px_lab_result res[PX_LAB_MAX_MODES];
+    char err[512];
+    int rc = px_cli_parse_lab(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex lab: %s\n", err);
+        return 2;
+    }
+    rc = px_lab_run(&cfg, res, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "portex lab: %s\n", err);
+        return 1;
+    }
+    int json_stdout = cfg.json_path && strcmp(cfg.json_path, "-") == 0;
+    px_lab_report_text(json_stdout ? stderr : stdout, &cfg, res);
+    const void *arg[2] = {&cfg, res};
+    int out = 0;
+    if (cfg.json_path && write_report("lab", cfg.json_path, lab_json_cb, arg) < 0)
+        out = 1;
+    if (cfg.svg_path && write_report("lab", cfg.svg_path, lab_svg_cb, arg) < 0)
+        out = 1;
+    if (cfg.csv_path && write_report("lab", cfg.csv_path, lab_csv_cb, arg) < 0)
+        out = 1;
+    for (size_t i = 0; i < cfg.nmodes; i++)
+        px_series_free(&res[i].run.series);
+    /* Interrupted: what finished was reported; say so in the exit code. */
+    return rc == 1 ? 130 : out;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct px_server_config cfg;
@@ -164,6 +235,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "lab") == 0)
+        return cmd_lab(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(main_usage, stdout);
         return 0;
@@ -172,7 +245,7 @@ int main(int argc, char **argv)
         printf("portex %s\n", PORTEX_VERSION);
         return 0;
     }
-    fprintf(stderr, "portex: unknown command '%s': expected run or serve (see portex --help)\n",
+    fprintf(stderr, "portex: unknown command '%s': expected run, serve or lab (see portex --help)\n",
             cmd);
     return 2;
 }

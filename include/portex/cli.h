@@ -7,6 +7,7 @@
 
 struct px_config;
 struct px_server_config;
+struct px_lab_config;
 
 enum px_cli_status {
     PX_CLI_OK = 0,     /* parsed; go on */
@@ -19,5 +20,8 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
 /* `portex serve` arguments. */
 int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
                        size_t errlen);
+
+/* `portex lab` arguments. */
+int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err, size_t errlen);
 
 #endif

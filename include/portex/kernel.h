@@ -51,7 +51,7 @@ int px_is_loopback(const void *sockaddr);
 
 /* Sysctls of KERNEL-FACTS.md, as read at one moment. -1 where absent. */
 struct px_env {
-    char kernel[64];
+    char kernel[72]; /* uname release, up to 65 bytes */
     int kernel_major, kernel_minor;
     unsigned port_lo, port_hi;
     char reserved_ports[256];

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Plain SVG charts of runs: one panel per run, sharing the time axis. */
+#ifndef PORTEX_SVG_H
+#define PORTEX_SVG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct px_run;
+
+/*
+ * ok/s and EADDRNOTAVAIL/s as lines (left axis), TIME_WAIT toward the target
+ * as a shaded area (right axis), the predicted ceiling dashed; one panel per run.
+ */
+void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
+                  const char *const *names, size_t n);
+
+#endif
