@@ -35,20 +35,30 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
 
     if (in->keepalive || in->close == PX_CLOSE_SERVER) {
         /* No TIME_WAIT on the client: Little's law on the in-flight count. */
+        const char *what = in->keepalive ? "keep-alive" : "server closes first";
         out->per_s = t > 0 ? in->connections / t : INFINITY;
-        snprintf(out->formula, sizeof(out->formula),
-                 "%s: no TIME_WAIT on the client, so ports do not bind; "
-                 "C / request time = %u / %.3f ms (Little's law)",
-                 in->keepalive ? "keep-alive" : "server closes first", in->connections,
-                 t * 1e3);
+        if (t > 0)
+            snprintf(out->formula, sizeof(out->formula),
+                     "%s: no TIME_WAIT on the client, so ports do not bind; "
+                     "C / request time = %u / %.3f ms (Little's law)",
+                     what, in->connections, t * 1e3);
+        else
+            snprintf(out->formula, sizeof(out->formula),
+                     "%s: no TIME_WAIT on the client, so ports do not bind; "
+                     "C / request time with C = %u (Little's law)",
+                     what, in->connections);
         return;
     }
     if (in->close == PX_CLOSE_RST) {
         out->per_s = t > 0 ? ports / t : INFINITY;
         out->port_bound = 1;
         out->hold_s = t;
-        snprintf(out->formula, sizeof(out->formula),
-                 "RST close skips TIME_WAIT: P / T = %.0f ports / %.3f ms", ports, t * 1e3);
+        if (t > 0)
+            snprintf(out->formula, sizeof(out->formula),
+                     "RST close skips TIME_WAIT: P / T = %.0f ports / %.3f ms", ports, t * 1e3);
+        else
+            snprintf(out->formula, sizeof(out->formula),
+                     "RST close skips TIME_WAIT: P / T with P = %.0f ports", ports);
         return;
     }
     out->port_bound = 1;

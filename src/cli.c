@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "portex/compare.h"
 #include "portex/config.h"
+#include "portex/doctor.h"
 #include "portex/lab.h"
 #include "portex/parse.h"
 #include "portex/server.h"
@@ -69,6 +71,8 @@ enum {
     OPT_MODES,
     OPT_REUSE_DELAY,
     OPT_SVG,
+    OPT_ALLOW_SYSCTL,
+    OPT_NO_DRAIN,
 };
 
 static const char run_usage[] =
@@ -97,6 +101,26 @@ static const char run_usage[] =
     "  -q, --quiet             no live line on stderr\n"
     "      --json FILE         JSON result ('-' for stdout)\n"
     "      --csv FILE          the time series as CSV ('-' for stdout)\n"
+    "      --svg FILE          chart of ok/s, EADDRNOTAVAIL/s and TIME_WAIT over time\n"
+    "  -h, --help              this text\n";
+
+static const char compare_usage[] =
+    "usage: portex compare [options] URL\n"
+    "\n"
+    "The same load against a real server under several modes, one table: keepalive,\n"
+    "server-close, rst, short (current settings); with --allow-sysctl (root) also\n"
+    "short-noreuse and short-reuse (net.ipv4.tcp_tw_reuse 0 and 1, restored after\n"
+    "each mode and on SIGINT/SIGTERM). Between modes it waits for this run's\n"
+    "TIME_WAIT sockets toward the target to expire, unless --no-drain.\n"
+    "\n"
+    "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
+    "  --connect-timeout --port-range --source --interval -q\n"
+    "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse\n"
+    "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
+    "      --no-drain          do not wait for TIME_WAIT between modes\n"
+    "      --json FILE         JSON ('-' for stdout)\n"
+    "      --svg FILE          chart, one panel per mode\n"
+    "      --csv FILE          every mode's series as CSV\n"
     "  -h, --help              this text\n";
 
 static const char serve_usage[] =
@@ -119,6 +143,36 @@ __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t e
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return PX_CLI_USAGE;
+}
+
+/* -r for run and lab. */
+static int opt_rate(const char *arg, double *out, char *err, size_t errlen)
+{
+    if (px_parse_rate(arg, out) < 0)
+        return usage_error(err, errlen, "invalid -r '%s': %s", arg,
+                           "expected requests per second > 0, e.g. 2000 or 1.5k");
+    return PX_CLI_OK;
+}
+
+/* A duration option (-d, --timeout, ...), > 0, at least min_ms. */
+static int opt_duration(const char *name, const char *arg, uint64_t min_ms, uint64_t *out,
+                        char *err, size_t errlen)
+{
+    if (px_parse_duration_ms(arg, out) < 0 || *out < min_ms)
+        return usage_error(err, errlen, "invalid %s '%s': expected a duration of at least %llu ms "
+                                        "such as 500ms, 10s or 2m",
+                           name, arg, (unsigned long long)min_ms);
+    return PX_CLI_OK;
+}
+
+/* Whole-number options with a range. */
+static int opt_count(const char *name, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out,
+                     char *err, size_t errlen)
+{
+    if (px_parse_u64(arg, lo, hi, out) < 0)
+        return usage_error(err, errlen, "invalid %s '%s': expected a whole number from %llu to %llu",
+                           name, arg, (unsigned long long)lo, (unsigned long long)hi);
+    return PX_CLI_OK;
 }
 
 static int unknown_option(char **argv, char *err, size_t errlen, const char *cmd)
@@ -221,8 +275,11 @@ static int parse_method(const char *m)
     return 0;
 }
 
-int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, size_t errlen)
+/* `run` and `compare` share the load options; cmp is NULL for run. */
+static int parse_load(int argc, char **argv, struct px_config *cfg,
+                      struct px_compare_config *cmp, char *err, size_t errlen)
 {
+    const char *cmd = cmp ? "compare" : "run";
     static const struct option opts[] = {
         {"connections", required_argument, NULL, 'c'},
         {"rate", required_argument, NULL, 'r'},
@@ -243,6 +300,10 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
         {"interval", required_argument, NULL, OPT_INTERVAL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        {"modes", required_argument, NULL, OPT_MODES},
+        {"allow-sysctl", no_argument, NULL, OPT_ALLOW_SYSCTL},
+        {"no-drain", no_argument, NULL, OPT_NO_DRAIN},
+        {"svg", required_argument, NULL, OPT_SVG},
         {NULL, 0, NULL, 0},
     };
     px_config_defaults(cfg);
@@ -254,22 +315,24 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
         int c = getopt_long(argc, argv, ":c:r:d:n:t:km:H:qh", opts, NULL);
         if (c == -1)
             break;
+        if (cmp == NULL && (c == OPT_MODES || c == OPT_ALLOW_SYSCTL || c == OPT_NO_DRAIN))
+            return unknown_option(argv, err, errlen, cmd);
+        if (cmp != NULL && (c == 'k' || c == OPT_CLOSE))
+            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
+                               "is set by each compare mode: choose modes with --modes");
         switch (c) {
         case 'c':
-            if (px_parse_u64(optarg, 1, 1000000, &v) < 0)
-                return usage_error(err, errlen, "invalid -c '%s': %s", optarg,
-                                   "expected a whole number from 1 to 1000000");
+            if (opt_count("-c", optarg, 1, 1000000, &v, err, errlen) < 0)
+                return PX_CLI_USAGE;
             cfg->connections = (unsigned)v;
             break;
         case 'r':
-            if (px_parse_rate(optarg, &cfg->rate_per_s) < 0)
-                return usage_error(err, errlen, "invalid -r '%s': %s", optarg,
-                                   "expected requests per second > 0, e.g. 2000 or 1.5k");
+            if (opt_rate(optarg, &cfg->rate_per_s, err, errlen) < 0)
+                return PX_CLI_USAGE;
             break;
         case 'd':
-            if (px_parse_duration_ms(optarg, &cfg->duration_ms) < 0)
-                return usage_error(err, errlen, "invalid -d '%s': %s", optarg,
-                                   "expected a duration > 0 such as 500ms, 10s or 2m");
+            if (opt_duration("-d", optarg, 1, &cfg->duration_ms, err, errlen) < 0)
+                return PX_CLI_USAGE;
             duration_given = 1;
             break;
         case 'n':
@@ -278,9 +341,8 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
                                    "expected a whole number of requests >= 1");
             break;
         case 't':
-            if (px_parse_u64(optarg, 1, 1024, &v) < 0)
-                return usage_error(err, errlen, "invalid -t '%s': %s", optarg,
-                                   "expected a whole number of threads from 1 to 1024");
+            if (opt_count("-t", optarg, 1, 1024, &v, err, errlen) < 0)
+                return PX_CLI_USAGE;
             cfg->threads = (unsigned)v;
             break;
         case 'k':
@@ -313,14 +375,13 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
             }
             break;
         case OPT_TIMEOUT:
-            if (px_parse_duration_ms(optarg, &cfg->timeout_ms) < 0)
-                return usage_error(err, errlen, "invalid --timeout '%s': %s", optarg,
-                                   "expected a duration > 0 such as 500ms or 10s");
+            if (opt_duration("--timeout", optarg, 1, &cfg->timeout_ms, err, errlen) < 0)
+                return PX_CLI_USAGE;
             break;
         case OPT_CONNECT_TIMEOUT:
-            if (px_parse_duration_ms(optarg, &cfg->connect_timeout_ms) < 0)
-                return usage_error(err, errlen, "invalid --connect-timeout '%s': %s", optarg,
-                                   "expected a duration > 0 such as 500ms or 3s");
+            if (opt_duration("--connect-timeout", optarg, 1, &cfg->connect_timeout_ms, err,
+                             errlen) < 0)
+                return PX_CLI_USAGE;
             break;
         case OPT_CLOSE:
             if (strcmp(optarg, "client") == 0)
@@ -351,26 +412,38 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
             cfg->csv_path = optarg;
             break;
         case OPT_INTERVAL:
-            if (px_parse_duration_ms(optarg, &cfg->interval_ms) < 0 || cfg->interval_ms < 100)
-                return usage_error(err, errlen, "invalid --interval '%s': %s", optarg,
-                                   "expected a duration of at least 100ms");
+            if (opt_duration("--interval", optarg, 100, &cfg->interval_ms, err, errlen) < 0)
+                return PX_CLI_USAGE;
             break;
         case 'q':
             cfg->quiet = 1;
             break;
+        case OPT_MODES:
+            if (px_compare_parse_modes(optarg, cmp, err, errlen) < 0)
+                return PX_CLI_USAGE;
+            break;
+        case OPT_ALLOW_SYSCTL:
+            cmp->allow_sysctl = 1;
+            break;
+        case OPT_NO_DRAIN:
+            cmp->no_drain = 1;
+            break;
+        case OPT_SVG:
+            cfg->svg_path = optarg;
+            break;
         case 'h':
-            fputs(run_usage, stdout);
+            fputs(cmp ? compare_usage : run_usage, stdout);
             return PX_CLI_HELP;
         case ':':
-            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
-                               "needs a value (see portex run --help)");
+            return usage_error(err, errlen, "option '%s' needs a value (see portex %s --help)",
+                               argv[optind - 1], cmd);
         default:
-            return unknown_option(argv, err, errlen, "run");
+            return unknown_option(argv, err, errlen, cmd);
         }
     }
     if (optind >= argc)
-        return usage_error(err, errlen, "missing URL%s: %s", "",
-                           "expected portex run [options] http://host[:port][/path]");
+        return usage_error(err, errlen, "missing URL: expected portex %s [options] %s", cmd,
+                           "http://host[:port][/path]");
     if (optind + 1 < argc)
         return usage_error(err, errlen, "unexpected argument '%s': %s", argv[optind + 1],
                            "give one URL");
@@ -387,6 +460,24 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
         return usage_error(err, errlen, "--close %s %s", px_close_name(cfg->close),
                            "applies to short connections only: drop -k or --close");
     return PX_CLI_OK;
+}
+
+int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, size_t errlen)
+{
+    return parse_load(argc, argv, cfg, NULL, err, errlen);
+}
+
+int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, char *err,
+                         size_t errlen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->drain_max_ms = 65000; /* TIME_WAIT is 60 s; a little margin */
+    int rc = parse_load(argc, argv, &cfg->base, cfg, err, errlen);
+    if (rc == PX_CLI_OK) {
+        /* Default per mode: 10 s, or the -d/-n given. */
+        px_compare_default_modes(cfg);
+    }
+    return rc;
 }
 
 int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
@@ -417,15 +508,13 @@ int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char
                 return PX_CLI_USAGE;
             break;
         case 't':
-            if (px_parse_u64(optarg, 1, 1024, &v) < 0)
-                return usage_error(err, errlen, "invalid -t '%s': %s", optarg,
-                                   "expected a whole number of threads from 1 to 1024");
+            if (opt_count("-t", optarg, 1, 1024, &v, err, errlen) < 0)
+                return PX_CLI_USAGE;
             cfg->threads = (unsigned)v;
             break;
         case OPT_BODY_BYTES:
-            if (px_parse_u64(optarg, 0, 64u << 20, &v) < 0)
-                return usage_error(err, errlen, "invalid --body-bytes '%s': %s", optarg,
-                                   "expected a whole number from 0 to 67108864");
+            if (opt_count("--body-bytes", optarg, 0, 64u << 20, &v, err, errlen) < 0)
+                return PX_CLI_USAGE;
             cfg->body_bytes = (size_t)v;
             break;
         case 'h':
@@ -491,25 +580,21 @@ int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err
             break;
         switch (c) {
         case OPT_PORTS:
-            if (px_parse_u64(optarg, 10, 25000, &v) < 0)
-                return usage_error(err, errlen, "invalid --ports '%s': %s", optarg,
-                                   "expected a whole number from 10 to 25000");
+            if (opt_count("--ports", optarg, 10, 25000, &v, err, errlen) < 0)
+                return PX_CLI_USAGE;
             cfg->ports = (unsigned)v;
             break;
         case 'r':
-            if (px_parse_rate(optarg, &cfg->rate_per_s) < 0)
-                return usage_error(err, errlen, "invalid -r '%s': %s", optarg,
-                                   "expected requests per second > 0, e.g. 2000");
+            if (opt_rate(optarg, &cfg->rate_per_s, err, errlen) < 0)
+                return PX_CLI_USAGE;
             break;
         case 'd':
-            if (px_parse_duration_ms(optarg, &cfg->duration_ms) < 0)
-                return usage_error(err, errlen, "invalid -d '%s': %s", optarg,
-                                   "expected a duration > 0 such as 3s");
+            if (opt_duration("-d", optarg, 1, &cfg->duration_ms, err, errlen) < 0)
+                return PX_CLI_USAGE;
             break;
         case 'c':
-            if (px_parse_u64(optarg, 1, 100000, &v) < 0)
-                return usage_error(err, errlen, "invalid -c '%s': %s", optarg,
-                                   "expected a whole number from 1 to 100000");
+            if (opt_count("-c", optarg, 1, 100000, &v, err, errlen) < 0)
+                return PX_CLI_USAGE;
             cfg->connections = (unsigned)v;
             break;
         case OPT_MODES:
@@ -517,9 +602,8 @@ int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err
                 return PX_CLI_USAGE;
             break;
         case OPT_REUSE_DELAY:
-            if (px_parse_u64(optarg, 1, 60000, &v) < 0)
-                return usage_error(err, errlen, "invalid --reuse-delay '%s': %s", optarg,
-                                   "expected milliseconds from 1 to 60000");
+            if (opt_count("--reuse-delay", optarg, 1, 60000, &v, err, errlen) < 0)
+                return PX_CLI_USAGE;
             cfg->reuse_delay_ms = (int)v;
             break;
         case OPT_JSON:
@@ -547,5 +631,78 @@ int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err
     if (optind < argc)
         return usage_error(err, errlen, "unexpected argument '%s' %s", argv[optind],
                            "(portex lab takes options only)");
+    return PX_CLI_OK;
+}
+
+static const char doctor_usage[] =
+    "usage: portex doctor [options] [URL]\n"
+    "\n"
+    "This namespace's port budget and TIME_WAIT settings, the traps among them,\n"
+    "and with a URL: one connection's TCP_INFO (were timestamps negotiated?) and\n"
+    "the predicted short-connection ceilings toward that server.\n"
+    "Exit 0 when everything was read, 1 when the target cannot be reached.\n"
+    "\n"
+    "  -c, --connections N     concurrency you plan, checked against the fd limit; 64\n"
+    "      --connect-timeout D connect timeout of the probe; 3s\n"
+    "      --json FILE         JSON ('-' for stdout)\n"
+    "  -h, --help              this text\n";
+
+int px_cli_parse_doctor(int argc, char **argv, struct px_doctor_config *cfg, char *err,
+                        size_t errlen)
+{
+    static const struct option opts[] = {
+        {"connections", required_argument, NULL, 'c'},
+        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->connections = 64;
+    cfg->connect_timeout_ms = 3000;
+    uint64_t v;
+    optind = 0;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":c:h", opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'c':
+            if (opt_count("-c", optarg, 1, 1000000, &v, err, errlen) < 0)
+                return PX_CLI_USAGE;
+            cfg->connections = (unsigned)v;
+            break;
+        case OPT_CONNECT_TIMEOUT:
+            if (opt_duration("--connect-timeout", optarg, 1, &cfg->connect_timeout_ms, err,
+                             errlen) < 0)
+                return PX_CLI_USAGE;
+            break;
+        case OPT_JSON:
+            cfg->json_path = optarg;
+            break;
+        case 'h':
+            fputs(doctor_usage, stdout);
+            return PX_CLI_HELP;
+        case ':':
+            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
+                               "needs a value (see portex doctor --help)");
+        default:
+            return unknown_option(argv, err, errlen, "doctor");
+        }
+    }
+    if (optind + 1 < argc)
+        return usage_error(err, errlen, "unexpected argument '%s': %s", argv[optind + 1],
+                           "give at most one URL");
+    if (optind < argc) {
+        const char *url = argv[optind];
+        if (strlen(url) >= sizeof(cfg->url_text))
+            return usage_error(err, errlen, "URL '%.60s...' is too long: %s", url,
+                               "at most 2300 characters");
+        strcpy(cfg->url_text, url);
+        if (px_url_parse(url, &cfg->url, err, errlen) < 0)
+            return PX_CLI_USAGE;
+        cfg->has_target = 1;
+    }
     return PX_CLI_OK;
 }

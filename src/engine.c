@@ -119,13 +119,24 @@ static struct timeval us_to_tv(uint64_t us)
     return tv;
 }
 
-/* Arms the slot's event: fd readiness `what` (0 = pure timer) until `deadline_us`. */
+/*
+ * Arms the slot's event: fd readiness `what` (0 = pure timer) until
+ * `deadline_us`. I/O events are persistent, so while a slot waits for the same
+ * readiness on the same fd (more of a response, the next keep-alive request)
+ * only the timeout moves and epoll is not touched: two epoll_ctl calls saved
+ * per request.
+ */
 static void slot_arm(struct slot *s, short what, uint64_t deadline_us)
 {
     uint64_t now = px_clock_us();
     struct timeval tv = us_to_tv(deadline_us > now ? deadline_us - now : 0);
-    event_del(s->ev);
-    event_assign(s->ev, s->w->base, what ? s->fd : -1, what, slot_cb, s);
+    evutil_socket_t fd = what ? s->fd : -1;
+    short flags = what ? (short)(what | EV_PERSIST) : 0;
+    if (what == 0 || event_get_fd(s->ev) != fd || event_get_events(s->ev) != flags ||
+        !event_pending(s->ev, what, NULL)) {
+        event_del(s->ev);
+        event_assign(s->ev, s->w->base, fd, flags, slot_cb, s);
+    }
     event_add(s->ev, &tv);
 }
 

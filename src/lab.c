@@ -509,16 +509,11 @@ static void verdict(const struct px_lab_result *r, char *out, size_t outlen)
         snprintf(out, outlen, "differs by %+.0f%%", diff);
 }
 
-void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
-                        const struct px_lab_result *results)
+void px_lab_report_table(FILE *f, const struct px_lab_result *results, size_t n)
 {
-    fprintf(f,
-            "portex lab: %u client ports, %.0f new requests/s for %.1f s per mode, "
-            "client " CLIENT_IP " -> server " SERVER_IP " over veth\n\n",
-            cfg->ports, cfg->rate_per_s, (double)cfg->duration_ms / 1000.0);
     fprintf(f, "%-18s %-40s %9s %10s %8s %9s %9s %8s %8s  %s\n", "mode", "set", "pred. ok",
             "pred. /s", "ok", "ok/s", "EADDRNA", "TW peak", "1st EA", "verdict");
-    for (size_t i = 0; i < cfg->nmodes; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct px_lab_result *r = &results[i];
         if (!r->ran) {
             fprintf(f, "%-18s %-40s %s\n", r->mode->name, r->mode->what, r->note);
@@ -541,6 +536,16 @@ void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
                 (unsigned long long)px_totals_errno(&run->totals, EADDRNOTAVAIL),
                 (long long)run->ex.time_wait_peak, first, v);
     }
+}
+
+void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
+                        const struct px_lab_result *results)
+{
+    fprintf(f,
+            "portex lab: %u client ports, %.0f new requests/s for %.1f s per mode, "
+            "client " CLIENT_IP " -> server " SERVER_IP " over veth\n\n",
+            cfg->ports, cfg->rate_per_s, (double)cfg->duration_ms / 1000.0);
+    px_lab_report_table(f, results, cfg->nmodes);
     fprintf(f, "\n");
     const struct px_lab_result *no = NULL, *reuse = NULL, *nots = NULL, *ka = NULL;
     for (size_t i = 0; i < cfg->nmodes; i++) {

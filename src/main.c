@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "portex/cli.h"
+#include "portex/compare.h"
 #include "portex/config.h"
+#include "portex/doctor.h"
+#include "portex/kernel.h"
 #include "portex/engine.h"
 #include "portex/lab.h"
 #include "portex/report.h"
@@ -25,7 +28,9 @@ static const char main_usage[] =
     "\n"
     "  run URL        one load run; short connections unless -k\n"
     "  serve          the built-in HTTP target\n"
+    "  compare URL    the same load under several modes against a real server\n"
     "  lab            reproduce port exhaustion in fresh network namespaces\n"
+    "  doctor [URL]   sysctls, limits, traps, predicted ceilings; probes the target\n"
     "\n"
     "portex COMMAND --help for the options of each command.\n";
 
@@ -58,6 +63,39 @@ static void csv_cb(FILE *f, const void *run)
     px_report_csv(f, &((const struct px_run *)run)->series);
 }
 
+static void svg_cb(FILE *f, const void *run)
+{
+    const struct px_run *runs[1] = {run};
+    const char *names[1] = {((const struct px_run *)run)->cfg->url_text};
+    px_svg_write(f, "portex run: ok/s, EADDRNOTAVAIL/s and TIME_WAIT", runs, names, 1);
+}
+
+/* Resolves the URL, checks sockets and fds, for run and compare. 0, or the exit code. */
+static int prepare_load(const char *cmd, struct px_config *cfg)
+{
+    char err[512];
+    if (px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex %s: %s\n", cmd, err);
+        return 1;
+    }
+    if (px_engine_preflight(cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex %s: %s\n", cmd, err);
+        return 2;
+    }
+    uint64_t soft, hard;
+    unsigned fit = px_engine_fit_nofile(cfg->connections, &soft, &hard);
+    if (fit < cfg->connections) {
+        fprintf(stderr,
+                "portex %s: -c %u does not fit the open-files limit (soft %llu, hard %llu); "
+                "running with -c %u (raise 'ulimit -n' for more)\n",
+                cmd, cfg->connections, (unsigned long long)soft, (unsigned long long)hard, fit);
+        cfg->connections = fit;
+    }
+    if (cfg->threads > cfg->connections)
+        cfg->threads = cfg->connections;
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static struct px_config cfg;
@@ -70,27 +108,11 @@ static int cmd_run(int argc, char **argv)
         px_config_release(&cfg);
         return 2;
     }
-    if (px_url_resolve(&cfg.url, &cfg.target, &cfg.target_len, err, sizeof(err)) < 0) {
-        fprintf(stderr, "portex run: %s\n", err);
+    rc = prepare_load("run", &cfg);
+    if (rc != 0) {
         px_config_release(&cfg);
-        return 1;
+        return rc;
     }
-    if (px_engine_preflight(&cfg, err, sizeof(err)) < 0) {
-        fprintf(stderr, "portex run: %s\n", err);
-        px_config_release(&cfg);
-        return 2;
-    }
-    uint64_t soft, hard;
-    unsigned fit = px_engine_fit_nofile(cfg.connections, &soft, &hard);
-    if (fit < cfg.connections) {
-        fprintf(stderr,
-                "portex run: -c %u does not fit the open-files limit (soft %llu, hard %llu); "
-                "running with -c %u (raise 'ulimit -n' for more)\n",
-                cfg.connections, (unsigned long long)soft, (unsigned long long)hard, fit);
-        cfg.connections = fit;
-    }
-    if (cfg.threads > cfg.connections)
-        cfg.threads = cfg.connections;
 
     static struct px_run run;
     if (px_run_execute(&cfg, &run, err, sizeof(err)) < 0) {
@@ -106,44 +128,69 @@ static int cmd_run(int argc, char **argv)
         rc = 1;
     if (cfg.csv_path && write_report("run", cfg.csv_path, csv_cb, &run) < 0)
         rc = 1;
+    if (cfg.svg_path && write_report("run", cfg.svg_path, svg_cb, &run) < 0)
+        rc = 1;
     px_series_free(&run.series);
     px_config_release(&cfg);
     return rc;
 }
 
-static void lab_json_cb(FILE *f, const void *arg)
+/* Results of several modes (lab or compare), for the report writers. */
+struct modes_ref {
+    const char *command;
+    const struct px_lab_result *res;
+    size_t n;
+};
+
+static void modes_json_cb(FILE *f, const void *arg)
 {
-    const struct px_lab_config *cfg = ((const void *const *)arg)[0];
-    const struct px_lab_result *res = ((const void *const *)arg)[1];
-    px_lab_report_json(f, "lab", res, cfg->nmodes);
+    const struct modes_ref *m = arg;
+    px_lab_report_json(f, m->command, m->res, m->n);
 }
 
-static void lab_svg_cb(FILE *f, const void *arg)
+static void modes_svg_cb(FILE *f, const void *arg)
 {
-    const struct px_lab_config *cfg = ((const void *const *)arg)[0];
-    const struct px_lab_result *res = ((const void *const *)arg)[1];
+    const struct modes_ref *m = arg;
     const struct px_run *runs[PX_LAB_MAX_MODES];
     const char *names[PX_LAB_MAX_MODES];
     size_t n = 0;
-    for (size_t i = 0; i < cfg->nmodes; i++) {
-        if (!res[i].ran)
+    for (size_t i = 0; i < m->n; i++) {
+        if (!m->res[i].ran)
             continue;
-        runs[n] = &res[i].run;
-        names[n++] = res[i].mode->name;
+        runs[n] = &m->res[i].run;
+        names[n++] = m->res[i].mode->name;
     }
-    px_svg_write(f, "portex lab: ok/s, EADDRNOTAVAIL/s and TIME_WAIT per mode", runs, names, n);
+    char title[128];
+    snprintf(title, sizeof(title), "portex %s: ok/s, EADDRNOTAVAIL/s and TIME_WAIT per mode",
+             m->command);
+    px_svg_write(f, title, runs, names, n);
 }
 
-static void lab_csv_cb(FILE *f, const void *arg)
+static void modes_csv_cb(FILE *f, const void *arg)
 {
-    const struct px_lab_config *cfg = ((const void *const *)arg)[0];
-    const struct px_lab_result *res = ((const void *const *)arg)[1];
-    for (size_t i = 0; i < cfg->nmodes; i++) {
-        if (!res[i].ran)
+    const struct modes_ref *m = arg;
+    for (size_t i = 0; i < m->n; i++) {
+        if (!m->res[i].ran)
             continue;
-        fprintf(f, "# mode %s\n", res[i].mode->name);
-        px_report_csv(f, &res[i].run.series);
+        fprintf(f, "# mode %s\n", m->res[i].mode->name);
+        px_report_csv(f, &m->res[i].run.series);
     }
+}
+
+/* Writes the JSON, SVG and CSV a lab or compare asked for. 0, or 1 if one failed. */
+static int write_modes(const struct modes_ref *m, const char *json, const char *svg,
+                       const char *csv)
+{
+    int rc = 0;
+    if (json && write_report(m->command, json, modes_json_cb, m) < 0)
+        rc = 1;
+    if (svg && write_report(m->command, svg, modes_svg_cb, m) < 0)
+        rc = 1;
+    if (csv && write_report(m->command, csv, modes_csv_cb, m) < 0)
+        rc = 1;
+    for (size_t i = 0; i < m->n; i++)
+        px_series_free((struct px_series *)&m->res[i].run.series);
+    return rc;
 }
 
 static int cmd_lab(int argc, char **argv)
@@ -165,18 +212,90 @@ static int cmd_lab(int argc, char **argv)
     }
     int json_stdout = cfg.json_path && strcmp(cfg.json_path, "-") == 0;
     px_lab_report_text(json_stdout ? stderr : stdout, &cfg, res);
-    const void *arg[2] = {&cfg, res};
-    int out = 0;
-    if (cfg.json_path && write_report("lab", cfg.json_path, lab_json_cb, arg) < 0)
-        out = 1;
-    if (cfg.svg_path && write_report("lab", cfg.svg_path, lab_svg_cb, arg) < 0)
-        out = 1;
-    if (cfg.csv_path && write_report("lab", cfg.csv_path, lab_csv_cb, arg) < 0)
-        out = 1;
-    for (size_t i = 0; i < cfg.nmodes; i++)
-        px_series_free(&res[i].run.series);
+    struct modes_ref m = {"lab", res, cfg.nmodes};
+    int out = write_modes(&m, cfg.json_path, cfg.svg_path, cfg.csv_path);
     /* Interrupted: what finished was reported; say so in the exit code. */
     return rc == 1 ? 130 : out;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+    static struct px_compare_config cfg;
+    static struct px_lab_result res[PX_LAB_MAX_MODES];
+    char err[512];
+    int rc = px_cli_parse_compare(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex compare: %s\n", err);
+        px_config_release(&cfg.base);
+        return 2;
+    }
+    rc = prepare_load("compare", &cfg.base);
+    if (rc == 0) {
+        rc = px_compare_run(&cfg, res, err, sizeof(err));
+        if (rc < 0) {
+            fprintf(stderr, "portex compare: %s\n", err);
+            rc = rc == -2 ? 2 : 1;
+        } else {
+            const struct px_config *b = &cfg.base;
+            int machine_stdout = (b->json_path && strcmp(b->json_path, "-") == 0) ||
+                                 (b->csv_path && strcmp(b->csv_path, "-") == 0);
+            px_compare_report_text(machine_stdout ? stderr : stdout, &cfg, res);
+            struct modes_ref m = {"compare", res, cfg.nmodes};
+            int out = write_modes(&m, b->json_path, b->svg_path, b->csv_path);
+            rc = rc == 1 ? 130 : out;
+        }
+    }
+    px_config_release(&cfg.base);
+    return rc;
+}
+
+struct doctor_ref {
+    const struct px_doctor_config *cfg;
+    const struct px_doctor *d;
+};
+
+static void doctor_json_cb(FILE *f, const void *arg)
+{
+    const struct doctor_ref *r = arg;
+    px_doctor_report_json(f, r->cfg, r->d);
+}
+
+static int cmd_doctor(int argc, char **argv)
+{
+    static struct px_doctor_config cfg;
+    static struct px_doctor d;
+    char err[512];
+    int rc = px_cli_parse_doctor(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex doctor: %s\n", err);
+        return 2;
+    }
+    memset(&d, 0, sizeof(d));
+    int unreachable = 0;
+    if (cfg.has_target) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        char host[PX_URL_HOST_MAX + 16];
+        px_url_host_header(&cfg.url, host, sizeof(host));
+        if (px_url_resolve(&cfg.url, &ss, &len, err, sizeof(err)) < 0) {
+            snprintf(d.probe.error, sizeof(d.probe.error), "%s", err);
+            unreachable = 1;
+        } else if (px_doctor_probe((struct sockaddr *)&ss, len, host, cfg.url.path,
+                                   cfg.connect_timeout_ms, &d.probe) < 0) {
+            unreachable = 1;
+        }
+    }
+    px_doctor_examine(PX_PROC, &cfg, &d);
+    int json_stdout = cfg.json_path && strcmp(cfg.json_path, "-") == 0;
+    px_doctor_report_text(json_stdout ? stderr : stdout, &cfg, &d);
+    struct doctor_ref ref = {&cfg, &d};
+    if (cfg.json_path && write_report("doctor", cfg.json_path, doctor_json_cb, &ref) < 0)
+        return 1;
+    return unreachable ? 1 : 0;
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -237,6 +356,10 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "lab") == 0)
         return cmd_lab(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "doctor") == 0)
+        return cmd_doctor(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(main_usage, stdout);
         return 0;
@@ -245,7 +368,7 @@ int main(int argc, char **argv)
         printf("portex %s\n", PORTEX_VERSION);
         return 0;
     }
-    fprintf(stderr, "portex: unknown command '%s': expected run, serve or lab (see portex --help)\n",
+    fprintf(stderr, "portex: unknown command '%s': expected run, serve, compare, lab or doctor (see portex --help)\n",
             cmd);
     return 2;
 }

@@ -72,8 +72,10 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
     const struct timespec poll = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
     while (!px_engine_done(e)) {
         int sig = sigtimedwait(&stop_set, NULL, &poll);
-        if (sig == SIGINT || sig == SIGTERM)
+        if (sig == SIGINT || sig == SIGTERM) {
+            run->interrupted = 1;
             px_engine_stop(e);
+        }
     }
     px_engine_wait(e);
     px_stats_finish(stats, &run->series, &run->ex.time_wait_peak, &run->ex.time_wait_at_start);

@@ -8,6 +8,8 @@
 struct px_config;
 struct px_server_config;
 struct px_lab_config;
+struct px_compare_config;
+struct px_doctor_config;
 
 enum px_cli_status {
     PX_CLI_OK = 0,     /* parsed; go on */
@@ -21,6 +23,12 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
 int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
                        size_t errlen);
 
+/* `portex compare` arguments: the run options plus modes and sysctl permission. */
+int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, char *err,
+                         size_t errlen);
+/* `portex doctor` arguments. */
+int px_cli_parse_doctor(int argc, char **argv, struct px_doctor_config *cfg, char *err,
+                        size_t errlen);
 /* `portex lab` arguments. */
 int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err, size_t errlen);
 

@@ -22,7 +22,7 @@ struct px_lab_mode {
     const char *what;         /* the settings in words, for the table */
     int keepalive;
     enum px_close close;
-    int client_reuse;         /* net.ipv4.tcp_tw_reuse in the client namespace */
+    int client_reuse;         /* net.ipv4.tcp_tw_reuse in the client namespace; -1 = leave */
     int server_timestamps;    /* net.ipv4.tcp_timestamps in the server namespace */
     int reuse_delay_ms;       /* tcp_tw_reuse_delay in the client namespace, 0 = default */
     unsigned sources;         /* client addresses used with --source, 0 = one */
@@ -62,6 +62,8 @@ void px_lab_defaults(struct px_lab_config *cfg);
  */
 int px_lab_run(const struct px_lab_config *cfg, struct px_lab_result *results, char *err,
                size_t errlen);
+/* The table: one row per mode, predicted beside measured. */
+void px_lab_report_table(FILE *f, const struct px_lab_result *results, size_t n);
 /* Table and plain sentences for a person. */
 void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
                         const struct px_lab_result *results);

@@ -55,6 +55,7 @@ struct px_run {
     struct px_env env;      /* kernel and limits in the run's namespace, at start */
     struct px_series series;
     struct px_exhaustion ex;
+    int interrupted;        /* stopped early by SIGINT or SIGTERM */
 };
 
 /* Fills run->ex.ceiling and the port fields from env, cfg and the measured latency. */

@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "portex/cli.h"
+#include "portex/compare.h"
 #include "portex/config.h"
+#include "portex/doctor.h"
+#include "portex/lab.h"
 #include "portex/server.h"
 
 static struct px_config cfg;
@@ -123,6 +126,66 @@ static void px_cli_parse_serve__listen_threads_body(void **state)
     assert_non_null(strstr(err, "'nowhere'"));
 }
 
+static void px_cli_parse_compare__modes_and_sysctl(void **state)
+{
+    (void)state;
+    static struct px_compare_config cc;
+    char *a[] = {"compare", "-r", "100", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, a, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(cc.nmodes, 4);
+    assert_string_equal(cc.modes[0]->name, "keepalive");
+    assert_string_equal(cc.modes[3]->name, "short");
+    char *b[] = {"compare", "--allow-sysctl", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(3, b, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(cc.nmodes, 6);
+    assert_int_equal(cc.modes[4]->client_reuse, 0);
+    assert_int_equal(cc.modes[5]->client_reuse, 1);
+    char *c[] = {"compare", "--modes", "rst,nope", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, c, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'nope'"));
+    char *d[] = {"compare", "--close", "rst", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, d, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    char *e[] = {"run", "--allow-sysctl", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_run(3, e, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+}
+
+static void px_cli_parse_lab__defaults_and_modes(void **state)
+{
+    (void)state;
+    static struct px_lab_config lc;
+    char *a[] = {"lab", NULL};
+    assert_int_equal(px_cli_parse_lab(1, a, &lc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(lc.ports, 1000);
+    assert_true(lc.rate_per_s == 2000.0);
+    assert_int_equal(lc.duration_ms, 10000);
+    assert_int_equal(lc.nmodes, 4);
+    assert_string_equal(lc.modes[2]->name, "reuse-server-nots");
+    assert_int_equal(lc.modes[2]->server_timestamps, 0);
+    char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
+    assert_int_equal(px_cli_parse_lab(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(lc.nmodes, 8);
+    assert_int_equal(lc.ports, 200);
+    char *c[] = {"lab", "--reuse-delay", "0", NULL};
+    assert_int_equal(px_cli_parse_lab(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'0'"));
+}
+
+static void px_cli_parse_doctor__optional_url(void **state)
+{
+    (void)state;
+    static struct px_doctor_config dc;
+    char *a[] = {"doctor", NULL};
+    assert_int_equal(px_cli_parse_doctor(1, a, &dc, err, sizeof(err)), PX_CLI_OK);
+    assert_false(dc.has_target);
+    char *b[] = {"doctor", "-c", "500", "http://[::1]:81/", NULL};
+    assert_int_equal(px_cli_parse_doctor(4, b, &dc, err, sizeof(err)), PX_CLI_OK);
+    assert_true(dc.has_target);
+    assert_int_equal(dc.connections, 500);
+    assert_int_equal(dc.url.port, 81);
+    char *c[] = {"doctor", "a", "b", NULL};
+    assert_int_equal(px_cli_parse_doctor(3, c, &dc, err, sizeof(err)), PX_CLI_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +195,9 @@ int main(void)
         cmocka_unit_test(px_cli_parse_run__errors_name_the_value),
         cmocka_unit_test(px_cli_parse_run__missing_url),
         cmocka_unit_test(px_cli_parse_serve__listen_threads_body),
+        cmocka_unit_test(px_cli_parse_compare__modes_and_sysctl),
+        cmocka_unit_test(px_cli_parse_lab__defaults_and_modes),
+        cmocka_unit_test(px_cli_parse_doctor__optional_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: MIT
+"""portex doctor: values equal /proc, traps flagged, timestamps probed across namespaces."""
+import json
+import os
+import subprocess
+import time
+
+from pxtest import PORTEX, Serve, check, finish, skip
+
+NS_C, NS_S = "pxt-doc-cli", "pxt-doc-srv"
+
+
+def sh(*cmd, check_rc=True):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if check_rc and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def doctor(*args, ns=None):
+    pre = ["ip", "netns", "exec", ns] if ns else []
+    p = subprocess.run([*pre, PORTEX, "doctor", "--json", "-", *args],
+                       capture_output=True, text=True, timeout=60)
+    return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
+
+
+def read_proc(name, ns=None):
+    pre = ["ip", "netns", "exec", ns] if ns else []
+    return sh(*pre, "cat", "/proc/sys/" + name.replace(".", "/")).strip()
+
+
+def values_equal_proc():
+    rc, doc, text = doctor()
+    check(rc == 0, f"doctor without URL exits 0 ({rc})")
+    lo, hi = read_proc("net.ipv4.ip_local_port_range").split()
+    check(doc["sysctl"]["net.ipv4.ip_local_port_range"] == f"{lo} {hi}", "port range equals /proc")
+    for name in ("net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_timestamps", "net.ipv4.tcp_fin_timeout",
+                 "net.ipv4.tcp_max_tw_buckets", "net.core.somaxconn"):
+        check(str(doc["sysctl"][name]) == read_proc(name), f"{name} equals /proc")
+    check(doc["usable_ports"] == int(hi) - int(lo) + 1, f"usable_ports = range size ({doc['usable_ports']})")
+    c = {x["config"]: x for x in doc["ceilings"]}
+    p = doc["usable_ports"]
+    check(abs(c["short, tcp_tw_reuse=0"]["per_s"] - p / 60) < 0.01 * p / 60,
+          f"no-reuse ceiling = P / 60 s ({c['short, tcp_tw_reuse=0']['per_s']})")
+    check(abs(c["short, 4 source addresses"]["per_s"] / c["short, client closes (now)"]["per_s"] - 4) < 1e-6,
+          "4 source addresses multiply the ceiling by 4")
+    check("target" not in doc, "no target section without a URL")
+    check("tcp_fin_timeout" in text and "tcp_tw_recycle" in text and "removed" in text,
+          "the text corrects the two myths")
+
+
+def unreachable_target():
+    p = subprocess.run([PORTEX, "doctor", "http://127.0.0.1:9/"], capture_output=True, text=True)
+    check(p.returncode == 1, f"unreachable target: exit 1 ({p.returncode})")
+    check("ip_local_port_range" in p.stdout and "ECONNREFUSED" in p.stdout,
+          "unreachable target: local section still printed, cause named")
+    p = subprocess.run([PORTEX, "doctor", "ftp://x/"], capture_output=True, text=True)
+    check(p.returncode == 2 and "only http://" in p.stderr, "bad URL: exit 2")
+
+
+def loopback_target():
+    srv = Serve()
+    rc, doc, _ = doctor(srv.url)
+    srv.stop()
+    t = doc["target"]
+    check(rc == 0 and t["timestamps_negotiated"] is True and t["http_status"] == 200,
+          f"loopback target: timestamps negotiated, HTTP 200 ({t})")
+    check(not any("loopback only" in f for f in doc["flags"]),
+          "reuse=2 toward 127.0.0.1: no loopback-only flag")
+
+
+def setup_namespaces():
+    for ns in (NS_C, NS_S):
+        sh("ip", "netns", "del", ns, check_rc=False)
+        sh("ip", "netns", "add", ns)
+    sh("ip", "link", "add", "pxt-doc-c", "netns", NS_C, "type", "veth", "peer", "name",
+       "pxt-doc-s", "netns", NS_S)
+    for ns, dev, ip in ((NS_C, "pxt-doc-c", "198.18.1.1/24"), (NS_S, "pxt-doc-s", "198.18.1.2/24")):
+        sh("ip", "-n", ns, "addr", "add", ip, "dev", dev)
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+
+def stale_marker_is_reported():
+    # A compare killed with SIGKILL leaves its marker: doctor must say so.
+    inode = sh("ip", "netns", "exec", NS_C, "stat", "-L", "-c", "%i", "/proc/self/ns/net").strip()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    os.makedirs("/run/portex", exist_ok=True)
+    path = f"/run/portex/{inode}-net.ipv4.tcp_tw_reuse.guard"
+    with open(path, "w") as f:
+        f.write(f"net.ipv4.tcp_tw_reuse 2 {dead.pid}\n")
+    try:
+        rc, doc, _ = doctor(ns=NS_C)
+        check(any("ended without restoring" in f and "it was 2 before, it is 1 now" in f
+                  for f in doc["flags"]), f"a marker left by a killed run is reported ({doc['flags']})")
+        rc, doc, _ = doctor()
+        check(not any("ended without restoring" in f for f in doc["flags"]),
+              "another namespace's marker is not reported here")
+    finally:
+        os.unlink(path)
+
+
+def across_namespaces():
+    setup_namespaces()
+    srv = None
+    try:
+        srv = Serve(netns_cmd=["ip", "netns", "exec", NS_S], extra=["--listen", "198.18.1.2:8080"])
+        url = "http://198.18.1.2:8080/"
+        sh("ip", "netns", "exec", NS_S, "sh", "-c", "echo 0 > /proc/sys/net/ipv4/tcp_timestamps")
+        rc, doc, text = doctor(url, ns=NS_C)
+        check(rc == 0 and doc["target"]["timestamps_negotiated"] is False,
+              f"server tcp_timestamps=0: not negotiated ({doc['target']})")
+        c = {x["config"]: x for x in doc["ceilings"]}
+        p = doc["usable_ports"]
+        check(abs(c["short, tcp_tw_reuse=1"]["per_s"] - p / 60) < 0.01 * p / 60,
+              "without timestamps even reuse=1 gives the no-reuse ceiling")
+        check(any("loopback only" in f for f in doc["flags"]),
+              "client reuse=2 toward a veth target: loopback-only flag")
+        sh("ip", "netns", "exec", NS_C, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/tcp_tw_reuse")
+        rc, doc, text = doctor(url, ns=NS_C)
+        check(any("cannot help against this server" in f for f in doc["flags"]),
+              "reuse=1 with a server without timestamps is flagged")
+        check(doc["sysctl"]["net.ipv4.tcp_tw_reuse"] == 1, "doctor reads the client namespace's value")
+        sh("ip", "netns", "exec", NS_S, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/tcp_timestamps")
+        rc, doc, _ = doctor(url, ns=NS_C)
+        check(doc["target"]["timestamps_negotiated"] is True, "server tcp_timestamps=1: negotiated")
+        stale_marker_is_reported()
+        c = {x["config"]: x for x in doc["ceilings"]}
+        delay = doc["sysctl"].get("net.ipv4.tcp_tw_reuse_delay", 1000) / 1000
+        rtt = doc["target"]["rtt_us"] / 1e6
+        check(abs(c["short, client closes (now)"]["per_s"] - p / (rtt + delay)) < 0.01 * p,
+              "reuse=1 with timestamps: P / (T + delay)")
+    finally:
+        if srv:
+            srv.stop()
+        for ns in (NS_C, NS_S):
+            sh("ip", "netns", "del", ns, check_rc=False)
+
+
+if __name__ == "__main__":
+    values_equal_proc()
+    unreachable_target()
+    loopback_target()
+    if os.geteuid() != 0:
+        print("note: not root, the namespace cases are not run")
+    else:
+        across_namespaces()
+    finish()
