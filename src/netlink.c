@@ -55,12 +55,21 @@ static int matches(const struct inet_diag_msg *m, const struct sockaddr *dst)
            memcmp(m->id.idiag_dst, &in6->sin6_addr, 16) == 0;
 }
 
+/* NLMSG_OK without its signed/unsigned comparison. */
+static int msg_ok(const struct nlmsghdr *h, size_t left)
+{
+    return left >= sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= left;
+}
+
 int px_diag_parse(const void *buf, size_t len, const struct sockaddr *dst,
                   struct px_tw_count *out)
 {
-    const struct nlmsghdr *h = buf;
-    int left = (int)len;
-    for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+    const char *p = buf;
+    size_t left = len;
+    for (const struct nlmsghdr *h = buf; msg_ok(h, left); h = (const struct nlmsghdr *)p) {
+        size_t step = NLMSG_ALIGN(h->nlmsg_len);
+        p += step;
+        left = step < left ? left - step : 0;
         if (h->nlmsg_type == NLMSG_DONE)
             return 1;
         if (h->nlmsg_type == NLMSG_ERROR) {
@@ -163,7 +172,7 @@ static int rtnl_talk(struct nlmsghdr *h)
         goto out;
     }
     const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
-    if (NLMSG_OK(r, (int)n) && r->nlmsg_type == NLMSG_ERROR) {
+    if (msg_ok(r, (size_t)n) && r->nlmsg_type == NLMSG_ERROR) {
         const struct nlmsgerr *e = NLMSG_DATA(r);
         rc = e->error;
     }
