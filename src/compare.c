@@ -71,31 +71,38 @@ void px_compare_default_modes(struct px_compare_config *cfg)
         cfg->modes[cfg->nmodes++] = &modes[i];
 }
 
-/* Waits (signals still count) until no TIME_WAIT toward the target is left.
- * 1 when a signal came, 0 otherwise. */
-static int drain(const struct px_compare_config *cfg, const sigset_t *stop_set)
+/*
+ * Waits (signals still count) while this run's TIME_WAIT sockets toward the
+ * target would hold more than 5% of the next mode's ports: a few left by
+ * closing idle keep-alive connections are not worth a minute. 1 when a signal
+ * came, 0 otherwise.
+ */
+static int drain(const struct px_compare_config *cfg, uint64_t usable_ports,
+                 const sigset_t *stop_set)
 {
     int fd = px_diag_open();
     if (fd < 0)
         return 0;
+    uint64_t allowed = usable_ports / 20;
     uint64_t until = px_clock_us() + cfg->drain_max_ms * 1000u;
-    int interrupted = 0, shown = 0;
+    int interrupted = 0, shown = 0, tty = isatty(STDERR_FILENO);
     char target[80];
     px_sockaddr_str((const struct sockaddr *)&cfg->base.target, target, sizeof(target));
-    for (;;) {
+    for (unsigned tick = 0;; tick++) {
         struct px_tw_count tw;
         if (px_diag_count_tw(fd, (const struct sockaddr *)&cfg->base.target, &tw) < 0 ||
-            tw.toward == 0)
+            tw.toward <= allowed)
             break;
         uint64_t now = px_clock_us();
         if (now >= until)
             break;
-        if (!cfg->base.quiet) {
-            /* TIME_WAIT lasts 60 s: the count falls as the oldest expire. */
-            fprintf(stderr, "\rportex compare: %llu TIME_WAIT sockets toward %s still "
-                            "holding ports; waiting (at most %.0f s more)\033[K",
-                    (unsigned long long)tw.toward, target, (double)(until - now) / 1e6);
-            shown = 1;
+        /* TIME_WAIT lasts 60 s: the count falls as the oldest expire. */
+        if (!cfg->base.quiet && (tty || tick % 10 == 0)) {
+            fprintf(stderr, "%sportex compare: %llu TIME_WAIT sockets toward %s hold ports; "
+                            "waiting for them to expire (at most %.0f s more)%s",
+                    tty ? "\r" : "", (unsigned long long)tw.toward, target,
+                    (double)(until - now) / 1e6, tty ? "\033[K" : "\n");
+            shown = tty;
         }
         const struct timespec sec = {.tv_sec = 1, .tv_nsec = 0};
         int sig = sigtimedwait(stop_set, NULL, &sec);
@@ -141,7 +148,8 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
             snprintf(res->note, sizeof(res->note), "not run: interrupted");
             continue;
         }
-        if (i > 0 && !cfg->no_drain && drain(cfg, &stop_set)) {
+        if (i > 0 && !cfg->no_drain && results[i - 1].ran &&
+            drain(cfg, results[i - 1].run.ex.usable_ports, &stop_set)) {
             interrupted = 1;
             snprintf(res->note, sizeof(res->note), "not run: interrupted");
             continue;

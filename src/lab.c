@@ -511,6 +511,7 @@ static void verdict(const struct px_lab_result *r, char *out, size_t outlen)
 
 void px_lab_report_table(FILE *f, const struct px_lab_result *results, size_t n)
 {
+    int footnote = 0;
     fprintf(f, "%-18s %-40s %9s %10s %8s %9s %9s %8s %8s  %s\n", "mode", "set", "pred. ok",
             "pred. /s", "ok", "ok/s", "EADDRNA", "TW peak", "1st EA", "verdict");
     for (size_t i = 0; i < n; i++) {
@@ -530,12 +531,19 @@ void px_lab_report_table(FILE *f, const struct px_lab_result *results, size_t n)
         if (isfinite(r->predicted_ok))
             snprintf(predok, sizeof(predok), "%.0f", r->predicted_ok);
         verdict(r, v, sizeof(v));
-        fprintf(f, "%-18s %-40s %9s %10s %8llu %9.1f %9llu %8lld %8s  %s\n", r->mode->name,
+        char tw[32];
+        snprintf(tw, sizeof(tw), "%lld%s", (long long)run->ex.time_wait_peak,
+                 run->ex.time_wait_at_start > 0 ? "*" : "");
+        fprintf(f, "%-18s %-40s %9s %10s %8llu %9.1f %9llu %8s %8s  %s\n", r->mode->name,
                 r->mode->what, predok, pred, (unsigned long long)run->totals.ok,
                 run->duration_s > 0 ? (double)run->totals.ok / run->duration_s : 0.0,
-                (unsigned long long)px_totals_errno(&run->totals, EADDRNOTAVAIL),
-                (long long)run->ex.time_wait_peak, first, v);
+                (unsigned long long)px_totals_errno(&run->totals, EADDRNOTAVAIL), tw, first, v);
+        if (run->ex.time_wait_at_start > 0)
+            footnote = 1;
     }
+    if (footnote)
+        fprintf(f, "* counts TIME_WAIT sockets toward the target that were there before this "
+                   "mode started (an earlier run's)\n");
 }
 
 void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,

@@ -39,6 +39,7 @@ def refuses_sysctl_modes_without_flag():
 def drain_waits_and_sigint_stops_it():
     srv = Serve()
     p = subprocess.Popen([PORTEX, "compare", "--modes", "short,keepalive", "-n", "200", "-c", "4",
+                          "--port-range", "40000-40199",
                           "--json", "-", srv.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     time.sleep(3)
