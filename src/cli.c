@@ -159,8 +159,9 @@ static int opt_duration(const char *name, const char *arg, uint64_t min_ms, uint
                         char *err, size_t errlen)
 {
     if (px_parse_duration_ms(arg, out) < 0 || *out < min_ms)
-        return usage_error(err, errlen, "invalid %s '%s': expected a duration of at least %llu ms "
-                                        "such as 500ms, 10s or 2m",
+        return usage_error(err, errlen,
+                           "invalid %s '%s': expected a duration of at least %llu ms "
+                           "such as 500ms, 10s or 2m",
                            name, arg, (unsigned long long)min_ms);
     return PX_CLI_OK;
 }
@@ -170,8 +171,9 @@ static int opt_count(const char *name, const char *arg, uint64_t lo, uint64_t hi
                      char *err, size_t errlen)
 {
     if (px_parse_u64(arg, lo, hi, out) < 0)
-        return usage_error(err, errlen, "invalid %s '%s': expected a whole number from %llu to %llu",
-                           name, arg, (unsigned long long)lo, (unsigned long long)hi);
+        return usage_error(err, errlen,
+                           "invalid %s '%s': expected a whole number from %llu to %llu", name, arg,
+                           (unsigned long long)lo, (unsigned long long)hi);
     return PX_CLI_OK;
 }
 
@@ -180,8 +182,7 @@ static int unknown_option(char **argv, char *err, size_t errlen, const char *cmd
     if (optopt != 0)
         snprintf(err, errlen, "unknown option '-%c' (see portex %s --help)", optopt, cmd);
     else
-        snprintf(err, errlen, "unknown option '%s' (see portex %s --help)", argv[optind - 1],
-                 cmd);
+        snprintf(err, errlen, "unknown option '%s' (see portex %s --help)", argv[optind - 1], cmd);
     return PX_CLI_USAGE;
 }
 
@@ -232,8 +233,8 @@ static int parse_sources(const char *arg, struct px_config *cfg, char *err, size
     if (dash != NULL && strchr(buf, ',') == NULL && strchr(buf, ':') == NULL) {
         *dash = '\0';
         struct sockaddr_storage a, b;
-        if (px_ip_parse(buf, &a) < 0 || px_ip_parse(dash + 1, &b) < 0 ||
-            a.ss_family != AF_INET || b.ss_family != AF_INET)
+        if (px_ip_parse(buf, &a) < 0 || px_ip_parse(dash + 1, &b) < 0 || a.ss_family != AF_INET ||
+            b.ss_family != AF_INET)
             return usage_error(err, errlen, "invalid --source range '%s': %s", arg,
                                "expected IPv4 A-B, e.g. 127.0.0.2-127.0.0.5");
         uint32_t lo = ntohl(((struct sockaddr_in *)&a)->sin_addr.s_addr);
@@ -276,8 +277,8 @@ static int parse_method(const char *m)
 }
 
 /* `run` and `compare` share the load options; cmp is NULL for run. */
-static int parse_load(int argc, char **argv, struct px_config *cfg,
-                      struct px_compare_config *cmp, char *err, size_t errlen)
+static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_compare_config *cmp,
+                      char *err, size_t errlen)
 {
     const char *cmd = cmp ? "compare" : "run";
     static const struct option opts[] = {

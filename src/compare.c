@@ -98,8 +98,9 @@ static int drain(const struct px_compare_config *cfg, uint64_t usable_ports,
             break;
         /* TIME_WAIT lasts 60 s: the count falls as the oldest expire. */
         if (!cfg->base.quiet && (tty || tick % 10 == 0)) {
-            fprintf(stderr, "%sportex compare: %llu TIME_WAIT sockets toward %s hold ports; "
-                            "waiting for them to expire (at most %.0f s more)%s",
+            fprintf(stderr,
+                    "%sportex compare: %llu TIME_WAIT sockets toward %s hold ports; "
+                    "waiting for them to expire (at most %.0f s more)%s",
                     tty ? "\r" : "", (unsigned long long)tw.toward, target,
                     (double)(until - now) / 1e6, tty ? "\033[K" : "\n");
             shown = tty;
@@ -124,8 +125,9 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
     for (size_t i = 0; i < cfg->nmodes; i++)
         needs_sysctl |= cfg->modes[i]->client_reuse >= 0;
     if (needs_sysctl && !cfg->allow_sysctl) {
-        snprintf(err, errlen, "modes short-noreuse and short-reuse change net.ipv4.tcp_tw_reuse: "
-                              "add --allow-sysctl (root; the value is restored afterwards)");
+        snprintf(err, errlen,
+                 "modes short-noreuse and short-reuse change net.ipv4.tcp_tw_reuse: "
+                 "add --allow-sysctl (root; the value is restored afterwards)");
         return -2;
     }
     if (needs_sysctl && geteuid() != 0) {
@@ -156,8 +158,8 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
         }
         struct px_guard guard = {0};
         if (res->mode->client_reuse >= 0 &&
-            px_guard_set(&guard, "net.ipv4.tcp_tw_reuse", res->mode->client_reuse, err,
-                         errlen) < 0) {
+            px_guard_set(&guard, "net.ipv4.tcp_tw_reuse", res->mode->client_reuse, err, errlen) <
+                0) {
             rc = -1;
             break;
         }
@@ -175,9 +177,9 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
         }
         res->ran = 1;
         res->run.cfg = &res->cfg;
-        res->predicted_ok = px_ceiling_expected_ok(
-            &res->run.ex.ceiling, res->run.duration_s,
-            cfg->base.rate_per_s > 0 ? cfg->base.rate_per_s : 0);
+        res->predicted_ok =
+            px_ceiling_expected_ok(&res->run.ex.ceiling, res->run.duration_s,
+                                   cfg->base.rate_per_s > 0 ? cfg->base.rate_per_s : 0);
         if (res->run.interrupted)
             interrupted = 1;
     }

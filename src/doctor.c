@@ -117,8 +117,8 @@ void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, str
 {
     const struct px_env *env = &d->env;
     px_env_read(proc, &d->env);
-    d->usable_ports = px_usable_ports(env->port_lo, env->port_hi, 0, 0, env->reserved_ports,
-                                      NULL, NULL);
+    d->usable_ports =
+        px_usable_ports(env->port_lo, env->port_hi, 0, 0, env->reserved_ports, NULL, NULL);
     d->tw_all = px_sockstat_tw(proc);
     d->tw_target = -1;
     d->have_ext = px_tcpext_read(proc, &d->ext) == 0;
@@ -141,26 +141,30 @@ void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, str
         flag(d, "tcp_tw_reuse=1 cannot help against this server: it negotiated no TCP "
                 "timestamps (the original incident); turn tcp_timestamps on at the server");
     if (env->port_lo % 2 == env->port_hi % 2)
-        flag(d, "ip_local_port_range %u-%u: both ends have the same parity; the kernel "
-                "documentation asks for different parity (connect() takes one parity first, "
-                "bind() the other)",
+        flag(d,
+             "ip_local_port_range %u-%u: both ends have the same parity; the kernel "
+             "documentation asks for different parity (connect() takes one parity first, "
+             "bind() the other)",
              env->port_lo, env->port_hi);
     if (env->max_tw_buckets >= 0 && (uint64_t)env->max_tw_buckets < d->usable_ports)
-        flag(d, "tcp_max_tw_buckets=%lld is below the %llu usable ports: past it new TIME_WAIT "
-                "sockets are dropped at once (TCPTimeWaitOverflow), hiding exhaustion and the "
-                "protection TIME_WAIT gives",
+        flag(d,
+             "tcp_max_tw_buckets=%lld is below the %llu usable ports: past it new TIME_WAIT "
+             "sockets are dropped at once (TCPTimeWaitOverflow), hiding exhaustion and the "
+             "protection TIME_WAIT gives",
              (long long)env->max_tw_buckets, (unsigned long long)d->usable_ports);
     if (env->nofile_soft != (uint64_t)-1 && env->nofile_soft < (uint64_t)cfg->connections + 64)
-        flag(d, "open-files limit %llu (hard %llu) is below the wanted concurrency %u plus "
-                "room: raise 'ulimit -n'",
+        flag(d,
+             "open-files limit %llu (hard %llu) is below the wanted concurrency %u plus "
+             "room: raise 'ulimit -n'",
              (unsigned long long)env->nofile_soft, (unsigned long long)env->nofile_hard,
              cfg->connections);
     if (env->timestamps == 0)
         flag(d, "tcp_timestamps=0 here: connections from this host carry no timestamps, so "
                 "tcp_tw_reuse cannot reuse their ports");
     if (env->fin_timeout >= 0 && env->fin_timeout != 60)
-        flag(d, "tcp_fin_timeout=%lld: this is the FIN_WAIT_2 timeout of orphaned sockets; it "
-                "does not shorten TIME_WAIT (60 s, fixed in the kernel)",
+        flag(d,
+             "tcp_fin_timeout=%lld: this is the FIN_WAIT_2 timeout of orphaned sockets; it "
+             "does not shorten TIME_WAIT (60 s, fixed in the kernel)",
              (long long)env->fin_timeout);
     char stale[400];
     if (px_guard_find_stale(stale, sizeof(stale)))
@@ -217,8 +221,9 @@ void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const st
 {
     const struct px_env *e = &d->env;
     fprintf(f, "portex doctor: this network namespace, kernel %s\n\n", e->kernel);
-    fprintf(f, "  ip_local_port_range    %u-%u: %llu usable ports toward one destination "
-               "(minus reserved: %s)\n",
+    fprintf(f,
+            "  ip_local_port_range    %u-%u: %llu usable ports toward one destination "
+            "(minus reserved: %s)\n",
             e->port_lo, e->port_hi, (unsigned long long)d->usable_ports,
             e->reserved_ports[0] ? e->reserved_ports : "none");
     fprintf(f, "  tcp_tw_reuse           %lld: %s\n", (long long)e->tw_reuse,
@@ -227,7 +232,8 @@ void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const st
             : e->tw_reuse == 2 ? "as 1, but for loopback connections only"
                                : "unknown");
     if (e->tw_reuse_delay_ms >= 0)
-        fprintf(f, "  tcp_tw_reuse_delay     %lld ms: how long a TIME_WAIT port waits before reuse\n",
+        fprintf(f,
+                "  tcp_tw_reuse_delay     %lld ms: how long a TIME_WAIT port waits before reuse\n",
                 (long long)e->tw_reuse_delay_ms);
     else
         fprintf(f, "  tcp_tw_reuse_delay     absent (kernel before 6.14): reuse after about 1 s\n");

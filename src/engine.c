@@ -36,9 +36,9 @@
 #define IP_BIND_ADDRESS_NO_PORT 24 /* Linux 4.2+ */
 #endif
 
-#define BACKOFF_US  10000u  /* pause of a slot after a local error (EADDRNOTAVAIL...) */
+#define BACKOFF_US   10000u   /* pause of a slot after a local error (EADDRNOTAVAIL...) */
 #define GRACE_MAX_US 2000000u /* how long in-flight requests may finish after a stop */
-#define READ_BUF    65536
+#define READ_BUF     65536
 
 enum slot_state {
     SLOT_IDLE,       /* no request; fd may hold a kept-alive connection */
@@ -53,15 +53,15 @@ struct px_worker;
 
 struct slot {
     struct px_worker *w;
-    struct event *ev;        /* the one event of this slot: I/O with a timeout, or a timer */
-    int fd;                  /* -1 when no connection */
+    struct event *ev; /* the one event of this slot: I/O with a timeout, or a timer */
+    int fd;           /* -1 when no connection */
     enum slot_state state;
-    uint64_t t_start_us;     /* intended start: latency counts from here */
-    uint64_t t_connect_us;   /* when connect() was called */
-    uint64_t deadline_us;    /* t_start + timeout */
-    size_t written;          /* request bytes sent */
-    int reused;              /* request rides a kept-alive connection */
-    int got_bytes;           /* some response byte arrived */
+    uint64_t t_start_us;   /* intended start: latency counts from here */
+    uint64_t t_connect_us; /* when connect() was called */
+    uint64_t deadline_us;  /* t_start + timeout */
+    size_t written;        /* request bytes sent */
+    int reused;            /* request rides a kept-alive connection */
+    int got_bytes;         /* some response byte arrived */
     struct px_http_resp resp;
 };
 
@@ -70,35 +70,35 @@ struct px_worker {
     unsigned id;
     pthread_t thread;
     struct event_base *base;
-    struct event *tick;      /* open model timetable, or the end of a closed run */
-    struct event *stop_ev;   /* activated by px_engine_stop from another thread */
-    struct event *grace;     /* end of the drain after a stop */
+    struct event *tick;    /* open model timetable, or the end of a closed run */
+    struct event *stop_ev; /* activated by px_engine_stop from another thread */
+    struct event *grace;   /* end of the drain after a stop */
     struct slot *slots;
     unsigned nslots;
-    unsigned *free_idx;      /* open model: free slots (a stack) */
+    unsigned *free_idx; /* open model: free slots (a stack) */
     unsigned nfree;
-    unsigned busy;           /* slots with a request in flight or backing off */
+    unsigned busy; /* slots with a request in flight or backing off */
     int stopping;
-    uint64_t quota;          /* -n share of this worker; UINT64_MAX when unbounded */
-    uint64_t scheduled;      /* open model: timetable position */
-    unsigned src_next;       /* --source round robin */
-    int ts_probed;           /* TCP_INFO read on this worker's first connection */
-    int noted_eaddr;         /* saw the run's first EADDRNOTAVAIL */
+    uint64_t quota;           /* -n share of this worker; UINT64_MAX when unbounded */
+    uint64_t scheduled;       /* open model: timetable position */
+    unsigned src_next;        /* --source round robin */
+    int ts_probed;            /* TCP_INFO read on this worker's first connection */
+    int noted_eaddr;          /* saw the run's first EADDRNOTAVAIL */
     uint64_t ok_before_eaddr; /* ok count when noticing it */
-    struct px_totals ctr;    /* written by this thread only */
-    struct px_latency lat;   /* written by this thread only */
+    struct px_totals ctr;     /* written by this thread only */
+    struct px_latency lat;    /* written by this thread only */
     char rbuf[READ_BUF];
 };
 
 struct px_engine {
     const struct px_config *cfg;
-    char *req;               /* request bytes */
+    char *req; /* request bytes */
     size_t req_len;
-    int head;                /* HEAD request: no response body */
+    int head; /* HEAD request: no response body */
     struct px_worker *workers;
     unsigned nworkers;
     uint64_t t0_us;
-    uint64_t end_us;         /* duration end, 0 with -n */
+    uint64_t end_us; /* duration end, 0 with -n */
     uint64_t finished_us;
     int started;
     int finished;            /* workers done, under lock */
@@ -115,7 +115,8 @@ static void slot_park(struct slot *s);
 
 static struct timeval us_to_tv(uint64_t us)
 {
-    struct timeval tv = {.tv_sec = (time_t)(us / 1000000u), .tv_usec = (suseconds_t)(us % 1000000u)};
+    struct timeval tv = {.tv_sec = (time_t)(us / 1000000u),
+                         .tv_usec = (suseconds_t)(us % 1000000u)};
     return tv;
 }
 
@@ -272,8 +273,8 @@ static int bind_source(struct slot *s, int fd)
     if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0)
         return -1;
     const struct sockaddr_storage *src = &cfg->sources[s->w->src_next++ % cfg->nsources];
-    socklen_t len = src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                               : sizeof(struct sockaddr_in);
+    socklen_t len =
+        src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     return bind(fd, (const struct sockaddr *)src, len);
 }
 
@@ -759,8 +760,7 @@ struct px_engine *px_engine_new(const struct px_config *cfg, char *err, size_t e
     }
     for (unsigned i = 0; i < nw; i++) {
         unsigned nslots = cfg->connections / nw + (i < cfg->connections % nw);
-        uint64_t quota = cfg->requests ? cfg->requests / nw + (i < cfg->requests % nw)
-                                       : UINT64_MAX;
+        uint64_t quota = cfg->requests ? cfg->requests / nw + (i < cfg->requests % nw) : UINT64_MAX;
         if (worker_init(e, &e->workers[i], i, nslots, quota) < 0) {
             snprintf(err, errlen, "cannot set up worker %u (event loop or memory)", i);
             px_engine_free(e);
@@ -903,8 +903,7 @@ int px_engine_preflight(const struct px_config *cfg, char *err, size_t errlen)
     if (cfg->port_lo != 0) {
         int fd = socket(cfg->target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         uint32_t range = ((uint32_t)cfg->port_hi << 16) | cfg->port_lo;
-        if (fd >= 0 &&
-            setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) < 0) {
+        if (fd >= 0 && setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) < 0) {
             char rel[64];
             int major, minor;
             px_kernel_release(rel, sizeof(rel), &major, &minor);
@@ -928,8 +927,8 @@ int px_engine_preflight(const struct px_config *cfg, char *err, size_t errlen)
         }
         int fd = socket(src->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
-        socklen_t len = src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                   : sizeof(struct sockaddr_in);
+        socklen_t len =
+            src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
         if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0 ||
             bind(fd, (const struct sockaddr *)src, len) < 0) {
             snprintf(err, errlen, "--source %s is not an address of this machine (%s)", name,

@@ -9,8 +9,8 @@
 
 int px_http_request_build(const struct px_http_request_spec *spec, char **out, size_t *out_len)
 {
-    size_t cap = strlen(spec->method) + strlen(spec->path) + strlen(spec->host) + 128 +
-                 spec->body_len;
+    size_t cap =
+        strlen(spec->method) + strlen(spec->path) + strlen(spec->host) + 128 + spec->body_len;
     for (size_t i = 0; i < spec->nheaders; i++)
         cap += strlen(spec->headers[i]) + 2;
     char *buf = malloc(cap);

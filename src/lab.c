@@ -229,9 +229,7 @@ static void client_child(const struct px_lab_config *lab, struct px_lab_result *
         die_child(up_fd, "client ip_local_port_range", errno);
     if (set_sysctl("net.ipv4.tcp_tw_reuse", m->client_reuse) < 0)
         die_child(up_fd, "client tcp_tw_reuse", errno);
-    int delay = m->reuse_delay_ms ? m->reuse_delay_ms
-                : m->client_reuse ? lab->reuse_delay_ms
-                                  : 0;
+    int delay = m->reuse_delay_ms ? m->reuse_delay_ms : m->client_reuse ? lab->reuse_delay_ms : 0;
     if (delay && set_sysctl("net.ipv4.tcp_tw_reuse_delay", delay) < 0)
         die_child(up_fd, "client tcp_tw_reuse_delay", errno);
     if (read_byte(down_fd) != 'G') /* the server listens */
@@ -481,9 +479,8 @@ int px_lab_run(const struct px_lab_config *cfg, struct px_lab_result *results, c
         res->run.cfg = &res->cfg;
         res->cfg.body = NULL;
         px_run_predict(&res->run);
-        res->predicted_ok = px_ceiling_expected_ok(&res->run.ex.ceiling,
-                                                   (double)cfg->duration_ms / 1000.0,
-                                                   cfg->rate_per_s);
+        res->predicted_ok = px_ceiling_expected_ok(
+            &res->run.ex.ceiling, (double)cfg->duration_ms / 1000.0, cfg->rate_per_s);
         if (interrupted)
             rc = 1;
     }
@@ -589,15 +586,15 @@ void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
                 "original incident.\n",
                 (unsigned long long)nots->run.totals.ok);
     if (ka)
-        fprintf(f, "Keep-alive never needed a new port: %llu requests over %llu connections, "
-                   "%llu EADDRNOTAVAIL.\n",
+        fprintf(f,
+                "Keep-alive never needed a new port: %llu requests over %llu connections, "
+                "%llu EADDRNOTAVAIL.\n",
                 (unsigned long long)ka->run.totals.ok,
                 (unsigned long long)ka->run.totals.connections_opened,
                 (unsigned long long)px_totals_errno(&ka->run.totals, EADDRNOTAVAIL));
 }
 
-void px_lab_report_json(FILE *f, const char *command, const struct px_lab_result *results,
-                        size_t n)
+void px_lab_report_json(FILE *f, const char *command, const struct px_lab_result *results, size_t n)
 {
     struct px_json j;
     px_json_init(&j, f, 0);

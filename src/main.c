@@ -368,7 +368,9 @@ int main(int argc, char **argv)
         printf("portex %s\n", PORTEX_VERSION);
         return 0;
     }
-    fprintf(stderr, "portex: unknown command '%s': expected run, serve, compare, lab or doctor (see portex --help)\n",
+    fprintf(stderr,
+            "portex: unknown command '%s': expected run, serve, compare, lab or doctor (see portex "
+            "--help)\n",
             cmd);
     return 2;
 }

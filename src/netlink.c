@@ -47,12 +47,10 @@ static int matches(const struct inet_diag_msg *m, const struct sockaddr *dst)
         return 0;
     if (dst->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)dst;
-        return m->id.idiag_dport == in->sin_port &&
-               m->id.idiag_dst[0] == in->sin_addr.s_addr;
+        return m->id.idiag_dport == in->sin_port && m->id.idiag_dst[0] == in->sin_addr.s_addr;
     }
     const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)dst;
-    return m->id.idiag_dport == in6->sin6_port &&
-           memcmp(m->id.idiag_dst, &in6->sin6_addr, 16) == 0;
+    return m->id.idiag_dport == in6->sin6_port && memcmp(m->id.idiag_dst, &in6->sin6_addr, 16) == 0;
 }
 
 /* NLMSG_OK without its signed/unsigned comparison. */
@@ -61,8 +59,7 @@ static int msg_ok(const struct nlmsghdr *h, size_t left)
     return left >= sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= left;
 }
 
-int px_diag_parse(const void *buf, size_t len, const struct sockaddr *dst,
-                  struct px_tw_count *out)
+int px_diag_parse(const void *buf, size_t len, const struct sockaddr *dst, struct px_tw_count *out)
 {
     const char *p = buf;
     size_t left = len;
@@ -184,8 +181,8 @@ out:
 int px_rtnl_veth_create(const char *name, int pid_a, const char *peer, int pid_b)
 {
     struct rtnl_msg m;
-    struct nlmsghdr *h = rtnl_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
-                                   sizeof(struct ifinfomsg));
+    struct nlmsghdr *h =
+        rtnl_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
     struct ifinfomsg *ifi = NLMSG_DATA(h);
     ifi->ifi_family = AF_UNSPEC;
     uint32_t pa = (uint32_t)pid_a, pb = (uint32_t)pid_b;
@@ -228,8 +225,8 @@ int px_rtnl_addr_add4(const char *ifname, uint32_t addr_be, int prefix)
     if (idx == 0)
         return -errno;
     struct rtnl_msg m;
-    struct nlmsghdr *h = rtnl_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
-                                   sizeof(struct ifaddrmsg));
+    struct nlmsghdr *h =
+        rtnl_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifaddrmsg));
     struct ifaddrmsg *ifa = NLMSG_DATA(h);
     ifa->ifa_family = AF_INET;
     ifa->ifa_prefixlen = (unsigned char)prefix;

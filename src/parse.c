@@ -84,8 +84,7 @@ int px_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
     memcpy(first, s, (size_t)(dash - s));
     first[dash - s] = '\0';
     uint64_t a, b;
-    if (px_parse_u64(first, 1, 65535, &a) < 0 || px_parse_u64(dash + 1, 1, 65535, &b) < 0 ||
-        a > b)
+    if (px_parse_u64(first, 1, 65535, &a) < 0 || px_parse_u64(dash + 1, 1, 65535, &b) < 0 || a > b)
         return -1;
     *lo = (uint16_t)a;
     *hi = (uint16_t)b;

@@ -68,8 +68,7 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
 #define ADD(...) n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, __VA_ARGS__)
     out[0] = '\0';
     if (ex->seen) {
-        ADD("ports ran out at t=%.2fs: %" PRIu64 " usable ports", ex->first_s,
-            ex->usable_ports);
+        ADD("ports ran out at t=%.2fs: %" PRIu64 " usable ports", ex->first_s, ex->usable_ports);
         if (cfg->nsources > 1)
             ADD(" x %zu source addresses", cfg->nsources);
         ADD(", client closes first, ");
@@ -79,7 +78,7 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
                 (long long)run->env.tw_reuse, c->hold_s * 1e3, c->per_s);
         else
             ADD("TIME_WAIT lasts 60 s (%s): sustained ceiling %.1f/s.",
-                run->env.tw_reuse == 2 ? "tcp_tw_reuse=2 covers loopback only"
+                run->env.tw_reuse == 2   ? "tcp_tw_reuse=2 covers loopback only"
                 : run->env.tw_reuse == 0 ? "tcp_tw_reuse=0"
                                          : "tcp_tw_reuse cannot apply",
                 c->per_s);
@@ -125,8 +124,7 @@ static void text_exhaustion(FILE *f, const struct px_run *run)
     fprintf(f, "  usable ports         %s (%u-%u%s)\n", a, ex->port_lo, ex->port_hi,
             run->cfg->port_lo ? ", per-socket --port-range" : ", ip_local_port_range");
     if (ex->time_wait_peak >= 0)
-        fprintf(f, "  TIME_WAIT peak       %lld toward %s", (long long)ex->time_wait_peak,
-                target);
+        fprintf(f, "  TIME_WAIT peak       %lld toward %s", (long long)ex->time_wait_peak, target);
     if (ex->time_wait_peak >= 0 && ex->time_wait_at_start > 0)
         fprintf(f, " (%lld were there before the run)", (long long)ex->time_wait_at_start);
     if (ex->time_wait_peak >= 0)
@@ -180,8 +178,7 @@ void px_report_text(FILE *f, const struct px_run *run)
         fprintf(f, "  open model: %.0f new requests/s, at most %u in flight, %u threads\n",
                 cfg->rate_per_s, cfg->connections, cfg->threads);
     else
-        fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections,
-                cfg->threads);
+        fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
     fprintf(f, "\n");
     px_format_count(a, sizeof(a), requests);
     px_format_count(b, sizeof(b), t->ok);
@@ -197,8 +194,9 @@ void px_report_text(FILE *f, const struct px_run *run)
         fprintf(f, "  missed starts        %s%s\n", a,
                 t->missed_starts ? " (in-flight cap -c reached: raise -c)" : "");
     }
-    fprintf(f, "  HTTP status          2xx %" PRIu64 "  3xx %" PRIu64 "  4xx %" PRIu64
-               "  5xx %" PRIu64 "\n",
+    fprintf(f,
+            "  HTTP status          2xx %" PRIu64 "  3xx %" PRIu64 "  4xx %" PRIu64 "  5xx %" PRIu64
+            "\n",
             t->status[2], t->status[3], t->status[4], t->status[5]);
 
     if (t->failed > 0) {
@@ -273,8 +271,8 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
     if (ex->seen) {
         px_json_f64(j, "first_eaddrnotavail_s", ex->first_s);
         px_json_u64(j, "ok_before_eaddrnotavail", ex->ok_before);
-        px_json_f64(j, "ok_per_s_before", ex->first_s > 0 ? (double)ex->ok_before / ex->first_s
-                                                          : 0.0);
+        px_json_f64(j, "ok_per_s_before",
+                    ex->first_s > 0 ? (double)ex->ok_before / ex->first_s : 0.0);
     } else {
         px_json_null(j, "first_eaddrnotavail_s");
         px_json_null(j, "ok_before_eaddrnotavail");
@@ -359,11 +357,11 @@ void px_report_csv(FILE *f, const struct px_series *series)
         const struct px_series_row *r = &series->rows[i];
         fprintf(f,
                 "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%" PRIu64 "\n",
+                ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                "\n",
                 r->t, r->started, r->ok, r->failed, r->eaddrnotavail, r->other_errors,
-                r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all,
-                r->tw_recycled, r->tw_overflow, r->p50_us, r->p99_us);
+                r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all, r->tw_recycled,
+                r->tw_overflow, r->p50_us, r->p99_us);
     }
 }
 

@@ -19,9 +19,9 @@ void px_run_predict(struct px_run *run)
 {
     const struct px_config *cfg = run->cfg;
     struct px_exhaustion *ex = &run->ex;
-    ex->usable_ports = px_usable_ports(run->env.port_lo, run->env.port_hi, cfg->port_lo,
-                                       cfg->port_hi, run->env.reserved_ports, &ex->port_lo,
-                                       &ex->port_hi);
+    ex->usable_ports =
+        px_usable_ports(run->env.port_lo, run->env.port_hi, cfg->port_lo, cfg->port_hi,
+                        run->env.reserved_ports, &ex->port_lo, &ex->port_hi);
     ex->loopback = px_is_loopback(&cfg->target);
     struct px_ceiling_in in = {
         .ports = ex->usable_ports,

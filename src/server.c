@@ -31,10 +31,10 @@ struct conn {
     int fd;
     struct event *ev;
     http_parser parser;
-    char *out;          /* pending response bytes */
+    char *out; /* pending response bytes */
     size_t out_len, out_off, out_cap;
-    int close_after;    /* close once `out` is sent */
-    int reading;        /* event armed for EV_READ (else EV_WRITE) */
+    int close_after;          /* close once `out` is sent */
+    int reading;              /* event armed for EV_READ (else EV_WRITE) */
     struct conn *prev, *next; /* the loop's open connections */
 };
 
@@ -202,8 +202,8 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
         conn_flush(c);
 }
 
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                      int salen, void *arg)
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
 {
     (void)l;
     (void)sa;
@@ -281,11 +281,10 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         /* Every loop binds the same port: the first one picks it when 0 was asked. */
         socklen_t len = s->bound.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                        : sizeof(struct sockaddr_in);
-        loop->listener = evconnlistener_new_bind(
-            loop->base, accept_cb, loop,
-            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
-                LEV_OPT_CLOSE_ON_EXEC,
-            4096, (struct sockaddr *)&s->bound, (int)len);
+        loop->listener = evconnlistener_new_bind(loop->base, accept_cb, loop,
+                                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+                                                     LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+                                                 4096, (struct sockaddr *)&s->bound, (int)len);
         if (loop->listener == NULL) {
             snprintf(err, errlen, "cannot listen: %s", strerror(errno));
             px_server_free(s);
@@ -293,8 +292,7 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         }
         if (i == 0) {
             socklen_t blen = sizeof(s->bound);
-            getsockname(evconnlistener_get_fd(loop->listener), (struct sockaddr *)&s->bound,
-                        &blen);
+            getsockname(evconnlistener_get_fd(loop->listener), (struct sockaddr *)&s->bound, &blen);
         }
     }
     return s;

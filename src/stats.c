@@ -19,21 +19,21 @@
 struct px_stats {
     struct px_engine *e;
     const struct px_config *cfg;
-    FILE *live;                 /* NULL: quiet */
-    int tty;                    /* rewrite the live line in place */
+    FILE *live; /* NULL: quiet */
+    int tty;    /* rewrite the live line in place */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop;                   /* under mu */
-    int diag_fd;                /* sock_diag socket, -1 when unavailable */
-    struct px_totals prev;      /* counters at the previous row */
+    int stop;              /* under mu */
+    int diag_fd;           /* sock_diag socket, -1 when unavailable */
+    struct px_totals prev; /* counters at the previous row */
     struct px_hist prev_hist;
     struct px_hist cur_hist;
     struct px_tcpext prev_ext;
     int have_ext;
     struct px_series series;
     int64_t tw_peak;
-    int64_t tw_at_start;        /* TIME_WAIT toward the target before the run */
+    int64_t tw_at_start; /* TIME_WAIT toward the target before the run */
 };
 
 int px_series_push(struct px_series *s, const struct px_series_row *row)
@@ -88,7 +88,8 @@ static void sample(struct px_stats *s, int live)
     r.started = cur.started - s->prev.started;
     r.ok = cur.ok - s->prev.ok;
     r.failed = cur.failed - s->prev.failed;
-    r.eaddrnotavail = px_totals_errno(&cur, EADDRNOTAVAIL) - px_totals_errno(&s->prev, EADDRNOTAVAIL);
+    r.eaddrnotavail =
+        px_totals_errno(&cur, EADDRNOTAVAIL) - px_totals_errno(&s->prev, EADDRNOTAVAIL);
     r.other_errors = r.failed - r.eaddrnotavail;
     r.connections_opened = cur.connections_opened - s->prev.connections_opened;
     r.in_flight = px_totals_in_flight(&cur);

@@ -15,13 +15,13 @@
 #include "portex/lab.h"
 
 struct px_compare_config {
-    struct px_config base;    /* the load and the outputs; keepalive/close set per mode */
+    struct px_config base; /* the load and the outputs; keepalive/close set per mode */
     const struct px_lab_mode *modes[PX_LAB_MAX_MODES];
     size_t nmodes;
-    int modes_given;          /* --modes was used */
-    int allow_sysctl;         /* may set net.ipv4.tcp_tw_reuse (root), restored after */
-    int no_drain;             /* do not wait for TIME_WAIT between modes */
-    uint64_t drain_max_ms;    /* longest wait for TIME_WAIT to drain */
+    int modes_given;       /* --modes was used */
+    int allow_sysctl;      /* may set net.ipv4.tcp_tw_reuse (root), restored after */
+    int no_drain;          /* do not wait for TIME_WAIT between modes */
+    uint64_t drain_max_ms; /* longest wait for TIME_WAIT to drain */
 };
 
 /* "keepalive,short,..." into cfg->modes. 0, or -1 with err. */

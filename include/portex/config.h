@@ -24,29 +24,29 @@ struct px_config {
     struct sockaddr_storage target; /* resolved once at start */
     socklen_t target_len;
 
-    unsigned threads;           /* worker threads, each with its own event_base */
-    unsigned connections;       /* closed model: slots; open model: in-flight cap */
-    double rate_per_s;          /* open model when > 0 */
-    uint64_t duration_ms;       /* 0 with requests > 0 */
-    uint64_t requests;          /* -n: exact count, 0 = by duration */
-    int keepalive;              /* -k */
-    enum px_close close;        /* short mode only */
+    unsigned threads;     /* worker threads, each with its own event_base */
+    unsigned connections; /* closed model: slots; open model: in-flight cap */
+    double rate_per_s;    /* open model when > 0 */
+    uint64_t duration_ms; /* 0 with requests > 0 */
+    uint64_t requests;    /* -n: exact count, 0 = by duration */
+    int keepalive;        /* -k */
+    enum px_close close;  /* short mode only */
     uint64_t connect_timeout_ms;
-    uint64_t timeout_ms;        /* whole request, from its (intended) start */
-    uint64_t interval_ms;       /* stats tick */
-    int quiet;                  /* -q: no live line */
+    uint64_t timeout_ms;  /* whole request, from its (intended) start */
+    uint64_t interval_ms; /* stats tick */
+    int quiet;            /* -q: no live line */
 
     const char *method;
     const char *headers[PX_MAX_HEADERS];
     size_t nheaders;
-    char *body;                 /* malloc'd, may be NULL */
+    char *body; /* malloc'd, may be NULL */
     size_t body_len;
 
-    uint16_t port_lo, port_hi;  /* --port-range, 0 = namespace range */
+    uint16_t port_lo, port_hi;                       /* --port-range, 0 = namespace range */
     struct sockaddr_storage sources[PX_MAX_SOURCES]; /* --source, port 0 */
     size_t nsources;
 
-    const char *json_path;      /* "-" = stdout */
+    const char *json_path; /* "-" = stdout */
     const char *csv_path;
     const char *svg_path;
 };

@@ -23,21 +23,21 @@ struct px_doctor_config {
     int has_target;
     char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16];
     struct px_url url;
-    unsigned connections;        /* concurrency the user wants (-c) */
+    unsigned connections; /* concurrency the user wants (-c) */
     uint64_t connect_timeout_ms;
     const char *json_path;
 };
 
 /* What TCP_INFO told about one connection to the target. */
 struct px_probe {
-    int reached;                 /* the connection was established */
-    char error[512];             /* why not */
+    int reached;     /* the connection was established */
+    char error[512]; /* why not */
     struct sockaddr_storage addr;
-    int timestamps;              /* negotiated (TCPI_OPT_TIMESTAMPS) */
-    int window_scaling;          /* TCPI_OPT_WSCALE */
-    int sack;                    /* TCPI_OPT_SACK */
-    uint32_t rtt_us;             /* smoothed RTT */
-    int http_status;             /* status of a GET, 0 when none came */
+    int timestamps;     /* negotiated (TCPI_OPT_TIMESTAMPS) */
+    int window_scaling; /* TCPI_OPT_WSCALE */
+    int sack;           /* TCPI_OPT_SACK */
+    uint32_t rtt_us;    /* smoothed RTT */
+    int http_status;    /* status of a GET, 0 when none came */
 };
 
 struct px_doctor_ceiling {
@@ -48,8 +48,8 @@ struct px_doctor_ceiling {
 struct px_doctor {
     struct px_env env;
     uint64_t usable_ports;
-    int64_t tw_all;              /* /proc/net/sockstat tw */
-    int64_t tw_target;           /* sock_diag toward the target, -1 without one */
+    int64_t tw_all;    /* /proc/net/sockstat tw */
+    int64_t tw_target; /* sock_diag toward the target, -1 without one */
     struct px_tcpext ext;
     int have_ext;
     struct px_probe probe;

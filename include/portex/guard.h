@@ -11,10 +11,10 @@
 #include <stdint.h>
 
 struct px_guard {
-    char name[64];      /* sysctl, dotted */
+    char name[64]; /* sysctl, dotted */
     int64_t original;
-    int active;         /* the value is changed and not yet restored */
-    char marker[128];   /* marker file path, "" when none could be written */
+    int active;       /* the value is changed and not yet restored */
+    char marker[128]; /* marker file path, "" when none could be written */
 };
 
 /* Sets name to value, remembering the original. 0, or -1 with the reason in err. */

@@ -7,14 +7,14 @@
 #include <stddef.h>
 
 struct px_http_request_spec {
-    const char *method;       /* "GET" */
-    const char *host;         /* Host header value */
-    const char *path;         /* "/..." */
+    const char *method;         /* "GET" */
+    const char *host;           /* Host header value */
+    const char *path;           /* "/..." */
     const char *const *headers; /* "Name: value" lines, without CRLF */
     size_t nheaders;
-    const char *body;         /* may be NULL */
+    const char *body; /* may be NULL */
     size_t body_len;
-    int close;                /* add "Connection: close" */
+    int close; /* add "Connection: close" */
 };
 
 /* Builds the request bytes into a malloc'd buffer. 0, or -1 on allocation failure. */

@@ -19,21 +19,21 @@
 /* What one mode sets, on top of fresh-namespace defaults. */
 struct px_lab_mode {
     const char *name;
-    const char *what;         /* the settings in words, for the table */
+    const char *what; /* the settings in words, for the table */
     int keepalive;
     enum px_close close;
-    int client_reuse;         /* net.ipv4.tcp_tw_reuse in the client namespace; -1 = leave */
-    int server_timestamps;    /* net.ipv4.tcp_timestamps in the server namespace */
-    int reuse_delay_ms;       /* tcp_tw_reuse_delay in the client namespace, 0 = default */
-    unsigned sources;         /* client addresses used with --source, 0 = one */
+    int client_reuse;      /* net.ipv4.tcp_tw_reuse in the client namespace; -1 = leave */
+    int server_timestamps; /* net.ipv4.tcp_timestamps in the server namespace */
+    int reuse_delay_ms;    /* tcp_tw_reuse_delay in the client namespace, 0 = default */
+    unsigned sources;      /* client addresses used with --source, 0 = one */
 };
 
 struct px_lab_config {
-    unsigned ports;           /* client port range size */
+    unsigned ports; /* client port range size */
     double rate_per_s;
-    uint64_t duration_ms;     /* per mode */
-    unsigned connections;     /* in-flight cap */
-    int reuse_delay_ms;       /* --reuse-delay for the reuse modes, 0 = kernel default */
+    uint64_t duration_ms; /* per mode */
+    unsigned connections; /* in-flight cap */
+    int reuse_delay_ms;   /* --reuse-delay for the reuse modes, 0 = kernel default */
     const struct px_lab_mode *modes[PX_LAB_MAX_MODES];
     size_t nmodes;
     const char *json_path, *svg_path, *csv_path;
@@ -43,9 +43,9 @@ struct px_lab_config {
 /* One mode's outcome. */
 struct px_lab_result {
     const struct px_lab_mode *mode;
-    int ran;                  /* 0: skipped (reason in note) or interrupted before */
+    int ran; /* 0: skipped (reason in note) or interrupted before */
     char note[160];
-    struct px_config cfg;     /* the run's config, as the client used it */
+    struct px_config cfg; /* the run's config, as the client used it */
     struct px_run run;
     double predicted_ok;
 };

@@ -30,8 +30,7 @@ size_t px_diag_build_request(void *buf, size_t buflen, int family, uint32_t seq)
  * Adds the records of one reply buffer to out. 1 when the dump is done
  * (NLMSG_DONE), 0 when more follows, -1 on NLMSG_ERROR or a malformed message.
  */
-int px_diag_parse(const void *buf, size_t len, const struct sockaddr *dst,
-                  struct px_tw_count *out);
+int px_diag_parse(const void *buf, size_t len, const struct sockaddr *dst, struct px_tw_count *out);
 
 /* rtnetlink, in the caller's namespace. All return 0 or a negative errno. */
 

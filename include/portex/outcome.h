@@ -23,8 +23,8 @@ enum px_cause {
     PX_CAUSE_ERRNO_BASE,
 };
 
-#define PX_ERRNO_MAX     134
-#define PX_CAUSE_COUNT   (PX_CAUSE_ERRNO_BASE + PX_ERRNO_MAX + 1)
+#define PX_ERRNO_MAX   134
+#define PX_CAUSE_COUNT (PX_CAUSE_ERRNO_BASE + PX_ERRNO_MAX + 1)
 
 /* The bucket for a failed system call's errno. */
 int px_cause_from_errno(int err);

@@ -51,11 +51,11 @@ struct px_run {
     const struct px_config *cfg;
     struct px_totals totals;
     struct px_latency lat;
-    double duration_s;      /* start to the last worker's end */
-    struct px_env env;      /* kernel and limits in the run's namespace, at start */
+    double duration_s; /* start to the last worker's end */
+    struct px_env env; /* kernel and limits in the run's namespace, at start */
     struct px_series series;
     struct px_exhaustion ex;
-    int interrupted;        /* stopped early by SIGINT or SIGTERM */
+    int interrupted; /* stopped early by SIGINT or SIGTERM */
 };
 
 /* Fills run->ex.ceiling and the port fields from env, cfg and the measured latency. */

@@ -12,8 +12,8 @@ struct px_server;
 struct px_server_config {
     struct sockaddr_storage addr; /* listen address; port 0 picks a free one */
     socklen_t addr_len;
-    unsigned threads;             /* loops, each with its own listener */
-    size_t body_bytes;            /* size of the fixed response body */
+    unsigned threads;  /* loops, each with its own listener */
+    size_t body_bytes; /* size of the fixed response body */
 };
 
 /* Binds the listeners. NULL with the reason in err. */

@@ -17,19 +17,19 @@ struct px_config;
 
 /* One row per tick. Counts are of that interval; levels are at its end. */
 struct px_series_row {
-    double t;                    /* seconds since start, at the end of the interval */
-    uint64_t started;            /* requests begun */
+    double t;         /* seconds since start, at the end of the interval */
+    uint64_t started; /* requests begun */
     uint64_t ok;
     uint64_t failed;
-    uint64_t eaddrnotavail;      /* failures with EADDRNOTAVAIL */
-    uint64_t other_errors;       /* failures of any other cause */
+    uint64_t eaddrnotavail; /* failures with EADDRNOTAVAIL */
+    uint64_t other_errors;  /* failures of any other cause */
     uint64_t connections_opened;
-    uint64_t in_flight;          /* level */
-    int64_t time_wait;           /* level: TIME_WAIT toward the target; -1 unknown */
-    int64_t time_wait_all;       /* level: /proc/net/sockstat tw; -1 unknown */
-    uint64_t tw_recycled;        /* TcpExt TWRecycled in the interval */
-    uint64_t tw_overflow;        /* TcpExt TCPTimeWaitOverflow in the interval */
-    uint64_t p50_us, p99_us;     /* total latency of requests finished in the interval */
+    uint64_t in_flight;      /* level */
+    int64_t time_wait;       /* level: TIME_WAIT toward the target; -1 unknown */
+    int64_t time_wait_all;   /* level: /proc/net/sockstat tw; -1 unknown */
+    uint64_t tw_recycled;    /* TcpExt TWRecycled in the interval */
+    uint64_t tw_overflow;    /* TcpExt TCPTimeWaitOverflow in the interval */
+    uint64_t p50_us, p99_us; /* total latency of requests finished in the interval */
 };
 
 struct px_series {

@@ -79,6 +79,22 @@ def interrupted_lab():
     check(leftovers() == [], f"SIGINT: nothing left behind ({leftovers()})")
 
 
+def killed_lab_leaves_nothing():
+    # SIGKILL cannot be caught: the design must hold by itself. The children
+    # die with the parent (PR_SET_PDEATHSIG) and their namespaces, veth
+    # included, go with them.
+    p = subprocess.Popen([PORTEX, "lab", "--ports", "200", "-r", "1000", "-d", "10s", "-q",
+                          "--modes", "noreuse"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)
+    children = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
+    p.kill()
+    p.wait()
+    time.sleep(1)
+    alive = [c for c in children if os.path.exists(f"/proc/{c}")]
+    check(len(children) == 2 and not alive, f"SIGKILL: both lab children die too ({children}, alive {alive})")
+    check(leftovers() == [], f"SIGKILL: nothing left behind ({leftovers()})")
+
+
 def bad_input():
     p = subprocess.run([PORTEX, "lab", "--modes", "noreuse,bogus"], capture_output=True, text=True)
     check(p.returncode == 2 and "'bogus'" in p.stderr, "unknown mode: exit 2 naming it")
@@ -92,4 +108,5 @@ if __name__ == "__main__":
         skip("portex lab tests need root (CI runs them as root)")
     full_lab()
     interrupted_lab()
+    killed_lab_leaves_nothing()
     finish()

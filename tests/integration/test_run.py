@@ -178,6 +178,19 @@ def bad_input():
         check(p.returncode == 0 and "usage: portex " + cmd in p.stdout, f"{cmd} --help")
 
 
+def nofile_limit_lowers_c():
+    srv = Serve()
+    p = subprocess.run(["bash", "-c", 'ulimit -n 100 && exec "$0" run -q -c 500 -n 300 --json - "$1"',
+                        PORTEX, srv.url], capture_output=True, text=True, timeout=60)
+    srv.stop()
+    import json
+    doc = json.loads(p.stdout)
+    check("-c 500 does not fit the open-files limit" in p.stderr and "running with -c 36" in p.stderr,
+          f"fd limit 100: says -c 500 does not fit and lowers it ({p.stderr.strip()})")
+    check(doc["config"]["connections"] == 36 and doc["summary"]["ok"] == 300,
+          f"fd limit 100: runs with -c 36, 300 ok ({doc['config']['connections']}, {doc['summary']['ok']})")
+
+
 def ipv6_target():
     try:
         s = socket.socket(socket.AF_INET6)
@@ -210,5 +223,6 @@ if __name__ == "__main__":
     http_status_classes()
     sigint_still_reports()
     bad_input()
+    nofile_limit_lowers_c()
     ipv6_target()
     finish()

@@ -13,8 +13,14 @@
 static struct px_ceiling_in base(void)
 {
     struct px_ceiling_in in = {
-        .ports = 28232, .close = PX_CLOSE_CLIENT, .tw_reuse = 0, .reuse_delay_ms = 1000,
-        .kernel_major = 6, .kernel_minor = 18, .timestamps = PX_TS_YES, .connections = 64,
+        .ports = 28232,
+        .close = PX_CLOSE_CLIENT,
+        .tw_reuse = 0,
+        .reuse_delay_ms = 1000,
+        .kernel_major = 6,
+        .kernel_minor = 18,
+        .timestamps = PX_TS_YES,
+        .connections = 64,
         .lifetime_s = 0.0,
     };
     return in;

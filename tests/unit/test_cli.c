@@ -17,11 +17,11 @@
 static struct px_config cfg;
 static char err[512];
 
-#define PARSE_RUN(...)                                                                         \
-    ({                                                                                         \
-        char *argv_[] = {"run", __VA_ARGS__, NULL};                                            \
-        px_cli_parse_run((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &cfg, err,       \
-                         sizeof(err));                                                         \
+#define PARSE_RUN(...)                                                                             \
+    ({                                                                                             \
+        char *argv_[] = {"run", __VA_ARGS__, NULL};                                                \
+        px_cli_parse_run((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &cfg, err,            \
+                         sizeof(err));                                                             \
     })
 
 static void px_cli_parse_run__defaults(void **state)
@@ -42,11 +42,10 @@ static void px_cli_parse_run__defaults(void **state)
 static void px_cli_parse_run__all_options(void **state)
 {
     (void)state;
-    assert_int_equal(PARSE_RUN("-c", "8", "-r", "1.5k", "-d", "3s", "-t", "2", "--close",
-                               "server", "-H", "X-A: 1", "-m", "POST", "--body", "hi",
-                               "--timeout", "2s", "--connect-timeout", "500ms",
-                               "--port-range", "40000-40099", "--source",
-                               "127.0.0.2-127.0.0.4", "http://[::1]:81/x"),
+    assert_int_equal(PARSE_RUN("-c", "8", "-r", "1.5k", "-d", "3s", "-t", "2", "--close", "server",
+                               "-H", "X-A: 1", "-m", "POST", "--body", "hi", "--timeout", "2s",
+                               "--connect-timeout", "500ms", "--port-range", "40000-40099",
+                               "--source", "127.0.0.2-127.0.0.4", "http://[::1]:81/x"),
                      PX_CLI_OK);
     assert_int_equal(cfg.connections, 8);
     assert_true(cfg.rate_per_s == 1500.0);
@@ -94,8 +93,7 @@ static void px_cli_parse_run__errors_name_the_value(void **state)
     assert_int_equal(PARSE_RUN("https://127.0.0.1/"), PX_CLI_USAGE);
     assert_non_null(strstr(err, "only http://"));
     assert_int_equal(PARSE_RUN("http://127.0.0.1:99999/"), PX_CLI_USAGE);
-    assert_int_equal(PARSE_RUN("--body", "@/nonexistent/file", "http://127.0.0.1/"),
-                     PX_CLI_USAGE);
+    assert_int_equal(PARSE_RUN("--body", "@/nonexistent/file", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_non_null(strstr(err, "/nonexistent/file"));
     assert_int_equal(PARSE_RUN("--source", "1.2.3", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_int_equal(PARSE_RUN("-k", "--close", "rst", "http://127.0.0.1/"), PX_CLI_USAGE);

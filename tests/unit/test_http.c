@@ -16,8 +16,14 @@ static void px_http_request_build__headers_body_close(void **state)
     (void)state;
     const char *hdrs[] = {"X-A: 1", "Accept: */*"};
     struct px_http_request_spec spec = {
-        .method = "POST", .host = "h:81", .path = "/p?q", .headers = hdrs, .nheaders = 2,
-        .body = "abc", .body_len = 3, .close = 1,
+        .method = "POST",
+        .host = "h:81",
+        .path = "/p?q",
+        .headers = hdrs,
+        .nheaders = 2,
+        .body = "abc",
+        .body_len = 3,
+        .close = 1,
     };
     char *out;
     size_t len;

@@ -63,9 +63,8 @@ static void px_env_read__sysctls_and_absent_delay(void **state)
     assert_int_equal(env.tw_reuse_delay_ms, -1);
     assert_int_equal(env.timestamps, 1);
     assert_int_equal(env.fin_timeout, 30);
-    assert_int_equal(px_usable_ports(env.port_lo, env.port_hi, 0, 0, env.reserved_ports, NULL,
-                                     NULL),
-                     1000 - 11);
+    assert_int_equal(
+        px_usable_ports(env.port_lo, env.port_hi, 0, 0, env.reserved_ports, NULL, NULL), 1000 - 11);
     fakeproc_remove(dir);
 }
 

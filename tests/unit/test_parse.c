@@ -28,8 +28,8 @@ static void px_parse_duration_ms__rejects_bad(void **state)
 {
     (void)state;
     uint64_t ms = 42;
-    const char *bad[] = {"", "0", "-1s", "10x", "s", "0.0001ms", "1e400", " 5s", "5 s", "+3s",
-                         "nan", "inf"};
+    const char *bad[] = {"",      "0",   "-1s", "10x", "s",   "0.0001ms",
+                         "1e400", " 5s", "5 s", "+3s", "nan", "inf"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(px_parse_duration_ms(bad[i], &ms), -1);
     assert_int_equal(ms, 42);
