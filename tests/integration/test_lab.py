@@ -89,8 +89,19 @@ def killed_lab_leaves_nothing():
     children = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
     p.kill()
     p.wait()
-    time.sleep(1)
-    alive = [c for c in children if os.path.exists(f"/proc/{c}")]
+
+    def running(pid):
+        # A zombie (state Z) has exited and released its namespace already.
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    for _ in range(50):
+        alive = [c for c in children if running(c)]
+        if not alive:
+            break
+        time.sleep(0.1)
     check(len(children) == 2 and not alive, f"SIGKILL: both lab children die too ({children}, alive {alive})")
     check(leftovers() == [], f"SIGKILL: nothing left behind ({leftovers()})")
 
