@@ -248,6 +248,12 @@ static void client_child(const struct px_lab_config *lab, struct px_lab_result *
     cfg->keepalive = m->keepalive;
     cfg->close = m->close;
     cfg->quiet = 1;
+    /* About 20 rows per mode: the chart should show the moment ports run out. */
+    cfg->interval_ms = lab->duration_ms / 20;
+    if (cfg->interval_ms < 100)
+        cfg->interval_ms = 100;
+    if (cfg->interval_ms > 1000)
+        cfg->interval_ms = 1000;
     cfg->connect_timeout_ms = 1000;
     cfg->timeout_ms = 2000;
     if (m->sources > 1) {

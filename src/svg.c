@@ -109,8 +109,9 @@ static void panel(FILE *f, const struct px_run *run, const char *name, double y_
     if (s->count)
         fprintf(f, "%.1f,%.1f", x0 + s->rows[s->count - 1].t * xs, y0);
     fputs("\"/>\n", f);
-    polyline(f, s, 0, x0, xs, y0, ys, "#2a9d3a");
+    /* ok/s last, so that it stays visible where the two lines meet. */
     polyline(f, s, 1, x0, xs, y0, ys, "#d1342f");
+    polyline(f, s, 0, x0, xs, y0, ys, "#2a9d3a");
     if (show_ceiling)
         fprintf(f,
                 "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
@@ -176,8 +177,8 @@ void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
             "<rect x=\"230\" y=\"-6\" width=\"20\" height=\"12\" fill=\"#4a78c2\" "
             "fill-opacity=\"0.3\"/><text x=\"255\" y=\"4\">TIME_WAIT toward the target "
             "(right axis)</text>"
-            "<line x1=\"480\" x2=\"500\" y1=\"0\" y2=\"0\" stroke=\"#555\" "
-            "stroke-dasharray=\"6,4\"/><text x=\"505\" y=\"4\">predicted ceiling</text>"
+            "<line x1=\"560\" x2=\"580\" y1=\"0\" y2=\"0\" stroke=\"#555\" "
+            "stroke-dasharray=\"6,4\"/><text x=\"585\" y=\"4\">predicted ceiling</text>"
             "</g>\n",
             LEFT);
     for (size_t i = 0; i < n; i++)
