@@ -35,28 +35,8 @@ static const struct px_lab_mode modes[] = {
 int px_compare_parse_modes(const char *list, struct px_compare_config *cfg, char *err,
                            size_t errlen)
 {
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", list);
-    cfg->nmodes = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        const struct px_lab_mode *m = NULL;
-        for (size_t i = 0; i < NMODES; i++)
-            if (strcmp(modes[i].name, tok) == 0)
-                m = &modes[i];
-        if (m == NULL || cfg->nmodes >= PX_LAB_MAX_MODES) {
-            snprintf(err, errlen,
-                     "invalid --modes entry '%s': expected keepalive, server-close, rst, short, "
-                     "short-noreuse or short-reuse",
-                     tok);
-            return -1;
-        }
-        cfg->modes[cfg->nmodes++] = m;
-    }
-    if (cfg->nmodes == 0) {
-        snprintf(err, errlen, "invalid --modes '%s': expected a comma-separated list", list);
+    if (px_mode_list_parse(list, modes, NMODES, cfg->modes, &cfg->nmodes, err, errlen) < 0)
         return -1;
-    }
     cfg->modes_given = 1;
     return 0;
 }

@@ -18,6 +18,7 @@
 #include "portex/http.h"
 #include "portex/json.h"
 #include "portex/netlink.h"
+#include "portex/report.h"
 
 /* Waits for fd to be ready for `events` until deadline. 1 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, uint64_t deadline_us)
@@ -305,27 +306,7 @@ void px_doctor_report_json(FILE *f, const struct px_doctor_config *cfg, const st
     px_json_obj_begin(&j, NULL);
     px_json_str(&j, "command", "doctor");
     px_json_str(&j, "kernel", e->kernel);
-    px_json_obj_begin(&j, "sysctl");
-    char range[32];
-    snprintf(range, sizeof(range), "%u %u", e->port_lo, e->port_hi);
-    px_json_str(&j, "net.ipv4.ip_local_port_range", range);
-    px_json_str(&j, "net.ipv4.ip_local_reserved_ports", e->reserved_ports);
-    const struct {
-        const char *name;
-        int64_t v;
-    } ints[] = {
-        {"net.ipv4.tcp_tw_reuse", e->tw_reuse},
-        {"net.ipv4.tcp_tw_reuse_delay", e->tw_reuse_delay_ms},
-        {"net.ipv4.tcp_timestamps", e->timestamps},
-        {"net.ipv4.tcp_fin_timeout", e->fin_timeout},
-        {"net.ipv4.tcp_max_tw_buckets", e->max_tw_buckets},
-        {"net.core.somaxconn", e->somaxconn},
-        {"fs.file-max", e->file_max},
-    };
-    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-        if (ints[i].v >= 0)
-            px_json_i64(&j, ints[i].name, ints[i].v);
-    px_json_obj_end(&j);
+    px_report_json_sysctl(&j, e);
     px_json_obj_begin(&j, "nofile");
     px_json_u64(&j, "soft", e->nofile_soft);
     px_json_u64(&j, "hard", e->nofile_hard);

@@ -49,14 +49,6 @@ static const struct px_lab_mode modes[] = {
     {"delay100", "tcp_tw_reuse=1, tcp_tw_reuse_delay=100", 0, PX_CLOSE_CLIENT, 1, 1, 100, 0},
 };
 
-const struct px_lab_mode *px_lab_mode_find(const char *name)
-{
-    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-        if (strcmp(modes[i].name, name) == 0)
-            return &modes[i];
-    return NULL;
-}
-
 void px_lab_defaults(struct px_lab_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -68,30 +60,44 @@ void px_lab_defaults(struct px_lab_config *cfg)
         cfg->modes[cfg->nmodes++] = &modes[i];
 }
 
-int px_lab_parse_modes(const char *list, struct px_lab_config *cfg, char *err, size_t errlen)
+int px_mode_list_parse(const char *list, const struct px_lab_mode *table, size_t ntable,
+                       const struct px_lab_mode **out, size_t *nout, char *err, size_t errlen)
 {
-    cfg->nmodes = 0;
-    if (strcmp(list, "all") == 0) {
-        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-            cfg->modes[cfg->nmodes++] = &modes[i];
-        return 0;
-    }
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", list);
+    *nout = 0;
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        const struct px_lab_mode *m = px_lab_mode_find(tok);
-        if (m == NULL || cfg->nmodes >= PX_LAB_MAX_MODES) {
-            snprintf(err, errlen,
-                     "invalid --modes entry '%s': expected noreuse, reuse, reuse-server-nots, "
-                     "keepalive, server-close, rst, sources4, delay100 or all",
-                     tok);
+        const struct px_lab_mode *m = NULL;
+        for (size_t i = 0; i < ntable && m == NULL; i++)
+            if (strcmp(table[i].name, tok) == 0)
+                m = &table[i];
+        if (m == NULL || *nout >= PX_LAB_MAX_MODES) {
+            size_t n = (size_t)snprintf(err, errlen, "invalid --modes entry '%s': expected", tok);
+            for (size_t i = 0; i < ntable && n < errlen; i++)
+                n += (size_t)snprintf(err + n, errlen - n, "%s %s", i ? "," : "", table[i].name);
             return -1;
         }
-        cfg->modes[cfg->nmodes++] = m;
+        out[(*nout)++] = m;
     }
-    if (cfg->nmodes == 0) {
+    if (*nout == 0) {
         snprintf(err, errlen, "invalid --modes '%s': expected a comma-separated list", list);
+        return -1;
+    }
+    return 0;
+}
+
+int px_lab_parse_modes(const char *list, struct px_lab_config *cfg, char *err, size_t errlen)
+{
+    const size_t n = sizeof(modes) / sizeof(modes[0]);
+    if (strcmp(list, "all") == 0) {
+        for (cfg->nmodes = 0; cfg->nmodes < n; cfg->nmodes++)
+            cfg->modes[cfg->nmodes] = &modes[cfg->nmodes];
+        return 0;
+    }
+    if (px_mode_list_parse(list, modes, n, cfg->modes, &cfg->nmodes, err, errlen) < 0) {
+        size_t used = strlen(err);
+        snprintf(err + used, errlen - used, ", or all");
         return -1;
     }
     return 0;

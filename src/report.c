@@ -297,10 +297,8 @@ static void json_sysctl(struct px_json *j, const char *key, int64_t v)
         px_json_i64(j, key, v);
 }
 
-void px_report_json_environment(struct px_json *j, const struct px_env *env)
+void px_report_json_sysctl(struct px_json *j, const struct px_env *env)
 {
-    px_json_obj_begin(j, "environment");
-    px_json_str(j, "kernel", env->kernel);
     px_json_obj_begin(j, "sysctl");
     char range[32];
     snprintf(range, sizeof(range), "%u %u", env->port_lo, env->port_hi);
@@ -314,6 +312,13 @@ void px_report_json_environment(struct px_json *j, const struct px_env *env)
     json_sysctl(j, "net.core.somaxconn", env->somaxconn);
     json_sysctl(j, "fs.file-max", env->file_max);
     px_json_obj_end(j);
+}
+
+void px_report_json_environment(struct px_json *j, const struct px_env *env)
+{
+    px_json_obj_begin(j, "environment");
+    px_json_str(j, "kernel", env->kernel);
+    px_report_json_sysctl(j, env);
     px_json_obj_begin(j, "nofile");
     px_json_u64(j, "soft", env->nofile_soft);
     px_json_u64(j, "hard", env->nofile_hard);

@@ -50,8 +50,9 @@ struct px_lab_result {
     double predicted_ok;
 };
 
-/* Looks a mode up by name; NULL if unknown. */
-const struct px_lab_mode *px_lab_mode_find(const char *name);
+/* A comma-separated list of names from table into out. 0, or -1 with err naming the choices. */
+int px_mode_list_parse(const char *list, const struct px_lab_mode *table, size_t ntable,
+                       const struct px_lab_mode **out, size_t *nout, char *err, size_t errlen);
 /* "noreuse,reuse,..." into cfg->modes ("all" for every mode). 0, or -1 with err. */
 int px_lab_parse_modes(const char *list, struct px_lab_config *cfg, char *err, size_t errlen);
 /* Defaults: 1000 ports, 2000/s, 10 s, the four default modes. */

@@ -18,6 +18,8 @@ void px_report_text(FILE *f, const struct px_run *run);
 void px_report_json(FILE *f, const struct px_run *run);
 /* The `summary` object of a run, for documents that hold several runs. */
 void px_report_json_summary(struct px_json *j, const char *key, const struct px_run *run);
+/* The `sysctl` object: KERNEL-FACTS.md's sysctls, those the kernel has. */
+void px_report_json_sysctl(struct px_json *j, const struct px_env *env);
 /* The `environment` object: kernel, sysctls, limits. */
 void px_report_json_environment(struct px_json *j, const struct px_env *env);
 /* The `series` array, one object per tick. */
