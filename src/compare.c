@@ -146,7 +146,6 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
         res->cfg = cfg->base;
         res->cfg.keepalive = res->mode->keepalive;
         res->cfg.close = res->mode->close;
-        res->cfg.body = cfg->base.body;
         if (!cfg->base.quiet)
             fprintf(stderr, "portex compare: mode %s (%s)\n", res->mode->name, res->mode->what);
         int r = px_run_execute(&res->cfg, &res->run, err, errlen);
