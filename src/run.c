@@ -45,7 +45,6 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
     memset(run, 0, sizeof(*run));
     run->cfg = cfg;
     run->ex.time_wait_peak = -1;
-    run->ex.time_wait_at_start = -1;
     px_env_read(PX_PROC, &run->env);
     /* Workers and the stats thread inherit this mask: SIGINT and SIGTERM reach
      * only sigtimedwait below. */
@@ -57,6 +56,8 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
 
     int rc = -1;
     struct px_stats *stats = NULL;
+    /* Before the first request: an earlier run's TIME_WAIT, not this one's. */
+    run->ex.time_wait_at_start = px_stats_time_wait_toward((const struct sockaddr *)&cfg->target);
     struct px_engine *e = px_engine_new(cfg, err, errlen);
     if (e == NULL)
         goto out;
@@ -78,7 +79,7 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
         }
     }
     px_engine_wait(e);
-    px_stats_finish(stats, &run->series, &run->ex.time_wait_peak, &run->ex.time_wait_at_start);
+    px_stats_finish(stats, &run->series, &run->ex.time_wait_peak);
     px_engine_totals(e, &run->totals);
     px_engine_latency(e, &run->lat);
     run->duration_s = px_engine_duration_s(e);

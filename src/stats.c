@@ -33,7 +33,6 @@ struct px_stats {
     int have_ext;
     struct px_series series;
     int64_t tw_peak;
-    int64_t tw_at_start; /* TIME_WAIT toward the target before the run */
 };
 
 int px_series_push(struct px_series *s, const struct px_series_row *row)
@@ -160,11 +159,6 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg
     s->diag_fd = px_diag_open();
     px_hist_init(&s->prev_hist);
     s->have_ext = px_tcpext_read(PX_PROC, &s->prev_ext) == 0;
-    struct px_tw_count tw;
-    s->tw_at_start = -1;
-    if (s->diag_fd >= 0 &&
-        px_diag_count_tw(s->diag_fd, (const struct sockaddr *)&cfg->target, &tw) == 0)
-        s->tw_at_start = (int64_t)tw.toward;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -183,8 +177,19 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg
     return s;
 }
 
-void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wait_peak,
-                     int64_t *time_wait_at_start)
+int64_t px_stats_time_wait_toward(const struct sockaddr *target)
+{
+    int fd = px_diag_open();
+    struct px_tw_count tw;
+    int64_t n = -1;
+    if (fd >= 0 && px_diag_count_tw(fd, target, &tw) == 0)
+        n = (int64_t)tw.toward;
+    if (fd >= 0)
+        close(fd);
+    return n;
+}
+
+void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wait_peak)
 {
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
@@ -198,7 +203,6 @@ void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wa
         fputc('\n', s->live);
     *out = s->series;
     *time_wait_peak = s->tw_peak;
-    *time_wait_at_start = s->tw_at_start;
     if (s->diag_fd >= 0)
         close(s->diag_fd);
     pthread_cond_destroy(&s->cv);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 struct px_engine;
 struct px_config;
@@ -45,8 +46,9 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg
  * Stops the thread and, once the engine has ended, takes the last row, so that
  * the rows add up to the run's totals. The series then belongs to the caller.
  */
-void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wait_peak,
-                     int64_t *time_wait_at_start);
+void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wait_peak);
+/* TIME_WAIT sockets toward target in this namespace now; -1 when sock_diag fails. */
+int64_t px_stats_time_wait_toward(const struct sockaddr *target);
 void px_series_free(struct px_series *s);
 /* Appends a row. 0 or -1. */
 int px_series_push(struct px_series *s, const struct px_series_row *row);

@@ -17,8 +17,12 @@ def port_range_exhaustion():
     # 100 ports, 1000/s, client closes first: the ports run out within 0.1 s.
     srv = Serve()
     rc, doc, err = run("--port-range", "40000-40099", "-r", "1000", "-d", "3s", "-q", srv.url)
+    rc2, again, _ = run("-k", "-n", "10", "-c", "1", "-q", srv.url)
     srv.stop()
     s = doc["summary"]
+    check(s["time_wait_at_start"] == 0, f"a fresh target: no TIME_WAIT at start ({s['time_wait_at_start']})")
+    check(90 <= again["summary"]["time_wait_at_start"] <= 110,
+          f"the next run sees the first run's TIME_WAIT at start ({again['summary']['time_wait_at_start']})")
     e = s["errors"].get("EADDRNOTAVAIL", 0)
     check(e > 0, f"100 ports at 1000/s: EADDRNOTAVAIL > 0 ({e})")
     check(s["first_eaddrnotavail_s"] is not None and s["first_eaddrnotavail_s"] < 0.5,
