@@ -117,19 +117,12 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
     /* Blocked for the whole comparison: a signal is either taken by the run's
      * own wait or by ours, never lost, and never kills us with a sysctl changed. */
     sigset_t stop_set, old_set;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_set, &old_set);
+    px_block_stop_signals(&stop_set, &old_set);
     int interrupted = 0, rc = 0;
     for (size_t i = 0; i < cfg->nmodes; i++) {
         struct px_lab_result *res = &results[i];
-        memset(res, 0, sizeof(*res));
-        res->mode = cfg->modes[i];
-        if (interrupted) {
-            snprintf(res->note, sizeof(res->note), "not run: interrupted");
+        if (!px_lab_result_start(res, cfg->modes[i], interrupted))
             continue;
-        }
         if (i > 0 && !cfg->no_drain && results[i - 1].ran &&
             drain(cfg, results[i - 1].run.ex.usable_ports, &stop_set)) {
             interrupted = 1;

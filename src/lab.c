@@ -163,10 +163,7 @@ static void server_child(const struct px_lab_mode *m, int down_fd, int up_fd)
     if (set_sysctl("net.ipv4.tcp_timestamps", m->server_timestamps) < 0)
         die_child(up_fd, "server tcp_timestamps", errno);
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
+    px_block_stop_signals(&set, NULL);
     struct px_server_config sc = {.threads = 1, .body_bytes = 13};
     char err[256];
     px_addr_parse(SERVER_IP ":80", &sc.addr, &sc.addr_len, err, sizeof(err));
@@ -417,6 +414,15 @@ out:
     return rc;
 }
 
+int px_lab_result_start(struct px_lab_result *res, const struct px_lab_mode *mode, int stopped)
+{
+    memset(res, 0, sizeof(*res));
+    res->mode = mode;
+    if (stopped)
+        snprintf(res->note, sizeof(res->note), "not run: interrupted");
+    return !stopped;
+}
+
 /* Without root: a user namespace that owns everything the lab creates. */
 static int become_lab_root(char *err, size_t errlen)
 {
@@ -462,10 +468,7 @@ int px_lab_run(const struct px_lab_config *cfg, struct px_lab_result *results, c
     int rc = 0;
     for (size_t i = 0; i < cfg->nmodes; i++) {
         struct px_lab_result *res = &results[i];
-        memset(res, 0, sizeof(*res));
-        res->mode = cfg->modes[i];
-        if (interrupted) {
-            snprintf(res->note, sizeof(res->note), "not run: interrupted");
+        if (!px_lab_result_start(res, cfg->modes[i], interrupted)) {
             rc = 1;
             continue;
         }

@@ -310,10 +310,7 @@ static int cmd_serve(int argc, char **argv)
         return 2;
     }
     sigset_t stop_set;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+    px_block_stop_signals(&stop_set, NULL);
 
     struct px_server *srv = px_server_new(&cfg, err, sizeof(err));
     if (srv == NULL || px_server_start(srv, err, sizeof(err)) < 0) {

@@ -40,6 +40,14 @@ void px_run_predict(struct px_run *run)
     px_ceiling_predict(&in, &ex->ceiling);
 }
 
+void px_block_stop_signals(sigset_t *stop_set, sigset_t *old)
+{
+    sigemptyset(stop_set);
+    sigaddset(stop_set, SIGINT);
+    sigaddset(stop_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, stop_set, old);
+}
+
 int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, size_t errlen)
 {
     memset(run, 0, sizeof(*run));
@@ -49,10 +57,7 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
     /* Workers and the stats thread inherit this mask: SIGINT and SIGTERM reach
      * only sigtimedwait below. */
     sigset_t stop_set, old_set;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_set, &old_set);
+    px_block_stop_signals(&stop_set, &old_set);
 
     int rc = -1;
     struct px_stats *stats = NULL;

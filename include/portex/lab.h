@@ -55,6 +55,8 @@ int px_mode_list_parse(const char *list, const struct px_lab_mode *table, size_t
                        const struct px_lab_mode **out, size_t *nout, char *err, size_t errlen);
 /* "noreuse,reuse,..." into cfg->modes ("all" for every mode). 0, or -1 with err. */
 int px_lab_parse_modes(const char *list, struct px_lab_config *cfg, char *err, size_t errlen);
+/* Clears res for mode. 1 when the mode should run; 0 (noted "not run") when interrupted. */
+int px_lab_result_start(struct px_lab_result *res, const struct px_lab_mode *mode, int stopped);
 /* Defaults: 1000 ports, 2000/s, 10 s, the four default modes. */
 void px_lab_defaults(struct px_lab_config *cfg);
 /*

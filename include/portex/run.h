@@ -3,10 +3,18 @@
 #ifndef PORTEX_RUN_H
 #define PORTEX_RUN_H
 
+#include <signal.h>
 #include <stddef.h>
 
 struct px_config;
 struct px_run;
+
+/*
+ * Blocks SIGINT and SIGTERM in the calling thread (threads started later
+ * inherit it), so that they are taken with sigwait/sigtimedwait where the code
+ * is ready to stop cleanly. stop_set gets the two; old (may be NULL) the mask before.
+ */
+void px_block_stop_signals(sigset_t *stop_set, sigset_t *old);
 
 /*
  * Runs the load that cfg describes and fills run. SIGINT and SIGTERM stop it
