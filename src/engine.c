@@ -705,8 +705,11 @@ static int worker_init(struct px_engine *e, struct px_worker *w, unsigned id, un
     struct event_config *ec = event_config_new();
     if (ec == NULL)
         return -1;
-    /* Timers set the open model's timetable: ask for timerfd precision. */
-    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    /* Timers set the open model's timetable: ask for timerfd precision there.
+     * The closed model only has timeouts, and a timerfd would cost a syscall
+     * whenever the nearest one moves. */
+    if (e->cfg->rate_per_s > 0)
+        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
     w->base = event_base_new_with_config(ec);
     event_config_free(ec);
     if (w->base == NULL)
