@@ -125,14 +125,8 @@ void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, str
     d->have_ext = px_tcpext_read(proc, &d->ext) == 0;
     const struct px_probe *p = &d->probe;
     int loopback = cfg->has_target && px_is_loopback(&p->addr);
-    if (cfg->has_target) {
-        int fd = px_diag_open();
-        struct px_tw_count tw;
-        if (fd >= 0 && px_diag_count_tw(fd, (const struct sockaddr *)&p->addr, &tw) == 0)
-            d->tw_target = (int64_t)tw.toward;
-        if (fd >= 0)
-            close(fd);
-    }
+    if (cfg->has_target)
+        d->tw_target = px_diag_time_wait_toward((const struct sockaddr *)&p->addr);
 
     /* The traps. */
     if (env->tw_reuse == 2 && cfg->has_target && !loopback)

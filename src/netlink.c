@@ -113,6 +113,18 @@ int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out
     }
 }
 
+int64_t px_diag_time_wait_toward(const struct sockaddr *dst)
+{
+    int fd = px_diag_open();
+    struct px_tw_count tw;
+    int64_t n = -1;
+    if (fd >= 0 && px_diag_count_tw(fd, dst, &tw) == 0)
+        n = (int64_t)tw.toward;
+    if (fd >= 0)
+        close(fd);
+    return n;
+}
+
 /* ---- rtnetlink ---------------------------------------------------------- */
 
 /* A request under construction: the header and its attributes, in one buffer. */

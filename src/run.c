@@ -12,6 +12,7 @@
 #include "portex/config.h"
 #include "portex/engine.h"
 #include "portex/kernel.h"
+#include "portex/netlink.h"
 #include "portex/result.h"
 #include "portex/stats.h"
 
@@ -62,7 +63,7 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
     int rc = -1;
     struct px_stats *stats = NULL;
     /* Before the first request: an earlier run's TIME_WAIT, not this one's. */
-    run->ex.time_wait_at_start = px_stats_time_wait_toward((const struct sockaddr *)&cfg->target);
+    run->ex.time_wait_at_start = px_diag_time_wait_toward((const struct sockaddr *)&cfg->target);
     struct px_engine *e = px_engine_new(cfg, err, errlen);
     if (e == NULL)
         goto out;

@@ -29,6 +29,7 @@ struct px_stats {
     struct px_totals prev; /* counters at the previous row */
     struct px_hist prev_hist;
     struct px_hist cur_hist;
+    struct px_hist interval_hist; /* requests that ended in the last interval */
     struct px_tcpext prev_ext;
     int have_ext;
     struct px_series series;
@@ -106,13 +107,9 @@ static void sample(struct px_stats *s, int live)
         s->prev_ext = ext;
     }
 
-    struct px_hist *d = malloc(sizeof(*d));
-    if (d != NULL) {
-        px_hist_diff(d, &s->cur_hist, &s->prev_hist);
-        r.p50_us = px_hist_percentile(d, 50);
-        r.p99_us = px_hist_percentile(d, 99);
-        free(d);
-    }
+    px_hist_diff(&s->interval_hist, &s->cur_hist, &s->prev_hist);
+    r.p50_us = px_hist_percentile(&s->interval_hist, 50);
+    r.p99_us = px_hist_percentile(&s->interval_hist, 99);
     s->prev_hist = s->cur_hist;
     s->prev = cur;
     if (r.time_wait > s->tw_peak)
@@ -175,18 +172,6 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg
         return NULL;
     }
     return s;
-}
-
-int64_t px_stats_time_wait_toward(const struct sockaddr *target)
-{
-    int fd = px_diag_open();
-    struct px_tw_count tw;
-    int64_t n = -1;
-    if (fd >= 0 && px_diag_count_tw(fd, target, &tw) == 0)
-        n = (int64_t)tw.toward;
-    if (fd >= 0)
-        close(fd);
-    return n;
 }
 
 void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wait_peak)

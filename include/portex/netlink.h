@@ -24,6 +24,9 @@ int px_diag_open(void);
  */
 int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out);
 
+/* One-shot count of TIME_WAIT sockets toward dst (own socket); -1 on error. */
+int64_t px_diag_time_wait_toward(const struct sockaddr *dst);
+
 /* Builds the dump request (inet_diag_req_v2, states = TIME_WAIT). Returns its length. */
 size_t px_diag_build_request(void *buf, size_t buflen, int family, uint32_t seq);
 /*

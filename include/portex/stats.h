@@ -47,8 +47,6 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg
  * the rows add up to the run's totals. The series then belongs to the caller.
  */
 void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wait_peak);
-/* TIME_WAIT sockets toward target in this namespace now; -1 when sock_diag fails. */
-int64_t px_stats_time_wait_toward(const struct sockaddr *target);
 void px_series_free(struct px_series *s);
 /* Appends a row. 0 or -1. */
 int px_series_push(struct px_series *s, const struct px_series_row *row);
