@@ -34,6 +34,16 @@ static const char main_usage[] =
     "\n"
     "portex COMMAND --help for the options of each command.\n";
 
+/* Where the text for a person goes: stderr when a machine report takes stdout. */
+static FILE *text_stream(const char *json, const char *csv, const char *svg)
+{
+    const char *outs[] = {json, csv, svg};
+    for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+        if (outs[i] && strcmp(outs[i], "-") == 0)
+            return stderr;
+    return stdout;
+}
+
 /* Writes one report to FILE ("-" = stdout) through cb. 0, or -1 with a message printed. */
 static int write_report(const char *cmd, const char *path, void (*cb)(FILE *, const void *),
                         const void *arg)
@@ -120,9 +130,7 @@ static int cmd_run(int argc, char **argv)
         px_config_release(&cfg);
         return 1;
     }
-    int machine_stdout = (cfg.json_path && strcmp(cfg.json_path, "-") == 0) ||
-                         (cfg.csv_path && strcmp(cfg.csv_path, "-") == 0);
-    px_report_text(machine_stdout ? stderr : stdout, &run);
+    px_report_text(text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path), &run);
     rc = 0;
     if (cfg.json_path && write_report("run", cfg.json_path, json_cb, &run) < 0)
         rc = 1;
@@ -210,8 +218,7 @@ static int cmd_lab(int argc, char **argv)
         fprintf(stderr, "portex lab: %s\n", err);
         return 1;
     }
-    int json_stdout = cfg.json_path && strcmp(cfg.json_path, "-") == 0;
-    px_lab_report_text(json_stdout ? stderr : stdout, &cfg, res);
+    px_lab_report_text(text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path), &cfg, res);
     struct modes_ref m = {"lab", res, cfg.nmodes};
     int out = write_modes(&m, cfg.json_path, cfg.svg_path, cfg.csv_path);
     /* Interrupted: what finished was reported; say so in the exit code. */
@@ -239,9 +246,7 @@ static int cmd_compare(int argc, char **argv)
             rc = rc == -2 ? 2 : 1;
         } else {
             const struct px_config *b = &cfg.base;
-            int machine_stdout = (b->json_path && strcmp(b->json_path, "-") == 0) ||
-                                 (b->csv_path && strcmp(b->csv_path, "-") == 0);
-            px_compare_report_text(machine_stdout ? stderr : stdout, &cfg, res);
+            px_compare_report_text(text_stream(b->json_path, b->csv_path, b->svg_path), &cfg, res);
             struct modes_ref m = {"compare", res, cfg.nmodes};
             int out = write_modes(&m, b->json_path, b->svg_path, b->csv_path);
             rc = rc == 1 ? 130 : out;
@@ -290,8 +295,7 @@ static int cmd_doctor(int argc, char **argv)
         }
     }
     px_doctor_examine(PX_PROC, &cfg, &d);
-    int json_stdout = cfg.json_path && strcmp(cfg.json_path, "-") == 0;
-    px_doctor_report_text(json_stdout ? stderr : stdout, &cfg, &d);
+    px_doctor_report_text(text_stream(cfg.json_path, NULL, NULL), &cfg, &d);
     struct doctor_ref ref = {&cfg, &d};
     if (cfg.json_path && write_report("doctor", cfg.json_path, doctor_json_cb, &ref) < 0)
         return 1;
