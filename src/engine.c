@@ -159,7 +159,10 @@ static void count_failure(struct slot *s, int cause)
 {
     PX_BUMP(s->w->ctr.cause[cause], 1);
     PX_BUMP(s->w->ctr.failed, 1);
-    if (cause == px_cause_from_errno(EADDRNOTAVAIL)) {
+    /* Once the first is recorded, a plain load keeps the many that follow
+     * off the shared cache line's compare-and-swap. */
+    if (cause == px_cause_from_errno(EADDRNOTAVAIL) &&
+        __atomic_load_n(&s->w->e->first_eaddr_us, __ATOMIC_RELAXED) == 0) {
         uint64_t none = 0;
         __atomic_compare_exchange_n(&s->w->e->first_eaddr_us, &none, px_clock_us(), 0,
                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED);
