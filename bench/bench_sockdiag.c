@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "portex/clock.h"
-#include "portex/netlink.h"
+#include "portex/base/clock.h"
+#include "portex/kernel/netlink.h"
 
 static int listener(struct sockaddr_in *addr)
 {

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* What a run produced: totals, latency histograms, the time series, the environment. */
+#ifndef PORTEX_RESULT_H
+#define PORTEX_RESULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portex/kernel/ceiling.h"
+#include "portex/load/hist.h"
+#include "portex/kernel/kernel.h"
+#include "portex/base/outcome.h"
+#include "portex/load/stats.h"
+
+/* Counts of one worker, or of the whole run once summed. */
+struct px_totals {
+    uint64_t started;            /* attempts begun (requests = ok + failed once all ended) */
+    uint64_t ok;                 /* 2xx and 3xx */
+    uint64_t failed;             /* every other ending, = sum of cause[] */
+    uint64_t connections_opened; /* TCP connections established */
+    uint64_t missed_starts;      /* open model: no free slot at the scheduled time */
+    uint64_t status[6];          /* responses by class, index 1..5 */
+    uint64_t cause[PX_CAUSE_COUNT];
+};
+
+/* Latency histograms of a run. */
+struct px_latency {
+    struct px_hist connect; /* connect() to established, new connections only */
+    struct px_hist ttfb;    /* intended start to first response byte */
+    struct px_hist total;   /* intended start to whole response */
+};
+
+struct px_config;
+
+/* What the run did to the port budget, and what theory says it should. */
+struct px_exhaustion {
+    int64_t time_wait_peak;     /* TIME_WAIT toward the target, highest sample; -1 unknown */
+    int64_t time_wait_at_start; /* already there before the run (earlier runs); -1 unknown */
+    int seen;                   /* some request failed with EADDRNOTAVAIL */
+    double first_s;             /* time of the first one */
+    uint64_t ok_before;         /* ok requests before it */
+    uint64_t usable_ports;      /* P: range in force minus reserved ports */
+    unsigned port_lo, port_hi;  /* range in force (namespace range or --port-range) */
+    int timestamps;             /* enum px_ts, from TCP_INFO on the first connection */
+    int loopback;               /* target is on loopback */
+    struct px_ceiling ceiling;  /* prediction for this run's settings */
+};
+
+/* One finished run, as the reports see it. */
+struct px_run {
+    const struct px_config *cfg;
+    struct px_totals totals;
+    struct px_latency lat;
+    double duration_s; /* start to the last worker's end */
+    struct px_env env; /* kernel and limits in the run's namespace, at start */
+    struct px_series series;
+    struct px_exhaustion ex;
+    int interrupted; /* stopped early by SIGINT or SIGTERM */
+};
+
+/* Fills run->ex.ceiling and the port fields from env, cfg and the measured latency. */
+void px_run_predict(struct px_run *run);
+
+/* dst += src; reads src with relaxed atomic loads (a worker may be writing it). */
+void px_totals_add(struct px_totals *dst, const struct px_totals *src);
+/* Attempts still in flight. */
+uint64_t px_totals_in_flight(const struct px_totals *t);
+/* Count of one errno cause. */
+uint64_t px_totals_errno(const struct px_totals *t, int err);
+
+#endif

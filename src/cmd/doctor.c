@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/* portex doctor: read the settings, flag the traps, probe the target, predict ceilings. */
+#include "portex/cmd/doctor.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "portex/base/clock.h"
+#include "portex/kernel/guard.h"
+#include "portex/load/http.h"
+#include "portex/out/json.h"
+#include "portex/kernel/netlink.h"
+#include "portex/out/report.h"
+
+/* Waits for fd to be ready for `events` until deadline. 1 ready, 0 timeout, -1 error. */
+static int wait_fd(int fd, short events, uint64_t deadline_us)
+{
+    for (;;) {
+        uint64_t now = px_clock_us();
+        if (now >= deadline_us)
+            return 0;
+        struct pollfd p = {.fd = fd, .events = events};
+        int rc = poll(&p, 1, (int)((deadline_us - now + 999) / 1000));
+        if (rc < 0 && errno == EINTR)
+            continue;
+        return rc < 0 ? -1 : rc;
+    }
+}
+
+int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const char *host_header,
+                    const char *path, uint64_t timeout_ms, struct px_probe *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(&out->addr, addr, len);
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(out->error, sizeof(out->error), "socket: %s", strerror(errno));
+        return -1;
+    }
+    uint64_t deadline = px_clock_us() + timeout_ms * 1000u;
+    int rc = connect(fd, addr, len);
+    if (rc < 0 && errno == EINPROGRESS) {
+        int ready = wait_fd(fd, POLLOUT, deadline);
+        int err = 0;
+        socklen_t elen = sizeof(err);
+        if (ready <= 0)
+            err = ready == 0 ? ETIMEDOUT : errno;
+        else
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+        rc = err ? -1 : 0;
+        errno = err;
+    }
+    if (rc < 0) {
+        snprintf(out->error, sizeof(out->error), "cannot connect: %s (%s)", strerror(errno),
+                 strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+        close(fd);
+        return -1;
+    }
+    out->reached = 1;
+    struct tcp_info ti;
+    socklen_t tlen = sizeof(ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0) {
+        out->timestamps = (ti.tcpi_options & TCPI_OPT_TIMESTAMPS) != 0;
+        out->window_scaling = (ti.tcpi_options & TCPI_OPT_WSCALE) != 0;
+        out->sack = (ti.tcpi_options & TCPI_OPT_SACK) != 0;
+        out->rtt_us = ti.tcpi_rtt;
+    }
+    /* An HTTP answer is a bonus: the TCP facts above are what doctor is for. */
+    char *req;
+    size_t req_len;
+    struct px_http_request_spec spec = {
+        .method = "GET", .host = host_header, .path = path, .close = 1};
+    if (px_http_request_build(&spec, &req, &req_len) == 0) {
+        if (send(fd, req, req_len, MSG_NOSIGNAL) == (ssize_t)req_len) {
+            struct px_http_resp resp;
+            px_http_resp_init(&resp, 0);
+            char buf[4096];
+            while (resp.status == 0 && wait_fd(fd, POLLIN, deadline) > 0) {
+                ssize_t n = recv(fd, buf, sizeof(buf), 0);
+                size_t used;
+                if (n <= 0 || px_http_resp_feed(&resp, buf, (size_t)n, &used) == PX_HTTP_ERROR)
+                    break;
+            }
+            out->http_status = resp.status;
+        }
+        free(req);
+    }
+    close(fd);
+    return 0;
+}
+
+__attribute__((format(printf, 2, 3))) static void flag(struct px_doctor *d, const char *fmt, ...)
+{
+    if (d->nflags >= PX_DOCTOR_MAX_FLAGS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->flags[d->nflags++], sizeof(d->flags[0]), fmt, ap);
+    va_end(ap);
+}
+
+static void add_ceiling(struct px_doctor *d, const char *name, const struct px_ceiling_in *in)
+{
+    struct px_doctor_ceiling *c = &d->ceilings[d->nceilings++];
+    snprintf(c->config, sizeof(c->config), "%s", name);
+    px_ceiling_predict(in, &c->c);
+}
+
+void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d)
+{
+    const struct px_env *env = &d->env;
+    px_env_read(proc, &d->env);
+    d->usable_ports =
+        px_usable_ports(env->port_lo, env->port_hi, 0, 0, env->reserved_ports, NULL, NULL);
+    d->tw_all = px_sockstat_tw(proc);
+    d->tw_target = -1;
+    d->have_ext = px_tcpext_read(proc, &d->ext) == 0;
+    const struct px_probe *p = &d->probe;
+    int loopback = cfg->has_target && px_is_loopback(&p->addr);
+    if (cfg->has_target)
+        d->tw_target = px_diag_time_wait_toward((const struct sockaddr *)&p->addr);
+
+    /* The traps. */
+    if (env->tw_reuse == 2 && cfg->has_target && !loopback)
+        flag(d, "tcp_tw_reuse=2 applies to loopback only: toward this target it acts as 0, "
+                "so TIME_WAIT ports wait the full 60 s");
+    if (env->tw_reuse == 1 && cfg->has_target && p->reached && !p->timestamps)
+        flag(d, "tcp_tw_reuse=1 cannot help against this server: it negotiated no TCP "
+                "timestamps (the original incident); turn tcp_timestamps on at the server");
+    if (env->port_lo % 2 == env->port_hi % 2)
+        flag(d,
+             "ip_local_port_range %u-%u: both ends have the same parity; the kernel "
+             "documentation asks for different parity (connect() takes one parity first, "
+             "bind() the other)",
+             env->port_lo, env->port_hi);
+    if (env->max_tw_buckets >= 0 && (uint64_t)env->max_tw_buckets < d->usable_ports)
+        flag(d,
+             "tcp_max_tw_buckets=%lld is below the %llu usable ports: past it new TIME_WAIT "
+             "sockets are dropped at once (TCPTimeWaitOverflow), hiding exhaustion and the "
+             "protection TIME_WAIT gives",
+             (long long)env->max_tw_buckets, (unsigned long long)d->usable_ports);
+    if (env->nofile_soft != (uint64_t)-1 && env->nofile_soft < (uint64_t)cfg->connections + 64)
+        flag(d,
+             "open-files limit %llu (hard %llu) is below the wanted concurrency %u plus "
+             "room: raise 'ulimit -n'",
+             (unsigned long long)env->nofile_soft, (unsigned long long)env->nofile_hard,
+             cfg->connections);
+    if (env->timestamps == 0)
+        flag(d, "tcp_timestamps=0 here: connections from this host carry no timestamps, so "
+                "tcp_tw_reuse cannot reuse their ports");
+    if (env->fin_timeout >= 0 && env->fin_timeout != 60)
+        flag(d,
+             "tcp_fin_timeout=%lld: this is the FIN_WAIT_2 timeout of orphaned sockets; it "
+             "does not shorten TIME_WAIT (60 s, fixed in the kernel)",
+             (long long)env->fin_timeout);
+    char stale[400];
+    if (px_guard_find_stale(stale, sizeof(stale)))
+        flag(d, "%s", stale);
+
+    /* The ceilings toward the target (or any one destination). */
+    struct px_ceiling_in in = {
+        .ports = d->usable_ports,
+        .close = PX_CLOSE_CLIENT,
+        .tw_reuse = env->tw_reuse,
+        .loopback = loopback,
+        .reuse_delay_ms = env->tw_reuse_delay_ms,
+        .kernel_major = env->kernel_major,
+        .kernel_minor = env->kernel_minor,
+        .timestamps = !cfg->has_target || !p->reached ? PX_TS_UNKNOWN
+                      : p->timestamps                 ? PX_TS_YES
+                                                      : PX_TS_NO,
+        .connections = cfg->connections,
+        .lifetime_s = p->reached ? p->rtt_us / 1e6 : 0,
+    };
+    add_ceiling(d, "short, client closes (now)", &in);
+    struct px_ceiling_in v = in;
+    v.tw_reuse = 0;
+    add_ceiling(d, "short, tcp_tw_reuse=0", &v);
+    v.tw_reuse = 1;
+    add_ceiling(d, "short, tcp_tw_reuse=1", &v);
+    /* Without TIME_WAIT on the client, the request time bounds these, and one
+     * probe's RTT is no measure of it: they are shown as not port-bound. */
+    v = in;
+    v.lifetime_s = 0;
+    v.keepalive = 1;
+    add_ceiling(d, "keep-alive", &v);
+    v.keepalive = 0;
+    v.close = PX_CLOSE_SERVER;
+    add_ceiling(d, "server closes first", &v);
+    v.close = PX_CLOSE_RST;
+    add_ceiling(d, "RST close", &v);
+    v = in;
+    v.sources = 4;
+    add_ceiling(d, "short, 4 source addresses", &v);
+}
+
+static void per_s_text(char *out, size_t len, const struct px_ceiling *c)
+{
+    if (isfinite(c->per_s))
+        snprintf(out, len, "%.0f/s", c->per_s);
+    else if (c->port_bound)
+        snprintf(out, len, "ports free at close");
+    else
+        snprintf(out, len, "not port-bound");
+}
+
+void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d)
+{
+    const struct px_env *e = &d->env;
+    fprintf(f, "portex doctor: this network namespace, kernel %s\n\n", e->kernel);
+    fprintf(f,
+            "  ip_local_port_range    %u-%u: %llu usable ports toward one destination "
+            "(minus reserved: %s)\n",
+            e->port_lo, e->port_hi, (unsigned long long)d->usable_ports,
+            e->reserved_ports[0] ? e->reserved_ports : "none");
+    fprintf(f, "  tcp_tw_reuse           %lld: %s\n", (long long)e->tw_reuse,
+            e->tw_reuse == 0   ? "connect() never takes a TIME_WAIT port"
+            : e->tw_reuse == 1 ? "connect() may take a TIME_WAIT port if it had timestamps"
+            : e->tw_reuse == 2 ? "as 1, but for loopback connections only"
+                               : "unknown");
+    if (e->tw_reuse_delay_ms >= 0)
+        fprintf(f,
+                "  tcp_tw_reuse_delay     %lld ms: how long a TIME_WAIT port waits before reuse\n",
+                (long long)e->tw_reuse_delay_ms);
+    else
+        fprintf(f, "  tcp_tw_reuse_delay     absent (kernel before 6.14): reuse after about 1 s\n");
+    fprintf(f, "  tcp_timestamps         %lld: %s\n", (long long)e->timestamps,
+            e->timestamps == 0 ? "off: no reuse of TIME_WAIT ports is possible"
+                               : "on (needed by both ends for tcp_tw_reuse)");
+    fprintf(f, "  tcp_fin_timeout        %lld s: FIN_WAIT_2 of orphans, not TIME_WAIT\n",
+            (long long)e->fin_timeout);
+    fprintf(f, "  tcp_max_tw_buckets     %lld: TIME_WAIT sockets kept at most\n",
+            (long long)e->max_tw_buckets);
+    fprintf(f, "  somaxconn              %lld: accept backlog cap\n", (long long)e->somaxconn);
+    fprintf(f, "  fs.file-max            %lld; RLIMIT_NOFILE soft %llu, hard %llu\n",
+            (long long)e->file_max, (unsigned long long)e->nofile_soft,
+            (unsigned long long)e->nofile_hard);
+    fprintf(f, "  TIME_WAIT now          %lld in this namespace (sockstat)", (long long)d->tw_all);
+    if (d->tw_target >= 0)
+        fprintf(f, ", %lld toward the target", (long long)d->tw_target);
+    fputc('\n', f);
+    if (d->have_ext)
+        fprintf(f, "  TcpExt                 TWRecycled %llu, TCPTimeWaitOverflow %llu\n",
+                (unsigned long long)d->ext.tw_recycled, (unsigned long long)d->ext.tw_overflow);
+
+    if (cfg->has_target) {
+        const struct px_probe *p = &d->probe;
+        char where[80];
+        px_sockaddr_str((const struct sockaddr *)&p->addr, where, sizeof(where));
+        fprintf(f, "\ntarget %s (%s)\n", cfg->url_text, where);
+        if (!p->reached) {
+            fprintf(f, "  %s\n", p->error);
+        } else {
+            fprintf(f, "  TCP timestamps         %s\n",
+                    p->timestamps ? "negotiated: tcp_tw_reuse can work toward this server"
+                                  : "NOT negotiated: tcp_tw_reuse cannot help against this "
+                                    "server");
+            fprintf(f, "  window scaling         %s\n", p->window_scaling ? "yes" : "no");
+            fprintf(f, "  SACK                   %s\n", p->sack ? "yes" : "no");
+            fprintf(f, "  RTT                    %u us\n", p->rtt_us);
+            if (p->http_status)
+                fprintf(f, "  HTTP                   %d to GET %s\n", p->http_status,
+                        cfg->url.path);
+        }
+    }
+
+    fprintf(f, "\npredicted short-connection ceilings%s (per source IP, destination IP and port)\n",
+            cfg->has_target ? " toward the target" : "");
+    for (size_t i = 0; i < d->nceilings; i++) {
+        char ps[32];
+        per_s_text(ps, sizeof(ps), &d->ceilings[i].c);
+        fprintf(f, "  %-28s %14s  %s\n", d->ceilings[i].config, ps, d->ceilings[i].c.formula);
+    }
+
+    fprintf(f, "\n");
+    if (d->nflags == 0)
+        fprintf(f, "no traps found in these settings\n");
+    for (size_t i = 0; i < d->nflags; i++)
+        fprintf(f, "! %s\n", d->flags[i]);
+    fprintf(f, "\nto raise the ceiling, safest first: keep-alive; let the server close first; "
+               "more source addresses or destination ports; a wider ip_local_port_range; "
+               "tcp_tw_reuse=1 with timestamps on both ends.\n"
+               "not: tcp_fin_timeout (does not touch TIME_WAIT); tcp_tw_recycle (removed in "
+               "Linux 4.12, it broke clients behind NAT).\n");
+}
+
+void px_doctor_report_json(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d)
+{
+    const struct px_env *e = &d->env;
+    struct px_json j;
+    px_json_init(&j, f, 0);
+    px_json_obj_begin(&j, NULL);
+    px_json_str(&j, "command", "doctor");
+    px_json_str(&j, "kernel", e->kernel);
+    px_report_json_sysctl(&j, e);
+    px_json_obj_begin(&j, "nofile");
+    px_json_u64(&j, "soft", e->nofile_soft);
+    px_json_u64(&j, "hard", e->nofile_hard);
+    px_json_obj_end(&j);
+    px_json_u64(&j, "usable_ports", d->usable_ports);
+    px_json_obj_begin(&j, "time_wait");
+    px_json_i64(&j, "all", d->tw_all);
+    if (d->tw_target >= 0)
+        px_json_i64(&j, "target", d->tw_target);
+    else
+        px_json_null(&j, "target");
+    px_json_obj_end(&j);
+    if (d->have_ext) {
+        px_json_obj_begin(&j, "tcpext");
+        px_json_u64(&j, "TWRecycled", d->ext.tw_recycled);
+        px_json_u64(&j, "TCPTimeWaitOverflow", d->ext.tw_overflow);
+        px_json_obj_end(&j);
+    }
+    if (cfg->has_target) {
+        const struct px_probe *p = &d->probe;
+        char ip[64];
+        px_sockaddr_ip((const struct sockaddr *)&p->addr, ip, sizeof(ip));
+        px_json_obj_begin(&j, "target");
+        px_json_str(&j, "url", cfg->url_text);
+        px_json_str(&j, "address", ip);
+        px_json_u64(&j, "port", cfg->url.port);
+        px_json_bool(&j, "reached", p->reached);
+        if (p->reached) {
+            px_json_bool(&j, "timestamps_negotiated", p->timestamps);
+            px_json_bool(&j, "window_scaling", p->window_scaling);
+            px_json_bool(&j, "sack", p->sack);
+            px_json_u64(&j, "rtt_us", p->rtt_us);
+            if (p->http_status)
+                px_json_i64(&j, "http_status", p->http_status);
+            else
+                px_json_null(&j, "http_status");
+        } else {
+            px_json_str(&j, "error", p->error);
+        }
+        px_json_obj_end(&j);
+    }
+    px_json_arr_begin(&j, "ceilings");
+    for (size_t i = 0; i < d->nceilings; i++) {
+        px_json_obj_begin(&j, NULL);
+        px_json_str(&j, "config", d->ceilings[i].config);
+        px_json_f64(&j, "per_s", d->ceilings[i].c.per_s);
+        px_json_str(&j, "formula", d->ceilings[i].c.formula);
+        px_json_obj_end(&j);
+    }
+    px_json_arr_end(&j);
+    px_json_arr_begin(&j, "flags");
+    for (size_t i = 0; i < d->nflags; i++)
+        px_json_str(&j, NULL, d->flags[i]);
+    px_json_arr_end(&j);
+    px_json_obj_end(&j);
+    px_json_finish(&j);
+}

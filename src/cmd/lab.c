@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * portex lab. Per mode: fork a server child and a client child, each of which
+ * unshares a network namespace; the parent joins them with a veth pair made
+ * over rtnetlink (IFLA_NET_NS_PID puts each end straight into its namespace),
+ * each child sets its own sysctls and addresses, the server child serves and
+ * the client child runs the engine and sends its result back over a pipe.
+ * When the children exit the namespaces and the veth go with them.
+ */
+#include "portex/cmd/lab.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "portex/load/engine.h"
+#include "portex/out/json.h"
+#include "portex/kernel/kernel.h"
+#include "portex/kernel/netlink.h"
+#include "portex/out/report.h"
+#include "portex/load/run.h"
+#include "portex/load/server.h"
+#include "portex/base/url.h"
+
+#define CLIENT_IF "portex-c"
+#define SERVER_IF "portex-s"
+#define CLIENT_IP "198.18.0.1"
+#define SERVER_IP "198.18.0.2"
+#define PORT_LO   40000u
+
+static const struct px_lab_mode modes[] = {
+    {"noreuse", "client closes, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, 1, 0, 0},
+    {"reuse", "client closes, tcp_tw_reuse=1", 0, PX_CLOSE_CLIENT, 1, 1, 0, 0},
+    {"reuse-server-nots", "tcp_tw_reuse=1, server tcp_timestamps=0", 0, PX_CLOSE_CLIENT, 1, 0, 0,
+     0},
+    {"keepalive", "keep-alive connections", 1, PX_CLOSE_CLIENT, 0, 1, 0, 0},
+    {"server-close", "server closes first, tcp_tw_reuse=0", 0, PX_CLOSE_SERVER, 0, 1, 0, 0},
+    {"rst", "client closes with RST, tcp_tw_reuse=0", 0, PX_CLOSE_RST, 0, 1, 0, 0},
+    {"sources4", "4 client addresses, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, 1, 0, 4},
+    {"delay100", "tcp_tw_reuse=1, tcp_tw_reuse_delay=100", 0, PX_CLOSE_CLIENT, 1, 1, 100, 0},
+};
+
+void px_lab_defaults(struct px_lab_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->ports = 1000;
+    cfg->rate_per_s = 2000;
+    cfg->duration_ms = 10000;
+    cfg->connections = 64;
+    for (size_t i = 0; i < 4; i++)
+        cfg->modes[cfg->nmodes++] = &modes[i];
+}
+
+int px_mode_list_parse(const char *list, const struct px_lab_mode *table, size_t ntable,
+                       const struct px_lab_mode **out, size_t *nout, char *err, size_t errlen)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", list);
+    *nout = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        const struct px_lab_mode *m = NULL;
+        for (size_t i = 0; i < ntable && m == NULL; i++)
+            if (strcmp(table[i].name, tok) == 0)
+                m = &table[i];
+        if (m == NULL || *nout >= PX_LAB_MAX_MODES) {
+            size_t n = (size_t)snprintf(err, errlen, "invalid --modes entry '%s': expected", tok);
+            for (size_t i = 0; i < ntable && n < errlen; i++)
+                n += (size_t)snprintf(err + n, errlen - n, "%s %s", i ? "," : "", table[i].name);
+            return -1;
+        }
+        out[(*nout)++] = m;
+    }
+    if (*nout == 0) {
+        snprintf(err, errlen, "invalid --modes '%s': expected a comma-separated list", list);
+        return -1;
+    }
+    return 0;
+}
+
+int px_lab_parse_modes(const char *list, struct px_lab_config *cfg, char *err, size_t errlen)
+{
+    const size_t n = sizeof(modes) / sizeof(modes[0]);
+    if (strcmp(list, "all") == 0) {
+        for (cfg->nmodes = 0; cfg->nmodes < n; cfg->nmodes++)
+            cfg->modes[cfg->nmodes] = &modes[cfg->nmodes];
+        return 0;
+    }
+    if (px_mode_list_parse(list, modes, n, cfg->modes, &cfg->nmodes, err, errlen) < 0) {
+        size_t used = strlen(err);
+        snprintf(err + used, errlen - used, ", or all");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- children ------------------------------------------------------------ */
+
+static void die_child(int fd, const char *what, int err)
+{
+    char msg[200];
+    int n = snprintf(msg, sizeof(msg), "E%s: %s", what, strerror(err));
+    if (write(fd, msg, (size_t)n + 1) < 0)
+        _exit(3);
+    _exit(3);
+}
+
+static int read_byte(int fd)
+{
+    char c;
+    ssize_t n;
+    do
+        n = read(fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    return n == 1 ? c : -1;
+}
+
+static void write_byte(int fd, char c)
+{
+    if (write(fd, &c, 1) != 1)
+        _exit(3);
+}
+
+static int set_sysctl(const char *name, int64_t v)
+{
+    return px_sysctl_write_int(PX_PROC, name, v);
+}
+
+/* Common start of a child: die with the parent, own namespace, tell the parent. */
+static void child_enter(int up_fd)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (unshare(CLONE_NEWNET) < 0)
+        die_child(up_fd, "unshare(CLONE_NEWNET)", errno);
+    write_byte(up_fd, 'R');
+}
+
+static uint32_t ip4(const char *s)
+{
+    struct in_addr a;
+    inet_pton(AF_INET, s, &a);
+    return a.s_addr;
+}
+
+static void server_child(const struct px_lab_mode *m, int down_fd, int up_fd)
+{
+    child_enter(up_fd);
+    if (read_byte(down_fd) != 'G')
+        _exit(3);
+    int rc;
+    if ((rc = px_rtnl_addr_add4(SERVER_IF, ip4(SERVER_IP), 24)) < 0 ||
+        (rc = px_rtnl_link_up(SERVER_IF)) < 0)
+        die_child(up_fd, "server veth", -rc);
+    if (set_sysctl("net.ipv4.tcp_timestamps", m->server_timestamps) < 0)
+        die_child(up_fd, "server tcp_timestamps", errno);
+    sigset_t set;
+    px_block_stop_signals(&set, NULL);
+    struct px_server_config sc = {.threads = 1, .body_bytes = 13};
+    char err[256];
+    px_addr_parse(SERVER_IP ":80", &sc.addr, &sc.addr_len, err, sizeof(err));
+    struct px_server *srv = px_server_new(&sc, err, sizeof(err));
+    if (srv == NULL || px_server_start(srv, err, sizeof(err)) < 0)
+        die_child(up_fd, "server listen", errno);
+    write_byte(up_fd, 'L');
+    int sig;
+    sigwait(&set, &sig);
+    px_server_free(srv);
+    _exit(0);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *p, size_t n)
+{
+    char *c = p;
+    while (n > 0) {
+        ssize_t r = read(fd, c, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        c += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void client_child(const struct px_lab_config *lab, struct px_lab_result *res, int down_fd,
+                         int up_fd)
+{
+    const struct px_lab_mode *m = res->mode;
+    child_enter(up_fd);
+    if (read_byte(down_fd) != 'G')
+        _exit(3);
+    int rc;
+    if ((rc = px_rtnl_addr_add4(CLIENT_IF, ip4(CLIENT_IP), 24)) < 0)
+        die_child(up_fd, "client address", -rc);
+    char extra[32];
+    for (unsigned i = 1; i < m->sources; i++) {
+        snprintf(extra, sizeof(extra), "198.18.0.%u", 10 + i);
+        if ((rc = px_rtnl_addr_add4(CLIENT_IF, ip4(extra), 24)) < 0)
+            die_child(up_fd, "client source address", -rc);
+    }
+    if ((rc = px_rtnl_link_up(CLIENT_IF)) < 0)
+        die_child(up_fd, "client veth up", -rc);
+    char range[32];
+    snprintf(range, sizeof(range), "%u %u", PORT_LO, PORT_LO + lab->ports - 1);
+    FILE *f = fopen(PX_PROC "/sys/net/ipv4/ip_local_port_range", "w");
+    if (f == NULL || fputs(range, f) < 0 || fclose(f) != 0)
+        die_child(up_fd, "client ip_local_port_range", errno);
+    if (set_sysctl("net.ipv4.tcp_tw_reuse", m->client_reuse) < 0)
+        die_child(up_fd, "client tcp_tw_reuse", errno);
+    int delay = m->reuse_delay_ms ? m->reuse_delay_ms : m->client_reuse ? lab->reuse_delay_ms : 0;
+    if (delay && set_sysctl("net.ipv4.tcp_tw_reuse_delay", delay) < 0)
+        die_child(up_fd, "client tcp_tw_reuse_delay", errno);
+    if (read_byte(down_fd) != 'G') /* the server listens */
+        _exit(3);
+
+    struct px_config *cfg = &res->cfg;
+    px_config_defaults(cfg);
+    snprintf(cfg->url_text, sizeof(cfg->url_text), "http://" SERVER_IP "/");
+    char err[256];
+    px_url_parse(cfg->url_text, &cfg->url, err, sizeof(err));
+    px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err));
+    cfg->threads = 1;
+    cfg->connections = lab->connections;
+    cfg->rate_per_s = lab->rate_per_s;
+    cfg->duration_ms = lab->duration_ms;
+    cfg->keepalive = m->keepalive;
+    cfg->close = m->close;
+    cfg->quiet = 1;
+    /* About 20 rows per mode: the chart should show the moment ports run out. */
+    cfg->interval_ms = lab->duration_ms / 20;
+    if (cfg->interval_ms < 100)
+        cfg->interval_ms = 100;
+    if (cfg->interval_ms > 1000)
+        cfg->interval_ms = 1000;
+    cfg->connect_timeout_ms = 1000;
+    cfg->timeout_ms = 2000;
+    if (m->sources > 1) {
+        px_ip_parse(CLIENT_IP, &cfg->sources[cfg->nsources++]);
+        for (unsigned i = 1; i < m->sources; i++) {
+            snprintf(extra, sizeof(extra), "198.18.0.%u", 10 + i);
+            px_ip_parse(extra, &cfg->sources[cfg->nsources++]);
+        }
+    }
+    uint64_t soft, hard;
+    px_engine_fit_nofile(cfg->connections, &soft, &hard);
+    /* SIGINT from the parent stops the run early; it still reports. */
+    if (px_run_execute(cfg, &res->run, err, sizeof(err)) < 0)
+        die_child(up_fd, err, EIO);
+    write_byte(up_fd, 'D');
+    if (write_all(up_fd, cfg, sizeof(*cfg)) < 0 ||
+        write_all(up_fd, &res->run, sizeof(res->run)) < 0 ||
+        write_all(up_fd, &res->run.series.count, sizeof(size_t)) < 0 ||
+        write_all(up_fd, res->run.series.rows,
+                  res->run.series.count * sizeof(struct px_series_row)) < 0)
+        _exit(3);
+    _exit(0);
+}
+
+/* ---- parent ------------------------------------------------------------- */
+
+static volatile sig_atomic_t interrupted;
+static volatile pid_t client_pid;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    if (client_pid > 0)
+        kill(client_pid, SIGINT);
+}
+
+/* Reads a child's status byte; on 'E' copies its message into err. */
+static int expect(int fd, char want, char *err, size_t errlen, const char *who)
+{
+    char buf[200];
+    int c = read_byte(fd);
+    if (c == want)
+        return 0;
+    if (c == 'E') {
+        size_t n = 0;
+        int ch;
+        while (n + 1 < sizeof(buf) && (ch = read_byte(fd)) > 0)
+            buf[n++] = (char)ch;
+        buf[n] = '\0';
+        snprintf(err, errlen, "%s: %s", who, buf);
+    } else {
+        snprintf(err, errlen, "%s ended early", who);
+    }
+    return -1;
+}
+
+static pid_t spawn(int *down, int *up)
+{
+    int d[2], u[2];
+    if (pipe2(d, O_CLOEXEC) < 0)
+        return -1;
+    if (pipe2(u, O_CLOEXEC) < 0) {
+        close(d[0]);
+        close(d[1]);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(d[1]);
+        close(u[0]);
+        down[0] = d[0];
+        up[1] = u[1];
+        return 0;
+    }
+    close(d[0]);
+    close(u[1]);
+    down[1] = d[1];
+    up[0] = u[0];
+    if (pid < 0) {
+        close(d[1]);
+        close(u[0]);
+    }
+    return pid;
+}
+
+static void reap(pid_t pid, int sig)
+{
+    if (pid <= 0)
+        return;
+    if (sig)
+        kill(pid, sig);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+static int run_mode(const struct px_lab_config *lab, struct px_lab_result *res, char *err,
+                    size_t errlen)
+{
+    int sdown[2] = {-1, -1}, sup[2] = {-1, -1}, cdown[2] = {-1, -1}, cup[2] = {-1, -1};
+    int rc = -1;
+    pid_t spid = spawn(sdown, sup);
+    if (spid == 0)
+        server_child(res->mode, sdown[0], sup[1]);
+    pid_t cpid = spid > 0 ? spawn(cdown, cup) : -1;
+    if (cpid == 0)
+        client_child(lab, res, cdown[0], cup[1]);
+    if (spid < 0 || cpid < 0) {
+        snprintf(err, errlen, "cannot fork the lab's processes: %s", strerror(errno));
+        goto out;
+    }
+    client_pid = cpid;
+    if (expect(sup[0], 'R', err, errlen, "server namespace") < 0 ||
+        expect(cup[0], 'R', err, errlen, "client namespace") < 0)
+        goto out;
+    int nl = px_rtnl_veth_create(CLIENT_IF, cpid, SERVER_IF, spid);
+    if (nl < 0) {
+        snprintf(err, errlen, "cannot create the veth pair: %s", strerror(-nl));
+        goto out;
+    }
+    char go = 'G';
+    if (write(sdown[1], &go, 1) != 1 || write(cdown[1], &go, 1) != 1)
+        goto out;
+    if (expect(sup[0], 'L', err, errlen, "server") < 0)
+        goto out;
+    if (write(cdown[1], &go, 1) != 1)
+        goto out;
+    if (expect(cup[0], 'D', err, errlen, "client") < 0)
+        goto out;
+    size_t count = 0;
+    if (read_all(cup[0], &res->cfg, sizeof(res->cfg)) < 0 ||
+        read_all(cup[0], &res->run, sizeof(res->run)) < 0 ||
+        read_all(cup[0], &count, sizeof(count)) < 0) {
+        snprintf(err, errlen, "client result lost");
+        goto out;
+    }
+    res->run.series.rows = calloc(count ? count : 1, sizeof(struct px_series_row));
+    res->run.series.count = res->run.series.cap = count;
+    if (res->run.series.rows == NULL ||
+        read_all(cup[0], res->run.series.rows, count * sizeof(struct px_series_row)) < 0) {
+        snprintf(err, errlen, "client series lost");
+        goto out;
+    }
+    rc = 0;
+out:
+    client_pid = 0;
+    reap(cpid, rc < 0 ? SIGKILL : 0);
+    reap(spid, SIGTERM);
+    for (int i = 0; i < 2; i++) {
+        int fds[] = {sdown[i], sup[i], cdown[i], cup[i]};
+        for (size_t k = 0; k < 4; k++)
+            if (fds[k] >= 0)
+                close(fds[k]);
+    }
+    return rc;
+}
+
+int px_lab_result_start(struct px_lab_result *res, const struct px_lab_mode *mode, int stopped)
+{
+    memset(res, 0, sizeof(*res));
+    res->mode = mode;
+    if (stopped)
+        snprintf(res->note, sizeof(res->note), "not run: interrupted");
+    return !stopped;
+}
+
+/* Without root: a user namespace that owns everything the lab creates. */
+static int become_lab_root(char *err, size_t errlen)
+{
+    if (geteuid() == 0)
+        return 0;
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+        snprintf(err, errlen,
+                 "needs root, or unprivileged user namespaces (unshare: %s); run it with sudo",
+                 strerror(errno));
+        return -1;
+    }
+    char map[64];
+    FILE *f;
+    if ((f = fopen("/proc/self/setgroups", "w")) != NULL) {
+        fputs("deny", f);
+        fclose(f);
+    }
+    snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+    if ((f = fopen("/proc/self/uid_map", "w")) == NULL || fputs(map, f) < 0 || fclose(f) != 0)
+        goto bad;
+    snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+    if ((f = fopen("/proc/self/gid_map", "w")) == NULL || fputs(map, f) < 0 || fclose(f) != 0)
+        goto bad;
+    return 0;
+bad:
+    snprintf(err, errlen, "needs root: cannot map ids in a user namespace (%s)", strerror(errno));
+    return -1;
+}
+
+int px_lab_run(const struct px_lab_config *cfg, struct px_lab_result *results, char *err,
+               size_t errlen)
+{
+    if (become_lab_root(err, errlen) < 0)
+        return -1;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal; /* no SA_RESTART: reads return EINTR */
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int have_delay = access(PX_PROC "/sys/net/ipv4/tcp_tw_reuse_delay", F_OK) == 0;
+    int rc = 0;
+    for (size_t i = 0; i < cfg->nmodes; i++) {
+        struct px_lab_result *res = &results[i];
+        if (!px_lab_result_start(res, cfg->modes[i], interrupted)) {
+            rc = 1;
+            continue;
+        }
+        if (!have_delay && (res->mode->reuse_delay_ms || cfg->reuse_delay_ms)) {
+            snprintf(res->note, sizeof(res->note),
+                     "skipped: this kernel has no tcp_tw_reuse_delay (6.14+)");
+            continue;
+        }
+        if (cfg->json_path == NULL || strcmp(cfg->json_path, "-") != 0)
+            if (!cfg->quiet)
+                fprintf(stderr, "portex lab: mode %s (%s) for %.1f s...\n", res->mode->name,
+                        res->mode->what, (double)cfg->duration_ms / 1000.0);
+        if (run_mode(cfg, res, err, errlen) < 0) {
+            if (interrupted) {
+                snprintf(res->note, sizeof(res->note), "interrupted");
+                rc = 1;
+                continue;
+            }
+            rc = -1;
+            break;
+        }
+        res->ran = 1;
+        res->run.cfg = &res->cfg;
+        res->cfg.body = NULL;
+        px_run_predict(&res->run);
+        res->predicted_ok = px_ceiling_expected_ok(
+            &res->run.ex.ceiling, (double)cfg->duration_ms / 1000.0, cfg->rate_per_s);
+        if (interrupted)
+            rc = 1;
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return rc;
+}
+
+/* ---- reports ------------------------------------------------------------ */
+
+static void verdict(const struct px_lab_result *r, char *out, size_t outlen)
+{
+    double got = (double)r->run.totals.ok;
+    double want = r->predicted_ok;
+    if (!isfinite(want) || want <= 0) {
+        snprintf(out, outlen, "-");
+        return;
+    }
+    double diff = (got - want) / want * 100.0;
+    if (fabs(diff) <= 15.0)
+        snprintf(out, outlen, "matches");
+    else
+        snprintf(out, outlen, "differs by %+.0f%%", diff);
+}
+
+void px_lab_report_table(FILE *f, const struct px_lab_result *results, size_t n)
+{
+    int footnote = 0;
+    fprintf(f, "%-18s %-40s %9s %10s %8s %9s %9s %8s %8s  %s\n", "mode", "set", "pred. ok",
+            "pred. /s", "ok", "ok/s", "EADDRNA", "TW peak", "1st EA", "verdict");
+    for (size_t i = 0; i < n; i++) {
+        const struct px_lab_result *r = &results[i];
+        if (!r->ran) {
+            fprintf(f, "%-18s %-40s %s\n", r->mode->name, r->mode->what, r->note);
+            continue;
+        }
+        const struct px_run *run = &r->run;
+        char first[16] = "-", pred[16] = "-", v[32], predok[16] = "-";
+        if (run->ex.seen)
+            snprintf(first, sizeof(first), "%.2fs", run->ex.first_s);
+        if (isfinite(run->ex.ceiling.per_s) && run->ex.ceiling.port_bound)
+            snprintf(pred, sizeof(pred), "%.1f", run->ex.ceiling.per_s);
+        else if (!run->ex.ceiling.port_bound)
+            snprintf(pred, sizeof(pred), "no limit");
+        if (isfinite(r->predicted_ok))
+            snprintf(predok, sizeof(predok), "%.0f", r->predicted_ok);
+        verdict(r, v, sizeof(v));
+        char tw[32];
+        snprintf(tw, sizeof(tw), "%lld%s", (long long)run->ex.time_wait_peak,
+                 run->ex.time_wait_at_start > 0 ? "*" : "");
+        fprintf(f, "%-18s %-40s %9s %10s %8llu %9.1f %9llu %8s %8s  %s\n", r->mode->name,
+                r->mode->what, predok, pred, (unsigned long long)run->totals.ok,
+                run->duration_s > 0 ? (double)run->totals.ok / run->duration_s : 0.0,
+                (unsigned long long)px_totals_errno(&run->totals, EADDRNOTAVAIL), tw, first, v);
+        if (run->ex.time_wait_at_start > 0)
+            footnote = 1;
+    }
+    if (footnote)
+        fprintf(f, "* counts TIME_WAIT sockets toward the target that were there before this "
+                   "mode started (an earlier run's)\n");
+}
+
+void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
+                        const struct px_lab_result *results)
+{
+    fprintf(f,
+            "portex lab: %u client ports, %.0f new requests/s for %.1f s per mode, "
+            "client " CLIENT_IP " -> server " SERVER_IP " over veth\n\n",
+            cfg->ports, cfg->rate_per_s, (double)cfg->duration_ms / 1000.0);
+    px_lab_report_table(f, results, cfg->nmodes);
+    fprintf(f, "\n");
+    const struct px_lab_result *no = NULL, *reuse = NULL, *nots = NULL, *ka = NULL;
+    for (size_t i = 0; i < cfg->nmodes; i++) {
+        const struct px_lab_result *r = &results[i];
+        if (!r->ran)
+            continue;
+        if (strcmp(r->mode->name, "noreuse") == 0)
+            no = r;
+        else if (strcmp(r->mode->name, "reuse") == 0)
+            reuse = r;
+        else if (strcmp(r->mode->name, "reuse-server-nots") == 0)
+            nots = r;
+        else if (strcmp(r->mode->name, "keepalive") == 0)
+            ka = r;
+    }
+    if (no)
+        fprintf(f,
+                "Without reuse the client's %u ports ran out after %llu requests and stayed "
+                "out: each sits in TIME_WAIT for 60 s (fixed in the kernel; tcp_fin_timeout "
+                "does not change it).\n",
+                cfg->ports, (unsigned long long)no->run.totals.ok);
+    if (reuse)
+        fprintf(f,
+                "tcp_tw_reuse=1 let connect() take a TIME_WAIT port again after %.0f ms, "
+                "so the ceiling rose to about %.0f/s (measured %.1f ok/s).\n",
+                reuse->run.ex.ceiling.hold_s * 1e3, reuse->run.ex.ceiling.per_s,
+                reuse->run.duration_s > 0 ? (double)reuse->run.totals.ok / reuse->run.duration_s
+                                          : 0.0);
+    if (nots)
+        fprintf(f,
+                "With the server's tcp_timestamps off, the same tcp_tw_reuse=1 did nothing "
+                "(%llu ok): reuse needs timestamps negotiated by both ends. This is the "
+                "original incident.\n",
+                (unsigned long long)nots->run.totals.ok);
+    if (ka)
+        fprintf(f,
+                "Keep-alive never needed a new port: %llu requests over %llu connections, "
+                "%llu EADDRNOTAVAIL.\n",
+                (unsigned long long)ka->run.totals.ok,
+                (unsigned long long)ka->run.totals.connections_opened,
+                (unsigned long long)px_totals_errno(&ka->run.totals, EADDRNOTAVAIL));
+}
+
+void px_lab_report_json(FILE *f, const char *command, const struct px_lab_result *results, size_t n)
+{
+    struct px_json j;
+    px_json_init(&j, f, 0);
+    px_json_obj_begin(&j, NULL);
+    px_json_str(&j, "command", command);
+    px_json_str(&j, "version", PORTEX_VERSION);
+    px_json_arr_begin(&j, "modes");
+    for (size_t i = 0; i < n; i++) {
+        const struct px_lab_result *r = &results[i];
+        px_json_obj_begin(&j, NULL);
+        px_json_str(&j, "name", r->mode->name);
+        px_json_bool(&j, "ran", r->ran);
+        if (!r->ran) {
+            px_json_str(&j, "note", r->note);
+            px_json_obj_end(&j);
+            continue;
+        }
+        px_json_obj_begin(&j, "settings");
+        px_json_str(&j, "what", r->mode->what);
+        px_json_bool(&j, "keepalive", r->mode->keepalive);
+        px_json_str(&j, "close", px_close_name(r->mode->close));
+        if (r->run.env.tw_reuse >= 0)
+            px_json_i64(&j, "client_tcp_tw_reuse", r->run.env.tw_reuse);
+        if (r->run.env.tw_reuse_delay_ms >= 0)
+            px_json_i64(&j, "client_tcp_tw_reuse_delay", r->run.env.tw_reuse_delay_ms);
+        px_json_i64(&j, "server_tcp_timestamps", r->mode->server_timestamps);
+        px_json_u64(&j, "ports", r->run.ex.usable_ports);
+        px_json_u64(&j, "sources", r->cfg.nsources ? r->cfg.nsources : 1);
+        px_json_f64(&j, "rate_per_s", r->cfg.rate_per_s);
+        px_json_f64(&j, "duration_s", (double)r->cfg.duration_ms / 1000.0);
+        px_json_obj_end(&j);
+        px_json_f64(&j, "predicted_ok", r->predicted_ok);
+        px_json_f64(&j, "predicted_ceiling_per_s", r->run.ex.ceiling.per_s);
+        px_report_json_summary(&j, "summary", &r->run);
+        px_report_json_series(&j, &r->run.series);
+        px_json_obj_end(&j);
+    }
+    px_json_arr_end(&j);
+    px_json_obj_end(&j);
+    px_json_finish(&j);
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ceilings per (source IP, destination IP, destination port, namespace).
+ * P ports, T connection lifetime, D how long a closed port stays unusable:
+ * 60 s of TIME_WAIT, or the reuse delay when tcp_tw_reuse applies.
+ */
+#include "portex/kernel/ceiling.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* KERNEL-FACTS.md, tcp_tw_reuse: when the delay before reuse is. */
+static double reuse_delay_s(const struct px_ceiling_in *in, const char **why)
+{
+    if (in->reuse_delay_ms > 0) {
+        *why = "tcp_tw_reuse_delay";
+        return (double)in->reuse_delay_ms / 1000.0;
+    }
+    if (in->kernel_major > 4 || (in->kernel_major == 4 && in->kernel_minor >= 19)) {
+        *why = "the next whole-second tick (4.19-6.13)";
+        return 1.0;
+    }
+    *why = "1-2 s on kernels before 4.19";
+    return 1.0;
+}
+
+void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
+{
+    double ports = (double)in->ports * (in->sources > 1 ? in->sources : 1);
+    double t = in->lifetime_s > 0 ? in->lifetime_s : 0;
+    out->burst = INFINITY;
+    out->port_bound = 0;
+    out->hold_s = 0;
+    out->reuse_applies = 0;
+
+    if (in->keepalive || in->close == PX_CLOSE_SERVER) {
+        /* No TIME_WAIT on the client: Little's law on the in-flight count. */
+        const char *what = in->keepalive ? "keep-alive" : "server closes first";
+        out->per_s = t > 0 ? in->connections / t : INFINITY;
+        if (t > 0)
+            snprintf(out->formula, sizeof(out->formula),
+                     "%s: no TIME_WAIT on the client, so ports do not bind; "
+                     "C / request time = %u / %.3f ms (Little's law)",
+                     what, in->connections, t * 1e3);
+        else
+            snprintf(out->formula, sizeof(out->formula),
+                     "%s: no TIME_WAIT on the client, so ports do not bind; "
+                     "C / request time with C = %u (Little's law)",
+                     what, in->connections);
+        return;
+    }
+    if (in->close == PX_CLOSE_RST) {
+        out->per_s = t > 0 ? ports / t : INFINITY;
+        out->port_bound = 1;
+        out->hold_s = t;
+        if (t > 0)
+            snprintf(out->formula, sizeof(out->formula),
+                     "RST close skips TIME_WAIT: P / T = %.0f ports / %.3f ms", ports, t * 1e3);
+        else
+            snprintf(out->formula, sizeof(out->formula),
+                     "RST close skips TIME_WAIT: P / T with P = %.0f ports", ports);
+        return;
+    }
+    out->port_bound = 1;
+    out->burst = ports;
+    int reuse_on = in->tw_reuse == 1 || (in->tw_reuse == 2 && in->loopback);
+    out->reuse_applies = reuse_on && in->timestamps != PX_TS_NO;
+    if (out->reuse_applies) {
+        const char *why;
+        double d = reuse_delay_s(in, &why);
+        out->hold_s = d;
+        out->per_s = ports / (t + d);
+        snprintf(out->formula, sizeof(out->formula),
+                 "client closes first, tcp_tw_reuse=%lld applies: P / (T + D) = %.0f / "
+                 "(%.3f + %.3f s, %s)",
+                 (long long)in->tw_reuse, ports, t, d, why);
+        return;
+    }
+    out->hold_s = PX_TIME_WAIT_S;
+    out->per_s = ports / (t + PX_TIME_WAIT_S);
+    const char *reason = in->tw_reuse == 2   ? "tcp_tw_reuse=2 is for loopback only"
+                         : in->tw_reuse == 0 ? "tcp_tw_reuse=0"
+                         : in->timestamps == PX_TS_NO
+                             ? "tcp_tw_reuse=1 but the server negotiated no timestamps"
+                             : "tcp_tw_reuse unknown";
+    snprintf(out->formula, sizeof(out->formula),
+             "client closes first, %s, TIME_WAIT lasts 60 s: P / (T + 60 s) = %.0f / %.0f s",
+             reason, ports, t + PX_TIME_WAIT_S);
+}
+
+double px_ceiling_expected_ok(const struct px_ceiling *c, double duration_s, double rate_per_s)
+{
+    double demand = rate_per_s > 0 ? rate_per_s * duration_s : INFINITY;
+    if (!c->port_bound || !isfinite(c->burst)) {
+        double cap = isfinite(c->per_s) ? c->per_s * duration_s : INFINITY;
+        return demand < cap ? demand : cap;
+    }
+    /* A burst of P, then P more every time the held ports come free. */
+    double rounds = c->hold_s > 0 ? ceil(duration_s / c->hold_s) : 1;
+    double ok = c->burst * (rounds > 1 ? rounds : 1);
+    return demand < ok ? demand : ok;
+}

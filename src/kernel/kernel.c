@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/* Sysctls, /proc/net counters and limits, read under a given proc root. */
+#include "portex/kernel/kernel.h"
+
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static void sysctl_path(const char *proc, const char *name, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen, "%s/sys/", proc);
+    for (const char *p = name; *p && (size_t)n + 1 < outlen; p++)
+        out[n++] = *p == '.' ? '/' : *p;
+    out[n] = '\0';
+}
+
+int px_sysctl_str(const char *proc, const char *name, char *out, size_t outlen)
+{
+    char path[256];
+    sysctl_path(proc, name, path, sizeof(path));
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    if (fgets(out, (int)outlen, f) == NULL)
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+    return 0;
+}
+
+int px_sysctl_int(const char *proc, const char *name, int64_t *out)
+{
+    char buf[64];
+    if (px_sysctl_str(proc, name, buf, sizeof(buf)) < 0)
+        return -1;
+    char *end;
+    long long v = strtoll(buf, &end, 10);
+    if (end == buf)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int px_sysctl_write_int(const char *proc, const char *name, int64_t v)
+{
+    char path[256];
+    sysctl_path(proc, name, path, sizeof(path));
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    int ok = fprintf(f, "%" PRId64 "\n", v) > 0;
+    if (fclose(f) != 0 || !ok)
+        return -1;
+    return 0;
+}
+
+int px_port_range(const char *proc, unsigned *lo, unsigned *hi)
+{
+    char buf[64];
+    if (px_sysctl_str(proc, "net.ipv4.ip_local_port_range", buf, sizeof(buf)) < 0)
+        return -1;
+    return sscanf(buf, "%u %u", lo, hi) == 2 ? 0 : -1;
+}
+
+unsigned px_reserved_in_range(const char *list, unsigned lo, unsigned hi)
+{
+    unsigned count = 0;
+    const char *p = list;
+    while (*p) {
+        char *end;
+        unsigned long a = strtoul(p, &end, 10);
+        if (end == p)
+            break;
+        unsigned long b = a;
+        p = end;
+        if (*p == '-') {
+            b = strtoul(p + 1, &end, 10);
+            p = end;
+        }
+        unsigned long from = a > lo ? a : lo, to = b < hi ? b : hi;
+        if (from <= to)
+            count += (unsigned)(to - from + 1);
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    return count;
+}
+
+unsigned px_usable_ports(unsigned ns_lo, unsigned ns_hi, unsigned sk_lo, unsigned sk_hi,
+                         const char *reserved, unsigned *eff_lo, unsigned *eff_hi)
+{
+    unsigned lo = ns_lo, hi = ns_hi;
+    /* inet_sk_get_local_port_range(): a per-socket bound counts only inside
+     * the namespace range. */
+    if (sk_lo != 0 || sk_hi != 0) {
+        if (ns_lo <= sk_lo && sk_lo <= ns_hi)
+            lo = sk_lo;
+        if (ns_lo <= sk_hi && sk_hi <= ns_hi)
+            hi = sk_hi;
+    }
+    if (eff_lo)
+        *eff_lo = lo;
+    if (eff_hi)
+        *eff_hi = hi;
+    if (hi < lo)
+        return 0;
+    unsigned total = hi - lo + 1;
+    unsigned res = reserved ? px_reserved_in_range(reserved, lo, hi) : 0;
+    return res < total ? total - res : 0;
+}
+
+int px_tcpext_read(const char *proc, struct px_tcpext *out)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/net/netstat", proc);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    static char names[8192], values[8192];
+    int found = -1;
+    while (fgets(names, sizeof(names), f) != NULL) {
+        if (fgets(values, sizeof(values), f) == NULL)
+            break;
+        if (strncmp(names, "TcpExt:", 7) != 0 || strncmp(values, "TcpExt:", 7) != 0)
+            continue;
+        char *ns = NULL, *vs = NULL;
+        char *n = strtok_r(names + 7, " \n", &ns);
+        char *v = strtok_r(values + 7, " \n", &vs);
+        while (n != NULL && v != NULL) {
+            uint64_t x = strtoull(v, NULL, 10);
+            if (strcmp(n, "TW") == 0)
+                out->tw = x;
+            else if (strcmp(n, "TWRecycled") == 0)
+                out->tw_recycled = x;
+            else if (strcmp(n, "TCPTimeWaitOverflow") == 0)
+                out->tw_overflow = x;
+            else if (strcmp(n, "TCPAbortOnData") == 0)
+                out->abort_on_data = x;
+            n = strtok_r(NULL, " \n", &ns);
+            v = strtok_r(NULL, " \n", &vs);
+        }
+        found = 0;
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
+int64_t px_sockstat_tw(const char *proc)
+{
+    char path[256], line[256];
+    snprintf(path, sizeof(path), "%s/net/sockstat", proc);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    int64_t tw = -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *p = strstr(line, " tw ");
+        if (strncmp(line, "TCP:", 4) == 0 && p != NULL) {
+            tw = strtoll(p + 4, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return tw;
+}
+
+void px_kernel_release(char *out, size_t outlen, int *major, int *minor)
+{
+    struct utsname u;
+    if (uname(&u) != 0)
+        snprintf(u.release, sizeof(u.release), "unknown");
+    snprintf(out, outlen, "%s", u.release);
+    *major = *minor = 0;
+    sscanf(u.release, "%d.%d", major, minor);
+}
+
+int px_is_loopback(const void *sockaddr)
+{
+    const struct sockaddr *sa = sockaddr;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = sockaddr;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = sockaddr;
+        if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
+    }
+    return 0;
+}
+
+static int64_t sysctl_or_absent(const char *proc, const char *name)
+{
+    int64_t v;
+    return px_sysctl_int(proc, name, &v) == 0 ? v : -1;
+}
+
+void px_env_read(const char *proc, struct px_env *env)
+{
+    memset(env, 0, sizeof(*env));
+    px_kernel_release(env->kernel, sizeof(env->kernel), &env->kernel_major, &env->kernel_minor);
+    if (px_port_range(proc, &env->port_lo, &env->port_hi) < 0) {
+        env->port_lo = 32768; /* the built-in default since 4.2 */
+        env->port_hi = 60999;
+    }
+    px_sysctl_str(proc, "net.ipv4.ip_local_reserved_ports", env->reserved_ports,
+                  sizeof(env->reserved_ports));
+    env->tw_reuse = sysctl_or_absent(proc, "net.ipv4.tcp_tw_reuse");
+    env->tw_reuse_delay_ms = sysctl_or_absent(proc, "net.ipv4.tcp_tw_reuse_delay");
+    env->timestamps = sysctl_or_absent(proc, "net.ipv4.tcp_timestamps");
+    env->fin_timeout = sysctl_or_absent(proc, "net.ipv4.tcp_fin_timeout");
+    env->max_tw_buckets = sysctl_or_absent(proc, "net.ipv4.tcp_max_tw_buckets");
+    env->somaxconn = sysctl_or_absent(proc, "net.core.somaxconn");
+    env->file_max = sysctl_or_absent(proc, "fs.file-max");
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        env->nofile_soft = rl.rlim_cur;
+        env->nofile_hard = rl.rlim_max;
+    }
+    env->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Summing per-worker totals, and the prediction a finished run is compared with. */
+#include "portex/load/result.h"
+
+#include "portex/base/atomic.h"
+#include "portex/base/config.h"
+#include "portex/kernel/kernel.h"
+
+void px_totals_add(struct px_totals *dst, const struct px_totals *src)
+{
+    dst->started += PX_LOAD(src->started);
+    dst->ok += PX_LOAD(src->ok);
+    dst->failed += PX_LOAD(src->failed);
+    dst->connections_opened += PX_LOAD(src->connections_opened);
+    dst->missed_starts += PX_LOAD(src->missed_starts);
+    for (int i = 0; i < 6; i++)
+        dst->status[i] += PX_LOAD(src->status[i]);
+    for (int i = 0; i < PX_CAUSE_COUNT; i++)
+        dst->cause[i] += PX_LOAD(src->cause[i]);
+}
+
+uint64_t px_totals_in_flight(const struct px_totals *t)
+{
+    uint64_t ended = t->ok + t->failed;
+    return t->started > ended ? t->started - ended : 0;
+}
+
+uint64_t px_totals_errno(const struct px_totals *t, int err)
+{
+    return t->cause[px_cause_from_errno(err)];
+}
+
+void px_run_predict(struct px_run *run)
+{
+    const struct px_config *cfg = run->cfg;
+    struct px_exhaustion *ex = &run->ex;
+    ex->usable_ports =
+        px_usable_ports(run->env.port_lo, run->env.port_hi, cfg->port_lo, cfg->port_hi,
+                        run->env.reserved_ports, &ex->port_lo, &ex->port_hi);
+    ex->loopback = px_is_loopback(&cfg->target);
+    struct px_ceiling_in in = {
+        .ports = ex->usable_ports,
+        .sources = (unsigned)cfg->nsources,
+        .keepalive = cfg->keepalive,
+        .close = cfg->close,
+        .tw_reuse = run->env.tw_reuse,
+        .loopback = ex->loopback,
+        .reuse_delay_ms = run->env.tw_reuse_delay_ms,
+        .kernel_major = run->env.kernel_major,
+        .kernel_minor = run->env.kernel_minor,
+        .timestamps = (enum px_ts)ex->timestamps,
+        .connections = cfg->connections,
+        .lifetime_s = px_hist_mean(&run->lat.total) / 1e6,
+    };
+    px_ceiling_predict(&in, &ex->ceiling);
+}

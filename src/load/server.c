@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `portex serve`: a small fast HTTP/1.1 target. Each loop has its own
+ * SO_REUSEPORT listener, so the kernel spreads connections without a shared
+ * accept queue. Keep-alive is honoured; on "Connection: close" or HTTP/1.0
+ * the server sends the response and closes first (it then holds TIME_WAIT).
+ */
+#include "portex/load/server.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <http_parser.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "portex/base/atomic.h"
+
+#define READ_BUF 16384
+
+struct srv_loop;
+
+struct conn {
+    struct srv_loop *loop;
+    int fd;
+    struct event *ev;
+    http_parser parser;
+    char *out; /* pending response bytes */
+    size_t out_len, out_off, out_cap;
+    int close_after;          /* close once `out` is sent */
+    int reading;              /* event armed for EV_READ (else EV_WRITE) */
+    struct conn *prev, *next; /* the loop's open connections */
+};
+
+struct srv_loop {
+    struct px_server *srv;
+    pthread_t thread;
+    struct event_base *base;
+    struct evconnlistener *listener;
+    uint64_t accepted;  /* written by this loop only */
+    uint64_t requests;  /* written by this loop only */
+    struct conn *conns; /* open connections, freed at the end */
+    char rbuf[READ_BUF];
+};
+
+struct px_server {
+    struct px_server_config cfg;
+    struct sockaddr_storage bound;
+    struct srv_loop *loops;
+    unsigned nloops;
+    unsigned running;
+    char *body;
+    char *hdr_keep, *hdr_keep10, *hdr_close; /* response heads, precomputed */
+    size_t len_keep, len_keep10, len_close;
+};
+
+static void conn_free(struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->loop->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    event_free(c->ev);
+    close(c->fd);
+    free(c->out);
+    free(c);
+}
+
+static int out_append(struct conn *c, const char *p, size_t n)
+{
+    if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
+        while (cap < c->out_len + n)
+            cap *= 2;
+        char *o = realloc(c->out, cap);
+        if (o == NULL)
+            return -1;
+        c->out = o;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, p, n);
+    c->out_len += n;
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    struct conn *c = p->data;
+    const struct px_server *srv = c->loop->srv;
+    int keep = http_should_keep_alive(p);
+    const char *hdr = srv->hdr_close;
+    size_t hlen = srv->len_close;
+    if (keep && p->http_major == 1 && p->http_minor == 0) {
+        hdr = srv->hdr_keep10;
+        hlen = srv->len_keep10;
+    } else if (keep) {
+        hdr = srv->hdr_keep;
+        hlen = srv->len_keep;
+    }
+    if (out_append(c, hdr, hlen) < 0)
+        return -1;
+    if (p->method != HTTP_HEAD && out_append(c, srv->body, srv->cfg.body_bytes) < 0)
+        return -1;
+    PX_BUMP(c->loop->requests, 1);
+    if (!keep) {
+        c->close_after = 1;
+        http_parser_pause(p, 1); /* nothing after this request is read */
+    }
+    return 0;
+}
+
+static const http_parser_settings req_settings = {
+    .on_message_complete = on_message_complete,
+};
+
+static const char bad_request[] =
+    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+static void conn_cb(evutil_socket_t fd, short what, void *arg);
+
+static void conn_arm(struct conn *c, short what)
+{
+    int reading = what == EV_READ;
+    if (reading == c->reading && event_pending(c->ev, EV_READ | EV_WRITE, NULL))
+        return;
+    event_del(c->ev);
+    event_assign(c->ev, c->loop->base, c->fd, what | EV_PERSIST, conn_cb, c);
+    event_add(c->ev, NULL);
+    c->reading = reading;
+}
+
+/* Sends what is pending. 0 when the connection lives on, -1 when freed. */
+static int conn_flush(struct conn *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->out_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            conn_arm(c, EV_WRITE);
+            return 0;
+        }
+        conn_free(c);
+        return -1;
+    }
+    c->out_off = c->out_len = 0;
+    if (c->close_after) {
+        /* The server closes first: its FIN goes out before the client's. */
+        conn_free(c);
+        return -1;
+    }
+    conn_arm(c, EV_READ);
+    return 0;
+}
+
+static void conn_read(struct conn *c)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, c->loop->rbuf, sizeof(c->loop->rbuf), 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            conn_free(c);
+            return;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        http_parser_execute(&c->parser, &req_settings, c->loop->rbuf, (size_t)n);
+        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+        if (e == HPE_PAUSED)
+            break;
+        if (e != HPE_OK) {
+            out_append(c, bad_request, sizeof(bad_request) - 1);
+            c->close_after = 1;
+            break;
+        }
+        if ((size_t)n < sizeof(c->loop->rbuf))
+            break;
+    }
+    conn_flush(c);
+}
+
+static void conn_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    struct conn *c = arg;
+    if (what & EV_READ)
+        conn_read(c);
+    else
+        conn_flush(c);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
+{
+    (void)l;
+    (void)sa;
+    (void)salen;
+    struct srv_loop *loop = arg;
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        close(fd);
+        return;
+    }
+    PX_BUMP(loop->accepted, 1);
+    c->loop = loop;
+    c->fd = fd;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    c->ev = event_new(loop->base, fd, EV_READ | EV_PERSIST, conn_cb, c);
+    if (c->ev == NULL) {
+        close(fd);
+        free(c);
+        return;
+    }
+    c->reading = 1;
+    event_add(c->ev, NULL);
+    c->next = loop->conns;
+    if (loop->conns)
+        loop->conns->prev = c;
+    loop->conns = c;
+}
+
+static char *make_head(const char *extra, size_t body, size_t *len)
+{
+    char buf[256];
+    int n = snprintf(buf, sizeof(buf),
+                     "HTTP/1.1 200 OK\r\nServer: portex\r\nContent-Type: text/plain\r\n"
+                     "Content-Length: %zu\r\n%s\r\n",
+                     body, extra);
+    *len = (size_t)n;
+    return strdup(buf);
+}
+
+static void use_pthreads(void)
+{
+    evthread_use_pthreads();
+}
+
+struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, use_pthreads);
+    struct px_server *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        goto oom;
+    s->cfg = *cfg;
+    s->nloops = cfg->threads ? cfg->threads : 1;
+    s->loops = calloc(s->nloops, sizeof(*s->loops));
+    s->body = malloc(cfg->body_bytes + 1);
+    s->hdr_keep = make_head("", cfg->body_bytes, &s->len_keep);
+    s->hdr_keep10 = make_head("Connection: keep-alive\r\n", cfg->body_bytes, &s->len_keep10);
+    s->hdr_close = make_head("Connection: close\r\n", cfg->body_bytes, &s->len_close);
+    if (!s->loops || !s->body || !s->hdr_keep || !s->hdr_keep10 || !s->hdr_close)
+        goto oom;
+    for (size_t i = 0; i < cfg->body_bytes; i++)
+        s->body[i] = (char)('a' + i % 26);
+    if (cfg->body_bytes > 0)
+        s->body[cfg->body_bytes - 1] = '\n';
+    s->bound = cfg->addr;
+    for (unsigned i = 0; i < s->nloops; i++) {
+        struct srv_loop *loop = &s->loops[i];
+        loop->srv = s;
+        loop->base = event_base_new();
+        if (loop->base == NULL)
+            goto oom;
+        /* Every loop binds the same port: the first one picks it when 0 was asked. */
+        socklen_t len = s->bound.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                       : sizeof(struct sockaddr_in);
+        loop->listener = evconnlistener_new_bind(loop->base, accept_cb, loop,
+                                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+                                                     LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+                                                 4096, (struct sockaddr *)&s->bound, (int)len);
+        if (loop->listener == NULL) {
+            snprintf(err, errlen, "cannot listen: %s", strerror(errno));
+            px_server_free(s);
+            return NULL;
+        }
+        if (i == 0) {
+            socklen_t blen = sizeof(s->bound);
+            getsockname(evconnlistener_get_fd(loop->listener), (struct sockaddr *)&s->bound, &blen);
+        }
+    }
+    return s;
+oom:
+    snprintf(err, errlen, "out of memory setting up the server");
+    px_server_free(s);
+    return NULL;
+}
+
+void px_server_address(const struct px_server *s, struct sockaddr_storage *out)
+{
+    *out = s->bound;
+}
+
+static void *loop_main(void *arg)
+{
+    struct srv_loop *loop = arg;
+    event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    return NULL;
+}
+
+int px_server_start(struct px_server *s, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < s->nloops; i++) {
+        int rc = pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i]);
+        if (rc != 0) {
+            snprintf(err, errlen, "cannot create server thread: %s", strerror(rc));
+            px_server_stop(s);
+            return -1;
+        }
+        s->running = i + 1;
+    }
+    return 0;
+}
+
+void px_server_stop(struct px_server *s)
+{
+    for (unsigned i = 0; i < s->running; i++)
+        event_base_loopbreak(s->loops[i].base);
+    for (unsigned i = 0; i < s->running; i++)
+        pthread_join(s->loops[i].thread, NULL);
+    s->running = 0;
+}
+
+void px_server_counts(const struct px_server *s, uint64_t *accepted, uint64_t *requests)
+{
+    *accepted = *requests = 0;
+    for (unsigned i = 0; i < s->nloops; i++) {
+        *accepted += PX_LOAD(s->loops[i].accepted);
+        *requests += PX_LOAD(s->loops[i].requests);
+    }
+}
+
+void px_server_free(struct px_server *s)
+{
+    if (s == NULL)
+        return;
+    px_server_stop(s);
+    for (unsigned i = 0; s->loops && i < s->nloops; i++) {
+        struct srv_loop *loop = &s->loops[i];
+        if (loop->listener)
+            evconnlistener_free(loop->listener);
+        while (loop->conns)
+            conn_free(loop->conns);
+        if (loop->base)
+            event_base_free(loop->base);
+    }
+    free(s->loops);
+    free(s->body);
+    free(s->hdr_keep);
+    free(s->hdr_keep10);
+    free(s->hdr_close);
+    free(s);
+}

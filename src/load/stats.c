@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/* The stats thread: one series row per tick from worker snapshots and the kernel. */
+#include "portex/load/stats.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "portex/base/clock.h"
+#include "portex/base/config.h"
+#include "portex/load/engine.h"
+#include "portex/kernel/kernel.h"
+#include "portex/kernel/netlink.h"
+#include "portex/load/result.h"
+
+struct px_stats {
+    struct px_engine *e;
+    const struct px_config *cfg;
+    FILE *live; /* NULL: quiet */
+    int tty;    /* rewrite the live line in place */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;              /* under mu */
+    int diag_fd;           /* sock_diag socket, -1 when unavailable */
+    struct px_totals prev; /* counters at the previous row */
+    struct px_hist prev_hist;
+    struct px_hist cur_hist;
+    struct px_hist interval_hist; /* requests that ended in the last interval */
+    struct px_tcpext prev_ext;
+    int have_ext;
+    struct px_series series;
+    int64_t tw_peak;
+};
+
+int px_series_push(struct px_series *s, const struct px_series_row *row)
+{
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        struct px_series_row *r = realloc(s->rows, cap * sizeof(*r));
+        if (r == NULL)
+            return -1;
+        s->rows = r;
+        s->cap = cap;
+    }
+    s->rows[s->count++] = *row;
+    return 0;
+}
+
+void px_series_free(struct px_series *s)
+{
+    free(s->rows);
+    memset(s, 0, sizeof(*s));
+}
+
+static void live_line(struct px_stats *s, const struct px_series_row *r, double dt)
+{
+    if (s->live == NULL || dt <= 0)
+        return;
+    char total[32] = "-n";
+    if (s->cfg->duration_ms)
+        snprintf(total, sizeof(total), "%.0fs", (double)s->cfg->duration_ms / 1000.0);
+    char tw[32] = "?";
+    if (r->time_wait >= 0)
+        snprintf(tw, sizeof(tw), "%lld", (long long)r->time_wait);
+    fprintf(s->live,
+            "%s[%6.1fs/%s] new %7.0f/s  ok %7.0f/s  EADDRNOTAVAIL %6.0f/s  "
+            "other errors %5.0f/s  TIME_WAIT %6s  in flight %4llu%s",
+            s->tty ? "\r" : "", r->t, total, (double)r->started / dt, (double)r->ok / dt,
+            (double)r->eaddrnotavail / dt, (double)r->other_errors / dt, tw,
+            (unsigned long long)r->in_flight, s->tty ? "\033[K" : "\n");
+    fflush(s->live);
+}
+
+static void sample(struct px_stats *s, int live)
+{
+    struct px_series_row r;
+    memset(&r, 0, sizeof(r));
+    struct px_totals cur;
+    px_engine_totals(s->e, &cur);
+    px_engine_total_hist(s->e, &s->cur_hist);
+    r.t = (double)(px_clock_us() - px_engine_start_us(s->e)) / 1e6;
+    double dt = r.t - (s->series.count ? s->series.rows[s->series.count - 1].t : 0);
+
+    r.started = cur.started - s->prev.started;
+    r.ok = cur.ok - s->prev.ok;
+    r.failed = cur.failed - s->prev.failed;
+    r.eaddrnotavail =
+        px_totals_errno(&cur, EADDRNOTAVAIL) - px_totals_errno(&s->prev, EADDRNOTAVAIL);
+    r.other_errors = r.failed - r.eaddrnotavail;
+    r.connections_opened = cur.connections_opened - s->prev.connections_opened;
+    r.in_flight = px_totals_in_flight(&cur);
+
+    struct px_tw_count tw;
+    r.time_wait = -1;
+    if (s->diag_fd >= 0 &&
+        px_diag_count_tw(s->diag_fd, (const struct sockaddr *)&s->cfg->target, &tw) == 0)
+        r.time_wait = (int64_t)tw.toward;
+    r.time_wait_all = px_sockstat_tw(PX_PROC);
+    struct px_tcpext ext;
+    if (s->have_ext && px_tcpext_read(PX_PROC, &ext) == 0) {
+        r.tw_recycled = ext.tw_recycled - s->prev_ext.tw_recycled;
+        r.tw_overflow = ext.tw_overflow - s->prev_ext.tw_overflow;
+        s->prev_ext = ext;
+    }
+
+    px_hist_diff(&s->interval_hist, &s->cur_hist, &s->prev_hist);
+    r.p50_us = px_hist_percentile(&s->interval_hist, 50);
+    r.p99_us = px_hist_percentile(&s->interval_hist, 99);
+    s->prev_hist = s->cur_hist;
+    s->prev = cur;
+    if (r.time_wait > s->tw_peak)
+        s->tw_peak = r.time_wait;
+    px_series_push(&s->series, &r);
+    if (live)
+        live_line(s, &r, dt);
+}
+
+static void *stats_main(void *arg)
+{
+    struct px_stats *s = arg;
+    uint64_t t0 = px_engine_start_us(s->e);
+    uint64_t step = s->cfg->interval_ms * 1000u;
+    uint64_t next = t0 + step;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        struct timespec ts = {.tv_sec = (time_t)(next / 1000000u),
+                              .tv_nsec = (long)(next % 1000000u) * 1000};
+        int rc = pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        if (s->stop)
+            break;
+        if (rc == ETIMEDOUT || px_clock_us() >= next) {
+            pthread_mutex_unlock(&s->mu);
+            sample(s, 1);
+            pthread_mutex_lock(&s->mu);
+            next += step;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg, FILE *live)
+{
+    struct px_stats *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->e = e;
+    s->cfg = cfg;
+    s->live = live;
+    s->tty = live != NULL && isatty(fileno(live));
+    s->tw_peak = -1;
+    s->diag_fd = px_diag_open();
+    px_hist_init(&s->prev_hist);
+    s->have_ext = px_tcpext_read(PX_PROC, &s->prev_ext) == 0;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    /* Ticks follow the monotonic clock that the engine's start time uses. */
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&s->thread, NULL, stats_main, s) != 0) {
+        if (s->diag_fd >= 0)
+            close(s->diag_fd);
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wait_peak)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    /* The engine has ended: the last row closes the books (the summary follows,
+     * so no live line for it). */
+    sample(s, 0);
+    if (s->live && s->tty)
+        fputc('\n', s->live);
+    *out = s->series;
+    *time_wait_peak = s->tw_peak;
+    if (s->diag_fd >= 0)
+        close(s->diag_fd);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* SVG written by hand: no runtime dependency, valid XML, readable in any browser. */
+#include "portex/out/svg.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "portex/load/result.h"
+
+#define W       960
+#define PANEL_H 220
+#define LEFT    80
+#define RIGHT   80
+#define TOP     60
+#define GAP     50
+
+static void xml_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '"')
+            fputs("&quot;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+/* A round axis maximum at or above v. */
+static double nice_max(double v)
+{
+    if (!(v > 0))
+        return 1;
+    double p = pow(10, floor(log10(v)));
+    const double steps[] = {1, 2, 2.5, 5, 10};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (steps[i] * p >= v)
+            return steps[i] * p;
+    return 10 * p;
+}
+
+static double row_rate(const struct px_series *s, size_t i, int eaddr)
+{
+    double prev = i ? s->rows[i - 1].t : 0;
+    double dt = s->rows[i].t - prev;
+    if (dt < 0.05) /* a closing sliver of a tick: its rate would be noise */
+        return NAN;
+    return (double)(eaddr ? s->rows[i].eaddrnotavail : s->rows[i].ok) / dt;
+}
+
+static void polyline(FILE *f, const struct px_series *s, int eaddr, double x0, double xs, double y0,
+                     double ys, const char *color)
+{
+    fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
+    for (size_t i = 0; i < s->count; i++) {
+        double r = row_rate(s, i, eaddr);
+        if (isnan(r))
+            continue;
+        fprintf(f, "%.1f,%.1f ", x0 + s->rows[i].t * xs, y0 - r * ys);
+    }
+    fputs("\"/>\n", f);
+}
+
+static void panel(FILE *f, const struct px_run *run, const char *name, double y_top, double t_max)
+{
+    const struct px_series *s = &run->series;
+    double pw = W - LEFT - RIGHT, ph = PANEL_H;
+    double x0 = LEFT, y0 = y_top + ph;
+    double rate_max = 0, tw_max = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        double a = row_rate(s, i, 0), b = row_rate(s, i, 1);
+        if (a > rate_max)
+            rate_max = a;
+        if (b > rate_max)
+            rate_max = b;
+        if ((double)s->rows[i].time_wait > tw_max)
+            tw_max = (double)s->rows[i].time_wait;
+    }
+    double ceiling = run->ex.ceiling.per_s;
+    int show_ceiling = run->ex.ceiling.port_bound && isfinite(ceiling);
+    if (show_ceiling && ceiling > rate_max)
+        rate_max = ceiling;
+    rate_max = nice_max(rate_max * 1.05);
+    tw_max = nice_max(tw_max * 1.05);
+    double xs = pw / t_max, ys = ph / rate_max, ts = ph / tw_max;
+
+    fprintf(f, "<g class=\"panel\" id=\"panel-");
+    xml_text(f, name);
+    fprintf(f, "\">\n<text x=\"%d\" y=\"%.0f\" font-weight=\"bold\">", LEFT, y_top - 10);
+    xml_text(f, name);
+    fprintf(f, "</text>\n");
+    fprintf(f,
+            "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" "
+            "stroke=\"#999\"/>\n",
+            x0, y_top, pw, ph);
+    /* TIME_WAIT: shaded area on the right axis. */
+    fprintf(f,
+            "<polygon fill=\"#4a78c2\" fill-opacity=\"0.18\" stroke=\"#4a78c2\" "
+            "stroke-opacity=\"0.5\" points=\"%.1f,%.1f ",
+            x0, y0);
+    for (size_t i = 0; i < s->count; i++) {
+        double tw = s->rows[i].time_wait > 0 ? (double)s->rows[i].time_wait : 0;
+        fprintf(f, "%.1f,%.1f ", x0 + s->rows[i].t * xs, y0 - tw * ts);
+    }
+    if (s->count)
+        fprintf(f, "%.1f,%.1f", x0 + s->rows[s->count - 1].t * xs, y0);
+    fputs("\"/>\n", f);
+    /* ok/s last, so that it stays visible where the two lines meet. */
+    polyline(f, s, 1, x0, xs, y0, ys, "#d1342f");
+    polyline(f, s, 0, x0, xs, y0, ys, "#2a9d3a");
+    if (show_ceiling)
+        fprintf(f,
+                "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
+                "stroke-dasharray=\"6,4\"/>\n"
+                "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\" "
+                "text-anchor=\"end\">predicted %.1f/s</text>\n",
+                x0, x0 + pw, y0 - ceiling * ys, y0 - ceiling * ys, x0 + pw - 4,
+                y0 - ceiling * ys - 4, ceiling);
+    /* Axes: three ticks each side. */
+    for (int k = 0; k <= 2; k++) {
+        double fr = k / 2.0;
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.0f</text>\n",
+                x0 - 6, y0 - fr * ph + 4, fr * rate_max);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" fill=\"#4a78c2\">%.0f</text>\n",
+                x0 + pw + 6, y0 - fr * ph + 4, fr * tw_max);
+    }
+    fprintf(f,
+            "<text transform=\"translate(%.0f,%.0f) rotate(-90)\" font-size=\"12\" "
+            "text-anchor=\"middle\">requests/s</text>\n",
+            x0 - 50, y_top + ph / 2);
+    fprintf(f,
+            "<text transform=\"translate(%.0f,%.0f) rotate(90)\" font-size=\"12\" "
+            "text-anchor=\"middle\" fill=\"#4a78c2\">TIME_WAIT sockets</text>\n",
+            x0 + pw + 50, y_top + ph / 2);
+    for (int k = 0; k <= 4; k++) {
+        double t = t_max * k / 4.0;
+        fprintf(f,
+                "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">"
+                "%.1fs</text>\n",
+                x0 + t * xs, y0 + 15, t);
+    }
+    fputs("</g>\n", f);
+}
+
+void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
+                  const char *const *names, size_t n)
+{
+    double t_max = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct px_series *s = &runs[i]->series;
+        if (s->count && s->rows[s->count - 1].t > t_max)
+            t_max = s->rows[s->count - 1].t;
+    }
+    if (t_max <= 0)
+        t_max = 1;
+    int h = TOP + (int)n * (PANEL_H + GAP) + 30;
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"13\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+            "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">",
+            W, h, W, h, LEFT);
+    xml_text(f, title);
+    fputs("</text>\n", f);
+    /* Legend. */
+    fprintf(f,
+            "<g font-size=\"12\" transform=\"translate(%d,40)\">"
+            "<line x1=\"0\" x2=\"20\" y1=\"0\" y2=\"0\" stroke=\"#2a9d3a\" stroke-width=\"2\"/>"
+            "<text x=\"25\" y=\"4\">ok/s</text>"
+            "<line x1=\"80\" x2=\"100\" y1=\"0\" y2=\"0\" stroke=\"#d1342f\" stroke-width=\"2\"/>"
+            "<text x=\"105\" y=\"4\">EADDRNOTAVAIL/s</text>"
+            "<rect x=\"230\" y=\"-6\" width=\"20\" height=\"12\" fill=\"#4a78c2\" "
+            "fill-opacity=\"0.3\"/><text x=\"255\" y=\"4\">TIME_WAIT toward the target "
+            "(right axis)</text>"
+            "<line x1=\"560\" x2=\"580\" y1=\"0\" y2=\"0\" stroke=\"#555\" "
+            "stroke-dasharray=\"6,4\"/><text x=\"585\" y=\"4\">predicted ceiling</text>"
+            "</g>\n",
+            LEFT);
+    for (size_t i = 0; i < n; i++)
+        panel(f, runs[i], names[i], TOP + 20 + (double)i * (PANEL_H + GAP), t_max);
+    fprintf(f,
+            "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">time since "
+            "start (s)</text>\n</svg>\n",
+            LEFT + (W - LEFT - RIGHT) / 2, h - 8);
+}

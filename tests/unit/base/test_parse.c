@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the command-line value parsers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "portex/base/parse.h"
+
+static void px_parse_duration_ms__units(void **state)
+{
+    (void)state;
+    uint64_t ms;
+    assert_int_equal(px_parse_duration_ms("500ms", &ms), 0);
+    assert_int_equal(ms, 500);
+    assert_int_equal(px_parse_duration_ms("10s", &ms), 0);
+    assert_int_equal(ms, 10000);
+    assert_int_equal(px_parse_duration_ms("2m", &ms), 0);
+    assert_int_equal(ms, 120000);
+    assert_int_equal(px_parse_duration_ms("1h", &ms), 0);
+    assert_int_equal(ms, 3600000);
+    assert_int_equal(px_parse_duration_ms("1.5", &ms), 0);
+    assert_int_equal(ms, 1500);
+}
+
+static void px_parse_duration_ms__rejects_bad(void **state)
+{
+    (void)state;
+    uint64_t ms = 42;
+    const char *bad[] = {"",      "0",   "-1s", "10x", "s",   "0.0001ms",
+                         "1e400", " 5s", "5 s", "+3s", "nan", "inf"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(px_parse_duration_ms(bad[i], &ms), -1);
+    assert_int_equal(ms, 42);
+}
+
+static void px_parse_rate__suffixes(void **state)
+{
+    (void)state;
+    double r;
+    assert_int_equal(px_parse_rate("2000", &r), 0);
+    assert_true(r == 2000.0);
+    assert_int_equal(px_parse_rate("1.5k", &r), 0);
+    assert_true(r == 1500.0);
+    assert_int_equal(px_parse_rate("0.5", &r), 0);
+    assert_true(r == 0.5);
+    assert_int_equal(px_parse_rate("0", &r), -1);
+    assert_int_equal(px_parse_rate("-5", &r), -1);
+    assert_int_equal(px_parse_rate("5/s", &r), -1);
+}
+
+static void px_parse_u64__bounds(void **state)
+{
+    (void)state;
+    uint64_t v;
+    assert_int_equal(px_parse_u64("1", 1, 10, &v), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(px_parse_u64("10", 1, 10, &v), 0);
+    assert_int_equal(px_parse_u64("0", 1, 10, &v), -1);
+    assert_int_equal(px_parse_u64("11", 1, 10, &v), -1);
+    assert_int_equal(px_parse_u64("-1", 0, 10, &v), -1);
+    assert_int_equal(px_parse_u64("3x", 0, 10, &v), -1);
+    assert_int_equal(px_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v), -1);
+}
+
+static void px_parse_port_range__valid_and_invalid(void **state)
+{
+    (void)state;
+    uint16_t lo, hi;
+    assert_int_equal(px_parse_port_range("40000-40099", &lo, &hi), 0);
+    assert_int_equal(lo, 40000);
+    assert_int_equal(hi, 40099);
+    assert_int_equal(px_parse_port_range("1-65535", &lo, &hi), 0);
+    assert_int_equal(px_parse_port_range("5-4", &lo, &hi), -1);
+    assert_int_equal(px_parse_port_range("0-10", &lo, &hi), -1);
+    assert_int_equal(px_parse_port_range("10-65536", &lo, &hi), -1);
+    assert_int_equal(px_parse_port_range("10", &lo, &hi), -1);
+    assert_int_equal(px_parse_port_range("-10", &lo, &hi), -1);
+}
+
+static void px_parse_header__token_colon_no_crlf(void **state)
+{
+    (void)state;
+    assert_int_equal(px_parse_header("X-Test: 1"), 0);
+    assert_int_equal(px_parse_header("Accept:*/*"), 0);
+    assert_int_equal(px_parse_header("NoColon"), -1);
+    assert_int_equal(px_parse_header(": empty"), -1);
+    assert_int_equal(px_parse_header("Bad Name: x"), -1);
+    assert_int_equal(px_parse_header("X: a\r\nInjected: b"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(px_parse_duration_ms__units),
+        cmocka_unit_test(px_parse_duration_ms__rejects_bad),
+        cmocka_unit_test(px_parse_rate__suffixes),
+        cmocka_unit_test(px_parse_u64__bounds),
+        cmocka_unit_test(px_parse_port_range__valid_and_invalid),
+        cmocka_unit_test(px_parse_header__token_colon_no_crlf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

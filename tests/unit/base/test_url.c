@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of URL and address parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "portex/base/url.h"
+
+static void px_url_parse__host_port_path(void **state)
+{
+    (void)state;
+    struct px_url u;
+    char err[256];
+    assert_int_equal(px_url_parse("http://127.0.0.1:8080/a/b?x=1", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.host, "127.0.0.1");
+    assert_int_equal(u.port, 8080);
+    assert_string_equal(u.path, "/a/b?x=1");
+    assert_int_equal(px_url_parse("http://example.test", &u, err, sizeof(err)), 0);
+    assert_int_equal(u.port, 80);
+    assert_string_equal(u.path, "/");
+    char host[300];
+    px_url_host_header(&u, host, sizeof(host));
+    assert_string_equal(host, "example.test");
+}
+
+static void px_url_parse__ipv6_literal(void **state)
+{
+    (void)state;
+    struct px_url u;
+    char err[256];
+    assert_int_equal(px_url_parse("http://[::1]:9000/x", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.host, "::1");
+    assert_int_equal(u.port, 9000);
+    char host[300];
+    px_url_host_header(&u, host, sizeof(host));
+    assert_string_equal(host, "[::1]:9000");
+    assert_int_equal(px_url_parse("http://[::1/x", &u, err, sizeof(err)), -1);
+    assert_int_equal(px_url_parse("http://[zz::1]/", &u, err, sizeof(err)), -1);
+}
+
+static void px_url_parse__rejects_with_reason(void **state)
+{
+    (void)state;
+    struct px_url u;
+    char err[256];
+    assert_int_equal(px_url_parse("https://127.0.0.1/", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "only http://"));
+    assert_int_equal(px_url_parse("http://127.0.0.1:0/", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "1-65535"));
+    assert_int_equal(px_url_parse("http://127.0.0.1:65536/", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "'65536'"));
+    assert_int_equal(px_url_parse("127.0.0.1:80", &u, err, sizeof(err)), -1);
+    assert_int_equal(px_url_parse("http://", &u, err, sizeof(err)), -1);
+    assert_int_equal(px_url_parse("http://a b/", &u, err, sizeof(err)), -1);
+    assert_int_equal(px_url_parse("http://host:/", &u, err, sizeof(err)), -1);
+    assert_int_equal(px_url_parse("ftp://host/", &u, err, sizeof(err)), -1);
+}
+
+static void px_addr_parse__v4_v6(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char err[256], out[64];
+    assert_int_equal(px_addr_parse("127.0.0.1:0", &ss, &len, err, sizeof(err)), 0);
+    assert_int_equal(ss.ss_family, AF_INET);
+    assert_int_equal(px_addr_parse("[::1]:8080", &ss, &len, err, sizeof(err)), 0);
+    px_sockaddr_str((struct sockaddr *)&ss, out, sizeof(out));
+    assert_string_equal(out, "[::1]:8080");
+    assert_int_equal(px_addr_parse("localhost:80", &ss, &len, err, sizeof(err)), -1);
+    assert_int_equal(px_addr_parse("1.2.3.4", &ss, &len, err, sizeof(err)), -1);
+    assert_int_equal(px_addr_parse("1.2.3.4:70000", &ss, &len, err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(px_url_parse__host_port_path),
+        cmocka_unit_test(px_url_parse__ipv6_literal),
+        cmocka_unit_test(px_url_parse__rejects_with_reason),
+        cmocka_unit_test(px_addr_parse__v4_v6),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

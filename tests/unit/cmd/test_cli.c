@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of `portex run` and `portex serve` argument parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "portex/cmd/cli.h"
+#include "portex/cmd/compare.h"
+#include "portex/base/config.h"
+#include "portex/cmd/doctor.h"
+#include "portex/cmd/lab.h"
+#include "portex/load/server.h"
+
+static struct px_config cfg;
+static char err[512];
+
+#define PARSE_RUN(...)                                                                             \
+    ({                                                                                             \
+        char *argv_[] = {"run", __VA_ARGS__, NULL};                                                \
+        px_cli_parse_run((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &cfg, err,            \
+                         sizeof(err));                                                             \
+    })
+
+static void px_cli_parse_run__defaults(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("http://127.0.0.1:8080/"), PX_CLI_OK);
+    assert_int_equal(cfg.connections, 64);
+    assert_int_equal(cfg.duration_ms, 10000);
+    assert_int_equal(cfg.requests, 0);
+    assert_false(cfg.keepalive);
+    assert_int_equal(cfg.close, PX_CLOSE_CLIENT);
+    assert_int_equal(cfg.connect_timeout_ms, 3000);
+    assert_int_equal(cfg.timeout_ms, 10000);
+    assert_string_equal(cfg.method, "GET");
+    assert_int_equal(cfg.url.port, 8080);
+}
+
+static void px_cli_parse_run__all_options(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("-c", "8", "-r", "1.5k", "-d", "3s", "-t", "2", "--close", "server",
+                               "-H", "X-A: 1", "-m", "POST", "--body", "hi", "--timeout", "2s",
+                               "--connect-timeout", "500ms", "--port-range", "40000-40099",
+                               "--source", "127.0.0.2-127.0.0.4", "http://[::1]:81/x"),
+                     PX_CLI_OK);
+    assert_int_equal(cfg.connections, 8);
+    assert_true(cfg.rate_per_s == 1500.0);
+    assert_int_equal(cfg.duration_ms, 3000);
+    assert_int_equal(cfg.threads, 2);
+    assert_int_equal(cfg.close, PX_CLOSE_SERVER);
+    assert_int_equal(cfg.nheaders, 1);
+    assert_string_equal(cfg.method, "POST");
+    assert_int_equal(cfg.body_len, 2);
+    assert_int_equal(cfg.timeout_ms, 2000);
+    assert_int_equal(cfg.connect_timeout_ms, 500);
+    assert_int_equal(cfg.port_lo, 40000);
+    assert_int_equal(cfg.port_hi, 40099);
+    assert_int_equal(cfg.nsources, 3);
+    px_config_release(&cfg);
+}
+
+static void px_cli_parse_run__n_alone_has_no_duration(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("-n", "5000", "http://127.0.0.1/"), PX_CLI_OK);
+    assert_int_equal(cfg.requests, 5000);
+    assert_int_equal(cfg.duration_ms, 0);
+    assert_int_equal(PARSE_RUN("-n", "5", "-d", "1s", "http://127.0.0.1/"), PX_CLI_OK);
+    assert_int_equal(cfg.duration_ms, 1000);
+}
+
+static void px_cli_parse_run__errors_name_the_value(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("-c", "0", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'0'"));
+    assert_int_equal(PARSE_RUN("-r", "-5", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'-5'"));
+    assert_int_equal(PARSE_RUN("-d", "0s", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'0s'"));
+    assert_int_equal(PARSE_RUN("-H", "broken", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'broken'"));
+    assert_int_equal(PARSE_RUN("--close", "maybe", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'maybe'"));
+    assert_int_equal(PARSE_RUN("--bogus", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "--bogus"));
+    assert_int_equal(PARSE_RUN("-Z", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "-Z"));
+    assert_int_equal(PARSE_RUN("https://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "only http://"));
+    assert_int_equal(PARSE_RUN("http://127.0.0.1:99999/"), PX_CLI_USAGE);
+    assert_int_equal(PARSE_RUN("--body", "@/nonexistent/file", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "/nonexistent/file"));
+    assert_int_equal(PARSE_RUN("--source", "1.2.3", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_int_equal(PARSE_RUN("-k", "--close", "rst", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_int_equal(PARSE_RUN("http://127.0.0.1/", "extra"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'extra'"));
+    assert_int_equal(PARSE_RUN("-c"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "needs a value"));
+}
+
+static void px_cli_parse_run__missing_url(void **state)
+{
+    (void)state;
+    char *argv[] = {"run", "-c", "4", NULL};
+    assert_int_equal(px_cli_parse_run(3, argv, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "missing URL"));
+}
+
+static void px_cli_parse_serve__listen_threads_body(void **state)
+{
+    (void)state;
+    struct px_server_config sc;
+    char *argv[] = {"serve", "--listen", "127.0.0.1:0", "-t", "3", "--body-bytes", "100", NULL};
+    assert_int_equal(px_cli_parse_serve(7, argv, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(sc.threads, 3);
+    assert_int_equal(sc.body_bytes, 100);
+    char *bad[] = {"serve", "--listen", "nowhere", NULL};
+    assert_int_equal(px_cli_parse_serve(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'nowhere'"));
+}
+
+static void px_cli_parse_compare__modes_and_sysctl(void **state)
+{
+    (void)state;
+    static struct px_compare_config cc;
+    char *a[] = {"compare", "-r", "100", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, a, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(cc.nmodes, 4);
+    assert_string_equal(cc.modes[0]->name, "keepalive");
+    assert_string_equal(cc.modes[3]->name, "short");
+    char *b[] = {"compare", "--allow-sysctl", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(3, b, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(cc.nmodes, 6);
+    assert_int_equal(cc.modes[4]->client_reuse, 0);
+    assert_int_equal(cc.modes[5]->client_reuse, 1);
+    char *c[] = {"compare", "--modes", "rst,nope", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, c, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'nope'"));
+    char *d[] = {"compare", "--close", "rst", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, d, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    char *e[] = {"run", "--allow-sysctl", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_run(3, e, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+}
+
+static void px_cli_parse_lab__defaults_and_modes(void **state)
+{
+    (void)state;
+    static struct px_lab_config lc;
+    char *a[] = {"lab", NULL};
+    assert_int_equal(px_cli_parse_lab(1, a, &lc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(lc.ports, 1000);
+    assert_true(lc.rate_per_s == 2000.0);
+    assert_int_equal(lc.duration_ms, 10000);
+    assert_int_equal(lc.nmodes, 4);
+    assert_string_equal(lc.modes[2]->name, "reuse-server-nots");
+    assert_int_equal(lc.modes[2]->server_timestamps, 0);
+    char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
+    assert_int_equal(px_cli_parse_lab(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(lc.nmodes, 8);
+    assert_int_equal(lc.ports, 200);
+    char *c[] = {"lab", "--reuse-delay", "0", NULL};
+    assert_int_equal(px_cli_parse_lab(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'0'"));
+}
+
+static void px_cli_parse_doctor__optional_url(void **state)
+{
+    (void)state;
+    static struct px_doctor_config dc;
+    char *a[] = {"doctor", NULL};
+    assert_int_equal(px_cli_parse_doctor(1, a, &dc, err, sizeof(err)), PX_CLI_OK);
+    assert_false(dc.has_target);
+    char *b[] = {"doctor", "-c", "500", "http://[::1]:81/", NULL};
+    assert_int_equal(px_cli_parse_doctor(4, b, &dc, err, sizeof(err)), PX_CLI_OK);
+    assert_true(dc.has_target);
+    assert_int_equal(dc.connections, 500);
+    assert_int_equal(dc.url.port, 81);
+    char *c[] = {"doctor", "a", "b", NULL};
+    assert_int_equal(px_cli_parse_doctor(3, c, &dc, err, sizeof(err)), PX_CLI_USAGE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(px_cli_parse_run__defaults),
+        cmocka_unit_test(px_cli_parse_run__all_options),
+        cmocka_unit_test(px_cli_parse_run__n_alone_has_no_duration),
+        cmocka_unit_test(px_cli_parse_run__errors_name_the_value),
+        cmocka_unit_test(px_cli_parse_run__missing_url),
+        cmocka_unit_test(px_cli_parse_serve__listen_threads_body),
+        cmocka_unit_test(px_cli_parse_compare__modes_and_sysctl),
+        cmocka_unit_test(px_cli_parse_lab__defaults_and_modes),
+        cmocka_unit_test(px_cli_parse_doctor__optional_url),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

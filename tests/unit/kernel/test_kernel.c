@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the kernel readers against a fake /proc tree. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "fakeproc.h"
+#include "portex/kernel/kernel.h"
+
+static const char netstat[] =
+    "TcpExt: SyncookiesSent TW TWRecycled TWKilled TCPAbortOnData TCPTimeWaitOverflow\n"
+    "TcpExt: 0 1234 56 0 7 89\n"
+    "IpExt: InNoRoutes\n"
+    "IpExt: 0\n";
+
+static const char sockstat[] = "sockets: used 100\n"
+                               "TCP: inuse 5 orphan 0 tw 14116 alloc 10 mem 1\n"
+                               "UDP: inuse 1 mem 0\n";
+
+static void px_tcpext_read__named_fields(void **state)
+{
+    (void)state;
+    char *dir = fakeproc_new();
+    fakeproc_write(dir, "net/netstat", netstat);
+    struct px_tcpext ext;
+    assert_int_equal(px_tcpext_read(dir, &ext), 0);
+    assert_int_equal(ext.tw, 1234);
+    assert_int_equal(ext.tw_recycled, 56);
+    assert_int_equal(ext.abort_on_data, 7);
+    assert_int_equal(ext.tw_overflow, 89);
+    fakeproc_remove(dir);
+}
+
+static void px_sockstat_tw__reads_tw(void **state)
+{
+    (void)state;
+    char *dir = fakeproc_new();
+    fakeproc_write(dir, "net/sockstat", sockstat);
+    assert_int_equal(px_sockstat_tw(dir), 14116);
+    assert_int_equal(px_sockstat_tw("/nonexistent"), -1);
+    fakeproc_remove(dir);
+}
+
+static void px_env_read__sysctls_and_absent_delay(void **state)
+{
+    (void)state;
+    char *dir = fakeproc_new();
+    fakeproc_write(dir, "sys/net/ipv4/ip_local_port_range", "1000\t1999\n");
+    fakeproc_write(dir, "sys/net/ipv4/ip_local_reserved_ports", "1000-1009,1500\n");
+    fakeproc_write(dir, "sys/net/ipv4/tcp_tw_reuse", "2\n");
+    fakeproc_write(dir, "sys/net/ipv4/tcp_timestamps", "1\n");
+    fakeproc_write(dir, "sys/net/ipv4/tcp_fin_timeout", "30\n");
+    struct px_env env;
+    px_env_read(dir, &env);
+    assert_int_equal(env.port_lo, 1000);
+    assert_int_equal(env.port_hi, 1999);
+    assert_string_equal(env.reserved_ports, "1000-1009,1500");
+    assert_int_equal(env.tw_reuse, 2);
+    assert_int_equal(env.tw_reuse_delay_ms, -1);
+    assert_int_equal(env.timestamps, 1);
+    assert_int_equal(env.fin_timeout, 30);
+    assert_int_equal(
+        px_usable_ports(env.port_lo, env.port_hi, 0, 0, env.reserved_ports, NULL, NULL), 1000 - 11);
+    fakeproc_remove(dir);
+}
+
+static void px_usable_ports__per_socket_range_narrows(void **state)
+{
+    (void)state;
+    unsigned lo, hi;
+    assert_int_equal(px_usable_ports(32768, 60999, 40000, 40099, "", &lo, &hi), 100);
+    assert_int_equal(lo, 40000);
+    assert_int_equal(hi, 40099);
+    /* A bound outside the namespace range is ignored, as the kernel does. */
+    assert_int_equal(px_usable_ports(32768, 60999, 1000, 32867, "", &lo, &hi), 100);
+    assert_int_equal(lo, 32768);
+    assert_int_equal(px_usable_ports(32768, 60999, 0, 0, "", NULL, NULL), 28232);
+    assert_int_equal(px_reserved_in_range("32768-32777,40000, 70000", 32768, 60999), 11);
+}
+
+static void px_is_loopback__v4_v6(void **state)
+{
+    (void)state;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.3.2.1", &a.sin_addr);
+    assert_true(px_is_loopback(&a));
+    inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
+    assert_false(px_is_loopback(&a));
+    struct sockaddr_in6 b = {.sin6_family = AF_INET6};
+    inet_pton(AF_INET6, "::1", &b.sin6_addr);
+    assert_true(px_is_loopback(&b));
+    inet_pton(AF_INET6, "2001:db8::1", &b.sin6_addr);
+    assert_false(px_is_loopback(&b));
+}
+
+static void px_sysctl_write_int__round_trip(void **state)
+{
+    (void)state;
+    char *dir = fakeproc_new();
+    fakeproc_write(dir, "sys/net/ipv4/tcp_tw_reuse", "2\n");
+    assert_int_equal(px_sysctl_write_int(dir, "net.ipv4.tcp_tw_reuse", 0), 0);
+    int64_t v;
+    assert_int_equal(px_sysctl_int(dir, "net.ipv4.tcp_tw_reuse", &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(px_sysctl_int(dir, "net.ipv4.nope", &v), -1);
+    fakeproc_remove(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(px_tcpext_read__named_fields),
+        cmocka_unit_test(px_sockstat_tw__reads_tw),
+        cmocka_unit_test(px_env_read__sysctls_and_absent_delay),
+        cmocka_unit_test(px_usable_ports__per_socket_range_narrows),
+        cmocka_unit_test(px_is_loopback__v4_v6),
+        cmocka_unit_test(px_sysctl_write_int__round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
