@@ -131,8 +131,8 @@ static void closed_next__quota_used_up_stops_the_worker(void **state)
 static void needs_backoff__local_and_routing_errors(void **state)
 {
     (void)state;
-    const int yes[] = {EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, EACCES, EPERM, EMFILE,
-                       ECONNREFUSED};
+    const int yes[] = {EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, EACCES,
+                       EPERM,         EMFILE,      ECONNREFUSED};
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
         assert_true(needs_backoff(px_cause_from_errno(yes[i])));
     assert_false(needs_backoff(px_cause_from_errno(ECONNRESET)));
