@@ -2,8 +2,10 @@
 """Faults: bodiless responses, output errors (bad paths, /dev/full, closed pipes), interrupted runs."""
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 from pxtest import PORTEX, RawServer, Serve, check, finish, portex
@@ -252,6 +254,35 @@ def interrupted_lab():
           "lab: the interrupted mode's summary says interrupted")
 
 
+def setup_without_root_or_sudo():
+    # A copy of scripts/setup.sh, a dpkg-query that finds nothing installed,
+    # and a PATH with only the tools the script needs: no sudo, no apt-get.
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    tmp = tempfile.mkdtemp(prefix="px-setup-")
+    try:
+        os.makedirs(f"{tmp}/repo/scripts")
+        shutil.copy(f"{repo}/scripts/setup.sh", f"{tmp}/repo/scripts/setup.sh")
+        os.makedirs(f"{tmp}/bin")
+        for tool in ("bash", "dirname", "grep", "id"):
+            os.symlink(shutil.which(tool), f"{tmp}/bin/{tool}")
+        with open(f"{tmp}/bin/dpkg-query", "w") as f:
+            f.write("#!/bin/sh\nexit 1\n")
+        for dirpath, _, files in os.walk(tmp):
+            os.chmod(dirpath, 0o755)
+            for name in files:
+                os.chmod(os.path.join(dirpath, name), 0o755)
+        who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] \
+            if os.geteuid() == 0 else []
+        p = subprocess.run([*who, "/usr/bin/env", f"PATH={tmp}/bin", "bash",
+                            f"{tmp}/repo/scripts/setup.sh", f"{tmp}/build"],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(tmp)
+    check(p.returncode != 0 and "run as root, or install sudo" in p.stderr
+          and "command not found" not in p.stderr,
+          f"setup.sh without root or sudo says what to do ({p.returncode}, {p.stderr.strip()!r})")
+
+
 if __name__ == "__main__":
     bodiless_responses()
     interim_responses()
@@ -261,4 +292,5 @@ if __name__ == "__main__":
     serve_final_line_to_dev_full()
     interrupted_runs()
     interrupted_lab()
+    setup_without_root_or_sudo()
     finish()
