@@ -531,6 +531,7 @@ static void finish_response(struct slot *s, int fin)
     } else {
         int cause = status >= 400 && status <= 499   ? PX_CAUSE_HTTP_4XX
                     : status >= 500 && status <= 599 ? PX_CAUSE_HTTP_5XX
+                    : status == 101                  ? PX_CAUSE_SWITCHED
                                                      : PX_CAUSE_BAD_STATUS;
         count_failure(s, cause);
     }

@@ -179,6 +179,8 @@ void px_report_text(FILE *f, const struct px_run *run)
                 cfg->rate_per_s, cfg->connections, cfg->threads);
     else
         fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
+    if (run->interrupted)
+        fprintf(f, "  interrupted by a signal: the figures and rates cover what ran until then\n");
     fprintf(f, "\n");
     px_format_count(a, sizeof(a), requests);
     px_format_count(b, sizeof(b), t->ok);
@@ -292,6 +294,7 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
     char diag[1024];
     px_diagnose(run, diag, sizeof(diag));
     px_json_str(j, "diagnosis", diag);
+    px_json_bool(j, "interrupted", run->interrupted != 0); /* SIGINT or SIGTERM stopped it */
     px_json_obj_end(j);
 }
 
