@@ -17,7 +17,7 @@ ctest --output-on-failure -j 2 --timeout 300 | tee ctest.out || rc=$?
 # (pxtest.skip_part, PX_SKIP in tests/common/pxskip.h); cmocka prints "[  SKIPPED ]".
 skips=$(awk '/^[0-9]+\/[0-9]+ Test: / { t = $3 }
              /^SKIP: |^\[  SKIPPED \]/ { print "  " t ": " $0 }' \
-        Testing/Temporary/LastTest.log)
+        Testing/Temporary/LastTest.log 2>/dev/null || true)
 whole=$(grep -E '\*\*\*Skipped|\(Skipped\)|\*\*\*Not Run' ctest.out || true)
 if [ -n "$skips$whole" ]; then
   echo "test.sh: skipped tests or parts of tests:"
