@@ -538,8 +538,9 @@ static void finish_response(struct slot *s, int fin)
     if (cfg->keepalive) {
         if (!s->resp.keep_alive || fin)
             conn_close(s, 1, 0);
-    } else if (cfg->close == PX_CLOSE_SERVER && !fin) {
-        /* Wait for the server's FIN so that the server holds TIME_WAIT. */
+    } else if (cfg->close == PX_CLOSE_SERVER && !fin && status != 101) {
+        /* Wait for the server's FIN so that the server holds TIME_WAIT (after a
+         * 101 the connection left HTTP: no FIN is coming for it). */
         slot_set(s, SLOT_WAIT_EOF);
         slot_wait(s, s->deadline_us);
         return;
