@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # Build and test dependencies: libraries, compilers, and the tools the tests call
 # (ip, pgrep, unshare, python3).
 pkgs=(build-essential cmake pkg-config libevent-dev libhttp-parser-dev libcmocka-dev
-      iproute2 procps util-linux python3 clang libclang-rt-14-dev
-      dpkg-dev file man-db) # the .deb: cpack's dpkg-shlibdeps and file; test_deb's man -w
+      iproute2 procps util-linux python3 clang libclang-rt-14-dev)
 missing=()
+# The .deb: cpack needs dpkg-shlibdeps (dpkg-dev) and file; test_deb runs man -w (man-db).
+pkgs+=(dpkg-dev file man-db)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
