@@ -86,11 +86,15 @@ static const struct {
     {.name = "doctor", .parse = parse_doctor},
 };
 
-static char scratch[] = "/tmp/portex-fuzz-cli-XXXXXX";
+/* Under $TMPDIR: scripts/fuzz.sh points it at its own scratch directory, which it
+ * removes even when a crash skips remove_scratch(). */
+static char scratch[4096];
 
 static void remove_scratch(void)
 {
     char path[sizeof(scratch) + 8];
+    if (scratch[0] == '\0')
+        return;
     snprintf(path, sizeof(path), "%s/body", scratch);
     unlink(path);
     rmdir(scratch);
@@ -108,6 +112,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
      * file, "body", so relative names find it or nothing (absolute names are
      * refused in LLVMFuzzerTestOneInput: @/dev/zero would never end).
      */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(scratch, sizeof(scratch), "%s/portex-fuzz-cli-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (mkdtemp(scratch) == NULL || chdir(scratch) < 0)
         abort();
     FILE *f = fopen("body", "w");
