@@ -19,6 +19,7 @@ _portex_options() {
 # lists (compare, ramp): their help names them by the short form only.
 _portex_shared_long() {
     local help=$1 run_help=$2 opt
+    # shellcheck disable=SC2013 # words (the short options), not lines
     for opt in $(awk '/load options as for portex run/{on=1; sub(/.*: /, ""); print; next}
                       on && /^  [^ ]/{print; next}
                       on{exit}' <<<"$help" | grep -oE -- '(^|[[:space:]])-[A-Za-z]\b'); do
@@ -39,7 +40,7 @@ _portex_modes() {
          on && /^[[:space:]]+-/{exit}
          on && /^[[:space:]]+[a-z]/ && !/--/{print; next}
          on{exit}' <<<"$1" |
-        sed -E 's/\([^)]*\)//g' | tr ', ' '\n\n' | grep -E '^[a-z][a-z0-9-]*$' | grep -vx 'or'
+        sed -E 's/\([^)]*\)//g' | tr ', ' '\n' | grep -E '^[a-z][a-z0-9-]*$' | grep -vx 'or'
 }
 
 _portex() {
