@@ -5,6 +5,13 @@
 
 include(GNUInstallDirs)
 
+# Debian installs man pages compressed (gzip -9n: no name or time stamp, reproducible).
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/portex.1.gz
+  COMMAND gzip -9n -c ${CMAKE_SOURCE_DIR}/portex.1 > ${CMAKE_BINARY_DIR}/portex.1.gz
+  DEPENDS ${CMAKE_SOURCE_DIR}/portex.1)
+add_custom_target(manpage ALL DEPENDS ${CMAKE_BINARY_DIR}/portex.1.gz)
+install(FILES ${CMAKE_BINARY_DIR}/portex.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+
 install(FILES completions/portex.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME portex)
 
