@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Shared fixtures for portex integration tests: servers on loopback, runs, checks."""
 import json
+import math
 import os
 import re
 import shutil
@@ -143,6 +144,15 @@ def books(name, doc, scheduled=None):
         check(s["requests"] + s["missed_starts"] == scheduled,
               f"{name}: requests + missed starts = {scheduled} scheduled "
               f"({s['requests']} + {s['missed_starts']})")
+
+
+def reuse_bound(ports, doc, delay_s):
+    """The most ok requests short connections can carry over `ports` ports when a
+    TIME_WAIT port can be reused `delay_s` after its last packet (tcp_tw_reuse): each port
+    once, then once per delay until the run's last start. The run's end (its series' last
+    row) bounds the last start even when a loaded machine starts requests late."""
+    end_s = doc["series"][-1]["t"] if doc.get("series") else doc["summary"]["duration_s"]
+    return ports * (1 + math.floor(end_s / delay_s))
 
 
 class Serve:
