@@ -155,10 +155,24 @@ def reuse_bound(ports, doc, delay_s):
     return ports * (1 + math.floor(end_s / delay_s))
 
 
+# The tests' --port-range values lie in here. A server listening on one of these ports
+# (port 0 can land there) takes that port out of the client's range: keep servers out.
+CLIENT_PORTS = range(40000, 41000)
+
+
 class Serve:
     """`portex serve` on 127.0.0.1 and a free port; stop() returns its JSON counts."""
 
     def __init__(self, threads=1, extra=(), netns_cmd=()):
+        for _ in range(20):
+            self._start(threads, extra, netns_cmd)
+            if self.port not in CLIENT_PORTS or "--listen" in extra:
+                break
+            self.proc.kill()
+            self.proc.communicate()
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def _start(self, threads, extra, netns_cmd):
         self.proc = subprocess.Popen(
             [*netns_cmd, PORTEX, "serve", "--listen", "127.0.0.1:0", "-t", str(threads), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -168,7 +182,6 @@ class Serve:
             self.proc.kill()
             raise RuntimeError(f"portex serve did not start: {line!r}")
         self.port = int(m.group(2))
-        self.url = f"http://127.0.0.1:{self.port}/"
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -193,9 +206,13 @@ class RawServer:
     """A loopback TCP server whose every connection gets handler(conn)."""
 
     def __init__(self, handler):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        for _ in range(20):
+            self.sock = socket.socket()
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind(("127.0.0.1", 0))
+            if self.sock.getsockname()[1] not in CLIENT_PORTS:
+                break
+            self.sock.close()
         self.sock.listen(512)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/"
