@@ -34,6 +34,8 @@ void px_format_count(char *out, size_t outlen, uint64_t v)
     out[o] = '\0';
 }
 
+/* Every rate divides by the load window (run->duration_s), never by the drain
+ * after it: requests that end in the drain count in the totals only. */
 static double per_s(uint64_t v, double s)
 {
     return s > 0 ? (double)v / s : 0.0;
@@ -53,11 +55,21 @@ static const char *close_words(const struct px_config *cfg)
     }
 }
 
+/* tcp_tw_reuse is in force for this target: 1 everywhere, 2 on loopback only
+ * (KERNEL-FACTS.md). Whether it can act also needs timestamps (ceiling.c). */
 static int reuse_set(const struct px_run *run)
 {
     return run->env.tw_reuse == 1 || (run->env.tw_reuse == 2 && run->ex.loopback);
 }
 
+/*
+ * Four cases, in the order a reader needs them: ports ran out (say why: 60 s
+ * of TIME_WAIT, or reuse and its delay, and the timestamps trap); no exhaustion
+ * but port-bound (the burst and the sustained ceiling); RST (no TIME_WAIT, so
+ * only the connection lifetime binds); not port-bound at all (keep-alive, the
+ * server closes first). tcp_fin_timeout is named only to say it is not
+ * TIME_WAIT, the most common myth.
+ */
 void px_diagnose(const struct px_run *run, char *out, size_t outlen)
 {
     const struct px_config *cfg = run->cfg;
@@ -114,6 +126,8 @@ static const char *ts_words(int ts)
                             : "unknown (no connection was made)";
 }
 
+/* TIME_WAIT already there at the start belongs to earlier runs: shown apart,
+ * so that a peak is not read as this run's alone. */
 static void text_exhaustion(FILE *f, const struct px_run *run)
 {
     const struct px_exhaustion *ex = &run->ex;
@@ -179,11 +193,16 @@ void px_report_text(FILE *f, const struct px_run *run)
                 cfg->rate_per_s, cfg->connections, cfg->threads);
     else
         fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
+    if (run->interrupted)
+        fprintf(f, "  interrupted by a signal: the figures and rates cover what ran until then\n");
     fprintf(f, "\n");
     px_format_count(a, sizeof(a), requests);
     px_format_count(b, sizeof(b), t->ok);
     px_format_count(c, sizeof(c), t->failed);
-    fprintf(f, "  duration             %.2f s\n", run->duration_s);
+    fprintf(f, "  duration             %.2f s load window", run->duration_s);
+    if (run->drain_s > 0)
+        fprintf(f, " (+ %.2f s drain; rates exclude it)", run->drain_s);
+    fputc('\n', f);
     fprintf(f, "  requests             %s (ok %s, failed %s)\n", a, b, c);
     fprintf(f, "  requests/s           %.1f (ok/s %.1f)\n", per_s(requests, run->duration_s),
             per_s(t->ok, run->duration_s));
@@ -238,6 +257,7 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
     uint64_t requests = t->ok + t->failed;
     px_json_obj_begin(j, key);
     px_json_f64(j, "duration_s", run->duration_s);
+    px_json_f64(j, "drain_s", run->drain_s);
     px_json_u64(j, "requests", requests);
     px_json_u64(j, "ok", t->ok);
     px_json_u64(j, "failed", t->failed);
@@ -288,9 +308,11 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
     char diag[1024];
     px_diagnose(run, diag, sizeof(diag));
     px_json_str(j, "diagnosis", diag);
+    px_json_bool(j, "interrupted", run->interrupted != 0); /* SIGINT or SIGTERM stopped it */
     px_json_obj_end(j);
 }
 
+/* A sysctl this kernel lacks (-1) is left out rather than written as a fake value. */
 static void json_sysctl(struct px_json *j, const char *key, int64_t v)
 {
     if (v >= 0)
@@ -348,6 +370,7 @@ void px_report_json_series(struct px_json *j, const struct px_series *series)
         px_json_u64(j, "tw_overflow", r->tw_overflow);
         px_json_u64(j, "p50_us", r->p50_us);
         px_json_u64(j, "p99_us", r->p99_us);
+        px_json_bool(j, "drain", r->drain);
         px_json_obj_end(j);
         j->compact = 0;
     }
@@ -357,16 +380,16 @@ void px_report_json_series(struct px_json *j, const struct px_series *series)
 void px_report_csv(FILE *f, const struct px_series *series)
 {
     fprintf(f, "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
-               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us\n");
+               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain\n");
     for (size_t i = 0; i < series->count; i++) {
         const struct px_series_row *r = &series->rows[i];
         fprintf(f,
                 "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                "\n",
+                ",%d\n",
                 r->t, r->started, r->ok, r->failed, r->eaddrnotavail, r->other_errors,
                 r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all, r->tw_recycled,
-                r->tw_overflow, r->p50_us, r->p99_us);
+                r->tw_overflow, r->p50_us, r->p99_us, r->drain);
     }
 }
 

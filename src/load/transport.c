@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* The plain transport: send/recv on a connected stream socket. */
+#include "portex/load/transport.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "portex/base/outcome.h"
+
+static int plain_attach(struct px_conn *c, void *ctx)
+{
+    (void)ctx;
+    c->tls = NULL;
+    c->resumed = 0;
+    return 0;
+}
+
+static enum px_io plain_handshake(struct px_conn *c)
+{
+    (void)c;
+    return PX_IO_DONE;
+}
+
+static enum px_io plain_read(struct px_conn *c, char *buf, size_t len, size_t *n)
+{
+    for (;;) {
+        ssize_t r = recv(c->fd, buf, len, 0);
+        if (r > 0) {
+            *n = (size_t)r;
+            return PX_IO_DONE;
+        }
+        if (r == 0)
+            return PX_IO_EOF;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN)
+            return PX_IO_WANT_READ;
+        c->cause = px_cause_from_errno(errno);
+        return PX_IO_ERROR;
+    }
+}
+
+static enum px_io plain_write(struct px_conn *c, const char *buf, size_t len, size_t *n)
+{
+    for (;;) {
+        ssize_t w = send(c->fd, buf, len, MSG_NOSIGNAL);
+        if (w >= 0) {
+            *n = (size_t)w;
+            return PX_IO_DONE;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN)
+            return PX_IO_WANT_WRITE;
+        c->cause = px_cause_from_errno(errno);
+        return PX_IO_ERROR;
+    }
+}
+
+static void plain_detach(struct px_conn *c, int graceful)
+{
+    (void)c;
+    (void)graceful;
+}
+
+const struct px_transport px_transport_plain = {
+    .name = "tcp",
+    .short_read_drains = 1,
+    .handshake_io = 0,
+    .nodelay = 0,
+    .attach = plain_attach,
+    .handshake = plain_handshake,
+    .read = plain_read,
+    .write = plain_write,
+    .detach = plain_detach,
+};
