@@ -29,6 +29,8 @@ ap.add_argument("--cpu-conns", type=int, default=8)
 ap.add_argument("--reps", type=int, default=3)
 ap.add_argument("--server", choices=("nginx", "portex"), default="nginx")
 ap.add_argument("--label", default="", help="name of this build in the output")
+ap.add_argument("--also-portex", default="",
+                help="extra portex run options for one more CPU row, e.g. '--interval 10s'")
 ap.add_argument("--out", default="", help="append a markdown section to this file")
 args = ap.parse_args()
 PORTEX = os.path.abspath(args.portex)
@@ -138,7 +140,7 @@ def run_tool(fn, count, url, c, n, secs, wrap=()):
     wall = time.monotonic() - t0
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         raise RuntimeError(f"{cmd[0]} exited {status}: {out[-500:]}")
-    return count(out), wall, ru.ru_utime + ru.ru_stime
+    return count(out), wall, (ru.ru_utime, ru.ru_stime)
 
 
 start = start_nginx if args.server == "nginx" else start_portex
@@ -165,16 +167,23 @@ try:
                   f"(epoll_wait apart)", flush=True)
             time.sleep(1)
 
-    cpu = {}  # tool -> [cpu us per request]
+    cpu_tools = list(TOOLS)
+    if args.also_portex:
+        extra = args.also_portex.split()
+        cpu_tools.append((f"portex {args.also_portex}",
+                          lambda u, c, n, s: portex_cmd(u, c, n, s)[:-1] + extra + [u],
+                          portex_count))
+    cpu = {}  # tool -> [(user, sys) us per request]
     for rep in range(args.reps):
         secs = 1
-        for tool, fn, count in TOOLS:
-            n, wall, cpu_s = run_tool(fn, count, url, args.cpu_conns, args.cpu_requests, secs)
+        for tool, fn, count in cpu_tools:
+            n, wall, (us, sy) = run_tool(fn, count, url, args.cpu_conns, args.cpu_requests, secs)
             if tool == "portex":
                 secs = max(1, round(wall))
-            cpu.setdefault(tool, []).append(cpu_s / n * 1e6)
+            cpu.setdefault(tool, []).append((us / n * 1e6, sy / n * 1e6))
             print(f"cpu {tool:7} rep {rep + 1}: {n:7,} requests in {wall:5.2f} s, "
-                  f"{cpu_s / n * 1e6:6.2f} us CPU/request", flush=True)
+                  f"{(us + sy) / n * 1e6:6.2f} us CPU/request (user {us / n * 1e6:.2f})",
+                  flush=True)
             time.sleep(1)
 finally:
     stop()
@@ -203,14 +212,17 @@ lines.append("| **total** | " + " | ".join(
 lines.append("| epoll_wait (apart) | " + " | ".join(
     f"{sum(per_req[t].get(k, 0) for k in IGNORED):.2f}" for t in keys) + " |")
 lines.append("| requests | " + " | ".join(f"{done[t]:,}" for t in keys) + " |")
-med = {t: statistics.median(v) for t, v in cpu.items()}
+med = {t: statistics.median(u + s for u, s in v) for t, v in cpu.items()}
 lines += ["", f"Client CPU per request{label}, no strace: -c {args.cpu_conns}, "
           f"{args.cpu_requests:,} requests (wrk: the time portex took), tools alternating, "
           f"median of {args.reps}.", "",
-          "| tool | CPU us / request (median) | runs | ratio to wrk |", "|---|---:|---|---:|"]
+          "| tool | CPU us / request (median) | user | sys | runs (user+sys) | ratio to wrk |",
+          "|---|---:|---:|---:|---|---:|"]
 for t, v in med.items():
-    runs = ", ".join(f"{x:.2f}" for x in cpu[t])
-    lines.append(f"| {t} | {v:.2f} | {runs} | {v / med['wrk']:.2f}x |")
+    runs = ", ".join(f"{u + s:.2f}" for u, s in cpu[t])
+    us = statistics.median(u for u, _ in cpu[t])
+    sy = statistics.median(s for _, s in cpu[t])
+    lines.append(f"| {t} | {v:.2f} | {us:.2f} | {sy:.2f} | {runs} | {v / med['wrk']:.2f}x |")
 text = "\n".join(lines) + "\n"
 print()
 print(text)
