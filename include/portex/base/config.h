@@ -49,6 +49,9 @@ struct px_config {
     const char *json_path; /* "-" = stdout */
     const char *csv_path;
     const char *svg_path;
+
+    unsigned shard, shards; /* --shard K/N: this host's share of one run; shards 0 = alone */
+    int64_t start_at_ns;    /* --start-at: wall-clock start in unix ns; 0 = at once */
 };
 
 /* Defaults of `portex run`. */

@@ -16,6 +16,12 @@ struct px_series;
 void px_report_text(FILE *f, const struct px_run *run);
 /* The whole run as one JSON document (schema in README.md). */
 void px_report_json(FILE *f, const struct px_run *run);
+struct json_t;
+/* The whole run document (command, version, config, environment, summary,
+ * series, result) as a jansson tree, for the JSON writers and the lab's pipe. */
+struct json_t *px_report_json_doc(const struct px_run *run, const char *command);
+/* The `summary` object of a run as a jansson tree. */
+struct json_t *px_report_summary_json(const struct px_run *run);
 /* The `summary` object of a run, for documents that hold several runs. */
 void px_report_json_summary(struct px_json *j, const char *key, const struct px_run *run);
 /* The `sysctl` object: KERNEL-FACTS.md's sysctls, those the kernel has. */
