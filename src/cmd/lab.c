@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/netlink.h"
 #include "portex/out/report.h"
+#include "portex/out/result_json.h"
 #include "portex/load/run.h"
 #include "portex/load/server.h"
 #include "portex/base/url.h"
@@ -271,12 +273,15 @@ static void client_child(const struct px_lab_config *lab, struct px_lab_result *
     /* SIGINT from the parent stops the run early; it still reports. */
     if (px_run_execute(cfg, &res->run, err, sizeof(err)) < 0)
         die_child(up_fd, err, EIO);
+    /* The result crosses the pipe as data with no pointers: the mergeable
+     * result format (README.md, Result format), decoded by the parent. */
+    json_t *doc = px_report_json_doc(&res->run, "run");
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    if (text == NULL)
+        die_child(up_fd, "client result", ENOMEM);
+    uint64_t len = strlen(text);
     write_byte(up_fd, 'D');
-    if (write_all(up_fd, cfg, sizeof(*cfg)) < 0 ||
-        write_all(up_fd, &res->run, sizeof(res->run)) < 0 ||
-        write_all(up_fd, &res->run.series.count, sizeof(size_t)) < 0 ||
-        write_all(up_fd, res->run.series.rows,
-                  res->run.series.count * sizeof(struct px_series_row)) < 0)
+    if (write_all(up_fd, &len, sizeof(len)) < 0 || write_all(up_fd, text, len) < 0)
         _exit(3);
     _exit(0);
 }
@@ -312,6 +317,28 @@ static int expect(int fd, char want, char *err, size_t errlen, const char *who)
         snprintf(err, errlen, "%s ended early", who);
     }
     return -1;
+}
+
+/* The client's result: a length, then the result document. */
+static int read_result(int fd, struct px_lab_result *res, char *err, size_t errlen)
+{
+    uint64_t len = 0;
+    char *text = NULL;
+    int rc = -1;
+    if (read_all(fd, &len, sizeof(len)) < 0 || len > ((uint64_t)1 << 32) ||
+        (text = malloc(len + 1)) == NULL || read_all(fd, text, len) < 0) {
+        snprintf(err, errlen, "client result lost");
+        goto out;
+    }
+    char msg[200];
+    if (px_result_json_loads(text, len, &res->cfg, &res->run, msg, sizeof(msg)) < 0) {
+        snprintf(err, errlen, "client result unreadable: %s", msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(text);
+    return rc;
 }
 
 static pid_t spawn(int *down, int *up)
@@ -386,20 +413,8 @@ static int run_mode(const struct px_lab_config *lab, struct px_lab_result *res, 
         goto out;
     if (expect(cup[0], 'D', err, errlen, "client") < 0)
         goto out;
-    size_t count = 0;
-    if (read_all(cup[0], &res->cfg, sizeof(res->cfg)) < 0 ||
-        read_all(cup[0], &res->run, sizeof(res->run)) < 0 ||
-        read_all(cup[0], &count, sizeof(count)) < 0) {
-        snprintf(err, errlen, "client result lost");
+    if (read_result(cup[0], res, err, errlen) < 0)
         goto out;
-    }
-    res->run.series.rows = calloc(count ? count : 1, sizeof(struct px_series_row));
-    res->run.series.count = res->run.series.cap = count;
-    if (res->run.series.rows == NULL ||
-        read_all(cup[0], res->run.series.rows, count * sizeof(struct px_series_row)) < 0) {
-        snprintf(err, errlen, "client series lost");
-        goto out;
-    }
     rc = 0;
 out:
     client_pid = 0;
@@ -491,9 +506,6 @@ int px_lab_run(const struct px_lab_config *cfg, struct px_lab_result *results, c
             break;
         }
         res->ran = 1;
-        res->run.cfg = &res->cfg;
-        res->cfg.body = NULL;
-        px_run_predict(&res->run);
         res->predicted_ok = px_ceiling_expected_ok(
             &res->run.ex.ceiling, (double)cfg->duration_ms / 1000.0, cfg->rate_per_s);
         if (interrupted)
