@@ -14,6 +14,7 @@
 #include "portex/kernel/kernel.h"
 #include "portex/load/engine.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/merge.h"
 #include "portex/out/report.h"
 #include "portex/load/result.h"
 #include "portex/load/run.h"
@@ -31,6 +32,7 @@ static const char main_usage[] =
     "  compare URL    the same load under several modes against a real server\n"
     "  lab            reproduce port exhaustion in fresh network namespaces\n"
     "  doctor [URL]   sysctls, limits, traps, predicted ceilings; probes the target\n"
+    "  merge FILE...  one exact report from several hosts' results (run --shard K/N)\n"
     "\n"
     "portex COMMAND --help for the options of each command.\n";
 
@@ -302,6 +304,15 @@ static int cmd_doctor(int argc, char **argv)
     return unreachable ? 1 : 0;
 }
 
+static int cmd_merge(int argc, char **argv)
+{
+    struct px_merge_config cfg;
+    int rc = px_merge_parse(argc, argv, &cfg);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    return px_merge_main(&cfg);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct px_server_config cfg;
@@ -361,6 +372,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "doctor") == 0)
         return cmd_doctor(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(main_usage, stdout);
         return 0;

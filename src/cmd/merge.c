@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * portex merge: reads hosts' result documents, checks that they are shards of
+ * one run, merges them exactly (load/combine) and prints run's reports with
+ * "N hosts" in the header, plus each host's own figures.
+ */
+#include "portex/cmd/merge.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portex/base/config.h"
+#include "portex/load/combine.h"
+#include "portex/load/result.h"
+#include "portex/out/json.h"
+#include "portex/out/report.h"
+#include "portex/out/result_json.h"
+#include "portex/out/svg.h"
+
+static const char usage[] =
+    "usage: portex merge FILE... [--json OUT] [--csv OUT] [--svg OUT]\n"
+    "\n"
+    "Merges the results of one run split over hosts (portex run --shard K/N --json FILE):\n"
+    "counters, causes and status classes added, latency histograms added bucket by bucket\n"
+    "(percentiles recomputed, exact), series rows aligned on the wall clock, TIME_WAIT and\n"
+    "predicted ceilings summed. Files must share the URL, the mode and N, with different K.\n"
+    "\n"
+    "      --json FILE   merged result as JSON (- = stdout): run's keys, command \"merge\",\n"
+    "                    hosts, per_host\n"
+    "      --csv FILE    merged series as CSV\n"
+    "      --svg FILE    chart: the merged panel, then one per host\n"
+    "  -h, --help        this text\n";
+
+int px_merge_parse(int argc, char **argv, struct px_merge_config *cfg)
+{
+    static const struct option opts[] = {{"json", required_argument, NULL, 'j'},
+                                         {"csv", required_argument, NULL, 'C'},
+                                         {"svg", required_argument, NULL, 'S'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    memset(cfg, 0, sizeof(*cfg));
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'j')
+            cfg->json_path = optarg;
+        else if (c == 'C')
+            cfg->csv_path = optarg;
+        else if (c == 'S')
+            cfg->svg_path = optarg;
+        else if (c == 'h') {
+            fputs(usage, stdout);
+            return 1;
+        } else {
+            fprintf(stderr, "portex merge: %s '%s' (see portex merge --help)\n",
+                    c == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
+            return 2;
+        }
+    }
+    cfg->files = (const char **)(argv + optind);
+    cfg->nfiles = (size_t)(argc - optind);
+    if (cfg->nfiles == 0) {
+        fprintf(stderr, "portex merge: no FILE given: expected one or more results of "
+                        "'portex run --json'\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* The files read, and their merge. */
+struct merged {
+    size_t n;
+    const char *const *names;
+    struct px_config *cfgs;
+    struct px_run *runs;
+    const struct px_run **parts;
+    struct px_config cfg;
+    struct px_run run;
+};
+
+static void merged_free(struct merged *m)
+{
+    for (size_t i = 0; m->runs && i < m->n; i++)
+        px_series_free(&m->runs[i].series);
+    px_series_free(&m->run.series);
+    free(m->cfgs);
+    free(m->runs);
+    free(m->parts);
+}
+
+/* 0, or the exit code with the message printed. */
+static int load(struct merged *m)
+{
+    char err[512];
+    m->cfgs = calloc(m->n, sizeof(*m->cfgs));
+    m->runs = calloc(m->n, sizeof(*m->runs));
+    m->parts = calloc(m->n, sizeof(*m->parts));
+    if (m->cfgs == NULL || m->runs == NULL || m->parts == NULL) {
+        fprintf(stderr, "portex merge: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        errno = 0;
+        if (px_result_json_load_file(m->names[i], &m->cfgs[i], &m->runs[i], err, sizeof(err)) < 0) {
+            fprintf(stderr, "portex merge: %s\n", err);
+            return strncmp(err, "cannot read", 11) == 0 ? 1 : 2;
+        }
+        m->parts[i] = &m->runs[i];
+    }
+    if (px_combine_check(m->parts, m->names, m->n, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex merge: cannot merge: %s\n", err);
+        return 2;
+    }
+    if (px_combine_runs(m->parts, m->n, &m->cfg, &m->run) < 0) {
+        fprintf(stderr, "portex merge: out of memory\n");
+        return 1;
+    }
+    return 0;
+}
+
+static void per_host_text(FILE *f, const struct merged *m)
+{
+    fprintf(f, "\nper host     %-16s %10s %10s %14s %10s %10s\n", "host", "ok", "failed",
+            "EADDRNOTAVAIL", "TIME_WAIT", "ceiling/s");
+    for (size_t i = 0; i < m->n; i++) {
+        const struct px_run *r = &m->runs[i];
+        char shard[24], tw[24];
+        snprintf(shard, sizeof(shard), "%u/%u", r->cfg->shard, r->cfg->shards);
+        snprintf(tw, sizeof(tw), "%" PRId64, r->ex.time_wait_peak);
+        fprintf(f, "  %-10s %-16.16s %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %10s %10.1f\n",
+                r->cfg->shards ? shard : "-", r->host, r->totals.ok, r->totals.failed,
+                px_totals_errno(&r->totals, EADDRNOTAVAIL), r->ex.time_wait_peak >= 0 ? tw : "?",
+                r->ex.ceiling.per_s);
+    }
+}
+
+static json_t *per_host_json(const struct merged *m)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < m->n; i++) {
+        const struct px_run *r = &m->runs[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "file", json_string(m->names[i]));
+        json_object_set_new(o, "shard", r->cfg->shards ? json_integer(r->cfg->shard) : json_null());
+        json_object_set_new(o, "host", json_string(r->host));
+        json_object_set_new(o, "t0_unix_ns", json_integer(r->t0_unix_ns));
+        json_object_set_new(o, "summary", px_report_summary_json(r));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static int open_out(const char *path, FILE **f)
+{
+    *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (*f == NULL)
+        fprintf(stderr, "portex merge: cannot write '%s': %s\n", path, strerror(errno));
+    return *f ? 0 : -1;
+}
+
+static int close_out(const char *path, FILE *f)
+{
+    int rc = f == stdout ? fflush(f) : fclose(f);
+    if (rc != 0)
+        fprintf(stderr, "portex merge: cannot write '%s': %s\n", path, strerror(errno));
+    return rc ? -1 : 0;
+}
+
+static void write_json(FILE *f, const struct merged *m)
+{
+    json_t *doc = px_report_json_doc(&m->run, "merge");
+    json_object_set_new(doc, "hosts", json_integer((json_int_t)m->n));
+    json_object_set_new(doc, "per_host", per_host_json(m));
+    px_json_print_tree(f, doc);
+    json_decref(doc);
+}
+
+static void write_svg(FILE *f, const struct merged *m)
+{
+    const struct px_run *runs[17];
+    const char *names[17];
+    char label[16][96];
+    size_t n = 0;
+    runs[n] = &m->run;
+    names[n++] = "merged";
+    for (size_t i = 0; i < m->n && n < 17; i++, n++) {
+        snprintf(label[n - 1], sizeof(label[0]), "%.63s (shard %u/%u)", m->runs[i].host,
+                 m->cfgs[i].shard, m->cfgs[i].shards);
+        runs[n] = &m->runs[i];
+        names[n] = label[n - 1];
+    }
+    px_svg_write(f, "portex merge: ok/s, EADDRNOTAVAIL/s and TIME_WAIT", runs, names, n);
+}
+
+static int write_outputs(const struct px_merge_config *cfg, const struct merged *m)
+{
+    FILE *f;
+    if (cfg->json_path) {
+        if (open_out(cfg->json_path, &f) < 0)
+            return -1;
+        write_json(f, m);
+        if (close_out(cfg->json_path, f) < 0)
+            return -1;
+    }
+    if (cfg->csv_path) {
+        if (open_out(cfg->csv_path, &f) < 0)
+            return -1;
+        px_report_csv(f, &m->run.series);
+        if (close_out(cfg->csv_path, f) < 0)
+            return -1;
+    }
+    if (cfg->svg_path) {
+        if (open_out(cfg->svg_path, &f) < 0)
+            return -1;
+        write_svg(f, m);
+        if (close_out(cfg->svg_path, f) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int px_merge_main(const struct px_merge_config *cfg)
+{
+    struct merged m;
+    memset(&m, 0, sizeof(m));
+    m.n = cfg->nfiles;
+    m.names = cfg->files;
+    int rc = load(&m);
+    if (rc == 0) {
+        int to_stdout = (cfg->json_path && strcmp(cfg->json_path, "-") == 0) ||
+                        (cfg->csv_path && strcmp(cfg->csv_path, "-") == 0) ||
+                        (cfg->svg_path && strcmp(cfg->svg_path, "-") == 0);
+        FILE *text = to_stdout ? stderr : stdout;
+        px_report_text(text, &m.run);
+        per_host_text(text, &m);
+        rc = write_outputs(cfg, &m) < 0 ? 1 : 0;
+    }
+    merged_free(&m);
+    return rc;
+}
