@@ -84,6 +84,7 @@ static void bin_add(struct bin *b, const struct px_series_row *r, const struct p
     b->row.connections_opened += r->connections_opened;
     b->row.tw_recycled += r->tw_recycled;
     b->row.tw_overflow += r->tw_overflow;
+    b->row.drain |= r->drain;
     px_hist_merge(&b->h, h);
 }
 
@@ -251,6 +252,8 @@ int px_combine_runs(const struct px_run *const *runs, size_t n, struct px_config
         px_hist_merge(&out->lat.ttfb, &r->lat.ttfb);
         px_hist_merge(&out->lat.total, &r->lat.total);
         out->interrupted |= r->interrupted;
+        if (r->drain_s > out->drain_s)
+            out->drain_s = r->drain_s;
         /* The merged run lasts from the first host's start to the last one's end. */
         double e = (double)(r->t0_unix_ns - t0) / 1e9 + r->duration_s;
         if (e > end)

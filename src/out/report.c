@@ -189,7 +189,10 @@ void px_report_text(FILE *f, const struct px_run *run)
     px_format_count(a, sizeof(a), requests);
     px_format_count(b, sizeof(b), t->ok);
     px_format_count(c, sizeof(c), t->failed);
-    fprintf(f, "  duration             %.2f s\n", run->duration_s);
+    fprintf(f, "  duration             %.2f s load window", run->duration_s);
+    if (run->drain_s > 0)
+        fprintf(f, " (+ %.2f s drain; rates exclude it)", run->drain_s);
+    fputc('\n', f);
     fprintf(f, "  requests             %s (ok %s, failed %s)\n", a, b, c);
     fprintf(f, "  requests/s           %.1f (ok/s %.1f)\n", per_s(requests, run->duration_s),
             per_s(t->ok, run->duration_s));
@@ -276,6 +279,7 @@ json_t *px_report_summary_json(const struct px_run *run)
     uint64_t requests = t->ok + t->failed;
     json_t *o = json_object();
     set(o, "duration_s", jf64(run->duration_s));
+    set(o, "drain_s", jf64(run->drain_s));
     set(o, "requests", ju64(requests));
     set(o, "ok", ju64(t->ok));
     set(o, "failed", ju64(t->failed));
@@ -331,16 +335,16 @@ void px_report_json_series(struct px_json *j, const struct px_series *series)
 void px_report_csv(FILE *f, const struct px_series *series)
 {
     fprintf(f, "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
-               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us\n");
+               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain\n");
     for (size_t i = 0; i < series->count; i++) {
         const struct px_series_row *r = &series->rows[i];
         fprintf(f,
                 "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                "\n",
+                ",%d\n",
                 r->t, r->started, r->ok, r->failed, r->eaddrnotavail, r->other_errors,
                 r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all, r->tw_recycled,
-                r->tw_overflow, r->p50_us, r->p99_us);
+                r->tw_overflow, r->p50_us, r->p99_us, r->drain);
     }
 }
 

@@ -128,6 +128,7 @@ static json_t *row_json(const struct px_series *s, const struct px_series_row *r
     set(o, "tw_overflow", ju64(r->tw_overflow));
     set(o, "p50_us", ju64(r->p50_us));
     set(o, "p99_us", ju64(r->p99_us));
+    set(o, "drain", json_boolean(r->drain));
     set(o, "hist_count", ju64(r->hist_count));
     set(o, "hist_sum_us", ju64(r->hist_sum_us));
     set(o, "hist_min_us", ju64(r->hist_min_us));
@@ -227,6 +228,7 @@ json_t *px_result_json_data(const struct px_run *run)
     set(o, "hosts", json_integer(run->hosts ? run->hosts : 1));
     set(o, "interrupted", json_boolean(run->interrupted));
     set(o, "duration_s", jf64(run->duration_s));
+    set(o, "drain_s", jf64(run->drain_s));
     set(o, "totals", totals_json(&run->totals));
     json_t *lat = json_object();
     set(lat, "connect", px_result_json_hist(&run->lat.connect));
@@ -524,6 +526,7 @@ static void read_row(struct rd *r, const json_t *o, struct px_series *s)
     row.tw_overflow = get_u64(r, o, "tw_overflow");
     row.p50_us = get_u64(r, o, "p50_us");
     row.p99_us = get_u64(r, o, "p99_us");
+    row.drain = get_bool(r, o, "drain");
     if (r->failed || px_series_push(s, &row) < 0) {
         fail(r, "series", "a row could not be read");
         return;
@@ -663,6 +666,7 @@ static void read_result(struct rd *r, const json_t *doc, struct px_config *cfg, 
         run->hosts = 0;
     run->interrupted = get_bool(r, o, "interrupted");
     run->duration_s = get_f64(r, o, "duration_s", 0);
+    run->drain_s = get_f64(r, o, "drain_s", 0);
     const json_t *t = get_obj(r, o, "totals");
     const json_t *lat = get_obj(r, o, "latency");
     const json_t *ex = get_obj(r, o, "exhaustion");
