@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "portex/cmd/cli.h"
 #include "portex/cmd/compare.h"
@@ -109,6 +110,30 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
     return 0;
 }
 
+/* --start-at: say when the run starts, since it waits silently otherwise. */
+static void announce_start(const struct px_config *cfg)
+{
+    if (cfg->start_at_ns == 0)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double left =
+        (double)(cfg->start_at_ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec)) / 1e9;
+    time_t at = (time_t)(cfg->start_at_ns / 1000000000);
+    struct tm tm;
+    char when[32];
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&at, &tm));
+    char shard[32] = "";
+    if (cfg->shards)
+        snprintf(shard, sizeof(shard), "shard %u/%u ", cfg->shard, cfg->shards);
+    if (left > 0)
+        fprintf(stderr, "portex run: %swaiting %.1f s for --start-at %s (Ctrl-C cancels)\n", shard,
+                left, when);
+    else
+        fprintf(stderr, "portex run: %s--start-at %s passed %.1f s ago: starting now\n", shard,
+                when, -left);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static struct px_config cfg;
@@ -127,6 +152,7 @@ static int cmd_run(int argc, char **argv)
         return rc;
     }
 
+    announce_start(&cfg);
     static struct px_run run;
     if (px_run_execute(&cfg, &run, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex run: %s\n", err);

@@ -36,6 +36,24 @@ static int64_t wall_start_ns(uint64_t start_us)
     return real_ns - ((int64_t)now_us - (int64_t)start_us) * 1000;
 }
 
+/* Sleeps until the wall-clock instant at_ns (--start-at); SIGINT or SIGTERM
+ * (blocked, in set) end the wait early. 0, or -1 when interrupted. */
+static int wait_until(int64_t at_ns, const sigset_t *set)
+{
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t left = at_ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+        if (left <= 0)
+            return 0;
+        struct timespec ts = {.tv_sec = (time_t)(left / 1000000000),
+                              .tv_nsec = (long)(left % 1000000000)};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM)
+            return -1;
+    }
+}
+
 int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, size_t errlen)
 {
     memset(run, 0, sizeof(*run));
@@ -54,6 +72,12 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
     struct px_engine *e = px_engine_new(cfg, err, errlen);
     if (e == NULL)
         goto out;
+    /* Hosts of one sharded run start their timetables at one wall-clock instant. */
+    if (cfg->start_at_ns && wait_until(cfg->start_at_ns, &stop_set) < 0) {
+        snprintf(err, errlen, "interrupted while waiting for --start-at");
+        run->interrupted = 1;
+        goto out;
+    }
     if (px_engine_start(e, err, errlen) < 0)
         goto out;
     run->t0_unix_ns = wall_start_ns(px_engine_start_us(e));

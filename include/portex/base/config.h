@@ -58,6 +58,12 @@ struct px_config {
 void px_config_defaults(struct px_config *cfg);
 /* Frees what the config owns (the body). */
 void px_config_release(struct px_config *cfg);
+/*
+ * Takes this host's share of a run split by --shard K/N: in the closed model
+ * -c, and -n in both models, are split with the remainders to the lowest
+ * indexes. 0, or -1 with a one-line reason (a share would be 0) in err.
+ */
+int px_config_apply_shard(struct px_config *cfg, char *err, size_t errlen);
 /* "short" or "keepalive". */
 const char *px_config_mode_name(const struct px_config *cfg);
 /* "client", "server" or "rst". */
