@@ -36,6 +36,8 @@ enum {
     OPT_SVG,
     OPT_ALLOW_SYSCTL,
     OPT_NO_DRAIN,
+    OPT_SHARD,
+    OPT_START_AT,
 };
 
 static const char run_usage[] =
@@ -65,6 +67,11 @@ static const char run_usage[] =
     "      --json FILE         JSON result ('-' for stdout)\n"
     "      --csv FILE          the time series as CSV ('-' for stdout)\n"
     "      --svg FILE          chart of ok/s, EADDRNOTAVAIL/s and TIME_WAIT over time\n"
+    "      --shard K/N         this host's share of one run over N hosts (K from 0): open\n"
+    "                          model starts K, K+N, ... of the timetable; closed model\n"
+    "                          -c and -n split; merge the results with portex merge\n"
+    "      --start-at WHEN     start at a wall-clock time: unix seconds (1767225600.5)\n"
+    "                          or RFC 3339 (2026-01-01T00:00:00Z); waits, Ctrl-C cancels\n"
     "  -h, --help              this text\n";
 
 static const char compare_usage[] =
@@ -270,6 +277,8 @@ static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_co
         {"allow-sysctl", no_argument, NULL, OPT_ALLOW_SYSCTL},
         {"no-drain", no_argument, NULL, OPT_NO_DRAIN},
         {"svg", required_argument, NULL, OPT_SVG},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"start-at", required_argument, NULL, OPT_START_AT},
         {NULL, 0, NULL, 0},
     };
     px_config_defaults(cfg);
@@ -282,6 +291,8 @@ static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_co
         if (c == -1)
             break;
         if (cmp == NULL && (c == OPT_MODES || c == OPT_ALLOW_SYSCTL || c == OPT_NO_DRAIN))
+            return unknown_option(argv, err, errlen, cmd);
+        if (cmp != NULL && (c == OPT_SHARD || c == OPT_START_AT))
             return unknown_option(argv, err, errlen, cmd);
         if (cmp != NULL && (c == 'k' || c == OPT_CLOSE))
             return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
@@ -397,6 +408,17 @@ static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_co
         case OPT_SVG:
             cfg->svg_path = optarg;
             break;
+        case OPT_SHARD:
+            if (px_parse_shard(optarg, &cfg->shard, &cfg->shards) < 0)
+                return usage_error(err, errlen, "invalid --shard '%s': %s", optarg,
+                                   "expected K/N with 0 <= K < N, such as 0/4");
+            break;
+        case OPT_START_AT:
+            if (px_parse_wallclock(optarg, &cfg->start_at_ns) < 0)
+                return usage_error(err, errlen, "invalid --start-at '%s': %s", optarg,
+                                   "expected unix seconds (1767225600.5) or RFC 3339 "
+                                   "(2026-01-01T00:00:00Z)");
+            break;
         case 'h':
             fputs(cmp ? compare_usage : run_usage, stdout);
             return PX_CLI_HELP;
@@ -425,6 +447,8 @@ static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_co
     if (cfg->keepalive && close_given && cfg->close != PX_CLOSE_SERVER)
         return usage_error(err, errlen, "--close %s %s", px_close_name(cfg->close),
                            "applies to short connections only: drop -k or --close");
+    if (px_config_apply_shard(cfg, err, errlen) < 0)
+        return PX_CLI_USAGE;
     return PX_CLI_OK;
 }
 
