@@ -536,7 +536,7 @@ static const char lab_usage[] =
     "  -d, --duration D        per mode; 10s\n"
     "  -c, --connections N     in-flight cap; 64\n"
     "      --modes LIST        noreuse,reuse,reuse-server-nots,keepalive (default),\n"
-    "                          server-close, rst, sources4, delay100, or all\n"
+    "                          server-close, rst, sources4, delay100, hosts4, or all\n"
     "      --reuse-delay MS    tcp_tw_reuse_delay for the reuse modes (6.14+)\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"

@@ -21,8 +21,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "portex/load/combine.h"
 #include "portex/load/engine.h"
 #include "portex/out/json.h"
 #include "portex/kernel/kernel.h"
@@ -39,6 +41,8 @@
 #define CLIENT_IP "198.18.0.1"
 #define SERVER_IP "198.18.0.2"
 #define PORT_LO   40000u
+#define HOST_IP   31u /* client host i of a hosts mode: 198.18.0.(31 + i) */
+#define MAX_HOSTS 8u
 
 static const struct px_lab_mode modes[] = {
     {"noreuse", "client closes, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, 1, 0, 0},
@@ -50,7 +54,18 @@ static const struct px_lab_mode modes[] = {
     {"rst", "client closes with RST, tcp_tw_reuse=0", 0, PX_CLOSE_RST, 0, 1, 0, 0},
     {"sources4", "4 client addresses, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, 1, 0, 4},
     {"delay100", "tcp_tw_reuse=1, tcp_tw_reuse_delay=100", 0, PX_CLOSE_CLIENT, 1, 1, 100, 0},
+    {"hosts4", "4 client hosts, merged, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, 1, 0, 0},
 };
+
+_Static_assert(sizeof(modes) / sizeof(modes[0]) <= PX_LAB_MAX_MODES,
+               "--modes all must fit PX_LAB_MAX_MODES");
+
+/* Client hosts (namespaces) sharing one run, merged as portex merge does; 1 for
+ * every mode but hosts4. (A `.hosts` field once the modes get a module.) */
+static unsigned mode_hosts(const struct px_lab_mode *m)
+{
+    return strcmp(m->name, "hosts4") == 0 ? 4 : 1;
+}
 
 void px_lab_defaults(struct px_lab_config *cfg)
 {
@@ -160,9 +175,19 @@ static void server_child(const struct px_lab_mode *m, int down_fd, int up_fd)
     if (read_byte(down_fd) != 'G')
         _exit(3);
     int rc;
-    if ((rc = px_rtnl_addr_add4(SERVER_IF, ip4(SERVER_IP), 24)) < 0 ||
-        (rc = px_rtnl_link_up(SERVER_IF)) < 0)
+    if (mode_hosts(m) <= 1 && ((rc = px_rtnl_addr_add4(SERVER_IF, ip4(SERVER_IP), 24)) < 0 ||
+                               (rc = px_rtnl_link_up(SERVER_IF)) < 0))
         die_child(up_fd, "server veth", -rc);
+    /* Several client hosts: one veth each, the server address on every one
+     * with the client as its point-to-point peer (the route back). */
+    for (unsigned i = 0; mode_hosts(m) > 1 && i < mode_hosts(m); i++) {
+        char ifname[16], peer[32];
+        snprintf(ifname, sizeof(ifname), "portex-s%u", i);
+        snprintf(peer, sizeof(peer), "198.18.0.%u", HOST_IP + i);
+        if ((rc = px_rtnl_addr_add4_peer(ifname, ip4(SERVER_IP), ip4(peer))) < 0 ||
+            (rc = px_rtnl_link_up(ifname)) < 0)
+            die_child(up_fd, "server veth", -rc);
+    }
     if (set_sysctl("net.ipv4.tcp_timestamps", m->server_timestamps) < 0)
         die_child(up_fd, "server tcp_timestamps", errno);
     sigset_t set;
@@ -210,15 +235,18 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-static void client_child(const struct px_lab_config *lab, struct px_lab_result *res, int down_fd,
-                         int up_fd)
+static void client_child(const struct px_lab_config *lab, struct px_lab_result *res, unsigned host,
+                         int down_fd, int up_fd)
 {
     const struct px_lab_mode *m = res->mode;
     child_enter(up_fd);
     if (read_byte(down_fd) != 'G')
         _exit(3);
     int rc;
-    if ((rc = px_rtnl_addr_add4(CLIENT_IF, ip4(CLIENT_IP), 24)) < 0)
+    char ip[32] = CLIENT_IP;
+    if (mode_hosts(m) > 1)
+        snprintf(ip, sizeof(ip), "198.18.0.%u", HOST_IP + host);
+    if ((rc = px_rtnl_addr_add4(CLIENT_IF, ip4(ip), 24)) < 0)
         die_child(up_fd, "client address", -rc);
     char extra[32];
     for (unsigned i = 1; i < m->sources; i++) {
@@ -238,7 +266,9 @@ static void client_child(const struct px_lab_config *lab, struct px_lab_result *
     int delay = m->reuse_delay_ms ? m->reuse_delay_ms : m->client_reuse ? lab->reuse_delay_ms : 0;
     if (delay && set_sysctl("net.ipv4.tcp_tw_reuse_delay", delay) < 0)
         die_child(up_fd, "client tcp_tw_reuse_delay", errno);
-    if (read_byte(down_fd) != 'G') /* the server listens */
+    int64_t start_at = 0;
+    if (read_byte(down_fd) != 'G' || /* the server listens */
+        (mode_hosts(m) > 1 && read_all(down_fd, &start_at, sizeof(start_at)) < 0))
         _exit(3);
 
     struct px_config *cfg = &res->cfg;
@@ -269,6 +299,13 @@ static void client_child(const struct px_lab_config *lab, struct px_lab_result *
             px_ip_parse(extra, &cfg->sources[cfg->nsources++]);
         }
     }
+    if (mode_hosts(m) > 1) { /* shard `host` of one run, as `portex run --shard` */
+        cfg->shard = host;
+        cfg->shards = mode_hosts(m);
+        cfg->start_at_ns = start_at;
+        if (px_config_apply_shard(cfg, err, sizeof(err)) < 0)
+            die_child(up_fd, err, EINVAL);
+    }
     uint64_t soft, hard;
     px_sock_fit_nofile(cfg->connections, &soft, &hard);
     /* SIGINT from the parent stops the run early; it still reports. */
@@ -290,14 +327,15 @@ static void client_child(const struct px_lab_config *lab, struct px_lab_result *
 /* ---- parent ------------------------------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
-static volatile pid_t client_pid;
+static volatile pid_t client_pids[MAX_HOSTS];
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
-    if (client_pid > 0)
-        kill(client_pid, SIGINT);
+    for (unsigned i = 0; i < MAX_HOSTS; i++)
+        if (client_pids[i] > 0)
+            kill(client_pids[i], SIGINT);
 }
 
 /* Reads a child's status byte; on 'E' copies its message into err. */
@@ -321,7 +359,7 @@ static int expect(int fd, char want, char *err, size_t errlen, const char *who)
 }
 
 /* The client's result: a length, then the result document. */
-static int read_result(int fd, struct px_lab_result *res, char *err, size_t errlen)
+static int read_result(int fd, struct px_config *cfg, struct px_run *run, char *err, size_t errlen)
 {
     uint64_t len = 0;
     char *text = NULL;
@@ -332,7 +370,7 @@ static int read_result(int fd, struct px_lab_result *res, char *err, size_t errl
         goto out;
     }
     char msg[200];
-    if (px_result_json_loads(text, len, &res->cfg, &res->run, msg, sizeof(msg)) < 0) {
+    if (px_result_json_loads(text, len, cfg, run, msg, sizeof(msg)) < 0) {
         snprintf(err, errlen, "client result unreadable: %s", msg);
         goto out;
     }
@@ -381,52 +419,138 @@ static void reap(pid_t pid, int sig)
         ;
 }
 
-static int run_mode(const struct px_lab_config *lab, struct px_lab_result *res, char *err,
-                    size_t errlen)
+/* The lab's processes for one mode: a server and one client per host. */
+struct kids {
+    unsigned n;
+    pid_t spid, cpid[MAX_HOSTS];
+    int sdown[2], sup[2], cdown[MAX_HOSTS][2], cup[MAX_HOSTS][2];
+};
+
+static int kids_spawn(const struct px_lab_config *lab, struct px_lab_result *res, struct kids *k,
+                      char *err, size_t errlen)
 {
-    int sdown[2] = {-1, -1}, sup[2] = {-1, -1}, cdown[2] = {-1, -1}, cup[2] = {-1, -1};
-    int rc = -1;
-    pid_t spid = spawn(sdown, sup);
-    if (spid == 0)
-        server_child(res->mode, sdown[0], sup[1]);
-    pid_t cpid = spid > 0 ? spawn(cdown, cup) : -1;
-    if (cpid == 0)
-        client_child(lab, res, cdown[0], cup[1]);
-    if (spid < 0 || cpid < 0) {
-        snprintf(err, errlen, "cannot fork the lab's processes: %s", strerror(errno));
-        goto out;
+    k->spid = spawn(k->sdown, k->sup);
+    if (k->spid == 0)
+        server_child(res->mode, k->sdown[0], k->sup[1]);
+    for (unsigned i = 0; i < k->n && k->spid > 0; i++) {
+        k->cpid[i] = spawn(k->cdown[i], k->cup[i]);
+        if (k->cpid[i] == 0)
+            client_child(lab, res, i, k->cdown[i][0], k->cup[i][1]);
+        if (k->cpid[i] < 0)
+            break;
+        client_pids[i] = k->cpid[i];
     }
-    client_pid = cpid;
-    if (expect(sup[0], 'R', err, errlen, "server namespace") < 0 ||
-        expect(cup[0], 'R', err, errlen, "client namespace") < 0)
-        goto out;
-    int nl = px_rtnl_veth_create(CLIENT_IF, cpid, SERVER_IF, spid);
-    if (nl < 0) {
-        snprintf(err, errlen, "cannot create the veth pair: %s", strerror(-nl));
-        goto out;
+    for (unsigned i = 0; i < k->n; i++)
+        if (k->spid < 0 || k->cpid[i] < 0) {
+            snprintf(err, errlen, "cannot fork the lab's processes: %s", strerror(errno));
+            return -1;
+        }
+    if (expect(k->sup[0], 'R', err, errlen, "server namespace") < 0)
+        return -1;
+    for (unsigned i = 0; i < k->n; i++) {
+        if (expect(k->cup[i][0], 'R', err, errlen, "client namespace") < 0)
+            return -1;
+        char peer[16] = SERVER_IF;
+        if (k->n > 1)
+            snprintf(peer, sizeof(peer), "portex-s%u", i);
+        int nl = px_rtnl_veth_create(CLIENT_IF, k->cpid[i], peer, k->spid);
+        if (nl < 0) {
+            snprintf(err, errlen, "cannot create the veth pair: %s", strerror(-nl));
+            return -1;
+        }
     }
+    return 0;
+}
+
+/* Sets up, then starts every client; hosts share one wall-clock start. */
+static int kids_go(struct kids *k, char *err, size_t errlen)
+{
     char go = 'G';
-    if (write(sdown[1], &go, 1) != 1 || write(cdown[1], &go, 1) != 1)
+    if (write(k->sdown[1], &go, 1) != 1)
+        return -1;
+    for (unsigned i = 0; i < k->n; i++)
+        if (write(k->cdown[i][1], &go, 1) != 1)
+            return -1;
+    if (expect(k->sup[0], 'L', err, errlen, "server") < 0)
+        return -1;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t at = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + 200000000;
+    for (unsigned i = 0; i < k->n; i++)
+        if (write(k->cdown[i][1], &go, 1) != 1 ||
+            (k->n > 1 && write_all(k->cdown[i][1], &at, sizeof(at)) < 0))
+            return -1;
+    return 0;
+}
+
+/* Several hosts: their results merged as `portex merge` does. */
+static int kids_merge(struct kids *k, struct px_lab_result *res, char *err, size_t errlen)
+{
+    struct px_config *cfgs = calloc(k->n, sizeof(*cfgs));
+    struct px_run *runs = calloc(k->n, sizeof(*runs));
+    const struct px_run *parts[MAX_HOSTS];
+    const char *names[MAX_HOSTS] = {"host 0", "host 1", "host 2", "host 3",
+                                    "host 4", "host 5", "host 6", "host 7"};
+    int rc = -1;
+    if (cfgs == NULL || runs == NULL)
         goto out;
-    if (expect(sup[0], 'L', err, errlen, "server") < 0)
-        goto out;
-    if (write(cdown[1], &go, 1) != 1)
-        goto out;
-    if (expect(cup[0], 'D', err, errlen, "client") < 0)
-        goto out;
-    if (read_result(cup[0], res, err, errlen) < 0)
+    for (unsigned i = 0; i < k->n; i++) {
+        if (expect(k->cup[i][0], 'D', err, errlen, "client") < 0 ||
+            read_result(k->cup[i][0], &cfgs[i], &runs[i], err, errlen) < 0)
+            goto out;
+        parts[i] = &runs[i];
+    }
+    if (px_combine_check(parts, names, k->n, err, errlen) < 0 ||
+        px_combine_runs(parts, k->n, &res->cfg, &res->run) < 0)
         goto out;
     rc = 0;
 out:
-    client_pid = 0;
-    reap(cpid, rc < 0 ? SIGKILL : 0);
-    reap(spid, SIGTERM);
-    for (int i = 0; i < 2; i++) {
-        int fds[] = {sdown[i], sup[i], cdown[i], cup[i]};
-        for (size_t k = 0; k < 4; k++)
-            if (fds[k] >= 0)
-                close(fds[k]);
+    for (unsigned i = 0; runs && i < k->n; i++)
+        px_series_free(&runs[i].series);
+    free(cfgs);
+    free(runs);
+    return rc;
+}
+
+static void close_pair(int *fds)
+{
+    for (int e = 0; e < 2; e++)
+        if (fds[e] >= 0)
+            close(fds[e]);
+}
+
+static void kids_end(struct kids *k, int failed)
+{
+    for (unsigned i = 0; i < MAX_HOSTS; i++)
+        client_pids[i] = 0;
+    for (unsigned i = 0; i < k->n; i++)
+        reap(k->cpid[i], failed ? SIGKILL : 0);
+    reap(k->spid, SIGTERM);
+    close_pair(k->sdown);
+    close_pair(k->sup);
+    for (unsigned i = 0; i < k->n; i++) {
+        close_pair(k->cdown[i]);
+        close_pair(k->cup[i]);
     }
+}
+
+static int run_mode(const struct px_lab_config *lab, struct px_lab_result *res, char *err,
+                    size_t errlen)
+{
+    struct kids k;
+    memset(&k, -1, sizeof(k)); /* every pid and fd -1 */
+    k.n = mode_hosts(res->mode);
+    if (k.n > MAX_HOSTS)
+        k.n = MAX_HOSTS;
+    int rc = -1;
+    if (kids_spawn(lab, res, &k, err, errlen) < 0 || kids_go(&k, err, errlen) < 0)
+        goto out;
+    if (k.n > 1)
+        rc = kids_merge(&k, res, err, errlen);
+    else if (expect(k.cup[0][0], 'D', err, errlen, "client") == 0)
+        rc = read_result(k.cup[0][0], &res->cfg, &res->run, err, errlen);
+out:
+    kids_end(&k, rc < 0);
     return rc;
 }
 

@@ -154,6 +154,22 @@ def refusals(outdir):
           f"the same shard twice: exit 2 saying why ({p.returncode}: {p.stderr.strip()})")
 
 
+def lab_hosts4():
+    """portex lab's hosts4 mode: the same exhaustion from 4 client namespaces, merged."""
+    p = subprocess.run([PORTEX, "lab", "--ports", "100", "-r", "400", "-d", "3s", "-q",
+                        "--modes", "sources4,hosts4", "--json", "-"],
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"lab hosts4 exits 0 ({p.returncode}: {p.stderr.strip()[-200:]})")
+    m = {x["name"]: x for x in json.loads(p.stdout)["modes"]}
+    h, s = m["hosts4"]["summary"], m["sources4"]["summary"]
+    ea = h["errors"].get("EADDRNOTAVAIL", 0)
+    check(h["ok"] == 4 * 100 == s["ok"], f"lab hosts4: 4 x 100 ok, as sources4 ({h['ok']}, {s['ok']})")
+    check(h["requests"] + h["missed_starts"] == 1200 and ea == h["failed"],
+          f"lab hosts4: the one timetable, the rest EADDRNOTAVAIL ({h['requests']}, {ea})")
+    check(abs(h["predicted_ceiling_per_s"] - 4 * 100 / 60) < 0.04,
+          f"lab hosts4: ceiling 4 x 100 / 60 s ({h['predicted_ceiling_per_s']:.3f})")
+
+
 def main():
     if os.geteuid() != 0:
         skip("needs root for network namespaces")
@@ -169,6 +185,7 @@ def main():
         server = None
         check_merge(outdir, counts["accepted"])
         refusals(outdir)
+        lab_hosts4()
     finally:
         if server is not None:
             server.kill()

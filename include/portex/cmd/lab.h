@@ -14,7 +14,7 @@
 
 #include "portex/load/result.h"
 
-#define PX_LAB_MAX_MODES 8
+#define PX_LAB_MAX_MODES 12
 
 /* What one mode sets, on top of fresh-namespace defaults. */
 struct px_lab_mode {
