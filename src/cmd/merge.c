@@ -7,7 +7,6 @@
 #include "portex/cmd/merge.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -21,57 +20,6 @@
 #include "portex/out/report.h"
 #include "portex/out/result_json.h"
 #include "portex/out/svg.h"
-
-static const char usage[] =
-    "usage: portex merge FILE... [--json OUT] [--csv OUT] [--svg OUT]\n"
-    "\n"
-    "Merges the results of one run split over hosts (portex run --shard K/N --json FILE):\n"
-    "counters, causes and status classes added, latency histograms added bucket by bucket\n"
-    "(percentiles recomputed, exact), series rows aligned on the wall clock, TIME_WAIT and\n"
-    "predicted ceilings summed. Files must share the URL, the mode and N, with different K.\n"
-    "\n"
-    "      --json FILE   merged result as JSON (- = stdout): run's keys, command \"merge\",\n"
-    "                    hosts, per_host\n"
-    "      --csv FILE    merged series as CSV\n"
-    "      --svg FILE    chart: the merged panel, then one per host\n"
-    "  -h, --help        this text\n";
-
-int px_merge_parse(int argc, char **argv, struct px_merge_config *cfg)
-{
-    static const struct option opts[] = {{"json", required_argument, NULL, 'j'},
-                                         {"csv", required_argument, NULL, 'C'},
-                                         {"svg", required_argument, NULL, 'S'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    memset(cfg, 0, sizeof(*cfg));
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'j')
-            cfg->json_path = optarg;
-        else if (c == 'C')
-            cfg->csv_path = optarg;
-        else if (c == 'S')
-            cfg->svg_path = optarg;
-        else if (c == 'h') {
-            fputs(usage, stdout);
-            return 1;
-        } else {
-            fprintf(stderr, "portex merge: %s '%s' (see portex merge --help)\n",
-                    c == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
-            return 2;
-        }
-    }
-    cfg->files = (const char **)(argv + optind);
-    cfg->nfiles = (size_t)(argc - optind);
-    if (cfg->nfiles == 0) {
-        fprintf(stderr, "portex merge: no FILE given: expected one or more results of "
-                        "'portex run --json'\n");
-        return 2;
-    }
-    return 0;
-}
 
 /* The files read, and their merge. */
 struct merged {

@@ -185,6 +185,8 @@ void px_report_text(FILE *f, const struct px_run *run)
                 cfg->rate_per_s, cfg->connections, cfg->threads);
     else
         fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
+    if (run->interrupted)
+        fprintf(f, "  interrupted by a signal: the figures and rates cover what ran until then\n");
     fprintf(f, "\n");
     px_format_count(a, sizeof(a), requests);
     px_format_count(b, sizeof(b), t->ok);
@@ -271,6 +273,7 @@ static void summary_exhaustion(json_t *o, const struct px_run *run)
     char diag[1024];
     px_diagnose(run, diag, sizeof(diag));
     set(o, "diagnosis", json_string(diag));
+    set(o, "interrupted", json_boolean(run->interrupted != 0)); /* SIGINT or SIGTERM stopped it */
 }
 
 json_t *px_report_summary_json(const struct px_run *run)
@@ -346,6 +349,13 @@ void px_report_csv(FILE *f, const struct px_series *series)
                 r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all, r->tw_recycled,
                 r->tw_overflow, r->p50_us, r->p99_us, r->drain);
     }
+}
+
+void px_report_json_result(struct px_json *j, const struct px_run *run)
+{
+    json_t *o = px_result_json_data(run);
+    px_json_tree(j, "result", o);
+    json_decref(o);
 }
 
 json_t *px_report_json_doc(const struct px_run *run, const char *command)

@@ -13,8 +13,6 @@ struct px_merge_config {
     const char *svg_path;
 };
 
-/* Parses `portex merge` arguments. 0, 1 for --help (printed), or 2 (message printed). */
-int px_merge_parse(int argc, char **argv, struct px_merge_config *cfg);
 /* Reads, checks and merges the files and writes the reports. The exit code:
  * 0, 1 (a file or output cannot be read or written), 2 (not mergeable). */
 int px_merge_main(const struct px_merge_config *cfg);

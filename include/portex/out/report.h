@@ -30,6 +30,8 @@ void px_report_json_sysctl(struct px_json *j, const struct px_env *env);
 void px_report_json_environment(struct px_json *j, const struct px_env *env);
 /* The `series` array, one object per tick. */
 void px_report_json_series(struct px_json *j, const struct px_series *series);
+/* The `result` object (README.md, Result format): raw totals and histograms. */
+void px_report_json_result(struct px_json *j, const struct px_run *run);
 /* The series as CSV with a header line. */
 void px_report_csv(FILE *f, const struct px_series *series);
 /* A few plain sentences on why the run got the ceiling it got. */
