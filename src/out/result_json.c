@@ -68,6 +68,8 @@ json_t *px_result_json_config(const struct px_config *cfg)
     return o;
 }
 
+/* A sysctl this kernel lacks (-1) is left out rather than written as a fake
+ * value; read back, a missing key is -1 again. */
 static void sysctl_set(json_t *o, const char *key, int64_t v)
 {
     if (v >= 0)
