@@ -149,6 +149,13 @@ def check_merge(outdir, accepted):
 
 def refusals(outdir):
     a = f"{outdir}/{CLIENTS[0]}.json"
+    one = f"{outdir}/one.json"
+    p = subprocess.run([PORTEX, "merge", a, "--json", one], capture_output=True, text=True,
+                       timeout=30)
+    same = {k: v for k, v in load(one).items() if k not in ("command", "hosts", "per_host")}
+    orig = {k: v for k, v in load(a).items() if k != "command"}
+    check(p.returncode == 0 and same == orig,
+          "merging one file gives back that file's figures (every key)")
     p = subprocess.run([PORTEX, "merge", a, a], capture_output=True, text=True, timeout=30)
     check(p.returncode == 2 and "both shard 0/4" in p.stderr,
           f"the same shard twice: exit 2 saying why ({p.returncode}: {p.stderr.strip()})")
