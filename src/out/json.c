@@ -176,19 +176,30 @@ static void put_real(FILE *f, double v)
     fputs(buf, f);
 }
 
+/* Bucket lists are thousands of integers: digits by hand, one fwrite each. */
+static void put_integer(FILE *f, json_int_t v)
+{
+    char buf[24];
+    char *p = buf + sizeof(buf);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), f);
+}
+
 static int has_object(const json_t *v)
 {
     size_t i;
     const char *k;
     json_t *m;
     if (json_is_array(v)) {
-        json_array_foreach (v, i, m)
-            if (json_is_object(m) || has_object(m))
-                return 1;
+        json_array_foreach(v, i, m) if (json_is_object(m) || has_object(m)) return 1;
     } else if (json_is_object(v)) {
-        json_object_foreach ((json_t *)v, k, m)
-            if (json_is_object(m) || has_object(m))
-                return 1;
+        json_object_foreach((json_t *)v, k, m) if (json_is_object(m) || has_object(m)) return 1;
     }
     return 0;
 }
@@ -213,7 +224,8 @@ static void put_compact(FILE *f, const json_t *v)
     case JSON_OBJECT:
         fputc('{', f);
         i = 0;
-        json_object_foreach ((json_t *)v, k, m) {
+        json_object_foreach((json_t *)v, k, m)
+        {
             if (i++)
                 fputc(',', f);
             put_string(f, k);
@@ -224,7 +236,8 @@ static void put_compact(FILE *f, const json_t *v)
         break;
     case JSON_ARRAY:
         fputc('[', f);
-        json_array_foreach (v, i, m) {
+        json_array_foreach(v, i, m)
+        {
             if (i)
                 fputc(',', f);
             put_compact(f, m);
@@ -235,7 +248,7 @@ static void put_compact(FILE *f, const json_t *v)
         put_string(f, json_string_value(v));
         break;
     case JSON_INTEGER:
-        fprintf(f, "%lld", (long long)json_integer_value(v));
+        put_integer(f, json_integer_value(v));
         break;
     case JSON_REAL:
         put_real(f, json_real_value(v));
@@ -261,13 +274,11 @@ static void put_tree(struct px_json *j, const char *key, const json_t *v, int in
         put_compact(j->f, v);
     } else if (json_is_object(v)) {
         open_level(j, key, '{');
-        json_object_foreach ((json_t *)v, k, m)
-            put_tree(j, k, m, 0);
+        json_object_foreach((json_t *)v, k, m) put_tree(j, k, m, 0);
         close_level(j, '}');
     } else {
         open_level(j, key, '[');
-        json_array_foreach (v, i, m)
-            put_tree(j, NULL, m, 1);
+        json_array_foreach(v, i, m) put_tree(j, NULL, m, 1);
         close_level(j, ']');
     }
 }

@@ -105,11 +105,20 @@ json_t *px_result_json_environment(const struct px_env *env)
     return o;
 }
 
+/* [index, count], built directly: json_pack parses its format on every call. */
+static json_t *bucket_pair(uint32_t idx, uint64_t count)
+{
+    json_t *p = json_array();
+    json_array_append_new(p, json_integer(idx));
+    json_array_append_new(p, json_integer((json_int_t)count));
+    return p;
+}
+
 static json_t *buckets_json(const struct px_series_bucket *b, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("[iI]", (int)b[i].idx, (json_int_t)b[i].count));
+        json_array_append_new(a, bucket_pair(b[i].idx, b[i].count));
     return a;
 }
 
@@ -157,7 +166,7 @@ json_t *px_result_json_hist(const struct px_hist *h)
     json_t *a = json_array();
     for (unsigned i = 0; i < PX_HIST_BUCKETS; i++)
         if (h->buckets[i])
-            json_array_append_new(a, json_pack("[iI]", (int)i, (json_int_t)h->buckets[i]));
+            json_array_append_new(a, bucket_pair(i, h->buckets[i]));
     set(o, "buckets", a);
     return o;
 }
@@ -458,8 +467,9 @@ static uint64_t read_buckets(struct rd *r, const json_t *a, const char *key,
     uint64_t sum = 0;
     json_array_foreach(a, i, pair)
     {
-        json_int_t idx, n;
-        if (json_unpack((json_t *)pair, "[II]", &idx, &n) != 0 || idx < 0 ||
+        const json_t *vi = json_array_get(pair, 0), *vn = json_array_get(pair, 1);
+        json_int_t idx = json_integer_value(vi), n = json_integer_value(vn);
+        if (json_array_size(pair) != 2 || !json_is_integer(vi) || !json_is_integer(vn) || idx < 0 ||
             idx >= PX_HIST_BUCKETS || n < 0) {
             fail(r, key, "expected [[index, count], ...] with 0 <= index < buckets");
             return 0;
