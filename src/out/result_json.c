@@ -144,7 +144,8 @@ static json_t *row_json(const struct px_series *s, const struct px_series_row *r
     set(o, "hist_sum_us", ju64(r->hist_sum_us));
     set(o, "hist_min_us", ju64(r->hist_min_us));
     set(o, "hist_max_us", ju64(r->hist_max_us));
-    set(o, "hist", buckets_json(s->buckets + r->hist_off, r->hist_len));
+    /* A row pushed without a histogram may sit on no bucket array at all. */
+    set(o, "hist", buckets_json(r->hist_len ? s->buckets + r->hist_off : NULL, r->hist_len));
     return o;
 }
 
