@@ -17,6 +17,7 @@
 #include "portex/load/combine.h"
 #include "portex/load/result.h"
 #include "portex/out/json.h"
+#include "portex/out/outfile.h"
 #include "portex/out/report.h"
 #include "portex/out/result_json.h"
 #include "portex/out/svg.h"
@@ -104,22 +105,6 @@ static json_t *per_host_json(const struct merged *m)
     return a;
 }
 
-static int open_out(const char *path, FILE **f)
-{
-    *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (*f == NULL)
-        fprintf(stderr, "portex merge: cannot write '%s': %s\n", path, strerror(errno));
-    return *f ? 0 : -1;
-}
-
-static int close_out(const char *path, FILE *f)
-{
-    int rc = f == stdout ? fflush(f) : fclose(f);
-    if (rc != 0)
-        fprintf(stderr, "portex merge: cannot write '%s': %s\n", path, strerror(errno));
-    return rc ? -1 : 0;
-}
-
 static void write_json(FILE *f, const struct merged *m)
 {
     json_t *doc = px_report_json_doc(&m->run, "merge");
@@ -146,31 +131,57 @@ static void write_svg(FILE *f, const struct merged *m)
     px_svg_write(f, "portex merge: ok/s, EADDRNOTAVAIL/s and TIME_WAIT", runs, names, n);
 }
 
-static int write_outputs(const struct px_merge_config *cfg, const struct merged *m)
+/* The outputs, checked to the last byte (px_outfile); the text on stdout too. */
+struct outputs {
+    struct px_outfile json, csv, svg, text;
+};
+
+static int outputs_open(const struct px_merge_config *cfg, struct outputs *o)
 {
-    FILE *f;
-    if (cfg->json_path) {
-        if (open_out(cfg->json_path, &f) < 0)
-            return -1;
-        write_json(f, m);
-        if (close_out(cfg->json_path, f) < 0)
-            return -1;
+    char err[512];
+    memset(o, 0, sizeof(*o));
+    if (px_outfile_open(&o->json, cfg->json_path, err, sizeof(err)) < 0 ||
+        px_outfile_open(&o->csv, cfg->csv_path, err, sizeof(err)) < 0 ||
+        px_outfile_open(&o->svg, cfg->svg_path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex merge: %s\n", err);
+        px_outfile_discard(&o->json);
+        px_outfile_discard(&o->csv);
+        return -1;
     }
-    if (cfg->csv_path) {
-        if (open_out(cfg->csv_path, &f) < 0)
-            return -1;
-        px_report_csv(f, &m->run.series);
-        if (close_out(cfg->csv_path, f) < 0)
-            return -1;
-    }
-    if (cfg->svg_path) {
-        if (open_out(cfg->svg_path, &f) < 0)
-            return -1;
-        write_svg(f, m);
-        if (close_out(cfg->svg_path, f) < 0)
-            return -1;
+    int to_stdout = (cfg->json_path && strcmp(cfg->json_path, "-") == 0) ||
+                    (cfg->csv_path && strcmp(cfg->csv_path, "-") == 0) ||
+                    (cfg->svg_path && strcmp(cfg->svg_path, "-") == 0);
+    /* The text for a person goes to stderr when a machine output takes stdout. */
+    px_outfile_open(&o->text, to_stdout ? NULL : "-", err, sizeof(err));
+    return 0;
+}
+
+static int finish(struct px_outfile *o)
+{
+    char err[512];
+    if (px_outfile_close(o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex merge: %s\n", err);
+        return -1;
     }
     return 0;
+}
+
+static int write_outputs(struct outputs *o, const struct merged *m)
+{
+    FILE *text = o->text.f ? px_outfile_begin(&o->text) : stderr;
+    px_report_text(text, &m->run);
+    per_host_text(text, m);
+    int rc = finish(&o->text);
+    if (o->json.f)
+        write_json(px_outfile_begin(&o->json), m);
+    rc |= finish(&o->json);
+    if (o->csv.f)
+        px_report_csv(px_outfile_begin(&o->csv), &m->run.series);
+    rc |= finish(&o->csv);
+    if (o->svg.f)
+        write_svg(px_outfile_begin(&o->svg), m);
+    rc |= finish(&o->svg);
+    return rc;
 }
 
 int px_merge_main(const struct px_merge_config *cfg)
@@ -179,15 +190,17 @@ int px_merge_main(const struct px_merge_config *cfg)
     memset(&m, 0, sizeof(m));
     m.n = cfg->nfiles;
     m.names = cfg->files;
+    struct outputs o;
+    if (outputs_open(cfg, &o) < 0)
+        return 1;
     int rc = load(&m);
     if (rc == 0) {
-        int to_stdout = (cfg->json_path && strcmp(cfg->json_path, "-") == 0) ||
-                        (cfg->csv_path && strcmp(cfg->csv_path, "-") == 0) ||
-                        (cfg->svg_path && strcmp(cfg->svg_path, "-") == 0);
-        FILE *text = to_stdout ? stderr : stdout;
-        px_report_text(text, &m.run);
-        per_host_text(text, &m);
-        rc = write_outputs(cfg, &m) < 0 ? 1 : 0;
+        rc = write_outputs(&o, &m) < 0 ? 1 : 0;
+    } else {
+        px_outfile_discard(&o.json);
+        px_outfile_discard(&o.csv);
+        px_outfile_discard(&o.svg);
+        px_outfile_discard(&o.text);
     }
     merged_free(&m);
     return rc;
