@@ -14,6 +14,9 @@
 #include "portex/kernel/kernel.h"
 #include "portex/load/engine.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/ramp.h"
+#include "portex/load/knee.h"
+#include "portex/out/ramp_report.h"
 #include "portex/out/report.h"
 #include "portex/load/result.h"
 #include "portex/load/run.h"
@@ -31,6 +34,7 @@ static const char main_usage[] =
     "  compare URL    the same load under several modes against a real server\n"
     "  lab            reproduce port exhaustion in fresh network namespaces\n"
     "  doctor [URL]   sysctls, limits, traps, predicted ceilings; probes the target\n"
+    "  ramp URL       steps the rate up and finds the knee\n"
     "\n"
     "portex COMMAND --help for the options of each command.\n";
 
@@ -256,6 +260,66 @@ static int cmd_compare(int argc, char **argv)
     return rc;
 }
 
+struct ramp_ref {
+    const char *url;
+    const struct px_ramp *ramp;
+};
+
+static void ramp_json_cb(FILE *f, const void *arg)
+{
+    const struct ramp_ref *r = arg;
+    px_ramp_report_json(f, r->url, r->ramp);
+}
+
+static void ramp_svg_cb(FILE *f, const void *arg)
+{
+    const struct ramp_ref *r = arg;
+    px_ramp_report_svg(f, r->url, r->ramp);
+}
+
+static void ramp_csv_cb(FILE *f, const void *arg)
+{
+    px_ramp_report_csv(f, ((const struct ramp_ref *)arg)->ramp);
+}
+
+static int cmd_ramp(int argc, char **argv)
+{
+    static struct px_config cfg;
+    static struct px_ramp ramp;
+    char err[512];
+    int rc = px_ramp_parse(argc, argv, &cfg, &ramp, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex ramp: %s\n", err);
+        px_config_release(&cfg);
+        return 2;
+    }
+    rc = prepare_load("ramp", &cfg);
+    int ran = rc == 0 ? px_ramp_run(&cfg, &ramp, err, sizeof(err)) : 0;
+    if (rc == 0 && ran < 0) {
+        fprintf(stderr, "portex ramp: %s\n", err);
+        rc = 1;
+    }
+    if (rc == 0) {
+        px_ramp_report_text(text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path), cfg.url_text,
+                            &ramp);
+        struct ramp_ref ref = {cfg.url_text, &ramp};
+        if (cfg.json_path && write_report("ramp", cfg.json_path, ramp_json_cb, &ref) < 0)
+            rc = 1;
+        if (cfg.svg_path && write_report("ramp", cfg.svg_path, ramp_svg_cb, &ref) < 0)
+            rc = 1;
+        if (cfg.csv_path && write_report("ramp", cfg.csv_path, ramp_csv_cb, &ref) < 0)
+            rc = 1;
+        /* Interrupted: what ran was reported; say so in the exit code. */
+        rc = ran == 1 ? 130 : rc;
+    }
+    for (size_t i = 0; i < ramp.nsteps; i++)
+        px_series_free(&ramp.steps[i].run.series);
+    px_config_release(&cfg);
+    return rc;
+}
+
 struct doctor_ref {
     const struct px_doctor_config *cfg;
     const struct px_doctor *d;
@@ -361,6 +425,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "doctor") == 0)
         return cmd_doctor(argc - 1, argv + 1);
+    if (strcmp(cmd, "ramp") == 0)
+        return cmd_ramp(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(main_usage, stdout);
         return 0;
@@ -370,8 +436,8 @@ int main(int argc, char **argv)
         return 0;
     }
     fprintf(stderr,
-            "portex: unknown command '%s': expected run, serve, compare, lab or doctor (see portex "
-            "--help)\n",
+            "portex: unknown command '%s': expected run, serve, compare, lab, doctor or ramp (see "
+            "portex --help)\n",
             cmd);
     return 2;
 }

@@ -36,7 +36,6 @@ struct px_knee_step {
 struct px_ramp_step {
     struct px_config cfg; /* the base config at this step's rate */
     struct px_run run;
-    struct px_knee_step fig;
 };
 
 struct px_ramp {
@@ -50,6 +49,7 @@ struct px_ramp {
     int stopped_early;   /* two steps failed: the rest did not run */
     int interrupted;
     struct px_ramp_step steps[PX_RAMP_MAX_STEPS];
+    struct px_knee_step figs[PX_RAMP_MAX_STEPS]; /* figs[i] from steps[i].run */
 };
 
 /* Steps from `from` to `to` (inclusive, within a millionth of a step) by `step`. */
