@@ -67,7 +67,7 @@ static void text_row(FILE *f, const struct px_ramp *ramp, size_t i)
     if ((int)i == ramp->knee)
         strncat(verdict, " <- knee", sizeof(verdict) - strlen(verdict) - 1);
     error_words(&run->totals, errs, sizeof(errs));
-    fprintf(f, "  %9.0f %9" PRIu64 " %7" PRIu64 " %9.1f %9s %9s %8s %15s  %-28s %s\n",
+    fprintf(f, "  %9.0f %9" PRIu64 " %7" PRIu64 " %9.1f %9s %9s %8s %15s  %-31s %s\n",
             s->rate_per_s, s->requests, s->missed_starts, px_knee_ok_per_s(s), p50, p99, tw, ceil_s,
             verdict, errs);
 }
@@ -101,10 +101,9 @@ static void text_port_bound(FILE *f, const struct px_ramp *ramp)
                 burst);
     else
         fprintf(f,
-                "Within one %.1f s step the %" PRIu64 " ports carry P / step time = %.1f/s; "
-                "a port comes back %.1f s after its close (%s).\n",
-                s->step_s, s->ports, burst, s->hold_s,
-                s->hold_s >= 60 ? "TIME_WAIT" : "the reuse delay");
+                "A %.1f s step outlasts the %.1f s a closed port stays held (%s), so it shows "
+                "the sustained ceiling (P / step time alone would be %.1f/s).\n",
+                s->step_s, s->hold_s, s->hold_s >= 60 ? "TIME_WAIT" : "the reuse delay", burst);
 }
 
 static void text_header(FILE *f, const char *url, const struct px_ramp *ramp)
@@ -122,7 +121,7 @@ static void text_header(FILE *f, const char *url, const struct px_ramp *ramp)
                 run->cfg->keepalive ? "keep-alive" : "short", run->cfg->connections,
                 run->ex.usable_ports, run->ex.port_lo, run->ex.port_hi);
     }
-    fprintf(f, "\n\n  %9s %9s %7s %9s %9s %9s %8s %15s  %-28s %s\n", "offered/s", "requests",
+    fprintf(f, "\n\n  %9s %9s %7s %9s %9s %9s %8s %15s  %-31s %s\n", "offered/s", "requests",
             "missed", "ok/s", "p50", "p99", "TW peak", "port ceiling", "verdict", "errors");
 }
 
