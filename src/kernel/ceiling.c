@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 /* KERNEL-FACTS.md, tcp_tw_reuse: when the delay before reuse is. */
 static double reuse_delay_s(const struct px_ceiling_in *in, const char **why)
@@ -24,8 +25,34 @@ static double reuse_delay_s(const struct px_ceiling_in *in, const char **why)
     return 1.0;
 }
 
+/*
+ * -k --requests-per-conn N: each connection carries N requests, then closes as
+ * a short one would. A connection lives N request times, and every port it
+ * holds served N requests: N x P / (N x T + D), N times the short ceiling
+ * when T is small.
+ */
+static void predict_n_per_conn(const struct px_ceiling_in *in, struct px_ceiling *out)
+{
+    unsigned n = in->requests_per_conn;
+    struct px_ceiling_in one = *in;
+    one.keepalive = 0;
+    one.requests_per_conn = 0;
+    one.lifetime_s = in->lifetime_s > 0 ? in->lifetime_s * n : 0;
+    px_ceiling_predict(&one, out);
+    out->per_s *= n;
+    out->burst *= n;
+    char inner[sizeof(out->formula)];
+    memcpy(inner, out->formula, sizeof(inner));
+    snprintf(out->formula, sizeof(out->formula), "%u requests per connection: %u x (%.200s)", n, n,
+             inner);
+}
+
 void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
 {
+    if (in->keepalive && in->requests_per_conn > 0) {
+        predict_n_per_conn(in, out);
+        return;
+    }
     double ports = (double)in->ports * (in->sources > 1 ? in->sources : 1);
     double t = in->lifetime_s > 0 ? in->lifetime_s : 0;
     out->burst = INFINITY;

@@ -19,13 +19,16 @@ struct px_ceiling_in {
     int loopback;           /* target on loopback (tw_reuse=2 applies there only) */
     int64_t reuse_delay_ms; /* tcp_tw_reuse_delay; -1 when the kernel has none */
     int kernel_major, kernel_minor;
-    enum px_ts timestamps; /* were timestamps negotiated with the target */
-    unsigned connections;  /* -c */
-    double lifetime_s;     /* connection lifetime T (mean request time) */
+    enum px_ts timestamps;      /* were timestamps negotiated with the target */
+    unsigned connections;       /* -c */
+    double lifetime_s;          /* connection lifetime T (mean request time) */
+    unsigned requests_per_conn; /* -k --requests-per-conn N: N requests, then close;
+                                   0 = no limit */
 };
 
 struct px_ceiling {
-    double per_s;      /* sustained new connections per second; INFINITY: not port-bound */
+    double per_s;      /* sustained requests per second (= new connections per second unless
+                          N requests share one); INFINITY: not port-bound */
     double burst;      /* requests before the first EADDRNOTAVAIL; INFINITY: none */
     double hold_s;     /* how long a port stays unusable after close */
     int port_bound;    /* ports (TIME_WAIT) are what limits this configuration */
