@@ -524,7 +524,7 @@ static void verdict(const struct px_lab_result *r, char *out, size_t outlen)
 void px_lab_report_table(FILE *f, const struct px_lab_result *results, size_t n)
 {
     int footnote = 0;
-    fprintf(f, "%-18s %-40s %9s %10s %8s %9s %9s %8s %8s  %s\n", "mode", "set", "pred. ok",
+    fprintf(f, "%-18s %-40s %9s %14s %8s %9s %9s %8s %8s  %s\n", "mode", "set", "pred. ok",
             "pred. /s", "ok", "ok/s", "EADDRNA", "TW peak", "1st EA", "verdict");
     for (size_t i = 0; i < n; i++) {
         const struct px_lab_result *r = &results[i];
@@ -533,20 +533,20 @@ void px_lab_report_table(FILE *f, const struct px_lab_result *results, size_t n)
             continue;
         }
         const struct px_run *run = &r->run;
-        char first[16] = "-", pred[16] = "-", v[32], predok[16] = "-";
+        char first[16] = "-", pred[24] = "-", v[32], predok[16] = "-";
         if (run->ex.seen)
             snprintf(first, sizeof(first), "%.2fs", run->ex.first_s);
         if (isfinite(run->ex.ceiling.per_s) && run->ex.ceiling.port_bound)
             snprintf(pred, sizeof(pred), "%.1f", run->ex.ceiling.per_s);
         else if (!run->ex.ceiling.port_bound)
-            snprintf(pred, sizeof(pred), "no limit");
+            snprintf(pred, sizeof(pred), "not port-bound");
         if (isfinite(r->predicted_ok))
             snprintf(predok, sizeof(predok), "%.0f", r->predicted_ok);
         verdict(r, v, sizeof(v));
         char tw[32];
         snprintf(tw, sizeof(tw), "%lld%s", (long long)run->ex.time_wait_peak,
                  run->ex.time_wait_at_start > 0 ? "*" : "");
-        fprintf(f, "%-18s %-40s %9s %10s %8llu %9.1f %9llu %8s %8s  %s\n", r->mode->name,
+        fprintf(f, "%-18s %-40s %9s %14s %8llu %9.1f %9llu %8s %8s  %s\n", r->mode->name,
                 r->mode->what, predok, pred, (unsigned long long)run->totals.ok,
                 run->duration_s > 0 ? (double)run->totals.ok / run->duration_s : 0.0,
                 (unsigned long long)px_totals_errno(&run->totals, EADDRNOTAVAIL), tw, first, v);
@@ -642,7 +642,10 @@ void px_lab_report_json(FILE *f, const char *command, const struct px_lab_result
         px_json_f64(&j, "duration_s", (double)r->cfg.duration_ms / 1000.0);
         px_json_obj_end(&j);
         px_json_f64(&j, "predicted_ok", r->predicted_ok);
-        px_json_f64(&j, "predicted_ceiling_per_s", r->run.ex.ceiling.per_s);
+        if (r->run.ex.ceiling.port_bound)
+            px_json_f64(&j, "predicted_ceiling_per_s", r->run.ex.ceiling.per_s);
+        else
+            px_json_str(&j, "predicted_ceiling_per_s", "not port-bound");
         px_report_json_summary(&j, "summary", &r->run);
         px_report_json_series(&j, &r->run.series);
         px_json_obj_end(&j);

@@ -60,9 +60,14 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
     out->hold_s = 0;
     out->reuse_applies = 0;
 
-    if (in->keepalive || in->close == PX_CLOSE_SERVER) {
+    /* RST close frees the port at close: only ports in flight are held, at
+     * most C of them. Fewer slots than ports cannot run out of ports. */
+    int rst_free = in->close == PX_CLOSE_RST && (double)in->connections < ports;
+    if (in->keepalive || in->close == PX_CLOSE_SERVER || rst_free) {
         /* No TIME_WAIT on the client: Little's law on the in-flight count. */
-        const char *what = in->keepalive ? "keep-alive" : "server closes first";
+        const char *what = in->keepalive               ? "keep-alive"
+                           : in->close == PX_CLOSE_RST ? "RST close (a port is held only in flight)"
+                                                       : "server closes first";
         out->per_s = t > 0 ? in->connections / t : INFINITY;
         if (t > 0)
             snprintf(out->formula, sizeof(out->formula),
@@ -82,10 +87,13 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
         out->hold_s = t;
         if (t > 0)
             snprintf(out->formula, sizeof(out->formula),
-                     "RST close skips TIME_WAIT: P / T = %.0f ports / %.3f ms", ports, t * 1e3);
+                     "RST close skips TIME_WAIT, and -c %u reaches the %.0f ports: P / T = "
+                     "%.0f ports / %.3f ms",
+                     in->connections, ports, ports, t * 1e3);
         else
             snprintf(out->formula, sizeof(out->formula),
-                     "RST close skips TIME_WAIT: P / T with P = %.0f ports", ports);
+                     "RST close skips TIME_WAIT, and -c %u reaches the %.0f ports: P / T",
+                     in->connections, ports);
         return;
     }
     out->port_bound = 1;

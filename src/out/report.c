@@ -101,7 +101,9 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     } else {
         ADD("no EADDRNOTAVAIL: %s; %" PRIu64 " connections carried %" PRIu64
             " requests, ports are not the limit.",
-            cfg->keepalive ? "keep-alive" : "the server closes first (it holds TIME_WAIT)",
+            cfg->keepalive               ? "keep-alive"
+            : cfg->close == PX_CLOSE_RST ? "RST close leaves no TIME_WAIT and -c is under the ports"
+                                         : "the server closes first (it holds TIME_WAIT)",
             run->totals.connections_opened, run->totals.ok + run->totals.failed);
     }
 #undef ADD

@@ -154,6 +154,22 @@ static void px_ceiling_predict__n_per_conn_keeps_close_policy(void **state)
     assert_true(fabs(c.per_s - 28232.0 / 60.001) < 1e-9);
 }
 
+static void px_ceiling_predict__rst_binds_only_when_slots_reach_ports(void **state)
+{
+    (void)state;
+    struct px_ceiling_in in = base();
+    in.close = PX_CLOSE_RST;
+    in.lifetime_s = 0.001;
+    struct px_ceiling c;
+    px_ceiling_predict(&in, &c);
+    assert_false(c.port_bound);
+    assert_true(fabs(c.per_s - 64000.0) < 1e-6);
+    in.ports = 64;
+    px_ceiling_predict(&in, &c);
+    assert_true(c.port_bound);
+    assert_true(fabs(c.per_s - 64000.0) < 1e-6);
+}
+
 static void px_ceiling_expected_ok__bursts(void **state)
 {
     (void)state;
@@ -179,6 +195,7 @@ int main(void)
         cmocka_unit_test(px_ceiling_predict__keepalive_and_server_close_not_port_bound),
         cmocka_unit_test(px_ceiling_predict__n_per_conn_is_n_times_short),
         cmocka_unit_test(px_ceiling_predict__n_per_conn_keeps_close_policy),
+        cmocka_unit_test(px_ceiling_predict__rst_binds_only_when_slots_reach_ports),
         cmocka_unit_test(px_ceiling_expected_ok__bursts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
