@@ -641,6 +641,17 @@ void px_lab_report_json(FILE *f, const char *command, const struct px_lab_result
         px_json_f64(&j, "rate_per_s", r->cfg.rate_per_s);
         px_json_f64(&j, "duration_s", (double)r->cfg.duration_ms / 1000.0);
         px_json_obj_end(&j);
+        if (r->isolation != NULL) {
+            /* compare: how this mode's ports were kept clear of earlier modes' TIME_WAIT */
+            px_json_obj_begin(&j, "isolation");
+            px_json_str(&j, "method", r->isolation);
+            char window[16];
+            snprintf(window, sizeof(window), "%u-%u", r->run.ex.port_lo, r->run.ex.port_hi);
+            px_json_str(&j, "port_window", window);
+            px_json_u64(&j, "sources", r->cfg.nsources ? r->cfg.nsources : 1);
+            px_json_f64(&j, "waited_s", r->waited_s);
+            px_json_obj_end(&j);
+        }
         px_json_f64(&j, "predicted_ok", r->predicted_ok);
         if (r->run.ex.ceiling.port_bound)
             px_json_f64(&j, "predicted_ceiling_per_s", r->run.ex.ceiling.per_s);

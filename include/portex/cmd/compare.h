@@ -24,6 +24,14 @@ struct px_compare_config {
     uint64_t drain_max_ms; /* longest wait for TIME_WAIT to drain */
 };
 
+/*
+ * The k-th port window of the size of [lo, hi] inside the namespace range
+ * [ns_lo, ns_hi], none overlapping another: [lo, hi] itself for k = 0, then the
+ * windows above it, then those below. 0, or -1 when there is no k-th window.
+ */
+int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns_hi, unsigned k,
+                           unsigned *out_lo, unsigned *out_hi);
+
 /* "keepalive,short,..." into cfg->modes. 0, or -1 with err. */
 int px_compare_parse_modes(const char *list, struct px_compare_config *cfg, char *err,
                            size_t errlen);

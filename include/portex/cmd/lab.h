@@ -48,6 +48,9 @@ struct px_lab_result {
     struct px_config cfg; /* the run's config, as the client used it */
     struct px_run run;
     double predicted_ok;
+    const char *isolation; /* compare: "port-window", "source", "drain", "none",
+                              "as-given" (first mode); NULL in lab */
+    double waited_s;       /* compare: time spent waiting for TIME_WAIT before this mode */
 };
 
 /* A comma-separated list of names from table into out. 0, or -1 with err naming the choices. */
