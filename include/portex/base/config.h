@@ -30,8 +30,9 @@ struct px_config {
     uint64_t duration_ms; /* 0 with requests > 0 */
     uint64_t requests;    /* -n: exact count, 0 = by duration */
     int keepalive;        /* -k */
-    unsigned requests_per_conn; /* -k --requests-per-conn N: then close per --close; 0 = no limit */
     enum px_close close;  /* short mode only */
+    /* -k --requests-per-conn N: N requests per connection, then --close applies; 0 = no limit */
+    unsigned requests_per_conn;
     uint64_t connect_timeout_ms;
     uint64_t timeout_ms;  /* whole request, from its (intended) start */
     uint64_t interval_ms; /* stats tick */

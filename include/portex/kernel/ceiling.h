@@ -19,11 +19,11 @@ struct px_ceiling_in {
     int loopback;           /* target on loopback (tw_reuse=2 applies there only) */
     int64_t reuse_delay_ms; /* tcp_tw_reuse_delay; -1 when the kernel has none */
     int kernel_major, kernel_minor;
-    enum px_ts timestamps;      /* were timestamps negotiated with the target */
-    unsigned connections;       /* -c */
-    double lifetime_s;          /* connection lifetime T (mean request time) */
-    unsigned requests_per_conn; /* -k --requests-per-conn N: N requests, then close;
-                                   0 = no limit */
+    enum px_ts timestamps; /* were timestamps negotiated with the target */
+    unsigned connections;  /* -c */
+    double lifetime_s;     /* connection lifetime T (mean request time) */
+    /* -k --requests-per-conn N: N requests per connection, then it closes; 0 = no limit */
+    unsigned requests_per_conn;
 };
 
 struct px_ceiling {
