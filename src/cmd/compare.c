@@ -19,41 +19,13 @@
 #include <unistd.h>
 
 #include "portex/base/clock.h"
+#include "portex/cmd/mode.h"
 #include "portex/kernel/guard.h"
 #include "portex/kernel/netlink.h"
 #include "portex/out/report.h"
 #include "portex/load/run.h"
 #include "portex/base/url.h"
 #include "portex/kernel/kernel.h"
-
-static const struct px_lab_mode modes[] = {
-    {"keepalive", "keep-alive connections", 1, PX_CLOSE_CLIENT, -1, -1, 0, 0},
-    {"server-close", "server closes first", 0, PX_CLOSE_SERVER, -1, -1, 0, 0},
-    {"rst", "client closes with RST", 0, PX_CLOSE_RST, -1, -1, 0, 0},
-    {"short", "client closes, current tcp_tw_reuse", 0, PX_CLOSE_CLIENT, -1, -1, 0, 0},
-    {"short-noreuse", "client closes, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, -1, 0, 0},
-    {"short-reuse", "client closes, tcp_tw_reuse=1", 0, PX_CLOSE_CLIENT, 1, -1, 0, 0},
-};
-#define NMODES (sizeof(modes) / sizeof(modes[0]))
-
-int px_compare_parse_modes(const char *list, struct px_compare_config *cfg, char *err,
-                           size_t errlen)
-{
-    if (px_mode_list_parse(list, modes, NMODES, cfg->modes, &cfg->nmodes, err, errlen) < 0)
-        return -1;
-    cfg->modes_given = 1;
-    return 0;
-}
-
-void px_compare_default_modes(struct px_compare_config *cfg)
-{
-    if (cfg->modes_given)
-        return;
-    cfg->nmodes = 0;
-    size_t n = cfg->allow_sysctl ? NMODES : 4;
-    for (size_t i = 0; i < n; i++)
-        cfg->modes[cfg->nmodes++] = &modes[i];
-}
 
 /*
  * Waits (signals still count) while this run's TIME_WAIT sockets toward the
@@ -127,7 +99,7 @@ int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns
  * possible (the caller waits for TIME_WAIT to drain instead).
  */
 static int isolate(const struct px_compare_config *cfg, size_t i, const struct px_env *env,
-                   struct px_lab_result *res)
+                   struct px_mode_result *res)
 {
     const struct px_config *b = &cfg->base;
     unsigned lo, hi;
@@ -149,7 +121,7 @@ static int isolate(const struct px_compare_config *cfg, size_t i, const struct p
 }
 
 /* One line per mode on how its ports were kept clear of the earlier modes'. */
-static void say_isolation(FILE *f, const struct px_lab_result *res)
+static void say_isolation(FILE *f, const struct px_mode_result *res)
 {
     const struct px_config *c = &res->cfg;
     char a[64];
@@ -173,7 +145,7 @@ static void say_isolation(FILE *f, const struct px_lab_result *res)
     }
 }
 
-int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *results, char *err,
+int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *results, char *err,
                    size_t errlen)
 {
     int needs_sysctl = 0;
@@ -197,8 +169,8 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
     struct px_env env;
     px_env_read(PX_PROC, &env);
     for (size_t i = 0; i < cfg->nmodes; i++) {
-        struct px_lab_result *res = &results[i];
-        if (!px_lab_result_start(res, cfg->modes[i], interrupted))
+        struct px_mode_result *res = &results[i];
+        if (!px_mode_result_start(res, cfg->modes[i], interrupted))
             continue;
         res->cfg = cfg->base;
         res->isolation = i == 0 ? "as-given" : "none";
@@ -248,7 +220,7 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
 }
 
 void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
-                            const struct px_lab_result *results)
+                            const struct px_mode_result *results)
 {
     const struct px_config *b = &cfg->base;
     fprintf(f, "portex compare %s: ", b->url_text);
@@ -260,7 +232,7 @@ void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
         fprintf(f, ", %.1f s per mode\n\n", (double)b->duration_ms / 1000.0);
     else
         fprintf(f, ", %llu requests per mode\n\n", (unsigned long long)b->requests);
-    px_lab_report_table(f, results, cfg->nmodes);
+    px_mode_report_table(f, results, cfg->nmodes);
     fprintf(f, "\nports of each mode\n");
     for (size_t i = 0; i < cfg->nmodes; i++)
         if (results[i].ran) {

@@ -7,14 +7,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "portex/base/config.h"
+
 struct px_server;
 
-struct px_server_config {
-    struct sockaddr_storage addr; /* listen address; port 0 picks a free one */
-    socklen_t addr_len;
-    unsigned threads;  /* loops, each with its own listener */
-    size_t body_bytes; /* size of the fixed response body */
-};
 
 /* Binds the listeners. NULL with the reason in err. */
 struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen);
