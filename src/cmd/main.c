@@ -268,39 +268,40 @@ static void ramp_csv_cb(FILE *f, const void *arg)
 
 static int cmd_ramp(int argc, char **argv)
 {
-    static struct px_config cfg;
+    static struct px_ramp_config cfg;
     static struct px_ramp ramp;
     char err[512];
-    int rc = px_ramp_parse(argc, argv, &cfg, &ramp, err, sizeof(err));
+    int rc = px_cli_parse_ramp(argc, argv, &cfg, err, sizeof(err));
     if (rc == PX_CLI_HELP)
         return 0;
     if (rc != PX_CLI_OK) {
         fprintf(stderr, "portex ramp: %s\n", err);
-        px_config_release(&cfg);
+        px_config_release(&cfg.base);
         return 2;
     }
-    rc = prepare_load("ramp", &cfg);
+    struct px_config *b = &cfg.base;
+    rc = prepare_load("ramp", b);
     int ran = rc == 0 ? px_ramp_run(&cfg, &ramp, err, sizeof(err)) : 0;
     if (rc == 0 && ran < 0) {
         fprintf(stderr, "portex ramp: %s\n", err);
         rc = 1;
     }
     if (rc == 0) {
-        px_ramp_report_text(text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path), cfg.url_text,
+        px_ramp_report_text(text_stream(b->json_path, b->csv_path, b->svg_path), b->url_text,
                             &ramp);
-        struct ramp_ref ref = {cfg.url_text, &ramp};
-        if (cfg.json_path && write_report("ramp", cfg.json_path, ramp_json_cb, &ref) < 0)
+        struct ramp_ref ref = {b->url_text, &ramp};
+        if (b->json_path && write_report("ramp", b->json_path, ramp_json_cb, &ref) < 0)
             rc = 1;
-        if (cfg.svg_path && write_report("ramp", cfg.svg_path, ramp_svg_cb, &ref) < 0)
+        if (b->svg_path && write_report("ramp", b->svg_path, ramp_svg_cb, &ref) < 0)
             rc = 1;
-        if (cfg.csv_path && write_report("ramp", cfg.csv_path, ramp_csv_cb, &ref) < 0)
+        if (b->csv_path && write_report("ramp", b->csv_path, ramp_csv_cb, &ref) < 0)
             rc = 1;
         /* Interrupted: what ran was reported; say so in the exit code. */
         rc = ran == 1 ? 130 : rc;
     }
     for (size_t i = 0; i < ramp.nsteps; i++)
         px_series_free(&ramp.steps[i].run.series);
-    px_config_release(&cfg);
+    px_config_release(&cfg.base);
     return rc;
 }
 
