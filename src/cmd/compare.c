@@ -195,6 +195,7 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
         }
         res->cfg.keepalive = res->mode->keepalive;
         res->cfg.close = res->mode->close;
+        res->cfg.requests_per_conn = res->mode->requests_per_conn;
         if (!cfg->base.quiet) {
             fprintf(stderr, "portex compare: mode %s (%s); ", res->mode->name, res->mode->what);
             say_isolation(stderr, res);

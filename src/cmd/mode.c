@@ -60,6 +60,20 @@ const struct px_mode px_lab_modes[] = {
      .client_reuse = 1,
      .server_timestamps = 1,
      .reuse_delay_ms = 100},
+    {.name = "reuse-conn10",
+     .what = "10 requests per connection, tcp_tw_reuse=1",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = 1,
+     .server_timestamps = 1,
+     .requests_per_conn = 10},
+    {.name = "noreuse-conn10",
+     .what = "10 requests per connection, tcp_tw_reuse=0",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = 0,
+     .server_timestamps = 1,
+     .requests_per_conn = 10},
 };
 const size_t px_lab_nmodes = sizeof(px_lab_modes) / sizeof(px_lab_modes[0]);
 
@@ -100,6 +114,20 @@ const struct px_mode px_compare_modes[] = {
      .close = PX_CLOSE_CLIENT,
      .client_reuse = 1,
      .server_timestamps = -1},
+    {.name = "conn10",
+     .what = "10 requests per connection, client closes",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = -1,
+     .server_timestamps = -1,
+     .requests_per_conn = 10},
+    {.name = "reuse-conn10",
+     .what = "10 requests per connection, tcp_tw_reuse=1",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = 1,
+     .server_timestamps = -1,
+     .requests_per_conn = 10},
 };
 const size_t px_compare_nmodes = sizeof(px_compare_modes) / sizeof(px_compare_modes[0]);
 
@@ -152,7 +180,8 @@ size_t px_mode_defaults(const struct px_mode *table, size_t ntable, int allow_sy
 {
     size_t n = 0;
     for (size_t i = 0; i < ntable && n < PX_MAX_MODES; i++)
-        if (table[i].is_default || (allow_sysctl && table[i].client_reuse >= 0))
+        if (table[i].is_default ||
+            (allow_sysctl && table[i].client_reuse >= 0 && !table[i].requests_per_conn))
             out[n++] = &table[i];
     return n;
 }

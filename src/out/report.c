@@ -176,6 +176,10 @@ void px_report_text(FILE *f, const struct px_run *run)
     char a[32], b[32], c[32];
 
     fprintf(f, "portex run %s\n  %s\n", cfg->url_text, close_words(cfg));
+    if (cfg->keepalive && cfg->requests_per_conn)
+        fprintf(f, "  %u requests per connection, then the %s closes%s\n", cfg->requests_per_conn,
+                cfg->close == PX_CLOSE_SERVER ? "server" : "client",
+                cfg->close == PX_CLOSE_RST ? " with RST" : "");
     if (cfg->rate_per_s > 0)
         fprintf(f, "  open model: %.0f new requests/s, at most %u in flight, %u threads\n",
                 cfg->rate_per_s, cfg->connections, cfg->threads);
@@ -382,7 +386,10 @@ static void json_config(struct px_json *j, const struct px_config *cfg)
     px_json_obj_begin(j, "config");
     px_json_str(j, "url", cfg->url_text);
     px_json_str(j, "mode", px_config_mode_name(cfg));
-    px_json_str(j, "close", cfg->keepalive ? NULL : px_close_name(cfg->close));
+    px_json_str(j, "close",
+                cfg->keepalive && !cfg->requests_per_conn ? NULL : px_close_name(cfg->close));
+    if (cfg->keepalive && cfg->requests_per_conn)
+        px_json_u64(j, "requests_per_conn", cfg->requests_per_conn);
     if (cfg->rate_per_s > 0)
         px_json_f64(j, "rate_per_s", cfg->rate_per_s);
     else
