@@ -178,7 +178,7 @@ static void px_cli_parse_lab__defaults_and_modes(void **state)
     assert_int_equal(lc.modes[2]->server_timestamps, 0);
     char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
     assert_int_equal(px_cli_parse_lab(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
-    assert_int_equal(lc.nmodes, 8);
+    assert_int_equal(lc.nmodes, 10);
     assert_int_equal(lc.ports, 200);
     char *c[] = {"lab", "--reuse-delay", "0", NULL};
     assert_int_equal(px_cli_parse_lab(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
