@@ -100,6 +100,21 @@ def fresh_port_windows_instead_of_waiting():
           "the table says not port-bound for keepalive")
 
 
+def fresh_sources_instead_of_waiting():
+    """Four --source addresses and two modes: two addresses of its own for each."""
+    srv = Serve()
+    p = subprocess.run([PORTEX, "compare", "--modes", "short,short", "-n", "300", "-c", "4",
+                        "--source", "127.0.0.2-127.0.0.5", "-q", "--json", "-", srv.url],
+                       capture_output=True, text=True, timeout=120)
+    srv.stop()
+    check(p.returncode == 0, f"compare with --source exits 0 ({p.returncode}: {p.stderr[-200:]})")
+    iso = [m["isolation"] for m in json.loads(p.stdout)["modes"]]
+    check([(i["method"], i["sources"]) for i in iso] == [("source", 2), ("source", 2)],
+          f"each mode takes 2 of the 4 addresses ({iso})")
+    check("127.0.0.4 and on, 2 addresses of its own" in p.stderr,
+          "the second mode's line names its first address")
+
+
 NETNS = r"""
 ip link set lo up
 before=$(cat /proc/sys/net/ipv4/tcp_tw_reuse)
@@ -160,5 +175,6 @@ if __name__ == "__main__":
     refuses_sysctl_modes_without_flag()
     drain_waits_and_sigint_stops_it()
     fresh_port_windows_instead_of_waiting()
+    fresh_sources_instead_of_waiting()
     sysctl_restored_in_namespace()
     finish()
