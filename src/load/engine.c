@@ -548,6 +548,7 @@ static void finish_response(struct slot *s, int fin)
     } else {
         int cause = status >= 400 && status <= 499   ? PX_CAUSE_HTTP_4XX
                     : status >= 500 && status <= 599 ? PX_CAUSE_HTTP_5XX
+                    : status == 101                  ? PX_CAUSE_SWITCHED
                                                      : PX_CAUSE_BAD_STATUS;
         count_failure(s, cause);
     }
@@ -556,8 +557,9 @@ static void finish_response(struct slot *s, int fin)
     int close_now = !cfg->keepalive || conn_last_request(s);
     if (cfg->keepalive && (!s->resp.keep_alive || fin)) {
         conn_close(s, 1, 0);
-    } else if (close_now && cfg->close == PX_CLOSE_SERVER && !fin) {
-        /* Wait for the server's FIN so that the server holds TIME_WAIT. */
+    } else if (close_now && cfg->close == PX_CLOSE_SERVER && !fin && status != 101) {
+        /* Wait for the server's FIN so that the server holds TIME_WAIT (after a
+         * 101 the connection left HTTP: no FIN is coming for it). */
         slot_set(s, SLOT_WAIT_EOF);
         slot_wait(s, s->deadline_us);
         return;

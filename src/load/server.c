@@ -48,6 +48,7 @@ struct srv_loop {
     uint64_t requests;  /* written by this loop only */
     struct conn *conns; /* open connections, freed at the end */
     char rbuf[READ_BUF];
+    struct event *stop_ev; /* activated by px_server_stop from another thread */
 };
 
 struct px_server {
@@ -247,6 +248,16 @@ static char *make_head(const char *extra, size_t body, size_t *len)
     return strdup(buf);
 }
 
+/* An active event survives until the loop runs it; a bare event_base_loopbreak
+ * before the thread entered event_base_loop would be forgotten (the loop
+ * clears the flag on entry) and the join would wait forever. */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
 static void use_pthreads(void)
 {
     evthread_use_pthreads();
@@ -278,6 +289,9 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         loop->srv = s;
         loop->base = event_base_new();
         if (loop->base == NULL)
+            goto oom;
+        loop->stop_ev = event_new(loop->base, -1, 0, stop_cb, loop->base);
+        if (loop->stop_ev == NULL)
             goto oom;
         /* Every loop binds the same port: the first one picks it when 0 was asked. */
         socklen_t len = px_sock_addrlen(&s->bound);
@@ -331,7 +345,7 @@ int px_server_start(struct px_server *s, char *err, size_t errlen)
 void px_server_stop(struct px_server *s)
 {
     for (unsigned i = 0; i < s->running; i++)
-        event_base_loopbreak(s->loops[i].base);
+        event_active(s->loops[i].stop_ev, EV_READ, 0);
     for (unsigned i = 0; i < s->running; i++)
         pthread_join(s->loops[i].thread, NULL);
     s->running = 0;
@@ -357,6 +371,8 @@ void px_server_free(struct px_server *s)
             evconnlistener_free(loop->listener);
         while (loop->conns)
             conn_free(loop->conns);
+        if (loop->stop_ev)
+            event_free(loop->stop_ev);
         if (loop->base)
             event_base_free(loop->base);
     }

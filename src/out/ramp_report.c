@@ -174,6 +174,7 @@ static void json_step(struct px_json *j, const struct px_ramp *ramp, size_t i)
     else
         px_json_str(j, "predicted_ceiling_per_s", "not port-bound");
     px_report_json_summary(j, "summary", &ramp->steps[i].run);
+    px_report_json_series(j, &ramp->steps[i].run.series);
     px_json_obj_end(j);
 }
 

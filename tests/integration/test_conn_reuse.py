@@ -1,10 +1,9 @@
 # SPDX-License-Identifier: MIT
 """-k --requests-per-conn N: N requests per connection, then the close policy; N x the ceiling."""
 import json
-import os
 import subprocess
 
-from pxtest import PORTEX, Serve, check, finish, run
+from pxtest import PORTEX, Serve, books, can_run, check, finish, isolate, run
 
 
 def exactly_n_per_connection():
@@ -14,6 +13,7 @@ def exactly_n_per_connection():
     counts = srv.stop()
     check(rc == 0, f"run exits 0 ({rc}: {err.strip()[-200:]})")
     s = doc["summary"]
+    books("-k --requests-per-conn 10", doc)
     check(s["ok"] == 1000, f"1000 ok ({s['ok']})")
     check(counts["accepted"] == 100, f"server accepted exactly 100 connections ({counts['accepted']})")
     check(counts["requests"] == 1000, f"server answered 1000 requests ({counts['requests']})")
@@ -62,13 +62,14 @@ def compare_conn10_mode():
 
 def lab_noreuse_conn10():
     """1000 ports, no reuse, 2000 requests: one per connection runs out, ten per connection not."""
-    if os.geteuid() != 0:
-        print("note: not root, the lab case is not run")
+    if not can_run("lab modes noreuse and noreuse-conn10", root=True, tools=("ip",)):
         return
     p = subprocess.run([PORTEX, "lab", "--modes", "noreuse,noreuse-conn10", "-r", "1000", "-d",
                         "2s", "-q", "--json", "-"], capture_output=True, text=True, timeout=120)
     check(p.returncode == 0, f"lab exits 0 ({p.returncode}: {p.stderr.strip()[-200:]})")
     m = {x["name"]: x for x in json.loads(p.stdout)["modes"]}
+    for name, x in m.items():
+        books(name, x, 2000)
     one, ten = m["noreuse"]["summary"], m["noreuse-conn10"]["summary"]
     check(one["errors"].get("EADDRNOTAVAIL", 0) > 0 and one["ok"] <= 1000,
           f"noreuse: the 1000 ports run out ({one['ok']} ok)")
@@ -92,6 +93,7 @@ def refusals():
 
 
 if __name__ == "__main__":
+    isolate()
     refusals()
     exactly_n_per_connection()
     many_slots_at_most_one_partial_connection_each()

@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: MIT
 """portex ramp: exact step accounting, knee and port-bound verdicts that follow from the counts."""
 import json
-import os
 import signal
 import subprocess
 import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-from pxtest import PORTEX, Serve, check, finish, skip
+from pxtest import (PORTEX, WAIT_LISTEN, Serve, books, can_run, check, finish, in_new_netns,
+                    isolate)
 
 
 def verdicts_follow_from_counts(doc, max_p99_us=None):
@@ -18,6 +18,7 @@ def verdicts_follow_from_counts(doc, max_p99_us=None):
         s, rate = st["summary"], st["rate_per_s"]
         if st["interrupted"]:
             continue
+        books(f"{rate:.0f}/s", st, round(rate * st["step_s"]))
         want = s["requests"] + s["missed_starts"]
         check(want == round(rate * st["step_s"]),
               f"{rate:.0f}/s: requests + missed starts == rate x step ({want})")
@@ -62,27 +63,28 @@ def host_loopback_port_range():
           "the text names the port-bound steps and P / step time")
 
 
-NETNS = r"""
+NETNS = WAIT_LISTEN + r"""
 ip link set lo up
 echo 0 > /proc/sys/net/ipv4/tcp_tw_reuse
 "$1" serve --listen 127.0.0.1:8080 -t 1 >/dev/null 2>&1 &
 srv=$!
-sleep 0.3
+trap 'kill -TERM $srv 2>/dev/null' EXIT
+wait_listen 8080 || exit 1
 "$1" ramp --from 40 --to 200 --step 40 --step-duration 1s --no-stop --port-range 40000-40099 \
     -q --json "$2/r.json" --svg "$2/r.svg" http://127.0.0.1:8080/ > "$2/r.txt" 2>&1
 echo "rc=$?"
 kill -TERM $srv; wait $srv
+trap - EXIT
 """
 
 
 def namespace_no_reuse_knee():
     """tcp_tw_reuse=0: 100 ports for the whole ramp, so 40/s passes and 80/s runs out."""
-    if os.geteuid() != 0:
-        print("note: not root, the namespace ramp is not run")
+    if not can_run("ramp in a namespace with tcp_tw_reuse=0", root=True,
+                   tools=("unshare", "ip", "ss")):
         return
     with tempfile.TemporaryDirectory() as d:
-        p = subprocess.run(["unshare", "--net", "bash", "-c", NETNS, "x", PORTEX, d],
-                           capture_output=True, text=True, timeout=120)
+        p = in_new_netns(NETNS, PORTEX, d)
         check("rc=0" in p.stdout, f"ramp in a namespace exits 0 ({p.stdout.strip()} {p.stderr[-200:]})")
         doc = json.load(open(f"{d}/r.json"))
         text = open(f"{d}/r.txt").read()
@@ -132,6 +134,7 @@ def usage_errors():
 
 
 if __name__ == "__main__":
+    isolate()
     usage_errors()
     host_loopback_port_range()
     namespace_no_reuse_knee()
