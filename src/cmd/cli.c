@@ -21,6 +21,7 @@
 #include "portex/base/parse.h"
 #include "portex/cmd/merge.h"
 #include "portex/cmd/mode.h"
+#include "portex/load/knee.h"
 
 /* Keys of options without a short letter. */
 enum {
@@ -43,6 +44,13 @@ enum {
     OPT_NO_DRAIN,
     OPT_SHARD,
     OPT_START_AT,
+    OPT_REQUESTS_PER_CONN,
+    OPT_FROM,
+    OPT_TO,
+    OPT_STEP,
+    OPT_STEP_DURATION,
+    OPT_MAX_P99,
+    OPT_NO_STOP,
     OPT_KEY_MAX = 512, /* keys stay below this (the `seen` set) */
 };
 
@@ -454,6 +462,8 @@ static const struct optdef merge_opts[] = {
 static const struct optdef close_opts[] = {
     {"keepalive", 'k', no_argument, set_flag, CFG(keepalive), 0, 0, NULL},
     {"close", OPT_CLOSE, required_argument, set_close, CFG(close), 0, 0, NULL},
+    {"requests-per-conn", OPT_REQUESTS_PER_CONN, required_argument, set_unsigned,
+     CFG(requests_per_conn), 1, 1000000, NULL},
 };
 
 static const struct optdef compare_opts[] = {
@@ -464,6 +474,17 @@ static const struct optdef compare_opts[] = {
      0, 0, NULL},
     {"keepalive", 'k', no_argument, set_per_mode, 0, 0, 0, NULL},
     {"close", OPT_CLOSE, required_argument, set_per_mode, 0, 0, 0, NULL},
+};
+
+#define RAMP(field) offsetof(struct px_ramp_config, field)
+static const struct optdef ramp_opts[] = {
+    {"from", OPT_FROM, required_argument, set_rate, RAMP(from_per_s), 0, 0, NULL},
+    {"to", OPT_TO, required_argument, set_rate, RAMP(to_per_s), 0, 0, NULL},
+    {"step", OPT_STEP, required_argument, set_rate, RAMP(step_per_s), 0, 0, NULL},
+    {"step-duration", OPT_STEP_DURATION, required_argument, set_duration, RAMP(step_ms), 100, 0,
+     NULL},
+    {"max-p99", OPT_MAX_P99, required_argument, set_duration, RAMP(max_p99_ms), 1, 0, NULL},
+    {"no-stop", OPT_NO_STOP, no_argument, set_flag, RAMP(no_stop), 0, 0, NULL},
 };
 
 #define SRV(field) offsetof(struct px_server_config, field)
@@ -507,6 +528,9 @@ static const struct optgroup run_groups[] = {GROUP(load_opts, 0), GROUP(close_op
 static const struct optgroup merge_groups[] = {GROUP(merge_opts, 0)};
 static const struct optgroup compare_groups[] = {
     GROUP(load_opts, offsetof(struct px_compare_config, base)), GROUP(compare_opts, 0)};
+static const struct optgroup ramp_groups[] = {
+    GROUP(load_opts, offsetof(struct px_ramp_config, base)),
+    GROUP(close_opts, offsetof(struct px_ramp_config, base)), GROUP(ramp_opts, 0)};
 static const struct optgroup serve_groups[] = {GROUP(serve_opts, 0)};
 static const struct optgroup lab_groups[] = {GROUP(lab_opts, 0)};
 static const struct optgroup doctor_groups[] = {GROUP(doctor_opts, 0)};
@@ -523,6 +547,8 @@ static const char run_usage[] =
     "  -n, --requests N        exactly N requests, then stop\n"
     "  -t, --threads N         worker threads; default: online CPUs\n"
     "  -k, --keepalive         persistent HTTP/1.1 connections\n"
+    "      --requests-per-conn N  with -k: N requests per connection, then it closes\n"
+    "                          as --close says (client, server or rst)\n"
     "      --close WHO         short mode: client (default; client holds TIME_WAIT),\n"
     "                          server (Connection: close, server closes first),\n"
     "                          rst (SO_LINGER 0: RST, no TIME_WAIT)\n"
@@ -565,17 +591,43 @@ static const char compare_usage[] =
     "The same load against a real server under several modes, one table: keepalive,\n"
     "server-close, rst, short (current settings); with --allow-sysctl (root) also\n"
     "short-noreuse and short-reuse (net.ipv4.tcp_tw_reuse 0 and 1, restored after\n"
-    "each mode and on SIGINT/SIGTERM). Between modes it waits while this run's\n"
-    "TIME_WAIT sockets toward the target hold over 5% of the ports, unless --no-drain.\n"
+    "each mode and on SIGINT/SIGTERM). Each mode gets ports of its own: with\n"
+    "--port-range a fresh window of the same size, or with several --source\n"
+    "addresses a share of them; only when neither is possible does it wait while\n"
+    "TIME_WAIT toward the target holds over 5% of the ports (unless --no-drain).\n"
     "\n"
     "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
     "  --connect-timeout --port-range --source --interval -q\n"
-    "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse\n"
+    "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse,\n"
+    "                          conn10, reuse-conn10 (10 requests per connection)\n"
     "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
     "      --no-drain          do not wait for TIME_WAIT between modes\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
     "      --csv FILE          every mode's series as CSV\n"
+    "  -h, --help              this text\n";
+
+static const char ramp_usage[] =
+    "usage: portex ramp --from R0 --to R1 --step S [options] URL\n"
+    "\n"
+    "Step the offered rate (open model) from R0 to R1 by S, one run of\n"
+    "--step-duration per step, and find the knee: the highest step where\n"
+    "ok/s >= 99% of the offered rate, no request failed, and p99 is under\n"
+    "--max-p99 when given. Stops after two failing steps unless --no-stop.\n"
+    "Steps above the predicted port ceiling are called port-bound.\n"
+    "\n"
+    "      --from R            first step's rate, new requests per second\n"
+    "      --to R              last step's rate (inclusive)\n"
+    "      --step S            rate added per step\n"
+    "      --step-duration D   length of each step; 5s\n"
+    "      --max-p99 D         a step whose total p99 is over D fails (e.g. 50ms)\n"
+    "      --no-stop           run every step, even after two failed\n"
+    "  load options as for portex run, except -r, -d and -n: -c -t -k\n"
+    "  --requests-per-conn --close -m -H --body --timeout --connect-timeout\n"
+    "  --port-range --source --interval -q\n"
+    "      --json FILE         every step's summary and the knee ('-' for stdout)\n"
+    "      --svg FILE          chart: offered vs ok/s and p99 per step, the knee marked\n"
+    "      --csv FILE          every step's series as CSV\n"
     "  -h, --help              this text\n";
 
 static const char serve_usage[] =
@@ -603,7 +655,9 @@ static const char lab_usage[] =
     "  -d, --duration D        per mode; 10s\n"
     "  -c, --connections N     in-flight cap; 64\n"
     "      --modes LIST        noreuse,reuse,reuse-server-nots,keepalive (default),\n"
-    "                          server-close, rst, sources4, delay100, hosts4, or all\n"
+    "                          server-close, rst, sources4, delay100, hosts4,\n"
+    "                          reuse-conn10, noreuse-conn10 (10 requests per\n"
+    "                          connection), or all\n"
     "      --reuse-delay MS    tcp_tw_reuse_delay for the reuse modes (6.14+)\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
@@ -631,6 +685,7 @@ static const char doctor_usage[] =
 static const struct cmdspec run_spec = SPEC(run, run_groups);
 static const struct cmdspec compare_spec = SPEC(compare, compare_groups);
 static const struct cmdspec serve_spec = SPEC(serve, serve_groups);
+static const struct cmdspec ramp_spec = SPEC(ramp, ramp_groups);
 static const struct cmdspec lab_spec = SPEC(lab, lab_groups);
 static const struct cmdspec doctor_spec = SPEC(doctor, doctor_groups);
 static const struct cmdspec merge_spec = SPEC(merge, merge_groups);
@@ -745,9 +800,13 @@ static int finish_load(const char *cmd, int argc, char **argv, const unsigned ch
     /* -n alone: run until the count, not for the default duration. */
     if (cfg->requests && !seen['d'])
         cfg->duration_ms = 0;
-    if (cfg->keepalive && seen[OPT_CLOSE] && cfg->close != PX_CLOSE_SERVER)
+    if (cfg->requests_per_conn && !cfg->keepalive)
+        return usage_error(err, errlen, "--requests-per-conn %u %s", cfg->requests_per_conn,
+                           "needs -k: it counts requests on a kept-alive connection");
+    if (cfg->keepalive && seen[OPT_CLOSE] && cfg->close != PX_CLOSE_SERVER &&
+        !cfg->requests_per_conn)
         return usage_error(err, errlen, "--close %s %s", px_close_name(cfg->close),
-                           "applies to short connections only: drop -k or --close");
+                           "applies to short connections (or -k --requests-per-conn N) only");
     return PX_CLI_OK;
 }
 
@@ -787,6 +846,46 @@ int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, c
         cfg->nmodes =
             px_mode_defaults(px_compare_modes, px_compare_nmodes, cfg->allow_sysctl, cfg->modes);
     return rc;
+}
+
+/* The ramp's steps: all three rates given, in order, within PX_RAMP_MAX_STEPS. */
+static int check_ramp(const unsigned char *seen, struct px_ramp_config *cfg, char *err,
+                      size_t errlen)
+{
+    if (seen['r'] || seen['d'] || seen['n'])
+        return usage_error(err, errlen, "option '-%c' is set by the ramp: %s",
+                           seen['r']   ? 'r'
+                           : seen['d'] ? 'd'
+                                       : 'n',
+                           "use --from, --to, --step and --step-duration");
+    if (!seen[OPT_FROM] || !seen[OPT_TO] || !seen[OPT_STEP])
+        return usage_error(err, errlen, "missing %s: expected --from R0 --to R1 --step S",
+                           !seen[OPT_FROM] ? "--from"
+                           : !seen[OPT_TO] ? "--to"
+                                           : "--step");
+    if (cfg->to_per_s < cfg->from_per_s)
+        return usage_error(err, errlen, "invalid --to %g: expected at least --from (%g)",
+                           cfg->to_per_s, cfg->from_per_s);
+    size_t n = px_knee_step_count(cfg->from_per_s, cfg->to_per_s, cfg->step_per_s);
+    if (n > PX_RAMP_MAX_STEPS)
+        return usage_error(err, errlen, "--from %g --to %g --step %g makes %zu steps: %s %d",
+                           cfg->from_per_s, cfg->to_per_s, cfg->step_per_s, n, "expected at most",
+                           PX_RAMP_MAX_STEPS);
+    cfg->base.duration_ms = cfg->step_ms;
+    return PX_CLI_OK;
+}
+
+int px_cli_parse_ramp(int argc, char **argv, struct px_ramp_config *cfg, char *err, size_t errlen)
+{
+    unsigned char seen[OPT_KEY_MAX] = {0};
+    px_ramp_config_defaults(cfg);
+    int rc = parse_options(&ramp_spec, argc, argv, cfg, seen, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    rc = check_ramp(seen, cfg, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    return finish_load("ramp", argc, argv, seen, &cfg->base, err, errlen);
 }
 
 int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,

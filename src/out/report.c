@@ -115,7 +115,9 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     } else {
         ADD("no EADDRNOTAVAIL: %s; %" PRIu64 " connections carried %" PRIu64
             " requests, ports are not the limit.",
-            cfg->keepalive ? "keep-alive" : "the server closes first (it holds TIME_WAIT)",
+            cfg->keepalive               ? "keep-alive"
+            : cfg->close == PX_CLOSE_RST ? "RST close leaves no TIME_WAIT and -c is under the ports"
+                                         : "the server closes first (it holds TIME_WAIT)",
             run->totals.connections_opened, run->totals.ok + run->totals.failed);
     }
 #undef ADD
@@ -194,6 +196,10 @@ void px_report_text(FILE *f, const struct px_run *run)
                 run->hosts == 1 ? "" : "s", close_words(cfg));
     else
         fprintf(f, "portex run %s\n  %s\n", cfg->url_text, close_words(cfg));
+    if (cfg->keepalive && cfg->requests_per_conn)
+        fprintf(f, "  %u requests per connection, then the %s closes%s\n", cfg->requests_per_conn,
+                cfg->close == PX_CLOSE_SERVER ? "server" : "client",
+                cfg->close == PX_CLOSE_RST ? " with RST" : "");
     if (cfg->rate_per_s > 0)
         fprintf(f, "  open model: %.0f new requests/s, at most %u in flight, %u threads\n",
                 cfg->rate_per_s, cfg->connections, cfg->threads);

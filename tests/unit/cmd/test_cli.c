@@ -228,7 +228,7 @@ static void px_cli_parse_lab__defaults_and_modes(void **state)
     assert_int_equal(lc.modes[2]->server_timestamps, 0);
     char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
     assert_int_equal(px_cli_parse_lab(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
-    assert_int_equal(lc.nmodes, 9); /* every lab mode, hosts4 included */
+    assert_int_equal(lc.nmodes, 11); /* every lab mode: hosts4 and the conn10 modes too */
     assert_int_equal(lc.ports, 200);
     char *c[] = {"lab", "--reuse-delay", "0", NULL};
     assert_int_equal(px_cli_parse_lab(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
@@ -251,6 +251,60 @@ static void px_cli_parse_doctor__optional_url(void **state)
     assert_int_equal(px_cli_parse_doctor(3, c, &dc, err, sizeof(err)), PX_CLI_USAGE);
 }
 
+static struct px_ramp_config ramp;
+
+#define PARSE_RAMP(...)                                                                            \
+    ({                                                                                             \
+        char *argv_[] = {"ramp", __VA_ARGS__, NULL};                                               \
+        px_cli_parse_ramp((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &ramp, err,          \
+                          sizeof(err));                                                            \
+    })
+
+static void px_cli_parse_ramp__steps_and_load(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RAMP("--from", "200", "--to", "1k", "--step", "200", "--step-duration",
+                                "1s", "--max-p99", "50ms", "-c", "8", "--port-range", "40000-40099",
+                                "--no-stop", "http://127.0.0.1:8080/"),
+                     PX_CLI_OK);
+    assert_true(ramp.from_per_s == 200.0 && ramp.to_per_s == 1000.0 && ramp.step_per_s == 200.0);
+    assert_int_equal(ramp.step_ms, 1000);
+    assert_int_equal(ramp.base.duration_ms, 1000);
+    assert_int_equal(ramp.max_p99_ms, 50);
+    assert_true(ramp.no_stop);
+    assert_int_equal(ramp.base.connections, 8);
+    assert_int_equal(ramp.base.port_lo, 40000);
+}
+
+static void px_cli_parse_ramp__refuses_rate_duration_and_missing_steps(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RAMP("--from", "1", "--to", "2", "--step", "1", "-r", "5", "http://a/"),
+                     PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'-r'"));
+    assert_int_equal(PARSE_RAMP("--from", "1", "--to", "2", "--step", "1", "-n", "5", "http://a/"),
+                     PX_CLI_USAGE);
+    assert_int_equal(PARSE_RAMP("--from", "1", "--step", "1", "http://a/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "--to"));
+    assert_int_equal(PARSE_RAMP("--from", "5", "--to", "2", "--step", "1", "http://a/"),
+                     PX_CLI_USAGE);
+    assert_int_equal(PARSE_RAMP("--from", "1", "--to", "1000", "--step", "1", "http://a/"),
+                     PX_CLI_USAGE);
+    assert_non_null(strstr(err, "1000 steps"));
+}
+
+static void px_cli_parse_run__requests_per_conn_needs_keepalive(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("--requests-per-conn", "10", "http://a/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "needs -k"));
+    assert_int_equal(PARSE_RUN("-k", "--requests-per-conn", "10", "--close", "rst", "http://a/"),
+                     PX_CLI_OK);
+    assert_int_equal(cfg.requests_per_conn, 10);
+    assert_int_equal(cfg.close, PX_CLOSE_RST);
+    assert_int_equal(PARSE_RUN("-k", "--close", "rst", "http://a/"), PX_CLI_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +320,9 @@ int main(void)
         cmocka_unit_test(px_cli_parse_compare__modes_and_sysctl),
         cmocka_unit_test(px_cli_parse_lab__defaults_and_modes),
         cmocka_unit_test(px_cli_parse_doctor__optional_url),
+        cmocka_unit_test(px_cli_parse_ramp__steps_and_load),
+        cmocka_unit_test(px_cli_parse_ramp__refuses_rate_duration_and_missing_steps),
+        cmocka_unit_test(px_cli_parse_run__requests_per_conn_needs_keepalive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
