@@ -14,6 +14,7 @@
 #include "portex/kernel/kernel.h"
 #include "portex/load/engine.h"
 #include "portex/cmd/lab.h"
+#include "portex/out/hlog.h"
 #include "portex/out/report.h"
 #include "portex/load/result.h"
 #include "portex/load/run.h"
@@ -124,14 +125,28 @@ static int cmd_run(int argc, char **argv)
         return rc;
     }
 
-    static struct px_run run;
-    if (px_run_execute(&cfg, &run, err, sizeof(err)) < 0) {
+    /* Opened before the load, so that a bad path costs nothing. */
+    struct px_hlog *hlog = NULL;
+    if (cfg.hlog_path && (hlog = px_hlog_open(cfg.hlog_path, err, sizeof(err))) == NULL) {
         fprintf(stderr, "portex run: %s\n", err);
         px_config_release(&cfg);
         return 1;
     }
-    px_report_text(text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path), &run);
+    static struct px_run run;
+    if (px_run_execute_tick(&cfg, &run, hlog ? px_hlog_tick : NULL, hlog, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex run: %s\n", err);
+        px_hlog_close(hlog);
+        px_config_release(&cfg);
+        return 1;
+    }
+    int hlog_stdout = cfg.hlog_path && strcmp(cfg.hlog_path, "-") == 0;
+    px_report_text(hlog_stdout ? stderr : text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path),
+                   &run);
     rc = 0;
+    if (px_hlog_close(hlog) < 0) {
+        fprintf(stderr, "portex run: cannot write --hlog '%s'\n", cfg.hlog_path);
+        rc = 1;
+    }
     if (cfg.json_path && write_report("run", cfg.json_path, json_cb, &run) < 0)
         rc = 1;
     if (cfg.csv_path && write_report("run", cfg.csv_path, csv_cb, &run) < 0)

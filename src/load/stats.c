@@ -34,6 +34,9 @@ struct px_stats {
     int have_ext;
     struct px_series series;
     int64_t tw_peak;
+    px_stats_tick_cb tick; /* NULL: none */
+    void *tick_arg;
+    double epoch_s; /* wall-clock time of the engine's start */
 };
 
 int px_series_push(struct px_series *s, const struct px_series_row *row)
@@ -110,6 +113,8 @@ static void sample(struct px_stats *s, int live)
     px_hist_diff(&s->interval_hist, &s->cur_hist, &s->prev_hist);
     r.p50_us = px_hist_percentile(&s->interval_hist, 50);
     r.p99_us = px_hist_percentile(&s->interval_hist, 99);
+    if (s->tick)
+        s->tick(s->tick_arg, s->epoch_s, r.t - dt, &r, &s->interval_hist);
     s->prev_hist = s->cur_hist;
     s->prev = cur;
     if (r.time_wait > s->tw_peak)
@@ -145,9 +150,27 @@ static void *stats_main(void *arg)
 
 struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg, FILE *live)
 {
+    return px_stats_start_tick(e, cfg, live, NULL, NULL);
+}
+
+/* Wall-clock seconds of a monotonic instant (us), for logs that want the epoch. */
+static double epoch_of(uint64_t mono_us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return now - (double)(px_clock_us() - mono_us) / 1e6;
+}
+
+struct px_stats *px_stats_start_tick(struct px_engine *e, const struct px_config *cfg, FILE *live,
+                                     px_stats_tick_cb tick, void *tick_arg)
+{
     struct px_stats *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
+    s->tick = tick;
+    s->tick_arg = tick_arg;
+    s->epoch_s = epoch_of(px_engine_start_us(e));
     s->e = e;
     s->cfg = cfg;
     s->live = live;

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "portex/load/hist.h"
+#include "portex/load/stats.h"
 
 /*
  * Why portex's buckets are HdrHistogram's counts, index for index.
@@ -199,6 +200,12 @@ int px_hlog_write(struct px_hlog *l, double epoch_s, const char *tag, double sta
     if (rc < 0)
         l->failed = 1;
     return rc < 0 ? -1 : 0;
+}
+
+void px_hlog_tick(void *arg, double epoch_s, double start_s, const struct px_series_row *row,
+                  const struct px_hist *total)
+{
+    px_hlog_write(arg, epoch_s, NULL, start_s, row->t - start_s, total);
 }
 
 int px_hlog_close(struct px_hlog *l)

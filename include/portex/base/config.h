@@ -49,6 +49,7 @@ struct px_config {
     const char *json_path; /* "-" = stdout */
     const char *csv_path;
     const char *svg_path;
+    const char *hlog_path; /* --hlog: HdrHistogram interval log, "-" = stdout */
 };
 
 /* Defaults of `portex run`. */

@@ -39,9 +39,22 @@ struct px_series {
 };
 
 struct px_stats;
+struct px_hist;
+
+/*
+ * Called after each row (from the stats thread, and once more from
+ * px_stats_finish) with the interval's histogram of total latency: requests
+ * that ended in [start_s, row->t) since the run's start, whose wall-clock time
+ * is epoch_s. Runs outside the workers' hot path; must not block for long.
+ */
+typedef void (*px_stats_tick_cb)(void *arg, double epoch_s, double start_s,
+                                 const struct px_series_row *row, const struct px_hist *total);
 
 /* Starts the stats thread over a running engine; live line to `live` unless NULL. */
 struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg, FILE *live);
+/* The same with a tick callback (may be NULL). */
+struct px_stats *px_stats_start_tick(struct px_engine *e, const struct px_config *cfg, FILE *live,
+                                     px_stats_tick_cb tick, void *tick_arg);
 /*
  * Stops the thread and, once the engine has ended, takes the last row, so that
  * the rows add up to the run's totals. The series then belongs to the caller.

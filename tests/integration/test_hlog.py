@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: MIT
+"""--hlog: the HdrHistogram interval log, decoded by hdr-histogram-js (npm), equals portex's JSON."""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import zlib
+
+from pxtest import PORTEX, Serve, check, finish, run
+
+NPM_PACKAGE = "hdr-histogram-js@3.0.1"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def node_modules():
+    """Installs hdr-histogram-js under the build tree once; a failure fails the test."""
+    prefix = os.path.join(os.path.dirname(PORTEX), "hlog-node")
+    mods = os.path.join(prefix, "node_modules")
+    if os.path.exists(os.path.join(mods, "hdr-histogram-js", "package.json")):
+        return mods
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            check(False, f"{tool} is installed (scripts/setup.sh installs nodejs and npm)")
+            finish()
+    os.makedirs(prefix, exist_ok=True)
+    p = subprocess.run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund",
+                        "--cache", os.path.join(prefix, ".npm-cache"), NPM_PACKAGE],
+                       capture_output=True, text=True, timeout=240)
+    ok = p.returncode == 0 and os.path.isdir(os.path.join(mods, "hdr-histogram-js"))
+    check(ok, f"npm install {NPM_PACKAGE} (rc {p.returncode}) {p.stderr.strip()[-400:]}")
+    if not ok:
+        finish()
+    return mods
+
+
+def px_index(v):
+    """portex's (= HdrHistogram's) bucket index of a value in us."""
+    if v < 256:
+        return v
+    m = v.bit_length() - 1
+    return (m - 6) * 128 + (v >> (m - 7)) - 128
+
+
+def bucket_width(v):
+    return 1 if v < 256 else 1 << (v.bit_length() - 8)
+
+
+def zigzag_counts(raw):
+    """Our own reading of the V2 payload (the spec, not portex's code): {index: count}."""
+    payload = int.from_bytes(raw[4:8], "big")
+    pos, idx, counts = 40, 0, {}
+    while pos < 40 + payload:
+        u, shift = 0, 0
+        while True:
+            b = raw[pos]
+            pos += 1
+            if shift == 56:
+                u |= b << 56
+                break
+            u |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        v = (u >> 1) ^ -(u & 1)
+        if v < 0:
+            idx += -v
+        else:
+            if v:
+                counts[idx] = v
+            idx += 1
+    return counts
+
+
+def spec_decode(b64):
+    packed = base64.b64decode(b64)
+    check(int.from_bytes(packed[:4], "big") == 0x1C849314, "compressed V2 cookie")
+    return zigzag_counts(zlib.decompress(packed[8:8 + int.from_bytes(packed[4:8], "big")]))
+
+
+def close_enough(js, px, what):
+    tol = 2 * bucket_width(px) + 1
+    check(abs(js - px) <= tol, f"{what}: hdr-histogram-js {js} vs portex {px} (within {tol} us)")
+
+
+def log_matches_json(mods):
+    srv = Serve(threads=2)
+    tmp = tempfile.mkdtemp(prefix="portex-hlog-")
+    path = os.path.join(tmp, "run.hlog")
+    rc, doc, err = run("-n", "4000", "-c", "16", "-t", "2", "--interval", "200ms", "-q",
+                       "--hlog", path, srv.url)
+    srv.stop()
+    check(rc == 0, f"run --hlog exits 0 ({err.strip()[-200:]})")
+    with open(path) as f:
+        text = f.read()
+    head = text.splitlines()[:5]
+    check(any(h.startswith("#[StartTime: ") for h in head), "#[StartTime: header")
+    check(any(h.startswith("#[BaseTime: ") for h in head), "#[BaseTime: header")
+    check('"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"'
+          in head, "column legend")
+    data = [ln for ln in text.splitlines() if ln and not ln.startswith(("#", '"'))]
+    series = doc["series"]
+    check(len(data) == len(series), f"one line per series row ({len(data)} vs {len(series)})")
+
+    p = subprocess.run(["node", os.path.join(HERE, "hlog_decode.js"), mods, path],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, f"hdr-histogram-js decodes the log ({p.stderr.strip()[-300:]})")
+    js = json.loads(p.stdout)
+    check(len(js["lines"]) == len(data), f"hdr-histogram-js reads every line ({len(js['lines'])})")
+    for i, (line, ours) in enumerate(zip(js["lines"], data)):
+        counts = {int(k): v for k, v in line["counts"].items()}
+        check(counts == spec_decode(ours.split(",")[3]),
+              f"line {i}: hdr-histogram-js counts equal the spec decoding ({line['total']})")
+        check(line["counts_length"] == 2560, f"line {i}: 2560 counts, as portex's histogram")
+    total = doc["summary"]["latency_us"]["total"]
+    s = js["summary"][""]
+    check(s["count"] == total["count"] == 4000,
+          f"decoded total count {s['count']} = JSON {total['count']} = 4000")
+    for q in ("p50", "p90", "p99"):
+        close_enough(s[q], total[q], q)
+    check(px_index(s["max"]) == px_index(total["max"]) and s["max"] >= total["max"],
+          f"max: hdr-histogram-js {s['max']} is the top of portex's bucket of {total['max']}")
+    t0 = js["lines"][0]["start_ms"]
+    check(all(b["start_ms"] >= a["start_ms"] for a, b in zip(js["lines"], js["lines"][1:]))
+          and abs(js["lines"][-1]["end_ms"] - t0 - doc["summary"]["duration_s"] * 1000) < 1500,
+          "interval timestamps increase and span the run")
+    shutil.rmtree(tmp)
+
+
+def bad_path_fails_before_the_load():
+    srv = Serve()
+    rc, _, err = run("-n", "100", "--hlog", "/nonexistent-dir/x.hlog", srv.url)
+    counts = srv.stop()
+    check(rc == 1, f"--hlog to a missing directory exits 1 (got {rc})")
+    check("/nonexistent-dir/x.hlog" in err, f"the message names the path ({err.strip()})")
+    check(counts["accepted"] == 0, f"no request was sent ({counts['accepted']} accepted)")
+
+
+if __name__ == "__main__":
+    mods = node_modules()
+    log_matches_json(mods)
+    bad_path_fails_before_the_load()
+    finish()
