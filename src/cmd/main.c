@@ -89,6 +89,11 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 1;
     }
+    if (cfg->target.ss_family == AF_UNIX && (cfg->port_lo || cfg->nsources)) {
+        fprintf(stderr, "portex %s: --%s does not apply to a Unix-socket target (no ports)\n", cmd,
+                cfg->port_lo ? "port-range" : "source");
+        return 2;
+    }
     if (px_engine_preflight(cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 2;
@@ -343,7 +348,14 @@ static int cmd_serve(int argc, char **argv)
     px_server_address(srv, &bound);
     char where[80];
     px_sockaddr_str((struct sockaddr *)&bound, where, sizeof(where));
-    fprintf(stderr, "portex serve: listening on %s (%u threads)\n", where, cfg.threads);
+    if (cfg.unix_only)
+        fprintf(stderr, "portex serve: listening on unix:%s (%u threads)\n", cfg.unix_path,
+                cfg.threads);
+    else if (cfg.unix_path[0])
+        fprintf(stderr, "portex serve: listening on %s and unix:%s (%u threads)\n", where,
+                cfg.unix_path, cfg.threads);
+    else
+        fprintf(stderr, "portex serve: listening on %s (%u threads)\n", where, cfg.threads);
 
     int sig;
     sigwait(&stop_set, &sig);

@@ -33,6 +33,13 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
     out->hold_s = 0;
     out->reuse_applies = 0;
 
+    if (in->unix_socket) {
+        out->per_s = INFINITY;
+        snprintf(out->formula, sizeof(out->formula),
+                 "not port-bound: a Unix socket uses no ports and leaves no TIME_WAIT");
+        return;
+    }
+
     if (in->keepalive || in->close == PX_CLOSE_SERVER) {
         /* No TIME_WAIT on the client: Little's law on the in-flight count. */
         const char *what = in->keepalive ? "keep-alive" : "server closes first";

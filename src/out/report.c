@@ -67,7 +67,12 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     size_t n = 0;
 #define ADD(...) n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, __VA_ARGS__)
     out[0] = '\0';
-    if (ex->seen) {
+    if (cfg->target.ss_family == AF_UNIX) {
+        ADD("no ports involved (Unix socket): %.1f ok/s over %" PRIu64 " connections is what "
+            "client and server reach without the port budget; a TCP run below this rate is "
+            "held back by ports or by TCP itself.",
+            ok_s, run->totals.connections_opened);
+    } else if (ex->seen) {
         ADD("ports ran out at t=%.2fs: %" PRIu64 " usable ports", ex->first_s, ex->usable_ports);
         if (cfg->nsources > 1)
             ADD(" x %zu source addresses", cfg->nsources);
@@ -119,6 +124,13 @@ static void text_exhaustion(FILE *f, const struct px_run *run)
     const struct px_exhaustion *ex = &run->ex;
     char a[32], target[80];
     px_sockaddr_str((const struct sockaddr *)&run->cfg->target, target, sizeof(target));
+    if (run->cfg->target.ss_family == AF_UNIX) {
+        /* The control run: what is left is the server and the client, not ports. */
+        fprintf(f, "\nno ports involved: %s is a Unix socket (no local port, no TIME_WAIT)\n",
+                target);
+        fprintf(f, "  predicted ceiling    %s\n", ex->ceiling.formula);
+        return;
+    }
     fprintf(f, "\nports and TIME_WAIT\n");
     px_format_count(a, sizeof(a), ex->usable_ports);
     fprintf(f, "  usable ports         %s (%u-%u%s)\n", a, ex->port_lo, ex->port_hi,
@@ -278,6 +290,7 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
         px_json_null(j, "ok_before_eaddrnotavail");
         px_json_null(j, "ok_per_s_before");
     }
+    px_json_bool(j, "ports_involved", run->cfg->target.ss_family != AF_UNIX);
     px_json_u64(j, "usable_ports", ex->usable_ports);
     px_json_f64(j, "predicted_ceiling_per_s", ex->ceiling.per_s);
     px_json_str(j, "ceiling_formula", ex->ceiling.formula);

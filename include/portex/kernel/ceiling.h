@@ -22,6 +22,7 @@ struct px_ceiling_in {
     enum px_ts timestamps; /* were timestamps negotiated with the target */
     unsigned connections;  /* -c */
     double lifetime_s;     /* connection lifetime T (mean request time) */
+    int unix_socket;       /* target is a Unix socket: no ports at all */
 };
 
 struct px_ceiling {
