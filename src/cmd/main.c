@@ -341,7 +341,10 @@ static int cmd_serve(int argc, char **argv)
     if (srv == NULL || px_server_start(srv, err, sizeof(err)) < 0) {
         char where[80];
         px_sockaddr_str((struct sockaddr *)&cfg.addr, where, sizeof(where));
-        fprintf(stderr, "portex serve: %s on %s\n", err, where);
+        if (cfg.unix_path[0] && strstr(err, cfg.unix_path)) /* names its Unix socket */
+            fprintf(stderr, "portex serve: %s\n", err);
+        else
+            fprintf(stderr, "portex serve: %s on %s\n", err, where);
         px_server_free(srv);
         return 1;
     }

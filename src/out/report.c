@@ -43,6 +43,8 @@ static const char *close_words(const struct px_config *cfg)
 {
     if (cfg->keepalive)
         return "keep-alive connections";
+    if (cfg->target.ss_family == AF_UNIX)
+        return "short connections over a Unix socket (no port, no TIME_WAIT)";
     switch (cfg->close) {
     case PX_CLOSE_SERVER:
         return "short connections, server closes first";
@@ -129,6 +131,9 @@ static void text_exhaustion(FILE *f, const struct px_run *run)
         fprintf(f, "\nno ports involved: %s is a Unix socket (no local port, no TIME_WAIT)\n",
                 target);
         fprintf(f, "  predicted ceiling    %s\n", ex->ceiling.formula);
+        char diag[1024];
+        px_diagnose(run, diag, sizeof(diag));
+        fprintf(f, "\n%s\n", diag);
         return;
     }
     fprintf(f, "\nports and TIME_WAIT\n");
