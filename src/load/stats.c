@@ -36,6 +36,7 @@ struct px_stats {
     int64_t tw_peak;
     px_stats_tick_cb tick; /* NULL: none */
     void *tick_arg;
+    struct px_hist prev_phase[2], cur_phase[2], interval_phase[2]; /* connect, ttfb: tick only */
     double epoch_s; /* wall-clock time of the engine's start */
 };
 
@@ -87,6 +88,25 @@ static void live_line(struct px_stats *s, const struct px_series_row *r, double 
     fflush(s->live);
 }
 
+/* Connect and first-byte histograms of the interval, then the callback. */
+static void call_tick(struct px_stats *s, const struct px_series_row *r, double start_s)
+{
+    px_engine_phase_hists(s->e, &s->cur_phase[0], &s->cur_phase[1]);
+    for (int i = 0; i < 2; i++) {
+        px_hist_diff(&s->interval_phase[i], &s->cur_phase[i], &s->prev_phase[i]);
+        s->prev_phase[i] = s->cur_phase[i];
+    }
+    struct px_stats_interval iv = {
+        .epoch_s = s->epoch_s,
+        .start_s = start_s,
+        .row = r,
+        .total = &s->interval_hist,
+        .connect = &s->interval_phase[0],
+        .ttfb = &s->interval_phase[1],
+    };
+    s->tick(s->tick_arg, &iv);
+}
+
 static void sample(struct px_stats *s, int live)
 {
     struct px_series_row r;
@@ -123,7 +143,7 @@ static void sample(struct px_stats *s, int live)
     r.p50_us = px_hist_percentile(&s->interval_hist, 50);
     r.p99_us = px_hist_percentile(&s->interval_hist, 99);
     if (s->tick)
-        s->tick(s->tick_arg, s->epoch_s, r.t - dt, &r, &s->interval_hist);
+        call_tick(s, &r, r.t - dt);
     s->prev_hist = s->cur_hist;
     s->prev = cur;
     if (r.time_wait > s->tw_peak)
@@ -187,6 +207,8 @@ struct px_stats *px_stats_start_tick(struct px_engine *e, const struct px_config
     s->tw_peak = -1;
     s->diag_fd = px_diag_open();
     px_hist_init(&s->prev_hist);
+    px_hist_init(&s->prev_phase[0]);
+    px_hist_init(&s->prev_phase[1]);
     s->have_ext = px_tcpext_read(PX_PROC, &s->prev_ext) == 0;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;

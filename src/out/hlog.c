@@ -202,10 +202,12 @@ int px_hlog_write(struct px_hlog *l, double epoch_s, const char *tag, double sta
     return rc < 0 ? -1 : 0;
 }
 
-void px_hlog_tick(void *arg, double epoch_s, double start_s, const struct px_series_row *row,
-                  const struct px_hist *total)
+void px_hlog_tick(void *arg, const struct px_stats_interval *iv)
 {
-    px_hlog_write(arg, epoch_s, NULL, start_s, row->t - start_s, total);
+    double len_s = iv->row->t - iv->start_s;
+    px_hlog_write(arg, iv->epoch_s, NULL, iv->start_s, len_s, iv->total);
+    px_hlog_write(arg, iv->epoch_s, "connect", iv->start_s, len_s, iv->connect);
+    px_hlog_write(arg, iv->epoch_s, "ttfb", iv->start_s, len_s, iv->ttfb);
 }
 
 int px_hlog_close(struct px_hlog *l)

@@ -42,14 +42,21 @@ struct px_series {
 struct px_stats;
 struct px_hist;
 
+/* The interval histograms a tick callback gets: what was recorded in it. */
+struct px_stats_interval {
+    double epoch_s; /* wall-clock time of the run's start */
+    double start_s; /* the interval is [start_s, row->t) since the run's start */
+    const struct px_series_row *row;
+    const struct px_hist *total;   /* requests that ended in the interval */
+    const struct px_hist *connect; /* connections established in it */
+    const struct px_hist *ttfb;    /* first response bytes in it */
+};
+
 /*
  * Called after each row (from the stats thread, and once more from
- * px_stats_finish) with the interval's histogram of total latency: requests
- * that ended in [start_s, row->t) since the run's start, whose wall-clock time
- * is epoch_s. Runs outside the workers' hot path; must not block for long.
+ * px_stats_finish). Runs outside the workers' hot path; must not block long.
  */
-typedef void (*px_stats_tick_cb)(void *arg, double epoch_s, double start_s,
-                                 const struct px_series_row *row, const struct px_hist *total);
+typedef void (*px_stats_tick_cb)(void *arg, const struct px_stats_interval *iv);
 
 /* Starts the stats thread over a running engine; live line to `live` unless NULL. */
 struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg, FILE *live);

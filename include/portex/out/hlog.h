@@ -36,13 +36,13 @@ struct px_hlog *px_hlog_open(const char *path, char *err, size_t errlen);
  */
 int px_hlog_write(struct px_hlog *l, double epoch_s, const char *tag, double start_s, double len_s,
                   const struct px_hist *h);
-struct px_series_row;
+struct px_stats_interval;
 /*
- * A px_stats_tick_cb for `arg` = a struct px_hlog: one untagged line per tick
- * with the interval's total latency. A failed write is kept for px_hlog_close.
+ * A px_stats_tick_cb for `arg` = a struct px_hlog: per tick, one untagged line
+ * with the interval's total latency, then Tag=connect and Tag=ttfb lines.
+ * A failed write is kept for px_hlog_close.
  */
-void px_hlog_tick(void *arg, double epoch_s, double start_s, const struct px_series_row *row,
-                  const struct px_hist *total);
+void px_hlog_tick(void *arg, const struct px_stats_interval *iv);
 /* Flushes and closes (stdout is only flushed). 0, or -1 when a write failed. */
 int px_hlog_close(struct px_hlog *l);
 
