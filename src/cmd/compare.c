@@ -32,6 +32,16 @@ static const struct px_lab_mode modes[] = {
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
+/* The control (--control unix:PATH): the same short load over the server's Unix
+ * socket, where no port is used; what it reaches is the server's own ceiling. */
+static const struct px_lab_mode control_mode = {
+    .name = "unix-control",
+    .what = "short, over the Unix socket (no ports)",
+    .close = PX_CLOSE_CLIENT,
+    .client_reuse = -1,
+    .server_timestamps = -1,
+};
+
 int px_compare_parse_modes(const char *list, struct px_compare_config *cfg, char *err,
                            size_t errlen)
 {
@@ -43,12 +53,23 @@ int px_compare_parse_modes(const char *list, struct px_compare_config *cfg, char
 
 void px_compare_default_modes(struct px_compare_config *cfg)
 {
-    if (cfg->modes_given)
-        return;
-    cfg->nmodes = 0;
-    size_t n = cfg->allow_sysctl ? NMODES : 4;
-    for (size_t i = 0; i < n; i++)
-        cfg->modes[cfg->nmodes++] = &modes[i];
+    if (!cfg->modes_given) {
+        cfg->nmodes = 0;
+        size_t n = cfg->allow_sysctl ? NMODES : 4;
+        for (size_t i = 0; i < n; i++)
+            cfg->modes[cfg->nmodes++] = &modes[i];
+    }
+    if (cfg->control_unix[0] && cfg->nmodes < PX_LAB_MAX_MODES)
+        cfg->modes[cfg->nmodes++] = &control_mode;
+}
+
+/* Points the control mode's copy of the config at the Unix socket. 0 or -1. */
+static int use_control(const struct px_compare_config *cfg, struct px_config *run, char *err,
+                       size_t errlen)
+{
+    run->port_lo = run->port_hi = 0;
+    run->nsources = 0;
+    return px_unix_addr(cfg->control_unix, &run->target, &run->target_len, err, errlen);
 }
 
 /*
@@ -123,7 +144,7 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
         struct px_lab_result *res = &results[i];
         if (!px_lab_result_start(res, cfg->modes[i], interrupted))
             continue;
-        if (i > 0 && !cfg->no_drain && results[i - 1].ran &&
+        if (i > 0 && !cfg->no_drain && results[i - 1].ran && res->mode != &control_mode &&
             drain(cfg, results[i - 1].run.ex.usable_ports, &stop_set)) {
             interrupted = 1;
             snprintf(res->note, sizeof(res->note), "not run: interrupted");
@@ -139,6 +160,10 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
         res->cfg = cfg->base;
         res->cfg.keepalive = res->mode->keepalive;
         res->cfg.close = res->mode->close;
+        if (res->mode == &control_mode && use_control(cfg, &res->cfg, err, errlen) < 0) {
+            rc = -1;
+            break;
+        }
         if (!cfg->base.quiet)
             fprintf(stderr, "portex compare: mode %s (%s)\n", res->mode->name, res->mode->what);
         int r = px_run_execute(&res->cfg, &res->run, err, errlen);

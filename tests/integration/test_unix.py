@@ -97,6 +97,27 @@ def stale_socket_replaced_other_files_kept(d):
     check(open(regular).read() == "keep me\n", "and left untouched")
 
 
+def compare_control_mode(d):
+    path = os.path.join(d, "cmp.sock")
+    srv = UnixServe(path)
+    p = portex("compare", "-n", "500", "-c", "8", "-t", "2", "-q", "--no-drain", "--modes",
+               "short", "--control", f"unix:{path}", "--json", "-", f"http://127.0.0.1:{srv.port}/")
+    counts = srv.stop()
+    check(p.returncode == 0, "compare --control exits 0" + ("" if p.returncode == 0 else f" ({p.stderr.strip()[-300:]})"))
+    modes = {m["name"]: m for m in json.loads(p.stdout)["modes"]}
+    check(list(modes) == ["short", "unix-control"], f"modes short then unix-control ({list(modes)})")
+    c = modes["unix-control"]["summary"]
+    check(c["ok"] == 500 and c["connections_opened"] == 500 and c["errors"] == {},
+          f"unix-control: 500 ok over 500 connections ({c['ok']}, {c['connections_opened']})")
+    check(c["ports_involved"] is False and c["time_wait_peak"] == 0,
+          "unix-control: no ports, no TIME_WAIT")
+    check(modes["short"]["summary"]["ports_involved"] is True, "short: ports involved")
+    check(counts["accepted"] == 1000, f"server accepted 500 + 500 ({counts['accepted']})")
+    bad = portex("compare", "-n", "10", "--control", "/no/prefix.sock", "http://127.0.0.1:1/")
+    check(bad.returncode == 2 and "unix:PATH" in bad.stderr,
+          f"--control without unix: is a usage error ({bad.stderr.strip()})")
+
+
 def ports_run_out_but_not_over_unix(d):
     """In a fresh namespace with 50 ports: TCP hits EADDRNOTAVAIL, the Unix socket does not."""
     if os.geteuid() != 0:
@@ -131,5 +152,6 @@ if __name__ == "__main__":
         run_over_unix_uses_no_port(d)
         text_report_says_no_ports(d)
         stale_socket_replaced_other_files_kept(d)
+        compare_control_mode(d)
         ports_run_out_but_not_over_unix(d)
     finish()

@@ -18,17 +18,18 @@ struct px_compare_config {
     struct px_config base; /* the load and the outputs; keepalive/close set per mode */
     const struct px_lab_mode *modes[PX_LAB_MAX_MODES];
     size_t nmodes;
-    int modes_given;       /* --modes was used */
-    int allow_sysctl;      /* may set net.ipv4.tcp_tw_reuse (root), restored after */
-    int no_drain;          /* do not wait for TIME_WAIT between modes */
-    uint64_t drain_max_ms; /* longest wait for TIME_WAIT to drain */
+    int modes_given;        /* --modes was used */
+    int allow_sysctl;       /* may set net.ipv4.tcp_tw_reuse (root), restored after */
+    int no_drain;           /* do not wait for TIME_WAIT between modes */
+    uint64_t drain_max_ms;  /* longest wait for TIME_WAIT to drain */
+    char control_unix[108]; /* --control unix:PATH: the server's Unix socket, "" none */
 };
 
 /* "keepalive,short,..." into cfg->modes. 0, or -1 with err. */
 int px_compare_parse_modes(const char *list, struct px_compare_config *cfg, char *err,
                            size_t errlen);
 /* Default modes (after options): keepalive, server-close, rst, short, and with
- * --allow-sysctl short-noreuse and short-reuse. */
+ * --allow-sysctl short-noreuse and short-reuse; then unix-control with --control. */
 void px_compare_default_modes(struct px_compare_config *cfg);
 /*
  * Runs every mode against cfg->base.target. 0 when all ran, 1 when interrupted
