@@ -16,54 +16,14 @@
 #include <unistd.h>
 
 #include "portex/base/clock.h"
+#include "portex/cmd/mode.h"
 #include "portex/kernel/guard.h"
 #include "portex/kernel/netlink.h"
 #include "portex/out/report.h"
 #include "portex/load/run.h"
 #include "portex/base/url.h"
 
-static const struct px_lab_mode modes[] = {
-    {"keepalive", "keep-alive connections", 1, PX_CLOSE_CLIENT, -1, -1, 0, 0},
-    {"server-close", "server closes first", 0, PX_CLOSE_SERVER, -1, -1, 0, 0},
-    {"rst", "client closes with RST", 0, PX_CLOSE_RST, -1, -1, 0, 0},
-    {"short", "client closes, current tcp_tw_reuse", 0, PX_CLOSE_CLIENT, -1, -1, 0, 0},
-    {"short-noreuse", "client closes, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, -1, 0, 0},
-    {"short-reuse", "client closes, tcp_tw_reuse=1", 0, PX_CLOSE_CLIENT, 1, -1, 0, 0},
-};
-#define NMODES (sizeof(modes) / sizeof(modes[0]))
-
-/* The control (--control unix:PATH): the same short load over the server's Unix
- * socket, where no port is used; what it reaches is the server's own ceiling. */
-static const struct px_lab_mode control_mode = {
-    .name = "unix-control",
-    .what = "short, over the Unix socket (no ports)",
-    .close = PX_CLOSE_CLIENT,
-    .client_reuse = -1,
-    .server_timestamps = -1,
-};
-
-int px_compare_parse_modes(const char *list, struct px_compare_config *cfg, char *err,
-                           size_t errlen)
-{
-    if (px_mode_list_parse(list, modes, NMODES, cfg->modes, &cfg->nmodes, err, errlen) < 0)
-        return -1;
-    cfg->modes_given = 1;
-    return 0;
-}
-
-void px_compare_default_modes(struct px_compare_config *cfg)
-{
-    if (!cfg->modes_given) {
-        cfg->nmodes = 0;
-        size_t n = cfg->allow_sysctl ? NMODES : 4;
-        for (size_t i = 0; i < n; i++)
-            cfg->modes[cfg->nmodes++] = &modes[i];
-    }
-    if (cfg->control_unix[0] && cfg->nmodes < PX_LAB_MAX_MODES)
-        cfg->modes[cfg->nmodes++] = &control_mode;
-}
-
-/* Points the control mode's copy of the config at the Unix socket. 0 or -1. */
+/* Points the control mode's copy of the config at the server's Unix socket. 0 or -1. */
 static int use_control(const struct px_compare_config *cfg, struct px_config *run, char *err,
                        size_t errlen)
 {
@@ -119,7 +79,7 @@ static int drain(const struct px_compare_config *cfg, uint64_t usable_ports,
     return interrupted;
 }
 
-int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *results, char *err,
+int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *results, char *err,
                    size_t errlen)
 {
     int needs_sysctl = 0;
@@ -141,10 +101,11 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
     px_block_stop_signals(&stop_set, &old_set);
     int interrupted = 0, rc = 0;
     for (size_t i = 0; i < cfg->nmodes; i++) {
-        struct px_lab_result *res = &results[i];
-        if (!px_lab_result_start(res, cfg->modes[i], interrupted))
+        struct px_mode_result *res = &results[i];
+        if (!px_mode_result_start(res, cfg->modes[i], interrupted))
             continue;
-        if (i > 0 && !cfg->no_drain && results[i - 1].ran && res->mode != &control_mode &&
+        if (i > 0 && !cfg->no_drain && results[i - 1].ran &&
+            res->mode != &px_compare_control_mode &&
             drain(cfg, results[i - 1].run.ex.usable_ports, &stop_set)) {
             interrupted = 1;
             snprintf(res->note, sizeof(res->note), "not run: interrupted");
@@ -160,7 +121,7 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
         res->cfg = cfg->base;
         res->cfg.keepalive = res->mode->keepalive;
         res->cfg.close = res->mode->close;
-        if (res->mode == &control_mode && use_control(cfg, &res->cfg, err, errlen) < 0) {
+        if (res->mode == &px_compare_control_mode && use_control(cfg, &res->cfg, err, errlen) < 0) {
             rc = -1;
             break;
         }
@@ -187,7 +148,7 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
 }
 
 void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
-                            const struct px_lab_result *results)
+                            const struct px_mode_result *results)
 {
     const struct px_config *b = &cfg->base;
     fprintf(f, "portex compare %s: ", b->url_text);
@@ -199,7 +160,7 @@ void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
         fprintf(f, ", %.1f s per mode\n\n", (double)b->duration_ms / 1000.0);
     else
         fprintf(f, ", %llu requests per mode\n\n", (unsigned long long)b->requests);
-    px_lab_report_table(f, results, cfg->nmodes);
+    px_mode_report_table(f, results, cfg->nmodes);
     fputc('\n', f);
     for (size_t i = 0; i < cfg->nmodes; i++) {
         if (!results[i].ran)

@@ -7,22 +7,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "portex/base/config.h"
+
 struct px_server;
 
-struct px_server_config {
-    struct sockaddr_storage addr; /* listen address; port 0 picks a free one */
-    socklen_t addr_len;
-    unsigned threads;    /* loops, each with its own listener */
-    size_t body_bytes;   /* size of the fixed response body */
-    char unix_path[108]; /* also listen on this Unix socket; "" for none */
-    int unix_only;       /* no TCP listener: only unix_path */
-};
 
-/*
- * Binds the listeners. A Unix socket path left by an earlier server (a socket
- * nobody accepts on) is replaced; any other file there is an error. The path
- * is removed again by px_server_free. NULL with the reason in err.
- */
+/* Binds the listeners. NULL with the reason in err. */
 struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen);
 /* The bound address (with the port chosen when 0 was asked). */
 void px_server_address(const struct px_server *s, struct sockaddr_storage *out);
