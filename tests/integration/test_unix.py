@@ -67,12 +67,20 @@ def text_report_says_no_ports(d):
     check(f"listening on unix:{path}" in srv.line, f"serve --listen unix: only ({srv.line.strip()})")
     p = portex("run", "-n", "200", "-q", f"unix:{path}")
     bad = portex("run", "-n", "10", "--port-range", "40000-40100", f"unix:{path}")
+    doc = portex("doctor", "--json", "-", f"unix:{path}")
     counts = srv.stop()
+    dj = json.loads(doc.stdout)
+    check(doc.returncode == 0 and dj["target"]["reached"] and dj["target"]["http_status"] == 200,
+          "doctor reaches the Unix socket and gets 200")
+    check(len(dj["ceilings"]) == 1 and dj["ceilings"][0]["per_s"] is None
+          and "not port-bound" in dj["ceilings"][0]["formula"],
+          f"doctor: one ceiling, not port-bound ({dj['ceilings']})")
+    check(dj["target"]["address"] == f"unix:{path}", f"doctor names the socket ({dj['target']})")
     check(p.returncode == 0 and "no ports involved" in p.stdout, "text report: no ports involved")
     check("ports and TIME_WAIT" not in p.stdout, "no port/TIME_WAIT section")
     check(bad.returncode == 2 and "Unix-socket target" in bad.stderr,
           f"--port-range with a Unix socket is a usage error ({bad.stderr.strip()})")
-    check(counts["accepted"] == 200, f"server accepted 200 ({counts['accepted']})")
+    check(counts["accepted"] == 201, f"server accepted 200 + doctor's probe ({counts['accepted']})")
 
 
 def stale_socket_replaced_other_files_kept(d):
@@ -103,7 +111,8 @@ def compare_control_mode(d):
     p = portex("compare", "-n", "500", "-c", "8", "-t", "2", "-q", "--no-drain", "--modes",
                "short", "--control", f"unix:{path}", "--json", "-", f"http://127.0.0.1:{srv.port}/")
     counts = srv.stop()
-    check(p.returncode == 0, "compare --control exits 0" + ("" if p.returncode == 0 else f" ({p.stderr.strip()[-300:]})"))
+    check(p.returncode == 0,
+          "compare --control exits 0" + ("" if p.returncode == 0 else f" ({p.stderr[-300:]})"))
     modes = {m["name"]: m for m in json.loads(p.stdout)["modes"]}
     check(list(modes) == ["short", "unix-control"], f"modes short then unix-control ({list(modes)})")
     c = modes["unix-control"]["summary"]
