@@ -448,6 +448,8 @@ static const struct optdef compare_opts[] = {
     {"no-drain", OPT_NO_DRAIN, no_argument, set_flag, offsetof(struct px_compare_config, no_drain),
      0, 0, NULL},
     {"control", OPT_CONTROL, required_argument, set_control, 0, 0, 0, NULL},
+    {"hlog", OPT_HLOG, required_argument, set_path,
+     offsetof(struct px_compare_config, base.hlog_path), 0, 0, NULL},
     {"keepalive", 'k', no_argument, set_per_mode, 0, 0, 0, NULL},
     {"close", OPT_CLOSE, required_argument, set_per_mode, 0, 0, 0, NULL},
 };
@@ -545,6 +547,8 @@ static const char compare_usage[] =
     "      --no-drain          do not wait for TIME_WAIT between modes\n"
     "      --control unix:PATH add mode unix-control: short connections over the server's\n"
     "                          Unix socket (serve --listen twice), where no port is used\n"
+    "      --hlog FILE         HdrHistogram interval log, lines tagged MODE, MODE.connect,\n"
+    "                          MODE.ttfb (values in us)\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
     "      --csv FILE          every mode's series as CSV\n"

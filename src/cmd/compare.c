@@ -19,6 +19,7 @@
 #include "portex/cmd/mode.h"
 #include "portex/kernel/guard.h"
 #include "portex/kernel/netlink.h"
+#include "portex/out/hlog.h"
 #include "portex/out/report.h"
 #include "portex/load/run.h"
 #include "portex/base/url.h"
@@ -79,6 +80,14 @@ static int drain(const struct px_compare_config *cfg, uint64_t usable_ports,
     return interrupted;
 }
 
+/* One mode's run; with --hlog its ticks go to the log, tagged with the mode's name. */
+static int run_mode(struct px_mode_result *res, struct px_hlog *hlog, char *err, size_t errlen)
+{
+    struct px_hlog_tagged tagged = {.log = hlog, .tag = res->mode->name};
+    return px_run_execute_tick(&res->cfg, &res->run, hlog ? px_hlog_tick_tagged : NULL, &tagged,
+                               err, errlen);
+}
+
 int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *results, char *err,
                    size_t errlen)
 {
@@ -95,6 +104,9 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
         snprintf(err, errlen, "--allow-sysctl needs root to set net.ipv4.tcp_tw_reuse");
         return -1;
     }
+    struct px_hlog *hlog = NULL;
+    if (cfg->base.hlog_path && (hlog = px_hlog_open(cfg->base.hlog_path, err, errlen)) == NULL)
+        return -1;
     /* Blocked for the whole comparison: a signal is either taken by the run's
      * own wait or by ours, never lost, and never kills us with a sysctl changed. */
     sigset_t stop_set, old_set;
@@ -127,7 +139,7 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
         }
         if (!cfg->base.quiet)
             fprintf(stderr, "portex compare: mode %s (%s)\n", res->mode->name, res->mode->what);
-        int r = px_run_execute(&res->cfg, &res->run, err, errlen);
+        int r = run_mode(res, hlog, err, errlen);
         px_guard_restore(&guard);
         if (r < 0) {
             rc = -1;
@@ -142,6 +154,8 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
             interrupted = 1;
     }
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+    if (px_hlog_close(hlog) < 0)
+        fprintf(stderr, "portex compare: cannot write --hlog '%s'\n", cfg->base.hlog_path);
     if (rc < 0)
         return rc;
     return interrupted ? 1 : 0;

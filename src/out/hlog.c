@@ -144,7 +144,8 @@ struct px_hlog {
     FILE *f;
     int is_stdout;
     int header_done;
-    int failed; /* a write failed */
+    double base_epoch_s; /* BaseTime: lines are stamped from it */
+    int failed;          /* a write failed */
 };
 
 struct px_hlog *px_hlog_open(const char *path, char *err, size_t errlen)
@@ -178,6 +179,7 @@ static void header(struct px_hlog *l, double epoch_s)
     fprintf(l->f, "#[Histogram log format version 1.3]\n");
     fprintf(l->f, "#[StartTime: %.3f (seconds since epoch), %s]\n", epoch_s, when);
     fprintf(l->f, "#[BaseTime: %.3f (seconds since epoch)]\n", epoch_s);
+    l->base_epoch_s = epoch_s;
     fprintf(l->f, "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
                   "\"Interval_Compressed_Histogram\"\n");
     l->header_done = 1;
@@ -194,6 +196,8 @@ int px_hlog_write(struct px_hlog *l, double epoch_s, const char *tag, double sta
         return -1;
     }
     double max_ms = h->count ? (double)h->max_us / PX_HLOG_MAX_UNIT_RATIO : 0.0;
+    /* A later run in the same log (compare's next mode) started later. */
+    start_s += epoch_s - l->base_epoch_s;
     int rc = fprintf(l->f, "%s%s%s%.3f,%.3f,%.3f,%s\n", tag ? "Tag=" : "", tag ? tag : "",
                      tag ? "," : "", start_s, len_s, max_ms, b64);
     free(b64);
@@ -208,6 +212,18 @@ void px_hlog_tick(void *arg, const struct px_stats_interval *iv)
     px_hlog_write(arg, iv->epoch_s, NULL, iv->start_s, len_s, iv->total);
     px_hlog_write(arg, iv->epoch_s, "connect", iv->start_s, len_s, iv->connect);
     px_hlog_write(arg, iv->epoch_s, "ttfb", iv->start_s, len_s, iv->ttfb);
+}
+
+void px_hlog_tick_tagged(void *arg, const struct px_stats_interval *iv)
+{
+    const struct px_hlog_tagged *t = arg;
+    char connect[80], ttfb[80];
+    snprintf(connect, sizeof(connect), "%s.connect", t->tag);
+    snprintf(ttfb, sizeof(ttfb), "%s.ttfb", t->tag);
+    double len_s = iv->row->t - iv->start_s;
+    px_hlog_write(t->log, iv->epoch_s, t->tag, iv->start_s, len_s, iv->total);
+    px_hlog_write(t->log, iv->epoch_s, connect, iv->start_s, len_s, iv->connect);
+    px_hlog_write(t->log, iv->epoch_s, ttfb, iv->start_s, len_s, iv->ttfb);
 }
 
 int px_hlog_close(struct px_hlog *l)

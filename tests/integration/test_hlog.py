@@ -132,17 +132,55 @@ def log_matches_json(mods):
     shutil.rmtree(tmp)
 
 
+def compare_tags_each_mode(mods):
+    srv = Serve(threads=2)
+    tmp = tempfile.mkdtemp(prefix="portex-hlog-")
+    path = os.path.join(tmp, "cmp.hlog")
+    p = subprocess.run([PORTEX, "compare", "-n", "1000", "-c", "8", "-t", "2", "-q",
+                        "--no-drain", "--modes", "short,keepalive", "--interval", "200ms",
+                        "--hlog", path, "--json", "-", srv.url],
+                       capture_output=True, text=True, timeout=120)
+    srv.stop()
+    check(p.returncode == 0, "compare --hlog exits 0" + ("" if p.returncode == 0 else
+                                                          f" ({p.stderr[-300:]})"))
+    modes = {m["name"]: m["summary"] for m in json.loads(p.stdout)["modes"]}
+    d = subprocess.run(["node", os.path.join(HERE, "hlog_decode.js"), mods, path],
+                       capture_output=True, text=True, timeout=60)
+    check(d.returncode == 0, f"hdr-histogram-js decodes compare's log ({d.stderr.strip()[-300:]})")
+    js = json.loads(d.stdout)
+    s = js["summary"]
+    check(sorted(s) == sorted(["short", "short.connect", "short.ttfb", "keepalive",
+                               "keepalive.connect", "keepalive.ttfb"]),
+          f"one tag per mode and latency ({sorted(s)})")
+    for name in ("short", "keepalive"):
+        check(s[name]["count"] == modes[name]["latency_us"]["total"]["count"] == 1000,
+              f"{name}: decoded count {s[name]['count']} = JSON = 1000")
+        check(s[name + ".connect"]["count"] == modes[name]["connections_opened"],
+              f"{name}.connect: {s[name + '.connect']['count']} = connections opened "
+              f"{modes[name]['connections_opened']}")
+    first_keep = min(ln["start_ms"] for ln in js["lines"] if ln["tag"] == "keepalive")
+    last_short = max(ln["start_ms"] for ln in js["lines"] if ln["tag"] == "short")
+    check(first_keep > last_short, "the second mode's lines are stamped after the first's")
+    shutil.rmtree(tmp)
+
+
 def bad_path_fails_before_the_load():
     srv = Serve()
     rc, _, err = run("-n", "100", "--hlog", "/nonexistent-dir/x.hlog", srv.url)
+    cmp = subprocess.run([PORTEX, "compare", "-n", "100", "--modes", "short", "--hlog",
+                          "/nonexistent-dir/y.hlog", srv.url], capture_output=True, text=True,
+                         timeout=60)
     counts = srv.stop()
+    check(cmp.returncode == 1 and "/nonexistent-dir/y.hlog" in cmp.stderr,
+          f"compare --hlog to a missing directory exits 1 ({cmp.returncode}: {cmp.stderr.strip()})")
     check(rc == 1, f"--hlog to a missing directory exits 1 (got {rc})")
     check("/nonexistent-dir/x.hlog" in err, f"the message names the path ({err.strip()})")
-    check(counts["accepted"] == 0, f"no request was sent ({counts['accepted']} accepted)")
+    check(counts["accepted"] == 0, f"neither sent a request ({counts['accepted']} accepted)")
 
 
 if __name__ == "__main__":
     mods = node_modules()
     log_matches_json(mods)
+    compare_tags_each_mode(mods)
     bad_path_fails_before_the_load()
     finish()

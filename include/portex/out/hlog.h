@@ -31,8 +31,9 @@ char *px_hlog_encode(const struct px_hist *h);
 struct px_hlog *px_hlog_open(const char *path, char *err, size_t errlen);
 /*
  * Appends one interval: start_s and len_s in seconds since the run's start,
- * whose wall-clock time is epoch_s (written once, in the header, before the
- * first line). tag NULL for the untagged (total latency) line. 0 or -1.
+ * whose wall-clock time is epoch_s. The first call's epoch_s is the log's
+ * BaseTime (in the header); later runs' lines are stamped from it too. tag NULL for the untagged
+ * (total latency) line. 0 or -1.
  */
 int px_hlog_write(struct px_hlog *l, double epoch_s, const char *tag, double start_s, double len_s,
                   const struct px_hist *h);
@@ -43,6 +44,13 @@ struct px_stats_interval;
  * A failed write is kept for px_hlog_close.
  */
 void px_hlog_tick(void *arg, const struct px_stats_interval *iv);
+/* One of several runs in one log: its lines are tagged (compare: the mode's name). */
+struct px_hlog_tagged {
+    struct px_hlog *log;
+    const char *tag; /* no comma or space; lines TAG, TAG.connect, TAG.ttfb */
+};
+/* A px_stats_tick_cb for `arg` = a struct px_hlog_tagged. */
+void px_hlog_tick_tagged(void *arg, const struct px_stats_interval *iv);
 /* Flushes and closes (stdout is only flushed). 0, or -1 when a write failed. */
 int px_hlog_close(struct px_hlog *l);
 

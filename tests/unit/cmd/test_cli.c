@@ -188,8 +188,9 @@ static void px_cli_parse_compare__control_adds_a_mode(void **state)
     assert_string_equal(cc.control_unix, "/tmp/s.sock");
     char *b[] = {"compare", "--control", "/tmp/s.sock", "http://127.0.0.1/", NULL};
     assert_int_equal(px_cli_parse_compare(4, b, &cc, err, sizeof(err)), PX_CLI_USAGE);
-    char *c[] = {"compare", "--hlog", "x", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_compare(4, c, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    char *c[] = {"compare", "--hlog", "x.hlog", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, c, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_string_equal(cc.base.hlog_path, "x.hlog");
 }
 
 static void px_cli_parse_compare__modes_and_sysctl(void **state)
