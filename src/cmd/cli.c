@@ -720,6 +720,10 @@ static int finish_load(const char *cmd, int argc, char **argv, const unsigned ch
         return PX_CLI_USAGE;
     if (cfg->unix_path && px_url_set_unix(&cfg->url, cfg->unix_path, err, errlen) < 0)
         return PX_CLI_USAGE;
+    if (cfg->hlog_path && strcmp(cfg->hlog_path, "-") == 0 &&
+        ((cfg->json_path && strcmp(cfg->json_path, "-") == 0) ||
+         (cfg->csv_path && strcmp(cfg->csv_path, "-") == 0)))
+        return usage_error(err, errlen, "--hlog - %s", "and --json/--csv - both want stdout");
     /* -n alone: run until the count, not for the default duration. */
     if (cfg->requests && !seen['d'])
         cfg->duration_ms = 0;

@@ -171,6 +171,8 @@ static void px_cli_parse_run__hlog_and_unix(void **state)
     assert_string_equal(cfg.url.unix_path, "/tmp/s.sock");
     assert_string_equal(cfg.url.host, "a.test");
     assert_string_equal(cfg.url.path, "/p");
+    assert_int_equal(PARSE_RUN("--hlog", "-", "--json", "-", "http://a.test/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "stdout"));
     assert_int_equal(PARSE_RUN("unix:/tmp/s.sock:/q"), PX_CLI_OK);
     assert_string_equal(cfg.url.unix_path, "/tmp/s.sock");
     assert_string_equal(cfg.url.path, "/q");
