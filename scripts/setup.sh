@@ -16,10 +16,20 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# How apt-get runs: as root directly, else through sudo; with neither, say what to do.
+apt_prefix() {
+  if [ "$(id -u)" -eq 0 ]; then
+    echo ""
+  elif command -v sudo >/dev/null 2>&1; then
+    echo "sudo"
+  else
+    echo "setup: cannot install ${missing[*]}: run as root, or install sudo" >&2
+    return 1
+  fi
+}
 if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=$(apt_prefix) || exit 1
   echo "setup: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

@@ -95,6 +95,8 @@ static const char *opt_display(const struct optdef *d, char *buf, size_t len)
     return buf;
 }
 
+#define PX_BODY_MAX (64 << 20) /* largest --body @FILE */
+
 #define FIELD(obj, d, type) ((type *)((char *)(obj) + (d)->off))
 
 /* ---- setters: one per kind of value ------------------------------------- */
@@ -231,11 +233,17 @@ static int read_body_file(const char *path, struct px_config *cfg, char *err, si
     }
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
+    int too_big = 0;
     while (buf != NULL) {
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
         if (len < cap)
             break;
+        /* A bound, so that @/dev/zero or a huge file is refused, not read forever. */
+        if (cap >= PX_BODY_MAX) {
+            too_big = 1;
+            break;
+        }
         char *grown = realloc(buf, cap * 2);
         if (grown == NULL) {
             free(buf);
@@ -247,9 +255,13 @@ static int read_body_file(const char *path, struct px_config *cfg, char *err, si
     }
     int bad = ferror(f) || buf == NULL;
     fclose(f);
-    if (bad) {
+    if (bad || too_big) {
         free(buf);
-        snprintf(err, errlen, "cannot read body file '%s'", path);
+        if (too_big)
+            snprintf(err, errlen, "body file '%s' is larger than %d MiB: expected a smaller file",
+                     path, PX_BODY_MAX >> 20);
+        else
+            snprintf(err, errlen, "cannot read body file '%s'", path);
         return -1;
     }
     cfg->body = buf;

@@ -17,12 +17,16 @@
 #include "portex/cmd/lab.h"
 #include "portex/cmd/mode.h"
 #include "portex/out/hlog.h"
+#include "portex/out/outfile.h"
 #include "portex/out/report.h"
 #include "portex/load/result.h"
 #include "portex/load/run.h"
 #include "portex/load/server.h"
 #include "portex/out/svg.h"
 #include "portex/base/url.h"
+
+/* Exit code of a run, compare or lab stopped by SIGINT or SIGTERM (128 + SIGINT, as a shell). */
+#define PX_EXIT_INTERRUPTED 130
 
 static const char main_usage[] =
     "usage: portex COMMAND [options]\n"
@@ -47,23 +51,71 @@ static FILE *text_stream(const char *json, const char *csv, const char *svg)
     return stdout;
 }
 
-/* Writes one report to FILE ("-" = stdout) through cb. 0, or -1 with a message printed. */
-static int write_report(const char *cmd, const char *path, void (*cb)(FILE *, const void *),
-                        const void *arg)
+/* The machine outputs of one command (--json, --csv, --svg), opened before its load. */
+struct outputs {
+    struct px_outfile json, csv, svg;
+};
+
+/* Nothing will be written: closes them, removing the files this run created. */
+static void discard_outputs(struct outputs *o)
 {
-    int to_stdout = strcmp(path, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "portex %s: cannot write '%s': %s\n", cmd, path, strerror(errno));
-        return -1;
-    }
-    cb(f, arg);
-    int rc = to_stdout ? fflush(f) : fclose(f);
-    if (rc != 0) {
-        fprintf(stderr, "portex %s: cannot write '%s': %s\n", cmd, path, strerror(errno));
+    px_outfile_discard(&o->json);
+    px_outfile_discard(&o->csv);
+    px_outfile_discard(&o->svg);
+}
+
+/* Opens every output asked for, so a bad path fails before any load. 0, or -1 printed. */
+static int open_outputs(const char *cmd, struct outputs *o, const char *json, const char *csv,
+                        const char *svg)
+{
+    char err[512];
+    memset(o, 0, sizeof(*o));
+    if (px_outfile_open(&o->json, json, err, sizeof(err)) < 0 ||
+        px_outfile_open(&o->csv, csv, err, sizeof(err)) < 0 ||
+        px_outfile_open(&o->svg, svg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex %s: %s\n", cmd, err);
+        discard_outputs(o);
         return -1;
     }
     return 0;
+}
+
+/* Closes one output after its last write. 0, or -1 with the reason printed. */
+static int close_output(const char *cmd, struct px_outfile *o)
+{
+    char err[512];
+    if (px_outfile_close(o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex %s: %s\n", cmd, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The last line of a lab or compare text report that a signal cut short. */
+static void say_interrupted(FILE *f)
+{
+    fputs("interrupted by a signal: the mode that was running reports what ran until then, "
+          "later modes did not run\n",
+          f);
+}
+
+/* The text report's stream: on stdout it is an output checked like a file. */
+static FILE *text_begin(struct px_outfile *o, FILE *stream)
+{
+    char err[8];
+    px_outfile_open(o, stream == stdout ? "-" : NULL, err, sizeof(err));
+    return stream == stdout ? px_outfile_begin(o) : stream;
+}
+
+/* Writes one report into an opened output through cb. 0 (also when not asked
+ * for), or -1 with a message printed. */
+static int write_report(const char *cmd, struct px_outfile *o, void (*cb)(FILE *, const void *),
+                        const void *arg)
+{
+    if (o->f == NULL)
+        return 0;
+    cb(px_outfile_begin(o), arg);
+    return close_output(cmd, o);
 }
 
 static void json_cb(FILE *f, const void *run)
@@ -127,6 +179,9 @@ static int cmd_run(int argc, char **argv)
         return 2;
     }
     rc = prepare_load("run", &cfg);
+    struct outputs out;
+    if (rc == 0 && open_outputs("run", &out, cfg.json_path, cfg.csv_path, cfg.svg_path) < 0)
+        rc = 1;
     if (rc != 0) {
         px_config_release(&cfg);
         return rc;
@@ -136,6 +191,7 @@ static int cmd_run(int argc, char **argv)
     struct px_hlog *hlog = NULL;
     if (cfg.hlog_path && (hlog = px_hlog_open(cfg.hlog_path, err, sizeof(err))) == NULL) {
         fprintf(stderr, "portex run: %s\n", err);
+        discard_outputs(&out);
         px_config_release(&cfg);
         return 1;
     }
@@ -143,26 +199,27 @@ static int cmd_run(int argc, char **argv)
     if (px_run_execute_tick(&cfg, &run, hlog ? px_hlog_tick : NULL, hlog, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex run: %s\n", err);
         px_hlog_close(hlog);
+        discard_outputs(&out);
         px_config_release(&cfg);
         return 1;
     }
-    int hlog_stdout = cfg.hlog_path && strcmp(cfg.hlog_path, "-") == 0;
-    px_report_text(hlog_stdout ? stderr : text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path),
-                   &run);
-    rc = 0;
-    if (px_hlog_close(hlog) < 0) {
+    int failed = px_hlog_close(hlog) < 0;
+    if (failed)
         fprintf(stderr, "portex run: cannot write --hlog '%s'\n", cfg.hlog_path);
-        rc = 1;
-    }
-    if (cfg.json_path && write_report("run", cfg.json_path, json_cb, &run) < 0)
-        rc = 1;
-    if (cfg.csv_path && write_report("run", cfg.csv_path, csv_cb, &run) < 0)
-        rc = 1;
-    if (cfg.svg_path && write_report("run", cfg.svg_path, svg_cb, &run) < 0)
-        rc = 1;
+    int hlog_stdout = cfg.hlog_path && strcmp(cfg.hlog_path, "-") == 0;
+    struct px_outfile text;
+    px_report_text(text_begin(&text, hlog_stdout
+                                         ? stderr
+                                         : text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path)),
+                   &run);
+    failed |= close_output("run", &text) < 0;
+    failed |= write_report("run", &out.json, json_cb, &run) < 0;
+    failed |= write_report("run", &out.csv, csv_cb, &run) < 0;
+    failed |= write_report("run", &out.svg, svg_cb, &run) < 0;
     px_series_free(&run.series);
     px_config_release(&cfg);
-    return rc;
+    /* One exit code for a stopped run, compare or lab; an output error outranks it. */
+    return failed ? 1 : run.interrupted ? PX_EXIT_INTERRUPTED : 0;
 }
 
 /* Results of several modes (lab or compare), for the report writers. */
@@ -191,15 +248,14 @@ static void modes_csv_cb(FILE *f, const void *arg)
 }
 
 /* Writes the JSON, SVG and CSV a lab or compare asked for. 0, or 1 if one failed. */
-static int write_modes(const struct modes_ref *m, const char *json, const char *svg,
-                       const char *csv)
+static int write_modes(const struct modes_ref *m, struct outputs *out)
 {
     int rc = 0;
-    if (json && write_report(m->command, json, modes_json_cb, m) < 0)
+    if (write_report(m->command, &out->json, modes_json_cb, m) < 0)
         rc = 1;
-    if (svg && write_report(m->command, svg, modes_svg_cb, m) < 0)
+    if (write_report(m->command, &out->svg, modes_svg_cb, m) < 0)
         rc = 1;
-    if (csv && write_report(m->command, csv, modes_csv_cb, m) < 0)
+    if (write_report(m->command, &out->csv, modes_csv_cb, m) < 0)
         rc = 1;
     px_mode_results_free((struct px_mode_result *)m->res, m->n);
     return rc;
@@ -217,16 +273,25 @@ static int cmd_lab(int argc, char **argv)
         fprintf(stderr, "portex lab: %s\n", err);
         return 2;
     }
+    struct outputs outs;
+    if (open_outputs("lab", &outs, cfg.json_path, cfg.csv_path, cfg.svg_path) < 0)
+        return 1;
     rc = px_lab_run(&cfg, res, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "portex lab: %s\n", err);
+        discard_outputs(&outs);
         return 1;
     }
-    px_lab_report_text(text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path), &cfg, res);
+    struct px_outfile text;
+    FILE *tf = text_begin(&text, text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path));
+    px_lab_report_text(tf, &cfg, res);
+    if (rc == 1)
+        say_interrupted(tf);
+    int failed = close_output("lab", &text) < 0;
     struct modes_ref m = {"lab", res, cfg.nmodes};
-    int out = write_modes(&m, cfg.json_path, cfg.svg_path, cfg.csv_path);
+    failed |= write_modes(&m, &outs) != 0;
     /* Interrupted: what finished was reported; say so in the exit code. */
-    return rc == 1 ? 130 : out;
+    return failed ? 1 : rc == 1 ? PX_EXIT_INTERRUPTED : 0;
 }
 
 static int cmd_compare(int argc, char **argv)
@@ -243,17 +308,26 @@ static int cmd_compare(int argc, char **argv)
         return 2;
     }
     rc = prepare_load("compare", &cfg.base);
+    const struct px_config *b = &cfg.base;
+    struct outputs outs;
+    if (rc == 0 && open_outputs("compare", &outs, b->json_path, b->csv_path, b->svg_path) < 0)
+        rc = 1;
     if (rc == 0) {
         rc = px_compare_run(&cfg, res, err, sizeof(err));
         if (rc < 0) {
             fprintf(stderr, "portex compare: %s\n", err);
+            discard_outputs(&outs);
             rc = rc == -2 ? 2 : 1;
         } else {
-            const struct px_config *b = &cfg.base;
-            px_compare_report_text(text_stream(b->json_path, b->csv_path, b->svg_path), &cfg, res);
+            struct px_outfile text;
+            FILE *tf = text_begin(&text, text_stream(b->json_path, b->csv_path, b->svg_path));
+            px_compare_report_text(tf, &cfg, res);
+            if (rc == 1)
+                say_interrupted(tf);
+            int failed = close_output("compare", &text) < 0;
             struct modes_ref m = {"compare", res, cfg.nmodes};
-            int out = write_modes(&m, b->json_path, b->svg_path, b->csv_path);
-            rc = rc == 1 ? 130 : out;
+            failed |= write_modes(&m, &outs) != 0;
+            rc = failed ? 1 : rc == 1 ? PX_EXIT_INTERRUPTED : 0;
         }
     }
     px_config_release(&cfg.base);
@@ -284,6 +358,9 @@ static int cmd_doctor(int argc, char **argv)
         return 2;
     }
     memset(&d, 0, sizeof(d));
+    struct outputs outs;
+    if (open_outputs("doctor", &outs, cfg.json_path, NULL, NULL) < 0)
+        return 1;
     int unreachable = 0;
     if (cfg.has_target) {
         struct sockaddr_storage ss;
@@ -299,11 +376,12 @@ static int cmd_doctor(int argc, char **argv)
         }
     }
     px_doctor_examine(PX_PROC, &cfg, &d);
-    px_doctor_report_text(text_stream(cfg.json_path, NULL, NULL), &cfg, &d);
+    struct px_outfile text;
+    px_doctor_report_text(text_begin(&text, text_stream(cfg.json_path, NULL, NULL)), &cfg, &d);
+    int failed = close_output("doctor", &text) < 0;
     struct doctor_ref ref = {&cfg, &d};
-    if (cfg.json_path && write_report("doctor", cfg.json_path, doctor_json_cb, &ref) < 0)
-        return 1;
-    return unreachable ? 1 : 0;
+    failed |= write_report("doctor", &outs.json, doctor_json_cb, &ref) < 0;
+    return failed || unreachable ? 1 : 0;
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -349,11 +427,11 @@ static int cmd_serve(int argc, char **argv)
     px_server_stop(srv);
     uint64_t accepted, requests;
     px_server_counts(srv, &accepted, &requests);
-    printf("{\"accepted\": %llu, \"requests\": %llu}\n", (unsigned long long)accepted,
-           (unsigned long long)requests);
-    fflush(stdout);
+    struct px_outfile out;
+    fprintf(text_begin(&out, stdout), "{\"accepted\": %llu, \"requests\": %llu}\n",
+            (unsigned long long)accepted, (unsigned long long)requests);
     px_server_free(srv);
-    return 0;
+    return close_output("serve", &out) < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -46,11 +46,14 @@ struct srv_loop {
     pthread_t thread;
     struct event_base *base;
     struct evconnlistener *listener;
-    struct evconnlistener *unix_listener; /* on the shared Unix socket, or NULL */
-    uint64_t accepted;                    /* written by this loop only */
-    uint64_t requests;                    /* written by this loop only */
-    struct conn *conns;                   /* open connections, freed at the end */
+    uint64_t accepted;  /* written by this loop only */
+    uint64_t requests;  /* written by this loop only */
+    struct conn *conns; /* open connections, freed at the end */
     char rbuf[READ_BUF];
+    struct event *stop_ev; /* activated by px_server_stop from another thread */
+
+    /* On the Unix socket that every loop shares, or NULL. */
+    struct evconnlistener *unix_listener;
 };
 
 struct px_server {
@@ -252,6 +255,16 @@ static char *make_head(const char *extra, size_t body, size_t *len)
     return strdup(buf);
 }
 
+/* An active event survives until the loop runs it; a bare event_base_loopbreak
+ * before the thread entered event_base_loop would be forgotten (the loop
+ * clears the flag on entry) and the join would wait forever. */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
 static void use_pthreads(void)
 {
     evthread_use_pthreads();
@@ -336,6 +349,9 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         loop->base = event_base_new();
         if (loop->base == NULL)
             goto oom;
+        loop->stop_ev = event_new(loop->base, -1, 0, stop_cb, loop->base);
+        if (loop->stop_ev == NULL)
+            goto oom;
         /* Every loop watches the one Unix socket (no SO_REUSEPORT for paths);
          * a loop that loses the race to accept gets EAGAIN, which libevent skips. */
         if (s->unix_fd >= 0) {
@@ -398,7 +414,7 @@ int px_server_start(struct px_server *s, char *err, size_t errlen)
 void px_server_stop(struct px_server *s)
 {
     for (unsigned i = 0; i < s->running; i++)
-        event_base_loopbreak(s->loops[i].base);
+        event_active(s->loops[i].stop_ev, EV_READ, 0);
     for (unsigned i = 0; i < s->running; i++)
         pthread_join(s->loops[i].thread, NULL);
     s->running = 0;
@@ -426,6 +442,8 @@ void px_server_free(struct px_server *s)
             evconnlistener_free(loop->unix_listener);
         while (loop->conns)
             conn_free(loop->conns);
+        if (loop->stop_ev)
+            event_free(loop->stop_ev);
         if (loop->base)
             event_base_free(loop->base);
     }

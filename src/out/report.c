@@ -34,6 +34,8 @@ void px_format_count(char *out, size_t outlen, uint64_t v)
     out[o] = '\0';
 }
 
+/* Every rate divides by the load window (run->duration_s), never by the drain
+ * after it: requests that end in the drain count in the totals only. */
 static double per_s(uint64_t v, double s)
 {
     return s > 0 ? (double)v / s : 0.0;
@@ -55,11 +57,21 @@ static const char *close_words(const struct px_config *cfg)
     }
 }
 
+/* tcp_tw_reuse is in force for this target: 1 everywhere, 2 on loopback only
+ * (KERNEL-FACTS.md). Whether it can act also needs timestamps (ceiling.c). */
 static int reuse_set(const struct px_run *run)
 {
     return run->env.tw_reuse == 1 || (run->env.tw_reuse == 2 && run->ex.loopback);
 }
 
+/*
+ * Four cases, in the order a reader needs them: ports ran out (say why: 60 s
+ * of TIME_WAIT, or reuse and its delay, and the timestamps trap); no exhaustion
+ * but port-bound (the burst and the sustained ceiling); RST (no TIME_WAIT, so
+ * only the connection lifetime binds); not port-bound at all (keep-alive, the
+ * server closes first). tcp_fin_timeout is named only to say it is not
+ * TIME_WAIT, the most common myth.
+ */
 void px_diagnose(const struct px_run *run, char *out, size_t outlen)
 {
     const struct px_config *cfg = run->cfg;
@@ -121,6 +133,8 @@ static const char *ts_words(int ts)
                             : "unknown (no connection was made)";
 }
 
+/* TIME_WAIT already there at the start belongs to earlier runs: shown apart,
+ * so that a peak is not read as this run's alone. */
 static void text_exhaustion(FILE *f, const struct px_run *run)
 {
     const struct px_exhaustion *ex = &run->ex;
@@ -196,6 +210,8 @@ void px_report_text(FILE *f, const struct px_run *run)
                 cfg->rate_per_s, cfg->connections, cfg->threads);
     else
         fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
+    if (run->interrupted)
+        fprintf(f, "  interrupted by a signal: the figures and rates cover what ran until then\n");
     fprintf(f, "\n");
     px_format_count(a, sizeof(a), requests);
     px_format_count(b, sizeof(b), t->ok);
@@ -310,9 +326,11 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
     char diag[1024];
     px_diagnose(run, diag, sizeof(diag));
     px_json_str(j, "diagnosis", diag);
+    px_json_bool(j, "interrupted", run->interrupted != 0); /* SIGINT or SIGTERM stopped it */
     px_json_obj_end(j);
 }
 
+/* A sysctl this kernel lacks (-1) is left out rather than written as a fake value. */
 static void json_sysctl(struct px_json *j, const char *key, int64_t v)
 {
     if (v >= 0)

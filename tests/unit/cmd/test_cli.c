@@ -112,6 +112,8 @@ static void px_cli_parse_run__errors_name_the_value(void **state)
     assert_int_equal(PARSE_RUN("http://127.0.0.1:99999/"), PX_CLI_USAGE);
     assert_int_equal(PARSE_RUN("--body", "@/nonexistent/file", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_non_null(strstr(err, "/nonexistent/file"));
+    assert_int_equal(PARSE_RUN("--body", "@/dev/zero", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "larger than 64 MiB"));
     assert_int_equal(PARSE_RUN("--source", "1.2.3", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_int_equal(PARSE_RUN("-k", "--close", "rst", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_int_equal(PARSE_RUN("http://127.0.0.1/", "extra"), PX_CLI_USAGE);
