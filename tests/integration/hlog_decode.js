@@ -20,12 +20,16 @@ for (;;) {
                               numberOfSignificantValueDigits: 2 });
   merged[tag].add(h);
   const counts = {};
+  const values = {}; // the lowest value HdrHistogram maps to each used index
   for (let i = 0; i < h.countsArrayLength; i++) {
     const c = h.getCountAtIndex(i);
-    if (c > 0) counts[i] = c;
+    if (c > 0) {
+      counts[i] = c;
+      values[i] = h.valueFromIndex(i);
+    }
   }
   lines.push({ tag, start_ms: h.startTimeStampMsec, end_ms: h.endTimeStampMsec,
-               total: h.totalCount, counts_length: h.countsArrayLength, counts });
+               total: h.totalCount, counts_length: h.countsArrayLength, counts, values });
 }
 const summary = {};
 for (const [tag, m] of Object.entries(merged))

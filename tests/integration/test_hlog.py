@@ -115,6 +115,8 @@ def log_matches_json(mods):
         check(counts == spec_decode(ours.split(",")[-1]),
               f"line {i}: hdr-histogram-js counts equal the spec decoding ({line['total']})")
         check(line["counts_length"] == 2560, f"line {i}: 2560 counts, as portex's histogram")
+        bad = [(k, v) for k, v in line["values"].items() if px_index(v) != int(k)]
+        check(not bad, f"line {i}: HdrHistogram's index of each value is portex's ({bad[:3]})")
     for tag, key in (("", "total"), ("connect", "connect"), ("ttfb", "ttfb")):
         want = doc["summary"]["latency_us"][key]
         s = js["summary"][tag]
