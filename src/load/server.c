@@ -278,10 +278,11 @@ static int stale_socket(const char *path)
     memset(&ss, 0, sizeof(ss));
     un->sun_family = AF_UNIX;
     snprintf(un->sun_path, sizeof(un->sun_path), "%s", path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    int live = connect(fd, (struct sockaddr *)un, sizeof(*un)) == 0;
+    /* ECONNREFUSED: nobody listens. EAGAIN: a full backlog, so somebody does. */
+    int live = connect(fd, (struct sockaddr *)un, sizeof(*un)) == 0 || errno == EAGAIN;
     close(fd);
     return !live;
 }
