@@ -242,6 +242,35 @@ static void px_hlog_write__header_legend_and_tagged_lines(void **state)
     assert_non_null(strstr(text, "\nTag=connect,0.000,1.000,1.500,HIST"));
 }
 
+static void px_hlog_write__later_run_stamped_from_base_time(void **state)
+{
+    (void)state;
+    static struct px_hist h;
+    char path[] = "/tmp/portex-test-hlog-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[256];
+    struct px_hlog *l = px_hlog_open(path, err, sizeof(err));
+    assert_non_null(l);
+    px_hist_init(&h);
+
+    /* compare: the second mode started 12.5 s after the first. */
+    assert_int_equal(px_hlog_write(l, 1000.0, "short", 0.0, 1.0, &h), 0);
+    assert_int_equal(px_hlog_write(l, 1012.5, "keepalive", 1.0, 1.0, &h), 0);
+    assert_int_equal(px_hlog_close(l), 0);
+
+    char text[4096];
+    FILE *f = fopen(path, "r");
+    size_t len = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    unlink(path);
+    text[len] = '\0';
+    assert_non_null(strstr(text, "#[BaseTime: 1000.000 (seconds since epoch)]\n"));
+    assert_non_null(strstr(text, "\nTag=short,0.000,1.000,0.000,HIST"));
+    assert_non_null(strstr(text, "\nTag=keepalive,13.500,1.000,0.000,HIST"));
+}
+
 static void px_hlog_open__bad_path_says_which(void **state)
 {
     (void)state;
@@ -259,6 +288,7 @@ int main(void)
         cmocka_unit_test(px_hlog_encode_raw__large_count_takes_two_bytes),
         cmocka_unit_test(px_hlog_encode__round_trips),
         cmocka_unit_test(px_hlog_write__header_legend_and_tagged_lines),
+        cmocka_unit_test(px_hlog_write__later_run_stamped_from_base_time),
         cmocka_unit_test(px_hlog_open__bad_path_says_which),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
