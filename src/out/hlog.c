@@ -206,12 +206,20 @@ int px_hlog_write(struct px_hlog *l, double epoch_s, const char *tag, double sta
     return rc < 0 ? -1 : 0;
 }
 
+/* Once per tick, so that the log can be followed during the run and survives a kill. */
+static void flush(struct px_hlog *l)
+{
+    if (fflush(l->f) != 0)
+        l->failed = 1;
+}
+
 void px_hlog_tick(void *arg, const struct px_stats_interval *iv)
 {
     double len_s = iv->row->t - iv->start_s;
     px_hlog_write(arg, iv->epoch_s, NULL, iv->start_s, len_s, iv->total);
     px_hlog_write(arg, iv->epoch_s, "connect", iv->start_s, len_s, iv->connect);
     px_hlog_write(arg, iv->epoch_s, "ttfb", iv->start_s, len_s, iv->ttfb);
+    flush(arg);
 }
 
 void px_hlog_tick_tagged(void *arg, const struct px_stats_interval *iv)
@@ -224,6 +232,7 @@ void px_hlog_tick_tagged(void *arg, const struct px_stats_interval *iv)
     px_hlog_write(t->log, iv->epoch_s, t->tag, iv->start_s, len_s, iv->total);
     px_hlog_write(t->log, iv->epoch_s, connect, iv->start_s, len_s, iv->connect);
     px_hlog_write(t->log, iv->epoch_s, ttfb, iv->start_s, len_s, iv->ttfb);
+    flush(t->log);
 }
 
 int px_hlog_close(struct px_hlog *l)
