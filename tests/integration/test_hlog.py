@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -11,6 +12,8 @@ import zlib
 from pxtest import PORTEX, Serve, check, finish, run
 
 NPM_PACKAGE = "hdr-histogram-js@3.0.1"
+# HdrHistogram's own Java library and log processor (Debian: libhdrhistogram-java).
+HDR_JAR = "/usr/share/java/hdrhistogram.jar"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -79,9 +82,9 @@ def spec_decode(b64):
     return zigzag_counts(zlib.decompress(packed[8:8 + int.from_bytes(packed[4:8], "big")]))
 
 
-def close_enough(js, px, what):
+def close_enough(got, px, what, who="hdr-histogram-js"):
     tol = 2 * bucket_width(px) + 1
-    check(abs(js - px) <= tol, f"{what}: hdr-histogram-js {js} vs portex {px} (within {tol} us)")
+    check(abs(got - px) <= tol, f"{what}: {who} {got} vs portex {px} (within {tol} us)")
 
 
 def log_matches_json(mods):
@@ -127,6 +130,7 @@ def log_matches_json(mods):
         check(px_index(s["max"]) == px_index(want["max"]) and s["max"] >= want["max"],
               f"{key} max: hdr-histogram-js {s['max']} is the top of portex's bucket of "
               f"{want['max']}")
+    java_reads_the_log(path, doc)
     t0 = js["lines"][0]["start_ms"]
     check(all(b["start_ms"] >= a["start_ms"] for a, b in zip(js["lines"], js["lines"][1:]))
           and abs(js["lines"][-1]["end_ms"] - t0 - doc["summary"]["duration_s"] * 1000) < 1500,
@@ -164,6 +168,47 @@ def compare_tags_each_mode(mods):
     last_short = max(ln["start_ms"] for ln in js["lines"] if ln["tag"] == "short")
     check(first_keep > last_short, "the second mode's lines are stamped after the first's")
     shutil.rmtree(tmp)
+
+
+def java_processor(path, tag=None):
+    """HdrHistogram's HistogramLogProcessor on the log: ({percentile: value}, summary)."""
+    if shutil.which("java") is None or not os.path.exists(HDR_JAR):
+        check(False, f"java and {HDR_JAR} are installed (scripts/setup.sh: "
+                     "default-jre-headless, libhdrhistogram-java)")
+        return {}, {}
+    args = ["java", "-cp", HDR_JAR, "org.HdrHistogram.HistogramLogProcessor", "-i", path,
+            "-outputValueUnitRatio", "1"]  # the log holds microseconds: print them as they are
+    p = subprocess.run(args + (["-tag", tag] if tag else []), capture_output=True, text=True,
+                       timeout=120)
+    check(p.returncode == 0, f"HistogramLogProcessor{' -tag ' + tag if tag else ''} reads the "
+                             f"log ({p.stderr.strip()[-300:]})")
+    pcts, summary = {}, {}
+    for ln in p.stdout.splitlines():
+        f = ln.split()
+        if len(f) >= 3 and not ln.startswith("#") and f[1].replace(".", "").isdigit():
+            pcts.setdefault(float(f[1]), float(f[0]))
+        for m in re.finditer(r"(\w[\w ]*?)\s*=\s*([\d.]+)", ln if ln.startswith("#[") else ""):
+            summary[m.group(1).strip()] = float(m.group(2))
+    return pcts, summary
+
+
+def java_reads_the_log(path, doc):
+    """The reference implementation reads portex's log: counts, layout, p50, p90, max."""
+    for tag, key in ((None, "total"), ("connect", "connect"), ("ttfb", "ttfb")):
+        want = doc["summary"]["latency_us"][key]
+        pcts, summary = java_processor(path, tag)
+        if not summary:
+            return
+        check(summary.get("Total count") == want["count"],
+              f"java {key}: total count {summary.get('Total count')} = JSON {want['count']}")
+        check(summary.get("Buckets") == 19 and summary.get("SubBuckets") == 256,
+              f"java {key}: 19 buckets of 256 sub-buckets, portex's layout ({summary})")
+        for q, name in ((0.5, "p50"), (0.9, "p90")):
+            close_enough(int(pcts.get(q, -1)), want[name], f"java {key} {name}",
+                         "HistogramLogProcessor")
+        jmax = int(summary.get("Max", -1))
+        check(px_index(jmax) == px_index(want["max"]) and jmax >= want["max"],
+              f"java {key} max {jmax} is the top of portex's bucket of {want['max']}")
 
 
 def bad_path_fails_before_the_load():
