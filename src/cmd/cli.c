@@ -51,6 +51,9 @@ enum {
     OPT_STEP_DURATION,
     OPT_MAX_P99,
     OPT_NO_STOP,
+    OPT_HLOG,
+    OPT_UNIX,
+    OPT_CONTROL,
     OPT_KEY_MAX = 512, /* keys stay below this (the `seen` set) */
 };
 
@@ -376,12 +379,35 @@ static int set_source(const struct optdef *d, void *obj, const char *arg, char *
     return parse_sources(arg, cfg, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
 }
 
+/* unix:PATH (1-107 bytes) into out; PX_CLI_OK or a usage error naming the option. */
+static int unix_arg(const struct optdef *d, const char *arg, char *out, size_t outlen, char *err,
+                    size_t errlen)
+{
+    if (strncmp(arg, "unix:", 5) != 0 || arg[5] == '\0' || strlen(arg + 5) >= outlen)
+        return bad_value(d, arg, "expected unix:PATH, PATH 1-107 bytes", err, errlen);
+    strcpy(out, arg + 5);
+    return PX_CLI_OK;
+}
+
+/* IP:PORT or unix:PATH; once each. While parsing, unix_only is -1 once an
+ * IP:PORT was given (px_cli_parse_serve settles it). */
 static int set_listen(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
-    (void)d;
     struct px_server_config *cfg = obj;
+    if (strncmp(arg, "unix:", 5) == 0) {
+        if (cfg->unix_only == 0)
+            cfg->unix_only = 1;
+        return unix_arg(d, arg, cfg->unix_path, sizeof(cfg->unix_path), err, errlen);
+    }
+    cfg->unix_only = -1;
     return px_addr_parse(arg, &cfg->addr, &cfg->addr_len, err, errlen) < 0 ? PX_CLI_USAGE
                                                                            : PX_CLI_OK;
+}
+
+static int set_control(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    struct px_compare_config *cfg = obj;
+    return unix_arg(d, arg, cfg->control_unix, sizeof(cfg->control_unix), err, errlen);
 }
 
 static int set_lab_modes(const struct optdef *d, void *obj, const char *arg, char *err,
@@ -443,6 +469,12 @@ static const struct optdef load_opts[] = {
     {"json", OPT_JSON, required_argument, set_path, CFG(json_path), 0, 0, NULL},
     {"csv", OPT_CSV, required_argument, set_path, CFG(csv_path), 0, 0, NULL},
     {"svg", OPT_SVG, required_argument, set_path, CFG(svg_path), 0, 0, NULL},
+    {"unix", OPT_UNIX, required_argument, set_path, CFG(unix_path), 0, 0, NULL},
+};
+
+/* run only: one HdrHistogram log line per tick. */
+static const struct optdef run_opts[] = {
+    {"hlog", OPT_HLOG, required_argument, set_path, CFG(hlog_path), 0, 0, NULL},
 };
 
 /* One host's share of a run over several (run only: compare's modes are one host's). */
@@ -472,6 +504,9 @@ static const struct optdef compare_opts[] = {
      offsetof(struct px_compare_config, allow_sysctl), 0, 0, NULL},
     {"no-drain", OPT_NO_DRAIN, no_argument, set_flag, offsetof(struct px_compare_config, no_drain),
      0, 0, NULL},
+    {"control", OPT_CONTROL, required_argument, set_control, 0, 0, 0, NULL},
+    {"hlog", OPT_HLOG, required_argument, set_path,
+     offsetof(struct px_compare_config, base.hlog_path), 0, 0, NULL},
     {"keepalive", 'k', no_argument, set_per_mode, 0, 0, 0, NULL},
     {"close", OPT_CLOSE, required_argument, set_per_mode, 0, 0, 0, NULL},
 };
@@ -524,7 +559,7 @@ static const struct optdef doctor_opts[] = {
     }
 
 static const struct optgroup run_groups[] = {GROUP(load_opts, 0), GROUP(close_opts, 0),
-                                             GROUP(shard_opts, 0)};
+                                             GROUP(shard_opts, 0), GROUP(run_opts, 0)};
 static const struct optgroup merge_groups[] = {GROUP(merge_opts, 0)};
 static const struct optgroup compare_groups[] = {
     GROUP(load_opts, offsetof(struct px_compare_config, base)), GROUP(compare_opts, 0)};
@@ -569,6 +604,10 @@ static const char run_usage[] =
     "                          -c and -n split; merge the results with portex merge\n"
     "      --start-at WHEN     start at a wall-clock time: unix seconds (1767225600.5)\n"
     "                          or RFC 3339 (2026-01-01T00:00:00Z); waits, Ctrl-C cancels\n"
+    "      --hlog FILE         HdrHistogram interval log: per --interval, total latency and\n"
+    "                          Tag=connect, Tag=ttfb lines (values in us; '-' for stdout)\n"
+    "      --unix PATH         connect to this Unix socket (no ports: the control run);\n"
+    "                          the URL gives Host and path. Or URL unix:PATH[:/path]\n"
     "  -h, --help              this text\n";
 
 static const char merge_usage[] =
@@ -597,11 +636,15 @@ static const char compare_usage[] =
     "TIME_WAIT toward the target holds over 5% of the ports (unless --no-drain).\n"
     "\n"
     "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
-    "  --connect-timeout --port-range --source --interval -q\n"
+    "  --connect-timeout --port-range --source --interval -q --unix\n"
     "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse,\n"
     "                          conn10, reuse-conn10 (10 requests per connection)\n"
     "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
     "      --no-drain          do not wait for TIME_WAIT between modes\n"
+    "      --control unix:PATH add mode unix-control: short connections over the server's\n"
+    "                          Unix socket (serve --listen twice), where no port is used\n"
+    "      --hlog FILE         HdrHistogram interval log, lines tagged MODE, MODE.connect,\n"
+    "                          MODE.ttfb (values in us)\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
     "      --csv FILE          every mode's series as CSV\n"
@@ -638,6 +681,7 @@ static const char serve_usage[] =
     "{\"accepted\": N, \"requests\": M} on stdout and exits 0.\n"
     "\n"
     "      --listen IP:PORT    listen address; 127.0.0.1:8080 (port 0: any free port)\n"
+    "      --listen unix:PATH  a Unix socket: give --listen twice for TCP and a socket\n"
     "  -t, --threads N         event loops, each with a SO_REUSEPORT listener; online CPUs\n"
     "      --body-bytes N      response body size; 13\n"
     "  -h, --help              this text\n";
@@ -797,6 +841,12 @@ static int finish_load(const char *cmd, int argc, char **argv, const unsigned ch
                            "give one URL");
     if (parse_url(argv[optind], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err, errlen) < 0)
         return PX_CLI_USAGE;
+    if (cfg->unix_path && px_url_set_unix(&cfg->url, cfg->unix_path, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    if (cfg->hlog_path && strcmp(cfg->hlog_path, "-") == 0 &&
+        ((cfg->json_path && strcmp(cfg->json_path, "-") == 0) ||
+         (cfg->csv_path && strcmp(cfg->csv_path, "-") == 0)))
+        return usage_error(err, errlen, "--hlog - %s", "and --json/--csv - both want stdout");
     /* -n alone: run until the count, not for the default duration. */
     if (cfg->requests && !seen['d'])
         cfg->duration_ms = 0;
@@ -845,6 +895,8 @@ int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, c
     if (rc == PX_CLI_OK && !cfg->modes_given)
         cfg->nmodes =
             px_mode_defaults(px_compare_modes, px_compare_nmodes, cfg->allow_sysctl, cfg->modes);
+    if (rc == PX_CLI_OK && cfg->control_unix[0] && cfg->nmodes < PX_MAX_MODES)
+        cfg->modes[cfg->nmodes++] = &px_compare_control_mode;
     return rc;
 }
 
@@ -894,6 +946,8 @@ int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char
     unsigned char seen[OPT_KEY_MAX] = {0};
     px_server_config_defaults(cfg);
     int rc = parse_options(&serve_spec, argc, argv, cfg, seen, err, errlen);
+    if (cfg->unix_only < 0)
+        cfg->unix_only = 0;
     return rc != PX_CLI_OK ? rc : no_operands("serve", argc, argv, err, errlen);
 }
 

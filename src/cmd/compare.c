@@ -23,10 +23,20 @@
 #include "portex/cmd/mode.h"
 #include "portex/kernel/guard.h"
 #include "portex/kernel/netlink.h"
+#include "portex/out/hlog.h"
 #include "portex/out/report.h"
 #include "portex/load/run.h"
 #include "portex/base/url.h"
 #include "portex/kernel/kernel.h"
+
+/* Points the control mode's copy of the config at the server's Unix socket. 0 or -1. */
+static int use_control(const struct px_compare_config *cfg, struct px_config *run, char *err,
+                       size_t errlen)
+{
+    run->port_lo = run->port_hi = 0;
+    run->nsources = 0;
+    return px_unix_addr(cfg->control_unix, &run->target, &run->target_len, err, errlen);
+}
 
 /*
  * Waits (signals still count) while this run's TIME_WAIT sockets toward the
@@ -151,6 +161,14 @@ static void say_isolation(FILE *f, const struct px_mode_result *res)
     }
 }
 
+/* One mode's run; with --hlog its ticks go to the log, tagged with the mode's name. */
+static int run_mode(struct px_mode_result *res, struct px_hlog *hlog, char *err, size_t errlen)
+{
+    struct px_hlog_tagged tagged = {.log = hlog, .tag = res->mode->name};
+    return px_run_execute_tick(&res->cfg, &res->run, hlog ? px_hlog_tick_tagged : NULL, &tagged,
+                               err, errlen);
+}
+
 int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *results, char *err,
                    size_t errlen)
 {
@@ -167,6 +185,9 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
         snprintf(err, errlen, "--allow-sysctl needs root to set net.ipv4.tcp_tw_reuse");
         return -1;
     }
+    struct px_hlog *hlog = NULL;
+    if (cfg->base.hlog_path && (hlog = px_hlog_open(cfg->base.hlog_path, err, errlen)) == NULL)
+        return -1;
     /* Blocked for the whole comparison: a signal is either taken by the run's
      * own wait or by ours, never lost, and never kills us with a sysctl changed. */
     sigset_t stop_set, old_set;
@@ -180,7 +201,10 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
             continue;
         res->cfg = cfg->base;
         res->isolation = i == 0 ? "as-given" : "none";
-        if (!isolate(cfg, i, &env, res) && i > 0 && !cfg->no_drain && results[i - 1].ran) {
+        /* The Unix-socket control mode uses no port: nothing to isolate or wait for. */
+        int control = res->mode == &px_compare_control_mode;
+        if (!control && !isolate(cfg, i, &env, res) && i > 0 && !cfg->no_drain &&
+            results[i - 1].ran) {
             uint64_t t0 = px_clock_us();
             int stopped = drain(cfg, results[i - 1].run.ex.usable_ports, &stop_set);
             res->waited_s = (double)(px_clock_us() - t0) / 1e6;
@@ -202,11 +226,15 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
         res->cfg.keepalive = res->mode->keepalive;
         res->cfg.close = res->mode->close;
         res->cfg.requests_per_conn = res->mode->requests_per_conn;
+        if (control && use_control(cfg, &res->cfg, err, errlen) < 0) {
+            rc = -1;
+            break;
+        }
         if (!cfg->base.quiet) {
             fprintf(stderr, "portex compare: mode %s (%s); ", res->mode->name, res->mode->what);
             say_isolation(stderr, res);
         }
-        int r = px_run_execute(&res->cfg, &res->run, err, errlen);
+        int r = run_mode(res, hlog, err, errlen);
         px_guard_restore(&guard);
         if (r < 0) {
             rc = -1;
@@ -221,6 +249,8 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
             interrupted = 1;
     }
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+    if (px_hlog_close(hlog) < 0)
+        fprintf(stderr, "portex compare: cannot write --hlog '%s'\n", cfg->base.hlog_path);
     if (rc < 0)
         return rc;
     return interrupted ? 1 : 0;

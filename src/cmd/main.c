@@ -20,6 +20,7 @@
 #include "portex/cmd/mode.h"
 #include "portex/cmd/ramp.h"
 #include "portex/load/knee.h"
+#include "portex/out/hlog.h"
 #include "portex/out/outfile.h"
 #include "portex/out/ramp_report.h"
 #include "portex/out/report.h"
@@ -149,6 +150,11 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 1;
     }
+    if (cfg->target.ss_family == AF_UNIX && (cfg->port_lo || cfg->nsources)) {
+        fprintf(stderr, "portex %s: --%s does not apply to a Unix-socket target (no ports)\n", cmd,
+                cfg->port_lo ? "port-range" : "source");
+        return 2;
+    }
     if (px_sock_preflight(cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 2;
@@ -212,17 +218,33 @@ static int cmd_run(int argc, char **argv)
         return rc;
     }
 
-    announce_start(&cfg);
-    static struct px_run run;
-    if (px_run_execute(&cfg, &run, err, sizeof(err)) < 0) {
+    /* Opened before the load, so that a bad path costs nothing. */
+    struct px_hlog *hlog = NULL;
+    if (cfg.hlog_path && (hlog = px_hlog_open(cfg.hlog_path, err, sizeof(err))) == NULL) {
         fprintf(stderr, "portex run: %s\n", err);
         discard_outputs(&out);
         px_config_release(&cfg);
         return 1;
     }
+    announce_start(&cfg);
+    static struct px_run run;
+    if (px_run_execute_tick(&cfg, &run, hlog ? px_hlog_tick : NULL, hlog, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex run: %s\n", err);
+        px_hlog_close(hlog);
+        discard_outputs(&out);
+        px_config_release(&cfg);
+        return 1;
+    }
+    int failed = px_hlog_close(hlog) < 0;
+    if (failed)
+        fprintf(stderr, "portex run: cannot write --hlog '%s'\n", cfg.hlog_path);
+    int hlog_stdout = cfg.hlog_path && strcmp(cfg.hlog_path, "-") == 0;
     struct px_outfile text;
-    px_report_text(text_begin(&text, text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path)), &run);
-    int failed = close_output("run", &text) < 0;
+    px_report_text(text_begin(&text, hlog_stdout
+                                         ? stderr
+                                         : text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path)),
+                   &run);
+    failed |= close_output("run", &text) < 0;
     failed |= write_report("run", &out.json, json_cb, &run) < 0;
     failed |= write_report("run", &out.csv, csv_cb, &run) < 0;
     failed |= write_report("run", &out.svg, svg_cb, &run) < 0;
@@ -493,7 +515,10 @@ static int cmd_serve(int argc, char **argv)
     if (srv == NULL || px_server_start(srv, err, sizeof(err)) < 0) {
         char where[80];
         px_sockaddr_str((struct sockaddr *)&cfg.addr, where, sizeof(where));
-        fprintf(stderr, "portex serve: %s on %s\n", err, where);
+        if (cfg.unix_path[0] && strstr(err, cfg.unix_path)) /* names its Unix socket */
+            fprintf(stderr, "portex serve: %s\n", err);
+        else
+            fprintf(stderr, "portex serve: %s on %s\n", err, where);
         px_server_free(srv);
         return 1;
     }
@@ -501,7 +526,14 @@ static int cmd_serve(int argc, char **argv)
     px_server_address(srv, &bound);
     char where[80];
     px_sockaddr_str((struct sockaddr *)&bound, where, sizeof(where));
-    fprintf(stderr, "portex serve: listening on %s (%u threads)\n", where, cfg.threads);
+    if (cfg.unix_only)
+        fprintf(stderr, "portex serve: listening on unix:%s (%u threads)\n", cfg.unix_path,
+                cfg.threads);
+    else if (cfg.unix_path[0])
+        fprintf(stderr, "portex serve: listening on %s and unix:%s (%u threads)\n", where,
+                cfg.unix_path, cfg.threads);
+    else
+        fprintf(stderr, "portex serve: listening on %s (%u threads)\n", where, cfg.threads);
 
     int sig;
     sigwait(&stop_set, &sig);

@@ -137,6 +137,15 @@ const struct px_mode px_compare_modes[] = {
 };
 const size_t px_compare_nmodes = sizeof(px_compare_modes) / sizeof(px_compare_modes[0]);
 
+/* Not in the table: no port is used, so what it reaches is the server's own ceiling. */
+const struct px_mode px_compare_control_mode = {
+    .name = "unix-control",
+    .what = "short, over the Unix socket (no ports)",
+    .close = PX_CLOSE_CLIENT,
+    .client_reuse = -1,
+    .server_timestamps = -1,
+};
+
 static int list_choices(const struct px_mode *table, size_t ntable, int allow_all, char *err,
                         size_t errlen, size_t n)
 {

@@ -60,6 +60,13 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
     out->hold_s = 0;
     out->reuse_applies = 0;
 
+    if (in->unix_socket) {
+        out->per_s = INFINITY;
+        snprintf(out->formula, sizeof(out->formula),
+                 "not port-bound: a Unix socket uses no ports and leaves no TIME_WAIT");
+        return;
+    }
+
     /* RST close frees the port at close: only ports in flight are held, at
      * most C of them. Fewer slots than ports cannot run out of ports. */
     int rst_free = in->close == PX_CLOSE_RST && (double)in->connections < ports;

@@ -1061,6 +1061,19 @@ void px_engine_total_hist(const struct px_engine *e, struct px_hist *out)
     }
 }
 
+void px_engine_phase_hists(const struct px_engine *e, struct px_hist *connect, struct px_hist *ttfb)
+{
+    struct px_hist snap;
+    px_hist_init(connect);
+    px_hist_init(ttfb);
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        px_hist_snapshot(&snap, &e->workers[i].lat.connect);
+        px_hist_merge(connect, &snap);
+        px_hist_snapshot(&snap, &e->workers[i].lat.ttfb);
+        px_hist_merge(ttfb, &snap);
+    }
+}
+
 void px_engine_latency(const struct px_engine *e, struct px_latency *out)
 {
     px_hist_init(&out->connect);

@@ -58,6 +58,8 @@ struct px_config {
 
     unsigned shard, shards; /* --shard K/N: this host's share of one run; shards 0 = alone */
     int64_t start_at_ns;    /* --start-at: wall-clock start in unix ns; 0 = at once */
+    const char *hlog_path; /* --hlog: HdrHistogram interval log, "-" = stdout */
+    const char *unix_path; /* --unix: connect to this socket; the URL gives Host and path */
 };
 
 /* `portex serve`: the built-in HTTP/1.1 target. */
@@ -66,6 +68,10 @@ struct px_server_config {
     socklen_t addr_len;
     unsigned threads;  /* loops, each with its own listener */
     size_t body_bytes; /* size of the fixed response body */
+
+    /* --listen unix:PATH ("" for none); unix_only: no TCP listener then. */
+    char unix_path[PX_URL_UNIX_MAX];
+    int unix_only;
 };
 
 struct px_mode; /* cmd/mode.h: one row of a lab or compare table */
@@ -92,6 +98,9 @@ struct px_compare_config {
     int allow_sysctl;      /* may set net.ipv4.tcp_tw_reuse (root), restored after */
     int no_drain;          /* do not wait for TIME_WAIT between modes */
     uint64_t drain_max_ms; /* longest wait for TIME_WAIT to drain */
+
+    /* --control unix:PATH: the server's Unix socket for the unix-control mode; "" none. */
+    char control_unix[PX_URL_UNIX_MAX];
 };
 
 /* `portex ramp`: run's load, one open-model run per step from --from to --to. */

@@ -34,6 +34,8 @@ extern const struct px_mode px_lab_modes[];
 extern const size_t px_lab_nmodes;
 extern const struct px_mode px_compare_modes[];
 extern const size_t px_compare_nmodes;
+/* compare --control unix:PATH: the short load over the server's Unix socket. */
+extern const struct px_mode px_compare_control_mode;
 
 /*
  * A comma-separated list of names from table into out ("all" for the whole

@@ -24,6 +24,7 @@ struct px_ceiling_in {
     double lifetime_s;     /* connection lifetime T (mean request time) */
     /* -k --requests-per-conn N: N requests per connection, then it closes; 0 = no limit */
     unsigned requests_per_conn;
+    int unix_socket;       /* target is a Unix socket: no ports at all */
 };
 
 struct px_ceiling {

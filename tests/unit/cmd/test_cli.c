@@ -191,6 +191,60 @@ static void px_cli_parse_serve__listen_threads_body(void **state)
     assert_non_null(strstr(err, "'nowhere'"));
 }
 
+static void px_cli_parse_serve__listen_unix_alone_or_beside_tcp(void **state)
+{
+    (void)state;
+    struct px_server_config sc;
+    char *only[] = {"serve", "--listen", "unix:/tmp/a.sock", NULL};
+    assert_int_equal(px_cli_parse_serve(3, only, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_string_equal(sc.unix_path, "/tmp/a.sock");
+    assert_int_equal(sc.unix_only, 1);
+    char *both[] = {"serve", "--listen", "unix:/tmp/a.sock", "--listen", "127.0.0.1:0", NULL};
+    assert_int_equal(px_cli_parse_serve(5, both, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_string_equal(sc.unix_path, "/tmp/a.sock");
+    assert_int_equal(sc.unix_only, 0);
+    char *tcp[] = {"serve", "--listen", "127.0.0.1:0", NULL};
+    assert_int_equal(px_cli_parse_serve(3, tcp, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_string_equal(sc.unix_path, "");
+    assert_int_equal(sc.unix_only, 0);
+    char *bad[] = {"serve", "--listen", "unix:", NULL};
+    assert_int_equal(px_cli_parse_serve(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "unix:PATH"));
+}
+
+static void px_cli_parse_run__hlog_and_unix(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("--hlog", "x.hlog", "--unix", "/tmp/s.sock", "http://a.test/p"),
+                     PX_CLI_OK);
+    assert_string_equal(cfg.hlog_path, "x.hlog");
+    assert_string_equal(cfg.url.unix_path, "/tmp/s.sock");
+    assert_string_equal(cfg.url.host, "a.test");
+    assert_string_equal(cfg.url.path, "/p");
+    assert_int_equal(PARSE_RUN("--hlog", "-", "--json", "-", "http://a.test/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "stdout"));
+    assert_int_equal(PARSE_RUN("unix:/tmp/s.sock:/q"), PX_CLI_OK);
+    assert_string_equal(cfg.url.unix_path, "/tmp/s.sock");
+    assert_string_equal(cfg.url.path, "/q");
+}
+
+static void px_cli_parse_compare__control_adds_a_mode(void **state)
+{
+    (void)state;
+    static struct px_compare_config cc;
+    char *a[] = {"compare",          "--modes",           "short", "--control",
+                 "unix:/tmp/s.sock", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(6, a, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(cc.nmodes, 2);
+    assert_string_equal(cc.modes[1]->name, "unix-control");
+    assert_string_equal(cc.control_unix, "/tmp/s.sock");
+    char *b[] = {"compare", "--control", "/tmp/s.sock", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, b, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    char *c[] = {"compare", "--hlog", "x.hlog", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, c, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_string_equal(cc.base.hlog_path, "x.hlog");
+}
+
 static void px_cli_parse_compare__modes_and_sysctl(void **state)
 {
     (void)state;
@@ -318,6 +372,9 @@ int main(void)
         cmocka_unit_test(px_cli_parse_run__missing_url),
         cmocka_unit_test(px_cli_parse_serve__listen_threads_body),
         cmocka_unit_test(px_cli_parse_compare__modes_and_sysctl),
+        cmocka_unit_test(px_cli_parse_serve__listen_unix_alone_or_beside_tcp),
+        cmocka_unit_test(px_cli_parse_run__hlog_and_unix),
+        cmocka_unit_test(px_cli_parse_compare__control_adds_a_mode),
         cmocka_unit_test(px_cli_parse_lab__defaults_and_modes),
         cmocka_unit_test(px_cli_parse_doctor__optional_url),
         cmocka_unit_test(px_cli_parse_ramp__steps_and_load),
