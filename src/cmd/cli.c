@@ -19,6 +19,7 @@
 
 #include "portex/base/config.h"
 #include "portex/base/parse.h"
+#include "portex/cmd/merge.h"
 #include "portex/cmd/mode.h"
 
 /* Keys of options without a short letter. */
@@ -40,6 +41,8 @@ enum {
     OPT_SVG,
     OPT_ALLOW_SYSCTL,
     OPT_NO_DRAIN,
+    OPT_SHARD,
+    OPT_START_AT,
     OPT_KEY_MAX = 512, /* keys stay below this (the `seen` set) */
 };
 
@@ -338,6 +341,25 @@ static int set_port_range(const struct optdef *d, void *obj, const char *arg, ch
     return bad_value(d, arg, "expected LO-HI with 1 <= LO <= HI <= 65535", err, errlen);
 }
 
+static int set_shard(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    struct px_config *cfg = obj;
+    if (px_parse_shard(arg, &cfg->shard, &cfg->shards) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg, "expected K/N with 0 <= K < N, such as 0/4", err, errlen);
+}
+
+static int set_start_at(const struct optdef *d, void *obj, const char *arg, char *err,
+                        size_t errlen)
+{
+    struct px_config *cfg = obj;
+    if (px_parse_wallclock(arg, &cfg->start_at_ns) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg,
+                     "expected unix seconds (1767225600.5) or RFC 3339 (2026-01-01T00:00:00Z)", err,
+                     errlen);
+}
+
 static int set_source(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
     (void)d;
@@ -415,6 +437,19 @@ static const struct optdef load_opts[] = {
     {"svg", OPT_SVG, required_argument, set_path, CFG(svg_path), 0, 0, NULL},
 };
 
+/* One host's share of a run over several (run only: compare's modes are one host's). */
+static const struct optdef shard_opts[] = {
+    {"shard", OPT_SHARD, required_argument, set_shard, 0, 0, 0, NULL},
+    {"start-at", OPT_START_AT, required_argument, set_start_at, 0, 0, 0, NULL},
+};
+
+#define MRG(field) offsetof(struct px_merge_config, field)
+static const struct optdef merge_opts[] = {
+    {"json", OPT_JSON, required_argument, set_path, MRG(json_path), 0, 0, NULL},
+    {"csv", OPT_CSV, required_argument, set_path, MRG(csv_path), 0, 0, NULL},
+    {"svg", OPT_SVG, required_argument, set_path, MRG(svg_path), 0, 0, NULL},
+};
+
 /* How one connection ends: run sets it; compare's modes do. */
 static const struct optdef close_opts[] = {
     {"keepalive", 'k', no_argument, set_flag, CFG(keepalive), 0, 0, NULL},
@@ -467,7 +502,9 @@ static const struct optdef doctor_opts[] = {
         defs, sizeof(defs) / sizeof(defs[0]), off                                                  \
     }
 
-static const struct optgroup run_groups[] = {GROUP(load_opts, 0), GROUP(close_opts, 0)};
+static const struct optgroup run_groups[] = {GROUP(load_opts, 0), GROUP(close_opts, 0),
+                                             GROUP(shard_opts, 0)};
+static const struct optgroup merge_groups[] = {GROUP(merge_opts, 0)};
 static const struct optgroup compare_groups[] = {
     GROUP(load_opts, offsetof(struct px_compare_config, base)), GROUP(compare_opts, 0)};
 static const struct optgroup serve_groups[] = {GROUP(serve_opts, 0)};
@@ -501,6 +538,25 @@ static const char run_usage[] =
     "      --json FILE         JSON result ('-' for stdout)\n"
     "      --csv FILE          the time series as CSV ('-' for stdout)\n"
     "      --svg FILE          chart of ok/s, EADDRNOTAVAIL/s and TIME_WAIT over time\n"
+    "      --shard K/N         this host's share of one run over N hosts (K from 0): open\n"
+    "                          model starts K, K+N, ... of the timetable; closed model\n"
+    "                          -c and -n split; merge the results with portex merge\n"
+    "      --start-at WHEN     start at a wall-clock time: unix seconds (1767225600.5)\n"
+    "                          or RFC 3339 (2026-01-01T00:00:00Z); waits, Ctrl-C cancels\n"
+    "  -h, --help              this text\n";
+
+static const char merge_usage[] =
+    "usage: portex merge FILE... [--json OUT] [--csv OUT] [--svg OUT]\n"
+    "\n"
+    "Merges the results of one run split over hosts (portex run --shard K/N --json FILE):\n"
+    "counters, causes and status classes added, latency histograms added bucket by bucket\n"
+    "(percentiles recomputed, exact), series rows aligned on the wall clock, TIME_WAIT and\n"
+    "predicted ceilings summed. Files must share the URL, the mode and N, with different K.\n"
+    "\n"
+    "      --json FILE         merged result as JSON ('-' for stdout): run's keys, command\n"
+    "                          \"merge\", hosts, per_host\n"
+    "      --csv FILE          merged series as CSV ('-' for stdout)\n"
+    "      --svg FILE          chart: the merged panel, then one per host\n"
     "  -h, --help              this text\n";
 
 static const char compare_usage[] =
@@ -547,7 +603,7 @@ static const char lab_usage[] =
     "  -d, --duration D        per mode; 10s\n"
     "  -c, --connections N     in-flight cap; 64\n"
     "      --modes LIST        noreuse,reuse,reuse-server-nots,keepalive (default),\n"
-    "                          server-close, rst, sources4, delay100, or all\n"
+    "                          server-close, rst, sources4, delay100, hosts4, or all\n"
     "      --reuse-delay MS    tcp_tw_reuse_delay for the reuse modes (6.14+)\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
@@ -577,6 +633,7 @@ static const struct cmdspec compare_spec = SPEC(compare, compare_groups);
 static const struct cmdspec serve_spec = SPEC(serve, serve_groups);
 static const struct cmdspec lab_spec = SPEC(lab, lab_groups);
 static const struct cmdspec doctor_spec = SPEC(doctor, doctor_groups);
+static const struct cmdspec merge_spec = SPEC(merge, merge_groups);
 
 /* ---- the one getopt loop ------------------------------------------------ */
 
@@ -710,7 +767,11 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
     int rc = parse_options(&run_spec, argc, argv, cfg, seen, err, errlen);
     if (rc != PX_CLI_OK)
         return rc;
-    return finish_load("run", argc, argv, seen, cfg, err, errlen);
+    rc = finish_load("run", argc, argv, seen, cfg, err, errlen);
+    /* --shard: this host's share of -c and -n, once both are known. */
+    if (rc == PX_CLI_OK && px_config_apply_shard(cfg, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    return rc;
 }
 
 int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, char *err,
@@ -762,4 +823,19 @@ int px_cli_parse_doctor(int argc, char **argv, struct px_doctor_config *cfg, cha
         return PX_CLI_OK;
     cfg->has_target = 1;
     return parse_url(argv[optind], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err, errlen);
+}
+
+int px_cli_parse_merge(int argc, char **argv, struct px_merge_config *cfg, char *err, size_t errlen)
+{
+    unsigned char seen[OPT_KEY_MAX] = {0};
+    memset(cfg, 0, sizeof(*cfg));
+    int rc = parse_options(&merge_spec, argc, argv, cfg, seen, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    if (optind >= argc)
+        return usage_error(err, errlen, "no FILE given: expected one or more results of %s",
+                           "'portex run --json'");
+    cfg->files = (const char **)(argv + optind);
+    cfg->nfiles = (size_t)(argc - optind);
+    return PX_CLI_OK;
 }

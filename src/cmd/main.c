@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "portex/cmd/cli.h"
 #include "portex/cmd/compare.h"
@@ -15,6 +16,7 @@
 #include "portex/kernel/sock.h"
 #include "portex/load/engine.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/merge.h"
 #include "portex/cmd/mode.h"
 #include "portex/out/outfile.h"
 #include "portex/out/report.h"
@@ -37,6 +39,7 @@ static const char main_usage[] =
     "  compare URL    the same load under several modes against a real server\n"
     "  lab            reproduce port exhaustion in fresh network namespaces\n"
     "  doctor [URL]   sysctls, limits, traps, predicted ceilings; probes the target\n"
+    "  merge FILE...  one exact report from several hosts' results (run --shard K/N)\n"
     "\n"
     "portex COMMAND --help for the options of each command.\n";
 
@@ -160,6 +163,30 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
     return 0;
 }
 
+/* --start-at: say when the run starts, since it waits silently otherwise. */
+static void announce_start(const struct px_config *cfg)
+{
+    if (cfg->start_at_ns == 0)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double left =
+        (double)(cfg->start_at_ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec)) / 1e9;
+    time_t at = (time_t)(cfg->start_at_ns / 1000000000);
+    struct tm tm;
+    char when[32];
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&at, &tm));
+    char shard[32] = "";
+    if (cfg->shards)
+        snprintf(shard, sizeof(shard), "shard %u/%u ", cfg->shard, cfg->shards);
+    if (left > 0)
+        fprintf(stderr, "portex run: %swaiting %.1f s for --start-at %s (Ctrl-C cancels)\n", shard,
+                left, when);
+    else
+        fprintf(stderr, "portex run: %s--start-at %s passed %.1f s ago: starting now\n", shard,
+                when, -left);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static struct px_config cfg;
@@ -181,6 +208,7 @@ static int cmd_run(int argc, char **argv)
         return rc;
     }
 
+    announce_start(&cfg);
     static struct px_run run;
     if (px_run_execute(&cfg, &run, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex run: %s\n", err);
@@ -362,6 +390,20 @@ static int cmd_doctor(int argc, char **argv)
     return failed || unreachable ? 1 : 0;
 }
 
+static int cmd_merge(int argc, char **argv)
+{
+    struct px_merge_config cfg;
+    char err[512];
+    int rc = px_cli_parse_merge(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex merge: %s\n", err);
+        return 2;
+    }
+    return px_merge_main(&cfg);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct px_server_config cfg;
@@ -421,6 +463,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "doctor") == 0)
         return cmd_doctor(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(main_usage, stdout);
         return 0;

@@ -60,6 +60,12 @@ const struct px_mode px_lab_modes[] = {
      .client_reuse = 1,
      .server_timestamps = 1,
      .reuse_delay_ms = 100},
+    {.name = "hosts4",
+     .what = "4 client hosts, merged, tcp_tw_reuse=0",
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = 0,
+     .server_timestamps = 1,
+     .hosts = 4},
 };
 const size_t px_lab_nmodes = sizeof(px_lab_modes) / sizeof(px_lab_modes[0]);
 
@@ -263,6 +269,7 @@ void px_mode_report_json(FILE *f, const char *command, const struct px_mode_resu
         px_json_f64(&j, "predicted_ceiling_per_s", r->run.ex.ceiling.per_s);
         px_report_json_summary(&j, "summary", &r->run);
         px_report_json_series(&j, &r->run.series);
+        px_report_json_result(&j, &r->run); /* the mergeable totals and histograms */
         px_json_obj_end(&j);
     }
     px_json_arr_end(&j);

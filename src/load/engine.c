@@ -696,8 +696,11 @@ static void worker_check_finished(struct px_worker *w)
 static uint64_t schedule_time(const struct px_worker *w, uint64_t k)
 {
     const struct px_engine *e = w->e;
-    /* Worker i takes starts i, i+N, i+2N... of one timetable at rate R. */
-    double idx = (double)k * e->nworkers + w->id;
+    /* One global timetable at rate R: host K of N (--shard) takes starts
+     * K, K+N, ...; its worker i of W takes, of those, i, i+W, ...: global
+     * start K + N * (i + W * k). N hosts together make the one-host schedule. */
+    double shards = e->cfg->shards ? e->cfg->shards : 1;
+    double idx = ((double)k * e->nworkers + w->id) * shards + e->cfg->shard;
     return e->t0_us + (uint64_t)(idx * 1e6 / e->cfg->rate_per_s);
 }
 

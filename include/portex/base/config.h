@@ -53,6 +53,9 @@ struct px_config {
     const char *json_path; /* "-" = stdout */
     const char *csv_path;
     const char *svg_path;
+
+    unsigned shard, shards; /* --shard K/N: this host's share of one run; shards 0 = alone */
+    int64_t start_at_ns;    /* --start-at: wall-clock start in unix ns; 0 = at once */
 };
 
 /* `portex serve`: the built-in HTTP/1.1 target. */
@@ -111,6 +114,12 @@ void px_compare_config_defaults(struct px_compare_config *cfg);
 void px_doctor_config_defaults(struct px_doctor_config *cfg);
 /* Frees what the config owns (the body). */
 void px_config_release(struct px_config *cfg);
+/*
+ * Takes this host's share of a run split by --shard K/N: in the closed model
+ * -c, and -n in both models, are split with the remainders to the lowest
+ * indexes. 0, or -1 with a one-line reason (a share would be 0) in err.
+ */
+int px_config_apply_shard(struct px_config *cfg, char *err, size_t errlen);
 /* "short" or "keepalive". */
 const char *px_config_mode_name(const struct px_config *cfg);
 /* "client", "server" or "rst". */

@@ -24,6 +24,7 @@ struct px_mode {
     int server_timestamps; /* lab: net.ipv4.tcp_timestamps of the server; -1 = leave */
     int reuse_delay_ms;    /* lab: tcp_tw_reuse_delay of the client, 0 = default */
     unsigned sources;      /* lab: client addresses used with --source, 0 = one */
+    unsigned hosts;        /* lab: client hosts (namespaces) sharding one run, merged; 0 = one */
 };
 
 /* The modes of `portex lab` and of `portex compare`. */

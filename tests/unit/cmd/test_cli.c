@@ -13,6 +13,7 @@
 #include "portex/base/config.h"
 #include "portex/cmd/doctor.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/merge.h"
 #include "portex/load/server.h"
 
 static struct px_config cfg;
@@ -122,6 +123,53 @@ static void px_cli_parse_run__errors_name_the_value(void **state)
     assert_non_null(strstr(err, "needs a value"));
 }
 
+static void px_cli_parse_run__shard_splits_and_start_at(void **state)
+{
+    (void)state;
+    char *a[] = {"run",
+                 "--shard",
+                 "1/4",
+                 "-c",
+                 "10",
+                 "-n",
+                 "1001",
+                 "--start-at",
+                 "2026-01-01T00:00:00.5Z",
+                 "http://127.0.0.1/",
+                 NULL};
+    assert_int_equal(px_cli_parse_run(10, a, &cfg, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(cfg.shard, 1);
+    assert_int_equal(cfg.shards, 4);
+    assert_int_equal(cfg.connections, 3); /* 10 = 3 + 3 + 2 + 2 */
+    assert_int_equal(cfg.requests, 250);  /* 1001 = 251 + 250 + 250 + 250 */
+    assert_true(cfg.start_at_ns == 1767225600LL * 1000000000 + 500000000);
+    char *b[] = {"run", "--shard", "4/4", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_run(4, b, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'4/4'"));
+    char *c[] = {"run", "--shard", "0/4", "-c", "3", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_run(6, c, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "-c 3 is fewer than the 4 shards"));
+    char *d[] = {"run", "--start-at", "soon", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_run(4, d, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'soon'"));
+}
+
+static void px_cli_parse_merge__files_and_outputs(void **state)
+{
+    (void)state;
+    struct px_merge_config mc;
+    char *a[] = {"merge", "a.json", "--json", "m.json", "b.json", "--csv", "-", NULL};
+    assert_int_equal(px_cli_parse_merge(7, a, &mc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(mc.nfiles, 2);
+    assert_string_equal(mc.files[0], "a.json");
+    assert_string_equal(mc.files[1], "b.json");
+    assert_string_equal(mc.json_path, "m.json");
+    assert_string_equal(mc.csv_path, "-");
+    char *b[] = {"merge", "--json", "m.json", NULL};
+    assert_int_equal(px_cli_parse_merge(3, b, &mc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "no FILE given"));
+}
+
 static void px_cli_parse_run__missing_url(void **state)
 {
     (void)state;
@@ -180,7 +228,7 @@ static void px_cli_parse_lab__defaults_and_modes(void **state)
     assert_int_equal(lc.modes[2]->server_timestamps, 0);
     char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
     assert_int_equal(px_cli_parse_lab(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
-    assert_int_equal(lc.nmodes, 8);
+    assert_int_equal(lc.nmodes, 9); /* every lab mode, hosts4 included */
     assert_int_equal(lc.ports, 200);
     char *c[] = {"lab", "--reuse-delay", "0", NULL};
     assert_int_equal(px_cli_parse_lab(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
@@ -207,6 +255,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_cli_parse_run__defaults),
+        cmocka_unit_test(px_cli_parse_run__shard_splits_and_start_at),
+        cmocka_unit_test(px_cli_parse_merge__files_and_outputs),
         cmocka_unit_test(px_cli_parse_run__all_options),
         cmocka_unit_test(px_cli_parse_run__source_range_at_the_top_of_the_space),
         cmocka_unit_test(px_cli_parse_run__n_alone_has_no_duration),
