@@ -53,6 +53,7 @@ void px_run_predict(struct px_run *run)
         .timestamps = (enum px_ts)ex->timestamps,
         .connections = cfg->connections,
         .lifetime_s = px_hist_mean(&run->lat.total) / 1e6,
+        .requests_per_conn = cfg->keepalive ? cfg->requests_per_conn : 0,
         .unix_socket = cfg->target.ss_family == AF_UNIX,
     };
     px_ceiling_predict(&in, &ex->ceiling);
