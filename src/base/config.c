@@ -122,6 +122,13 @@ void px_compare_config_defaults(struct px_compare_config *cfg)
     cfg->drain_max_ms = 65000; /* TIME_WAIT is 60 s; a little margin */
 }
 
+void px_ramp_config_defaults(struct px_ramp_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    px_config_defaults(&cfg->base);
+    cfg->step_ms = 5000;
+}
+
 void px_doctor_config_defaults(struct px_doctor_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));

@@ -212,6 +212,7 @@ static void client_child(const struct px_lab_config *lab, struct px_mode_result 
     cfg->duration_ms = lab->duration_ms;
     cfg->keepalive = m->keepalive;
     cfg->close = m->close;
+    cfg->requests_per_conn = m->requests_per_conn;
     cfg->quiet = 1;
     /* About 20 rows per mode: the chart should show the moment ports run out. */
     cfg->interval_ms = lab->duration_ms / 20;

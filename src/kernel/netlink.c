@@ -96,6 +96,9 @@ int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out
     size_t rlen = px_diag_build_request(req, sizeof(req), dst->sa_family, ++seq);
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     memset(out, 0, sizeof(*out));
+    /* A Unix-socket target: no TCP socket, so none in TIME_WAIT, toward it. */
+    if (dst->sa_family != AF_INET && dst->sa_family != AF_INET6)
+        return 0;
     if (sendto(fd, req, rlen, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
         return -1;
     /* One TIME_WAIT record is about 90 bytes: a large buffer keeps a 30k dump

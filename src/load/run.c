@@ -56,6 +56,12 @@ static int wait_until(int64_t at_ns, const sigset_t *set)
 
 int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, size_t errlen)
 {
+    return px_run_execute_tick(cfg, run, NULL, NULL, err, errlen);
+}
+
+int px_run_execute_tick(const struct px_config *cfg, struct px_run *run, px_stats_tick_cb tick,
+                        void *tick_arg, char *err, size_t errlen)
+{
     memset(run, 0, sizeof(*run));
     run->cfg = cfg;
     run->ex.time_wait_peak = -1;
@@ -82,7 +88,7 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
         goto out;
     run->t0_unix_ns = wall_start_ns(px_engine_start_us(e));
     gethostname(run->host, sizeof(run->host) - 1);
-    stats = px_stats_start(e, cfg, cfg->quiet ? NULL : stderr);
+    stats = px_stats_start_tick(e, cfg, cfg->quiet ? NULL : stderr, tick, tick_arg);
     if (stats == NULL) {
         snprintf(err, errlen, "cannot start the stats thread");
         px_engine_stop(e);

@@ -47,6 +47,8 @@ static const char *close_words(const struct px_config *cfg)
 {
     if (cfg->keepalive)
         return "keep-alive connections";
+    if (cfg->target.ss_family == AF_UNIX)
+        return "short connections over a Unix socket (no port, no TIME_WAIT)";
     switch (cfg->close) {
     case PX_CLOSE_SERVER:
         return "short connections, server closes first";
@@ -81,7 +83,12 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     size_t n = 0;
 #define ADD(...) n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, __VA_ARGS__)
     out[0] = '\0';
-    if (ex->seen) {
+    if (cfg->target.ss_family == AF_UNIX) {
+        ADD("no ports involved (Unix socket): %.1f ok/s over %" PRIu64 " connections is what "
+            "client and server reach without the port budget; a TCP run below this rate is "
+            "held back by ports or by TCP itself.",
+            ok_s, run->totals.connections_opened);
+    } else if (ex->seen) {
         ADD("ports ran out at t=%.2fs: %" PRIu64 " usable ports", ex->first_s, ex->usable_ports);
         if (cfg->nsources > 1)
             ADD(" x %zu source addresses", cfg->nsources);
@@ -115,7 +122,9 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     } else {
         ADD("no EADDRNOTAVAIL: %s; %" PRIu64 " connections carried %" PRIu64
             " requests, ports are not the limit.",
-            cfg->keepalive ? "keep-alive" : "the server closes first (it holds TIME_WAIT)",
+            cfg->keepalive               ? "keep-alive"
+            : cfg->close == PX_CLOSE_RST ? "RST close leaves no TIME_WAIT and -c is under the ports"
+                                         : "the server closes first (it holds TIME_WAIT)",
             run->totals.connections_opened, run->totals.ok + run->totals.failed);
     }
 #undef ADD
@@ -135,6 +144,16 @@ static void text_exhaustion(FILE *f, const struct px_run *run)
     const struct px_exhaustion *ex = &run->ex;
     char a[32], target[80];
     px_sockaddr_str((const struct sockaddr *)&run->cfg->target, target, sizeof(target));
+    if (run->cfg->target.ss_family == AF_UNIX) {
+        /* The control run: what is left is the server and the client, not ports. */
+        fprintf(f, "\nno ports involved: %s is a Unix socket (no local port, no TIME_WAIT)\n",
+                target);
+        fprintf(f, "  predicted ceiling    %s\n", ex->ceiling.formula);
+        char diag[1024];
+        px_diagnose(run, diag, sizeof(diag));
+        fprintf(f, "\n%s\n", diag);
+        return;
+    }
     fprintf(f, "\nports and TIME_WAIT\n");
     px_format_count(a, sizeof(a), ex->usable_ports);
     fprintf(f, "  usable ports         %s (%u-%u%s)\n", a, ex->port_lo, ex->port_hi,
@@ -194,6 +213,10 @@ void px_report_text(FILE *f, const struct px_run *run)
                 run->hosts == 1 ? "" : "s", close_words(cfg));
     else
         fprintf(f, "portex run %s\n  %s\n", cfg->url_text, close_words(cfg));
+    if (cfg->keepalive && cfg->requests_per_conn)
+        fprintf(f, "  %u requests per connection, then the %s closes%s\n", cfg->requests_per_conn,
+                cfg->close == PX_CLOSE_SERVER ? "server" : "client",
+                cfg->close == PX_CLOSE_RST ? " with RST" : "");
     if (cfg->rate_per_s > 0)
         fprintf(f, "  open model: %.0f new requests/s, at most %u in flight, %u threads\n",
                 cfg->rate_per_s, cfg->connections, cfg->threads);
@@ -279,6 +302,8 @@ static void summary_exhaustion(json_t *o, const struct px_run *run)
     set(o, "ok_before_eaddrnotavail", ex->seen ? ju64(ex->ok_before) : NULL);
     set(o, "ok_per_s_before",
         ex->seen ? jf64(ex->first_s > 0 ? (double)ex->ok_before / ex->first_s : 0.0) : NULL);
+    /* A Unix-socket target is the control run: no port is involved at all. */
+    set(o, "ports_involved", json_boolean(run->cfg->target.ss_family != AF_UNIX));
     set(o, "usable_ports", ju64(ex->usable_ports));
     set(o, "predicted_ceiling_per_s", jf64(ex->ceiling.per_s));
     set(o, "ceiling_formula", json_string(ex->ceiling.formula));

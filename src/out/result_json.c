@@ -45,7 +45,12 @@ json_t *px_result_json_config(const struct px_config *cfg)
     json_t *o = json_object();
     set(o, "url", json_string(cfg->url_text));
     set(o, "mode", json_string(px_config_mode_name(cfg)));
-    set(o, "close", cfg->keepalive ? json_null() : json_string(px_close_name(cfg->close)));
+    /* With N requests per connection the close policy applies after the Nth. */
+    set(o, "close", cfg->keepalive && !cfg->requests_per_conn
+                        ? json_null()
+                        : json_string(px_close_name(cfg->close)));
+    set(o, "requests_per_conn",
+        cfg->keepalive && cfg->requests_per_conn ? ju64(cfg->requests_per_conn) : NULL);
     set(o, "rate_per_s", cfg->rate_per_s > 0 ? jf64(cfg->rate_per_s) : json_null());
     set(o, "connections", ju64(cfg->connections));
     set(o, "threads", ju64(cfg->threads));
@@ -388,9 +393,10 @@ static void read_config(struct rd *r, const json_t *doc, struct px_config *cfg)
     get_str(r, o, "mode", buf, sizeof(buf));
     cfg->keepalive = strcmp(buf, "keepalive") == 0;
     get_str(r, o, "close", buf, sizeof(buf));
-    cfg->close = strcmp(buf, "server") == 0 ? PX_CLOSE_SERVER
-                 : strcmp(buf, "rst") == 0  ? PX_CLOSE_RST
-                                            : PX_CLOSE_CLIENT;
+    if (px_close_parse(buf, &cfg->close) < 0)
+        cfg->close = PX_CLOSE_CLIENT;
+    const json_t *rpc = json_object_get(o, "requests_per_conn");
+    cfg->requests_per_conn = json_is_integer(rpc) ? (unsigned)json_integer_value(rpc) : 0;
     cfg->rate_per_s = get_f64(r, o, "rate_per_s", 0);
     cfg->connections = (unsigned)get_u64(r, o, "connections");
     cfg->threads = (unsigned)get_u64(r, o, "threads");

@@ -30,6 +30,7 @@ static struct px_compare_config compare_cfg;
 static struct px_server_config serve_cfg;
 static struct px_lab_config lab_cfg;
 static struct px_doctor_config doctor_cfg;
+static struct px_ramp_config ramp_cfg;
 
 static int parse_run(int argc, char **argv, char *err, size_t errlen)
 {
@@ -76,6 +77,17 @@ static int parse_doctor(int argc, char **argv, char *err, size_t errlen)
     return rc;
 }
 
+static int parse_ramp(int argc, char **argv, char *err, size_t errlen)
+{
+    int rc = px_cli_parse_ramp(argc, argv, &ramp_cfg, err, errlen);
+    if (rc == PX_CLI_OK)
+        CHECK(ramp_cfg.from_per_s > 0 && ramp_cfg.step_per_s > 0 &&
+              ramp_cfg.to_per_s >= ramp_cfg.from_per_s && ramp_cfg.base.rate_per_s == 0 &&
+              ramp_cfg.base.requests == 0 && ramp_cfg.base.duration_ms == ramp_cfg.step_ms);
+    px_config_release(&ramp_cfg.base);
+    return rc;
+}
+
 /* One row per command: a new command is one more row. */
 static const struct {
     const char *name;
@@ -83,7 +95,7 @@ static const struct {
 } commands[] = {
     {.name = "run", .parse = parse_run},       {.name = "compare", .parse = parse_compare},
     {.name = "serve", .parse = parse_serve},   {.name = "lab", .parse = parse_lab},
-    {.name = "doctor", .parse = parse_doctor},
+    {.name = "doctor", .parse = parse_doctor}, {.name = "ramp", .parse = parse_ramp},
 };
 
 /* Under $TMPDIR: scripts/fuzz.sh points it at its own scratch directory, which it
