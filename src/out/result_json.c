@@ -56,7 +56,6 @@ json_t *px_result_json_config(const struct px_config *cfg)
     set(o, "threads", ju64(cfg->threads));
     set(o, "duration_s", cfg->duration_ms ? jf64((double)cfg->duration_ms / 1000.0) : NULL);
     set(o, "requests", cfg->requests ? ju64(cfg->requests) : NULL);
-    set(o, "requests_per_conn", cfg->requests_per_conn ? ju64(cfg->requests_per_conn) : NULL);
     set(o, "method", jstr(cfg->method));
     set(o, "connect_timeout_s", jf64((double)cfg->connect_timeout_ms / 1000.0));
     set(o, "timeout_s", jf64((double)cfg->timeout_ms / 1000.0));
@@ -424,7 +423,6 @@ static void read_config(struct rd *r, const json_t *doc, struct px_config *cfg)
     if (!r->failed && !is_unix &&
         px_addr_parse(target, &cfg->target, &cfg->target_len, e, sizeof(e)) < 0)
         fail(r, "target", e);
-    cfg->requests_per_conn = (unsigned)get_i64(r, o, "requests_per_conn", 0);
     const json_t *pr = json_object_get(o, "port_range");
     int lo, hi;
     if (json_is_array(pr) && json_unpack((json_t *)pr, "[ii]", &lo, &hi) == 0) {

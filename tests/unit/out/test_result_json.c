@@ -223,6 +223,7 @@ static void px_result_json_read__unix_target_and_requests_per_conn(void **state)
     char err[256];
     assert_int_equal(
         px_unix_addr("/tmp/portex-test.sock", &cfg.target, &cfg.target_len, err, sizeof(err)), 0);
+    cfg.keepalive = 1;
     cfg.requests_per_conn = 7;
     size_t len1, len2;
     char *one = write_doc(&run, &len1);
