@@ -523,15 +523,8 @@ static void read_hist(struct rd *r, const json_t *o, const char *key, struct px_
 static int row_add(void *arg, uint32_t idx, uint64_t n)
 {
     struct px_series *s = arg;
-    if (s->nbuckets == s->bucket_cap) {
-        size_t cap = s->bucket_cap ? s->bucket_cap * 2 : 256;
-        struct px_series_bucket *b = realloc(s->buckets, cap * sizeof(*b));
-        if (b == NULL)
-            return -1;
-        s->buckets = b;
-        s->bucket_cap = cap;
-    }
-    s->buckets[s->nbuckets++] = (struct px_series_bucket){.idx = idx, .count = n};
+    if (px_series_bucket_push(s, idx, n) < 0)
+        return -1;
     s->rows[s->count - 1].hist_len++;
     return 0;
 }
