@@ -30,8 +30,7 @@ static void xml_text(FILE *f, const char *s)
     }
 }
 
-/* A round axis maximum at or above v. */
-static double nice_max(double v)
+double px_svg_nice_max(double v)
 {
     if (!(v > 0))
         return 1;
@@ -88,8 +87,8 @@ static void frame_scale(struct frame *fr, const struct px_run *run, double ceili
     }
     if (show_ceiling && ceiling > rate_max)
         rate_max = ceiling;
-    fr->rate_max = nice_max(rate_max * 1.05);
-    fr->tw_max = nice_max(tw_max * 1.05);
+    fr->rate_max = px_svg_nice_max(rate_max * 1.05);
+    fr->tw_max = px_svg_nice_max(tw_max * 1.05);
     fr->xs = fr->pw / fr->t_max;
     fr->ys = fr->ph / fr->rate_max;
     fr->ts = fr->ph / fr->tw_max;
