@@ -8,7 +8,12 @@ cd "$(dirname "$0")/.."
 # Build and test dependencies: libraries, compilers, and the tools the tests call
 # (ip, pgrep, unshare, python3).
 pkgs=(build-essential cmake pkg-config libevent-dev libhttp-parser-dev libcmocka-dev
-      iproute2 procps util-linux python3 clang libclang-rt-14-dev)
+      iproute2 procps util-linux python3 clang libclang-rt-14-dev
+      libjansson-dev pdsh python3-yaml
+      zlib1g-dev nodejs default-jre-headless libhdrhistogram-java)
+# test_hlog reads --hlog with HdrHistogram's Java log processor and with
+# hdr-histogram-js from npm; NodeSource's nodejs already ships npm.
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "portex/cmd/cli.h"
 #include "portex/cmd/compare.h"
@@ -15,8 +16,13 @@
 #include "portex/kernel/sock.h"
 #include "portex/load/engine.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/merge.h"
 #include "portex/cmd/mode.h"
+#include "portex/cmd/ramp.h"
+#include "portex/load/knee.h"
+#include "portex/out/hlog.h"
 #include "portex/out/outfile.h"
+#include "portex/out/ramp_report.h"
 #include "portex/out/report.h"
 #include "portex/load/result.h"
 #include "portex/load/run.h"
@@ -37,6 +43,8 @@ static const char main_usage[] =
     "  compare URL    the same load under several modes against a real server\n"
     "  lab            reproduce port exhaustion in fresh network namespaces\n"
     "  doctor [URL]   sysctls, limits, traps, predicted ceilings; probes the target\n"
+    "  merge FILE...  one exact report from several hosts' results (run --shard K/N)\n"
+    "  ramp URL       steps the rate up and finds the knee\n"
     "\n"
     "portex COMMAND --help for the options of each command.\n";
 
@@ -142,6 +150,11 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 1;
     }
+    if (cfg->target.ss_family == AF_UNIX && (cfg->port_lo || cfg->nsources)) {
+        fprintf(stderr, "portex %s: --%s does not apply to a Unix-socket target (no ports)\n", cmd,
+                cfg->port_lo ? "port-range" : "source");
+        return 2;
+    }
     if (px_sock_preflight(cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 2;
@@ -158,6 +171,30 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
     if (cfg->threads > cfg->connections)
         cfg->threads = cfg->connections;
     return 0;
+}
+
+/* --start-at: say when the run starts, since it waits silently otherwise. */
+static void announce_start(const struct px_config *cfg)
+{
+    if (cfg->start_at_ns == 0)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double left =
+        (double)(cfg->start_at_ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec)) / 1e9;
+    time_t at = (time_t)(cfg->start_at_ns / 1000000000);
+    struct tm tm;
+    char when[32];
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&at, &tm));
+    char shard[32] = "";
+    if (cfg->shards)
+        snprintf(shard, sizeof(shard), "shard %u/%u ", cfg->shard, cfg->shards);
+    if (left > 0)
+        fprintf(stderr, "portex run: %swaiting %.1f s for --start-at %s (Ctrl-C cancels)\n", shard,
+                left, when);
+    else
+        fprintf(stderr, "portex run: %s--start-at %s passed %.1f s ago: starting now\n", shard,
+                when, -left);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -181,16 +218,33 @@ static int cmd_run(int argc, char **argv)
         return rc;
     }
 
-    static struct px_run run;
-    if (px_run_execute(&cfg, &run, err, sizeof(err)) < 0) {
+    /* Opened before the load, so that a bad path costs nothing. */
+    struct px_hlog *hlog = NULL;
+    if (cfg.hlog_path && (hlog = px_hlog_open(cfg.hlog_path, err, sizeof(err))) == NULL) {
         fprintf(stderr, "portex run: %s\n", err);
         discard_outputs(&out);
         px_config_release(&cfg);
         return 1;
     }
+    announce_start(&cfg);
+    static struct px_run run;
+    if (px_run_execute_tick(&cfg, &run, hlog ? px_hlog_tick : NULL, hlog, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex run: %s\n", err);
+        px_hlog_close(hlog);
+        discard_outputs(&out);
+        px_config_release(&cfg);
+        return 1;
+    }
+    int failed = px_hlog_close(hlog) < 0;
+    if (failed)
+        fprintf(stderr, "portex run: cannot write --hlog '%s'\n", cfg.hlog_path);
+    int hlog_stdout = cfg.hlog_path && strcmp(cfg.hlog_path, "-") == 0;
     struct px_outfile text;
-    px_report_text(text_begin(&text, text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path)), &run);
-    int failed = close_output("run", &text) < 0;
+    px_report_text(text_begin(&text, hlog_stdout
+                                         ? stderr
+                                         : text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path)),
+                   &run);
+    failed |= close_output("run", &text) < 0;
     failed |= write_report("run", &out.json, json_cb, &run) < 0;
     failed |= write_report("run", &out.csv, csv_cb, &run) < 0;
     failed |= write_report("run", &out.svg, svg_cb, &run) < 0;
@@ -312,6 +366,73 @@ static int cmd_compare(int argc, char **argv)
     return rc;
 }
 
+struct ramp_ref {
+    const char *url;
+    const struct px_ramp *ramp;
+};
+
+static void ramp_json_cb(FILE *f, const void *arg)
+{
+    const struct ramp_ref *r = arg;
+    px_ramp_report_json(f, r->url, r->ramp);
+}
+
+static void ramp_svg_cb(FILE *f, const void *arg)
+{
+    const struct ramp_ref *r = arg;
+    px_ramp_report_svg(f, r->url, r->ramp);
+}
+
+static void ramp_csv_cb(FILE *f, const void *arg)
+{
+    px_ramp_report_csv(f, ((const struct ramp_ref *)arg)->ramp);
+}
+
+static int cmd_ramp(int argc, char **argv)
+{
+    static struct px_ramp_config cfg;
+    static struct px_ramp ramp;
+    char err[512];
+    int rc = px_cli_parse_ramp(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex ramp: %s\n", err);
+        px_config_release(&cfg.base);
+        return 2;
+    }
+    struct px_config *b = &cfg.base;
+    rc = prepare_load("ramp", b);
+    struct outputs out;
+    if (rc == 0 && open_outputs("ramp", &out, b->json_path, b->csv_path, b->svg_path) < 0)
+        rc = 1;
+    if (rc != 0) {
+        px_config_release(b);
+        return rc;
+    }
+    int ran = px_ramp_run(&cfg, &ramp, err, sizeof(err));
+    int failed = 0;
+    if (ran < 0) {
+        fprintf(stderr, "portex ramp: %s\n", err);
+        discard_outputs(&out);
+        failed = 1;
+    } else {
+        struct px_outfile text;
+        px_ramp_report_text(text_begin(&text, text_stream(b->json_path, b->csv_path, b->svg_path)),
+                            b->url_text, &ramp);
+        failed |= close_output("ramp", &text) < 0;
+        struct ramp_ref ref = {b->url_text, &ramp};
+        failed |= write_report("ramp", &out.json, ramp_json_cb, &ref) < 0;
+        failed |= write_report("ramp", &out.csv, ramp_csv_cb, &ref) < 0;
+        failed |= write_report("ramp", &out.svg, ramp_svg_cb, &ref) < 0;
+    }
+    for (size_t i = 0; i < ramp.nsteps; i++)
+        px_series_free(&ramp.steps[i].run.series);
+    px_config_release(b);
+    /* Interrupted: what ran was reported; an output error outranks it. */
+    return failed ? 1 : ran == 1 ? PX_EXIT_INTERRUPTED : 0;
+}
+
 struct doctor_ref {
     const struct px_doctor_config *cfg;
     const struct px_doctor *d;
@@ -362,6 +483,20 @@ static int cmd_doctor(int argc, char **argv)
     return failed || unreachable ? 1 : 0;
 }
 
+static int cmd_merge(int argc, char **argv)
+{
+    struct px_merge_config cfg;
+    char err[512];
+    int rc = px_cli_parse_merge(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex merge: %s\n", err);
+        return 2;
+    }
+    return px_merge_main(&cfg);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct px_server_config cfg;
@@ -380,7 +515,10 @@ static int cmd_serve(int argc, char **argv)
     if (srv == NULL || px_server_start(srv, err, sizeof(err)) < 0) {
         char where[80];
         px_sockaddr_str((struct sockaddr *)&cfg.addr, where, sizeof(where));
-        fprintf(stderr, "portex serve: %s on %s\n", err, where);
+        if (cfg.unix_path[0] && strstr(err, cfg.unix_path)) /* names its Unix socket */
+            fprintf(stderr, "portex serve: %s\n", err);
+        else
+            fprintf(stderr, "portex serve: %s on %s\n", err, where);
         px_server_free(srv);
         return 1;
     }
@@ -388,7 +526,14 @@ static int cmd_serve(int argc, char **argv)
     px_server_address(srv, &bound);
     char where[80];
     px_sockaddr_str((struct sockaddr *)&bound, where, sizeof(where));
-    fprintf(stderr, "portex serve: listening on %s (%u threads)\n", where, cfg.threads);
+    if (cfg.unix_only)
+        fprintf(stderr, "portex serve: listening on unix:%s (%u threads)\n", cfg.unix_path,
+                cfg.threads);
+    else if (cfg.unix_path[0])
+        fprintf(stderr, "portex serve: listening on %s and unix:%s (%u threads)\n", where,
+                cfg.unix_path, cfg.threads);
+    else
+        fprintf(stderr, "portex serve: listening on %s (%u threads)\n", where, cfg.threads);
 
     int sig;
     sigwait(&stop_set, &sig);
@@ -421,6 +566,10 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "doctor") == 0)
         return cmd_doctor(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "ramp") == 0)
+        return cmd_ramp(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(main_usage, stdout);
         return 0;
@@ -430,8 +579,8 @@ int main(int argc, char **argv)
         return 0;
     }
     fprintf(stderr,
-            "portex: unknown command '%s': expected run, serve, compare, lab or doctor (see portex "
-            "--help)\n",
+            "portex: unknown command '%s': expected run, serve, compare, lab, doctor, merge or ramp (see "
+            "portex --help)\n",
             cmd);
     return 2;
 }

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Shared fixtures for portex integration tests: servers on loopback, runs, checks."""
 import json
+import math
 import os
 import re
 import shutil
@@ -145,10 +146,33 @@ def books(name, doc, scheduled=None):
               f"({s['requests']} + {s['missed_starts']})")
 
 
+def reuse_bound(ports, doc, delay_s):
+    """The most ok requests short connections can carry over `ports` ports when a
+    TIME_WAIT port can be reused `delay_s` after its last packet (tcp_tw_reuse): each port
+    once, then once per delay until the run's last start. The run's end (its series' last
+    row) bounds the last start even when a loaded machine starts requests late."""
+    end_s = doc["series"][-1]["t"] if doc.get("series") else doc["summary"]["duration_s"]
+    return ports * (1 + math.floor(end_s / delay_s))
+
+
+# The tests' --port-range values lie in here. A server listening on one of these ports
+# (port 0 can land there) takes that port out of the client's range: keep servers out.
+CLIENT_PORTS = range(40000, 41000)
+
+
 class Serve:
     """`portex serve` on 127.0.0.1 and a free port; stop() returns its JSON counts."""
 
     def __init__(self, threads=1, extra=(), netns_cmd=()):
+        for _ in range(20):
+            self._start(threads, extra, netns_cmd)
+            if self.port not in CLIENT_PORTS or "--listen" in extra:
+                break
+            self.proc.kill()
+            self.proc.communicate()
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def _start(self, threads, extra, netns_cmd):
         self.proc = subprocess.Popen(
             [*netns_cmd, PORTEX, "serve", "--listen", "127.0.0.1:0", "-t", str(threads), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -158,7 +182,6 @@ class Serve:
             self.proc.kill()
             raise RuntimeError(f"portex serve did not start: {line!r}")
         self.port = int(m.group(2))
-        self.url = f"http://127.0.0.1:{self.port}/"
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -183,9 +206,13 @@ class RawServer:
     """A loopback TCP server whose every connection gets handler(conn)."""
 
     def __init__(self, handler):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        for _ in range(20):
+            self.sock = socket.socket()
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind(("127.0.0.1", 0))
+            if self.sock.getsockname()[1] not in CLIENT_PORTS:
+                break
+            self.sock.close()
         self.sock.listen(512)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/"

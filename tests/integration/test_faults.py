@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from pxtest import PORTEX, RawServer, Serve, check, finish, portex
+from pxtest import PORTEX, RawServer, Serve, check, finish, portex, skip_part
 
 
 def read_request(c, buf):
@@ -128,7 +128,7 @@ def bad_output_path_fails_fast():
         fails_fast(f"lab --csv {bad}", ["lab", "--modes", "keepalive", "-d", "30s", "-q",
                                          "--csv", bad], bad)
     else:
-        print("SKIP (part): lab --csv bad path needs root")
+        skip_part("lab --csv bad path", "needs root; CI runs as root")
     fails_fast(f"doctor --json {bad}", ["doctor", "--json", bad], bad)
 
 
@@ -244,7 +244,7 @@ def interrupted_runs():
 
 def interrupted_lab():
     if os.geteuid() != 0:
-        print("SKIP (part): lab needs root")
+        skip_part("lab interrupted", "needs root; CI runs as root")
         return
     rc, out, err = interrupt(["lab", "--modes", "keepalive", "-d", "20s", "-q", "--json", "-"], 3)
     doc = json.loads(out) if out.strip() else {"modes": [{}]}

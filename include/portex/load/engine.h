@@ -35,6 +35,9 @@ double px_engine_drain_s(const struct px_engine *e);
 void px_engine_totals(const struct px_engine *e, struct px_totals *out);
 /* Merged total-latency histogram so far; safe while the run goes on. */
 void px_engine_total_hist(const struct px_engine *e, struct px_hist *out);
+/* Merged connect and first-byte histograms so far; safe while the run goes on. */
+void px_engine_phase_hists(const struct px_engine *e, struct px_hist *connect,
+                           struct px_hist *ttfb);
 /* All three merged histograms (after px_engine_wait). */
 void px_engine_latency(const struct px_engine *e, struct px_latency *out);
 /*
