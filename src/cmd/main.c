@@ -146,6 +146,9 @@ static void svg_cb(FILE *f, const void *run)
 static int prepare_load(const char *cmd, struct px_config *cfg)
 {
     char err[512];
+    /* Per-row histograms exist for the JSON result (and merges of it); without
+     * --json a long run keeps flat memory. */
+    cfg->row_hists = cfg->json_path != NULL;
     if (px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 1;
