@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # Build and test dependencies: libraries, compilers, and the tools the tests call
 # (ip, pgrep, unshare, python3).
 pkgs=(build-essential cmake pkg-config libevent-dev libhttp-parser-dev libcmocka-dev
-      iproute2 procps util-linux python3 clang libclang-rt-14-dev)
+      iproute2 procps util-linux python3 clang libclang-rt-14-dev
+      libssl-dev ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
