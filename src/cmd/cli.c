@@ -36,6 +36,10 @@ enum {
     OPT_SVG,
     OPT_ALLOW_SYSCTL,
     OPT_NO_DRAIN,
+    OPT_TLS,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_WRITE_CERT,
 };
 
 static const char run_usage[] =
@@ -96,6 +100,11 @@ static const char serve_usage[] =
     "      --listen IP:PORT    listen address; 127.0.0.1:8080 (port 0: any free port)\n"
     "  -t, --threads N         event loops, each with a SO_REUSEPORT listener; online CPUs\n"
     "      --body-bytes N      response body size; 13\n"
+    "      --tls               HTTPS: self-signed ECDSA P-256 certificate made at start\n"
+    "                          (localhost, 127.0.0.1, ::1), session tickets on\n"
+    "      --cert FILE         PEM certificate (chain) to serve instead; with --key FILE\n"
+    "      --key FILE          PEM private key matching --cert\n"
+    "      --write-cert FILE   write the served certificate as PEM (for run --cacert)\n"
     "  -h, --help              this text\n";
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen,
@@ -444,6 +453,22 @@ int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, c
     return rc;
 }
 
+/* --cert/--key/--write-cert need --tls; --cert and --key go together. */
+static int check_serve_tls(const struct px_server_config *cfg, char *err, size_t errlen)
+{
+    const struct px_tls_server_opts *o = &cfg->tls_opts;
+    if (!cfg->tls_enabled && (o->cert_file || o->key_file || o->write_cert))
+        return usage_error(err, errlen, "%s %s",
+                           o->cert_file  ? "--cert"
+                           : o->key_file ? "--key"
+                                         : "--write-cert",
+                           "needs --tls");
+    if (!o->cert_file != !o->key_file)
+        return usage_error(err, errlen, "%s %s", o->cert_file ? "--cert" : "--key",
+                           "needs its pair: give both --cert FILE and --key FILE");
+    return PX_CLI_OK;
+}
+
 int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
                        size_t errlen)
 {
@@ -451,6 +476,10 @@ int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"threads", required_argument, NULL, 't'},
         {"body-bytes", required_argument, NULL, OPT_BODY_BYTES},
+        {"tls", no_argument, NULL, OPT_TLS},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"write-cert", required_argument, NULL, OPT_WRITE_CERT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -481,6 +510,18 @@ int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char
                 return PX_CLI_USAGE;
             cfg->body_bytes = (size_t)v;
             break;
+        case OPT_TLS:
+            cfg->tls_enabled = 1;
+            break;
+        case OPT_CERT:
+            cfg->tls_opts.cert_file = optarg;
+            break;
+        case OPT_KEY:
+            cfg->tls_opts.key_file = optarg;
+            break;
+        case OPT_WRITE_CERT:
+            cfg->tls_opts.write_cert = optarg;
+            break;
         case 'h':
             fputs(serve_usage, stdout);
             return PX_CLI_HELP;
@@ -494,7 +535,7 @@ int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char
     if (optind < argc)
         return usage_error(err, errlen, "unexpected argument '%s' %s", argv[optind],
                            "(portex serve takes options only)");
-    return PX_CLI_OK;
+    return check_serve_tls(cfg, err, errlen);
 }
 
 static const char lab_usage[] =

@@ -313,6 +313,10 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, "portex serve: %s\n", err);
         return 2;
     }
+    if (cfg.tls_enabled && (cfg.tls = px_tls_server_new(&cfg.tls_opts, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "portex serve: %s\n", err);
+        return 1;
+    }
     sigset_t stop_set;
     px_block_stop_signals(&stop_set, NULL);
 
@@ -322,13 +326,15 @@ static int cmd_serve(int argc, char **argv)
         px_sockaddr_str((struct sockaddr *)&cfg.addr, where, sizeof(where));
         fprintf(stderr, "portex serve: %s on %s\n", err, where);
         px_server_free(srv);
+        px_tls_free(cfg.tls);
         return 1;
     }
     struct sockaddr_storage bound;
     px_server_address(srv, &bound);
     char where[80];
     px_sockaddr_str((struct sockaddr *)&bound, where, sizeof(where));
-    fprintf(stderr, "portex serve: listening on %s (%u threads)\n", where, cfg.threads);
+    fprintf(stderr, "portex serve: listening on %s%s (%u threads)\n", where,
+            cfg.tls ? " with TLS" : "", cfg.threads);
 
     int sig;
     sigwait(&stop_set, &sig);
@@ -339,6 +345,7 @@ static int cmd_serve(int argc, char **argv)
            (unsigned long long)requests);
     fflush(stdout);
     px_server_free(srv);
+    px_tls_free(cfg.tls);
     return 0;
 }
 
