@@ -42,3 +42,8 @@ const char *px_close_name(enum px_close c)
         return "client";
     }
 }
+
+const char *px_tls_resume_name(int resume)
+{
+    return resume ? "ticket" : "off";
+}

@@ -19,8 +19,11 @@ int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
         snprintf(err, errlen, "invalid URL '%s': expected http://host[:port][/path]", s);
         return -1;
     }
-    if ((size_t)(sep - s) != 4 || strncasecmp(s, "http", 4) != 0) {
-        snprintf(err, errlen, "unsupported scheme in '%s': only http:// is supported", s);
+    size_t slen = (size_t)(sep - s);
+    if (slen == 5 && strncasecmp(s, "https", 5) == 0) {
+        url->tls = 1;
+    } else if (slen != 4 || strncasecmp(s, "http", 4) != 0) {
+        snprintf(err, errlen, "unsupported scheme in '%s': expected http:// or https://", s);
         return -1;
     }
     const char *h = sep + 3;
@@ -41,7 +44,7 @@ int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
     }
     size_t hlen = (size_t)(host_end - h);
     if (hlen == 0 || hlen >= sizeof(url->host)) {
-        snprintf(err, errlen, "invalid URL '%s': expected a host after http://", s);
+        snprintf(err, errlen, "invalid URL '%s': expected a host after ://", s);
         return -1;
     }
     memcpy(url->host, h, hlen);
@@ -61,7 +64,7 @@ int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
             }
         }
     }
-    url->port = 80;
+    url->port = url->tls ? 443 : 80;
     if (*after == ':') {
         const char *p = after + 1;
         size_t plen = strcspn(p, "/?#");

@@ -46,6 +46,12 @@ struct px_config {
     struct sockaddr_storage sources[PX_MAX_SOURCES]; /* --source, port 0 */
     size_t nsources;
 
+    /* https:// only: see portex/load/tls.h */
+    int tls_insecure;       /* --insecure: no certificate verification */
+    const char *tls_cacert; /* --cacert FILE, NULL: the system store */
+    int tls_version;        /* --tls-version: 0 (both ends agree), 12 or 13 */
+    int tls_resume;         /* --tls-resume: 0 off, 1 ticket (enum px_tls_resume) */
+
     const char *json_path; /* "-" = stdout */
     const char *csv_path;
     const char *svg_path;
@@ -59,5 +65,7 @@ void px_config_release(struct px_config *cfg);
 const char *px_config_mode_name(const struct px_config *cfg);
 /* "client", "server" or "rst". */
 const char *px_close_name(enum px_close c);
+/* "off" or "ticket". */
+const char *px_tls_resume_name(int resume);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* http:// URLs: parsing and resolving the target once at start. */
+/* http:// and https:// URLs: parsing and resolving the target once at start. */
 #ifndef PORTEX_URL_H
 #define PORTEX_URL_H
 
@@ -13,13 +13,14 @@
 
 struct px_url {
     char host[PX_URL_HOST_MAX]; /* without IPv6 brackets */
-    uint16_t port;              /* 80 when absent */
+    uint16_t port;              /* 80 when absent (443 for https) */
     int port_given;             /* port written in the URL */
     int ipv6_literal;           /* host was [..] */
     char path[PX_URL_PATH_MAX]; /* "/" when absent; includes the query */
+    int tls;                    /* https:// */
 };
 
-/* Parses "http://host[:port][/path]". 0, or -1 with a one-line reason in err. */
+/* Parses "http[s]://host[:port][/path]". 0, or -1 with a one-line reason in err. */
 int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen);
 /* The Host header value: host, [v6] and ":port" when the port was given. */
 void px_url_host_header(const struct px_url *url, char *out, size_t outlen);
