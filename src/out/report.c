@@ -166,6 +166,24 @@ static void latency_row(FILE *f, const char *name, const struct px_hist *h)
     fprintf(f, " %9s\n", buf);
 }
 
+/* OpenSSL's first reason for a TLS cause, NULL for other causes or none kept. */
+static const char *tls_reason(const struct px_run *run, int cause)
+{
+    if (cause < PX_CAUSE_TLS_HANDSHAKE || cause > PX_CAUSE_TLS_EOF)
+        return NULL;
+    const char *r = run->tls.reason[cause - PX_CAUSE_TLS_HANDSHAKE];
+    return r[0] ? r : NULL;
+}
+
+static void text_tls_line(FILE *f, const struct px_run *run)
+{
+    char a[32], b[32];
+    px_format_count(a, sizeof(a), run->totals.tls_full);
+    px_format_count(b, sizeof(b), run->totals.tls_resumed);
+    fprintf(f, "  TLS handshakes       %s full, %s resumed%s%s%s\n", a, b,
+            run->tls.version[0] ? " (" : "", run->tls.version, run->tls.version[0] ? ")" : "");
+}
+
 void px_report_text(FILE *f, const struct px_run *run)
 {
     const struct px_config *cfg = run->cfg;
@@ -189,6 +207,8 @@ void px_report_text(FILE *f, const struct px_run *run)
             per_s(t->ok, run->duration_s));
     px_format_count(a, sizeof(a), t->connections_opened);
     fprintf(f, "  connections opened   %s\n", a);
+    if (cfg->url.tls)
+        text_tls_line(f, run);
     if (cfg->rate_per_s > 0) {
         px_format_count(a, sizeof(a), t->missed_starts);
         fprintf(f, "  missed starts        %s%s\n", a,
@@ -205,13 +225,17 @@ void px_report_text(FILE *f, const struct px_run *run)
             if (t->cause[cause] == 0)
                 continue;
             px_format_count(a, sizeof(a), t->cause[cause]);
-            fprintf(f, "  %-24s %12s  %s\n", px_cause_name(cause), a, px_cause_label(cause));
+            const char *why = tls_reason(run, cause);
+            fprintf(f, "  %-24s %12s  %s%s%s\n", px_cause_name(cause), a, px_cause_label(cause),
+                    why ? ": " : "", why ? why : "");
         }
     }
 
     fprintf(f, "\nlatency      %9s %9s %9s %9s %9s %9s\n", "p50", "p90", "p99", "p99.9", "max",
             "mean");
     latency_row(f, "connect", &run->lat.connect);
+    if (cfg->url.tls)
+        latency_row(f, "tls", &run->lat.tls);
     latency_row(f, "first byte", &run->lat.ttfb);
     latency_row(f, "total", &run->lat.total);
     if (cfg->rate_per_s > 0)
@@ -229,6 +253,24 @@ static void json_hist(struct px_json *j, const char *key, const struct px_hist *
     px_json_u64(j, "p999", px_hist_percentile(h, 99.9));
     px_json_u64(j, "max", h->count ? h->max_us : 0);
     px_json_f64(j, "mean", px_hist_mean(h));
+    px_json_obj_end(j);
+}
+
+/* summary.tls: handshake counts, the protocol, OpenSSL's reason per TLS cause. */
+static void json_tls(struct px_json *j, const struct px_run *run)
+{
+    px_json_obj_begin(j, "tls");
+    px_json_u64(j, "full", run->totals.tls_full);
+    px_json_u64(j, "resumed", run->totals.tls_resumed);
+    if (run->tls.version[0])
+        px_json_str(j, "version", run->tls.version);
+    else
+        px_json_null(j, "version");
+    px_json_obj_begin(j, "reasons");
+    for (int cause = PX_CAUSE_TLS_HANDSHAKE; cause <= PX_CAUSE_TLS_EOF; cause++)
+        if (tls_reason(run, cause))
+            px_json_str(j, px_cause_name(cause), tls_reason(run, cause));
+    px_json_obj_end(j);
     px_json_obj_end(j);
 }
 
@@ -257,9 +299,13 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
     px_json_obj_end(j);
     px_json_obj_begin(j, "latency_us");
     json_hist(j, "connect", &run->lat.connect);
+    if (run->cfg->url.tls)
+        json_hist(j, "tls", &run->lat.tls);
     json_hist(j, "ttfb", &run->lat.ttfb);
     json_hist(j, "total", &run->lat.total);
     px_json_obj_end(j);
+    if (run->cfg->url.tls)
+        json_tls(j, run);
     const struct px_exhaustion *ex = &run->ex;
     if (ex->time_wait_peak >= 0) {
         px_json_i64(j, "time_wait_peak", ex->time_wait_peak);
@@ -393,6 +439,17 @@ static void json_config(struct px_json *j, const struct px_config *cfg)
     px_json_str(j, "method", cfg->method);
     px_json_f64(j, "connect_timeout_s", (double)cfg->connect_timeout_ms / 1000.0);
     px_json_f64(j, "timeout_s", (double)cfg->timeout_ms / 1000.0);
+    if (cfg->url.tls) {
+        px_json_obj_begin(j, "tls");
+        px_json_bool(j, "insecure", cfg->tls_insecure);
+        px_json_str(j, "cacert", cfg->tls_cacert);
+        px_json_str(j, "version",
+                    cfg->tls_version == 12   ? "1.2"
+                    : cfg->tls_version == 13 ? "1.3"
+                                             : NULL);
+        px_json_str(j, "resume", px_tls_resume_name(cfg->tls_resume));
+        px_json_obj_end(j);
+    }
     px_json_obj_end(j);
 }
 
