@@ -289,8 +289,12 @@ static int cmd_doctor(int argc, char **argv)
         if (px_url_resolve(&cfg.url, &ss, &len, err, sizeof(err)) < 0) {
             snprintf(d.probe.error, sizeof(d.probe.error), "%s", err);
             unreachable = 1;
-        } else if (px_doctor_probe((struct sockaddr *)&ss, len, host, cfg.url.path,
-                                   cfg.connect_timeout_ms, &d.probe) < 0) {
+        } else if (cfg.url.tls &&
+                   px_doctor_probe_tls((struct sockaddr *)&ss, len, cfg.url.host, host,
+                                       cfg.url.path, cfg.connect_timeout_ms, &d.probe) < 0) {
+            unreachable = 1;
+        } else if (!cfg.url.tls && px_doctor_probe((struct sockaddr *)&ss, len, host, cfg.url.path,
+                                                   cfg.connect_timeout_ms, &d.probe) < 0) {
             unreachable = 1;
         }
     }
