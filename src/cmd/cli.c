@@ -214,11 +214,13 @@ static int parse_sources(const char *arg, struct px_config *cfg, char *err, size
         if (lo > hi || hi - lo >= PX_MAX_SOURCES)
             return usage_error(err, errlen, "invalid --source range '%s': %s", arg,
                                "expected A <= B and at most 256 addresses");
-        for (uint32_t ip = lo; ip <= hi; ip++) {
+        /* Counted, not compared: a range ending at 255.255.255.255 must not wrap. */
+        uint32_t count = hi - lo + 1;
+        for (uint32_t k = 0; k < count; k++) {
             struct sockaddr_in *in = (struct sockaddr_in *)&cfg->sources[cfg->nsources++];
             memset(in, 0, sizeof(cfg->sources[0]));
             in->sin_family = AF_INET;
-            in->sin_addr.s_addr = htonl(ip);
+            in->sin_addr.s_addr = htonl(lo + k);
         }
         return 0;
     }

@@ -25,6 +25,7 @@
 #include "portex/load/engine.h"
 #include "portex/out/json.h"
 #include "portex/kernel/kernel.h"
+#include "portex/kernel/sock.h"
 #include "portex/kernel/netlink.h"
 #include "portex/out/report.h"
 #include "portex/load/run.h"
@@ -267,7 +268,7 @@ static void client_child(const struct px_lab_config *lab, struct px_lab_result *
         }
     }
     uint64_t soft, hard;
-    px_engine_fit_nofile(cfg->connections, &soft, &hard);
+    px_sock_fit_nofile(cfg->connections, &soft, &hard);
     /* SIGINT from the parent stops the run early; it still reports. */
     if (px_run_execute(cfg, &res->run, err, sizeof(err)) < 0)
         die_child(up_fd, err, EIO);

@@ -12,6 +12,7 @@
 #include "portex/base/config.h"
 #include "portex/cmd/doctor.h"
 #include "portex/kernel/kernel.h"
+#include "portex/kernel/sock.h"
 #include "portex/load/engine.h"
 #include "portex/cmd/lab.h"
 #include "portex/out/report.h"
@@ -88,12 +89,12 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 1;
     }
-    if (px_engine_preflight(cfg, err, sizeof(err)) < 0) {
+    if (px_sock_preflight(cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 2;
     }
     uint64_t soft, hard;
-    unsigned fit = px_engine_fit_nofile(cfg->connections, &soft, &hard);
+    unsigned fit = px_sock_fit_nofile(cfg->connections, &soft, &hard);
     if (fit < cfg->connections) {
         fprintf(stderr,
                 "portex %s: -c %u does not fit the open-files limit (soft %llu, hard %llu); "

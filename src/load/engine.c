@@ -2,12 +2,19 @@
 /*
  * The load engine. Each worker thread owns an event_base, a set of slots (one
  * in-flight request each) and its own counters and histograms, so the hot path
- * takes no lock. A slot walks: connect -> write -> read -> close (or keep the
- * connection), then starts again (closed model) or waits for the timetable
- * (open model). Every attempt ends in exactly one outcome bucket.
+ * takes no lock. A slot walks: connect -> handshake -> write -> read -> close
+ * (or keep the connection), then starts again (closed model) or waits for the
+ * timetable (open model). Every attempt ends in exactly one outcome bucket.
+ *
+ * System calls: a short connection costs socket, connect, one edge-triggered
+ * epoll registration for read, write and peer-close (EPOLLRDHUP tells that the
+ * server's FIN came with the response, so no second recv), send, recv,
+ * the registration's removal and close. The connect result is read from the
+ * first send (a failed connect makes send return its errno), not SO_ERROR.
  */
 #include "portex/load/engine.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -17,51 +24,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "portex/base/atomic.h"
-#include "portex/kernel/ceiling.h"
 #include "portex/base/clock.h"
 #include "portex/base/config.h"
-#include "portex/load/http.h"
-#include "portex/kernel/kernel.h"
 #include "portex/base/url.h"
-
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51 /* Linux 6.3+ */
-#endif
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24 /* Linux 4.2+ */
-#endif
+#include "portex/kernel/ceiling.h"
+#include "portex/kernel/sock.h"
+#include "portex/load/http.h"
+#include "portex/load/transport.h"
 
 #define BACKOFF_US   10000u   /* pause of a slot after a local error (EADDRNOTAVAIL...) */
 #define GRACE_MAX_US 2000000u /* how long in-flight requests may finish after a stop */
 #define READ_BUF     65536
+/* A request larger than one segment goes out in several; only then can Nagle
+ * hold its tail, so only then is TCP_NODELAY worth its system call. */
+#define NODELAY_MIN_BYTES 1200
 
 enum slot_state {
-    SLOT_IDLE,       /* no request; fd may hold a kept-alive connection */
+    SLOT_IDLE,       /* no request; conn.fd may hold a kept-alive connection */
     SLOT_CONNECTING, /* waiting for connect() to finish */
+    SLOT_HANDSHAKE,  /* transport handshake (TLS) under way */
     SLOT_WRITING,    /* request partly written */
-    SLOT_READING,    /* waiting for the response */
+    SLOT_READING,    /* waiting for (the rest of) the response */
     SLOT_WAIT_EOF,   /* --close server: response read, waiting for the server's FIN */
-    SLOT_BACKOFF,    /* closed model: pause after a local error */
+    SLOT_BACKOFF,    /* closed model: after a failure, restart from the event loop */
+};
+
+/* What a slot does after its request ended. */
+enum slot_next {
+    NEXT_NOW,     /* start the next request at once (closed model) */
+    NEXT_LOOP,    /* restart from the event loop, never inside the failing call chain */
+    NEXT_BACKOFF, /* restart after BACKOFF_US: a retry at once would only repeat */
 };
 
 struct px_worker;
 
 struct slot {
     struct px_worker *w;
-    struct event *ev; /* the one event of this slot: I/O with a timeout, or a timer */
-    int fd;           /* -1 when no connection */
+    struct event *ev; /* the one event of this slot: the connection's I/O, or a timer */
+    struct px_conn conn;
     enum slot_state state;
+    unsigned prev_free, next_free; /* free list links (indexes; nslots = none) */
+    int in_free;
     uint64_t t_start_us;   /* intended start: latency counts from here */
     uint64_t t_connect_us; /* when connect() was called */
+    uint64_t t_ready_us;   /* when the socket first reported ready after connect() */
     uint64_t deadline_us;  /* t_start + timeout */
     size_t written;        /* request bytes sent */
     int reused;            /* request rides a kept-alive connection */
     int got_bytes;         /* some response byte arrived */
+    int established;       /* the connection carried its first successful step */
     struct px_http_resp resp;
 };
 
@@ -75,9 +90,9 @@ struct px_worker {
     struct event *grace;   /* end of the drain after a stop */
     struct slot *slots;
     unsigned nslots;
-    unsigned *free_idx; /* open model: free slots (a stack) */
+    unsigned free_head; /* idle slots, most recently freed first; nslots = none */
     unsigned nfree;
-    unsigned busy; /* slots with a request in flight or backing off */
+    unsigned busy; /* slots not idle; busy + nfree == nslots always */
     int stopping;
     uint64_t quota;           /* -n share of this worker; UINT64_MAX when unbounded */
     uint64_t scheduled;       /* open model: timetable position */
@@ -85,6 +100,7 @@ struct px_worker {
     int ts_probed;            /* TCP_INFO read on this worker's first connection */
     int noted_eaddr;          /* saw the run's first EADDRNOTAVAIL */
     uint64_t ok_before_eaddr; /* ok count when noticing it */
+    uint64_t end_us;          /* when the loop ended */
     struct px_totals ctr;     /* written by this thread only */
     struct px_latency lat;    /* written by this thread only */
     char rbuf[READ_BUF];
@@ -92,13 +108,16 @@ struct px_worker {
 
 struct px_engine {
     const struct px_config *cfg;
-    char *req; /* request bytes */
+    const struct px_transport *transport;
+    void *transport_ctx; /* given to transport->attach */
+    char *req;           /* request bytes */
     size_t req_len;
     int head; /* HEAD request: no response body */
     struct px_worker *workers;
     unsigned nworkers;
-    uint64_t t0_us;
-    uint64_t end_us; /* duration end, 0 with -n */
+    uint64_t t0_us;   /* first start: the zero of every series */
+    uint64_t end_us;  /* duration end, 0 with -n */
+    uint64_t stop_us; /* px_engine_stop was first called (atomic), 0 = never */
     uint64_t finished_us;
     int started;
     int finished;            /* workers done, under lock */
@@ -109,9 +128,7 @@ struct px_engine {
 
 static void slot_cb(evutil_socket_t fd, short what, void *arg);
 static void start_request(struct slot *s, uint64_t t_start);
-static void slot_done(struct slot *s, int backoff);
-static int closed_restart(struct slot *s);
-static void slot_park(struct slot *s);
+static void worker_check_finished(struct px_worker *w);
 
 static struct timeval us_to_tv(uint64_t us)
 {
@@ -120,39 +137,106 @@ static struct timeval us_to_tv(uint64_t us)
     return tv;
 }
 
+static int open_model(const struct px_worker *w)
+{
+    return w->e->cfg->rate_per_s > 0;
+}
+
+/* ---- the one place a slot changes state -------------------------------- */
+
+static void free_push(struct px_worker *w, struct slot *s)
+{
+    unsigned i = (unsigned)(s - w->slots);
+    s->prev_free = w->nslots;
+    s->next_free = w->free_head;
+    if (w->free_head != w->nslots)
+        w->slots[w->free_head].prev_free = i;
+    w->free_head = i;
+    s->in_free = 1;
+    w->nfree++;
+}
+
+static void free_unlink(struct px_worker *w, struct slot *s)
+{
+    if (s->prev_free != w->nslots)
+        w->slots[s->prev_free].next_free = s->next_free;
+    else
+        w->free_head = s->next_free;
+    if (s->next_free != w->nslots)
+        w->slots[s->next_free].prev_free = s->prev_free;
+    s->in_free = 0;
+    w->nfree--;
+}
+
+#ifndef NDEBUG
+/* busy counts exactly the slots that are not idle, and idle slots are free. */
+static int worker_consistent(const struct px_worker *w)
+{
+    unsigned not_idle = 0, listed = 0;
+    for (unsigned i = 0; i < w->nslots; i++) {
+        not_idle += w->slots[i].state != SLOT_IDLE;
+        listed += w->slots[i].in_free;
+        if ((w->slots[i].state == SLOT_IDLE) != w->slots[i].in_free)
+            return 0;
+    }
+    return not_idle == w->busy && listed == w->nfree && w->busy + w->nfree == w->nslots;
+}
+#endif
+
 /*
- * Arms the slot's event: fd readiness `what` (0 = pure timer) until
- * `deadline_us`. I/O events are persistent, so while a slot waits for the same
- * readiness on the same fd (more of a response, the next keep-alive request)
- * only the timeout moves and epoll is not touched: two epoll_ctl calls saved
- * per request.
+ * Moves a slot to `to`, keeping `busy` and the free list in step: every
+ * state change of the engine goes through here.
  */
-static void slot_arm(struct slot *s, short what, uint64_t deadline_us)
+static void slot_set(struct slot *s, enum slot_state to)
+{
+    struct px_worker *w = s->w;
+    int was_idle = s->state == SLOT_IDLE, idle = to == SLOT_IDLE;
+    s->state = to;
+    if (was_idle && !idle) {
+        free_unlink(w, s);
+        w->busy++;
+    } else if (!was_idle && idle) {
+        w->busy--;
+        free_push(w, s);
+    }
+#ifndef NDEBUG
+    if (w->nslots <= 64)
+        assert(worker_consistent(w));
+#endif
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+/* Waits on the slot's event until deadline_us; the I/O registration stays. */
+static void slot_wait(struct slot *s, uint64_t deadline_us)
 {
     uint64_t now = px_clock_us();
     struct timeval tv = us_to_tv(deadline_us > now ? deadline_us - now : 0);
-    evutil_socket_t fd = what ? s->fd : -1;
-    short flags = what ? (short)(what | EV_PERSIST) : 0;
-    if (what == 0 || event_get_fd(s->ev) != fd || event_get_events(s->ev) != flags ||
-        !event_pending(s->ev, what, NULL)) {
-        event_del(s->ev);
-        event_assign(s->ev, s->w->base, fd, flags, slot_cb, s);
-    }
     event_add(s->ev, &tv);
 }
 
-static void slot_close(struct slot *s, int rst)
+/* The slot's event becomes a pure timer (no connection is open). */
+static void slot_timer(struct slot *s, uint64_t delay_us)
 {
-    if (s->fd < 0)
+    struct timeval tv = us_to_tv(delay_us);
+    event_assign(s->ev, s->w->base, -1, 0, slot_cb, s);
+    event_add(s->ev, &tv);
+}
+
+static void conn_close(struct slot *s, int graceful, int rst)
+{
+    if (s->conn.fd < 0)
         return;
+    const struct px_transport *t = s->w->e->transport;
+    t->detach(&s->conn, graceful);
     if (rst) {
         /* SO_LINGER {1, 0}: close() sends RST and skips TIME_WAIT. */
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        setsockopt(s->conn.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     }
     event_del(s->ev);
-    close(s->fd);
-    s->fd = -1;
+    close(s->conn.fd);
+    s->conn.fd = -1;
 }
 
 static void count_failure(struct slot *s, int cause)
@@ -169,27 +253,69 @@ static void count_failure(struct slot *s, int cause)
     }
 }
 
+/* Errors that a retry right away would only repeat (no free port, no fd,
+ * nobody listening, no route): the slot pauses instead of spinning. */
+static int needs_backoff(int cause)
+{
+    static const int errs[] = {EADDRNOTAVAIL, EMFILE,     ENFILE,       ENOBUFS,
+                               ENOMEM,        EADDRINUSE, ECONNREFUSED, ENETUNREACH,
+                               EHOSTUNREACH,  ENETDOWN,   EACCES,       EPERM};
+    for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+        if (cause == px_cause_from_errno(errs[i]))
+            return 1;
+    return 0;
+}
+
+/* ---- the end of a request ---------------------------------------------- */
+
+/* Closed model: the slot's next request, if the -n share allows one. */
+static void closed_next(struct slot *s, enum slot_next next)
+{
+    struct px_worker *w = s->w;
+    if (w->stopping || open_model(w))
+        return;
+    if (w->quota == 0) {
+        /* Nothing left to start; requests in flight still end normally. */
+        w->stopping = 1;
+        return;
+    }
+    if (next == NEXT_NOW) {
+        w->quota--;
+        start_request(s, px_clock_us());
+        return;
+    }
+    /* A pause, not a spin, and never a restart from inside the failing call
+     * chain (a connect that fails at once would otherwise recurse). */
+    slot_set(s, SLOT_BACKOFF);
+    slot_timer(s, next == NEXT_BACKOFF ? BACKOFF_US : 0);
+}
+
+/* A request ended (counted already): the slot becomes idle, then goes on. */
+static void slot_done(struct slot *s, enum slot_next next)
+{
+    struct px_worker *w = s->w;
+    if (!w->noted_eaddr && __atomic_load_n(&w->e->first_eaddr_us, __ATOMIC_RELAXED) != 0) {
+        w->noted_eaddr = 1;
+        w->ok_before_eaddr = w->ctr.ok;
+    }
+    if (s->conn.fd >= 0) {
+        if (w->stopping)
+            conn_close(s, 1, 0);
+        else
+            event_remove_timer(s->ev); /* idle kept-alive: no deadline */
+    }
+    slot_set(s, SLOT_IDLE);
+    closed_next(s, next);
+    if (s->state == SLOT_IDLE)
+        worker_check_finished(w);
+}
+
 /* The attempt failed: count it, drop the connection, free the slot. */
-static void fail(struct slot *s, int cause, int backoff)
+static void fail(struct slot *s, int cause)
 {
     count_failure(s, cause);
-    slot_close(s, 0);
-    slot_done(s, backoff);
-}
-
-/* Errors that a retry right away would only repeat (no free port, no fd,
- * nobody listening): the slot pauses instead of spinning. */
-static int needs_backoff(int err)
-{
-    return err == EADDRNOTAVAIL || err == EMFILE || err == ENFILE || err == ENOBUFS ||
-           err == ENOMEM || err == EADDRINUSE || err == ECONNREFUSED;
-}
-
-static void begin_read(struct slot *s)
-{
-    px_http_resp_init(&s->resp, s->w->e->head);
-    s->state = SLOT_READING;
-    slot_arm(s, EV_READ, s->deadline_us);
+    conn_close(s, 0, 0);
+    slot_done(s, needs_backoff(cause) ? NEXT_BACKOFF : NEXT_LOOP);
 }
 
 static void open_connection(struct slot *s);
@@ -200,31 +326,73 @@ static int retry_fresh(struct slot *s)
 {
     if (!s->reused || s->got_bytes)
         return 0;
-    slot_close(s, 0);
+    conn_close(s, 0, 0);
     s->reused = 0;
     open_connection(s);
     return 1;
+}
+
+/* A transport step failed: retry on a fresh connection or count the cause. */
+static void io_failed(struct slot *s)
+{
+    if (!retry_fresh(s))
+        fail(s, s->conn.cause);
+}
+
+/* ---- one request's steps ----------------------------------------------- */
+
+static void begin_read(struct slot *s)
+{
+    px_http_resp_init(&s->resp, s->w->e->head);
+    slot_set(s, SLOT_READING);
+    slot_wait(s, s->deadline_us);
+}
+
+/* Did the server negotiate TCP timestamps? Without them tcp_tw_reuse cannot
+ * reuse this connection's port (KERNEL-FACTS.md, tcp_timestamps). */
+static void probe_timestamps(struct slot *s)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    s->w->ts_probed = 1;
+    if (s->w->e->cfg->target.ss_family == AF_UNIX)
+        return;
+    if (getsockopt(s->conn.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+        __atomic_store_n(&s->w->e->timestamps,
+                         (ti.tcpi_options & TCPI_OPT_TIMESTAMPS) ? PX_TS_YES : PX_TS_NO,
+                         __ATOMIC_RELAXED);
+}
+
+/* The connection carried its first byte: connect() had succeeded. */
+static void on_established(struct slot *s)
+{
+    struct px_worker *w = s->w;
+    s->established = 1;
+    if (!w->ts_probed)
+        probe_timestamps(s);
+    px_hist_record(&w->lat.connect, s->t_ready_us - s->t_connect_us);
+    PX_BUMP(w->ctr.connections_opened, 1);
 }
 
 static void do_write(struct slot *s)
 {
     const struct px_engine *e = s->w->e;
     while (s->written < e->req_len) {
-        ssize_t n = send(s->fd, e->req + s->written, e->req_len - s->written, MSG_NOSIGNAL);
-        if (n > 0) {
-            s->written += (size_t)n;
+        size_t n = 0;
+        enum px_io io =
+            e->transport->write(&s->conn, e->req + s->written, e->req_len - s->written, &n);
+        if (io == PX_IO_DONE) {
+            if (!s->established)
+                on_established(s);
+            s->written += n;
             continue;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN) {
-            s->state = SLOT_WRITING;
-            slot_arm(s, EV_WRITE, s->deadline_us);
+        if (io == PX_IO_WANT_READ || io == PX_IO_WANT_WRITE) {
+            slot_set(s, SLOT_WRITING);
+            slot_wait(s, s->deadline_us);
             return;
         }
-        int err = n < 0 ? errno : EPIPE;
-        if (!retry_fresh(s))
-            fail(s, px_cause_from_errno(err), 0);
+        io_failed(s);
         return;
     }
     begin_read(s);
@@ -237,89 +405,110 @@ static void begin_write(struct slot *s)
     do_write(s);
 }
 
-/* Did the server negotiate TCP timestamps? Without them tcp_tw_reuse cannot
- * reuse this connection's port (KERNEL-FACTS.md, tcp_timestamps). */
-static void probe_timestamps(struct slot *s)
+static void do_handshake(struct slot *s)
 {
-    struct tcp_info ti;
-    socklen_t len = sizeof(ti);
-    s->w->ts_probed = 1;
-    if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
-        __atomic_store_n(&s->w->e->timestamps,
-                         (ti.tcpi_options & TCPI_OPT_TIMESTAMPS) ? PX_TS_YES : PX_TS_NO,
-                         __ATOMIC_RELAXED);
+    enum px_io io = s->w->e->transport->handshake(&s->conn);
+    if (io == PX_IO_DONE) {
+        if (!s->established && s->w->e->transport->handshake_io)
+            on_established(s);
+        begin_write(s);
+    } else if (io == PX_IO_WANT_READ || io == PX_IO_WANT_WRITE) {
+        slot_set(s, SLOT_HANDSHAKE);
+        slot_wait(s, s->deadline_us);
+    } else {
+        fail(s, s->conn.cause);
+    }
 }
 
-static void on_connected(struct slot *s)
+/* connect() finished (or failed: the first transport step tells). */
+static void on_connect_ready(struct slot *s)
 {
-    struct px_worker *w = s->w;
-    if (!w->ts_probed)
-        probe_timestamps(s);
-    px_hist_record(&w->lat.connect, px_clock_us() - s->t_connect_us);
-    PX_BUMP(w->ctr.connections_opened, 1);
-    begin_write(s);
+    s->t_ready_us = px_clock_us();
+    s->established = 0;
+    do_handshake(s);
 }
 
-static int bind_source(struct slot *s, int fd)
+static int set_source(struct slot *s, int fd)
 {
     const struct px_config *cfg = s->w->e->cfg;
-    if (cfg->port_lo != 0) {
-        uint32_t range = ((uint32_t)cfg->port_hi << 16) | cfg->port_lo;
-        if (setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) < 0)
-            return -1;
-    }
+    if (cfg->port_lo != 0 && px_sock_set_port_range(fd, cfg->port_lo, cfg->port_hi) < 0)
+        return -1;
     if (cfg->nsources == 0)
         return 0;
-    /* The port is chosen at connect() time, per destination: every source
-     * address gets the whole port range toward this target. */
-    int one = 1;
-    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0)
-        return -1;
-    const struct sockaddr_storage *src = &cfg->sources[s->w->src_next++ % cfg->nsources];
-    socklen_t len =
-        src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    return bind(fd, (const struct sockaddr *)src, len);
+    return px_sock_bind_source(fd, &cfg->sources[s->w->src_next++ % cfg->nsources]);
+}
+
+/* A failure before the connection exists (socket, bind, connect at once:
+ * EADDRNOTAVAIL, ENETUNREACH, EACCES...): counted by errno, and the slot backs
+ * off, so that no such error can spin or recurse. */
+static void fail_at_once(struct slot *s, int err)
+{
+    count_failure(s, px_cause_from_errno(err));
+    slot_done(s, NEXT_BACKOFF);
 }
 
 static void open_connection(struct slot *s)
 {
-    const struct px_config *cfg = s->w->e->cfg;
+    const struct px_engine *e = s->w->e;
+    const struct px_config *cfg = e->cfg;
     int fd = socket(cfg->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        fail(s, px_cause_from_errno(errno), 1);
+        fail_at_once(s, errno);
         return;
     }
-    s->fd = fd;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (bind_source(s, fd) < 0) {
-        int err = errno;
-        fail(s, px_cause_from_errno(err), 1);
-        return;
+    if (cfg->target.ss_family != AF_UNIX) {
+        int one = 1;
+        if (e->transport->nodelay || e->req_len > NODELAY_MIN_BYTES)
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (set_source(s, fd) < 0) {
+            int err = errno;
+            close(fd);
+            fail_at_once(s, err);
+            return;
+        }
     }
     s->t_connect_us = px_clock_us();
-    if (connect(fd, (const struct sockaddr *)&cfg->target, cfg->target_len) == 0) {
-        on_connected(s);
+    int rc = connect(fd, (const struct sockaddr *)&cfg->target, cfg->target_len);
+    if (rc < 0 && errno != EINPROGRESS) {
+        int err = errno;
+        close(fd);
+        fail_at_once(s, err);
         return;
     }
-    int err = errno;
-    if (err != EINPROGRESS) {
-        fail(s, px_cause_from_errno(err), needs_backoff(err));
+    s->conn.fd = fd;
+    s->conn.cause = 0;
+    if (e->transport->attach(&s->conn, e->transport_ctx) < 0) {
+        int cause = s->conn.cause;
+        close(fd);
+        s->conn.fd = -1;
+        count_failure(s, cause);
+        slot_done(s, NEXT_BACKOFF);
         return;
     }
-    s->state = SLOT_CONNECTING;
+    /* One registration for the connection's whole life: edge-triggered read,
+     * write and peer close. Later waits only move its timeout. */
+    event_assign(s->ev, s->w->base, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
+                 slot_cb, s);
+    if (rc == 0) {
+        /* Connected at once (Unix sockets): the first step follows now. */
+        slot_wait(s, s->deadline_us);
+        on_connect_ready(s);
+        return;
+    }
+    slot_set(s, SLOT_CONNECTING);
     uint64_t cdl = s->t_connect_us + cfg->connect_timeout_ms * 1000u;
-    slot_arm(s, EV_WRITE, cdl < s->deadline_us ? cdl : s->deadline_us);
+    slot_wait(s, cdl < s->deadline_us ? cdl : s->deadline_us);
 }
 
 static void start_request(struct slot *s, uint64_t t_start)
 {
     struct px_worker *w = s->w;
-    w->busy++;
     PX_BUMP(w->ctr.started, 1);
     s->t_start_us = t_start;
     s->deadline_us = t_start + w->e->cfg->timeout_ms * 1000u;
-    if (s->fd >= 0) {
+    /* Leaves idle here, so that the counts are right whatever follows. */
+    slot_set(s, SLOT_CONNECTING);
+    if (s->conn.fd >= 0) {
         s->reused = 1;
         begin_write(s);
         return;
@@ -328,7 +517,8 @@ static void start_request(struct slot *s, uint64_t t_start)
     open_connection(s);
 }
 
-static void finish_response(struct slot *s)
+/* The whole response is in; fin: the server's FIN was seen with it. */
+static void finish_response(struct slot *s, int fin)
 {
     struct px_worker *w = s->w;
     const struct px_config *cfg = w->e->cfg;
@@ -345,130 +535,150 @@ static void finish_response(struct slot *s)
         count_failure(s, cause);
     }
     if (cfg->keepalive) {
-        if (!s->resp.keep_alive)
-            slot_close(s, 0);
-    } else if (cfg->close == PX_CLOSE_SERVER && s->fd >= 0) {
+        if (!s->resp.keep_alive || fin)
+            conn_close(s, 1, 0);
+    } else if (cfg->close == PX_CLOSE_SERVER && !fin) {
         /* Wait for the server's FIN so that the server holds TIME_WAIT. */
-        s->state = SLOT_WAIT_EOF;
-        slot_arm(s, EV_READ, s->deadline_us);
+        slot_set(s, SLOT_WAIT_EOF);
+        slot_wait(s, s->deadline_us);
         return;
     } else {
-        slot_close(s, cfg->close == PX_CLOSE_RST);
+        conn_close(s, cfg->close != PX_CLOSE_RST, cfg->close == PX_CLOSE_RST);
     }
-    slot_done(s, 0);
+    slot_done(s, NEXT_NOW);
 }
 
-static void on_readable(struct slot *s)
+/* Feeds n fresh bytes to the parser. 1 when the slot is done with them. */
+static int take_bytes(struct slot *s, size_t n, int fin)
 {
     struct px_worker *w = s->w;
+    if (!s->got_bytes) {
+        s->got_bytes = 1;
+        px_hist_record(&w->lat.ttfb, px_clock_us() - s->t_start_us);
+    }
+    size_t used;
+    int step = px_http_resp_feed(&s->resp, w->rbuf, n, &used);
+    if (step == PX_HTTP_DONE) {
+        /* Bytes past the response were never asked for: do not reuse. */
+        if (used < n)
+            s->resp.keep_alive = 0;
+        finish_response(s, fin);
+        return 1;
+    }
+    if (step == PX_HTTP_ERROR) {
+        fail(s, PX_CAUSE_PARSE);
+        return 1;
+    }
+    return 0;
+}
+
+/* The peer closed: a close-delimited body ends here, anything else was cut. */
+static void take_eof(struct slot *s)
+{
+    int step = px_http_resp_eof(&s->resp);
+    if (step == PX_HTTP_DONE)
+        finish_response(s, 1);
+    else if (!retry_fresh(s))
+        fail(s, step == PX_HTTP_ERROR ? PX_CAUSE_PARSE : PX_CAUSE_CLOSED);
+}
+
+static void on_readable(struct slot *s, short what)
+{
+    struct px_worker *w = s->w;
+    const struct px_transport *t = w->e->transport;
+    int fin = (what & EV_CLOSED) != 0;
     for (;;) {
-        ssize_t n = recv(s->fd, w->rbuf, sizeof(w->rbuf), 0);
-        if (n > 0) {
-            if (!s->got_bytes) {
-                s->got_bytes = 1;
-                px_hist_record(&w->lat.ttfb, px_clock_us() - s->t_start_us);
-            }
-            size_t used;
-            int step = px_http_resp_feed(&s->resp, w->rbuf, (size_t)n, &used);
-            if (step == PX_HTTP_DONE) {
-                /* Bytes past the response were never asked for: do not reuse. */
-                if (used < (size_t)n)
-                    s->resp.keep_alive = 0;
-                finish_response(s);
+        size_t n = 0;
+        enum px_io io = t->read(&s->conn, w->rbuf, sizeof(w->rbuf), &n);
+        if (io == PX_IO_DONE) {
+            /* A short read emptied the socket; unless a FIN is pending the
+             * next edge brings more, so no recv just to hear EAGAIN. */
+            int drained = t->short_read_drains && n < sizeof(w->rbuf) && !fin;
+            if (take_bytes(s, n, fin && t->short_read_drains && n < sizeof(w->rbuf)))
+                return;
+            if (drained) {
+                slot_wait(s, s->deadline_us);
                 return;
             }
-            if (step == PX_HTTP_ERROR) {
-                fail(s, PX_CAUSE_PARSE, 0);
-                return;
-            }
-            continue;
-        }
-        if (n == 0) {
-            int step = px_http_resp_eof(&s->resp);
-            if (step == PX_HTTP_DONE) {
-                slot_close(s, 0);
-                finish_response(s);
-            } else if (!retry_fresh(s)) {
-                fail(s, step == PX_HTTP_ERROR ? PX_CAUSE_PARSE : PX_CAUSE_CLOSED, 0);
-            }
+        } else if (io == PX_IO_EOF) {
+            take_eof(s);
+            return;
+        } else if (io == PX_IO_WANT_READ || io == PX_IO_WANT_WRITE) {
+            slot_wait(s, s->deadline_us);
+            return;
+        } else {
+            io_failed(s);
             return;
         }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN) {
-            slot_arm(s, EV_READ, s->deadline_us);
-            return;
-        }
-        int err = errno;
-        if (!retry_fresh(s))
-            fail(s, px_cause_from_errno(err), 0);
-        return;
     }
 }
 
-/* --close server: after the response, read until the server's FIN. */
+/* --close server: the response is counted; close once the server's FIN is here. */
 static void on_wait_eof(struct slot *s, short what)
 {
-    if (!(what & EV_TIMEOUT)) {
-        ssize_t n = recv(s->fd, s->w->rbuf, sizeof(s->w->rbuf), 0);
-        if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
-            slot_arm(s, EV_READ, s->deadline_us);
+    if (!(what & (EV_TIMEOUT | EV_CLOSED))) {
+        size_t n;
+        enum px_io io = s->w->e->transport->read(&s->conn, s->w->rbuf, sizeof(s->w->rbuf), &n);
+        if (io == PX_IO_DONE || io == PX_IO_WANT_READ || io == PX_IO_WANT_WRITE) {
+            slot_wait(s, s->deadline_us);
             return;
         }
     }
-    /* FIN, error or timeout: the response was already counted. */
-    slot_close(s, 0);
-    slot_done(s, 0);
+    /* FIN, error or timeout: nothing more to count. */
+    conn_close(s, 0, 0);
+    slot_done(s, NEXT_NOW);
 }
 
-/* An idle kept-alive connection became readable: the server closed it. */
-static void on_idle_readable(struct slot *s)
+static void on_timeout(struct slot *s)
 {
-    slot_close(s, 0);
+    if (s->state == SLOT_CONNECTING && px_clock_us() < s->deadline_us)
+        fail(s, PX_CAUSE_CONNECT_TIMEOUT);
+    else
+        fail(s, PX_CAUSE_REQUEST_TIMEOUT);
 }
 
 static void slot_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     struct slot *s = arg;
+    if ((what & EV_TIMEOUT) && s->state != SLOT_BACKOFF && s->state != SLOT_WAIT_EOF &&
+        s->state != SLOT_IDLE) {
+        on_timeout(s);
+        return;
+    }
     switch (s->state) {
     case SLOT_CONNECTING:
-        if (what & EV_TIMEOUT) {
-            int timed_out_total = px_clock_us() >= s->deadline_us;
-            fail(s, timed_out_total ? PX_CAUSE_REQUEST_TIMEOUT : PX_CAUSE_CONNECT_TIMEOUT, 0);
-        } else {
-            int err = 0;
-            socklen_t len = sizeof(err);
-            getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-            if (err != 0)
-                fail(s, px_cause_from_errno(err), needs_backoff(err));
-            else
-                on_connected(s);
-        }
+        on_connect_ready(s);
+        break;
+    case SLOT_HANDSHAKE:
+        do_handshake(s);
         break;
     case SLOT_WRITING:
-        if (what & EV_TIMEOUT)
-            fail(s, PX_CAUSE_REQUEST_TIMEOUT, 0);
-        else
-            do_write(s);
+        do_write(s);
         break;
     case SLOT_READING:
-        if (what & EV_TIMEOUT)
-            fail(s, PX_CAUSE_REQUEST_TIMEOUT, 0);
+        if (what & (EV_READ | EV_CLOSED))
+            on_readable(s, what);
         else
-            on_readable(s);
+            slot_wait(s, s->deadline_us); /* writable again: nothing to read yet */
         break;
     case SLOT_WAIT_EOF:
         on_wait_eof(s, what);
         break;
     case SLOT_BACKOFF:
-        s->state = SLOT_IDLE;
-        s->w->busy--;
-        if (s->w->stopping || !closed_restart(s))
-            slot_park(s);
+        slot_set(s, SLOT_IDLE);
+        if (s->w->stopping) {
+            worker_check_finished(s->w);
+            break;
+        }
+        closed_next(s, NEXT_NOW);
+        if (s->state == SLOT_IDLE)
+            worker_check_finished(s->w);
         break;
     case SLOT_IDLE:
-        on_idle_readable(s);
+        /* An idle kept-alive connection spoke: the server closed it. */
+        if (what & (EV_READ | EV_CLOSED))
+            conn_close(s, 0, 0);
         break;
     }
 }
@@ -479,60 +689,7 @@ static void worker_check_finished(struct px_worker *w)
         event_base_loopbreak(w->base);
 }
 
-/* Closed model: the slot's next request, now. 0 when the -n share is used up. */
-static int closed_restart(struct slot *s)
-{
-    struct px_worker *w = s->w;
-    if (w->quota == 0) {
-        /* Nothing left to start; requests in flight still end normally. */
-        w->stopping = 1;
-        return 0;
-    }
-    w->quota--;
-    start_request(s, px_clock_us());
-    return 1;
-}
-
-/* The slot has no request: offer it to the timetable, watch or close its connection. */
-static void slot_park(struct slot *s)
-{
-    struct px_worker *w = s->w;
-    if (w->e->cfg->rate_per_s > 0)
-        w->free_idx[w->nfree++] = (unsigned)(s - w->slots);
-    if (s->fd >= 0 && !w->stopping) {
-        /* Idle kept-alive connection: notice when the server closes it. */
-        event_del(s->ev);
-        event_assign(s->ev, w->base, s->fd, EV_READ, slot_cb, s);
-        event_add(s->ev, NULL);
-    } else {
-        slot_close(s, 0);
-    }
-    worker_check_finished(w);
-}
-
-/* A request ended (counted already). Decide what the slot does next. */
-static void slot_done(struct slot *s, int backoff)
-{
-    struct px_worker *w = s->w;
-    s->state = SLOT_IDLE;
-    w->busy--;
-    if (!w->noted_eaddr && __atomic_load_n(&w->e->first_eaddr_us, __ATOMIC_RELAXED) != 0) {
-        w->noted_eaddr = 1;
-        w->ok_before_eaddr = w->ctr.ok;
-    }
-    if (!w->stopping && w->e->cfg->rate_per_s <= 0) {
-        if (backoff) {
-            /* A pause, not a spin: count the failure and try again shortly. */
-            w->busy++;
-            s->state = SLOT_BACKOFF;
-            slot_arm(s, 0, px_clock_us() + BACKOFF_US);
-            return;
-        }
-        if (closed_restart(s))
-            return;
-    }
-    slot_park(s);
-}
+/* ---- the timetable and the end of a run -------------------------------- */
 
 static uint64_t schedule_time(const struct px_worker *w, uint64_t k)
 {
@@ -571,10 +728,7 @@ static void tick_open(struct px_worker *w)
             PX_BUMP(w->ctr.missed_starts, 1);
             continue;
         }
-        struct slot *s = &w->slots[w->free_idx[--w->nfree]];
-        if (s->fd >= 0)
-            event_del(s->ev);
-        start_request(s, t);
+        start_request(&w->slots[w->free_head], t);
     }
 }
 
@@ -583,7 +737,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct px_worker *w = arg;
-    if (w->e->cfg->rate_per_s > 0)
+    if (open_model(w))
         tick_open(w);
     else
         worker_begin_stop(w); /* closed model: the duration is over */
@@ -599,12 +753,12 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
         struct slot *s = &w->slots[i];
         if (s->state == SLOT_IDLE)
             continue;
-        /* WAIT_EOF: the response was counted already. */
-        if (s->state != SLOT_WAIT_EOF)
+        /* WAIT_EOF: the response was counted already; BACKOFF: so was its failure. */
+        if (s->state != SLOT_WAIT_EOF && s->state != SLOT_BACKOFF)
             count_failure(s, PX_CAUSE_CANCELLED);
-        slot_close(s, 0);
-        s->state = SLOT_IDLE;
-        w->busy--;
+        conn_close(s, 0, 0);
+        event_del(s->ev);
+        slot_set(s, SLOT_IDLE);
     }
     event_base_loopbreak(w->base);
 }
@@ -618,11 +772,10 @@ static void worker_quiesce(struct px_worker *w)
         struct slot *s = &w->slots[i];
         if (s->state == SLOT_BACKOFF) {
             event_del(s->ev);
-            s->state = SLOT_IDLE;
-            w->busy--;
+            slot_set(s, SLOT_IDLE);
         }
         if (s->state == SLOT_IDLE)
-            slot_close(s, 0);
+            conn_close(s, 1, 0);
     }
     worker_check_finished(w);
 }
@@ -651,14 +804,14 @@ static void *worker_main(void *arg)
 {
     struct px_worker *w = arg;
     struct px_engine *e = w->e;
-    if (e->cfg->rate_per_s > 0) {
+    if (open_model(w)) {
         tick_open(w);
     } else {
         if (e->end_us != 0) {
             struct timeval tv = us_to_tv(e->end_us - e->t0_us);
             evtimer_add(w->tick, &tv);
         }
-        for (unsigned i = 0; i < w->nslots && w->quota > 0; i++) {
+        for (unsigned i = 0; i < w->nslots && w->quota > 0 && !w->stopping; i++) {
             w->quota--;
             start_request(&w->slots[i], px_clock_us());
         }
@@ -668,10 +821,12 @@ static void *worker_main(void *arg)
     if (!w->stopping || w->busy > 0)
         event_base_dispatch(w->base);
     for (unsigned i = 0; i < w->nslots; i++)
-        slot_close(&w->slots[i], 0);
+        conn_close(&w->slots[i], 0, 0);
+    w->end_us = px_clock_us();
     pthread_mutex_lock(&e->lock);
     e->finished++;
-    e->finished_us = px_clock_us();
+    if (w->end_us > e->finished_us)
+        e->finished_us = w->end_us;
     pthread_mutex_unlock(&e->lock);
     return NULL;
 }
@@ -702,6 +857,7 @@ static int worker_init(struct px_engine *e, struct px_worker *w, unsigned id, un
     w->id = id;
     w->nslots = nslots;
     w->quota = quota;
+    w->free_head = nslots;
     px_hist_init(&w->lat.connect);
     px_hist_init(&w->lat.ttfb);
     px_hist_init(&w->lat.total);
@@ -713,6 +869,8 @@ static int worker_init(struct px_engine *e, struct px_worker *w, unsigned id, un
      * whenever the nearest one moves. */
     if (e->cfg->rate_per_s > 0)
         event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    /* Edge-triggered registrations and peer-close (EPOLLRDHUP) need epoll. */
+    event_config_require_features(ec, EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE);
     w->base = event_base_new_with_config(ec);
     event_config_free(ec);
     if (w->base == NULL)
@@ -721,17 +879,18 @@ static int worker_init(struct px_engine *e, struct px_worker *w, unsigned id, un
     w->grace = evtimer_new(w->base, grace_cb, w);
     w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
     w->slots = calloc(nslots, sizeof(*w->slots));
-    w->free_idx = calloc(nslots, sizeof(*w->free_idx));
-    if (!w->tick || !w->grace || !w->stop_ev || !w->slots || !w->free_idx)
+    if (!w->tick || !w->grace || !w->stop_ev || !w->slots)
         return -1;
-    for (unsigned i = 0; i < nslots; i++) {
+    /* Pushed in reverse, so that slot 0 is the first the timetable takes. */
+    for (unsigned i = nslots; i-- > 0;) {
         struct slot *s = &w->slots[i];
         s->w = w;
-        s->fd = -1;
+        s->conn.fd = -1;
+        s->state = SLOT_IDLE;
         s->ev = event_new(w->base, -1, 0, slot_cb, s);
         if (s->ev == NULL)
             return -1;
-        w->free_idx[w->nfree++] = nslots - 1 - i;
+        free_push(w, s);
     }
     return 0;
 }
@@ -752,6 +911,7 @@ struct px_engine *px_engine_new(const struct px_config *cfg, char *err, size_t e
         return NULL;
     }
     e->cfg = cfg;
+    e->transport = &px_transport_plain;
     e->timestamps = PX_TS_UNKNOWN;
     pthread_mutex_init(&e->lock, NULL);
     unsigned nw = cfg->threads ? cfg->threads : 1;
@@ -768,7 +928,9 @@ struct px_engine *px_engine_new(const struct px_config *cfg, char *err, size_t e
         unsigned nslots = cfg->connections / nw + (i < cfg->connections % nw);
         uint64_t quota = cfg->requests ? cfg->requests / nw + (i < cfg->requests % nw) : UINT64_MAX;
         if (worker_init(e, &e->workers[i], i, nslots, quota) < 0) {
-            snprintf(err, errlen, "cannot set up worker %u (event loop or memory)", i);
+            snprintf(err, errlen,
+                     "cannot set up worker %u (an epoll event loop with edge triggers, or memory)",
+                     i);
             px_engine_free(e);
             return NULL;
         }
@@ -797,6 +959,9 @@ int px_engine_start(struct px_engine *e, char *err, size_t errlen)
 
 void px_engine_stop(struct px_engine *e)
 {
+    uint64_t none = 0;
+    __atomic_compare_exchange_n(&e->stop_us, &none, px_clock_us(), 0, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
     for (int i = 0; i < e->started; i++)
         event_active(e->workers[i].stop_ev, EV_READ, 0);
 }
@@ -822,9 +987,31 @@ uint64_t px_engine_start_us(const struct px_engine *e)
     return e->t0_us;
 }
 
+/*
+ * The end of the load window: the end of -d, the moment a stop was asked, or
+ * (with -n) the last completion, whichever came first. What ends after it is
+ * the drain: counted in the totals, but no rate is divided by its time.
+ */
+static uint64_t load_end_us(const struct px_engine *e)
+{
+    uint64_t end = e->finished_us;
+    uint64_t stop = __atomic_load_n(&e->stop_us, __ATOMIC_RELAXED);
+    if (e->end_us != 0 && e->end_us < end)
+        end = e->end_us;
+    if (stop != 0 && stop < end)
+        end = stop;
+    return end > e->t0_us ? end : e->t0_us;
+}
+
 double px_engine_duration_s(const struct px_engine *e)
 {
-    return e->finished_us > e->t0_us ? (double)(e->finished_us - e->t0_us) / 1e6 : 0.0;
+    return (double)(load_end_us(e) - e->t0_us) / 1e6;
+}
+
+double px_engine_drain_s(const struct px_engine *e)
+{
+    uint64_t end = load_end_us(e);
+    return e->finished_us > end ? (double)(e->finished_us - end) / 1e6 : 0.0;
 }
 
 void px_engine_totals(const struct px_engine *e, struct px_totals *out)
@@ -882,9 +1069,10 @@ void px_engine_free(struct px_engine *e)
     for (unsigned i = 0; e->workers && i < e->nworkers; i++) {
         struct px_worker *w = &e->workers[i];
         for (unsigned j = 0; w->slots && j < w->nslots; j++) {
-            slot_close(&w->slots[j], 0);
-            if (w->slots[j].ev)
-                event_free(w->slots[j].ev);
+            if (w->slots[j].ev == NULL)
+                continue;
+            conn_close(&w->slots[j], 0, 0);
+            event_free(w->slots[j].ev);
         }
         if (w->tick)
             event_free(w->tick);
@@ -893,7 +1081,6 @@ void px_engine_free(struct px_engine *e)
         if (w->stop_ev)
             event_free(w->stop_ev);
         free(w->slots);
-        free(w->free_idx);
         if (w->base)
             event_base_free(w->base);
     }
@@ -901,65 +1088,4 @@ void px_engine_free(struct px_engine *e)
     free(e->req);
     pthread_mutex_destroy(&e->lock);
     free(e);
-}
-
-int px_engine_preflight(const struct px_config *cfg, char *err, size_t errlen)
-{
-    int rc = 0;
-    if (cfg->port_lo != 0) {
-        int fd = socket(cfg->target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        uint32_t range = ((uint32_t)cfg->port_hi << 16) | cfg->port_lo;
-        if (fd >= 0 && setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) < 0) {
-            char rel[64];
-            int major, minor;
-            px_kernel_release(rel, sizeof(rel), &major, &minor);
-            snprintf(err, errlen,
-                     "--port-range %u-%u needs IP_LOCAL_PORT_RANGE (Linux 6.3 or later); "
-                     "this kernel is %s",
-                     cfg->port_lo, cfg->port_hi, rel);
-            rc = -1;
-        }
-        if (fd >= 0)
-            close(fd);
-    }
-    for (size_t i = 0; rc == 0 && i < cfg->nsources; i++) {
-        const struct sockaddr_storage *src = &cfg->sources[i];
-        char name[64];
-        px_sockaddr_ip((const struct sockaddr *)src, name, sizeof(name));
-        if (src->ss_family != cfg->target.ss_family) {
-            snprintf(err, errlen, "--source %s is not of the target's address family", name);
-            rc = -1;
-            break;
-        }
-        int fd = socket(src->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        socklen_t len =
-            src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-        if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0 ||
-            bind(fd, (const struct sockaddr *)src, len) < 0) {
-            snprintf(err, errlen, "--source %s is not an address of this machine (%s)", name,
-                     strerror(errno));
-            rc = -1;
-        }
-        if (fd >= 0)
-            close(fd);
-    }
-    return rc;
-}
-
-unsigned px_engine_fit_nofile(unsigned connections, uint64_t *soft, uint64_t *hard)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    getrlimit(RLIMIT_NOFILE, &rl);
-    *soft = rl.rlim_cur;
-    *hard = rl.rlim_max;
-    /* Room for stdio, the event loops, netlink and output files. */
-    const uint64_t reserve = 64;
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (uint64_t)connections + reserve)
-        return connections;
-    return rl.rlim_cur > reserve ? (unsigned)(rl.rlim_cur - reserve) : 1;
 }

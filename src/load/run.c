@@ -64,6 +64,8 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
     px_engine_totals(e, &run->totals);
     px_engine_latency(e, &run->lat);
     run->duration_s = px_engine_duration_s(e);
+    run->drain_s = px_engine_drain_s(e);
+    px_series_mark_drain(&run->series, run->duration_s);
     run->ex.seen = px_engine_first_eaddrnotavail(e, &run->ex.first_s, &run->ex.ok_before);
     run->ex.timestamps = px_engine_timestamps(e);
     px_run_predict(run);

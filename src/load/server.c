@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "portex/base/atomic.h"
+#include "portex/kernel/sock.h"
 #include "portex/load/tls.h"
 
 #define READ_BUF 16384
@@ -379,8 +380,7 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         if (cfg->tls && (loop->tlsw = px_tls_worker_new(cfg->tls)) == NULL)
             goto oom;
         /* Every loop binds the same port: the first one picks it when 0 was asked. */
-        socklen_t len = s->bound.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                       : sizeof(struct sockaddr_in);
+        socklen_t len = px_sock_addrlen(&s->bound);
         loop->listener = evconnlistener_new_bind(loop->base, accept_cb, loop,
                                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
                                                      LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,

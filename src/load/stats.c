@@ -56,6 +56,15 @@ void px_series_free(struct px_series *s)
     memset(s, 0, sizeof(*s));
 }
 
+void px_series_mark_drain(struct px_series *s, double load_s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        double begin = i ? s->rows[i - 1].t : 0.0;
+        /* A row that began within a millisecond of the end is the drain's. */
+        s->rows[i].drain = begin >= load_s - 1e-3;
+    }
+}
+
 static void live_line(struct px_stats *s, const struct px_series_row *r, double dt)
 {
     if (s->live == NULL || dt <= 0)

@@ -65,6 +65,9 @@ static void plain_detach(struct px_conn *c, int graceful)
 
 const struct px_transport px_transport_plain = {
     .name = "tcp",
+    .short_read_drains = 1,
+    .handshake_io = 0,
+    .nodelay = 0,
     .attach = plain_attach,
     .handshake = plain_handshake,
     .read = plain_read,

@@ -201,7 +201,10 @@ void px_report_text(FILE *f, const struct px_run *run)
     px_format_count(a, sizeof(a), requests);
     px_format_count(b, sizeof(b), t->ok);
     px_format_count(c, sizeof(c), t->failed);
-    fprintf(f, "  duration             %.2f s\n", run->duration_s);
+    fprintf(f, "  duration             %.2f s load window", run->duration_s);
+    if (run->drain_s > 0)
+        fprintf(f, " (+ %.2f s drain; rates exclude it)", run->drain_s);
+    fputc('\n', f);
     fprintf(f, "  requests             %s (ok %s, failed %s)\n", a, b, c);
     fprintf(f, "  requests/s           %.1f (ok/s %.1f)\n", per_s(requests, run->duration_s),
             per_s(t->ok, run->duration_s));
@@ -280,6 +283,7 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
     uint64_t requests = t->ok + t->failed;
     px_json_obj_begin(j, key);
     px_json_f64(j, "duration_s", run->duration_s);
+    px_json_f64(j, "drain_s", run->drain_s);
     px_json_u64(j, "requests", requests);
     px_json_u64(j, "ok", t->ok);
     px_json_u64(j, "failed", t->failed);
@@ -394,6 +398,7 @@ void px_report_json_series(struct px_json *j, const struct px_series *series)
         px_json_u64(j, "tw_overflow", r->tw_overflow);
         px_json_u64(j, "p50_us", r->p50_us);
         px_json_u64(j, "p99_us", r->p99_us);
+        px_json_bool(j, "drain", r->drain);
         px_json_obj_end(j);
         j->compact = 0;
     }
@@ -403,16 +408,16 @@ void px_report_json_series(struct px_json *j, const struct px_series *series)
 void px_report_csv(FILE *f, const struct px_series *series)
 {
     fprintf(f, "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
-               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us\n");
+               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain\n");
     for (size_t i = 0; i < series->count; i++) {
         const struct px_series_row *r = &series->rows[i];
         fprintf(f,
                 "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                "\n",
+                ",%d\n",
                 r->t, r->started, r->ok, r->failed, r->eaddrnotavail, r->other_errors,
                 r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all, r->tw_recycled,
-                r->tw_overflow, r->p50_us, r->p99_us);
+                r->tw_overflow, r->p50_us, r->p99_us, r->drain);
     }
 }
 

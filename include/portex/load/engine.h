@@ -24,8 +24,13 @@ int px_engine_done(const struct px_engine *e);
 void px_engine_wait(struct px_engine *e);
 /* Monotonic start time of the run (us), the zero of every series. */
 uint64_t px_engine_start_us(const struct px_engine *e);
-/* Wall-clock length of the run in seconds (valid after px_engine_wait). */
+/*
+ * The load window in seconds (valid after px_engine_wait): from the first start
+ * to the end of -d, to a stop, or with -n to the last completion. Rates divide by it.
+ */
 double px_engine_duration_s(const struct px_engine *e);
+/* How long in-flight requests drained after the load window (after px_engine_wait). */
+double px_engine_drain_s(const struct px_engine *e);
 /* Sums of all workers so far; safe while the run goes on. */
 void px_engine_totals(const struct px_engine *e, struct px_totals *out);
 /* Merged total-latency histogram so far; safe while the run goes on. */
@@ -40,18 +45,5 @@ int px_engine_first_eaddrnotavail(const struct px_engine *e, double *t_s, uint64
 /* enum px_ts: were TCP timestamps negotiated on the run's first connection. */
 int px_engine_timestamps(const struct px_engine *e);
 void px_engine_free(struct px_engine *e);
-
-/*
- * Checks what can only be checked against this kernel: that --port-range is
- * supported and that every --source address is local. 0, or -1 with the reason.
- */
-int px_engine_preflight(const struct px_config *cfg, char *err, size_t errlen);
-
-/*
- * Raises RLIMIT_NOFILE to its hard limit and checks that `connections`
- * sockets fit. Returns the count that fits (== connections when all do) and
- * sets *soft, *hard to the limits now in force.
- */
-unsigned px_engine_fit_nofile(unsigned connections, uint64_t *soft, uint64_t *hard);
 
 #endif

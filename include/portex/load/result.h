@@ -64,7 +64,9 @@ struct px_run {
     const struct px_config *cfg;
     struct px_totals totals;
     struct px_latency lat;
-    double duration_s; /* start to the last worker's end */
+    double duration_s; /* the load window: first start to the end of -d, a stop, or
+                        * (-n) the last completion; every rate divides by it */
+    double drain_s;    /* in-flight requests finishing after the window (counted) */
     struct px_env env; /* kernel and limits in the run's namespace, at start */
     struct px_series series;
     struct px_exhaustion ex;

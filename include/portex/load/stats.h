@@ -31,6 +31,7 @@ struct px_series_row {
     uint64_t tw_recycled;    /* TcpExt TWRecycled in the interval */
     uint64_t tw_overflow;    /* TcpExt TCPTimeWaitOverflow in the interval */
     uint64_t p50_us, p99_us; /* total latency of requests finished in the interval */
+    int drain;               /* the interval began after the load window ended */
 };
 
 struct px_series {
@@ -48,6 +49,8 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg
  */
 void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wait_peak);
 void px_series_free(struct px_series *s);
+/* Flags the rows that began after the load window (load_s seconds from the start). */
+void px_series_mark_drain(struct px_series *s, double load_s);
 /* Appends a row. 0 or -1. */
 int px_series_push(struct px_series *s, const struct px_series_row *row);
 

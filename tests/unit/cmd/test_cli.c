@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of `portex run` and `portex serve` argument parsing. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,6 +62,22 @@ static void px_cli_parse_run__all_options(void **state)
     assert_int_equal(cfg.port_hi, 40099);
     assert_int_equal(cfg.nsources, 3);
     px_config_release(&cfg);
+}
+
+static void px_cli_parse_run__source_range_at_the_top_of_the_space(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("--source", "255.255.255.0-255.255.255.255", "http://127.0.0.1/"),
+                     PX_CLI_OK);
+    assert_int_equal(cfg.nsources, 256);
+    const struct sockaddr_in *last = (const struct sockaddr_in *)&cfg.sources[255];
+    assert_int_equal(ntohl(last->sin_addr.s_addr), 0xffffffffu);
+    assert_int_equal(PARSE_RUN("--source", "255.255.255.255-255.255.255.255", "http://127.0.0.1/"),
+                     PX_CLI_OK);
+    assert_int_equal(cfg.nsources, 1);
+    assert_int_equal(PARSE_RUN("--source", "255.255.254.255-255.255.255.255", "http://127.0.0.1/"),
+                     PX_CLI_USAGE);
+    assert_non_null(strstr(err, "at most 256"));
 }
 
 static void px_cli_parse_run__n_alone_has_no_duration(void **state)
@@ -189,6 +206,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_cli_parse_run__defaults),
         cmocka_unit_test(px_cli_parse_run__all_options),
+        cmocka_unit_test(px_cli_parse_run__source_range_at_the_top_of_the_space),
         cmocka_unit_test(px_cli_parse_run__n_alone_has_no_duration),
         cmocka_unit_test(px_cli_parse_run__errors_name_the_value),
         cmocka_unit_test(px_cli_parse_run__missing_url),
