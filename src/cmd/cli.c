@@ -40,6 +40,10 @@ enum {
     OPT_CERT,
     OPT_KEY,
     OPT_WRITE_CERT,
+    OPT_INSECURE,
+    OPT_CACERT,
+    OPT_TLS_VERSION,
+    OPT_TLS_RESUME,
 };
 
 static const char run_usage[] =
@@ -69,6 +73,12 @@ static const char run_usage[] =
     "      --json FILE         JSON result ('-' for stdout)\n"
     "      --csv FILE          the time series as CSV ('-' for stdout)\n"
     "      --svg FILE          chart of ok/s, EADDRNOTAVAIL/s and TIME_WAIT over time\n"
+    "https:// URLs (TLS: SNI from the host, ALPN http/1.1, the system CA store):\n"
+    "      --insecure          do not verify the server's certificate\n"
+    "      --cacert FILE       trust the CA certificates (PEM) in FILE instead\n"
+    "      --tls-version V     1.2 or 1.3 only; default: what both ends agree\n"
+    "      --tls-resume R      off (default: every connection a full handshake) or\n"
+    "                          ticket (each thread offers the last session it got)\n"
     "  -h, --help              this text\n";
 
 static const char compare_usage[] =
@@ -82,6 +92,7 @@ static const char compare_usage[] =
     "\n"
     "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
     "  --connect-timeout --port-range --source --interval -q\n"
+    "  https: --insecure --cacert --tls-version --tls-resume\n"
     "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse\n"
     "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
     "      --no-drain          do not wait for TIME_WAIT between modes\n"
@@ -250,6 +261,31 @@ static int parse_method(const char *m)
     return 0;
 }
 
+/* The https options of run and compare: 1 taken, 0 not a TLS option, -1 bad value. */
+static int tls_option(int c, const char *arg, struct px_config *cfg, char *err, size_t errlen)
+{
+    switch (c) {
+    case OPT_INSECURE:
+        cfg->tls_insecure = 1;
+        return 1;
+    case OPT_CACERT:
+        cfg->tls_cacert = arg;
+        return 1;
+    case OPT_TLS_VERSION:
+        if (px_parse_tls_version(arg, &cfg->tls_version) == 0)
+            return 1;
+        usage_error(err, errlen, "invalid --tls-version '%s': expected 1.2 or 1.3", arg);
+        return -1;
+    case OPT_TLS_RESUME:
+        if (px_parse_tls_resume(arg, &cfg->tls_resume) == 0)
+            return 1;
+        usage_error(err, errlen, "invalid --tls-resume '%s': expected off or ticket", arg);
+        return -1;
+    default:
+        return 0;
+    }
+}
+
 /* `run` and `compare` share the load options; cmp is NULL for run. */
 static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_compare_config *cmp,
                       char *err, size_t errlen)
@@ -279,10 +315,14 @@ static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_co
         {"allow-sysctl", no_argument, NULL, OPT_ALLOW_SYSCTL},
         {"no-drain", no_argument, NULL, OPT_NO_DRAIN},
         {"svg", required_argument, NULL, OPT_SVG},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"tls-version", required_argument, NULL, OPT_TLS_VERSION},
+        {"tls-resume", required_argument, NULL, OPT_TLS_RESUME},
         {NULL, 0, NULL, 0},
     };
     px_config_defaults(cfg);
-    int duration_given = 0, close_given = 0;
+    int duration_given = 0, close_given = 0, tls_given = 0;
     uint64_t v;
     optind = 0;
     opterr = 0;
@@ -295,6 +335,13 @@ static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_co
         if (cmp != NULL && (c == 'k' || c == OPT_CLOSE))
             return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
                                "is set by each compare mode: choose modes with --modes");
+        int tls_rc = tls_option(c, optarg, cfg, err, errlen);
+        if (tls_rc != 0) {
+            if (tls_rc < 0)
+                return PX_CLI_USAGE;
+            tls_given = 1;
+            continue;
+        }
         switch (c) {
         case 'c':
             if (opt_count("-c", optarg, 1, 1000000, &v, err, errlen) < 0)
@@ -429,6 +476,9 @@ static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_co
     strcpy(cfg->url_text, url);
     if (px_url_parse(url, &cfg->url, err, errlen) < 0)
         return PX_CLI_USAGE;
+    if (tls_given && !cfg->url.tls)
+        return usage_error(err, errlen, "--insecure, --cacert, --tls-version and --tls-resume %s",
+                           "apply to https:// URLs only");
     if (cfg->requests && !duration_given)
         cfg->duration_ms = 0;
     if (cfg->keepalive && close_given && cfg->close != PX_CLOSE_SERVER)

@@ -403,6 +403,7 @@ static enum px_io tls_handshake(struct px_conn *c)
 {
     SSL *ssl = c->tls;
     ERR_clear_error();
+    errno = 0; /* SSL_ERROR_SYSCALL reads it */
     int rc = SSL_do_handshake(ssl);
     if (rc != 1)
         return tls_fail(c, rc, 1);
@@ -419,6 +420,7 @@ static enum px_io tls_handshake(struct px_conn *c)
 static enum px_io tls_read(struct px_conn *c, char *buf, size_t len, size_t *n)
 {
     ERR_clear_error();
+    errno = 0;
     int rc = SSL_read_ex(c->tls, buf, len, n);
     return rc == 1 ? PX_IO_DONE : tls_fail(c, rc, 0);
 }
@@ -426,6 +428,7 @@ static enum px_io tls_read(struct px_conn *c, char *buf, size_t len, size_t *n)
 static enum px_io tls_write(struct px_conn *c, const char *buf, size_t len, size_t *n)
 {
     ERR_clear_error();
+    errno = 0;
     int rc = SSL_write_ex(c->tls, buf, len, n);
     return rc == 1 ? PX_IO_DONE : tls_fail(c, rc, 0);
 }
@@ -448,6 +451,9 @@ static void tls_detach(struct px_conn *c, int graceful)
 
 const struct px_transport px_transport_tls = {
     .name = "tls",
+    .short_read_drains = 0,
+    .handshake_io = 1,
+    .nodelay = 1,
     .attach = tls_attach,
     .handshake = tls_handshake,
     .read = tls_read,
