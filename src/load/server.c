@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "portex/base/atomic.h"
+#include "portex/base/outcome.h"
 #include "portex/kernel/sock.h"
 #include "portex/load/tls.h"
 
@@ -240,11 +241,30 @@ static void tls_read(struct conn *c)
     conn_flush(c);
 }
 
+/*
+ * A plain HTTP request on the TLS port: answer with a TLS alert record (fatal
+ * unexpected_message), as a TLS server does for what is not TLS, so that the
+ * client sees bytes that are not HTTP. The rest of its request is read first:
+ * closing over unread bytes would send an RST instead.
+ */
+static void tls_reject_plain(struct conn *c)
+{
+    static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a};
+    send(c->fd, alert, sizeof(alert), MSG_NOSIGNAL);
+    while (recv(c->fd, c->loop->rbuf, sizeof(c->loop->rbuf), 0) > 0)
+        ;
+    conn_free(c);
+}
+
 static void tls_handshake(struct conn *c)
 {
     enum px_io r = px_transport_tls.handshake(&c->tc);
     if (r == PX_IO_WANT_READ || r == PX_IO_WANT_WRITE) {
         conn_arm(c, r == PX_IO_WANT_READ ? EV_READ : EV_WRITE);
+        return;
+    }
+    if (r == PX_IO_ERROR && c->tc.cause == PX_CAUSE_PARSE) {
+        tls_reject_plain(c);
         return;
     }
     if (r != PX_IO_DONE) {

@@ -387,6 +387,10 @@ static enum px_io tls_fail(struct px_conn *c, int rc, int in_handshake)
         c->cause = PX_CAUSE_TLS_EOF;
         reason =
             in_handshake ? "peer closed during the handshake" : "peer closed without close_notify";
+    } else if (ERR_GET_REASON(err) == SSL_R_HTTP_REQUEST) {
+        /* Server side: the client spoke plain HTTP to the TLS port. */
+        c->cause = PX_CAUSE_PARSE;
+        reason = "plain HTTP request on the TLS port";
     } else if (in_handshake && vr != X509_V_OK) {
         c->cause = PX_CAUSE_TLS_VERIFY;
         reason = X509_verify_cert_error_string(vr);
