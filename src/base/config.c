@@ -6,11 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "portex/base/url.h"
+
+static unsigned online_cpus(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 0 ? (unsigned)cpus : 1;
+}
+
 void px_config_defaults(struct px_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->threads = cpus > 0 ? (unsigned)cpus : 1;
+    cfg->threads = online_cpus();
     cfg->connections = 64;
     cfg->duration_ms = 10000;
     cfg->close = PX_CLOSE_CLIENT;
@@ -31,6 +38,18 @@ const char *px_config_mode_name(const struct px_config *cfg)
     return cfg->keepalive ? "keepalive" : "short";
 }
 
+int px_close_parse(const char *s, enum px_close *out)
+{
+    static const enum px_close all[] = {PX_CLOSE_CLIENT, PX_CLOSE_SERVER, PX_CLOSE_RST};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (strcmp(s, px_close_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
 const char *px_close_name(enum px_close c)
 {
     switch (c) {
@@ -41,6 +60,38 @@ const char *px_close_name(enum px_close c)
     default:
         return "client";
     }
+}
+
+void px_server_config_defaults(struct px_server_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->threads = online_cpus();
+    cfg->body_bytes = 13;
+    char err[128];
+    px_addr_parse("127.0.0.1:8080", &cfg->addr, &cfg->addr_len, err, sizeof(err));
+}
+
+void px_lab_config_defaults(struct px_lab_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->ports = 1000;
+    cfg->rate_per_s = 2000;
+    cfg->duration_ms = 10000;
+    cfg->connections = 64;
+}
+
+void px_compare_config_defaults(struct px_compare_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    px_config_defaults(&cfg->base);
+    cfg->drain_max_ms = 65000; /* TIME_WAIT is 60 s; a little margin */
+}
+
+void px_doctor_config_defaults(struct px_doctor_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->connections = 64;
+    cfg->connect_timeout_ms = 3000;
 }
 
 const char *px_tls_resume_name(int resume)

@@ -11,22 +11,30 @@
 
 #include "portex/base/parse.h"
 
-int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
+/* "http://" or "https://" (sets url->tls): what follows, or NULL with the reason. */
+static const char *parse_scheme(const char *s, struct px_url *url, char *err, size_t errlen)
 {
-    memset(url, 0, sizeof(*url));
     const char *sep = strstr(s, "://");
     if (sep == NULL) {
-        snprintf(err, errlen, "invalid URL '%s': expected http://host[:port][/path]", s);
-        return -1;
+        snprintf(err, errlen, "invalid URL '%s': expected http[s]://host[:port][/path]", s);
+        return NULL;
     }
     size_t slen = (size_t)(sep - s);
     if (slen == 5 && strncasecmp(s, "https", 5) == 0) {
         url->tls = 1;
     } else if (slen != 4 || strncasecmp(s, "http", 4) != 0) {
         snprintf(err, errlen, "unsupported scheme in '%s': expected http:// or https://", s);
-        return -1;
+        return NULL;
     }
-    const char *h = sep + 3;
+    return sep + 3;
+}
+
+int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
+{
+    memset(url, 0, sizeof(*url));
+    const char *h = parse_scheme(s, url, err, errlen);
+    if (h == NULL)
+        return -1;
     const char *host_end;
     const char *after;
     if (*h == '[') {

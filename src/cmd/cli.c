@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* getopt_long into configs, then validation. Every refusal names the value. */
+/*
+ * getopt_long into configs, then validation. Every command is one table of
+ * options (long name, short letter, the setter that parses the value into a
+ * field, its bounds); one loop runs them all, with one tail for a missing
+ * value, an unknown option and --help. Every refusal names the value and
+ * says what was expected. Defaults come from config.c.
+ */
 #include "portex/cmd/cli.h"
 
 #include <ctype.h>
@@ -11,13 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "portex/cmd/compare.h"
 #include "portex/base/config.h"
-#include "portex/cmd/doctor.h"
-#include "portex/cmd/lab.h"
 #include "portex/base/parse.h"
-#include "portex/load/server.h"
+#include "portex/cmd/mode.h"
 
+/* Keys of options without a short letter. */
 enum {
     OPT_BODY = 256,
     OPT_TIMEOUT,
@@ -36,87 +40,45 @@ enum {
     OPT_SVG,
     OPT_ALLOW_SYSCTL,
     OPT_NO_DRAIN,
-    OPT_TLS,
-    OPT_CERT,
-    OPT_KEY,
-    OPT_WRITE_CERT,
     OPT_INSECURE,
     OPT_CACERT,
     OPT_TLS_VERSION,
     OPT_TLS_RESUME,
+    OPT_TLS,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_WRITE_CERT,
+    OPT_KEY_MAX = 512, /* keys stay below this (the `seen` set) */
 };
 
-static const char run_usage[] =
-    "usage: portex run [options] URL\n"
-    "\n"
-    "Drive an HTTP server with short connections (one per request) or keep-alive,\n"
-    "and tell exactly why requests fail (EADDRNOTAVAIL = no free local port).\n"
-    "\n"
-    "  -c, --connections N     in-flight connections (closed model) or cap (open); 64\n"
-    "  -r, --rate R            open model: R new requests per second on a fixed timetable\n"
-    "  -d, --duration D        run time: 500ms, 10s, 2m; default 10s\n"
-    "  -n, --requests N        exactly N requests, then stop\n"
-    "  -t, --threads N         worker threads; default: online CPUs\n"
-    "  -k, --keepalive         persistent HTTP/1.1 connections\n"
-    "      --close WHO         short mode: client (default; client holds TIME_WAIT),\n"
-    "                          server (Connection: close, server closes first),\n"
-    "                          rst (SO_LINGER 0: RST, no TIME_WAIT)\n"
-    "  -m, --method M          request method; GET\n"
-    "  -H, --header 'N: v'     extra request header (repeatable)\n"
-    "      --body S|@FILE      request body\n"
-    "      --connect-timeout D connect timeout; 3s\n"
-    "      --timeout D         whole-request timeout; 10s\n"
-    "      --port-range LO-HI  per-socket local port range (IP_LOCAL_PORT_RANGE, 6.3+)\n"
-    "      --source IP[,IP..]  source addresses, round robin (also A-B for IPv4)\n"
-    "      --interval D        stats tick (series row, live line); 1s, at least 100ms\n"
-    "  -q, --quiet             no live line on stderr\n"
-    "      --json FILE         JSON result ('-' for stdout)\n"
-    "      --csv FILE          the time series as CSV ('-' for stdout)\n"
-    "      --svg FILE          chart of ok/s, EADDRNOTAVAIL/s and TIME_WAIT over time\n"
-    "https:// URLs (TLS: SNI from the host, ALPN http/1.1, the system CA store):\n"
-    "      --insecure          do not verify the server's certificate\n"
-    "      --cacert FILE       trust the CA certificates (PEM) in FILE instead\n"
-    "      --tls-version V     1.2 or 1.3 only; default: what both ends agree\n"
-    "      --tls-resume R      off (default: every connection a full handshake) or\n"
-    "                          ticket (each thread offers the last session it got)\n"
-    "  -h, --help              this text\n";
+struct optdef;
+typedef int px_opt_set(const struct optdef *d, void *obj, const char *arg, char *err,
+                       size_t errlen);
 
-static const char compare_usage[] =
-    "usage: portex compare [options] URL\n"
-    "\n"
-    "The same load against a real server under several modes, one table: keepalive,\n"
-    "server-close, rst, short (current settings); with --allow-sysctl (root) also\n"
-    "short-noreuse and short-reuse (net.ipv4.tcp_tw_reuse 0 and 1, restored after\n"
-    "each mode and on SIGINT/SIGTERM). Between modes it waits while this run's\n"
-    "TIME_WAIT sockets toward the target hold over 5% of the ports, unless --no-drain.\n"
-    "\n"
-    "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
-    "  --connect-timeout --port-range --source --interval -q\n"
-    "  https: --insecure --cacert --tls-version --tls-resume\n"
-    "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse\n"
-    "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
-    "      --no-drain          do not wait for TIME_WAIT between modes\n"
-    "      --json FILE         JSON ('-' for stdout)\n"
-    "      --svg FILE          chart, one panel per mode\n"
-    "      --csv FILE          every mode's series as CSV\n"
-    "  -h, --help              this text\n";
+/* One option: its names, how its value is parsed, and where it goes. */
+struct optdef {
+    const char *name;   /* long name, without "--" */
+    int key;            /* short letter, or an OPT_ key */
+    int has_arg;        /* no_argument or required_argument */
+    px_opt_set *set;    /* parses arg into obj + off */
+    size_t off;         /* the field written */
+    uint64_t lo, hi;    /* bounds: counts [lo, hi], durations at least lo ms */
+    const char *expect; /* what a bad value should look like, when not the bounds */
+};
 
-static const char serve_usage[] =
-    "usage: portex serve [options]\n"
-    "\n"
-    "The built-in HTTP/1.1 target: keep-alive honoured; on Connection: close or\n"
-    "HTTP/1.0 the server answers and closes first. On SIGINT/SIGTERM it prints\n"
-    "{\"accepted\": N, \"requests\": M} on stdout and exits 0.\n"
-    "\n"
-    "      --listen IP:PORT    listen address; 127.0.0.1:8080 (port 0: any free port)\n"
-    "  -t, --threads N         event loops, each with a SO_REUSEPORT listener; online CPUs\n"
-    "      --body-bytes N      response body size; 13\n"
-    "      --tls               HTTPS: self-signed ECDSA P-256 certificate made at start\n"
-    "                          (localhost, 127.0.0.1, ::1), session tickets on\n"
-    "      --cert FILE         PEM certificate (chain) to serve instead; with --key FILE\n"
-    "      --key FILE          PEM private key matching --cert\n"
-    "      --write-cert FILE   write the served certificate as PEM (for run --cacert)\n"
-    "  -h, --help              this text\n";
+/* Options whose fields live in one struct, at obj_off inside the command's config. */
+struct optgroup {
+    const struct optdef *defs;
+    size_t n;
+    size_t obj_off;
+};
+
+struct cmdspec {
+    const char *name; /* "run" */
+    const char *usage;
+    const struct optgroup *groups;
+    size_t ngroups;
+};
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen,
                                                              const char *fmt, ...)
@@ -128,45 +90,157 @@ __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t e
     return PX_CLI_USAGE;
 }
 
-/* -r for run and lab. */
-static int opt_rate(const char *arg, double *out, char *err, size_t errlen)
+/* "-c" or "--timeout": how the user wrote it, for messages. */
+static const char *opt_display(const struct optdef *d, char *buf, size_t len)
 {
-    if (px_parse_rate(arg, out) < 0)
-        return usage_error(err, errlen, "invalid -r '%s': %s", arg,
-                           "expected requests per second > 0, e.g. 2000 or 1.5k");
-    return PX_CLI_OK;
-}
-
-/* A duration option (-d, --timeout, ...), > 0, at least min_ms. */
-static int opt_duration(const char *name, const char *arg, uint64_t min_ms, uint64_t *out,
-                        char *err, size_t errlen)
-{
-    if (px_parse_duration_ms(arg, out) < 0 || *out < min_ms)
-        return usage_error(err, errlen,
-                           "invalid %s '%s': expected a duration of at least %llu ms "
-                           "such as 500ms, 10s or 2m",
-                           name, arg, (unsigned long long)min_ms);
-    return PX_CLI_OK;
-}
-
-/* Whole-number options with a range. */
-static int opt_count(const char *name, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out,
-                     char *err, size_t errlen)
-{
-    if (px_parse_u64(arg, lo, hi, out) < 0)
-        return usage_error(err, errlen,
-                           "invalid %s '%s': expected a whole number from %llu to %llu", name, arg,
-                           (unsigned long long)lo, (unsigned long long)hi);
-    return PX_CLI_OK;
-}
-
-static int unknown_option(char **argv, char *err, size_t errlen, const char *cmd)
-{
-    if (optopt != 0)
-        snprintf(err, errlen, "unknown option '-%c' (see portex %s --help)", optopt, cmd);
+    if (d->key < 256)
+        snprintf(buf, len, "-%c", d->key);
     else
-        snprintf(err, errlen, "unknown option '%s' (see portex %s --help)", argv[optind - 1], cmd);
-    return PX_CLI_USAGE;
+        snprintf(buf, len, "--%s", d->name);
+    return buf;
+}
+
+#define FIELD(obj, d, type) ((type *)((char *)(obj) + (d)->off))
+
+/* ---- setters: one per kind of value ------------------------------------- */
+
+static int bad_value(const struct optdef *d, const char *arg, const char *expect, char *err,
+                     size_t errlen)
+{
+    char name[40];
+    return usage_error(err, errlen, "invalid %s '%s': %s", opt_display(d, name, sizeof(name)), arg,
+                       expect);
+}
+
+static int parse_count(const struct optdef *d, const char *arg, uint64_t *v, char *err,
+                       size_t errlen)
+{
+    if (px_parse_u64(arg, d->lo, d->hi, v) == 0)
+        return PX_CLI_OK;
+    if (d->expect)
+        return bad_value(d, arg, d->expect, err, errlen);
+    char name[40];
+    return usage_error(err, errlen, "invalid %s '%s': expected a whole number from %llu to %llu",
+                       opt_display(d, name, sizeof(name)), arg, (unsigned long long)d->lo,
+                       (unsigned long long)d->hi);
+}
+
+static int set_unsigned(const struct optdef *d, void *obj, const char *arg, char *err,
+                        size_t errlen)
+{
+    uint64_t v;
+    if (parse_count(d, arg, &v, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    *FIELD(obj, d, unsigned) = (unsigned)v;
+    return PX_CLI_OK;
+}
+
+static int set_u64(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    return parse_count(d, arg, FIELD(obj, d, uint64_t), err, errlen);
+}
+
+static int set_size(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (parse_count(d, arg, &v, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    *FIELD(obj, d, size_t) = (size_t)v;
+    return PX_CLI_OK;
+}
+
+static int set_int(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (parse_count(d, arg, &v, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    *FIELD(obj, d, int) = (int)v;
+    return PX_CLI_OK;
+}
+
+static int set_duration(const struct optdef *d, void *obj, const char *arg, char *err,
+                        size_t errlen)
+{
+    uint64_t ms;
+    if (px_parse_duration_ms(arg, &ms) == 0 && ms >= d->lo) {
+        *FIELD(obj, d, uint64_t) = ms;
+        return PX_CLI_OK;
+    }
+    char expect[96];
+    snprintf(expect, sizeof(expect),
+             "expected a duration of at least %llu ms such as 500ms, 10s or 2m",
+             (unsigned long long)d->lo);
+    return bad_value(d, arg, expect, err, errlen);
+}
+
+static int set_rate(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    if (px_parse_rate(arg, FIELD(obj, d, double)) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg, "expected requests per second > 0, e.g. 2000 or 1.5k", err, errlen);
+}
+
+static int set_flag(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)err;
+    (void)errlen;
+    *FIELD(obj, d, int) = 1;
+    return PX_CLI_OK;
+}
+
+static int set_path(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    *FIELD(obj, d, const char *) = arg;
+    return PX_CLI_OK;
+}
+
+static int set_close(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    if (px_close_parse(arg, FIELD(obj, d, enum px_close)) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg, "expected client, server or rst", err, errlen);
+}
+
+static int set_tls_version(const struct optdef *d, void *obj, const char *arg, char *err,
+                           size_t errlen)
+{
+    if (px_parse_tls_version(arg, FIELD(obj, d, int)) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg, "expected 1.2 or 1.3", err, errlen);
+}
+
+static int set_tls_resume(const struct optdef *d, void *obj, const char *arg, char *err,
+                          size_t errlen)
+{
+    if (px_parse_tls_resume(arg, FIELD(obj, d, int)) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg, "expected off or ticket", err, errlen);
+}
+
+static int set_method(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    size_t len = strlen(arg);
+    int ok = len > 0 && len <= 20;
+    for (const char *p = arg; ok && *p; p++)
+        ok = isupper((unsigned char)*p) != 0;
+    if (!ok)
+        return bad_value(d, arg, "expected an upper-case method such as GET or POST", err, errlen);
+    *FIELD(obj, d, const char *) = arg;
+    return PX_CLI_OK;
+}
+
+static int set_header(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    struct px_config *cfg = obj;
+    if (px_parse_header(arg) < 0)
+        return bad_value(d, arg, "expected 'Name: value' on one line", err, errlen);
+    if (cfg->nheaders >= PX_MAX_HEADERS)
+        return usage_error(err, errlen, "too many -H at '%s': %s", arg, "at most 64 headers");
+    cfg->headers[cfg->nheaders++] = arg;
+    return PX_CLI_OK;
 }
 
 static int read_body_file(const char *path, struct px_config *cfg, char *err, size_t errlen)
@@ -251,344 +325,253 @@ static int parse_sources(const char *arg, struct px_config *cfg, char *err, size
     return 0;
 }
 
-static int parse_method(const char *m)
+static int set_body(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
-    if (*m == '\0' || strlen(m) > 20)
-        return -1;
-    for (const char *p = m; *p; p++)
-        if (!isupper((unsigned char)*p))
-            return -1;
-    return 0;
-}
-
-/* The https options of run and compare: 1 taken, 0 not a TLS option, -1 bad value. */
-static int tls_option(int c, const char *arg, struct px_config *cfg, char *err, size_t errlen)
-{
-    switch (c) {
-    case OPT_INSECURE:
-        cfg->tls_insecure = 1;
-        return 1;
-    case OPT_CACERT:
-        cfg->tls_cacert = arg;
-        return 1;
-    case OPT_TLS_VERSION:
-        if (px_parse_tls_version(arg, &cfg->tls_version) == 0)
-            return 1;
-        usage_error(err, errlen, "invalid --tls-version '%s': expected 1.2 or 1.3", arg);
-        return -1;
-    case OPT_TLS_RESUME:
-        if (px_parse_tls_resume(arg, &cfg->tls_resume) == 0)
-            return 1;
-        usage_error(err, errlen, "invalid --tls-resume '%s': expected off or ticket", arg);
-        return -1;
-    default:
-        return 0;
-    }
-}
-
-/* `run` and `compare` share the load options; cmp is NULL for run. */
-static int parse_load(int argc, char **argv, struct px_config *cfg, struct px_compare_config *cmp,
-                      char *err, size_t errlen)
-{
-    const char *cmd = cmp ? "compare" : "run";
-    static const struct option opts[] = {
-        {"connections", required_argument, NULL, 'c'},
-        {"rate", required_argument, NULL, 'r'},
-        {"duration", required_argument, NULL, 'd'},
-        {"requests", required_argument, NULL, 'n'},
-        {"threads", required_argument, NULL, 't'},
-        {"keepalive", no_argument, NULL, 'k'},
-        {"method", required_argument, NULL, 'm'},
-        {"header", required_argument, NULL, 'H'},
-        {"body", required_argument, NULL, OPT_BODY},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-        {"close", required_argument, NULL, OPT_CLOSE},
-        {"port-range", required_argument, NULL, OPT_PORT_RANGE},
-        {"source", required_argument, NULL, OPT_SOURCE},
-        {"json", required_argument, NULL, OPT_JSON},
-        {"csv", required_argument, NULL, OPT_CSV},
-        {"interval", required_argument, NULL, OPT_INTERVAL},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"modes", required_argument, NULL, OPT_MODES},
-        {"allow-sysctl", no_argument, NULL, OPT_ALLOW_SYSCTL},
-        {"no-drain", no_argument, NULL, OPT_NO_DRAIN},
-        {"svg", required_argument, NULL, OPT_SVG},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"cacert", required_argument, NULL, OPT_CACERT},
-        {"tls-version", required_argument, NULL, OPT_TLS_VERSION},
-        {"tls-resume", required_argument, NULL, OPT_TLS_RESUME},
-        {NULL, 0, NULL, 0},
-    };
-    px_config_defaults(cfg);
-    int duration_given = 0, close_given = 0, tls_given = 0;
-    uint64_t v;
-    optind = 0;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, ":c:r:d:n:t:km:H:qh", opts, NULL);
-        if (c == -1)
-            break;
-        if (cmp == NULL && (c == OPT_MODES || c == OPT_ALLOW_SYSCTL || c == OPT_NO_DRAIN))
-            return unknown_option(argv, err, errlen, cmd);
-        if (cmp != NULL && (c == 'k' || c == OPT_CLOSE))
-            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
-                               "is set by each compare mode: choose modes with --modes");
-        int tls_rc = tls_option(c, optarg, cfg, err, errlen);
-        if (tls_rc != 0) {
-            if (tls_rc < 0)
-                return PX_CLI_USAGE;
-            tls_given = 1;
-            continue;
-        }
-        switch (c) {
-        case 'c':
-            if (opt_count("-c", optarg, 1, 1000000, &v, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            cfg->connections = (unsigned)v;
-            break;
-        case 'r':
-            if (opt_rate(optarg, &cfg->rate_per_s, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case 'd':
-            if (opt_duration("-d", optarg, 1, &cfg->duration_ms, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            duration_given = 1;
-            break;
-        case 'n':
-            if (px_parse_u64(optarg, 1, UINT64_MAX / 2, &cfg->requests) < 0)
-                return usage_error(err, errlen, "invalid -n '%s': %s", optarg,
-                                   "expected a whole number of requests >= 1");
-            break;
-        case 't':
-            if (opt_count("-t", optarg, 1, 1024, &v, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            cfg->threads = (unsigned)v;
-            break;
-        case 'k':
-            cfg->keepalive = 1;
-            break;
-        case 'm':
-            if (parse_method(optarg) < 0)
-                return usage_error(err, errlen, "invalid -m '%s': %s", optarg,
-                                   "expected an upper-case method such as GET or POST");
-            cfg->method = optarg;
-            break;
-        case 'H':
-            if (px_parse_header(optarg) < 0)
-                return usage_error(err, errlen, "invalid -H '%s': %s", optarg,
-                                   "expected 'Name: value' on one line");
-            if (cfg->nheaders >= PX_MAX_HEADERS)
-                return usage_error(err, errlen, "too many -H at '%s': %s", optarg,
-                                   "at most 64 headers");
-            cfg->headers[cfg->nheaders++] = optarg;
-            break;
-        case OPT_BODY:
-            free(cfg->body);
-            cfg->body = NULL;
-            if (optarg[0] == '@') {
-                if (read_body_file(optarg + 1, cfg, err, errlen) < 0)
-                    return PX_CLI_USAGE;
-            } else {
-                cfg->body_len = strlen(optarg);
-                cfg->body = strdup(optarg);
-            }
-            break;
-        case OPT_TIMEOUT:
-            if (opt_duration("--timeout", optarg, 1, &cfg->timeout_ms, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case OPT_CONNECT_TIMEOUT:
-            if (opt_duration("--connect-timeout", optarg, 1, &cfg->connect_timeout_ms, err,
-                             errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case OPT_CLOSE:
-            if (strcmp(optarg, "client") == 0)
-                cfg->close = PX_CLOSE_CLIENT;
-            else if (strcmp(optarg, "server") == 0)
-                cfg->close = PX_CLOSE_SERVER;
-            else if (strcmp(optarg, "rst") == 0)
-                cfg->close = PX_CLOSE_RST;
-            else
-                return usage_error(err, errlen, "invalid --close '%s': %s", optarg,
-                                   "expected client, server or rst");
-            close_given = 1;
-            break;
-        case OPT_PORT_RANGE:
-            if (px_parse_port_range(optarg, &cfg->port_lo, &cfg->port_hi) < 0)
-                return usage_error(err, errlen, "invalid --port-range '%s': %s", optarg,
-                                   "expected LO-HI with 1 <= LO <= HI <= 65535");
-            break;
-        case OPT_SOURCE:
-            cfg->nsources = 0;
-            if (parse_sources(optarg, cfg, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case OPT_JSON:
-            cfg->json_path = optarg;
-            break;
-        case OPT_CSV:
-            cfg->csv_path = optarg;
-            break;
-        case OPT_INTERVAL:
-            if (opt_duration("--interval", optarg, 100, &cfg->interval_ms, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case 'q':
-            cfg->quiet = 1;
-            break;
-        case OPT_MODES:
-            if (px_compare_parse_modes(optarg, cmp, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case OPT_ALLOW_SYSCTL:
-            cmp->allow_sysctl = 1;
-            break;
-        case OPT_NO_DRAIN:
-            cmp->no_drain = 1;
-            break;
-        case OPT_SVG:
-            cfg->svg_path = optarg;
-            break;
-        case 'h':
-            fputs(cmp ? compare_usage : run_usage, stdout);
-            return PX_CLI_HELP;
-        case ':':
-            return usage_error(err, errlen, "option '%s' needs a value (see portex %s --help)",
-                               argv[optind - 1], cmd);
-        default:
-            return unknown_option(argv, err, errlen, cmd);
-        }
-    }
-    if (optind >= argc)
-        return usage_error(err, errlen, "missing URL: expected portex %s [options] %s", cmd,
-                           "http://host[:port][/path]");
-    if (optind + 1 < argc)
-        return usage_error(err, errlen, "unexpected argument '%s': %s", argv[optind + 1],
-                           "give one URL");
-    const char *url = argv[optind];
-    if (strlen(url) >= sizeof(cfg->url_text))
-        return usage_error(err, errlen, "URL '%.60s...' is too long: %s", url,
-                           "at most 2300 characters");
-    strcpy(cfg->url_text, url);
-    if (px_url_parse(url, &cfg->url, err, errlen) < 0)
-        return PX_CLI_USAGE;
-    if (tls_given && !cfg->url.tls)
-        return usage_error(err, errlen, "--insecure, --cacert, --tls-version and --tls-resume %s",
-                           "apply to https:// URLs only");
-    if (cfg->requests && !duration_given)
-        cfg->duration_ms = 0;
-    if (cfg->keepalive && close_given && cfg->close != PX_CLOSE_SERVER)
-        return usage_error(err, errlen, "--close %s %s", px_close_name(cfg->close),
-                           "applies to short connections only: drop -k or --close");
+    (void)d;
+    struct px_config *cfg = obj;
+    free(cfg->body);
+    cfg->body = NULL;
+    cfg->body_len = 0;
+    if (arg[0] == '@')
+        return read_body_file(arg + 1, cfg, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
+    cfg->body = strdup(arg);
+    if (cfg->body == NULL)
+        return usage_error(err, errlen, "out of memory for --body");
+    cfg->body_len = strlen(arg);
     return PX_CLI_OK;
 }
 
-int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, size_t errlen)
+static int set_port_range(const struct optdef *d, void *obj, const char *arg, char *err,
+                          size_t errlen)
 {
-    return parse_load(argc, argv, cfg, NULL, err, errlen);
+    struct px_config *cfg = obj;
+    if (px_parse_port_range(arg, &cfg->port_lo, &cfg->port_hi) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg, "expected LO-HI with 1 <= LO <= HI <= 65535", err, errlen);
 }
 
-int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, char *err,
+static int set_source(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    (void)d;
+    struct px_config *cfg = obj;
+    cfg->nsources = 0;
+    return parse_sources(arg, cfg, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
+}
+
+static int set_listen(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    (void)d;
+    struct px_server_config *cfg = obj;
+    return px_addr_parse(arg, &cfg->addr, &cfg->addr_len, err, errlen) < 0 ? PX_CLI_USAGE
+                                                                           : PX_CLI_OK;
+}
+
+static int set_lab_modes(const struct optdef *d, void *obj, const char *arg, char *err,
                          size_t errlen)
 {
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->drain_max_ms = 65000; /* TIME_WAIT is 60 s; a little margin */
-    int rc = parse_load(argc, argv, &cfg->base, cfg, err, errlen);
-    if (rc == PX_CLI_OK) {
-        /* Default per mode: 10 s, or the -d/-n given. */
-        px_compare_default_modes(cfg);
-    }
-    return rc;
+    (void)d;
+    struct px_lab_config *cfg = obj;
+    return px_mode_list_parse(arg, px_lab_modes, px_lab_nmodes, 1, cfg->modes, &cfg->nmodes, err,
+                              errlen) < 0
+               ? PX_CLI_USAGE
+               : PX_CLI_OK;
 }
 
-/* --cert/--key/--write-cert need --tls; --cert and --key go together. */
-static int check_serve_tls(const struct px_server_config *cfg, char *err, size_t errlen)
+static int set_compare_modes(const struct optdef *d, void *obj, const char *arg, char *err,
+                             size_t errlen)
 {
-    const struct px_tls_server_opts *o = &cfg->tls_opts;
-    if (!cfg->tls_enabled && (o->cert_file || o->key_file || o->write_cert))
-        return usage_error(err, errlen, "%s %s",
-                           o->cert_file  ? "--cert"
-                           : o->key_file ? "--key"
-                                         : "--write-cert",
-                           "needs --tls");
-    if (!o->cert_file != !o->key_file)
-        return usage_error(err, errlen, "%s %s", o->cert_file ? "--cert" : "--key",
-                           "needs its pair: give both --cert FILE and --key FILE");
+    (void)d;
+    struct px_compare_config *cfg = obj;
+    if (px_mode_list_parse(arg, px_compare_modes, px_compare_nmodes, 0, cfg->modes, &cfg->nmodes,
+                           err, errlen) < 0)
+        return PX_CLI_USAGE;
+    cfg->modes_given = 1;
     return PX_CLI_OK;
 }
 
-int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
-                       size_t errlen)
+/* compare sets keep-alive and the close policy per mode. */
+static int set_per_mode(const struct optdef *d, void *obj, const char *arg, char *err,
+                        size_t errlen)
 {
-    static const struct option opts[] = {
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {"threads", required_argument, NULL, 't'},
-        {"body-bytes", required_argument, NULL, OPT_BODY_BYTES},
-        {"tls", no_argument, NULL, OPT_TLS},
-        {"cert", required_argument, NULL, OPT_CERT},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"write-cert", required_argument, NULL, OPT_WRITE_CERT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    memset(cfg, 0, sizeof(*cfg));
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->threads = cpus > 0 ? (unsigned)cpus : 1;
-    cfg->body_bytes = 13;
-    px_addr_parse("127.0.0.1:8080", &cfg->addr, &cfg->addr_len, err, errlen);
-    uint64_t v;
-    optind = 0;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, ":t:h", opts, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case OPT_LISTEN:
-            if (px_addr_parse(optarg, &cfg->addr, &cfg->addr_len, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case 't':
-            if (opt_count("-t", optarg, 1, 1024, &v, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            cfg->threads = (unsigned)v;
-            break;
-        case OPT_BODY_BYTES:
-            if (opt_count("--body-bytes", optarg, 0, 64u << 20, &v, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            cfg->body_bytes = (size_t)v;
-            break;
-        case OPT_TLS:
-            cfg->tls_enabled = 1;
-            break;
-        case OPT_CERT:
-            cfg->tls_opts.cert_file = optarg;
-            break;
-        case OPT_KEY:
-            cfg->tls_opts.key_file = optarg;
-            break;
-        case OPT_WRITE_CERT:
-            cfg->tls_opts.write_cert = optarg;
-            break;
-        case 'h':
-            fputs(serve_usage, stdout);
-            return PX_CLI_HELP;
-        case ':':
-            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
-                               "needs a value (see portex serve --help)");
-        default:
-            return unknown_option(argv, err, errlen, "serve");
-        }
-    }
-    if (optind < argc)
-        return usage_error(err, errlen, "unexpected argument '%s' %s", argv[optind],
-                           "(portex serve takes options only)");
-    return check_serve_tls(cfg, err, errlen);
+    (void)obj;
+    (void)arg;
+    char name[40];
+    return usage_error(err, errlen, "option '%s' %s", opt_display(d, name, sizeof(name)),
+                       "is set by each compare mode: choose modes with --modes");
 }
+
+/* ---- the tables --------------------------------------------------------- */
+
+#define CFG(field) offsetof(struct px_config, field)
+
+/* The load: run, compare (and ramp) share it. */
+static const struct optdef load_opts[] = {
+    {"connections", 'c', required_argument, set_unsigned, CFG(connections), 1, 1000000, NULL},
+    {"rate", 'r', required_argument, set_rate, CFG(rate_per_s), 0, 0, NULL},
+    {"duration", 'd', required_argument, set_duration, CFG(duration_ms), 1, 0, NULL},
+    {"requests", 'n', required_argument, set_u64, CFG(requests), 1, UINT64_MAX / 2,
+     "expected a whole number of requests >= 1"},
+    {"threads", 't', required_argument, set_unsigned, CFG(threads), 1, 1024, NULL},
+    {"method", 'm', required_argument, set_method, CFG(method), 0, 0, NULL},
+    {"header", 'H', required_argument, set_header, 0, 0, 0, NULL},
+    {"body", OPT_BODY, required_argument, set_body, 0, 0, 0, NULL},
+    {"timeout", OPT_TIMEOUT, required_argument, set_duration, CFG(timeout_ms), 1, 0, NULL},
+    {"connect-timeout", OPT_CONNECT_TIMEOUT, required_argument, set_duration,
+     CFG(connect_timeout_ms), 1, 0, NULL},
+    {"port-range", OPT_PORT_RANGE, required_argument, set_port_range, 0, 0, 0, NULL},
+    {"source", OPT_SOURCE, required_argument, set_source, 0, 0, 0, NULL},
+    {"interval", OPT_INTERVAL, required_argument, set_duration, CFG(interval_ms), 100, 0, NULL},
+    {"quiet", 'q', no_argument, set_flag, CFG(quiet), 0, 0, NULL},
+    {"json", OPT_JSON, required_argument, set_path, CFG(json_path), 0, 0, NULL},
+    {"csv", OPT_CSV, required_argument, set_path, CFG(csv_path), 0, 0, NULL},
+    {"svg", OPT_SVG, required_argument, set_path, CFG(svg_path), 0, 0, NULL},
+};
+
+/* https:// targets: run and compare. */
+static const struct optdef tls_opts[] = {
+    {"insecure", OPT_INSECURE, no_argument, set_flag, CFG(tls_insecure), 0, 0, NULL},
+    {"cacert", OPT_CACERT, required_argument, set_path, CFG(tls_cacert), 0, 0, NULL},
+    {"tls-version", OPT_TLS_VERSION, required_argument, set_tls_version, CFG(tls_version), 0, 0,
+     NULL},
+    {"tls-resume", OPT_TLS_RESUME, required_argument, set_tls_resume, CFG(tls_resume), 0, 0, NULL},
+};
+
+/* How one connection ends: run sets it; compare's modes do. */
+static const struct optdef close_opts[] = {
+    {"keepalive", 'k', no_argument, set_flag, CFG(keepalive), 0, 0, NULL},
+    {"close", OPT_CLOSE, required_argument, set_close, CFG(close), 0, 0, NULL},
+};
+
+static const struct optdef compare_opts[] = {
+    {"modes", OPT_MODES, required_argument, set_compare_modes, 0, 0, 0, NULL},
+    {"allow-sysctl", OPT_ALLOW_SYSCTL, no_argument, set_flag,
+     offsetof(struct px_compare_config, allow_sysctl), 0, 0, NULL},
+    {"no-drain", OPT_NO_DRAIN, no_argument, set_flag, offsetof(struct px_compare_config, no_drain),
+     0, 0, NULL},
+    {"keepalive", 'k', no_argument, set_per_mode, 0, 0, 0, NULL},
+    {"close", OPT_CLOSE, required_argument, set_per_mode, 0, 0, 0, NULL},
+};
+
+#define SRV(field) offsetof(struct px_server_config, field)
+static const struct optdef serve_opts[] = {
+    {"listen", OPT_LISTEN, required_argument, set_listen, 0, 0, 0, NULL},
+    {"threads", 't', required_argument, set_unsigned, SRV(threads), 1, 1024, NULL},
+    {"body-bytes", OPT_BODY_BYTES, required_argument, set_size, SRV(body_bytes), 0, 64u << 20,
+     NULL},
+    {"tls", OPT_TLS, no_argument, set_flag, SRV(tls_enabled), 0, 0, NULL},
+    {"cert", OPT_CERT, required_argument, set_path, SRV(tls_cert), 0, 0, NULL},
+    {"key", OPT_KEY, required_argument, set_path, SRV(tls_key), 0, 0, NULL},
+    {"write-cert", OPT_WRITE_CERT, required_argument, set_path, SRV(tls_write), 0, 0, NULL},
+};
+
+#define LAB(field) offsetof(struct px_lab_config, field)
+static const struct optdef lab_opts[] = {
+    {"ports", OPT_PORTS, required_argument, set_unsigned, LAB(ports), 10, 25000, NULL},
+    {"rate", 'r', required_argument, set_rate, LAB(rate_per_s), 0, 0, NULL},
+    {"duration", 'd', required_argument, set_duration, LAB(duration_ms), 1, 0, NULL},
+    {"connections", 'c', required_argument, set_unsigned, LAB(connections), 1, 100000, NULL},
+    {"modes", OPT_MODES, required_argument, set_lab_modes, 0, 0, 0, NULL},
+    {"reuse-delay", OPT_REUSE_DELAY, required_argument, set_int, LAB(reuse_delay_ms), 1, 60000,
+     NULL},
+    {"json", OPT_JSON, required_argument, set_path, LAB(json_path), 0, 0, NULL},
+    {"svg", OPT_SVG, required_argument, set_path, LAB(svg_path), 0, 0, NULL},
+    {"csv", OPT_CSV, required_argument, set_path, LAB(csv_path), 0, 0, NULL},
+    {"quiet", 'q', no_argument, set_flag, LAB(quiet), 0, 0, NULL},
+};
+
+#define DOC(field) offsetof(struct px_doctor_config, field)
+static const struct optdef doctor_opts[] = {
+    {"connections", 'c', required_argument, set_unsigned, DOC(connections), 1, 1000000, NULL},
+    {"connect-timeout", OPT_CONNECT_TIMEOUT, required_argument, set_duration,
+     DOC(connect_timeout_ms), 1, 0, NULL},
+    {"json", OPT_JSON, required_argument, set_path, DOC(json_path), 0, 0, NULL},
+};
+
+#define GROUP(defs, off)                                                                           \
+    {                                                                                              \
+        defs, sizeof(defs) / sizeof(defs[0]), off                                                  \
+    }
+
+static const struct optgroup run_groups[] = {GROUP(load_opts, 0), GROUP(close_opts, 0),
+                                             GROUP(tls_opts, 0)};
+static const struct optgroup compare_groups[] = {
+    GROUP(load_opts, offsetof(struct px_compare_config, base)), GROUP(compare_opts, 0),
+    GROUP(tls_opts, offsetof(struct px_compare_config, base))};
+static const struct optgroup serve_groups[] = {GROUP(serve_opts, 0)};
+static const struct optgroup lab_groups[] = {GROUP(lab_opts, 0)};
+static const struct optgroup doctor_groups[] = {GROUP(doctor_opts, 0)};
+
+static const char run_usage[] =
+    "usage: portex run [options] URL\n"
+    "\n"
+    "Drive an HTTP server with short connections (one per request) or keep-alive,\n"
+    "and tell exactly why requests fail (EADDRNOTAVAIL = no free local port).\n"
+    "\n"
+    "  -c, --connections N     in-flight connections (closed model) or cap (open); 64\n"
+    "  -r, --rate R            open model: R new requests per second on a fixed timetable\n"
+    "  -d, --duration D        run time: 500ms, 10s, 2m; default 10s\n"
+    "  -n, --requests N        exactly N requests, then stop\n"
+    "  -t, --threads N         worker threads; default: online CPUs\n"
+    "  -k, --keepalive         persistent HTTP/1.1 connections\n"
+    "      --close WHO         short mode: client (default; client holds TIME_WAIT),\n"
+    "                          server (Connection: close, server closes first),\n"
+    "                          rst (SO_LINGER 0: RST, no TIME_WAIT)\n"
+    "  -m, --method M          request method; GET\n"
+    "  -H, --header 'N: v'     extra request header (repeatable)\n"
+    "      --body S|@FILE      request body\n"
+    "      --connect-timeout D connect timeout; 3s\n"
+    "      --timeout D         whole-request timeout; 10s\n"
+    "      --port-range LO-HI  per-socket local port range (IP_LOCAL_PORT_RANGE, 6.3+)\n"
+    "      --source IP[,IP..]  source addresses, round robin (also A-B for IPv4)\n"
+    "      --interval D        stats tick (series row, live line); 1s, at least 100ms\n"
+    "  -q, --quiet             no live line on stderr\n"
+    "      --json FILE         JSON result ('-' for stdout)\n"
+    "      --csv FILE          the time series as CSV ('-' for stdout)\n"
+    "      --svg FILE          chart of ok/s, EADDRNOTAVAIL/s and TIME_WAIT over time\n"
+    "https:// URLs (TLS: SNI from the host, ALPN http/1.1, the system CA store):\n"
+    "      --insecure          do not verify the server's certificate\n"
+    "      --cacert FILE       trust the CA certificates (PEM) in FILE instead\n"
+    "      --tls-version V     1.2 or 1.3 only; default: what both ends agree\n"
+    "      --tls-resume R      off (default: every connection a full handshake) or\n"
+    "                          ticket (each thread offers the last session it got)\n"
+    "  -h, --help              this text\n";
+
+static const char compare_usage[] =
+    "usage: portex compare [options] URL\n"
+    "\n"
+    "The same load against a real server under several modes, one table: keepalive,\n"
+    "server-close, rst, short (current settings); with --allow-sysctl (root) also\n"
+    "short-noreuse and short-reuse (net.ipv4.tcp_tw_reuse 0 and 1, restored after\n"
+    "each mode and on SIGINT/SIGTERM). Between modes it waits while this run's\n"
+    "TIME_WAIT sockets toward the target hold over 5% of the ports, unless --no-drain.\n"
+    "\n"
+    "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
+    "  --connect-timeout --port-range --source --interval -q\n"
+    "  https: --insecure --cacert --tls-version --tls-resume\n"
+    "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse\n"
+    "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
+    "      --no-drain          do not wait for TIME_WAIT between modes\n"
+    "      --json FILE         JSON ('-' for stdout)\n"
+    "      --svg FILE          chart, one panel per mode\n"
+    "      --csv FILE          every mode's series as CSV\n"
+    "  -h, --help              this text\n";
+
+static const char serve_usage[] =
+    "usage: portex serve [options]\n"
+    "\n"
+    "The built-in HTTP/1.1 target: keep-alive honoured; on Connection: close or\n"
+    "HTTP/1.0 the server answers and closes first. On SIGINT/SIGTERM it prints\n"
+    "{\"accepted\": N, \"requests\": M} on stdout and exits 0.\n"
+    "\n"
+    "      --listen IP:PORT    listen address; 127.0.0.1:8080 (port 0: any free port)\n"
+    "  -t, --threads N         event loops, each with a SO_REUSEPORT listener; online CPUs\n"
+    "      --body-bytes N      response body size; 13\n"
+    "      --tls               HTTPS: self-signed ECDSA P-256 certificate made at start\n"
+    "                          (localhost, 127.0.0.1, ::1), session tickets on\n"
+    "      --cert FILE         PEM certificate (chain) to serve instead; with --key FILE\n"
+    "      --key FILE          PEM private key matching --cert\n"
+    "      --write-cert FILE   write the served certificate as PEM (for run --cacert)\n"
+    "  -h, --help              this text\n";
 
 static const char lab_usage[] =
     "usage: portex lab [options]\n"
@@ -611,86 +594,6 @@ static const char lab_usage[] =
     "  -q, --quiet             no progress on stderr\n"
     "  -h, --help              this text\n";
 
-int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err, size_t errlen)
-{
-    static const struct option opts[] = {
-        {"ports", required_argument, NULL, OPT_PORTS},
-        {"rate", required_argument, NULL, 'r'},
-        {"duration", required_argument, NULL, 'd'},
-        {"connections", required_argument, NULL, 'c'},
-        {"modes", required_argument, NULL, OPT_MODES},
-        {"reuse-delay", required_argument, NULL, OPT_REUSE_DELAY},
-        {"json", required_argument, NULL, OPT_JSON},
-        {"svg", required_argument, NULL, OPT_SVG},
-        {"csv", required_argument, NULL, OPT_CSV},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    px_lab_defaults(cfg);
-    uint64_t v;
-    optind = 0;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, ":r:d:c:qh", opts, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case OPT_PORTS:
-            if (opt_count("--ports", optarg, 10, 25000, &v, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            cfg->ports = (unsigned)v;
-            break;
-        case 'r':
-            if (opt_rate(optarg, &cfg->rate_per_s, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case 'd':
-            if (opt_duration("-d", optarg, 1, &cfg->duration_ms, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case 'c':
-            if (opt_count("-c", optarg, 1, 100000, &v, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            cfg->connections = (unsigned)v;
-            break;
-        case OPT_MODES:
-            if (px_lab_parse_modes(optarg, cfg, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case OPT_REUSE_DELAY:
-            if (opt_count("--reuse-delay", optarg, 1, 60000, &v, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            cfg->reuse_delay_ms = (int)v;
-            break;
-        case OPT_JSON:
-            cfg->json_path = optarg;
-            break;
-        case OPT_SVG:
-            cfg->svg_path = optarg;
-            break;
-        case OPT_CSV:
-            cfg->csv_path = optarg;
-            break;
-        case 'q':
-            cfg->quiet = 1;
-            break;
-        case 'h':
-            fputs(lab_usage, stdout);
-            return PX_CLI_HELP;
-        case ':':
-            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
-                               "needs a value (see portex lab --help)");
-        default:
-            return unknown_option(argv, err, errlen, "lab");
-        }
-    }
-    if (optind < argc)
-        return usage_error(err, errlen, "unexpected argument '%s' %s", argv[optind],
-                           "(portex lab takes options only)");
-    return PX_CLI_OK;
-}
-
 static const char doctor_usage[] =
     "usage: portex doctor [options] [URL]\n"
     "\n"
@@ -704,62 +607,218 @@ static const char doctor_usage[] =
     "      --json FILE         JSON ('-' for stdout)\n"
     "  -h, --help              this text\n";
 
-int px_cli_parse_doctor(int argc, char **argv, struct px_doctor_config *cfg, char *err,
-                        size_t errlen)
+#define SPEC(cmd, groups)                                                                          \
+    {                                                                                              \
+#cmd, cmd##_usage, groups, sizeof(groups) / sizeof(groups[0])                              \
+    }
+static const struct cmdspec run_spec = SPEC(run, run_groups);
+static const struct cmdspec compare_spec = SPEC(compare, compare_groups);
+static const struct cmdspec serve_spec = SPEC(serve, serve_groups);
+static const struct cmdspec lab_spec = SPEC(lab, lab_groups);
+static const struct cmdspec doctor_spec = SPEC(doctor, doctor_groups);
+
+/* ---- the one getopt loop ------------------------------------------------ */
+
+#define MAX_OPTS 64
+
+/* getopt_long's tables from a command's groups. Returns the option count. */
+static size_t build_getopt(const struct cmdspec *spec, struct option *longs, char *shorts,
+                           size_t shorts_len)
 {
-    static const struct option opts[] = {
-        {"connections", required_argument, NULL, 'c'},
-        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-        {"json", required_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->connections = 64;
-    cfg->connect_timeout_ms = 3000;
-    uint64_t v;
+    size_t n = 0, k = 0;
+    shorts[k++] = ':'; /* report a missing value as ':' */
+    for (size_t g = 0; g < spec->ngroups; g++) {
+        for (size_t i = 0; i < spec->groups[g].n && n + 2 < MAX_OPTS; i++) {
+            const struct optdef *d = &spec->groups[g].defs[i];
+            longs[n++] = (struct option){d->name, d->has_arg, NULL, d->key};
+            if (d->key < 256 && k + 3 < shorts_len) {
+                shorts[k++] = (char)d->key;
+                if (d->has_arg == required_argument)
+                    shorts[k++] = ':';
+            }
+        }
+    }
+    longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[n] = (struct option){NULL, 0, NULL, 0};
+    if (k + 2 < shorts_len)
+        shorts[k++] = 'h';
+    shorts[k] = '\0';
+    return n;
+}
+
+static int unknown_option(char **argv, char *err, size_t errlen, const char *cmd)
+{
+    if (optopt != 0)
+        return usage_error(err, errlen, "unknown option '-%c' (see portex %s --help)", optopt, cmd);
+    return usage_error(err, errlen, "unknown option '%s' (see portex %s --help)", argv[optind - 1],
+                       cmd);
+}
+
+/* Applies option `key` with `arg` to cfg, through the group that defines it. */
+static int apply(const struct cmdspec *spec, int key, const char *arg, void *cfg, char *err,
+                 size_t errlen)
+{
+    for (size_t g = 0; g < spec->ngroups; g++)
+        for (size_t i = 0; i < spec->groups[g].n; i++)
+            if (spec->groups[g].defs[i].key == key)
+                return spec->groups[g].defs[i].set(&spec->groups[g].defs[i],
+                                                   (char *)cfg + spec->groups[g].obj_off, arg, err,
+                                                   errlen);
+    return usage_error(err, errlen, "internal: option %d has no setter", key);
+}
+
+/*
+ * Runs getopt over argv for one command. seen[key] is set for every option
+ * given. PX_CLI_OK with optind at the first operand, PX_CLI_HELP, or PX_CLI_USAGE.
+ */
+static int parse_options(const struct cmdspec *spec, int argc, char **argv, void *cfg,
+                         unsigned char *seen, char *err, size_t errlen)
+{
+    struct option longs[MAX_OPTS];
+    char shorts[2 * MAX_OPTS + 4];
+    build_getopt(spec, longs, shorts, sizeof(shorts));
     optind = 0;
     opterr = 0;
     for (;;) {
-        int c = getopt_long(argc, argv, ":c:h", opts, NULL);
+        int c = getopt_long(argc, argv, shorts, longs, NULL);
         if (c == -1)
-            break;
-        switch (c) {
-        case 'c':
-            if (opt_count("-c", optarg, 1, 1000000, &v, err, errlen) < 0)
-                return PX_CLI_USAGE;
-            cfg->connections = (unsigned)v;
-            break;
-        case OPT_CONNECT_TIMEOUT:
-            if (opt_duration("--connect-timeout", optarg, 1, &cfg->connect_timeout_ms, err,
-                             errlen) < 0)
-                return PX_CLI_USAGE;
-            break;
-        case OPT_JSON:
-            cfg->json_path = optarg;
-            break;
-        case 'h':
-            fputs(doctor_usage, stdout);
+            return PX_CLI_OK;
+        if (c == 'h') {
+            fputs(spec->usage, stdout);
             return PX_CLI_HELP;
-        case ':':
-            return usage_error(err, errlen, "option '%s' %s", argv[optind - 1],
-                               "needs a value (see portex doctor --help)");
-        default:
-            return unknown_option(argv, err, errlen, "doctor");
         }
+        if (c == ':')
+            return usage_error(err, errlen, "option '%s' needs a value (see portex %s --help)",
+                               argv[optind - 1], spec->name);
+        if (c == '?')
+            return unknown_option(argv, err, errlen, spec->name);
+        if (c > 0 && c < OPT_KEY_MAX)
+            seen[c] = 1;
+        int rc = apply(spec, c, optarg, cfg, err, errlen);
+        if (rc != PX_CLI_OK)
+            return rc;
     }
+}
+
+/* ---- per command: options, then operands and checks -------------------- */
+
+static int parse_url(const char *url, char *text, size_t textlen, struct px_url *out, char *err,
+                     size_t errlen)
+{
+    if (strlen(url) >= textlen)
+        return usage_error(err, errlen, "URL '%.60s...' is too long: %s", url,
+                           "at most 2300 characters");
+    strcpy(text, url);
+    return px_url_parse(url, out, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
+}
+
+/* The URL operand and the checks between options of run and compare. */
+static int finish_load(const char *cmd, int argc, char **argv, const unsigned char *seen,
+                       struct px_config *cfg, char *err, size_t errlen)
+{
+    if (optind >= argc)
+        return usage_error(err, errlen, "missing URL: expected portex %s [options] %s", cmd,
+                           "http://host[:port][/path]");
+    if (optind + 1 < argc)
+        return usage_error(err, errlen, "unexpected argument '%s': %s", argv[optind + 1],
+                           "give one URL");
+    if (parse_url(argv[optind], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    /* -n alone: run until the count, not for the default duration. */
+    if (cfg->requests && !seen['d'])
+        cfg->duration_ms = 0;
+    if (cfg->keepalive && seen[OPT_CLOSE] && cfg->close != PX_CLOSE_SERVER)
+        return usage_error(err, errlen, "--close %s %s", px_close_name(cfg->close),
+                           "applies to short connections only: drop -k or --close");
+    if (!cfg->url.tls &&
+        (seen[OPT_INSECURE] || seen[OPT_CACERT] || seen[OPT_TLS_VERSION] || seen[OPT_TLS_RESUME]))
+        return usage_error(err, errlen, "--insecure, --cacert, --tls-version and --tls-resume %s",
+                           "apply to https:// URLs only");
+    return PX_CLI_OK;
+}
+
+/* serve: --cert/--key/--write-cert need --tls; --cert and --key go together. */
+static int finish_serve(const struct px_server_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->tls_enabled && (cfg->tls_cert || cfg->tls_key || cfg->tls_write))
+        return usage_error(err, errlen, "%s needs --tls",
+                           cfg->tls_cert  ? "--cert"
+                           : cfg->tls_key ? "--key"
+                                          : "--write-cert");
+    if (!cfg->tls_cert != !cfg->tls_key)
+        return usage_error(err, errlen, "%s needs its pair: give both --cert FILE and --key FILE",
+                           cfg->tls_cert ? "--cert" : "--key");
+    return PX_CLI_OK;
+}
+
+/* Commands that take options only. */
+static int no_operands(const char *cmd, int argc, char **argv, char *err, size_t errlen)
+{
+    if (optind < argc)
+        return usage_error(err, errlen, "unexpected argument '%s' (portex %s takes options only)",
+                           argv[optind], cmd);
+    return PX_CLI_OK;
+}
+
+int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, size_t errlen)
+{
+    unsigned char seen[OPT_KEY_MAX] = {0};
+    px_config_defaults(cfg);
+    int rc = parse_options(&run_spec, argc, argv, cfg, seen, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    return finish_load("run", argc, argv, seen, cfg, err, errlen);
+}
+
+int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, char *err,
+                         size_t errlen)
+{
+    unsigned char seen[OPT_KEY_MAX] = {0};
+    px_compare_config_defaults(cfg);
+    int rc = parse_options(&compare_spec, argc, argv, cfg, seen, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    rc = finish_load("compare", argc, argv, seen, &cfg->base, err, errlen);
+    if (rc == PX_CLI_OK && !cfg->modes_given)
+        cfg->nmodes =
+            px_mode_defaults(px_compare_modes, px_compare_nmodes, cfg->allow_sysctl, cfg->modes);
+    return rc;
+}
+
+int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
+                       size_t errlen)
+{
+    unsigned char seen[OPT_KEY_MAX] = {0};
+    px_server_config_defaults(cfg);
+    int rc = parse_options(&serve_spec, argc, argv, cfg, seen, err, errlen);
+    if (rc == PX_CLI_OK)
+        rc = no_operands("serve", argc, argv, err, errlen);
+    return rc != PX_CLI_OK ? rc : finish_serve(cfg, err, errlen);
+}
+
+int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err, size_t errlen)
+{
+    unsigned char seen[OPT_KEY_MAX] = {0};
+    px_lab_config_defaults(cfg);
+    int rc = parse_options(&lab_spec, argc, argv, cfg, seen, err, errlen);
+    if (rc == PX_CLI_OK && cfg->nmodes == 0)
+        cfg->nmodes = px_mode_defaults(px_lab_modes, px_lab_nmodes, 0, cfg->modes);
+    return rc != PX_CLI_OK ? rc : no_operands("lab", argc, argv, err, errlen);
+}
+
+int px_cli_parse_doctor(int argc, char **argv, struct px_doctor_config *cfg, char *err,
+                        size_t errlen)
+{
+    unsigned char seen[OPT_KEY_MAX] = {0};
+    px_doctor_config_defaults(cfg);
+    int rc = parse_options(&doctor_spec, argc, argv, cfg, seen, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
     if (optind + 1 < argc)
         return usage_error(err, errlen, "unexpected argument '%s': %s", argv[optind + 1],
                            "give at most one URL");
-    if (optind < argc) {
-        const char *url = argv[optind];
-        if (strlen(url) >= sizeof(cfg->url_text))
-            return usage_error(err, errlen, "URL '%.60s...' is too long: %s", url,
-                               "at most 2300 characters");
-        strcpy(cfg->url_text, url);
-        if (px_url_parse(url, &cfg->url, err, errlen) < 0)
-            return PX_CLI_USAGE;
-        cfg->has_target = 1;
-    }
-    return PX_CLI_OK;
+    if (optind == argc)
+        return PX_CLI_OK;
+    cfg->has_target = 1;
+    return parse_url(argv[optind], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err, errlen);
 }

@@ -16,40 +16,12 @@
 #include <unistd.h>
 
 #include "portex/base/clock.h"
+#include "portex/cmd/mode.h"
 #include "portex/kernel/guard.h"
 #include "portex/kernel/netlink.h"
 #include "portex/out/report.h"
 #include "portex/load/run.h"
 #include "portex/base/url.h"
-
-static const struct px_lab_mode modes[] = {
-    {"keepalive", "keep-alive connections", 1, PX_CLOSE_CLIENT, -1, -1, 0, 0},
-    {"server-close", "server closes first", 0, PX_CLOSE_SERVER, -1, -1, 0, 0},
-    {"rst", "client closes with RST", 0, PX_CLOSE_RST, -1, -1, 0, 0},
-    {"short", "client closes, current tcp_tw_reuse", 0, PX_CLOSE_CLIENT, -1, -1, 0, 0},
-    {"short-noreuse", "client closes, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, -1, 0, 0},
-    {"short-reuse", "client closes, tcp_tw_reuse=1", 0, PX_CLOSE_CLIENT, 1, -1, 0, 0},
-};
-#define NMODES (sizeof(modes) / sizeof(modes[0]))
-
-int px_compare_parse_modes(const char *list, struct px_compare_config *cfg, char *err,
-                           size_t errlen)
-{
-    if (px_mode_list_parse(list, modes, NMODES, cfg->modes, &cfg->nmodes, err, errlen) < 0)
-        return -1;
-    cfg->modes_given = 1;
-    return 0;
-}
-
-void px_compare_default_modes(struct px_compare_config *cfg)
-{
-    if (cfg->modes_given)
-        return;
-    cfg->nmodes = 0;
-    size_t n = cfg->allow_sysctl ? NMODES : 4;
-    for (size_t i = 0; i < n; i++)
-        cfg->modes[cfg->nmodes++] = &modes[i];
-}
 
 /*
  * Waits (signals still count) while this run's TIME_WAIT sockets toward the
@@ -98,7 +70,7 @@ static int drain(const struct px_compare_config *cfg, uint64_t usable_ports,
     return interrupted;
 }
 
-int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *results, char *err,
+int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *results, char *err,
                    size_t errlen)
 {
     int needs_sysctl = 0;
@@ -120,8 +92,8 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
     px_block_stop_signals(&stop_set, &old_set);
     int interrupted = 0, rc = 0;
     for (size_t i = 0; i < cfg->nmodes; i++) {
-        struct px_lab_result *res = &results[i];
-        if (!px_lab_result_start(res, cfg->modes[i], interrupted))
+        struct px_mode_result *res = &results[i];
+        if (!px_mode_result_start(res, cfg->modes[i], interrupted))
             continue;
         if (i > 0 && !cfg->no_drain && results[i - 1].ran &&
             drain(cfg, results[i - 1].run.ex.usable_ports, &stop_set)) {
@@ -162,7 +134,7 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_lab_result *re
 }
 
 void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
-                            const struct px_lab_result *results)
+                            const struct px_mode_result *results)
 {
     const struct px_config *b = &cfg->base;
     fprintf(f, "portex compare %s: ", b->url_text);
@@ -174,7 +146,7 @@ void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
         fprintf(f, ", %.1f s per mode\n\n", (double)b->duration_ms / 1000.0);
     else
         fprintf(f, ", %llu requests per mode\n\n", (unsigned long long)b->requests);
-    px_lab_report_table(f, results, cfg->nmodes);
+    px_mode_report_table(f, results, cfg->nmodes);
     fputc('\n', f);
     for (size_t i = 0; i < cfg->nmodes; i++) {
         if (!results[i].ran)

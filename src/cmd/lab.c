@@ -38,72 +38,6 @@
 #define SERVER_IP "198.18.0.2"
 #define PORT_LO   40000u
 
-static const struct px_lab_mode modes[] = {
-    {"noreuse", "client closes, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, 1, 0, 0},
-    {"reuse", "client closes, tcp_tw_reuse=1", 0, PX_CLOSE_CLIENT, 1, 1, 0, 0},
-    {"reuse-server-nots", "tcp_tw_reuse=1, server tcp_timestamps=0", 0, PX_CLOSE_CLIENT, 1, 0, 0,
-     0},
-    {"keepalive", "keep-alive connections", 1, PX_CLOSE_CLIENT, 0, 1, 0, 0},
-    {"server-close", "server closes first, tcp_tw_reuse=0", 0, PX_CLOSE_SERVER, 0, 1, 0, 0},
-    {"rst", "client closes with RST, tcp_tw_reuse=0", 0, PX_CLOSE_RST, 0, 1, 0, 0},
-    {"sources4", "4 client addresses, tcp_tw_reuse=0", 0, PX_CLOSE_CLIENT, 0, 1, 0, 4},
-    {"delay100", "tcp_tw_reuse=1, tcp_tw_reuse_delay=100", 0, PX_CLOSE_CLIENT, 1, 1, 100, 0},
-};
-
-void px_lab_defaults(struct px_lab_config *cfg)
-{
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->ports = 1000;
-    cfg->rate_per_s = 2000;
-    cfg->duration_ms = 10000;
-    cfg->connections = 64;
-    for (size_t i = 0; i < 4; i++)
-        cfg->modes[cfg->nmodes++] = &modes[i];
-}
-
-int px_mode_list_parse(const char *list, const struct px_lab_mode *table, size_t ntable,
-                       const struct px_lab_mode **out, size_t *nout, char *err, size_t errlen)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", list);
-    *nout = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        const struct px_lab_mode *m = NULL;
-        for (size_t i = 0; i < ntable && m == NULL; i++)
-            if (strcmp(table[i].name, tok) == 0)
-                m = &table[i];
-        if (m == NULL || *nout >= PX_LAB_MAX_MODES) {
-            size_t n = (size_t)snprintf(err, errlen, "invalid --modes entry '%s': expected", tok);
-            for (size_t i = 0; i < ntable && n < errlen; i++)
-                n += (size_t)snprintf(err + n, errlen - n, "%s %s", i ? "," : "", table[i].name);
-            return -1;
-        }
-        out[(*nout)++] = m;
-    }
-    if (*nout == 0) {
-        snprintf(err, errlen, "invalid --modes '%s': expected a comma-separated list", list);
-        return -1;
-    }
-    return 0;
-}
-
-int px_lab_parse_modes(const char *list, struct px_lab_config *cfg, char *err, size_t errlen)
-{
-    const size_t n = sizeof(modes) / sizeof(modes[0]);
-    if (strcmp(list, "all") == 0) {
-        for (cfg->nmodes = 0; cfg->nmodes < n; cfg->nmodes++)
-            cfg->modes[cfg->nmodes] = &modes[cfg->nmodes];
-        return 0;
-    }
-    if (px_mode_list_parse(list, modes, n, cfg->modes, &cfg->nmodes, err, errlen) < 0) {
-        size_t used = strlen(err);
-        snprintf(err + used, errlen - used, ", or all");
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- children ------------------------------------------------------------ */
 
 static void die_child(int fd, const char *what, int err)
@@ -152,7 +86,7 @@ static uint32_t ip4(const char *s)
     return a.s_addr;
 }
 
-static void server_child(const struct px_lab_mode *m, int down_fd, int up_fd)
+static void server_child(const struct px_mode *m, int down_fd, int up_fd)
 {
     child_enter(up_fd);
     if (read_byte(down_fd) != 'G')
@@ -208,10 +142,10 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-static void client_child(const struct px_lab_config *lab, struct px_lab_result *res, int down_fd,
+static void client_child(const struct px_lab_config *lab, struct px_mode_result *res, int down_fd,
                          int up_fd)
 {
-    const struct px_lab_mode *m = res->mode;
+    const struct px_mode *m = res->mode;
     child_enter(up_fd);
     if (read_byte(down_fd) != 'G')
         _exit(3);
@@ -354,7 +288,7 @@ static void reap(pid_t pid, int sig)
         ;
 }
 
-static int run_mode(const struct px_lab_config *lab, struct px_lab_result *res, char *err,
+static int run_mode(const struct px_lab_config *lab, struct px_mode_result *res, char *err,
                     size_t errlen)
 {
     int sdown[2] = {-1, -1}, sup[2] = {-1, -1}, cdown[2] = {-1, -1}, cup[2] = {-1, -1};
@@ -415,15 +349,6 @@ out:
     return rc;
 }
 
-int px_lab_result_start(struct px_lab_result *res, const struct px_lab_mode *mode, int stopped)
-{
-    memset(res, 0, sizeof(*res));
-    res->mode = mode;
-    if (stopped)
-        snprintf(res->note, sizeof(res->note), "not run: interrupted");
-    return !stopped;
-}
-
 /* Without root: a user namespace that owns everything the lab creates. */
 static int become_lab_root(char *err, size_t errlen)
 {
@@ -455,7 +380,7 @@ bad:
     return -1;
 }
 
-int px_lab_run(const struct px_lab_config *cfg, struct px_lab_result *results, char *err,
+int px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, char *err,
                size_t errlen)
 {
     if (become_lab_root(err, errlen) < 0)
@@ -468,8 +393,8 @@ int px_lab_run(const struct px_lab_config *cfg, struct px_lab_result *results, c
     int have_delay = access(PX_PROC "/sys/net/ipv4/tcp_tw_reuse_delay", F_OK) == 0;
     int rc = 0;
     for (size_t i = 0; i < cfg->nmodes; i++) {
-        struct px_lab_result *res = &results[i];
-        if (!px_lab_result_start(res, cfg->modes[i], interrupted)) {
+        struct px_mode_result *res = &results[i];
+        if (!px_mode_result_start(res, cfg->modes[i], interrupted)) {
             rc = 1;
             continue;
         }
@@ -507,70 +432,18 @@ int px_lab_run(const struct px_lab_config *cfg, struct px_lab_result *results, c
 
 /* ---- reports ------------------------------------------------------------ */
 
-static void verdict(const struct px_lab_result *r, char *out, size_t outlen)
-{
-    double got = (double)r->run.totals.ok;
-    double want = r->predicted_ok;
-    if (!isfinite(want) || want <= 0) {
-        snprintf(out, outlen, "-");
-        return;
-    }
-    double diff = (got - want) / want * 100.0;
-    if (fabs(diff) <= 15.0)
-        snprintf(out, outlen, "matches");
-    else
-        snprintf(out, outlen, "differs by %+.0f%%", diff);
-}
-
-void px_lab_report_table(FILE *f, const struct px_lab_result *results, size_t n)
-{
-    int footnote = 0;
-    fprintf(f, "%-18s %-40s %9s %10s %8s %9s %9s %8s %8s  %s\n", "mode", "set", "pred. ok",
-            "pred. /s", "ok", "ok/s", "EADDRNA", "TW peak", "1st EA", "verdict");
-    for (size_t i = 0; i < n; i++) {
-        const struct px_lab_result *r = &results[i];
-        if (!r->ran) {
-            fprintf(f, "%-18s %-40s %s\n", r->mode->name, r->mode->what, r->note);
-            continue;
-        }
-        const struct px_run *run = &r->run;
-        char first[16] = "-", pred[16] = "-", v[32], predok[16] = "-";
-        if (run->ex.seen)
-            snprintf(first, sizeof(first), "%.2fs", run->ex.first_s);
-        if (isfinite(run->ex.ceiling.per_s) && run->ex.ceiling.port_bound)
-            snprintf(pred, sizeof(pred), "%.1f", run->ex.ceiling.per_s);
-        else if (!run->ex.ceiling.port_bound)
-            snprintf(pred, sizeof(pred), "no limit");
-        if (isfinite(r->predicted_ok))
-            snprintf(predok, sizeof(predok), "%.0f", r->predicted_ok);
-        verdict(r, v, sizeof(v));
-        char tw[32];
-        snprintf(tw, sizeof(tw), "%lld%s", (long long)run->ex.time_wait_peak,
-                 run->ex.time_wait_at_start > 0 ? "*" : "");
-        fprintf(f, "%-18s %-40s %9s %10s %8llu %9.1f %9llu %8s %8s  %s\n", r->mode->name,
-                r->mode->what, predok, pred, (unsigned long long)run->totals.ok,
-                run->duration_s > 0 ? (double)run->totals.ok / run->duration_s : 0.0,
-                (unsigned long long)px_totals_errno(&run->totals, EADDRNOTAVAIL), tw, first, v);
-        if (run->ex.time_wait_at_start > 0)
-            footnote = 1;
-    }
-    if (footnote)
-        fprintf(f, "* counts TIME_WAIT sockets toward the target that were there before this "
-                   "mode started (an earlier run's)\n");
-}
-
 void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
-                        const struct px_lab_result *results)
+                        const struct px_mode_result *results)
 {
     fprintf(f,
             "portex lab: %u client ports, %.0f new requests/s for %.1f s per mode, "
             "client " CLIENT_IP " -> server " SERVER_IP " over veth\n\n",
             cfg->ports, cfg->rate_per_s, (double)cfg->duration_ms / 1000.0);
-    px_lab_report_table(f, results, cfg->nmodes);
+    px_mode_report_table(f, results, cfg->nmodes);
     fprintf(f, "\n");
-    const struct px_lab_result *no = NULL, *reuse = NULL, *nots = NULL, *ka = NULL;
+    const struct px_mode_result *no = NULL, *reuse = NULL, *nots = NULL, *ka = NULL;
     for (size_t i = 0; i < cfg->nmodes; i++) {
-        const struct px_lab_result *r = &results[i];
+        const struct px_mode_result *r = &results[i];
         if (!r->ran)
             continue;
         if (strcmp(r->mode->name, "noreuse") == 0)
@@ -608,47 +481,4 @@ void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
                 (unsigned long long)ka->run.totals.ok,
                 (unsigned long long)ka->run.totals.connections_opened,
                 (unsigned long long)px_totals_errno(&ka->run.totals, EADDRNOTAVAIL));
-}
-
-void px_lab_report_json(FILE *f, const char *command, const struct px_lab_result *results, size_t n)
-{
-    struct px_json j;
-    px_json_init(&j, f, 0);
-    px_json_obj_begin(&j, NULL);
-    px_json_str(&j, "command", command);
-    px_json_str(&j, "version", PORTEX_VERSION);
-    px_json_arr_begin(&j, "modes");
-    for (size_t i = 0; i < n; i++) {
-        const struct px_lab_result *r = &results[i];
-        px_json_obj_begin(&j, NULL);
-        px_json_str(&j, "name", r->mode->name);
-        px_json_bool(&j, "ran", r->ran);
-        if (!r->ran) {
-            px_json_str(&j, "note", r->note);
-            px_json_obj_end(&j);
-            continue;
-        }
-        px_json_obj_begin(&j, "settings");
-        px_json_str(&j, "what", r->mode->what);
-        px_json_bool(&j, "keepalive", r->mode->keepalive);
-        px_json_str(&j, "close", px_close_name(r->mode->close));
-        if (r->run.env.tw_reuse >= 0)
-            px_json_i64(&j, "client_tcp_tw_reuse", r->run.env.tw_reuse);
-        if (r->run.env.tw_reuse_delay_ms >= 0)
-            px_json_i64(&j, "client_tcp_tw_reuse_delay", r->run.env.tw_reuse_delay_ms);
-        px_json_i64(&j, "server_tcp_timestamps", r->mode->server_timestamps);
-        px_json_u64(&j, "ports", r->run.ex.usable_ports);
-        px_json_u64(&j, "sources", r->cfg.nsources ? r->cfg.nsources : 1);
-        px_json_f64(&j, "rate_per_s", r->cfg.rate_per_s);
-        px_json_f64(&j, "duration_s", (double)r->cfg.duration_ms / 1000.0);
-        px_json_obj_end(&j);
-        px_json_f64(&j, "predicted_ok", r->predicted_ok);
-        px_json_f64(&j, "predicted_ceiling_per_s", r->run.ex.ceiling.per_s);
-        px_report_json_summary(&j, "summary", &r->run);
-        px_report_json_series(&j, &r->run.series);
-        px_json_obj_end(&j);
-    }
-    px_json_arr_end(&j);
-    px_json_obj_end(&j);
-    px_json_finish(&j);
 }

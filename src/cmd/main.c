@@ -15,10 +15,12 @@
 #include "portex/kernel/sock.h"
 #include "portex/load/engine.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/mode.h"
 #include "portex/out/report.h"
 #include "portex/load/result.h"
 #include "portex/load/run.h"
 #include "portex/load/server.h"
+#include "portex/load/tls.h"
 #include "portex/out/svg.h"
 #include "portex/base/url.h"
 
@@ -147,43 +149,26 @@ static int cmd_run(int argc, char **argv)
 /* Results of several modes (lab or compare), for the report writers. */
 struct modes_ref {
     const char *command;
-    const struct px_lab_result *res;
+    const struct px_mode_result *res;
     size_t n;
 };
 
 static void modes_json_cb(FILE *f, const void *arg)
 {
     const struct modes_ref *m = arg;
-    px_lab_report_json(f, m->command, m->res, m->n);
+    px_mode_report_json(f, m->command, m->res, m->n);
 }
 
 static void modes_svg_cb(FILE *f, const void *arg)
 {
     const struct modes_ref *m = arg;
-    const struct px_run *runs[PX_LAB_MAX_MODES];
-    const char *names[PX_LAB_MAX_MODES];
-    size_t n = 0;
-    for (size_t i = 0; i < m->n; i++) {
-        if (!m->res[i].ran)
-            continue;
-        runs[n] = &m->res[i].run;
-        names[n++] = m->res[i].mode->name;
-    }
-    char title[128];
-    snprintf(title, sizeof(title), "portex %s: ok/s, EADDRNOTAVAIL/s and TIME_WAIT per mode",
-             m->command);
-    px_svg_write(f, title, runs, names, n);
+    px_mode_report_svg(f, m->command, m->res, m->n);
 }
 
 static void modes_csv_cb(FILE *f, const void *arg)
 {
     const struct modes_ref *m = arg;
-    for (size_t i = 0; i < m->n; i++) {
-        if (!m->res[i].ran)
-            continue;
-        fprintf(f, "# mode %s\n", m->res[i].mode->name);
-        px_report_csv(f, &m->res[i].run.series);
-    }
+    px_mode_report_csv(f, m->res, m->n);
 }
 
 /* Writes the JSON, SVG and CSV a lab or compare asked for. 0, or 1 if one failed. */
@@ -197,15 +182,14 @@ static int write_modes(const struct modes_ref *m, const char *json, const char *
         rc = 1;
     if (csv && write_report(m->command, csv, modes_csv_cb, m) < 0)
         rc = 1;
-    for (size_t i = 0; i < m->n; i++)
-        px_series_free((struct px_series *)&m->res[i].run.series);
+    px_mode_results_free((struct px_mode_result *)m->res, m->n);
     return rc;
 }
 
 static int cmd_lab(int argc, char **argv)
 {
     static struct px_lab_config cfg;
-    static struct px_lab_result res[PX_LAB_MAX_MODES];
+    static struct px_mode_result res[PX_MAX_MODES];
     char err[512];
     int rc = px_cli_parse_lab(argc, argv, &cfg, err, sizeof(err));
     if (rc == PX_CLI_HELP)
@@ -229,7 +213,7 @@ static int cmd_lab(int argc, char **argv)
 static int cmd_compare(int argc, char **argv)
 {
     static struct px_compare_config cfg;
-    static struct px_lab_result res[PX_LAB_MAX_MODES];
+    static struct px_mode_result res[PX_MAX_MODES];
     char err[512];
     int rc = px_cli_parse_compare(argc, argv, &cfg, err, sizeof(err));
     if (rc == PX_CLI_HELP)
@@ -318,7 +302,9 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, "portex serve: %s\n", err);
         return 2;
     }
-    if (cfg.tls_enabled && (cfg.tls = px_tls_server_new(&cfg.tls_opts, err, sizeof(err))) == NULL) {
+    struct px_tls_server_opts tls_opts = {
+        .cert_file = cfg.tls_cert, .key_file = cfg.tls_key, .write_cert = cfg.tls_write};
+    if (cfg.tls_enabled && (cfg.tls = px_tls_server_new(&tls_opts, err, sizeof(err))) == NULL) {
         fprintf(stderr, "portex serve: %s\n", err);
         return 1;
     }

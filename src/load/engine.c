@@ -314,7 +314,7 @@ static void slot_done(struct slot *s, enum slot_next next)
 }
 
 /* The attempt failed: count it, drop the connection, free the slot. */
-static void fail(struct slot *s, int cause)
+static void slot_fail(struct slot *s, int cause)
 {
     count_failure(s, cause);
     conn_close(s, 0, 0);
@@ -339,7 +339,7 @@ static int retry_fresh(struct slot *s)
 static void io_failed(struct slot *s)
 {
     if (!retry_fresh(s))
-        fail(s, s->conn.cause);
+        slot_fail(s, s->conn.cause);
 }
 
 /* ---- one request's steps ----------------------------------------------- */
@@ -432,7 +432,7 @@ static void do_handshake(struct slot *s)
         slot_set(s, SLOT_HANDSHAKE);
         slot_wait(s, s->deadline_us);
     } else {
-        fail(s, s->conn.cause);
+        slot_fail(s, s->conn.cause);
     }
 }
 
@@ -588,7 +588,7 @@ static int take_bytes(struct slot *s, size_t n, int fin)
         return 1;
     }
     if (step == PX_HTTP_ERROR) {
-        fail(s, PX_CAUSE_PARSE);
+        slot_fail(s, PX_CAUSE_PARSE);
         return 1;
     }
     return 0;
@@ -601,7 +601,7 @@ static void take_eof(struct slot *s)
     if (step == PX_HTTP_DONE)
         finish_response(s, 1);
     else if (!retry_fresh(s))
-        fail(s, step == PX_HTTP_ERROR ? PX_CAUSE_PARSE : PX_CAUSE_CLOSED);
+        slot_fail(s, step == PX_HTTP_ERROR ? PX_CAUSE_PARSE : PX_CAUSE_CLOSED);
 }
 
 static void on_readable(struct slot *s, short what)
@@ -656,9 +656,9 @@ static void on_wait_eof(struct slot *s, short what)
 static void on_timeout(struct slot *s)
 {
     if (s->state == SLOT_CONNECTING && px_clock_us() < s->deadline_us)
-        fail(s, PX_CAUSE_CONNECT_TIMEOUT);
+        slot_fail(s, PX_CAUSE_CONNECT_TIMEOUT);
     else
-        fail(s, PX_CAUSE_REQUEST_TIMEOUT);
+        slot_fail(s, PX_CAUSE_REQUEST_TIMEOUT);
 }
 
 static void slot_cb(evutil_socket_t fd, short what, void *arg)

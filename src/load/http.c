@@ -43,6 +43,9 @@ int px_http_request_build(const struct px_http_request_spec *spec, char **out, s
 static int on_headers_complete(http_parser *p)
 {
     struct px_http_resp *r = p->data;
+    /* RFC 9112: the status code is 3 digits; http-parser also takes "2" or "20". */
+    if (p->status_code < 100)
+        return -1;
     r->status = (int)p->status_code;
     /* 1 tells http-parser that no body follows (the answer to HEAD). */
     return r->head ? 1 : 0;

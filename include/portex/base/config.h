@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* One load run's settings, filled by the cli and read by the engine and reports. */
+/*
+ * Every command's settings, filled by the cli and read by the commands, the
+ * engine and the reports; config.c sets their defaults, in one place.
+ */
 #ifndef PORTEX_CONFIG_H
 #define PORTEX_CONFIG_H
 
@@ -11,6 +14,7 @@
 
 #define PX_MAX_HEADERS 64
 #define PX_MAX_SOURCES 256
+#define PX_MAX_MODES   16 /* modes in one lab or compare */
 
 enum px_close {
     PX_CLOSE_CLIENT, /* client sends FIN first and holds TIME_WAIT */
@@ -57,8 +61,68 @@ struct px_config {
     const char *svg_path;
 };
 
-/* Defaults of `portex run`. */
+/* `portex serve`: the built-in HTTP/1.1 target. */
+struct px_server_config {
+    struct sockaddr_storage addr; /* listen address; port 0 picks a free one */
+    socklen_t addr_len;
+    unsigned threads;  /* loops, each with its own listener */
+    size_t body_bytes; /* size of the fixed response body */
+    /* HTTPS (--tls): the files go to px_tls_server_new (load/tls.h), whose
+     * context the caller puts in `tls` and frees after px_server_free. */
+    int tls_enabled;       /* --tls */
+    const char *tls_cert;  /* --cert FILE, NULL: self-signed ECDSA P-256 made at start */
+    const char *tls_key;   /* --key FILE */
+    const char *tls_write; /* --write-cert FILE */
+    struct px_tls *tls;    /* NULL: plain HTTP */
+};
+
+struct px_mode; /* cmd/mode.h: one row of a lab or compare table */
+struct px_tls;  /* load/tls.h: a TLS context */
+
+/* `portex lab`: each mode in fresh network namespaces. */
+struct px_lab_config {
+    unsigned ports; /* client port range size */
+    double rate_per_s;
+    uint64_t duration_ms; /* per mode */
+    unsigned connections; /* in-flight cap */
+    int reuse_delay_ms;   /* --reuse-delay for the reuse modes, 0 = kernel default */
+    const struct px_mode *modes[PX_MAX_MODES];
+    size_t nmodes;
+    const char *json_path, *svg_path, *csv_path;
+    int quiet;
+};
+
+/* `portex compare`: the same load under several modes against a real server. */
+struct px_compare_config {
+    struct px_config base; /* the load and the outputs; keepalive/close set per mode */
+    const struct px_mode *modes[PX_MAX_MODES];
+    size_t nmodes;
+    int modes_given;       /* --modes was used */
+    int allow_sysctl;      /* may set net.ipv4.tcp_tw_reuse (root), restored after */
+    int no_drain;          /* do not wait for TIME_WAIT between modes */
+    uint64_t drain_max_ms; /* longest wait for TIME_WAIT to drain */
+};
+
+/* `portex doctor`. */
+struct px_doctor_config {
+    int has_target;
+    char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16];
+    struct px_url url;
+    unsigned connections; /* concurrency the user wants (-c) */
+    uint64_t connect_timeout_ms;
+    const char *json_path;
+};
+
+/* Defaults of `portex run` (and of compare's load). */
 void px_config_defaults(struct px_config *cfg);
+/* Defaults of `portex serve`: 127.0.0.1:8080, one loop per CPU, a 13-byte body. */
+void px_server_config_defaults(struct px_server_config *cfg);
+/* Defaults of `portex lab`: 1000 ports, 2000/s, 10 s, 64 in flight (modes: cmd/mode.c). */
+void px_lab_config_defaults(struct px_lab_config *cfg);
+/* Defaults of `portex compare`: run's load, a drain of at most 65 s. */
+void px_compare_config_defaults(struct px_compare_config *cfg);
+/* Defaults of `portex doctor`: -c 64, a 3 s connect timeout. */
+void px_doctor_config_defaults(struct px_doctor_config *cfg);
 /* Frees what the config owns (the body). */
 void px_config_release(struct px_config *cfg);
 /* "short" or "keepalive". */
@@ -67,5 +131,7 @@ const char *px_config_mode_name(const struct px_config *cfg);
 const char *px_close_name(enum px_close c);
 /* "off" or "ticket". */
 const char *px_tls_resume_name(int resume);
+/* "client", "server" or "rst" into *out. 0, or -1 for anything else. */
+int px_close_parse(const char *s, enum px_close *out);
 
 #endif

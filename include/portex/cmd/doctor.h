@@ -12,21 +12,13 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "portex/base/config.h"
 #include "portex/kernel/ceiling.h"
 #include "portex/kernel/kernel.h"
 #include "portex/base/url.h"
 
 #define PX_DOCTOR_MAX_FLAGS    12
 #define PX_DOCTOR_MAX_CEILINGS 8
-
-struct px_doctor_config {
-    int has_target;
-    char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16];
-    struct px_url url;
-    unsigned connections; /* concurrency the user wants (-c) */
-    uint64_t connect_timeout_ms;
-    const char *json_path;
-};
 
 /* What TCP_INFO told about one connection to the target. */
 struct px_probe {

@@ -10,7 +10,7 @@
 #include "portex/load/hist.h"
 #include "portex/kernel/kernel.h"
 #include "portex/base/outcome.h"
-#include "portex/load/stats.h"
+#include "portex/load/series.h"
 
 /* Counts of one worker, or of the whole run once summed. */
 struct px_totals {

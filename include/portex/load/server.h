@@ -7,20 +7,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "portex/load/tls.h"
+#include "portex/base/config.h"
 
 struct px_server;
-
-struct px_server_config {
-    struct sockaddr_storage addr; /* listen address; port 0 picks a free one */
-    socklen_t addr_len;
-    unsigned threads;                   /* loops, each with its own listener */
-    size_t body_bytes;                  /* size of the fixed response body */
-    int tls_enabled;                    /* --tls: serve HTTPS */
-    struct px_tls_server_opts tls_opts; /* --cert, --key, --write-cert */
-    struct px_tls *tls; /* made from tls_opts by the caller (px_tls_server_new), NULL: plain
-                           HTTP; freed by the caller after px_server_free */
-};
 
 /* Binds the listeners. NULL with the reason in err. */
 struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen);

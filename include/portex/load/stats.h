@@ -13,31 +13,10 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "portex/load/series.h"
+
 struct px_engine;
 struct px_config;
-
-/* One row per tick. Counts are of that interval; levels are at its end. */
-struct px_series_row {
-    double t;         /* seconds since start, at the end of the interval */
-    uint64_t started; /* requests begun */
-    uint64_t ok;
-    uint64_t failed;
-    uint64_t eaddrnotavail; /* failures with EADDRNOTAVAIL */
-    uint64_t other_errors;  /* failures of any other cause */
-    uint64_t connections_opened;
-    uint64_t in_flight;      /* level */
-    int64_t time_wait;       /* level: TIME_WAIT toward the target; -1 unknown */
-    int64_t time_wait_all;   /* level: /proc/net/sockstat tw; -1 unknown */
-    uint64_t tw_recycled;    /* TcpExt TWRecycled in the interval */
-    uint64_t tw_overflow;    /* TcpExt TCPTimeWaitOverflow in the interval */
-    uint64_t p50_us, p99_us; /* total latency of requests finished in the interval */
-    int drain;               /* the interval began after the load window ended */
-};
-
-struct px_series {
-    struct px_series_row *rows;
-    size_t count, cap;
-};
 
 struct px_stats;
 
@@ -48,10 +27,5 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg
  * the rows add up to the run's totals. The series then belongs to the caller.
  */
 void px_stats_finish(struct px_stats *s, struct px_series *out, int64_t *time_wait_peak);
-void px_series_free(struct px_series *s);
-/* Flags the rows that began after the load window (load_s seconds from the start). */
-void px_series_mark_drain(struct px_series *s, double load_s);
-/* Appends a row. 0 or -1. */
-int px_series_push(struct px_series *s, const struct px_series_row *row);
 
 #endif

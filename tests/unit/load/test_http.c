@@ -127,6 +127,23 @@ static void px_http_resp_feed__garbage_is_error(void **state)
     assert_int_equal(px_http_resp_feed(&r, bad_len, strlen(bad_len), &used), PX_HTTP_ERROR);
 }
 
+/* Found by tests/fuzz/fuzz_http_response: http-parser takes "2" or "20" as a status. */
+static void px_http_resp_feed__status_under_three_digits_is_error(void **state)
+{
+    (void)state;
+    const char *bad[] = {"HTTP/1.1 2 OK\r\nContent-Length: 0\r\n\r\n",
+                         "HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
+                         "HTTP/1.1 0 OK\r\nContent-Length: 0\r\n\r\n",
+                         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2\r\n\r\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct px_http_resp r;
+        size_t used;
+        px_http_resp_init(&r, 0);
+        assert_int_equal(px_http_resp_feed(&r, bad[i], strlen(bad[i]), &used), PX_HTTP_ERROR);
+        assert_int_equal(r.status, 0);
+    }
+}
+
 static void px_http_resp_feed__oversized_headers_is_error(void **state)
 {
     (void)state;
@@ -200,6 +217,7 @@ int main(void)
         cmocka_unit_test(px_http_resp_eof__ends_close_delimited_body),
         cmocka_unit_test(px_http_resp_eof__cut_short_is_more),
         cmocka_unit_test(px_http_resp_feed__garbage_is_error),
+        cmocka_unit_test(px_http_resp_feed__status_under_three_digits_is_error),
         cmocka_unit_test(px_http_resp_feed__oversized_headers_is_error),
         cmocka_unit_test(px_http_resp_feed__stops_after_one_response),
         cmocka_unit_test(px_http_resp_feed__head_has_no_body),

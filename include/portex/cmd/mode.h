@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Modes: the named settings that lab and compare run one after the other
+ * (keep-alive, server closes, tcp_tw_reuse 0/1, ...), their tables, the
+ * --modes list parser, the per-mode result, and its table/JSON/SVG/CSV.
+ */
+#ifndef PORTEX_CMD_MODE_H
+#define PORTEX_CMD_MODE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "portex/base/config.h"
+#include "portex/load/result.h"
+
+/* What one mode sets, on top of the command's load. */
+struct px_mode {
+    const char *name;
+    const char *what; /* the settings in words, for the table */
+    int is_default;   /* in the command's default list */
+    int keepalive;
+    enum px_close close;
+    int client_reuse;      /* net.ipv4.tcp_tw_reuse on the client side; -1 = leave */
+    int server_timestamps; /* lab: net.ipv4.tcp_timestamps of the server; -1 = leave */
+    int reuse_delay_ms;    /* lab: tcp_tw_reuse_delay of the client, 0 = default */
+    unsigned sources;      /* lab: client addresses used with --source, 0 = one */
+};
+
+/* The modes of `portex lab` and of `portex compare`. */
+extern const struct px_mode px_lab_modes[];
+extern const size_t px_lab_nmodes;
+extern const struct px_mode px_compare_modes[];
+extern const size_t px_compare_nmodes;
+
+/*
+ * A comma-separated list of names from table into out ("all" for the whole
+ * table when allow_all). 0, or -1 with err naming the choices.
+ */
+int px_mode_list_parse(const char *list, const struct px_mode *table, size_t ntable, int allow_all,
+                       const struct px_mode **out, size_t *nout, char *err, size_t errlen);
+/*
+ * The default list of table into out: the rows marked is_default, and with
+ * allow_sysctl the rows that set tcp_tw_reuse. Returns the count.
+ */
+size_t px_mode_defaults(const struct px_mode *table, size_t ntable, int allow_sysctl,
+                        const struct px_mode **out);
+
+/* One mode's outcome. */
+struct px_mode_result {
+    const struct px_mode *mode;
+    int ran; /* 0: skipped (reason in note) or interrupted before */
+    char note[160];
+    struct px_config cfg; /* the run's config, as the client used it */
+    struct px_run run;
+    double predicted_ok;
+};
+
+/* Clears res for mode. 1 when the mode should run; 0 (noted "not run") when interrupted. */
+int px_mode_result_start(struct px_mode_result *res, const struct px_mode *mode, int stopped);
+/* Frees what the results own (their series). */
+void px_mode_results_free(struct px_mode_result *res, size_t n);
+
+/* The table: one row per mode, predicted beside measured. */
+void px_mode_report_table(FILE *f, const struct px_mode_result *res, size_t n);
+/* {"command": ..., "modes": [...]} */
+void px_mode_report_json(FILE *f, const char *command, const struct px_mode_result *res, size_t n);
+/* One chart panel per mode that ran. */
+void px_mode_report_svg(FILE *f, const char *command, const struct px_mode_result *res, size_t n);
+/* Every mode's series as CSV, each after a "# mode NAME" line. */
+void px_mode_report_csv(FILE *f, const struct px_mode_result *res, size_t n);
+
+#endif

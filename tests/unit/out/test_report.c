@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the reports: the text a person reads, the JSON, the CSV and the SVG chart. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portex/base/config.h"
+#include "portex/load/result.h"
+#include "portex/out/report.h"
+#include "portex/out/svg.h"
+
+static struct px_config cfg;
+static struct px_run run;
+
+/* A finished short-connection run that ran out of ports at t=1.5 s. */
+static void make_run(void)
+{
+    char err[128];
+    px_config_defaults(&cfg);
+    snprintf(cfg.url_text, sizeof(cfg.url_text), "http://127.0.0.1:8080/");
+    assert_int_equal(px_url_parse(cfg.url_text, &cfg.url, err, sizeof(err)), 0);
+    assert_int_equal(px_url_resolve(&cfg.url, &cfg.target, &cfg.target_len, err, sizeof(err)), 0);
+    memset(&run, 0, sizeof(run));
+    run.cfg = &cfg;
+    run.totals.started = 1000;
+    run.totals.ok = 900;
+    run.totals.failed = 100;
+    run.totals.connections_opened = 900;
+    run.totals.status[2] = 900;
+    run.totals.cause[px_cause_from_errno(EADDRNOTAVAIL)] = 100;
+    px_hist_init(&run.lat.connect);
+    px_hist_init(&run.lat.ttfb);
+    px_hist_init(&run.lat.total);
+    for (uint64_t v = 100; v < 1000; v++) {
+        px_hist_record(&run.lat.connect, v / 4);
+        px_hist_record(&run.lat.ttfb, v);
+        px_hist_record(&run.lat.total, v + 10);
+    }
+    run.duration_s = 10.0;
+    run.drain_s = 0.25;
+    snprintf(run.env.kernel, sizeof(run.env.kernel), "6.18.0");
+    run.env.kernel_major = 6;
+    run.env.kernel_minor = 18;
+    run.env.port_lo = 32768;
+    run.env.port_hi = 60999;
+    run.env.tw_reuse = 0;
+    run.env.tw_reuse_delay_ms = 1000;
+    run.env.timestamps = 1;
+    run.env.fin_timeout = 30;
+    run.ex.time_wait_peak = 28232;
+    run.ex.time_wait_at_start = 0;
+    run.ex.seen = 1;
+    run.ex.first_s = 1.5;
+    run.ex.ok_before = 500;
+    run.ex.timestamps = PX_TS_YES;
+    px_run_predict(&run);
+    for (int i = 1; i <= 3; i++) {
+        struct px_series_row r = {.t = i, .started = 300, .ok = 300, .time_wait = 9000 * i};
+        assert_int_equal(px_series_push(&run.series, &r), 0);
+    }
+}
+
+/* What a report writer printed into memory. */
+static char *capture(void (*write)(FILE *))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    write(f);
+    fclose(f);
+    return buf;
+}
+
+static void write_text(FILE *f)
+{
+    px_report_text(f, &run);
+}
+
+static void write_json(FILE *f)
+{
+    px_report_json(f, &run);
+}
+
+static void write_csv(FILE *f)
+{
+    px_report_csv(f, &run.series);
+}
+
+static void write_svg(FILE *f)
+{
+    const struct px_run *runs[2] = {&run, &run};
+    const char *names[2] = {"first <a&b>", "second"};
+    px_svg_write(f, "title", runs, names, 2);
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void px_report_text__counts_causes_and_exhaustion(void **state)
+{
+    (void)state;
+    make_run();
+    char *t = capture(write_text);
+    assert_non_null(strstr(t, "requests             1,000 (ok 900, failed 100)"));
+    assert_non_null(strstr(t, "duration             10.00 s load window (+ 0.25 s drain"));
+    assert_non_null(strstr(t, "requests/s           100.0 (ok/s 90.0)"));
+    assert_non_null(strstr(t, "EADDRNOTAVAIL                     100"));
+    assert_non_null(strstr(t, "first EADDRNOTAVAIL  t=1.50s, after 500 ok"));
+    assert_non_null(strstr(t, "usable ports         28,232 (32768-60999"));
+    /* tcp_fin_timeout is not TIME_WAIT: the report says so instead of blaming it. */
+    assert_non_null(strstr(t, "tcp_fin_timeout=30 changes nothing"));
+    assert_non_null(strstr(t, "TIME_WAIT lasts 60 s"));
+    free(t);
+    px_series_free(&run.series);
+}
+
+static void px_diagnose__reuse_without_timestamps(void **state)
+{
+    (void)state;
+    make_run();
+    run.env.tw_reuse = 1;
+    run.ex.timestamps = PX_TS_NO;
+    px_run_predict(&run);
+    char diag[1024];
+    px_diagnose(&run, diag, sizeof(diag));
+    assert_non_null(strstr(diag, "negotiated no TCP timestamps"));
+    assert_false(run.ex.ceiling.reuse_applies);
+    /* 28232 ports / 60 s: the no-reuse ceiling. */
+    assert_true(run.ex.ceiling.per_s > 470 && run.ex.ceiling.per_s < 471);
+    px_series_free(&run.series);
+}
+
+static void px_report_json__keys_values_and_balance(void **state)
+{
+    (void)state;
+    make_run();
+    char *j = capture(write_json);
+    assert_int_equal(j[0], '{');
+    int depth = 0, in_str = 0;
+    for (const char *p = j; *p; p++) {
+        if (in_str) {
+            if (*p == '\\')
+                p++;
+            else if (*p == '"')
+                in_str = 0;
+            continue;
+        }
+        if (*p == '"')
+            in_str = 1;
+        else if (*p == '{' || *p == '[')
+            depth++;
+        else if (*p == '}' || *p == ']')
+            depth--;
+        assert_true(depth >= 0);
+    }
+    assert_int_equal(depth, 0);
+    assert_non_null(strstr(j, "\"requests\": 1000"));
+    assert_non_null(strstr(j, "\"ok\": 900"));
+    assert_non_null(strstr(j, "\"EADDRNOTAVAIL\": 100"));
+    assert_non_null(strstr(j, "\"duration_s\": 10"));
+    assert_non_null(strstr(j, "\"drain_s\": 0.25"));
+    assert_non_null(strstr(j, "\"requests_per_s\": 100"));
+    assert_non_null(strstr(j, "\"usable_ports\": 28232"));
+    assert_int_equal(count(j, "\"started\":300"), 3);
+    free(j);
+    px_series_free(&run.series);
+}
+
+static void px_report_csv__header_and_one_line_per_row(void **state)
+{
+    (void)state;
+    make_run();
+    char *c = capture(write_csv);
+    assert_int_equal(strncmp(c, "t,started,ok,failed,eaddrnotavail", 33), 0);
+    assert_int_equal(count(c, "\n"), 4);
+    assert_non_null(strstr(c, "\n2.000,300,300,"));
+    free(c);
+    px_series_free(&run.series);
+}
+
+static void px_svg_write__one_panel_per_run_escaped(void **state)
+{
+    (void)state;
+    make_run();
+    char *s = capture(write_svg);
+    assert_int_equal(strncmp(s, "<?xml", 5), 0);
+    assert_non_null(strstr(s, "</svg>\n"));
+    assert_int_equal(count(s, "<g class=\"panel\""), 2);
+    assert_non_null(strstr(s, "first &lt;a&amp;b&gt;"));
+    assert_null(strstr(s, "<a&b>"));
+    assert_non_null(strstr(s, "predicted 470"));
+    free(s);
+    px_series_free(&run.series);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(px_report_text__counts_causes_and_exhaustion),
+        cmocka_unit_test(px_diagnose__reuse_without_timestamps),
+        cmocka_unit_test(px_report_json__keys_values_and_balance),
+        cmocka_unit_test(px_report_csv__header_and_one_line_per_row),
+        cmocka_unit_test(px_svg_write__one_panel_per_run_escaped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
