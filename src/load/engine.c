@@ -1070,6 +1070,16 @@ void px_engine_totals(const struct px_engine *e, struct px_totals *out)
         px_totals_add(out, &e->workers[i].ctr);
 }
 
+void px_engine_tls_hist(const struct px_engine *e, struct px_hist *out)
+{
+    struct px_hist snap;
+    px_hist_init(out);
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        px_hist_snapshot(&snap, &e->workers[i].lat.tls);
+        px_hist_merge(out, &snap);
+    }
+}
+
 void px_engine_total_hist(const struct px_engine *e, struct px_hist *out)
 {
     struct px_hist snap;

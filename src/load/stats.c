@@ -30,6 +30,7 @@ struct px_stats {
     struct px_hist prev_hist;
     struct px_hist cur_hist;
     struct px_hist interval_hist; /* requests that ended in the last interval */
+    struct px_hist tls_prev, tls_cur; /* https: handshake latency, as prev/cur_hist */
     struct px_tcpext prev_ext;
     int have_ext;
     struct px_series series;
@@ -53,6 +54,17 @@ static void live_line(struct px_stats *s, const struct px_series_row *r, double 
             (double)r->eaddrnotavail / dt, (double)r->other_errors / dt, tw,
             (unsigned long long)r->in_flight, s->tty ? "\033[K" : "\n");
     fflush(s->live);
+}
+
+/* https: the interval's handshakes and their median latency (before s->prev moves). */
+static void sample_tls(struct px_stats *s, const struct px_totals *cur, struct px_series_row *r)
+{
+    r->tls_full = cur->tls_full - s->prev.tls_full;
+    r->tls_resumed = cur->tls_resumed - s->prev.tls_resumed;
+    px_engine_tls_hist(s->e, &s->tls_cur);
+    px_hist_diff(&s->interval_hist, &s->tls_cur, &s->tls_prev);
+    r->tls_p50_us = px_hist_percentile(&s->interval_hist, 50);
+    s->tls_prev = s->tls_cur;
 }
 
 static void sample(struct px_stats *s, int live)
@@ -87,6 +99,8 @@ static void sample(struct px_stats *s, int live)
         s->prev_ext = ext;
     }
 
+    if (s->series.tls)
+        sample_tls(s, &cur, &r);
     px_hist_diff(&s->interval_hist, &s->cur_hist, &s->prev_hist);
     r.p50_us = px_hist_percentile(&s->interval_hist, 50);
     r.p99_us = px_hist_percentile(&s->interval_hist, 99);
@@ -135,6 +149,8 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg
     s->tw_peak = -1;
     s->diag_fd = px_diag_open();
     px_hist_init(&s->prev_hist);
+    px_hist_init(&s->tls_prev);
+    s->series.tls = cfg->url.tls;
     s->have_ext = px_tcpext_read(PX_PROC, &s->prev_ext) == 0;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;

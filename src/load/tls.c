@@ -69,6 +69,18 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
     return 1; /* we keep the reference */
 }
 
+/*
+ * Partial writes so that the engine's write loop sees progress; read-ahead so
+ * that one recv takes several records (without it OpenSSL reads a record's
+ * header and its body with two). Buffered records are why the transport says
+ * short reads do not drain the socket: callers read until WANT_READ.
+ */
+static void set_modes(SSL_CTX *ctx)
+{
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(ctx, 1);
+}
+
 static int set_versions(SSL_CTX *ctx, int version, char *err, size_t errlen)
 {
     int lo = TLS1_2_VERSION, hi = 0;
@@ -135,7 +147,10 @@ struct px_tls *px_tls_client_new(const struct px_tls_client_opts *o, char *err, 
         snprintf(t->sni, sizeof(t->sni), "%s", o->host);
     /* SSL_CTX_set_alpn_protos returns 0 on success. */
     SSL_CTX_set_alpn_protos(t->ctx, alpn_http11, sizeof(alpn_http11) - 1);
-    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* AES-128 first, as h2load and browsers offer: SHA-256 key schedule. */
+    SSL_CTX_set_ciphersuites(t->ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                     "TLS_CHACHA20_POLY1305_SHA256");
+    set_modes(t->ctx);
     if (o->resume == PX_TLS_RESUME_TICKET) {
         /* Sessions go to the worker (new_session_cb), not to a shared locked cache. */
         SSL_CTX_set_session_cache_mode(t->ctx,
@@ -276,7 +291,7 @@ struct px_tls *px_tls_server_new(const struct px_tls_server_opts *o, char *err, 
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(t->ctx, 1);
     SSL_CTX_set_alpn_select_cb(t->ctx, alpn_select_cb, NULL);
-    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    set_modes(t->ctx);
     return t;
 fail:
     px_tls_free(t);

@@ -399,6 +399,11 @@ void px_report_json_series(struct px_json *j, const struct px_series *series)
         px_json_u64(j, "p50_us", r->p50_us);
         px_json_u64(j, "p99_us", r->p99_us);
         px_json_bool(j, "drain", r->drain);
+        if (series->tls) {
+            px_json_u64(j, "tls_full", r->tls_full);
+            px_json_u64(j, "tls_resumed", r->tls_resumed);
+            px_json_u64(j, "tls_p50_us", r->tls_p50_us);
+        }
         px_json_obj_end(j);
         j->compact = 0;
     }
@@ -408,16 +413,21 @@ void px_report_json_series(struct px_json *j, const struct px_series *series)
 void px_report_csv(FILE *f, const struct px_series *series)
 {
     fprintf(f, "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
-               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain\n");
+               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain%s\n",
+            series->tls ? ",tls_full,tls_resumed,tls_p50_us" : "");
     for (size_t i = 0; i < series->count; i++) {
         const struct px_series_row *r = &series->rows[i];
         fprintf(f,
                 "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%d\n",
+                ",%d",
                 r->t, r->started, r->ok, r->failed, r->eaddrnotavail, r->other_errors,
                 r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all, r->tw_recycled,
                 r->tw_overflow, r->p50_us, r->p99_us, r->drain);
+        if (series->tls)
+            fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, r->tls_full, r->tls_resumed,
+                    r->tls_p50_us);
+        fputc('\n', f);
     }
 }
 

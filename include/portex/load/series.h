@@ -22,11 +22,15 @@ struct px_series_row {
     uint64_t tw_overflow;    /* TcpExt TCPTimeWaitOverflow in the interval */
     uint64_t p50_us, p99_us; /* total latency of requests finished in the interval */
     int drain;               /* the interval began after the load window ended */
+    uint64_t tls_full;       /* https: full TLS handshakes completed in the interval */
+    uint64_t tls_resumed;    /* https: resumed TLS handshakes completed in the interval */
+    uint64_t tls_p50_us;     /* https: median handshake latency in the interval */
 };
 
 struct px_series {
     struct px_series_row *rows;
     size_t count, cap;
+    int tls; /* https: the rows' tls_ fields are filled (and reported) */
 };
 
 /* Appends a row. 0 or -1. */
