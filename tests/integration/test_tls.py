@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 
 from pxtest import PORTEX, Serve, check, finish, portex, run
 
@@ -69,14 +70,17 @@ def keepalive_opens_c_connections():
 def close_policies():
     for mode in ("server", "rst"):
         srv = TlsServe()
+        t0 = time.monotonic()
         rc, doc, _ = run("-n", "300", "-c", "4", "-t", "1", "-q", "--insecure", "--close", mode,
-                         srv.url, timeout=60)
+                         srv.url, timeout=200)
+        wall = time.monotonic() - t0
         counts = srv.stop()
         s = doc["summary"]
         check(s["ok"] == 300 and counts["accepted"] == 300,
               f"https --close {mode}: 300 ok over 300 connections ({s['ok']}, {counts['accepted']})")
-        check(s["latency_us"]["total"]["max"] < 2_000_000,
-              f"https --close {mode}: no request waits for a timeout ({s['latency_us']['total']['max']} us)")
+        # A slot stuck waiting for a close_notify it already took would hold
+        # for the 10 s timeout each time: 75 rounds of 4, over 10 minutes.
+        check(wall < 60, f"https --close {mode}: no slot waits for a timeout ({wall:.1f} s)")
 
 
 def verification():
@@ -136,8 +140,7 @@ def plain_server_behind_https():
     check(rc == 0 and s["errors"].get("tls_handshake") == 60,
           f"plain HTTP server behind https: 60 tls_handshake ({s['errors']})")
     check(s["tls"]["reasons"].get("tls_handshake"), f"reason kept ({s['tls']['reasons']})")
-    check(s["latency_us"]["total"]["max"] < 5_000_000 if s["latency_us"]["total"]["count"] else True,
-          "no hang")
+    check(s["ok"] == 0 and s["requests"] == 60, f"no hang: all 60 ended ({s['requests']})")
 
 
 def tls_server_behind_http():
