@@ -37,7 +37,7 @@ for t in "${targets[@]}"; do
   dict=()
   [ -f tests/fuzz/"$t".dict ] && dict=(-dict="$PWD/tests/fuzz/$t.dict")
   rc=0
-  (cd "$work" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  (cd "$work" && TMPDIR="$work" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -detect_leaks=1 -print_final_stats=1 "${dict[@]}" -artifact_prefix="$artifacts/$t-" \
     "$work/corpus") >"$log" 2>&1 || rc=$?
   runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -1)

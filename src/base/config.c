@@ -2,6 +2,7 @@
 /* The one place that sets every command's defaults and names the config enums. */
 #include "portex/base/config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,40 @@ void px_config_release(struct px_config *cfg)
 {
     free(cfg->body);
     cfg->body = NULL;
+}
+
+static uint64_t share(uint64_t total, unsigned k, unsigned n)
+{
+    return total / n + (k < total % n);
+}
+
+int px_config_apply_shard(struct px_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->shards == 0)
+        return 0;
+    /* The open model's -c is each host's own in-flight cap: not split. */
+    if (cfg->rate_per_s <= 0) {
+        if (cfg->connections < cfg->shards) {
+            snprintf(err, errlen,
+                     "-c %u is fewer than the %u shards of --shard %u/%u: expected "
+                     "-c >= %u",
+                     cfg->connections, cfg->shards, cfg->shard, cfg->shards, cfg->shards);
+            return -1;
+        }
+        cfg->connections = (unsigned)share(cfg->connections, cfg->shard, cfg->shards);
+    }
+    if (cfg->requests) {
+        if (cfg->requests < cfg->shards) {
+            snprintf(err, errlen,
+                     "-n %llu is fewer than the %u shards of --shard %u/%u: "
+                     "expected -n >= %u",
+                     (unsigned long long)cfg->requests, cfg->shards, cfg->shard, cfg->shards,
+                     cfg->shards);
+            return -1;
+        }
+        cfg->requests = share(cfg->requests, cfg->shard, cfg->shards);
+    }
+    return 0;
 }
 
 const char *px_config_mode_name(const struct px_config *cfg)
@@ -85,6 +120,13 @@ void px_compare_config_defaults(struct px_compare_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     px_config_defaults(&cfg->base);
     cfg->drain_max_ms = 65000; /* TIME_WAIT is 60 s; a little margin */
+}
+
+void px_ramp_config_defaults(struct px_ramp_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    px_config_defaults(&cfg->base);
+    cfg->step_ms = 5000;
 }
 
 void px_doctor_config_defaults(struct px_doctor_config *cfg)

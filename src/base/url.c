@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 
 #include "portex/base/parse.h"
 
@@ -23,15 +24,59 @@ static const char *parse_scheme(const char *s, struct px_url *url, char *err, si
     if (slen == 5 && strncasecmp(s, "https", 5) == 0) {
         url->tls = 1;
     } else if (slen != 4 || strncasecmp(s, "http", 4) != 0) {
-        snprintf(err, errlen, "unsupported scheme in '%s': expected http:// or https://", s);
+        snprintf(err, errlen, "unsupported scheme in '%s': expected http:// or https:// (or unix:)",
+                 s);
         return NULL;
     }
     return sep + 3;
 }
 
+int px_url_set_unix(struct px_url *url, const char *path, char *err, size_t errlen)
+{
+    if (path[0] == '\0' || strlen(path) >= sizeof(url->unix_path)) {
+        snprintf(err, errlen, "invalid Unix socket path '%s': expected 1-%d bytes", path,
+                 PX_URL_UNIX_MAX - 1);
+        return -1;
+    }
+    strcpy(url->unix_path, path);
+    return 0;
+}
+
+/* "unix:SOCKET[:/path]": the socket path ends at the first ':'. */
+static int parse_unix(const char *s, struct px_url *url, char *err, size_t errlen)
+{
+    const char *sock = s + 5;
+    size_t slen = strcspn(sock, ":");
+    char path[PX_URL_UNIX_MAX];
+    if (slen == 0 || slen >= sizeof(path)) {
+        snprintf(err, errlen, "invalid URL '%s': expected unix:SOCKET[:/path], SOCKET 1-%d bytes",
+                 s, PX_URL_UNIX_MAX - 1);
+        return -1;
+    }
+    memcpy(path, sock, slen);
+    path[slen] = '\0';
+    const char *rest = sock[slen] == ':' ? sock + slen + 1 : "/";
+    if (*rest != '/' || strlen(rest) >= sizeof(url->path)) {
+        snprintf(err, errlen, "invalid URL '%s': expected unix:SOCKET[:/path]", s);
+        return -1;
+    }
+    for (const char *p = rest; *p; p++) {
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+            snprintf(err, errlen, "invalid character in URL path of '%s'", s);
+            return -1;
+        }
+    }
+    strcpy(url->host, "localhost");
+    url->port = 80;
+    strcpy(url->path, rest);
+    return px_url_set_unix(url, path, err, errlen);
+}
+
 int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
 {
     memset(url, 0, sizeof(*url));
+    if (strncmp(s, "unix:", 5) == 0)
+        return parse_unix(s, url, err, errlen);
     const char *h = parse_scheme(s, url, err, errlen);
     if (h == NULL)
         return -1;
@@ -130,9 +175,27 @@ void px_url_host_header(const struct px_url *url, char *out, size_t outlen)
         snprintf(out, outlen, "%s%s%s", l, url->host, r);
 }
 
+int px_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+                 size_t errlen)
+{
+    struct sockaddr_un *un = (struct sockaddr_un *)ss;
+    memset(ss, 0, sizeof(*ss));
+    if (path[0] == '\0' || strlen(path) >= sizeof(un->sun_path)) {
+        snprintf(err, errlen, "invalid Unix socket path '%s': expected 1-%zu bytes", path,
+                 sizeof(un->sun_path) - 1);
+        return -1;
+    }
+    un->sun_family = AF_UNIX;
+    strcpy(un->sun_path, path);
+    *sslen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+    return 0;
+}
+
 int px_url_resolve(const struct px_url *url, struct sockaddr_storage *ss, socklen_t *sslen,
                    char *err, size_t errlen)
 {
+    if (url->unix_path[0])
+        return px_unix_addr(url->unix_path, ss, sslen, err, errlen);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
     char port[8];
@@ -224,6 +287,8 @@ void px_sockaddr_str(const struct sockaddr *sa, char *out, size_t outlen)
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
         snprintf(out, outlen, "[%s]:%u", ip, ntohs(in6->sin6_port));
+    } else if (sa->sa_family == AF_UNIX) {
+        snprintf(out, outlen, "unix:%s", ((const struct sockaddr_un *)sa)->sun_path);
     } else {
         snprintf(out, outlen, "?");
     }

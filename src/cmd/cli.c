@@ -19,7 +19,9 @@
 
 #include "portex/base/config.h"
 #include "portex/base/parse.h"
+#include "portex/cmd/merge.h"
 #include "portex/cmd/mode.h"
+#include "portex/load/knee.h"
 
 /* Keys of options without a short letter. */
 enum {
@@ -48,6 +50,18 @@ enum {
     OPT_CERT,
     OPT_KEY,
     OPT_WRITE_CERT,
+    OPT_SHARD,
+    OPT_START_AT,
+    OPT_REQUESTS_PER_CONN,
+    OPT_FROM,
+    OPT_TO,
+    OPT_STEP,
+    OPT_STEP_DURATION,
+    OPT_MAX_P99,
+    OPT_NO_STOP,
+    OPT_HLOG,
+    OPT_UNIX,
+    OPT_CONTROL,
     OPT_KEY_MAX = 512, /* keys stay below this (the `seen` set) */
 };
 
@@ -99,6 +113,8 @@ static const char *opt_display(const struct optdef *d, char *buf, size_t len)
         snprintf(buf, len, "--%s", d->name);
     return buf;
 }
+
+#define PX_BODY_MAX (64 << 20) /* largest --body @FILE */
 
 #define FIELD(obj, d, type) ((type *)((char *)(obj) + (d)->off))
 
@@ -252,11 +268,17 @@ static int read_body_file(const char *path, struct px_config *cfg, char *err, si
     }
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
+    int too_big = 0;
     while (buf != NULL) {
         size_t n = fread(buf + len, 1, cap - len, f);
         len += n;
         if (len < cap)
             break;
+        /* A bound, so that @/dev/zero or a huge file is refused, not read forever. */
+        if (cap >= PX_BODY_MAX) {
+            too_big = 1;
+            break;
+        }
         char *grown = realloc(buf, cap * 2);
         if (grown == NULL) {
             free(buf);
@@ -268,9 +290,13 @@ static int read_body_file(const char *path, struct px_config *cfg, char *err, si
     }
     int bad = ferror(f) || buf == NULL;
     fclose(f);
-    if (bad) {
+    if (bad || too_big) {
         free(buf);
-        snprintf(err, errlen, "cannot read body file '%s'", path);
+        if (too_big)
+            snprintf(err, errlen, "body file '%s' is larger than %d MiB: expected a smaller file",
+                     path, PX_BODY_MAX >> 20);
+        else
+            snprintf(err, errlen, "cannot read body file '%s'", path);
         return -1;
     }
     cfg->body = buf;
@@ -350,6 +376,25 @@ static int set_port_range(const struct optdef *d, void *obj, const char *arg, ch
     return bad_value(d, arg, "expected LO-HI with 1 <= LO <= HI <= 65535", err, errlen);
 }
 
+static int set_shard(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    struct px_config *cfg = obj;
+    if (px_parse_shard(arg, &cfg->shard, &cfg->shards) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg, "expected K/N with 0 <= K < N, such as 0/4", err, errlen);
+}
+
+static int set_start_at(const struct optdef *d, void *obj, const char *arg, char *err,
+                        size_t errlen)
+{
+    struct px_config *cfg = obj;
+    if (px_parse_wallclock(arg, &cfg->start_at_ns) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg,
+                     "expected unix seconds (1767225600.5) or RFC 3339 (2026-01-01T00:00:00Z)", err,
+                     errlen);
+}
+
 static int set_source(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
     (void)d;
@@ -358,12 +403,35 @@ static int set_source(const struct optdef *d, void *obj, const char *arg, char *
     return parse_sources(arg, cfg, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
 }
 
+/* unix:PATH (1-107 bytes) into out; PX_CLI_OK or a usage error naming the option. */
+static int unix_arg(const struct optdef *d, const char *arg, char *out, size_t outlen, char *err,
+                    size_t errlen)
+{
+    if (strncmp(arg, "unix:", 5) != 0 || arg[5] == '\0' || strlen(arg + 5) >= outlen)
+        return bad_value(d, arg, "expected unix:PATH, PATH 1-107 bytes", err, errlen);
+    strcpy(out, arg + 5);
+    return PX_CLI_OK;
+}
+
+/* IP:PORT or unix:PATH; once each. While parsing, unix_only is -1 once an
+ * IP:PORT was given (px_cli_parse_serve settles it). */
 static int set_listen(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
-    (void)d;
     struct px_server_config *cfg = obj;
+    if (strncmp(arg, "unix:", 5) == 0) {
+        if (cfg->unix_only == 0)
+            cfg->unix_only = 1;
+        return unix_arg(d, arg, cfg->unix_path, sizeof(cfg->unix_path), err, errlen);
+    }
+    cfg->unix_only = -1;
     return px_addr_parse(arg, &cfg->addr, &cfg->addr_len, err, errlen) < 0 ? PX_CLI_USAGE
                                                                            : PX_CLI_OK;
+}
+
+static int set_control(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
+{
+    struct px_compare_config *cfg = obj;
+    return unix_arg(d, arg, cfg->control_unix, sizeof(cfg->control_unix), err, errlen);
 }
 
 static int set_lab_modes(const struct optdef *d, void *obj, const char *arg, char *err,
@@ -425,6 +493,25 @@ static const struct optdef load_opts[] = {
     {"json", OPT_JSON, required_argument, set_path, CFG(json_path), 0, 0, NULL},
     {"csv", OPT_CSV, required_argument, set_path, CFG(csv_path), 0, 0, NULL},
     {"svg", OPT_SVG, required_argument, set_path, CFG(svg_path), 0, 0, NULL},
+    {"unix", OPT_UNIX, required_argument, set_path, CFG(unix_path), 0, 0, NULL},
+};
+
+/* run only: one HdrHistogram log line per tick. */
+static const struct optdef run_opts[] = {
+    {"hlog", OPT_HLOG, required_argument, set_path, CFG(hlog_path), 0, 0, NULL},
+};
+
+/* One host's share of a run over several (run only: compare's modes are one host's). */
+static const struct optdef shard_opts[] = {
+    {"shard", OPT_SHARD, required_argument, set_shard, 0, 0, 0, NULL},
+    {"start-at", OPT_START_AT, required_argument, set_start_at, 0, 0, 0, NULL},
+};
+
+#define MRG(field) offsetof(struct px_merge_config, field)
+static const struct optdef merge_opts[] = {
+    {"json", OPT_JSON, required_argument, set_path, MRG(json_path), 0, 0, NULL},
+    {"csv", OPT_CSV, required_argument, set_path, MRG(csv_path), 0, 0, NULL},
+    {"svg", OPT_SVG, required_argument, set_path, MRG(svg_path), 0, 0, NULL},
 };
 
 /* https:// targets: run and compare. */
@@ -440,6 +527,8 @@ static const struct optdef tls_opts[] = {
 static const struct optdef close_opts[] = {
     {"keepalive", 'k', no_argument, set_flag, CFG(keepalive), 0, 0, NULL},
     {"close", OPT_CLOSE, required_argument, set_close, CFG(close), 0, 0, NULL},
+    {"requests-per-conn", OPT_REQUESTS_PER_CONN, required_argument, set_unsigned,
+     CFG(requests_per_conn), 1, 1000000, NULL},
 };
 
 static const struct optdef compare_opts[] = {
@@ -448,8 +537,22 @@ static const struct optdef compare_opts[] = {
      offsetof(struct px_compare_config, allow_sysctl), 0, 0, NULL},
     {"no-drain", OPT_NO_DRAIN, no_argument, set_flag, offsetof(struct px_compare_config, no_drain),
      0, 0, NULL},
+    {"control", OPT_CONTROL, required_argument, set_control, 0, 0, 0, NULL},
+    {"hlog", OPT_HLOG, required_argument, set_path,
+     offsetof(struct px_compare_config, base.hlog_path), 0, 0, NULL},
     {"keepalive", 'k', no_argument, set_per_mode, 0, 0, 0, NULL},
     {"close", OPT_CLOSE, required_argument, set_per_mode, 0, 0, 0, NULL},
+};
+
+#define RAMP(field) offsetof(struct px_ramp_config, field)
+static const struct optdef ramp_opts[] = {
+    {"from", OPT_FROM, required_argument, set_rate, RAMP(from_per_s), 0, 0, NULL},
+    {"to", OPT_TO, required_argument, set_rate, RAMP(to_per_s), 0, 0, NULL},
+    {"step", OPT_STEP, required_argument, set_rate, RAMP(step_per_s), 0, 0, NULL},
+    {"step-duration", OPT_STEP_DURATION, required_argument, set_duration, RAMP(step_ms), 100, 0,
+     NULL},
+    {"max-p99", OPT_MAX_P99, required_argument, set_duration, RAMP(max_p99_ms), 1, 0, NULL},
+    {"no-stop", OPT_NO_STOP, no_argument, set_flag, RAMP(no_stop), 0, 0, NULL},
 };
 
 #define SRV(field) offsetof(struct px_server_config, field)
@@ -493,10 +596,16 @@ static const struct optdef doctor_opts[] = {
     }
 
 static const struct optgroup run_groups[] = {GROUP(load_opts, 0), GROUP(close_opts, 0),
+                                             GROUP(shard_opts, 0), GROUP(run_opts, 0),
                                              GROUP(tls_opts, 0)};
+static const struct optgroup merge_groups[] = {GROUP(merge_opts, 0)};
 static const struct optgroup compare_groups[] = {
     GROUP(load_opts, offsetof(struct px_compare_config, base)), GROUP(compare_opts, 0),
     GROUP(tls_opts, offsetof(struct px_compare_config, base))};
+static const struct optgroup ramp_groups[] = {
+    GROUP(load_opts, offsetof(struct px_ramp_config, base)),
+    GROUP(close_opts, offsetof(struct px_ramp_config, base)), GROUP(ramp_opts, 0),
+    GROUP(tls_opts, offsetof(struct px_ramp_config, base))};
 static const struct optgroup serve_groups[] = {GROUP(serve_opts, 0)};
 static const struct optgroup lab_groups[] = {GROUP(lab_opts, 0)};
 static const struct optgroup doctor_groups[] = {GROUP(doctor_opts, 0)};
@@ -513,6 +622,8 @@ static const char run_usage[] =
     "  -n, --requests N        exactly N requests, then stop\n"
     "  -t, --threads N         worker threads; default: online CPUs\n"
     "  -k, --keepalive         persistent HTTP/1.1 connections\n"
+    "      --requests-per-conn N  with -k: N requests per connection, then it closes\n"
+    "                          as --close says (client, server or rst)\n"
     "      --close WHO         short mode: client (default; client holds TIME_WAIT),\n"
     "                          server (Connection: close, server closes first),\n"
     "                          rst (SO_LINGER 0: RST, no TIME_WAIT)\n"
@@ -534,6 +645,29 @@ static const char run_usage[] =
     "      --tls-version V     1.2 or 1.3 only; default: what both ends agree\n"
     "      --tls-resume R      off (default: every connection a full handshake) or\n"
     "                          ticket (each thread offers the last session it got)\n"
+    "      --shard K/N         this host's share of one run over N hosts (K from 0): open\n"
+    "                          model starts K, K+N, ... of the timetable; closed model\n"
+    "                          -c and -n split; merge the results with portex merge\n"
+    "      --start-at WHEN     start at a wall-clock time: unix seconds (1767225600.5)\n"
+    "                          or RFC 3339 (2026-01-01T00:00:00Z); waits, Ctrl-C cancels\n"
+    "      --hlog FILE         HdrHistogram interval log: per --interval, total latency and\n"
+    "                          Tag=connect, Tag=ttfb lines (values in us; '-' for stdout)\n"
+    "      --unix PATH         connect to this Unix socket (no ports: the control run);\n"
+    "                          the URL gives Host and path. Or URL unix:PATH[:/path]\n"
+    "  -h, --help              this text\n";
+
+static const char merge_usage[] =
+    "usage: portex merge FILE... [--json OUT] [--csv OUT] [--svg OUT]\n"
+    "\n"
+    "Merges the results of one run split over hosts (portex run --shard K/N --json FILE):\n"
+    "counters, causes and status classes added, latency histograms added bucket by bucket\n"
+    "(percentiles recomputed, exact), series rows aligned on the wall clock, TIME_WAIT and\n"
+    "predicted ceilings summed. Files must share the URL, the mode and N, with different K.\n"
+    "\n"
+    "      --json FILE         merged result as JSON ('-' for stdout): run's keys, command\n"
+    "                          \"merge\", hosts, per_host\n"
+    "      --csv FILE          merged series as CSV ('-' for stdout)\n"
+    "      --svg FILE          chart: the merged panel, then one per host\n"
     "  -h, --help              this text\n";
 
 static const char compare_usage[] =
@@ -542,18 +676,48 @@ static const char compare_usage[] =
     "The same load against a real server under several modes, one table: keepalive,\n"
     "server-close, rst, short (current settings); with --allow-sysctl (root) also\n"
     "short-noreuse and short-reuse (net.ipv4.tcp_tw_reuse 0 and 1, restored after\n"
-    "each mode and on SIGINT/SIGTERM). Between modes it waits while this run's\n"
-    "TIME_WAIT sockets toward the target hold over 5% of the ports, unless --no-drain.\n"
+    "each mode and on SIGINT/SIGTERM). Each mode gets ports of its own: with\n"
+    "--port-range a fresh window of the same size, or with several --source\n"
+    "addresses a share of them; only when neither is possible does it wait while\n"
+    "TIME_WAIT toward the target holds over 5% of the ports (unless --no-drain).\n"
     "\n"
     "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
-    "  --connect-timeout --port-range --source --interval -q\n"
+    "  --connect-timeout --port-range --source --interval -q --unix\n"
     "  https: --insecure --cacert --tls-version --tls-resume\n"
-    "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse\n"
+    "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse,\n"
+    "                          conn10, reuse-conn10 (10 requests per connection)\n"
     "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
     "      --no-drain          do not wait for TIME_WAIT between modes\n"
+    "      --control unix:PATH add mode unix-control: short connections over the server's\n"
+    "                          Unix socket (serve --listen twice), where no port is used\n"
+    "      --hlog FILE         HdrHistogram interval log, lines tagged MODE, MODE.connect,\n"
+    "                          MODE.ttfb (values in us)\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
     "      --csv FILE          every mode's series as CSV\n"
+    "  -h, --help              this text\n";
+
+static const char ramp_usage[] =
+    "usage: portex ramp --from R0 --to R1 --step S [options] URL\n"
+    "\n"
+    "Step the offered rate (open model) from R0 to R1 by S, one run of\n"
+    "--step-duration per step, and find the knee: the highest step where\n"
+    "ok/s >= 99% of the offered rate, no request failed, and p99 is under\n"
+    "--max-p99 when given. Stops after two failing steps unless --no-stop.\n"
+    "Steps above the predicted port ceiling are called port-bound.\n"
+    "\n"
+    "      --from R            first step's rate, new requests per second\n"
+    "      --to R              last step's rate (inclusive)\n"
+    "      --step S            rate added per step\n"
+    "      --step-duration D   length of each step; 5s\n"
+    "      --max-p99 D         a step whose total p99 is over D fails (e.g. 50ms)\n"
+    "      --no-stop           run every step, even after two failed\n"
+    "  load options as for portex run, except -r, -d and -n: -c -t -k\n"
+    "  --requests-per-conn --close -m -H --body --timeout --connect-timeout\n"
+    "  --port-range --source --interval -q\n"
+    "      --json FILE         every step's summary and the knee ('-' for stdout)\n"
+    "      --svg FILE          chart: offered vs ok/s and p99 per step, the knee marked\n"
+    "      --csv FILE          every step's series as CSV\n"
     "  -h, --help              this text\n";
 
 static const char serve_usage[] =
@@ -564,6 +728,7 @@ static const char serve_usage[] =
     "{\"accepted\": N, \"requests\": M} on stdout and exits 0.\n"
     "\n"
     "      --listen IP:PORT    listen address; 127.0.0.1:8080 (port 0: any free port)\n"
+    "      --listen unix:PATH  a Unix socket: give --listen twice for TCP and a socket\n"
     "  -t, --threads N         event loops, each with a SO_REUSEPORT listener; online CPUs\n"
     "      --body-bytes N      response body size; 13\n"
     "      --tls               HTTPS: self-signed ECDSA P-256 certificate made at start\n"
@@ -586,7 +751,9 @@ static const char lab_usage[] =
     "  -d, --duration D        per mode; 10s\n"
     "  -c, --connections N     in-flight cap; 64\n"
     "      --modes LIST        noreuse,reuse,reuse-server-nots,keepalive (default),\n"
-    "                          server-close, rst, sources4, delay100, or all\n"
+    "                          server-close, rst, sources4, delay100, hosts4,\n"
+    "                          reuse-conn10, noreuse-conn10 (10 requests per\n"
+    "                          connection), or all\n"
     "      --reuse-delay MS    tcp_tw_reuse_delay for the reuse modes (6.14+)\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
@@ -614,8 +781,10 @@ static const char doctor_usage[] =
 static const struct cmdspec run_spec = SPEC(run, run_groups);
 static const struct cmdspec compare_spec = SPEC(compare, compare_groups);
 static const struct cmdspec serve_spec = SPEC(serve, serve_groups);
+static const struct cmdspec ramp_spec = SPEC(ramp, ramp_groups);
 static const struct cmdspec lab_spec = SPEC(lab, lab_groups);
 static const struct cmdspec doctor_spec = SPEC(doctor, doctor_groups);
+static const struct cmdspec merge_spec = SPEC(merge, merge_groups);
 
 /* ---- the one getopt loop ------------------------------------------------ */
 
@@ -724,12 +893,22 @@ static int finish_load(const char *cmd, int argc, char **argv, const unsigned ch
                            "give one URL");
     if (parse_url(argv[optind], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err, errlen) < 0)
         return PX_CLI_USAGE;
+    if (cfg->unix_path && px_url_set_unix(&cfg->url, cfg->unix_path, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    if (cfg->hlog_path && strcmp(cfg->hlog_path, "-") == 0 &&
+        ((cfg->json_path && strcmp(cfg->json_path, "-") == 0) ||
+         (cfg->csv_path && strcmp(cfg->csv_path, "-") == 0)))
+        return usage_error(err, errlen, "--hlog - %s", "and --json/--csv - both want stdout");
     /* -n alone: run until the count, not for the default duration. */
     if (cfg->requests && !seen['d'])
         cfg->duration_ms = 0;
-    if (cfg->keepalive && seen[OPT_CLOSE] && cfg->close != PX_CLOSE_SERVER)
+    if (cfg->requests_per_conn && !cfg->keepalive)
+        return usage_error(err, errlen, "--requests-per-conn %u %s", cfg->requests_per_conn,
+                           "needs -k: it counts requests on a kept-alive connection");
+    if (cfg->keepalive && seen[OPT_CLOSE] && cfg->close != PX_CLOSE_SERVER &&
+        !cfg->requests_per_conn)
         return usage_error(err, errlen, "--close %s %s", px_close_name(cfg->close),
-                           "applies to short connections only: drop -k or --close");
+                           "applies to short connections (or -k --requests-per-conn N) only");
     if (!cfg->url.tls &&
         (seen[OPT_INSECURE] || seen[OPT_CACERT] || seen[OPT_TLS_VERSION] || seen[OPT_TLS_RESUME]))
         return usage_error(err, errlen, "--insecure, --cacert, --tls-version and --tls-resume %s",
@@ -767,7 +946,11 @@ int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, si
     int rc = parse_options(&run_spec, argc, argv, cfg, seen, err, errlen);
     if (rc != PX_CLI_OK)
         return rc;
-    return finish_load("run", argc, argv, seen, cfg, err, errlen);
+    rc = finish_load("run", argc, argv, seen, cfg, err, errlen);
+    /* --shard: this host's share of -c and -n, once both are known. */
+    if (rc == PX_CLI_OK && px_config_apply_shard(cfg, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    return rc;
 }
 
 int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, char *err,
@@ -782,7 +965,49 @@ int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, c
     if (rc == PX_CLI_OK && !cfg->modes_given)
         cfg->nmodes =
             px_mode_defaults(px_compare_modes, px_compare_nmodes, cfg->allow_sysctl, cfg->modes);
+    if (rc == PX_CLI_OK && cfg->control_unix[0] && cfg->nmodes < PX_MAX_MODES)
+        cfg->modes[cfg->nmodes++] = &px_compare_control_mode;
     return rc;
+}
+
+/* The ramp's steps: all three rates given, in order, within PX_RAMP_MAX_STEPS. */
+static int check_ramp(const unsigned char *seen, struct px_ramp_config *cfg, char *err,
+                      size_t errlen)
+{
+    if (seen['r'] || seen['d'] || seen['n'])
+        return usage_error(err, errlen, "option '-%c' is set by the ramp: %s",
+                           seen['r']   ? 'r'
+                           : seen['d'] ? 'd'
+                                       : 'n',
+                           "use --from, --to, --step and --step-duration");
+    if (!seen[OPT_FROM] || !seen[OPT_TO] || !seen[OPT_STEP])
+        return usage_error(err, errlen, "missing %s: expected --from R0 --to R1 --step S",
+                           !seen[OPT_FROM] ? "--from"
+                           : !seen[OPT_TO] ? "--to"
+                                           : "--step");
+    if (cfg->to_per_s < cfg->from_per_s)
+        return usage_error(err, errlen, "invalid --to %g: expected at least --from (%g)",
+                           cfg->to_per_s, cfg->from_per_s);
+    size_t n = px_knee_step_count(cfg->from_per_s, cfg->to_per_s, cfg->step_per_s);
+    if (n > PX_RAMP_MAX_STEPS)
+        return usage_error(err, errlen, "--from %g --to %g --step %g makes %zu steps: %s %d",
+                           cfg->from_per_s, cfg->to_per_s, cfg->step_per_s, n, "expected at most",
+                           PX_RAMP_MAX_STEPS);
+    cfg->base.duration_ms = cfg->step_ms;
+    return PX_CLI_OK;
+}
+
+int px_cli_parse_ramp(int argc, char **argv, struct px_ramp_config *cfg, char *err, size_t errlen)
+{
+    unsigned char seen[OPT_KEY_MAX] = {0};
+    px_ramp_config_defaults(cfg);
+    int rc = parse_options(&ramp_spec, argc, argv, cfg, seen, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    rc = check_ramp(seen, cfg, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    return finish_load("ramp", argc, argv, seen, &cfg->base, err, errlen);
 }
 
 int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
@@ -791,6 +1016,8 @@ int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char
     unsigned char seen[OPT_KEY_MAX] = {0};
     px_server_config_defaults(cfg);
     int rc = parse_options(&serve_spec, argc, argv, cfg, seen, err, errlen);
+    if (cfg->unix_only < 0)
+        cfg->unix_only = 0;
     if (rc == PX_CLI_OK)
         rc = no_operands("serve", argc, argv, err, errlen);
     return rc != PX_CLI_OK ? rc : finish_serve(cfg, err, errlen);
@@ -821,4 +1048,19 @@ int px_cli_parse_doctor(int argc, char **argv, struct px_doctor_config *cfg, cha
         return PX_CLI_OK;
     cfg->has_target = 1;
     return parse_url(argv[optind], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err, errlen);
+}
+
+int px_cli_parse_merge(int argc, char **argv, struct px_merge_config *cfg, char *err, size_t errlen)
+{
+    unsigned char seen[OPT_KEY_MAX] = {0};
+    memset(cfg, 0, sizeof(*cfg));
+    int rc = parse_options(&merge_spec, argc, argv, cfg, seen, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    if (optind >= argc)
+        return usage_error(err, errlen, "no FILE given: expected one or more results of %s",
+                           "'portex run --json'");
+    cfg->files = (const char **)(argv + optind);
+    cfg->nfiles = (size_t)(argc - optind);
+    return PX_CLI_OK;
 }

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * portex compare. Modes run one after the other in this namespace. Between
- * modes it waits for this run's TIME_WAIT sockets toward the target to expire
- * (they would eat the next mode's ports), unless --no-drain. A mode that needs
- * tcp_tw_reuse changed sets it through a guard and puts it back right after.
+ * portex compare. Modes run one after the other in this namespace. An earlier
+ * mode's TIME_WAIT sockets would eat the next mode's ports, so each mode gets
+ * ports of its own: with --port-range a fresh window of the same size inside
+ * ip_local_port_range, or with several --source addresses fresh addresses.
+ * Only when neither is possible does it wait for them to expire (unless
+ * --no-drain). A mode that needs tcp_tw_reuse changed sets it through a guard
+ * and puts it back right after.
  */
 #include "portex/cmd/compare.h"
 
 #include <errno.h>
 #include <math.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -19,9 +23,20 @@
 #include "portex/cmd/mode.h"
 #include "portex/kernel/guard.h"
 #include "portex/kernel/netlink.h"
+#include "portex/out/hlog.h"
 #include "portex/out/report.h"
 #include "portex/load/run.h"
 #include "portex/base/url.h"
+#include "portex/kernel/kernel.h"
+
+/* Points the control mode's copy of the config at the server's Unix socket. 0 or -1. */
+static int use_control(const struct px_compare_config *cfg, struct px_config *run, char *err,
+                       size_t errlen)
+{
+    run->port_lo = run->port_hi = 0;
+    run->nsources = 0;
+    return px_unix_addr(cfg->control_unix, &run->target, &run->target_len, err, errlen);
+}
 
 /*
  * Waits (signals still count) while this run's TIME_WAIT sockets toward the
@@ -70,6 +85,90 @@ static int drain(const struct px_compare_config *cfg, uint64_t usable_ports,
     return interrupted;
 }
 
+int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns_hi, unsigned k,
+                           unsigned *out_lo, unsigned *out_hi)
+{
+    if (lo > hi || lo < ns_lo || hi > ns_hi)
+        return -1;
+    unsigned w = hi - lo + 1;
+    unsigned up = (ns_hi - lo + 1) / w; /* windows from lo upward, lo's own included */
+    unsigned down = (lo - ns_lo) / w;   /* windows wholly below lo */
+    if (k < up) {
+        *out_lo = lo + k * w;
+    } else if (k - up < down) {
+        *out_lo = lo - (k - up + 1) * w;
+    } else {
+        return -1;
+    }
+    *out_hi = *out_lo + w - 1;
+    return 0;
+}
+
+/*
+ * Mode i's own ports: a fresh --port-range window, or its share of several
+ * --source addresses. Sets res->cfg and res->isolation; 0 when neither is
+ * possible (the caller waits for TIME_WAIT to drain instead).
+ */
+static int isolate(const struct px_compare_config *cfg, size_t i, const struct px_env *env,
+                   struct px_mode_result *res)
+{
+    const struct px_config *b = &cfg->base;
+    unsigned lo, hi;
+    if (b->port_lo != 0 && px_compare_port_window(b->port_lo, b->port_hi, env->port_lo,
+                                                  env->port_hi, (unsigned)i, &lo, &hi) == 0) {
+        res->cfg.port_lo = (uint16_t)lo;
+        res->cfg.port_hi = (uint16_t)hi;
+        res->isolation = "port-window";
+        return 1;
+    }
+    size_t share = b->nsources / (cfg->nmodes ? cfg->nmodes : 1);
+    if (b->nsources > 1 && share > 0) {
+        memmove(res->cfg.sources, &b->sources[i * share], share * sizeof(b->sources[0]));
+        res->cfg.nsources = share;
+        res->isolation = "source";
+        return 1;
+    }
+    return 0;
+}
+
+/* One line per mode on how its ports were kept clear of the earlier modes'. */
+static void say_isolation(FILE *f, const struct px_mode_result *res)
+{
+    const struct px_config *c = &res->cfg;
+    char a[64];
+    if (res->isolation == NULL)
+        return;
+    fprintf(f, "%s: ", res->mode->name);
+    if (strcmp(res->isolation, "port-window") == 0) {
+        fprintf(f, "ports %u-%u, a window of its own (no wait)\n", c->port_lo, c->port_hi);
+    } else if (strcmp(res->isolation, "source") == 0) {
+        const struct sockaddr_storage *src = &c->sources[0];
+        socklen_t len =
+            src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        if (getnameinfo((const struct sockaddr *)src, len, a, sizeof(a), NULL, 0, NI_NUMERICHOST) !=
+            0)
+            snprintf(a, sizeof(a), "?");
+        fprintf(f, "source %s%s, %zu address%s of its own (no wait)\n", a,
+                c->nsources > 1 ? " and on" : "", c->nsources, c->nsources > 1 ? "es" : "");
+    } else if (strcmp(res->isolation, "as-given") == 0) {
+        fprintf(f, "the ports as configured (first mode)\n");
+    } else if (strcmp(res->isolation, "drain") == 0) {
+        fprintf(f, "same ports as the mode before: waited %.1f s for its TIME_WAIT to expire\n",
+                res->waited_s);
+    } else {
+        fprintf(f, "same ports as the mode before, no wait%s\n",
+                res->waited_s > 0 ? "" : " (little or no TIME_WAIT left, or --no-drain)");
+    }
+}
+
+/* One mode's run; with --hlog its ticks go to the log, tagged with the mode's name. */
+static int run_mode(struct px_mode_result *res, struct px_hlog *hlog, char *err, size_t errlen)
+{
+    struct px_hlog_tagged tagged = {.log = hlog, .tag = res->mode->name};
+    return px_run_execute_tick(&res->cfg, &res->run, hlog ? px_hlog_tick_tagged : NULL, &tagged,
+                               err, errlen);
+}
+
 int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *results, char *err,
                    size_t errlen)
 {
@@ -86,20 +185,36 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
         snprintf(err, errlen, "--allow-sysctl needs root to set net.ipv4.tcp_tw_reuse");
         return -1;
     }
+    struct px_hlog *hlog = NULL;
+    if (cfg->base.hlog_path && (hlog = px_hlog_open(cfg->base.hlog_path, err, errlen)) == NULL)
+        return -1;
     /* Blocked for the whole comparison: a signal is either taken by the run's
      * own wait or by ours, never lost, and never kills us with a sysctl changed. */
     sigset_t stop_set, old_set;
     px_block_stop_signals(&stop_set, &old_set);
     int interrupted = 0, rc = 0;
+    struct px_env env;
+    px_env_read(PX_PROC, &env);
     for (size_t i = 0; i < cfg->nmodes; i++) {
         struct px_mode_result *res = &results[i];
         if (!px_mode_result_start(res, cfg->modes[i], interrupted))
             continue;
-        if (i > 0 && !cfg->no_drain && results[i - 1].ran &&
-            drain(cfg, results[i - 1].run.ex.usable_ports, &stop_set)) {
-            interrupted = 1;
-            snprintf(res->note, sizeof(res->note), "not run: interrupted");
-            continue;
+        res->cfg = cfg->base;
+        res->isolation = i == 0 ? "as-given" : "none";
+        /* The Unix-socket control mode uses no port: nothing to isolate or wait for. */
+        int control = res->mode == &px_compare_control_mode;
+        if (!control && !isolate(cfg, i, &env, res) && i > 0 && !cfg->no_drain &&
+            results[i - 1].ran) {
+            uint64_t t0 = px_clock_us();
+            int stopped = drain(cfg, results[i - 1].run.ex.usable_ports, &stop_set);
+            res->waited_s = (double)(px_clock_us() - t0) / 1e6;
+            /* A wait under a second found (almost) nothing to wait for. */
+            res->isolation = res->waited_s >= 1.0 ? "drain" : "none";
+            if (stopped) {
+                interrupted = 1;
+                snprintf(res->note, sizeof(res->note), "not run: interrupted");
+                continue;
+            }
         }
         struct px_guard guard = {0};
         if (res->mode->client_reuse >= 0 &&
@@ -108,12 +223,18 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
             rc = -1;
             break;
         }
-        res->cfg = cfg->base;
         res->cfg.keepalive = res->mode->keepalive;
         res->cfg.close = res->mode->close;
-        if (!cfg->base.quiet)
-            fprintf(stderr, "portex compare: mode %s (%s)\n", res->mode->name, res->mode->what);
-        int r = px_run_execute(&res->cfg, &res->run, err, errlen);
+        res->cfg.requests_per_conn = res->mode->requests_per_conn;
+        if (control && use_control(cfg, &res->cfg, err, errlen) < 0) {
+            rc = -1;
+            break;
+        }
+        if (!cfg->base.quiet) {
+            fprintf(stderr, "portex compare: mode %s (%s); ", res->mode->name, res->mode->what);
+            say_isolation(stderr, res);
+        }
+        int r = run_mode(res, hlog, err, errlen);
         px_guard_restore(&guard);
         if (r < 0) {
             rc = -1;
@@ -128,6 +249,8 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
             interrupted = 1;
     }
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+    if (px_hlog_close(hlog) < 0)
+        fprintf(stderr, "portex compare: cannot write --hlog '%s'\n", cfg->base.hlog_path);
     if (rc < 0)
         return rc;
     return interrupted ? 1 : 0;
@@ -147,6 +270,12 @@ void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
     else
         fprintf(f, ", %llu requests per mode\n\n", (unsigned long long)b->requests);
     px_mode_report_table(f, results, cfg->nmodes);
+    fprintf(f, "\nports of each mode\n");
+    for (size_t i = 0; i < cfg->nmodes; i++)
+        if (results[i].ran) {
+            fputs("  ", f);
+            say_isolation(f, &results[i]);
+        }
     fputc('\n', f);
     for (size_t i = 0; i < cfg->nmodes; i++) {
         if (!results[i].ran)

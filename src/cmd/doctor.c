@@ -229,14 +229,16 @@ void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, str
     d->have_ext = px_tcpext_read(proc, &d->ext) == 0;
     const struct px_probe *p = &d->probe;
     int loopback = cfg->has_target && px_is_loopback(&p->addr);
+    /* A Unix-socket target: no port, no TCP, so no trap and no ceiling of those applies. */
+    int unix_target = cfg->has_target && cfg->url.unix_path[0];
     if (cfg->has_target)
         d->tw_target = px_diag_time_wait_toward((const struct sockaddr *)&p->addr);
 
     /* The traps. */
-    if (env->tw_reuse == 2 && cfg->has_target && !loopback)
+    if (env->tw_reuse == 2 && cfg->has_target && !loopback && !unix_target)
         flag(d, "tcp_tw_reuse=2 applies to loopback only: toward this target it acts as 0, "
                 "so TIME_WAIT ports wait the full 60 s");
-    if (env->tw_reuse == 1 && cfg->has_target && p->reached && !p->timestamps)
+    if (env->tw_reuse == 1 && cfg->has_target && p->reached && !p->timestamps && !unix_target)
         flag(d, "tcp_tw_reuse=1 cannot help against this server: it negotiated no TCP "
                 "timestamps (the original incident); turn tcp_timestamps on at the server");
     if (env->port_lo % 2 == env->port_hi % 2)
@@ -283,7 +285,12 @@ void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, str
                                                       : PX_TS_NO,
         .connections = cfg->connections,
         .lifetime_s = p->reached ? p->rtt_us / 1e6 : 0,
+        .unix_socket = unix_target,
     };
+    if (unix_target) {
+        add_ceiling(d, "any mode, Unix socket", &in);
+        return;
+    }
     add_ceiling(d, "short, client closes (now)", &in);
     struct px_ceiling_in v = in;
     v.tw_reuse = 0;
@@ -362,6 +369,11 @@ void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const st
         fprintf(f, "\ntarget %s (%s)\n", cfg->url_text, where);
         if (!p->reached) {
             fprintf(f, "  %s\n", p->error);
+        } else if (p->addr.ss_family == AF_UNIX) {
+            fprintf(f, "  no ports involved      a Unix socket: no TCP, no TIME_WAIT\n");
+            if (p->http_status)
+                fprintf(f, "  HTTP                   %d to GET %s\n", p->http_status,
+                        cfg->url.path);
         } else {
             fprintf(f, "  TCP timestamps         %s\n",
                     p->timestamps ? "negotiated: tcp_tw_reuse can work toward this server"
@@ -448,8 +460,15 @@ void px_doctor_report_json(FILE *f, const struct px_doctor_config *cfg, const st
         px_sockaddr_ip((const struct sockaddr *)&p->addr, ip, sizeof(ip));
         px_json_obj_begin(&j, "target");
         px_json_str(&j, "url", cfg->url_text);
-        px_json_str(&j, "address", ip);
-        px_json_u64(&j, "port", cfg->url.port);
+        if (p->addr.ss_family == AF_UNIX) {
+            char where[PX_URL_UNIX_MAX + 8];
+            px_sockaddr_str((const struct sockaddr *)&p->addr, where, sizeof(where));
+            px_json_str(&j, "address", where);
+            px_json_null(&j, "port");
+        } else {
+            px_json_str(&j, "address", ip);
+            px_json_u64(&j, "port", cfg->url.port);
+        }
         px_json_bool(&j, "reached", p->reached);
         if (p->reached) {
             px_json_bool(&j, "timestamps_negotiated", p->timestamps);

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -20,14 +21,17 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "portex/load/combine.h"
 #include "portex/load/engine.h"
 #include "portex/out/json.h"
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/sock.h"
 #include "portex/kernel/netlink.h"
 #include "portex/out/report.h"
+#include "portex/out/result_json.h"
 #include "portex/load/run.h"
 #include "portex/load/server.h"
 #include "portex/base/url.h"
@@ -37,6 +41,14 @@
 #define CLIENT_IP "198.18.0.1"
 #define SERVER_IP "198.18.0.2"
 #define PORT_LO   40000u
+#define HOST_IP   31u /* client host i of a hosts mode: 198.18.0.(31 + i) */
+#define MAX_HOSTS 8u
+
+/* Client hosts (namespaces) sharing one run, merged as portex merge does. */
+static unsigned mode_hosts(const struct px_mode *m)
+{
+    return m->hosts > 1 ? m->hosts : 1;
+}
 
 /* ---- children ------------------------------------------------------------ */
 
@@ -92,9 +104,19 @@ static void server_child(const struct px_mode *m, int down_fd, int up_fd)
     if (read_byte(down_fd) != 'G')
         _exit(3);
     int rc;
-    if ((rc = px_rtnl_addr_add4(SERVER_IF, ip4(SERVER_IP), 24)) < 0 ||
-        (rc = px_rtnl_link_up(SERVER_IF)) < 0)
+    if (mode_hosts(m) <= 1 && ((rc = px_rtnl_addr_add4(SERVER_IF, ip4(SERVER_IP), 24)) < 0 ||
+                               (rc = px_rtnl_link_up(SERVER_IF)) < 0))
         die_child(up_fd, "server veth", -rc);
+    /* Several client hosts: one veth each, the server address on every one
+     * with the client as its point-to-point peer (the route back). */
+    for (unsigned i = 0; mode_hosts(m) > 1 && i < mode_hosts(m) && i < MAX_HOSTS; i++) {
+        char ifname[24], peer[32];
+        snprintf(ifname, sizeof(ifname), "portex-s%u", i);
+        snprintf(peer, sizeof(peer), "198.18.0.%u", HOST_IP + i);
+        if ((rc = px_rtnl_addr_add4_peer(ifname, ip4(SERVER_IP), ip4(peer))) < 0 ||
+            (rc = px_rtnl_link_up(ifname)) < 0)
+            die_child(up_fd, "server veth", -rc);
+    }
     if (set_sysctl("net.ipv4.tcp_timestamps", m->server_timestamps) < 0)
         die_child(up_fd, "server tcp_timestamps", errno);
     sigset_t set;
@@ -142,15 +164,18 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-static void client_child(const struct px_lab_config *lab, struct px_mode_result *res, int down_fd,
-                         int up_fd)
+static void client_child(const struct px_lab_config *lab, struct px_mode_result *res, unsigned host,
+                         int down_fd, int up_fd)
 {
     const struct px_mode *m = res->mode;
     child_enter(up_fd);
     if (read_byte(down_fd) != 'G')
         _exit(3);
     int rc;
-    if ((rc = px_rtnl_addr_add4(CLIENT_IF, ip4(CLIENT_IP), 24)) < 0)
+    char ip[32] = CLIENT_IP;
+    if (mode_hosts(m) > 1)
+        snprintf(ip, sizeof(ip), "198.18.0.%u", HOST_IP + host);
+    if ((rc = px_rtnl_addr_add4(CLIENT_IF, ip4(ip), 24)) < 0)
         die_child(up_fd, "client address", -rc);
     char extra[32];
     for (unsigned i = 1; i < m->sources; i++) {
@@ -170,7 +195,9 @@ static void client_child(const struct px_lab_config *lab, struct px_mode_result 
     int delay = m->reuse_delay_ms ? m->reuse_delay_ms : m->client_reuse ? lab->reuse_delay_ms : 0;
     if (delay && set_sysctl("net.ipv4.tcp_tw_reuse_delay", delay) < 0)
         die_child(up_fd, "client tcp_tw_reuse_delay", errno);
-    if (read_byte(down_fd) != 'G') /* the server listens */
+    int64_t start_at = 0;
+    if (read_byte(down_fd) != 'G' || /* the server listens */
+        (mode_hosts(m) > 1 && read_all(down_fd, &start_at, sizeof(start_at)) < 0))
         _exit(3);
 
     struct px_config *cfg = &res->cfg;
@@ -185,6 +212,7 @@ static void client_child(const struct px_lab_config *lab, struct px_mode_result 
     cfg->duration_ms = lab->duration_ms;
     cfg->keepalive = m->keepalive;
     cfg->close = m->close;
+    cfg->requests_per_conn = m->requests_per_conn;
     cfg->quiet = 1;
     /* About 20 rows per mode: the chart should show the moment ports run out. */
     cfg->interval_ms = lab->duration_ms / 20;
@@ -201,17 +229,27 @@ static void client_child(const struct px_lab_config *lab, struct px_mode_result 
             px_ip_parse(extra, &cfg->sources[cfg->nsources++]);
         }
     }
+    if (mode_hosts(m) > 1) { /* shard `host` of one run, as `portex run --shard` */
+        cfg->shard = host;
+        cfg->shards = mode_hosts(m);
+        cfg->start_at_ns = start_at;
+        if (px_config_apply_shard(cfg, err, sizeof(err)) < 0)
+            die_child(up_fd, err, EINVAL);
+    }
     uint64_t soft, hard;
     px_sock_fit_nofile(cfg->connections, &soft, &hard);
     /* SIGINT from the parent stops the run early; it still reports. */
     if (px_run_execute(cfg, &res->run, err, sizeof(err)) < 0)
         die_child(up_fd, err, EIO);
+    /* The result crosses the pipe as data with no pointers: the mergeable
+     * result format (README.md, Result format), decoded by the parent. */
+    json_t *doc = px_report_json_doc(&res->run, "run");
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    if (text == NULL)
+        die_child(up_fd, "client result", ENOMEM);
+    uint64_t len = strlen(text);
     write_byte(up_fd, 'D');
-    if (write_all(up_fd, cfg, sizeof(*cfg)) < 0 ||
-        write_all(up_fd, &res->run, sizeof(res->run)) < 0 ||
-        write_all(up_fd, &res->run.series.count, sizeof(size_t)) < 0 ||
-        write_all(up_fd, res->run.series.rows,
-                  res->run.series.count * sizeof(struct px_series_row)) < 0)
+    if (write_all(up_fd, &len, sizeof(len)) < 0 || write_all(up_fd, text, len) < 0)
         _exit(3);
     _exit(0);
 }
@@ -219,14 +257,15 @@ static void client_child(const struct px_lab_config *lab, struct px_mode_result 
 /* ---- parent ------------------------------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
-static volatile pid_t client_pid;
+static volatile pid_t client_pids[MAX_HOSTS];
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
-    if (client_pid > 0)
-        kill(client_pid, SIGINT);
+    for (unsigned i = 0; i < MAX_HOSTS; i++)
+        if (client_pids[i] > 0)
+            kill(client_pids[i], SIGINT);
 }
 
 /* Reads a child's status byte; on 'E' copies its message into err. */
@@ -247,6 +286,28 @@ static int expect(int fd, char want, char *err, size_t errlen, const char *who)
         snprintf(err, errlen, "%s ended early", who);
     }
     return -1;
+}
+
+/* The client's result: a length, then the result document. */
+static int read_result(int fd, struct px_config *cfg, struct px_run *run, char *err, size_t errlen)
+{
+    uint64_t len = 0;
+    char *text = NULL;
+    int rc = -1;
+    if (read_all(fd, &len, sizeof(len)) < 0 || len > ((uint64_t)1 << 32) ||
+        (text = malloc(len + 1)) == NULL || read_all(fd, text, len) < 0) {
+        snprintf(err, errlen, "client result lost");
+        goto out;
+    }
+    char msg[200];
+    if (px_result_json_loads(text, len, cfg, run, msg, sizeof(msg)) < 0) {
+        snprintf(err, errlen, "client result unreadable: %s", msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(text);
+    return rc;
 }
 
 static pid_t spawn(int *down, int *up)
@@ -288,64 +349,138 @@ static void reap(pid_t pid, int sig)
         ;
 }
 
+/* The lab's processes for one mode: a server and one client per host. */
+struct kids {
+    unsigned n;
+    pid_t spid, cpid[MAX_HOSTS];
+    int sdown[2], sup[2], cdown[MAX_HOSTS][2], cup[MAX_HOSTS][2];
+};
+
+static int kids_spawn(const struct px_lab_config *lab, struct px_mode_result *res, struct kids *k,
+                      char *err, size_t errlen)
+{
+    k->spid = spawn(k->sdown, k->sup);
+    if (k->spid == 0)
+        server_child(res->mode, k->sdown[0], k->sup[1]);
+    for (unsigned i = 0; i < k->n && k->spid > 0; i++) {
+        k->cpid[i] = spawn(k->cdown[i], k->cup[i]);
+        if (k->cpid[i] == 0)
+            client_child(lab, res, i, k->cdown[i][0], k->cup[i][1]);
+        if (k->cpid[i] < 0)
+            break;
+        client_pids[i] = k->cpid[i];
+    }
+    for (unsigned i = 0; i < k->n; i++)
+        if (k->spid < 0 || k->cpid[i] < 0) {
+            snprintf(err, errlen, "cannot fork the lab's processes: %s", strerror(errno));
+            return -1;
+        }
+    if (expect(k->sup[0], 'R', err, errlen, "server namespace") < 0)
+        return -1;
+    for (unsigned i = 0; i < k->n; i++) {
+        if (expect(k->cup[i][0], 'R', err, errlen, "client namespace") < 0)
+            return -1;
+        char peer[24] = SERVER_IF;
+        if (k->n > 1)
+            snprintf(peer, sizeof(peer), "portex-s%u", i);
+        int nl = px_rtnl_veth_create(CLIENT_IF, k->cpid[i], peer, k->spid);
+        if (nl < 0) {
+            snprintf(err, errlen, "cannot create the veth pair: %s", strerror(-nl));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Sets up, then starts every client; hosts share one wall-clock start. */
+static int kids_go(struct kids *k, char *err, size_t errlen)
+{
+    char go = 'G';
+    if (write(k->sdown[1], &go, 1) != 1)
+        return -1;
+    for (unsigned i = 0; i < k->n; i++)
+        if (write(k->cdown[i][1], &go, 1) != 1)
+            return -1;
+    if (expect(k->sup[0], 'L', err, errlen, "server") < 0)
+        return -1;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t at = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + 200000000;
+    for (unsigned i = 0; i < k->n; i++)
+        if (write(k->cdown[i][1], &go, 1) != 1 ||
+            (k->n > 1 && write_all(k->cdown[i][1], &at, sizeof(at)) < 0))
+            return -1;
+    return 0;
+}
+
+/* Several hosts: their results merged as `portex merge` does. */
+static int kids_merge(struct kids *k, struct px_mode_result *res, char *err, size_t errlen)
+{
+    struct px_config *cfgs = calloc(k->n, sizeof(*cfgs));
+    struct px_run *runs = calloc(k->n, sizeof(*runs));
+    const struct px_run *parts[MAX_HOSTS];
+    const char *names[MAX_HOSTS] = {"host 0", "host 1", "host 2", "host 3",
+                                    "host 4", "host 5", "host 6", "host 7"};
+    int rc = -1;
+    if (cfgs == NULL || runs == NULL)
+        goto out;
+    for (unsigned i = 0; i < k->n; i++) {
+        if (expect(k->cup[i][0], 'D', err, errlen, "client") < 0 ||
+            read_result(k->cup[i][0], &cfgs[i], &runs[i], err, errlen) < 0)
+            goto out;
+        parts[i] = &runs[i];
+    }
+    if (px_combine_check(parts, names, k->n, err, errlen) < 0 ||
+        px_combine_runs(parts, k->n, &res->cfg, &res->run) < 0)
+        goto out;
+    rc = 0;
+out:
+    for (unsigned i = 0; runs && i < k->n; i++)
+        px_series_free(&runs[i].series);
+    free(cfgs);
+    free(runs);
+    return rc;
+}
+
+static void close_pair(int *fds)
+{
+    for (int e = 0; e < 2; e++)
+        if (fds[e] >= 0)
+            close(fds[e]);
+}
+
+static void kids_end(struct kids *k, int failed)
+{
+    for (unsigned i = 0; i < MAX_HOSTS; i++)
+        client_pids[i] = 0;
+    for (unsigned i = 0; i < k->n; i++)
+        reap(k->cpid[i], failed ? SIGKILL : 0);
+    reap(k->spid, SIGTERM);
+    close_pair(k->sdown);
+    close_pair(k->sup);
+    for (unsigned i = 0; i < k->n; i++) {
+        close_pair(k->cdown[i]);
+        close_pair(k->cup[i]);
+    }
+}
+
 static int run_mode(const struct px_lab_config *lab, struct px_mode_result *res, char *err,
                     size_t errlen)
 {
-    int sdown[2] = {-1, -1}, sup[2] = {-1, -1}, cdown[2] = {-1, -1}, cup[2] = {-1, -1};
+    struct kids k;
+    memset(&k, -1, sizeof(k)); /* every pid and fd -1 */
+    k.n = mode_hosts(res->mode);
+    if (k.n > MAX_HOSTS)
+        k.n = MAX_HOSTS;
     int rc = -1;
-    pid_t spid = spawn(sdown, sup);
-    if (spid == 0)
-        server_child(res->mode, sdown[0], sup[1]);
-    pid_t cpid = spid > 0 ? spawn(cdown, cup) : -1;
-    if (cpid == 0)
-        client_child(lab, res, cdown[0], cup[1]);
-    if (spid < 0 || cpid < 0) {
-        snprintf(err, errlen, "cannot fork the lab's processes: %s", strerror(errno));
+    if (kids_spawn(lab, res, &k, err, errlen) < 0 || kids_go(&k, err, errlen) < 0)
         goto out;
-    }
-    client_pid = cpid;
-    if (expect(sup[0], 'R', err, errlen, "server namespace") < 0 ||
-        expect(cup[0], 'R', err, errlen, "client namespace") < 0)
-        goto out;
-    int nl = px_rtnl_veth_create(CLIENT_IF, cpid, SERVER_IF, spid);
-    if (nl < 0) {
-        snprintf(err, errlen, "cannot create the veth pair: %s", strerror(-nl));
-        goto out;
-    }
-    char go = 'G';
-    if (write(sdown[1], &go, 1) != 1 || write(cdown[1], &go, 1) != 1)
-        goto out;
-    if (expect(sup[0], 'L', err, errlen, "server") < 0)
-        goto out;
-    if (write(cdown[1], &go, 1) != 1)
-        goto out;
-    if (expect(cup[0], 'D', err, errlen, "client") < 0)
-        goto out;
-    size_t count = 0;
-    if (read_all(cup[0], &res->cfg, sizeof(res->cfg)) < 0 ||
-        read_all(cup[0], &res->run, sizeof(res->run)) < 0 ||
-        read_all(cup[0], &count, sizeof(count)) < 0) {
-        snprintf(err, errlen, "client result lost");
-        goto out;
-    }
-    res->run.series.rows = calloc(count ? count : 1, sizeof(struct px_series_row));
-    res->run.series.count = res->run.series.cap = count;
-    if (res->run.series.rows == NULL ||
-        read_all(cup[0], res->run.series.rows, count * sizeof(struct px_series_row)) < 0) {
-        snprintf(err, errlen, "client series lost");
-        goto out;
-    }
-    rc = 0;
+    if (k.n > 1)
+        rc = kids_merge(&k, res, err, errlen);
+    else if (expect(k.cup[0][0], 'D', err, errlen, "client") == 0)
+        rc = read_result(k.cup[0][0], &res->cfg, &res->run, err, errlen);
 out:
-    client_pid = 0;
-    reap(cpid, rc < 0 ? SIGKILL : 0);
-    reap(spid, SIGTERM);
-    for (int i = 0; i < 2; i++) {
-        int fds[] = {sdown[i], sup[i], cdown[i], cup[i]};
-        for (size_t k = 0; k < 4; k++)
-            if (fds[k] >= 0)
-                close(fds[k]);
-    }
+    kids_end(&k, rc < 0);
     return rc;
 }
 
@@ -417,9 +552,6 @@ int px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, 
             break;
         }
         res->ran = 1;
-        res->run.cfg = &res->cfg;
-        res->cfg.body = NULL;
-        px_run_predict(&res->run);
         res->predicted_ok = px_ceiling_expected_ok(
             &res->run.ex.ceiling, (double)cfg->duration_ms / 1000.0, cfg->rate_per_s);
         if (interrupted)

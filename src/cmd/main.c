@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "portex/cmd/cli.h"
 #include "portex/cmd/compare.h"
@@ -15,7 +16,13 @@
 #include "portex/kernel/sock.h"
 #include "portex/load/engine.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/merge.h"
 #include "portex/cmd/mode.h"
+#include "portex/cmd/ramp.h"
+#include "portex/load/knee.h"
+#include "portex/out/hlog.h"
+#include "portex/out/outfile.h"
+#include "portex/out/ramp_report.h"
 #include "portex/out/report.h"
 #include "portex/load/result.h"
 #include "portex/load/run.h"
@@ -23,6 +30,9 @@
 #include "portex/load/tls.h"
 #include "portex/out/svg.h"
 #include "portex/base/url.h"
+
+/* Exit code of a run, compare or lab stopped by SIGINT or SIGTERM (128 + SIGINT, as a shell). */
+#define PX_EXIT_INTERRUPTED 130
 
 static const char main_usage[] =
     "usage: portex COMMAND [options]\n"
@@ -34,6 +44,8 @@ static const char main_usage[] =
     "  compare URL    the same load under several modes against a real server\n"
     "  lab            reproduce port exhaustion in fresh network namespaces\n"
     "  doctor [URL]   sysctls, limits, traps, predicted ceilings; probes the target\n"
+    "  merge FILE...  one exact report from several hosts' results (run --shard K/N)\n"
+    "  ramp URL       steps the rate up and finds the knee\n"
     "\n"
     "portex COMMAND --help for the options of each command.\n";
 
@@ -47,23 +59,71 @@ static FILE *text_stream(const char *json, const char *csv, const char *svg)
     return stdout;
 }
 
-/* Writes one report to FILE ("-" = stdout) through cb. 0, or -1 with a message printed. */
-static int write_report(const char *cmd, const char *path, void (*cb)(FILE *, const void *),
-                        const void *arg)
+/* The machine outputs of one command (--json, --csv, --svg), opened before its load. */
+struct outputs {
+    struct px_outfile json, csv, svg;
+};
+
+/* Nothing will be written: closes them, removing the files this run created. */
+static void discard_outputs(struct outputs *o)
 {
-    int to_stdout = strcmp(path, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "portex %s: cannot write '%s': %s\n", cmd, path, strerror(errno));
-        return -1;
-    }
-    cb(f, arg);
-    int rc = to_stdout ? fflush(f) : fclose(f);
-    if (rc != 0) {
-        fprintf(stderr, "portex %s: cannot write '%s': %s\n", cmd, path, strerror(errno));
+    px_outfile_discard(&o->json);
+    px_outfile_discard(&o->csv);
+    px_outfile_discard(&o->svg);
+}
+
+/* Opens every output asked for, so a bad path fails before any load. 0, or -1 printed. */
+static int open_outputs(const char *cmd, struct outputs *o, const char *json, const char *csv,
+                        const char *svg)
+{
+    char err[512];
+    memset(o, 0, sizeof(*o));
+    if (px_outfile_open(&o->json, json, err, sizeof(err)) < 0 ||
+        px_outfile_open(&o->csv, csv, err, sizeof(err)) < 0 ||
+        px_outfile_open(&o->svg, svg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex %s: %s\n", cmd, err);
+        discard_outputs(o);
         return -1;
     }
     return 0;
+}
+
+/* Closes one output after its last write. 0, or -1 with the reason printed. */
+static int close_output(const char *cmd, struct px_outfile *o)
+{
+    char err[512];
+    if (px_outfile_close(o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex %s: %s\n", cmd, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The last line of a lab or compare text report that a signal cut short. */
+static void say_interrupted(FILE *f)
+{
+    fputs("interrupted by a signal: the mode that was running reports what ran until then, "
+          "later modes did not run\n",
+          f);
+}
+
+/* The text report's stream: on stdout it is an output checked like a file. */
+static FILE *text_begin(struct px_outfile *o, FILE *stream)
+{
+    char err[8];
+    px_outfile_open(o, stream == stdout ? "-" : NULL, err, sizeof(err));
+    return stream == stdout ? px_outfile_begin(o) : stream;
+}
+
+/* Writes one report into an opened output through cb. 0 (also when not asked
+ * for), or -1 with a message printed. */
+static int write_report(const char *cmd, struct px_outfile *o, void (*cb)(FILE *, const void *),
+                        const void *arg)
+{
+    if (o->f == NULL)
+        return 0;
+    cb(px_outfile_begin(o), arg);
+    return close_output(cmd, o);
 }
 
 static void json_cb(FILE *f, const void *run)
@@ -91,6 +151,11 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 1;
     }
+    if (cfg->target.ss_family == AF_UNIX && (cfg->port_lo || cfg->nsources)) {
+        fprintf(stderr, "portex %s: --%s does not apply to a Unix-socket target (no ports)\n", cmd,
+                cfg->port_lo ? "port-range" : "source");
+        return 2;
+    }
     if (px_sock_preflight(cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 2;
@@ -109,6 +174,30 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
     return 0;
 }
 
+/* --start-at: say when the run starts, since it waits silently otherwise. */
+static void announce_start(const struct px_config *cfg)
+{
+    if (cfg->start_at_ns == 0)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double left =
+        (double)(cfg->start_at_ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec)) / 1e9;
+    time_t at = (time_t)(cfg->start_at_ns / 1000000000);
+    struct tm tm;
+    char when[32];
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&at, &tm));
+    char shard[32] = "";
+    if (cfg->shards)
+        snprintf(shard, sizeof(shard), "shard %u/%u ", cfg->shard, cfg->shards);
+    if (left > 0)
+        fprintf(stderr, "portex run: %swaiting %.1f s for --start-at %s (Ctrl-C cancels)\n", shard,
+                left, when);
+    else
+        fprintf(stderr, "portex run: %s--start-at %s passed %.1f s ago: starting now\n", shard,
+                when, -left);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static struct px_config cfg;
@@ -122,28 +211,48 @@ static int cmd_run(int argc, char **argv)
         return 2;
     }
     rc = prepare_load("run", &cfg);
+    struct outputs out;
+    if (rc == 0 && open_outputs("run", &out, cfg.json_path, cfg.csv_path, cfg.svg_path) < 0)
+        rc = 1;
     if (rc != 0) {
         px_config_release(&cfg);
         return rc;
     }
 
-    static struct px_run run;
-    if (px_run_execute(&cfg, &run, err, sizeof(err)) < 0) {
+    /* Opened before the load, so that a bad path costs nothing. */
+    struct px_hlog *hlog = NULL;
+    if (cfg.hlog_path && (hlog = px_hlog_open(cfg.hlog_path, err, sizeof(err))) == NULL) {
         fprintf(stderr, "portex run: %s\n", err);
+        discard_outputs(&out);
         px_config_release(&cfg);
         return 1;
     }
-    px_report_text(text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path), &run);
-    rc = 0;
-    if (cfg.json_path && write_report("run", cfg.json_path, json_cb, &run) < 0)
-        rc = 1;
-    if (cfg.csv_path && write_report("run", cfg.csv_path, csv_cb, &run) < 0)
-        rc = 1;
-    if (cfg.svg_path && write_report("run", cfg.svg_path, svg_cb, &run) < 0)
-        rc = 1;
+    announce_start(&cfg);
+    static struct px_run run;
+    if (px_run_execute_tick(&cfg, &run, hlog ? px_hlog_tick : NULL, hlog, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex run: %s\n", err);
+        px_hlog_close(hlog);
+        discard_outputs(&out);
+        px_config_release(&cfg);
+        return 1;
+    }
+    int failed = px_hlog_close(hlog) < 0;
+    if (failed)
+        fprintf(stderr, "portex run: cannot write --hlog '%s'\n", cfg.hlog_path);
+    int hlog_stdout = cfg.hlog_path && strcmp(cfg.hlog_path, "-") == 0;
+    struct px_outfile text;
+    px_report_text(text_begin(&text, hlog_stdout
+                                         ? stderr
+                                         : text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path)),
+                   &run);
+    failed |= close_output("run", &text) < 0;
+    failed |= write_report("run", &out.json, json_cb, &run) < 0;
+    failed |= write_report("run", &out.csv, csv_cb, &run) < 0;
+    failed |= write_report("run", &out.svg, svg_cb, &run) < 0;
     px_series_free(&run.series);
     px_config_release(&cfg);
-    return rc;
+    /* One exit code for a stopped run, compare or lab; an output error outranks it. */
+    return failed ? 1 : run.interrupted ? PX_EXIT_INTERRUPTED : 0;
 }
 
 /* Results of several modes (lab or compare), for the report writers. */
@@ -172,15 +281,14 @@ static void modes_csv_cb(FILE *f, const void *arg)
 }
 
 /* Writes the JSON, SVG and CSV a lab or compare asked for. 0, or 1 if one failed. */
-static int write_modes(const struct modes_ref *m, const char *json, const char *svg,
-                       const char *csv)
+static int write_modes(const struct modes_ref *m, struct outputs *out)
 {
     int rc = 0;
-    if (json && write_report(m->command, json, modes_json_cb, m) < 0)
+    if (write_report(m->command, &out->json, modes_json_cb, m) < 0)
         rc = 1;
-    if (svg && write_report(m->command, svg, modes_svg_cb, m) < 0)
+    if (write_report(m->command, &out->svg, modes_svg_cb, m) < 0)
         rc = 1;
-    if (csv && write_report(m->command, csv, modes_csv_cb, m) < 0)
+    if (write_report(m->command, &out->csv, modes_csv_cb, m) < 0)
         rc = 1;
     px_mode_results_free((struct px_mode_result *)m->res, m->n);
     return rc;
@@ -198,16 +306,25 @@ static int cmd_lab(int argc, char **argv)
         fprintf(stderr, "portex lab: %s\n", err);
         return 2;
     }
+    struct outputs outs;
+    if (open_outputs("lab", &outs, cfg.json_path, cfg.csv_path, cfg.svg_path) < 0)
+        return 1;
     rc = px_lab_run(&cfg, res, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "portex lab: %s\n", err);
+        discard_outputs(&outs);
         return 1;
     }
-    px_lab_report_text(text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path), &cfg, res);
+    struct px_outfile text;
+    FILE *tf = text_begin(&text, text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path));
+    px_lab_report_text(tf, &cfg, res);
+    if (rc == 1)
+        say_interrupted(tf);
+    int failed = close_output("lab", &text) < 0;
     struct modes_ref m = {"lab", res, cfg.nmodes};
-    int out = write_modes(&m, cfg.json_path, cfg.svg_path, cfg.csv_path);
+    failed |= write_modes(&m, &outs) != 0;
     /* Interrupted: what finished was reported; say so in the exit code. */
-    return rc == 1 ? 130 : out;
+    return failed ? 1 : rc == 1 ? PX_EXIT_INTERRUPTED : 0;
 }
 
 static int cmd_compare(int argc, char **argv)
@@ -224,21 +341,97 @@ static int cmd_compare(int argc, char **argv)
         return 2;
     }
     rc = prepare_load("compare", &cfg.base);
+    const struct px_config *b = &cfg.base;
+    struct outputs outs;
+    if (rc == 0 && open_outputs("compare", &outs, b->json_path, b->csv_path, b->svg_path) < 0)
+        rc = 1;
     if (rc == 0) {
         rc = px_compare_run(&cfg, res, err, sizeof(err));
         if (rc < 0) {
             fprintf(stderr, "portex compare: %s\n", err);
+            discard_outputs(&outs);
             rc = rc == -2 ? 2 : 1;
         } else {
-            const struct px_config *b = &cfg.base;
-            px_compare_report_text(text_stream(b->json_path, b->csv_path, b->svg_path), &cfg, res);
+            struct px_outfile text;
+            FILE *tf = text_begin(&text, text_stream(b->json_path, b->csv_path, b->svg_path));
+            px_compare_report_text(tf, &cfg, res);
+            if (rc == 1)
+                say_interrupted(tf);
+            int failed = close_output("compare", &text) < 0;
             struct modes_ref m = {"compare", res, cfg.nmodes};
-            int out = write_modes(&m, b->json_path, b->svg_path, b->csv_path);
-            rc = rc == 1 ? 130 : out;
+            failed |= write_modes(&m, &outs) != 0;
+            rc = failed ? 1 : rc == 1 ? PX_EXIT_INTERRUPTED : 0;
         }
     }
     px_config_release(&cfg.base);
     return rc;
+}
+
+struct ramp_ref {
+    const char *url;
+    const struct px_ramp *ramp;
+};
+
+static void ramp_json_cb(FILE *f, const void *arg)
+{
+    const struct ramp_ref *r = arg;
+    px_ramp_report_json(f, r->url, r->ramp);
+}
+
+static void ramp_svg_cb(FILE *f, const void *arg)
+{
+    const struct ramp_ref *r = arg;
+    px_ramp_report_svg(f, r->url, r->ramp);
+}
+
+static void ramp_csv_cb(FILE *f, const void *arg)
+{
+    px_ramp_report_csv(f, ((const struct ramp_ref *)arg)->ramp);
+}
+
+static int cmd_ramp(int argc, char **argv)
+{
+    static struct px_ramp_config cfg;
+    static struct px_ramp ramp;
+    char err[512];
+    int rc = px_cli_parse_ramp(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex ramp: %s\n", err);
+        px_config_release(&cfg.base);
+        return 2;
+    }
+    struct px_config *b = &cfg.base;
+    rc = prepare_load("ramp", b);
+    struct outputs out;
+    if (rc == 0 && open_outputs("ramp", &out, b->json_path, b->csv_path, b->svg_path) < 0)
+        rc = 1;
+    if (rc != 0) {
+        px_config_release(b);
+        return rc;
+    }
+    int ran = px_ramp_run(&cfg, &ramp, err, sizeof(err));
+    int failed = 0;
+    if (ran < 0) {
+        fprintf(stderr, "portex ramp: %s\n", err);
+        discard_outputs(&out);
+        failed = 1;
+    } else {
+        struct px_outfile text;
+        px_ramp_report_text(text_begin(&text, text_stream(b->json_path, b->csv_path, b->svg_path)),
+                            b->url_text, &ramp);
+        failed |= close_output("ramp", &text) < 0;
+        struct ramp_ref ref = {b->url_text, &ramp};
+        failed |= write_report("ramp", &out.json, ramp_json_cb, &ref) < 0;
+        failed |= write_report("ramp", &out.csv, ramp_csv_cb, &ref) < 0;
+        failed |= write_report("ramp", &out.svg, ramp_svg_cb, &ref) < 0;
+    }
+    for (size_t i = 0; i < ramp.nsteps; i++)
+        px_series_free(&ramp.steps[i].run.series);
+    px_config_release(b);
+    /* Interrupted: what ran was reported; an output error outranks it. */
+    return failed ? 1 : ran == 1 ? PX_EXIT_INTERRUPTED : 0;
 }
 
 struct doctor_ref {
@@ -265,6 +458,9 @@ static int cmd_doctor(int argc, char **argv)
         return 2;
     }
     memset(&d, 0, sizeof(d));
+    struct outputs outs;
+    if (open_outputs("doctor", &outs, cfg.json_path, NULL, NULL) < 0)
+        return 1;
     int unreachable = 0;
     if (cfg.has_target) {
         struct sockaddr_storage ss;
@@ -284,11 +480,26 @@ static int cmd_doctor(int argc, char **argv)
         }
     }
     px_doctor_examine(PX_PROC, &cfg, &d);
-    px_doctor_report_text(text_stream(cfg.json_path, NULL, NULL), &cfg, &d);
+    struct px_outfile text;
+    px_doctor_report_text(text_begin(&text, text_stream(cfg.json_path, NULL, NULL)), &cfg, &d);
+    int failed = close_output("doctor", &text) < 0;
     struct doctor_ref ref = {&cfg, &d};
-    if (cfg.json_path && write_report("doctor", cfg.json_path, doctor_json_cb, &ref) < 0)
-        return 1;
-    return unreachable ? 1 : 0;
+    failed |= write_report("doctor", &outs.json, doctor_json_cb, &ref) < 0;
+    return failed || unreachable ? 1 : 0;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+    struct px_merge_config cfg;
+    char err[512];
+    int rc = px_cli_parse_merge(argc, argv, &cfg, err, sizeof(err));
+    if (rc == PX_CLI_HELP)
+        return 0;
+    if (rc != PX_CLI_OK) {
+        fprintf(stderr, "portex merge: %s\n", err);
+        return 2;
+    }
+    return px_merge_main(&cfg);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -315,7 +526,10 @@ static int cmd_serve(int argc, char **argv)
     if (srv == NULL || px_server_start(srv, err, sizeof(err)) < 0) {
         char where[80];
         px_sockaddr_str((struct sockaddr *)&cfg.addr, where, sizeof(where));
-        fprintf(stderr, "portex serve: %s on %s\n", err, where);
+        if (cfg.unix_path[0] && strstr(err, cfg.unix_path)) /* names its Unix socket */
+            fprintf(stderr, "portex serve: %s\n", err);
+        else
+            fprintf(stderr, "portex serve: %s on %s\n", err, where);
         px_server_free(srv);
         px_tls_free(cfg.tls);
         return 1;
@@ -324,20 +538,27 @@ static int cmd_serve(int argc, char **argv)
     px_server_address(srv, &bound);
     char where[80];
     px_sockaddr_str((struct sockaddr *)&bound, where, sizeof(where));
-    fprintf(stderr, "portex serve: listening on %s%s (%u threads)\n", where,
-            cfg.tls ? " with TLS" : "", cfg.threads);
+    const char *tls = cfg.tls ? " with TLS" : "";
+    if (cfg.unix_only)
+        fprintf(stderr, "portex serve: listening on unix:%s%s (%u threads)\n", cfg.unix_path, tls,
+                cfg.threads);
+    else if (cfg.unix_path[0])
+        fprintf(stderr, "portex serve: listening on %s and unix:%s%s (%u threads)\n", where,
+                cfg.unix_path, tls, cfg.threads);
+    else
+        fprintf(stderr, "portex serve: listening on %s%s (%u threads)\n", where, tls, cfg.threads);
 
     int sig;
     sigwait(&stop_set, &sig);
     px_server_stop(srv);
     uint64_t accepted, requests;
     px_server_counts(srv, &accepted, &requests);
-    printf("{\"accepted\": %llu, \"requests\": %llu}\n", (unsigned long long)accepted,
-           (unsigned long long)requests);
-    fflush(stdout);
+    struct px_outfile out;
+    fprintf(text_begin(&out, stdout), "{\"accepted\": %llu, \"requests\": %llu}\n",
+            (unsigned long long)accepted, (unsigned long long)requests);
     px_server_free(srv);
     px_tls_free(cfg.tls);
-    return 0;
+    return close_output("serve", &out) < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -359,6 +580,10 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "doctor") == 0)
         return cmd_doctor(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "ramp") == 0)
+        return cmd_ramp(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(main_usage, stdout);
         return 0;
@@ -368,8 +593,9 @@ int main(int argc, char **argv)
         return 0;
     }
     fprintf(stderr,
-            "portex: unknown command '%s': expected run, serve, compare, lab or doctor (see portex "
-            "--help)\n",
+            "portex: unknown command '%s': expected run, serve, compare, lab, doctor, merge or "
+            "ramp (see "
+            "portex --help)\n",
             cmd);
     return 2;
 }

@@ -60,6 +60,26 @@ const struct px_mode px_lab_modes[] = {
      .client_reuse = 1,
      .server_timestamps = 1,
      .reuse_delay_ms = 100},
+    {.name = "hosts4",
+     .what = "4 client hosts, merged, tcp_tw_reuse=0",
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = 0,
+     .server_timestamps = 1,
+     .hosts = 4},
+    {.name = "reuse-conn10",
+     .what = "10 requests per connection, tcp_tw_reuse=1",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = 1,
+     .server_timestamps = 1,
+     .requests_per_conn = 10},
+    {.name = "noreuse-conn10",
+     .what = "10 requests per connection, tcp_tw_reuse=0",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = 0,
+     .server_timestamps = 1,
+     .requests_per_conn = 10},
 };
 const size_t px_lab_nmodes = sizeof(px_lab_modes) / sizeof(px_lab_modes[0]);
 
@@ -100,8 +120,31 @@ const struct px_mode px_compare_modes[] = {
      .close = PX_CLOSE_CLIENT,
      .client_reuse = 1,
      .server_timestamps = -1},
+    {.name = "conn10",
+     .what = "10 requests per connection, client closes",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = -1,
+     .server_timestamps = -1,
+     .requests_per_conn = 10},
+    {.name = "reuse-conn10",
+     .what = "10 requests per connection, tcp_tw_reuse=1",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = 1,
+     .server_timestamps = -1,
+     .requests_per_conn = 10},
 };
 const size_t px_compare_nmodes = sizeof(px_compare_modes) / sizeof(px_compare_modes[0]);
+
+/* Not in the table: no port is used, so what it reaches is the server's own ceiling. */
+const struct px_mode px_compare_control_mode = {
+    .name = "unix-control",
+    .what = "short, over the Unix socket (no ports)",
+    .close = PX_CLOSE_CLIENT,
+    .client_reuse = -1,
+    .server_timestamps = -1,
+};
 
 static int list_choices(const struct px_mode *table, size_t ntable, int allow_all, char *err,
                         size_t errlen, size_t n)
@@ -152,7 +195,8 @@ size_t px_mode_defaults(const struct px_mode *table, size_t ntable, int allow_sy
 {
     size_t n = 0;
     for (size_t i = 0; i < ntable && n < PX_MAX_MODES; i++)
-        if (table[i].is_default || (allow_sysctl && table[i].client_reuse >= 0))
+        if (table[i].is_default ||
+            (allow_sysctl && table[i].client_reuse >= 0 && !table[i].requests_per_conn))
             out[n++] = &table[i];
     return n;
 }
@@ -192,7 +236,7 @@ static void verdict(const struct px_mode_result *r, char *out, size_t outlen)
 void px_mode_report_table(FILE *f, const struct px_mode_result *results, size_t n)
 {
     int footnote = 0;
-    fprintf(f, "%-18s %-40s %9s %10s %8s %9s %9s %8s %8s  %s\n", "mode", "set", "pred. ok",
+    fprintf(f, "%-18s %-40s %9s %14s %8s %9s %9s %8s %8s  %s\n", "mode", "set", "pred. ok",
             "pred. /s", "ok", "ok/s", "EADDRNA", "TW peak", "1st EA", "verdict");
     for (size_t i = 0; i < n; i++) {
         const struct px_mode_result *r = &results[i];
@@ -201,20 +245,20 @@ void px_mode_report_table(FILE *f, const struct px_mode_result *results, size_t 
             continue;
         }
         const struct px_run *run = &r->run;
-        char first[16] = "-", pred[16] = "-", v[32], predok[16] = "-";
+        char first[16] = "-", pred[24] = "-", v[32], predok[16] = "-";
         if (run->ex.seen)
             snprintf(first, sizeof(first), "%.2fs", run->ex.first_s);
         if (isfinite(run->ex.ceiling.per_s) && run->ex.ceiling.port_bound)
             snprintf(pred, sizeof(pred), "%.1f", run->ex.ceiling.per_s);
         else if (!run->ex.ceiling.port_bound)
-            snprintf(pred, sizeof(pred), "no limit");
+            snprintf(pred, sizeof(pred), "not port-bound");
         if (isfinite(r->predicted_ok))
             snprintf(predok, sizeof(predok), "%.0f", r->predicted_ok);
         verdict(r, v, sizeof(v));
         char tw[32];
         snprintf(tw, sizeof(tw), "%lld%s", (long long)run->ex.time_wait_peak,
                  run->ex.time_wait_at_start > 0 ? "*" : "");
-        fprintf(f, "%-18s %-40s %9s %10s %8llu %9.1f %9llu %8s %8s  %s\n", r->mode->name,
+        fprintf(f, "%-18s %-40s %9s %14s %8llu %9.1f %9llu %8s %8s  %s\n", r->mode->name,
                 r->mode->what, predok, pred, (unsigned long long)run->totals.ok,
                 run->duration_s > 0 ? (double)run->totals.ok / run->duration_s : 0.0,
                 (unsigned long long)px_totals_errno(&run->totals, EADDRNOTAVAIL), tw, first, v);
@@ -260,9 +304,24 @@ void px_mode_report_json(FILE *f, const char *command, const struct px_mode_resu
         px_json_f64(&j, "duration_s", (double)r->cfg.duration_ms / 1000.0);
         px_json_obj_end(&j);
         px_json_f64(&j, "predicted_ok", r->predicted_ok);
-        px_json_f64(&j, "predicted_ceiling_per_s", r->run.ex.ceiling.per_s);
+        if (r->run.ex.ceiling.port_bound)
+            px_json_f64(&j, "predicted_ceiling_per_s", r->run.ex.ceiling.per_s);
+        else
+            px_json_str(&j, "predicted_ceiling_per_s", "not port-bound");
+        if (r->isolation != NULL) {
+            /* compare: how this mode's ports were kept clear of earlier modes' TIME_WAIT */
+            px_json_obj_begin(&j, "isolation");
+            px_json_str(&j, "method", r->isolation);
+            char window[16];
+            snprintf(window, sizeof(window), "%u-%u", r->run.ex.port_lo, r->run.ex.port_hi);
+            px_json_str(&j, "port_window", window);
+            px_json_u64(&j, "sources", r->cfg.nsources ? r->cfg.nsources : 1);
+            px_json_f64(&j, "waited_s", r->waited_s);
+            px_json_obj_end(&j);
+        }
         px_report_json_summary(&j, "summary", &r->run);
         px_report_json_series(&j, &r->run.series);
+        px_report_json_result(&j, &r->run); /* the mergeable totals and histograms */
         px_json_obj_end(&j);
     }
     px_json_arr_end(&j);

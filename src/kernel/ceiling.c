@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 /* KERNEL-FACTS.md, tcp_tw_reuse: when the delay before reuse is. */
 static double reuse_delay_s(const struct px_ceiling_in *in, const char **why)
@@ -24,8 +25,34 @@ static double reuse_delay_s(const struct px_ceiling_in *in, const char **why)
     return 1.0;
 }
 
+/*
+ * -k --requests-per-conn N: each connection carries N requests, then closes as
+ * a short one would. A connection lives N request times, and every port it
+ * holds served N requests: N x P / (N x T + D), N times the short ceiling
+ * when T is small.
+ */
+static void predict_n_per_conn(const struct px_ceiling_in *in, struct px_ceiling *out)
+{
+    unsigned n = in->requests_per_conn;
+    struct px_ceiling_in one = *in;
+    one.keepalive = 0;
+    one.requests_per_conn = 0;
+    one.lifetime_s = in->lifetime_s > 0 ? in->lifetime_s * n : 0;
+    px_ceiling_predict(&one, out);
+    out->per_s *= n;
+    out->burst *= n;
+    char inner[sizeof(out->formula)];
+    memcpy(inner, out->formula, sizeof(inner));
+    snprintf(out->formula, sizeof(out->formula), "%u requests per connection: %u x (%.200s)", n, n,
+             inner);
+}
+
 void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
 {
+    if (in->keepalive && in->requests_per_conn > 0) {
+        predict_n_per_conn(in, out);
+        return;
+    }
     double ports = (double)in->ports * (in->sources > 1 ? in->sources : 1);
     double t = in->lifetime_s > 0 ? in->lifetime_s : 0;
     out->burst = INFINITY;
@@ -33,9 +60,21 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
     out->hold_s = 0;
     out->reuse_applies = 0;
 
-    if (in->keepalive || in->close == PX_CLOSE_SERVER) {
+    if (in->unix_socket) {
+        out->per_s = INFINITY;
+        snprintf(out->formula, sizeof(out->formula),
+                 "not port-bound: a Unix socket uses no ports and leaves no TIME_WAIT");
+        return;
+    }
+
+    /* RST close frees the port at close: only ports in flight are held, at
+     * most C of them. Fewer slots than ports cannot run out of ports. */
+    int rst_free = in->close == PX_CLOSE_RST && (double)in->connections < ports;
+    if (in->keepalive || in->close == PX_CLOSE_SERVER || rst_free) {
         /* No TIME_WAIT on the client: Little's law on the in-flight count. */
-        const char *what = in->keepalive ? "keep-alive" : "server closes first";
+        const char *what = in->keepalive               ? "keep-alive"
+                           : in->close == PX_CLOSE_RST ? "RST close (a port is held only in flight)"
+                                                       : "server closes first";
         out->per_s = t > 0 ? in->connections / t : INFINITY;
         if (t > 0)
             snprintf(out->formula, sizeof(out->formula),
@@ -55,10 +94,13 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
         out->hold_s = t;
         if (t > 0)
             snprintf(out->formula, sizeof(out->formula),
-                     "RST close skips TIME_WAIT: P / T = %.0f ports / %.3f ms", ports, t * 1e3);
+                     "RST close skips TIME_WAIT, and -c %u reaches the %.0f ports: P / T = "
+                     "%.0f ports / %.3f ms",
+                     in->connections, ports, ports, t * 1e3);
         else
             snprintf(out->formula, sizeof(out->formula),
-                     "RST close skips TIME_WAIT: P / T with P = %.0f ports", ports);
+                     "RST close skips TIME_WAIT, and -c %u reaches the %.0f ports: P / T",
+                     in->connections, ports);
         return;
     }
     out->port_bound = 1;

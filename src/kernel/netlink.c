@@ -96,6 +96,9 @@ int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out
     size_t rlen = px_diag_build_request(req, sizeof(req), dst->sa_family, ++seq);
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     memset(out, 0, sizeof(*out));
+    /* A Unix-socket target: no TCP socket, so none in TIME_WAIT, toward it. */
+    if (dst->sa_family != AF_INET && dst->sa_family != AF_INET6)
+        return 0;
     if (sendto(fd, req, rlen, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
         return -1;
     /* One TIME_WAIT record is about 90 bytes: a large buffer keeps a 30k dump
@@ -231,7 +234,7 @@ int px_rtnl_link_up(const char *ifname)
     return rtnl_talk(h);
 }
 
-int px_rtnl_addr_add4(const char *ifname, uint32_t addr_be, int prefix)
+static int addr_add(const char *ifname, uint32_t local_be, uint32_t peer_be, int prefix)
 {
     unsigned idx = if_nametoindex(ifname);
     if (idx == 0)
@@ -243,7 +246,18 @@ int px_rtnl_addr_add4(const char *ifname, uint32_t addr_be, int prefix)
     ifa->ifa_family = AF_INET;
     ifa->ifa_prefixlen = (unsigned char)prefix;
     ifa->ifa_index = idx;
-    attr_put(h, IFA_LOCAL, &addr_be, 4);
-    attr_put(h, IFA_ADDRESS, &addr_be, 4);
+    attr_put(h, IFA_LOCAL, &local_be, 4);
+    /* IFA_ADDRESS is the peer on a point-to-point address, else the local one. */
+    attr_put(h, IFA_ADDRESS, &peer_be, 4);
     return rtnl_talk(h);
+}
+
+int px_rtnl_addr_add4(const char *ifname, uint32_t addr_be, int prefix)
+{
+    return addr_add(ifname, addr_be, addr_be, prefix);
+}
+
+int px_rtnl_addr_add4_peer(const char *ifname, uint32_t local_be, uint32_t peer_be)
+{
+    return addr_add(ifname, local_be, peer_be, 32);
 }

@@ -76,6 +76,7 @@ struct slot {
     uint64_t deadline_us;  /* t_start + timeout */
     size_t written;        /* request bytes sent */
     int reused;            /* request rides a kept-alive connection */
+    unsigned conn_reqs;    /* requests begun on this connection (--requests-per-conn) */
     int got_bytes;         /* some response byte arrived */
     int established;       /* the connection carried its first successful step */
     struct px_http_resp resp;
@@ -115,6 +116,8 @@ struct px_engine {
     struct px_tls *tls;  /* https: the client context the workers share, else NULL */
     char *req;           /* request bytes */
     size_t req_len;
+    char *req_last; /* -k --requests-per-conn N --close server: the Nth, with Connection: close */
+    size_t req_last_len;
     int head; /* HEAD request: no response body */
     struct px_worker *workers;
     unsigned nworkers;
@@ -377,13 +380,25 @@ static void on_established(struct slot *s)
     PX_BUMP(w->ctr.connections_opened, 1);
 }
 
+/* -k --requests-per-conn N: this request is the connection's Nth, its last. */
+static int conn_last_request(const struct slot *s)
+{
+    const struct px_config *cfg = s->w->e->cfg;
+    return cfg->keepalive && cfg->requests_per_conn > 0 && s->conn_reqs >= cfg->requests_per_conn;
+}
+
 static void do_write(struct slot *s)
 {
     const struct px_engine *e = s->w->e;
-    while (s->written < e->req_len) {
+    const char *req = e->req;
+    size_t len = e->req_len;
+    if (e->req_last != NULL && conn_last_request(s)) {
+        req = e->req_last;
+        len = e->req_last_len;
+    }
+    while (s->written < len) {
         size_t n = 0;
-        enum px_io io =
-            e->transport->write(&s->conn, e->req + s->written, e->req_len - s->written, &n);
+        enum px_io io = e->transport->write(&s->conn, req + s->written, len - s->written, &n);
         if (io == PX_IO_DONE) {
             if (!s->established)
                 on_established(s);
@@ -467,6 +482,7 @@ static void open_connection(struct slot *s)
 {
     const struct px_engine *e = s->w->e;
     const struct px_config *cfg = e->cfg;
+    s->conn_reqs = 1;
     int fd = socket(cfg->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         fail_at_once(s, errno);
@@ -526,6 +542,7 @@ static void start_request(struct slot *s, uint64_t t_start)
     slot_set(s, SLOT_CONNECTING);
     if (s->conn.fd >= 0) {
         s->reused = 1;
+        s->conn_reqs++;
         begin_write(s);
         return;
     }
@@ -549,14 +566,18 @@ static void finish_response(struct slot *s, int fin)
     } else {
         int cause = status >= 400 && status <= 499   ? PX_CAUSE_HTTP_4XX
                     : status >= 500 && status <= 599 ? PX_CAUSE_HTTP_5XX
+                    : status == 101                  ? PX_CAUSE_SWITCHED
                                                      : PX_CAUSE_BAD_STATUS;
         count_failure(s, cause);
     }
-    if (cfg->keepalive) {
-        if (!s->resp.keep_alive || fin)
-            conn_close(s, 1, 0);
-    } else if (cfg->close == PX_CLOSE_SERVER && !fin) {
-        /* Wait for the server's FIN so that the server holds TIME_WAIT. */
+    /* Short connections, and kept-alive ones after their Nth request, close
+     * the way --close says. */
+    int close_now = !cfg->keepalive || conn_last_request(s);
+    if (cfg->keepalive && (!s->resp.keep_alive || fin)) {
+        conn_close(s, 1, 0);
+    } else if (close_now && cfg->close == PX_CLOSE_SERVER && !fin && status != 101) {
+        /* Wait for the server's FIN so that the server holds TIME_WAIT (after a
+         * 101 the connection left HTTP: no FIN is coming for it). */
         slot_set(s, SLOT_WAIT_EOF);
         slot_wait(s, s->deadline_us);
         /* TLS may hold the server's close_notify already, or have taken the
@@ -564,7 +585,7 @@ static void finish_response(struct slot *s, int fin)
         if (!w->e->transport->short_read_drains)
             on_wait_eof(s, EV_READ);
         return;
-    } else {
+    } else if (close_now) {
         conn_close(s, cfg->close != PX_CLOSE_RST, cfg->close == PX_CLOSE_RST);
     }
     slot_done(s, NEXT_NOW);
@@ -718,8 +739,11 @@ static void worker_check_finished(struct px_worker *w)
 static uint64_t schedule_time(const struct px_worker *w, uint64_t k)
 {
     const struct px_engine *e = w->e;
-    /* Worker i takes starts i, i+N, i+2N... of one timetable at rate R. */
-    double idx = (double)k * e->nworkers + w->id;
+    /* One global timetable at rate R: host K of N (--shard) takes starts
+     * K, K+N, ...; its worker i of W takes, of those, i, i+W, ...: global
+     * start K + N * (i + W * k). N hosts together make the one-host schedule. */
+    double shards = e->cfg->shards ? e->cfg->shards : 1;
+    double idx = ((double)k * e->nworkers + w->id) * shards + e->cfg->shard;
     return e->t0_us + (uint64_t)(idx * 1e6 / e->cfg->rate_per_s);
 }
 
@@ -871,7 +895,13 @@ static int build_request(struct px_engine *e)
         .close = !cfg->keepalive && cfg->close == PX_CLOSE_SERVER,
     };
     e->head = strcmp(cfg->method, "HEAD") == 0;
-    return px_http_request_build(&spec, &e->req, &e->req_len);
+    if (px_http_request_build(&spec, &e->req, &e->req_len) < 0)
+        return -1;
+    if (!cfg->keepalive || cfg->requests_per_conn == 0 || cfg->close != PX_CLOSE_SERVER)
+        return 0;
+    /* The connection's last request asks the server to close first. */
+    spec.close = 1;
+    return px_http_request_build(&spec, &e->req_last, &e->req_last_len);
 }
 
 static int worker_init(struct px_engine *e, struct px_worker *w, unsigned id, unsigned nslots,
@@ -1090,6 +1120,19 @@ void px_engine_total_hist(const struct px_engine *e, struct px_hist *out)
     }
 }
 
+void px_engine_phase_hists(const struct px_engine *e, struct px_hist *connect, struct px_hist *ttfb)
+{
+    struct px_hist snap;
+    px_hist_init(connect);
+    px_hist_init(ttfb);
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        px_hist_snapshot(&snap, &e->workers[i].lat.connect);
+        px_hist_merge(connect, &snap);
+        px_hist_snapshot(&snap, &e->workers[i].lat.ttfb);
+        px_hist_merge(ttfb, &snap);
+    }
+}
+
 void px_engine_latency(const struct px_engine *e, struct px_latency *out)
 {
     px_hist_init(&out->connect);
@@ -1166,6 +1209,7 @@ void px_engine_free(struct px_engine *e)
     px_tls_free(e->tls);
     free(e->workers);
     free(e->req);
+    free(e->req_last);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }

@@ -40,6 +40,22 @@ int px_http_request_build(const struct px_http_request_spec *spec, char **out, s
     return 0;
 }
 
+/* A 1xx other than 101: the final response follows on the same stream. */
+static int is_interim(unsigned status)
+{
+    return status >= 100 && status < 200 && status != 101;
+}
+
+/*
+ * RFC 9112 section 6.3: a response to HEAD, any 1xx, 204 and 304 end at their
+ * headers whatever Content-Length or Transfer-Encoding they carry; http-parser
+ * alone would wait for the announced body until the request times out.
+ */
+static int is_bodiless(const struct px_http_resp *r, unsigned status)
+{
+    return r->head || (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
 static int on_headers_complete(http_parser *p)
 {
     struct px_http_resp *r = p->data;
@@ -47,22 +63,24 @@ static int on_headers_complete(http_parser *p)
     if (p->status_code < 100)
         return -1;
     r->status = (int)p->status_code;
-    /* 1 tells http-parser that no body follows (the answer to HEAD). */
-    return r->head ? 1 : 0;
+    /* 1 tells http-parser that no body follows. */
+    return is_bodiless(r, p->status_code) ? 1 : 0;
 }
 
 static int on_message_complete(http_parser *p)
 {
     struct px_http_resp *r = p->data;
-    if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101) {
-        /* An interim response (100 Continue): the final one follows. */
+    /* Stop right after this message: what follows is the final response
+     * (interim), another protocol (101), or not ours. */
+    http_parser_pause(p, 1);
+    if (is_interim(p->status_code)) {
+        r->interim = 1;
         r->status = 0;
         return 0;
     }
     r->done = 1;
-    r->keep_alive = http_should_keep_alive(p);
-    /* Stop right after this message: bytes past it are not ours. */
-    http_parser_pause(p, 1);
+    /* RFC 9110 section 15.2.2: after a 101 the bytes are no longer HTTP. */
+    r->keep_alive = p->status_code != 101 && http_should_keep_alive(p);
     return 0;
 }
 
@@ -81,7 +99,18 @@ void px_http_resp_init(struct px_http_resp *r, int head)
 
 int px_http_resp_feed(struct px_http_resp *r, const char *buf, size_t len, size_t *used)
 {
-    size_t n = http_parser_execute(&r->parser, &settings, buf, len);
+    size_t n = 0;
+    for (;;) {
+        n += http_parser_execute(&r->parser, &settings, buf + n, len - n);
+        if (!r->interim)
+            break;
+        /* A fresh parser for the final response: http-parser would refuse
+         * it after an interim one that said "Connection: close". */
+        r->interim = 0;
+        http_parser_init(&r->parser, HTTP_RESPONSE);
+        if (n == len)
+            break;
+    }
     *used = n;
     if (r->done)
         return PX_HTTP_DONE;

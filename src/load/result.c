@@ -2,6 +2,8 @@
 /* Summing per-worker totals, and the prediction a finished run is compared with. */
 #include "portex/load/result.h"
 
+#include <sys/socket.h>
+
 #include "portex/base/atomic.h"
 #include "portex/base/config.h"
 #include "portex/kernel/kernel.h"
@@ -53,6 +55,10 @@ void px_run_predict(struct px_run *run)
         .timestamps = (enum px_ts)ex->timestamps,
         .connections = cfg->connections,
         .lifetime_s = px_hist_mean(&run->lat.total) / 1e6,
+        .requests_per_conn = cfg->keepalive ? cfg->requests_per_conn : 0,
+        .unix_socket = cfg->target.ss_family == AF_UNIX,
     };
     px_ceiling_predict(&in, &ex->ceiling);
+    if (in.unix_socket)
+        ex->usable_ports = 0;
 }

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "portex/base/clock.h"
 #include "portex/base/config.h"
 #include "portex/load/engine.h"
 #include "portex/kernel/kernel.h"
@@ -24,7 +26,41 @@ void px_block_stop_signals(sigset_t *stop_set, sigset_t *old)
     pthread_sigmask(SIG_BLOCK, stop_set, old);
 }
 
+/* The wall clock at a monotonic instant: both clocks read now, the difference applied. */
+static int64_t wall_start_ns(uint64_t start_us)
+{
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    uint64_t now_us = px_clock_us();
+    int64_t real_ns = (int64_t)real.tv_sec * 1000000000 + real.tv_nsec;
+    return real_ns - ((int64_t)now_us - (int64_t)start_us) * 1000;
+}
+
+/* Sleeps until the wall-clock instant at_ns (--start-at); SIGINT or SIGTERM
+ * (blocked, in set) end the wait early. 0, or -1 when interrupted. */
+static int wait_until(int64_t at_ns, const sigset_t *set)
+{
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t left = at_ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+        if (left <= 0)
+            return 0;
+        struct timespec ts = {.tv_sec = (time_t)(left / 1000000000),
+                              .tv_nsec = (long)(left % 1000000000)};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM)
+            return -1;
+    }
+}
+
 int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, size_t errlen)
+{
+    return px_run_execute_tick(cfg, run, NULL, NULL, err, errlen);
+}
+
+int px_run_execute_tick(const struct px_config *cfg, struct px_run *run, px_stats_tick_cb tick,
+                        void *tick_arg, char *err, size_t errlen)
 {
     memset(run, 0, sizeof(*run));
     run->cfg = cfg;
@@ -42,9 +78,17 @@ int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, s
     struct px_engine *e = px_engine_new(cfg, err, errlen);
     if (e == NULL)
         goto out;
+    /* Hosts of one sharded run start their timetables at one wall-clock instant. */
+    if (cfg->start_at_ns && wait_until(cfg->start_at_ns, &stop_set) < 0) {
+        snprintf(err, errlen, "interrupted while waiting for --start-at");
+        run->interrupted = 1;
+        goto out;
+    }
     if (px_engine_start(e, err, errlen) < 0)
         goto out;
-    stats = px_stats_start(e, cfg, cfg->quiet ? NULL : stderr);
+    run->t0_unix_ns = wall_start_ns(px_engine_start_us(e));
+    gethostname(run->host, sizeof(run->host) - 1);
+    stats = px_stats_start_tick(e, cfg, cfg->quiet ? NULL : stderr, tick, tick_arg);
     if (stats == NULL) {
         snprintf(err, errlen, "cannot start the stats thread");
         px_engine_stop(e);

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "portex/base/atomic.h"
@@ -57,6 +59,10 @@ struct srv_loop {
     struct conn *conns;         /* open connections, freed at the end */
     struct px_tls_worker *tlsw; /* this loop's TLS state, NULL for plain HTTP */
     char rbuf[READ_BUF];
+    struct event *stop_ev; /* activated by px_server_stop from another thread */
+
+    /* On the Unix socket that every loop shares, or NULL. */
+    struct evconnlistener *unix_listener;
 };
 
 struct px_server {
@@ -64,6 +70,8 @@ struct px_server {
     struct sockaddr_storage bound;
     struct srv_loop *loops;
     unsigned nloops;
+    int unix_fd;      /* listening Unix socket, shared by every loop; -1 none */
+    int unix_created; /* we bound unix_path: unlink it at the end */
     unsigned running;
     char *body;
     char *hdr_keep, *hdr_keep10, *hdr_close; /* response heads, precomputed */
@@ -365,9 +373,67 @@ static char *make_head(const char *extra, size_t body, size_t *len)
     return strdup(buf);
 }
 
+/* An active event survives until the loop runs it; a bare event_base_loopbreak
+ * before the thread entered event_base_loop would be forgotten (the loop
+ * clears the flag on entry) and the join would wait forever. */
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
 static void use_pthreads(void)
 {
     evthread_use_pthreads();
+}
+
+/* A socket file at path that nobody accepts on: left by a server that died. */
+static int stale_socket(const char *path)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+    memset(&ss, 0, sizeof(ss));
+    un->sun_family = AF_UNIX;
+    snprintf(un->sun_path, sizeof(un->sun_path), "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    /* ECONNREFUSED: nobody listens. EAGAIN: a full backlog, so somebody does. */
+    int live = connect(fd, (struct sockaddr *)un, sizeof(*un)) == 0 || errno == EAGAIN;
+    close(fd);
+    return !live;
+}
+
+/* Binds and listens on cfg.unix_path into s->unix_fd. 0, or -1 with the reason. */
+static int unix_listen(struct px_server *s, char *err, size_t errlen)
+{
+    const char *path = s->cfg.unix_path;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            snprintf(err, errlen, "'%s' exists and is not a socket: choose another path", path);
+            return -1;
+        }
+        if (!stale_socket(path)) {
+            snprintf(err, errlen, "a server already listens on unix:%s", path);
+            return -1;
+        }
+        unlink(path);
+    }
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+    s->unix_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->unix_fd < 0 || bind(s->unix_fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
+        snprintf(err, errlen, "cannot bind unix:%s: %s", path, strerror(errno));
+        return -1;
+    }
+    s->unix_created = 1;
+    if (listen(s->unix_fd, 4096) < 0) {
+        snprintf(err, errlen, "cannot listen on unix:%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen)
@@ -377,6 +443,7 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
     struct px_server *s = calloc(1, sizeof(*s));
     if (s == NULL)
         goto oom;
+    s->unix_fd = -1;
     s->cfg = *cfg;
     s->nloops = cfg->threads ? cfg->threads : 1;
     s->loops = calloc(s->nloops, sizeof(*s->loops));
@@ -391,6 +458,10 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
     if (cfg->body_bytes > 0)
         s->body[cfg->body_bytes - 1] = '\n';
     s->bound = cfg->addr;
+    if (cfg->unix_path[0] && unix_listen(s, err, errlen) < 0) {
+        px_server_free(s);
+        return NULL;
+    }
     for (unsigned i = 0; i < s->nloops; i++) {
         struct srv_loop *loop = &s->loops[i];
         loop->srv = s;
@@ -399,6 +470,19 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
             goto oom;
         if (cfg->tls && (loop->tlsw = px_tls_worker_new(cfg->tls)) == NULL)
             goto oom;
+        loop->stop_ev = event_new(loop->base, -1, 0, stop_cb, loop->base);
+        if (loop->stop_ev == NULL)
+            goto oom;
+        /* Every loop watches the one Unix socket (no SO_REUSEPORT for paths);
+         * a loop that loses the race to accept gets EAGAIN, which libevent skips. */
+        if (s->unix_fd >= 0) {
+            loop->unix_listener = evconnlistener_new(loop->base, accept_cb, loop,
+                                                     LEV_OPT_CLOSE_ON_EXEC, 0, s->unix_fd);
+            if (loop->unix_listener == NULL)
+                goto oom;
+        }
+        if (cfg->unix_only)
+            continue;
         /* Every loop binds the same port: the first one picks it when 0 was asked. */
         socklen_t len = px_sock_addrlen(&s->bound);
         loop->listener = evconnlistener_new_bind(loop->base, accept_cb, loop,
@@ -451,7 +535,7 @@ int px_server_start(struct px_server *s, char *err, size_t errlen)
 void px_server_stop(struct px_server *s)
 {
     for (unsigned i = 0; i < s->running; i++)
-        event_base_loopbreak(s->loops[i].base);
+        event_active(s->loops[i].stop_ev, EV_READ, 0);
     for (unsigned i = 0; i < s->running; i++)
         pthread_join(s->loops[i].thread, NULL);
     s->running = 0;
@@ -475,12 +559,20 @@ void px_server_free(struct px_server *s)
         struct srv_loop *loop = &s->loops[i];
         if (loop->listener)
             evconnlistener_free(loop->listener);
+        if (loop->unix_listener)
+            evconnlistener_free(loop->unix_listener);
         while (loop->conns)
             conn_free(loop->conns);
         px_tls_worker_free(loop->tlsw);
+        if (loop->stop_ev)
+            event_free(loop->stop_ev);
         if (loop->base)
             event_base_free(loop->base);
     }
+    if (s->unix_fd >= 0)
+        close(s->unix_fd);
+    if (s->unix_created)
+        unlink(s->cfg.unix_path);
     free(s->loops);
     free(s->body);
     free(s->hdr_keep);

@@ -29,12 +29,16 @@ struct px_stats {
     struct px_totals prev; /* counters at the previous row */
     struct px_hist prev_hist;
     struct px_hist cur_hist;
-    struct px_hist interval_hist; /* requests that ended in the last interval */
+    struct px_hist interval_hist;     /* requests that ended in the last interval */
     struct px_hist tls_prev, tls_cur; /* https: handshake latency, as prev/cur_hist */
     struct px_tcpext prev_ext;
     int have_ext;
     struct px_series series;
     int64_t tw_peak;
+    px_stats_tick_cb tick; /* NULL: none */
+    void *tick_arg;
+    struct px_hist prev_phase[2], cur_phase[2], interval_phase[2]; /* connect, ttfb: tick only */
+    double epoch_s; /* wall-clock time of the engine's start */
 };
 
 static void live_line(struct px_stats *s, const struct px_series_row *r, double dt)
@@ -65,6 +69,25 @@ static void sample_tls(struct px_stats *s, const struct px_totals *cur, struct p
     px_hist_diff(&s->interval_hist, &s->tls_cur, &s->tls_prev);
     r->tls_p50_us = px_hist_percentile(&s->interval_hist, 50);
     s->tls_prev = s->tls_cur;
+}
+
+/* Connect and first-byte histograms of the interval, then the callback. */
+static void call_tick(struct px_stats *s, const struct px_series_row *r, double start_s)
+{
+    px_engine_phase_hists(s->e, &s->cur_phase[0], &s->cur_phase[1]);
+    for (int i = 0; i < 2; i++) {
+        px_hist_diff(&s->interval_phase[i], &s->cur_phase[i], &s->prev_phase[i]);
+        s->prev_phase[i] = s->cur_phase[i];
+    }
+    struct px_stats_interval iv = {
+        .epoch_s = s->epoch_s,
+        .start_s = start_s,
+        .row = r,
+        .total = &s->interval_hist,
+        .connect = &s->interval_phase[0],
+        .ttfb = &s->interval_phase[1],
+    };
+    s->tick(s->tick_arg, &iv);
 }
 
 static void sample(struct px_stats *s, int live)
@@ -104,11 +127,13 @@ static void sample(struct px_stats *s, int live)
     px_hist_diff(&s->interval_hist, &s->cur_hist, &s->prev_hist);
     r.p50_us = px_hist_percentile(&s->interval_hist, 50);
     r.p99_us = px_hist_percentile(&s->interval_hist, 99);
+    if (s->tick)
+        call_tick(s, &r, r.t - dt);
     s->prev_hist = s->cur_hist;
     s->prev = cur;
     if (r.time_wait > s->tw_peak)
         s->tw_peak = r.time_wait;
-    px_series_push(&s->series, &r);
+    px_series_push_hist(&s->series, &r, &s->interval_hist);
     if (live)
         live_line(s, &r, dt);
 }
@@ -139,9 +164,27 @@ static void *stats_main(void *arg)
 
 struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg, FILE *live)
 {
+    return px_stats_start_tick(e, cfg, live, NULL, NULL);
+}
+
+/* Wall-clock seconds of a monotonic instant (us), for logs that want the epoch. */
+static double epoch_of(uint64_t mono_us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return now - (double)(px_clock_us() - mono_us) / 1e6;
+}
+
+struct px_stats *px_stats_start_tick(struct px_engine *e, const struct px_config *cfg, FILE *live,
+                                     px_stats_tick_cb tick, void *tick_arg)
+{
     struct px_stats *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
+    s->tick = tick;
+    s->tick_arg = tick_arg;
+    s->epoch_s = epoch_of(px_engine_start_us(e));
     s->e = e;
     s->cfg = cfg;
     s->live = live;
@@ -151,6 +194,8 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg
     px_hist_init(&s->prev_hist);
     px_hist_init(&s->tls_prev);
     s->series.tls = cfg->url.tls;
+    px_hist_init(&s->prev_phase[0]);
+    px_hist_init(&s->prev_phase[1]);
     s->have_ext = px_tcpext_read(PX_PROC, &s->prev_ext) == 0;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;

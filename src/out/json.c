@@ -3,7 +3,9 @@
 #include "portex/out/json.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 
 void px_json_init(struct px_json *j, FILE *f, int compact)
 {
@@ -151,4 +153,145 @@ void px_json_finish(struct px_json *j)
 {
     fputc('\n', j->f);
     fflush(j->f);
+}
+
+/* Shortest text that reads back as the same double: merged results must
+ * recompute exactly what one host wrote. */
+static void put_real(FILE *f, double v)
+{
+    if (!isfinite(v)) {
+        fputs("null", f);
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 1e15) {
+        fprintf(f, "%.0f", v);
+        return;
+    }
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, f);
+}
+
+/* Bucket lists are thousands of integers: digits by hand, one fwrite each. */
+static void put_integer(FILE *f, json_int_t v)
+{
+    char buf[24];
+    char *p = buf + sizeof(buf);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), f);
+}
+
+static int has_object(const json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *m;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, m) if (json_is_object(m) || has_object(m)) return 1;
+    } else if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, m) if (json_is_object(m) || has_object(m)) return 1;
+    }
+    return 0;
+}
+
+/* One line for arrays of scalars or small arrays (bucket pairs) and for flat
+ * objects inside arrays (series rows); everything else is indented. */
+static int one_line(const json_t *v, int in_array)
+{
+    if (json_is_array(v))
+        return !has_object(v);
+    if (json_is_object(v))
+        return in_array && !has_object(v);
+    return 1;
+}
+
+static void put_compact(FILE *f, const json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *m;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        fputc('{', f);
+        i = 0;
+        json_object_foreach((json_t *)v, k, m)
+        {
+            if (i++)
+                fputc(',', f);
+            put_string(f, k);
+            fputc(':', f);
+            put_compact(f, m);
+        }
+        fputc('}', f);
+        break;
+    case JSON_ARRAY:
+        fputc('[', f);
+        json_array_foreach(v, i, m)
+        {
+            if (i)
+                fputc(',', f);
+            put_compact(f, m);
+        }
+        fputc(']', f);
+        break;
+    case JSON_STRING:
+        put_string(f, json_string_value(v));
+        break;
+    case JSON_INTEGER:
+        put_integer(f, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        put_real(f, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        fputs("true", f);
+        break;
+    case JSON_FALSE:
+        fputs("false", f);
+        break;
+    default:
+        fputs("null", f);
+    }
+}
+
+static void put_tree(struct px_json *j, const char *key, const json_t *v, int in_array)
+{
+    size_t i;
+    const char *k;
+    json_t *m;
+    if (one_line(v, in_array)) {
+        lead(j, key);
+        put_compact(j->f, v);
+    } else if (json_is_object(v)) {
+        open_level(j, key, '{');
+        json_object_foreach((json_t *)v, k, m) put_tree(j, k, m, 0);
+        close_level(j, '}');
+    } else {
+        open_level(j, key, '[');
+        json_array_foreach(v, i, m) put_tree(j, NULL, m, 1);
+        close_level(j, ']');
+    }
+}
+
+void px_json_tree(struct px_json *j, const char *key, const json_t *v)
+{
+    put_tree(j, key, v, 0);
+}
+
+void px_json_print_tree(FILE *f, const json_t *root)
+{
+    struct px_json j;
+    px_json_init(&j, f, 0);
+    px_json_tree(&j, NULL, root);
+    px_json_finish(&j);
 }

@@ -3,11 +3,13 @@
 #include "portex/out/report.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 
 #include "portex/base/config.h"
 #include "portex/out/json.h"
+#include "portex/out/result_json.h"
 #include "portex/load/result.h"
 #include "portex/base/url.h"
 
@@ -34,6 +36,8 @@ void px_format_count(char *out, size_t outlen, uint64_t v)
     out[o] = '\0';
 }
 
+/* Every rate divides by the load window (run->duration_s), never by the drain
+ * after it: requests that end in the drain count in the totals only. */
 static double per_s(uint64_t v, double s)
 {
     return s > 0 ? (double)v / s : 0.0;
@@ -43,6 +47,8 @@ static const char *close_words(const struct px_config *cfg)
 {
     if (cfg->keepalive)
         return "keep-alive connections";
+    if (cfg->target.ss_family == AF_UNIX)
+        return "short connections over a Unix socket (no port, no TIME_WAIT)";
     switch (cfg->close) {
     case PX_CLOSE_SERVER:
         return "short connections, server closes first";
@@ -53,11 +59,21 @@ static const char *close_words(const struct px_config *cfg)
     }
 }
 
+/* tcp_tw_reuse is in force for this target: 1 everywhere, 2 on loopback only
+ * (KERNEL-FACTS.md). Whether it can act also needs timestamps (ceiling.c). */
 static int reuse_set(const struct px_run *run)
 {
     return run->env.tw_reuse == 1 || (run->env.tw_reuse == 2 && run->ex.loopback);
 }
 
+/*
+ * Four cases, in the order a reader needs them: ports ran out (say why: 60 s
+ * of TIME_WAIT, or reuse and its delay, and the timestamps trap); no exhaustion
+ * but port-bound (the burst and the sustained ceiling); RST (no TIME_WAIT, so
+ * only the connection lifetime binds); not port-bound at all (keep-alive, the
+ * server closes first). tcp_fin_timeout is named only to say it is not
+ * TIME_WAIT, the most common myth.
+ */
 void px_diagnose(const struct px_run *run, char *out, size_t outlen)
 {
     const struct px_config *cfg = run->cfg;
@@ -67,7 +83,12 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     size_t n = 0;
 #define ADD(...) n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, __VA_ARGS__)
     out[0] = '\0';
-    if (ex->seen) {
+    if (cfg->target.ss_family == AF_UNIX) {
+        ADD("no ports involved (Unix socket): %.1f ok/s over %" PRIu64 " connections is what "
+            "client and server reach without the port budget; a TCP run below this rate is "
+            "held back by ports or by TCP itself.",
+            ok_s, run->totals.connections_opened);
+    } else if (ex->seen) {
         ADD("ports ran out at t=%.2fs: %" PRIu64 " usable ports", ex->first_s, ex->usable_ports);
         if (cfg->nsources > 1)
             ADD(" x %zu source addresses", cfg->nsources);
@@ -101,7 +122,9 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     } else {
         ADD("no EADDRNOTAVAIL: %s; %" PRIu64 " connections carried %" PRIu64
             " requests, ports are not the limit.",
-            cfg->keepalive ? "keep-alive" : "the server closes first (it holds TIME_WAIT)",
+            cfg->keepalive               ? "keep-alive"
+            : cfg->close == PX_CLOSE_RST ? "RST close leaves no TIME_WAIT and -c is under the ports"
+                                         : "the server closes first (it holds TIME_WAIT)",
             run->totals.connections_opened, run->totals.ok + run->totals.failed);
     }
 #undef ADD
@@ -114,11 +137,23 @@ static const char *ts_words(int ts)
                             : "unknown (no connection was made)";
 }
 
+/* TIME_WAIT already there at the start belongs to earlier runs: shown apart,
+ * so that a peak is not read as this run's alone. */
 static void text_exhaustion(FILE *f, const struct px_run *run)
 {
     const struct px_exhaustion *ex = &run->ex;
     char a[32], target[80];
     px_sockaddr_str((const struct sockaddr *)&run->cfg->target, target, sizeof(target));
+    if (run->cfg->target.ss_family == AF_UNIX) {
+        /* The control run: what is left is the server and the client, not ports. */
+        fprintf(f, "\nno ports involved: %s is a Unix socket (no local port, no TIME_WAIT)\n",
+                target);
+        fprintf(f, "  predicted ceiling    %s\n", ex->ceiling.formula);
+        char diag[1024];
+        px_diagnose(run, diag, sizeof(diag));
+        fprintf(f, "\n%s\n", diag);
+        return;
+    }
     fprintf(f, "\nports and TIME_WAIT\n");
     px_format_count(a, sizeof(a), ex->usable_ports);
     fprintf(f, "  usable ports         %s (%u-%u%s)\n", a, ex->port_lo, ex->port_hi,
@@ -191,12 +226,22 @@ void px_report_text(FILE *f, const struct px_run *run)
     uint64_t requests = t->ok + t->failed;
     char a[32], b[32], c[32];
 
-    fprintf(f, "portex run %s\n  %s\n", cfg->url_text, close_words(cfg));
+    if (run->hosts > 0) /* a merge of hosts' results */
+        fprintf(f, "portex merge %s, %u host%s\n  %s\n", cfg->url_text, run->hosts,
+                run->hosts == 1 ? "" : "s", close_words(cfg));
+    else
+        fprintf(f, "portex run %s\n  %s\n", cfg->url_text, close_words(cfg));
+    if (cfg->keepalive && cfg->requests_per_conn)
+        fprintf(f, "  %u requests per connection, then the %s closes%s\n", cfg->requests_per_conn,
+                cfg->close == PX_CLOSE_SERVER ? "server" : "client",
+                cfg->close == PX_CLOSE_RST ? " with RST" : "");
     if (cfg->rate_per_s > 0)
         fprintf(f, "  open model: %.0f new requests/s, at most %u in flight, %u threads\n",
                 cfg->rate_per_s, cfg->connections, cfg->threads);
     else
         fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
+    if (run->interrupted)
+        fprintf(f, "  interrupted by a signal: the figures and rates cover what ran until then\n");
     fprintf(f, "\n");
     px_format_count(a, sizeof(a), requests);
     px_format_count(b, sizeof(b), t->ok);
@@ -246,174 +291,136 @@ void px_report_text(FILE *f, const struct px_run *run)
     text_exhaustion(f, run);
 }
 
-static void json_hist(struct px_json *j, const char *key, const struct px_hist *h)
+static json_t *hist_summary(const struct px_hist *h)
 {
-    px_json_obj_begin(j, key);
-    px_json_u64(j, "count", h->count);
-    px_json_u64(j, "p50", px_hist_percentile(h, 50));
-    px_json_u64(j, "p90", px_hist_percentile(h, 90));
-    px_json_u64(j, "p99", px_hist_percentile(h, 99));
-    px_json_u64(j, "p999", px_hist_percentile(h, 99.9));
-    px_json_u64(j, "max", h->count ? h->max_us : 0);
-    px_json_f64(j, "mean", px_hist_mean(h));
-    px_json_obj_end(j);
+    return json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "count", (json_int_t)h->count, "p50",
+        (json_int_t)px_hist_percentile(h, 50), "p90", (json_int_t)px_hist_percentile(h, 90), "p99",
+        (json_int_t)px_hist_percentile(h, 99), "p999", (json_int_t)px_hist_percentile(h, 99.9),
+        "max", (json_int_t)(h->count ? h->max_us : 0), "mean", px_hist_mean(h));
+}
+
+static void set(json_t *o, const char *key, json_t *v)
+{
+    json_object_set_new(o, key, v ? v : json_null());
+}
+
+static json_t *jf64(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *ju64(uint64_t v)
+{
+    return json_integer((json_int_t)v);
+}
+
+static void summary_exhaustion(json_t *o, const struct px_run *run)
+{
+    const struct px_exhaustion *ex = &run->ex;
+    int tw = ex->time_wait_peak >= 0;
+    set(o, "time_wait_peak", tw ? json_integer(ex->time_wait_peak) : NULL);
+    set(o, "time_wait_at_start", tw ? json_integer(ex->time_wait_at_start) : NULL);
+    set(o, "first_eaddrnotavail_s", ex->seen ? jf64(ex->first_s) : NULL);
+    set(o, "ok_before_eaddrnotavail", ex->seen ? ju64(ex->ok_before) : NULL);
+    set(o, "ok_per_s_before",
+        ex->seen ? jf64(ex->first_s > 0 ? (double)ex->ok_before / ex->first_s : 0.0) : NULL);
+    /* A Unix-socket target is the control run: no port is involved at all. */
+    set(o, "ports_involved", json_boolean(run->cfg->target.ss_family != AF_UNIX));
+    set(o, "usable_ports", ju64(ex->usable_ports));
+    set(o, "predicted_ceiling_per_s", jf64(ex->ceiling.per_s));
+    set(o, "ceiling_formula", json_string(ex->ceiling.formula));
+    set(o, "timestamps_negotiated",
+        ex->timestamps == PX_TS_UNKNOWN ? NULL : json_boolean(ex->timestamps == PX_TS_YES));
+    char diag[1024];
+    px_diagnose(run, diag, sizeof(diag));
+    set(o, "diagnosis", json_string(diag));
+    set(o, "interrupted", json_boolean(run->interrupted != 0)); /* SIGINT or SIGTERM stopped it */
 }
 
 /* summary.tls: handshake counts, the protocol, OpenSSL's reason per TLS cause. */
-static void json_tls(struct px_json *j, const struct px_run *run)
+static json_t *summary_tls(const struct px_run *run)
 {
-    px_json_obj_begin(j, "tls");
-    px_json_u64(j, "full", run->totals.tls_full);
-    px_json_u64(j, "resumed", run->totals.tls_resumed);
-    if (run->tls.version[0])
-        px_json_str(j, "version", run->tls.version);
-    else
-        px_json_null(j, "version");
-    px_json_obj_begin(j, "reasons");
+    json_t *o = json_object();
+    set(o, "full", ju64(run->totals.tls_full));
+    set(o, "resumed", ju64(run->totals.tls_resumed));
+    set(o, "version", run->tls.version[0] ? json_string(run->tls.version) : NULL);
+    json_t *reasons = json_object();
     for (int cause = PX_CAUSE_TLS_HANDSHAKE; cause <= PX_CAUSE_TLS_EOF; cause++)
         if (tls_reason(run, cause))
-            px_json_str(j, px_cause_name(cause), tls_reason(run, cause));
-    px_json_obj_end(j);
-    px_json_obj_end(j);
+            set(reasons, px_cause_name(cause), json_string(tls_reason(run, cause)));
+    set(o, "reasons", reasons);
+    return o;
+}
+
+json_t *px_report_summary_json(const struct px_run *run)
+{
+    const struct px_totals *t = &run->totals;
+    uint64_t requests = t->ok + t->failed;
+    json_t *o = json_object();
+    set(o, "duration_s", jf64(run->duration_s));
+    set(o, "drain_s", jf64(run->drain_s));
+    set(o, "requests", ju64(requests));
+    set(o, "ok", ju64(t->ok));
+    set(o, "failed", ju64(t->failed));
+    set(o, "requests_per_s", jf64(per_s(requests, run->duration_s)));
+    set(o, "ok_per_s", jf64(per_s(t->ok, run->duration_s)));
+    set(o, "connections_opened", ju64(t->connections_opened));
+    set(o, "missed_starts", ju64(t->missed_starts));
+    json_t *errors = json_object();
+    for (int cause = 0; cause < PX_CAUSE_COUNT; cause++)
+        if (t->cause[cause] > 0 && cause != PX_CAUSE_HTTP_4XX && cause != PX_CAUSE_HTTP_5XX)
+            set(errors, px_cause_name(cause), ju64(t->cause[cause]));
+    set(o, "errors", errors);
+    json_t *status = json_object();
+    static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    for (int i = 1; i <= 5; i++)
+        set(status, cls[i - 1], ju64(t->status[i]));
+    set(o, "http_status", status);
+    set(o, "latency_us",
+        json_pack("{s:o,s:o,s:o}", "connect", hist_summary(&run->lat.connect), "ttfb",
+                  hist_summary(&run->lat.ttfb), "total", hist_summary(&run->lat.total)));
+    if (run->cfg->url.tls) {
+        set(json_object_get(o, "latency_us"), "tls", hist_summary(&run->lat.tls));
+        set(o, "tls", summary_tls(run));
+    }
+    summary_exhaustion(o, run);
+    return o;
 }
 
 void px_report_json_summary(struct px_json *j, const char *key, const struct px_run *run)
 {
-    const struct px_totals *t = &run->totals;
-    uint64_t requests = t->ok + t->failed;
-    px_json_obj_begin(j, key);
-    px_json_f64(j, "duration_s", run->duration_s);
-    px_json_f64(j, "drain_s", run->drain_s);
-    px_json_u64(j, "requests", requests);
-    px_json_u64(j, "ok", t->ok);
-    px_json_u64(j, "failed", t->failed);
-    px_json_f64(j, "requests_per_s", per_s(requests, run->duration_s));
-    px_json_f64(j, "ok_per_s", per_s(t->ok, run->duration_s));
-    px_json_u64(j, "connections_opened", t->connections_opened);
-    px_json_u64(j, "missed_starts", t->missed_starts);
-    px_json_obj_begin(j, "errors");
-    for (int cause = 0; cause < PX_CAUSE_COUNT; cause++)
-        if (t->cause[cause] > 0 && cause != PX_CAUSE_HTTP_4XX && cause != PX_CAUSE_HTTP_5XX)
-            px_json_u64(j, px_cause_name(cause), t->cause[cause]);
-    px_json_obj_end(j);
-    px_json_obj_begin(j, "http_status");
-    static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-    for (int i = 1; i <= 5; i++)
-        px_json_u64(j, cls[i - 1], t->status[i]);
-    px_json_obj_end(j);
-    px_json_obj_begin(j, "latency_us");
-    json_hist(j, "connect", &run->lat.connect);
-    if (run->cfg->url.tls)
-        json_hist(j, "tls", &run->lat.tls);
-    json_hist(j, "ttfb", &run->lat.ttfb);
-    json_hist(j, "total", &run->lat.total);
-    px_json_obj_end(j);
-    if (run->cfg->url.tls)
-        json_tls(j, run);
-    const struct px_exhaustion *ex = &run->ex;
-    if (ex->time_wait_peak >= 0) {
-        px_json_i64(j, "time_wait_peak", ex->time_wait_peak);
-        px_json_i64(j, "time_wait_at_start", ex->time_wait_at_start);
-    } else {
-        px_json_null(j, "time_wait_peak");
-        px_json_null(j, "time_wait_at_start");
-    }
-    if (ex->seen) {
-        px_json_f64(j, "first_eaddrnotavail_s", ex->first_s);
-        px_json_u64(j, "ok_before_eaddrnotavail", ex->ok_before);
-        px_json_f64(j, "ok_per_s_before",
-                    ex->first_s > 0 ? (double)ex->ok_before / ex->first_s : 0.0);
-    } else {
-        px_json_null(j, "first_eaddrnotavail_s");
-        px_json_null(j, "ok_before_eaddrnotavail");
-        px_json_null(j, "ok_per_s_before");
-    }
-    px_json_u64(j, "usable_ports", ex->usable_ports);
-    px_json_f64(j, "predicted_ceiling_per_s", ex->ceiling.per_s);
-    px_json_str(j, "ceiling_formula", ex->ceiling.formula);
-    if (ex->timestamps == PX_TS_UNKNOWN)
-        px_json_null(j, "timestamps_negotiated");
-    else
-        px_json_bool(j, "timestamps_negotiated", ex->timestamps == PX_TS_YES);
-    char diag[1024];
-    px_diagnose(run, diag, sizeof(diag));
-    px_json_str(j, "diagnosis", diag);
-    px_json_obj_end(j);
-}
-
-static void json_sysctl(struct px_json *j, const char *key, int64_t v)
-{
-    if (v >= 0)
-        px_json_i64(j, key, v);
+    json_t *o = px_report_summary_json(run);
+    px_json_tree(j, key, o);
+    json_decref(o);
 }
 
 void px_report_json_sysctl(struct px_json *j, const struct px_env *env)
 {
-    px_json_obj_begin(j, "sysctl");
-    char range[32];
-    snprintf(range, sizeof(range), "%u %u", env->port_lo, env->port_hi);
-    px_json_str(j, "net.ipv4.ip_local_port_range", range);
-    px_json_str(j, "net.ipv4.ip_local_reserved_ports", env->reserved_ports);
-    json_sysctl(j, "net.ipv4.tcp_tw_reuse", env->tw_reuse);
-    json_sysctl(j, "net.ipv4.tcp_tw_reuse_delay", env->tw_reuse_delay_ms);
-    json_sysctl(j, "net.ipv4.tcp_timestamps", env->timestamps);
-    json_sysctl(j, "net.ipv4.tcp_fin_timeout", env->fin_timeout);
-    json_sysctl(j, "net.ipv4.tcp_max_tw_buckets", env->max_tw_buckets);
-    json_sysctl(j, "net.core.somaxconn", env->somaxconn);
-    json_sysctl(j, "fs.file-max", env->file_max);
-    px_json_obj_end(j);
+    json_t *o = px_result_json_sysctl(env);
+    px_json_tree(j, "sysctl", o);
+    json_decref(o);
 }
 
 void px_report_json_environment(struct px_json *j, const struct px_env *env)
 {
-    px_json_obj_begin(j, "environment");
-    px_json_str(j, "kernel", env->kernel);
-    px_report_json_sysctl(j, env);
-    px_json_obj_begin(j, "nofile");
-    px_json_u64(j, "soft", env->nofile_soft);
-    px_json_u64(j, "hard", env->nofile_hard);
-    px_json_obj_end(j);
-    px_json_i64(j, "cpus", env->cpus);
-    px_json_obj_end(j);
+    json_t *o = px_result_json_environment(env);
+    px_json_tree(j, "environment", o);
+    json_decref(o);
 }
 
 void px_report_json_series(struct px_json *j, const struct px_series *series)
 {
-    px_json_arr_begin(j, "series");
-    for (size_t i = 0; i < series->count; i++) {
-        const struct px_series_row *r = &series->rows[i];
-        px_json_obj_begin(j, NULL);
-        j->compact = 1;
-        px_json_f64(j, "t", round(r->t * 1000) / 1000);
-        px_json_u64(j, "started", r->started);
-        px_json_u64(j, "ok", r->ok);
-        px_json_u64(j, "failed", r->failed);
-        px_json_u64(j, "eaddrnotavail", r->eaddrnotavail);
-        px_json_u64(j, "other_errors", r->other_errors);
-        px_json_u64(j, "connections_opened", r->connections_opened);
-        px_json_u64(j, "in_flight", r->in_flight);
-        px_json_i64(j, "time_wait", r->time_wait);
-        px_json_i64(j, "time_wait_all", r->time_wait_all);
-        px_json_u64(j, "tw_recycled", r->tw_recycled);
-        px_json_u64(j, "tw_overflow", r->tw_overflow);
-        px_json_u64(j, "p50_us", r->p50_us);
-        px_json_u64(j, "p99_us", r->p99_us);
-        px_json_bool(j, "drain", r->drain);
-        if (series->tls) {
-            px_json_u64(j, "tls_full", r->tls_full);
-            px_json_u64(j, "tls_resumed", r->tls_resumed);
-            px_json_u64(j, "tls_p50_us", r->tls_p50_us);
-        }
-        px_json_obj_end(j);
-        j->compact = 0;
-    }
-    px_json_arr_end(j);
+    json_t *o = px_result_json_series(series);
+    px_json_tree(j, "series", o);
+    json_decref(o);
 }
 
 void px_report_csv(FILE *f, const struct px_series *series)
 {
-    fprintf(f, "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
-               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain%s\n",
+    fprintf(f,
+            "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
+            "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain%s\n",
             series->tls ? ",tls_full,tls_resumed,tls_p50_us" : "");
     for (size_t i = 0; i < series->count; i++) {
         const struct px_series_row *r = &series->rows[i];
@@ -431,54 +438,29 @@ void px_report_csv(FILE *f, const struct px_series *series)
     }
 }
 
-static void json_config(struct px_json *j, const struct px_config *cfg)
+void px_report_json_result(struct px_json *j, const struct px_run *run)
 {
-    px_json_obj_begin(j, "config");
-    px_json_str(j, "url", cfg->url_text);
-    px_json_str(j, "mode", px_config_mode_name(cfg));
-    px_json_str(j, "close", cfg->keepalive ? NULL : px_close_name(cfg->close));
-    if (cfg->rate_per_s > 0)
-        px_json_f64(j, "rate_per_s", cfg->rate_per_s);
-    else
-        px_json_null(j, "rate_per_s");
-    px_json_u64(j, "connections", cfg->connections);
-    px_json_u64(j, "threads", cfg->threads);
-    if (cfg->duration_ms)
-        px_json_f64(j, "duration_s", (double)cfg->duration_ms / 1000.0);
-    else
-        px_json_null(j, "duration_s");
-    if (cfg->requests)
-        px_json_u64(j, "requests", cfg->requests);
-    else
-        px_json_null(j, "requests");
-    px_json_str(j, "method", cfg->method);
-    px_json_f64(j, "connect_timeout_s", (double)cfg->connect_timeout_ms / 1000.0);
-    px_json_f64(j, "timeout_s", (double)cfg->timeout_ms / 1000.0);
-    if (cfg->url.tls) {
-        px_json_obj_begin(j, "tls");
-        px_json_bool(j, "insecure", cfg->tls_insecure);
-        px_json_str(j, "cacert", cfg->tls_cacert);
-        px_json_str(j, "version",
-                    cfg->tls_version == 12   ? "1.2"
-                    : cfg->tls_version == 13 ? "1.3"
-                                             : NULL);
-        px_json_str(j, "resume", px_tls_resume_name(cfg->tls_resume));
-        px_json_obj_end(j);
-    }
-    px_json_obj_end(j);
+    json_t *o = px_result_json_data(run);
+    px_json_tree(j, "result", o);
+    json_decref(o);
+}
+
+json_t *px_report_json_doc(const struct px_run *run, const char *command)
+{
+    json_t *o = json_object();
+    set(o, "command", json_string(command));
+    set(o, "version", json_string(PORTEX_VERSION));
+    set(o, "config", px_result_json_config(run->cfg));
+    set(o, "environment", px_result_json_environment(&run->env));
+    set(o, "summary", px_report_summary_json(run));
+    set(o, "series", px_result_json_series(&run->series));
+    set(o, "result", px_result_json_data(run));
+    return o;
 }
 
 void px_report_json(FILE *f, const struct px_run *run)
 {
-    struct px_json j;
-    px_json_init(&j, f, 0);
-    px_json_obj_begin(&j, NULL);
-    px_json_str(&j, "command", "run");
-    px_json_str(&j, "version", PORTEX_VERSION);
-    json_config(&j, run->cfg);
-    px_report_json_environment(&j, &run->env);
-    px_report_json_summary(&j, "summary", run);
-    px_report_json_series(&j, &run->series);
-    px_json_obj_end(&j);
-    px_json_finish(&j);
+    json_t *o = px_report_json_doc(run, "run");
+    px_json_print_tree(f, o);
+    json_decref(o);
 }

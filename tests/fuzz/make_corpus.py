@@ -32,6 +32,8 @@ HTTP = {
                            b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n"
                            b"Content-Length: 0\r\n\r\n"),
     "bad_status": (0, b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n"),
+    # Once taken as status 2 (http-parser reads any number of digits up to 999).
+    "short_status": (0, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2\r\nContent-Length: 0\r\n\r\n"),
 }
 
 URL = [
@@ -62,6 +64,8 @@ CLI = {
     "run_sources": (0, [b"--source", b"127.0.0.2,::1", b"-t", b"2", b"--csv", b"o.csv",
                         b"--svg", b"o.svg", b"http://127.0.0.1/"]),
     "run_help": (0, [b"--help"]),
+    # A range that ends at the top of the address space once wrapped past cfg->sources.
+    "run_source_top": (0, [b"--source", b"255.255.255.250-255.255.255.255", b"http://h/"]),
     "compare_modes": (1, [b"--modes", b"keepalive,short", b"--allow-sysctl", b"--no-drain",
                           b"-c", b"8", b"-d", b"1s", b"http://127.0.0.1:8080/"]),
     "compare_n": (1, [b"-n", b"1000", b"http://127.0.0.1/"]),

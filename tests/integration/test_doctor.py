@@ -5,9 +5,12 @@ import os
 import subprocess
 import time
 
-from pxtest import PORTEX, Serve, check, finish, skip
+from pxtest import PORTEX, Serve, can_run, check, finish
 
-NS_C, NS_S = "pxt-doc-cli", "pxt-doc-srv"
+# Per-process names: another checkout may run this test at the same time. A veth name
+# holds at most 15 characters.
+TAG = f"pxd{os.getpid()}"
+NS_C, NS_S = TAG + "c", TAG + "s"
 
 
 def sh(*cmd, check_rc=True):
@@ -69,16 +72,44 @@ def loopback_target():
           "reuse=2 toward 127.0.0.1: no loopback-only flag")
 
 
-def setup_namespaces():
+def setup_namespaces(fail_after_first=False):
+    """Called inside the caller's try: whatever it made, the caller's finally removes."""
     for ns in (NS_C, NS_S):
-        sh("ip", "netns", "del", ns, check_rc=False)
         sh("ip", "netns", "add", ns)
-    sh("ip", "link", "add", "pxt-doc-c", "netns", NS_C, "type", "veth", "peer", "name",
-       "pxt-doc-s", "netns", NS_S)
-    for ns, dev, ip in ((NS_C, "pxt-doc-c", "198.18.1.1/24"), (NS_S, "pxt-doc-s", "198.18.1.2/24")):
+        if fail_after_first:
+            sh("ip", "netns", "exec", ns, "false")
+    sh("ip", "link", "add", TAG + "-c", "netns", NS_C, "type", "veth", "peer", "name",
+       TAG + "-s", "netns", NS_S)
+    for ns, dev, ip in ((NS_C, TAG + "-c", "198.18.1.1/24"), (NS_S, TAG + "-s", "198.18.1.2/24")):
         sh("ip", "-n", ns, "addr", "add", ip, "dev", dev)
         sh("ip", "-n", ns, "link", "set", dev, "up")
         sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+
+def remove_namespaces():
+    # Deleting the namespaces deletes the veth pair in them too.
+    for ns in (NS_C, NS_S):
+        sh("ip", "netns", "del", ns, check_rc=False)
+
+
+def ours_left():
+    ns = sh("ip", "netns", "list").split()
+    links = sh("ip", "-o", "link")
+    return [n for n in ns if n.startswith(TAG)] + [l for l in links.splitlines() if TAG in l]
+
+
+def failed_setup_leaves_nothing():
+    # A set-up that fails part-way (here right after the first `ip netns add`) must not
+    # leave a namespace behind: the set-up runs inside the try whose finally removes.
+    raised = False
+    try:
+        setup_namespaces(fail_after_first=True)
+    except RuntimeError:
+        raised = True
+    finally:
+        remove_namespaces()
+    check(raised, "the forced set-up failure is raised")
+    check(ours_left() == [], f"a failed set-up leaves no namespace or veth ({ours_left()})")
 
 
 def stale_marker_is_reported():
@@ -102,9 +133,9 @@ def stale_marker_is_reported():
 
 
 def across_namespaces():
-    setup_namespaces()
     srv = None
     try:
+        setup_namespaces()
         srv = Serve(netns_cmd=["ip", "netns", "exec", NS_S], extra=["--listen", "198.18.1.2:8080"])
         url = "http://198.18.1.2:8080/"
         sh("ip", "netns", "exec", NS_S, "sh", "-c", "echo 0 > /proc/sys/net/ipv4/tcp_timestamps")
@@ -132,18 +163,20 @@ def across_namespaces():
         check(abs(c["short, client closes (now)"]["per_s"] - p / (rtt + delay)) < 0.01 * p,
               "reuse=1 with timestamps: P / (T + delay)")
     finally:
-        if srv:
-            srv.stop()
-        for ns in (NS_C, NS_S):
-            sh("ip", "netns", "del", ns, check_rc=False)
+        try:
+            if srv:
+                srv.stop()
+        finally:
+            remove_namespaces()
+    check(ours_left() == [], f"no namespace or veth left ({ours_left()})")
 
 
 if __name__ == "__main__":
     values_equal_proc()
     unreachable_target()
     loopback_target()
-    if os.geteuid() != 0:
-        print("note: not root, the namespace cases are not run")
-    else:
+    if can_run("doctor across namespaces (server timestamps, reuse flags, stale marker)",
+               root=True, tools=("ip",)):
+        failed_setup_leaves_nothing()
         across_namespaces()
     finish()

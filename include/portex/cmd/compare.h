@@ -14,6 +14,13 @@
 #include "portex/cmd/mode.h"
 
 /*
+ * The k-th port window of the size of [lo, hi] inside the namespace range
+ * [ns_lo, ns_hi], none overlapping another: [lo, hi] itself for k = 0, then the
+ * windows above it, then those below. 0, or -1 when there is no k-th window.
+ */
+int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns_hi, unsigned k,
+                           unsigned *out_lo, unsigned *out_hi);
+/*
  * Runs every mode against cfg->base.target. 0 when all ran, 1 when interrupted
  * (what ran is filled), -1 with err when it cannot start (-2: a usage error).
  * Any sysctl it changed is restored on every path, SIGINT and SIGTERM included.

@@ -24,6 +24,9 @@ struct px_mode {
     int server_timestamps; /* lab: net.ipv4.tcp_timestamps of the server; -1 = leave */
     int reuse_delay_ms;    /* lab: tcp_tw_reuse_delay of the client, 0 = default */
     unsigned sources;      /* lab: client addresses used with --source, 0 = one */
+    unsigned hosts;        /* lab: client hosts (namespaces) sharding one run, merged; 0 = one */
+    /* keep-alive with N requests per connection, then the close above; 0 = no limit */
+    unsigned requests_per_conn;
 };
 
 /* The modes of `portex lab` and of `portex compare`. */
@@ -31,6 +34,8 @@ extern const struct px_mode px_lab_modes[];
 extern const size_t px_lab_nmodes;
 extern const struct px_mode px_compare_modes[];
 extern const size_t px_compare_nmodes;
+/* compare --control unix:PATH: the short load over the server's Unix socket. */
+extern const struct px_mode px_compare_control_mode;
 
 /*
  * A comma-separated list of names from table into out ("all" for the whole
@@ -53,6 +58,9 @@ struct px_mode_result {
     struct px_config cfg; /* the run's config, as the client used it */
     struct px_run run;
     double predicted_ok;
+    const char *isolation; /* compare: "port-window", "source", "drain", "none",
+                              "as-given" (first mode); NULL in lab */
+    double waited_s;       /* compare: time spent waiting for TIME_WAIT before this mode */
 };
 
 /* Clears res for mode. 1 when the mode should run; 0 (noted "not run") when interrupted. */

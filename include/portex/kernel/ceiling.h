@@ -22,10 +22,14 @@ struct px_ceiling_in {
     enum px_ts timestamps; /* were timestamps negotiated with the target */
     unsigned connections;  /* -c */
     double lifetime_s;     /* connection lifetime T (mean request time) */
+    /* -k --requests-per-conn N: N requests per connection, then it closes; 0 = no limit */
+    unsigned requests_per_conn;
+    int unix_socket;       /* target is a Unix socket: no ports at all */
 };
 
 struct px_ceiling {
-    double per_s;      /* sustained new connections per second; INFINITY: not port-bound */
+    double per_s;      /* sustained requests per second (= new connections per second unless
+                          N requests share one); INFINITY: not port-bound */
     double burst;      /* requests before the first EADDRNOTAVAIL; INFINITY: none */
     double hold_s;     /* how long a port stays unusable after close */
     int port_bound;    /* ports (TIME_WAIT) are what limits this configuration */

@@ -41,6 +41,8 @@ int px_diag_parse(const void *buf, size_t len, const struct sockaddr *dst, struc
 int px_rtnl_veth_create(const char *name, int pid_a, const char *peer, int pid_b);
 /* Adds IPv4 addr/prefix to the interface and sets it up. */
 int px_rtnl_addr_add4(const char *ifname, uint32_t addr_be, int prefix);
+/* Adds local/32 with a point-to-point peer (a route to peer through the interface). */
+int px_rtnl_addr_add4_peer(const char *ifname, uint32_t local_be, uint32_t peer_be);
 /* Sets an interface up. */
 int px_rtnl_link_up(const char *ifname);
 

@@ -31,7 +31,8 @@ struct px_http_resp {
     int head;       /* the request was HEAD: no body follows */
     int status;     /* final status code, 0 until headers end */
     int done;       /* on_message_complete seen */
-    int keep_alive; /* connection may carry another request */
+    int keep_alive; /* connection may carry another request (never after a 101) */
+    int interim;    /* a 1xx just ended; the final response follows */
 };
 
 /* Prepares for one response to a request (head: the request was HEAD). */

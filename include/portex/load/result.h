@@ -70,7 +70,10 @@ struct px_run {
     struct px_env env; /* kernel and limits in the run's namespace, at start */
     struct px_series series;
     struct px_exhaustion ex;
-    int interrupted; /* stopped early by SIGINT or SIGTERM */
+    int interrupted;    /* stopped early by SIGINT or SIGTERM */
+    int64_t t0_unix_ns; /* wall clock of the engine's start (aligns hosts' series); 0 unknown */
+    char host[64];      /* host name of the client */
+    unsigned hosts;     /* results merged into this one; 0 or 1: one host */
     struct px_tls_summary tls;
 };
 

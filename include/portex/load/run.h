@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "portex/load/stats.h"
+
 struct px_config;
 struct px_run;
 
@@ -22,5 +24,8 @@ void px_block_stop_signals(sigset_t *stop_set, sigset_t *old);
  * 0, or -1 with the reason in err (nothing ran).
  */
 int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, size_t errlen);
+/* The same, with a callback on every stats tick (px_stats_tick_cb; may be NULL). */
+int px_run_execute_tick(const struct px_config *cfg, struct px_run *run, px_stats_tick_cb tick,
+                        void *tick_arg, char *err, size_t errlen);
 
 #endif

@@ -19,9 +19,29 @@ struct px_engine;
 struct px_config;
 
 struct px_stats;
+struct px_hist;
+
+/* The interval histograms a tick callback gets: what was recorded in it. */
+struct px_stats_interval {
+    double epoch_s; /* wall-clock time of the run's start */
+    double start_s; /* the interval is [start_s, row->t) since the run's start */
+    const struct px_series_row *row;
+    const struct px_hist *total;   /* requests that ended in the interval */
+    const struct px_hist *connect; /* connections established in it */
+    const struct px_hist *ttfb;    /* first response bytes in it */
+};
+
+/*
+ * Called after each row (from the stats thread, and once more from
+ * px_stats_finish). Runs outside the workers' hot path; must not block long.
+ */
+typedef void (*px_stats_tick_cb)(void *arg, const struct px_stats_interval *iv);
 
 /* Starts the stats thread over a running engine; live line to `live` unless NULL. */
 struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg, FILE *live);
+/* The same with a tick callback (may be NULL). */
+struct px_stats *px_stats_start_tick(struct px_engine *e, const struct px_config *cfg, FILE *live,
+                                     px_stats_tick_cb tick, void *tick_arg);
 /*
  * Stops the thread and, once the engine has ended, takes the last row, so that
  * the rows add up to the run's totals. The series then belongs to the caller.

@@ -28,6 +28,13 @@ void px_json_i64(struct px_json *j, const char *key, int64_t v);
 void px_json_f64(struct px_json *j, const char *key, double v);
 void px_json_bool(struct px_json *j, const char *key, int v);
 void px_json_null(struct px_json *j, const char *key);
+struct json_t;
+/* Writes a jansson tree as the value of key, indented, with arrays of
+ * scalars and flat objects inside arrays on one line; doubles are written
+ * in the shortest form that reads back exactly. */
+void px_json_tree(struct px_json *j, const char *key, const struct json_t *v);
+/* A whole document from a jansson tree, readable, ending with a newline. */
+void px_json_print_tree(FILE *f, const struct json_t *root);
 /* Ends the document with a newline. */
 void px_json_finish(struct px_json *j);
 

@@ -16,6 +16,12 @@ struct px_series;
 void px_report_text(FILE *f, const struct px_run *run);
 /* The whole run as one JSON document (schema in README.md). */
 void px_report_json(FILE *f, const struct px_run *run);
+struct json_t;
+/* The whole run document (command, version, config, environment, summary,
+ * series, result) as a jansson tree, for the JSON writers and the lab's pipe. */
+struct json_t *px_report_json_doc(const struct px_run *run, const char *command);
+/* The `summary` object of a run as a jansson tree. */
+struct json_t *px_report_summary_json(const struct px_run *run);
 /* The `summary` object of a run, for documents that hold several runs. */
 void px_report_json_summary(struct px_json *j, const char *key, const struct px_run *run);
 /* The `sysctl` object: KERNEL-FACTS.md's sysctls, those the kernel has. */
@@ -24,6 +30,8 @@ void px_report_json_sysctl(struct px_json *j, const struct px_env *env);
 void px_report_json_environment(struct px_json *j, const struct px_env *env);
 /* The `series` array, one object per tick. */
 void px_report_json_series(struct px_json *j, const struct px_series *series);
+/* The `result` object (README.md, Result format): raw totals and histograms. */
+void px_report_json_result(struct px_json *j, const struct px_run *run);
 /* The series as CSV with a header line. */
 void px_report_csv(FILE *f, const struct px_series *series);
 /* A few plain sentences on why the run got the ceiling it got. */

@@ -39,6 +39,9 @@ static void px_cause_name__fixed_causes(void **state)
     assert_string_equal(px_cause_name(PX_CAUSE_CLOSED), "closed_before_response");
     assert_string_equal(px_cause_name(PX_CAUSE_PARSE), "parse_error");
     assert_string_equal(px_cause_name(PX_CAUSE_HTTP_4XX), "http_4xx");
+    assert_string_equal(px_cause_name(PX_CAUSE_SWITCHED), "switching_protocols");
+    assert_string_equal(px_cause_label(PX_CAUSE_SWITCHED),
+                        "101 Switching Protocols: the connection left HTTP");
     assert_non_null(strstr(px_cause_label(px_cause_from_errno(EADDRNOTAVAIL)), "port"));
     /* Every cause has a distinct name. */
     for (int a = 0; a < PX_CAUSE_ERRNO_BASE + 1; a++)

@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <string.h>
+
+#include "portex/base/config.h"
 #include "portex/base/parse.h"
 
 static void px_parse_duration_ms__units(void **state)
@@ -114,6 +117,79 @@ static void px_parse_tls_resume__off_ticket(void **state)
     assert_int_equal(px_parse_tls_resume("id", &r), -1);
 }
 
+static void px_parse_shard__valid_and_invalid(void **state)
+{
+    (void)state;
+    unsigned k, n;
+    assert_int_equal(px_parse_shard("0/4", &k, &n), 0);
+    assert_int_equal(k, 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(px_parse_shard("3/4", &k, &n), 0);
+    assert_int_equal(k, 3);
+    assert_int_equal(px_parse_shard("0/1", &k, &n), 0);
+    const char *bad[] = {"4/4", "1/0", "0/0", "/4", "1/", "1", "-1/4", "1/4x", "a/b", "", "1//4"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(px_parse_shard(bad[i], &k, &n), -1);
+}
+
+static void px_parse_wallclock__unix_and_rfc3339(void **state)
+{
+    (void)state;
+    int64_t ns;
+    assert_int_equal(px_parse_wallclock("1767225600", &ns), 0);
+    assert_true(ns == 1767225600LL * 1000000000);
+    assert_int_equal(px_parse_wallclock("1767225600.25", &ns), 0);
+    assert_true(ns == 1767225600LL * 1000000000 + 250000000);
+    assert_int_equal(px_parse_wallclock("2026-01-01T00:00:00Z", &ns), 0);
+    assert_true(ns == 1767225600LL * 1000000000);
+    assert_int_equal(px_parse_wallclock("2026-01-01T02:00:00.5+02:00", &ns), 0);
+    assert_true(ns == 1767225600LL * 1000000000 + 500000000);
+    assert_int_equal(px_parse_wallclock("2025-12-31T23:00:00-01:00", &ns), 0);
+    assert_true(ns == 1767225600LL * 1000000000);
+    const char *bad[] = {"",
+                         "abc",
+                         "1.2.3",
+                         "2026-01-01",
+                         "2026-01-01T00:00:00",
+                         "2026-13-01T00:00:00Z",
+                         "2026-01-01T00:00:00+0200",
+                         "12s"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(px_parse_wallclock(bad[i], &ns), -1);
+}
+
+static void px_config_apply_shard__remainders_to_lowest(void **state)
+{
+    (void)state;
+    struct px_config cfg;
+    char err[256];
+    unsigned c = 0;
+    uint64_t n = 0;
+    for (unsigned k = 0; k < 4; k++) {
+        px_config_defaults(&cfg);
+        cfg.connections = 10;
+        cfg.requests = 1001;
+        cfg.shard = k;
+        cfg.shards = 4;
+        assert_int_equal(px_config_apply_shard(&cfg, err, sizeof(err)), 0);
+        assert_int_equal(cfg.connections, k < 2 ? 3 : 2);
+        assert_int_equal(cfg.requests, k < 1 ? 251 : 250);
+        c += cfg.connections;
+        n += cfg.requests;
+    }
+    assert_int_equal(c, 10);
+    assert_int_equal(n, 1001);
+    px_config_defaults(&cfg);
+    cfg.connections = 3;
+    cfg.shard = 0;
+    cfg.shards = 4;
+    assert_int_equal(px_config_apply_shard(&cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "-c 3 is fewer than the 4 shards"));
+    cfg.rate_per_s = 100; /* open model: -c is each host's own cap */
+    assert_int_equal(px_config_apply_shard(&cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.connections, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +201,9 @@ int main(void)
         cmocka_unit_test(px_parse_header__token_colon_no_crlf),
         cmocka_unit_test(px_parse_tls_version__12_13_only),
         cmocka_unit_test(px_parse_tls_resume__off_ticket),
+        cmocka_unit_test(px_parse_shard__valid_and_invalid),
+        cmocka_unit_test(px_parse_wallclock__unix_and_rfc3339),
+        cmocka_unit_test(px_config_apply_shard__remainders_to_lowest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,6 +94,44 @@ static void px_addr_parse__v4_v6(void **state)
     assert_int_equal(px_addr_parse("1.2.3.4:70000", &ss, &len, err, sizeof(err)), -1);
 }
 
+static void px_url_parse__unix_socket_and_path(void **state)
+{
+    (void)state;
+    struct px_url u;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char err[256], out[160];
+
+    assert_int_equal(px_url_parse("unix:/tmp/px.sock:/a/b?x=1", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.unix_path, "/tmp/px.sock");
+    assert_string_equal(u.path, "/a/b?x=1");
+    px_url_host_header(&u, out, sizeof(out));
+    assert_string_equal(out, "localhost");
+    assert_int_equal(px_url_resolve(&u, &ss, &len, err, sizeof(err)), 0);
+    assert_int_equal(ss.ss_family, AF_UNIX);
+    assert_int_equal(len, 2 + strlen("/tmp/px.sock") + 1);
+    px_sockaddr_str((struct sockaddr *)&ss, out, sizeof(out));
+    assert_string_equal(out, "unix:/tmp/px.sock");
+
+    assert_int_equal(px_url_parse("unix:rel.sock", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.unix_path, "rel.sock");
+    assert_string_equal(u.path, "/");
+}
+
+static void px_url_parse__unix_rejects_with_reason(void **state)
+{
+    (void)state;
+    struct px_url u;
+    char err[256], longp[200];
+    assert_int_equal(px_url_parse("unix:", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unix:SOCKET"));
+    assert_int_equal(px_url_parse("unix:/tmp/a.sock:x", &u, err, sizeof(err)), -1);
+    memset(longp, 'a', sizeof(longp) - 1);
+    longp[sizeof(longp) - 1] = '\0';
+    assert_int_equal(px_url_set_unix(&u, longp, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "1-107 bytes"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +140,8 @@ int main(void)
         cmocka_unit_test(px_url_parse__https_default_port),
         cmocka_unit_test(px_url_parse__rejects_with_reason),
         cmocka_unit_test(px_addr_parse__v4_v6),
+        cmocka_unit_test(px_url_parse__unix_socket_and_path),
+        cmocka_unit_test(px_url_parse__unix_rejects_with_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include "portex/base/config.h"
 #include "portex/cmd/doctor.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/merge.h"
 #include "portex/load/server.h"
 
 static struct px_config cfg;
@@ -112,12 +113,61 @@ static void px_cli_parse_run__errors_name_the_value(void **state)
     assert_int_equal(PARSE_RUN("http://127.0.0.1:99999/"), PX_CLI_USAGE);
     assert_int_equal(PARSE_RUN("--body", "@/nonexistent/file", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_non_null(strstr(err, "/nonexistent/file"));
+    assert_int_equal(PARSE_RUN("--body", "@/dev/zero", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "larger than 64 MiB"));
     assert_int_equal(PARSE_RUN("--source", "1.2.3", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_int_equal(PARSE_RUN("-k", "--close", "rst", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_int_equal(PARSE_RUN("http://127.0.0.1/", "extra"), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'extra'"));
     assert_int_equal(PARSE_RUN("-c"), PX_CLI_USAGE);
     assert_non_null(strstr(err, "needs a value"));
+}
+
+static void px_cli_parse_run__shard_splits_and_start_at(void **state)
+{
+    (void)state;
+    char *a[] = {"run",
+                 "--shard",
+                 "1/4",
+                 "-c",
+                 "10",
+                 "-n",
+                 "1001",
+                 "--start-at",
+                 "2026-01-01T00:00:00.5Z",
+                 "http://127.0.0.1/",
+                 NULL};
+    assert_int_equal(px_cli_parse_run(10, a, &cfg, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(cfg.shard, 1);
+    assert_int_equal(cfg.shards, 4);
+    assert_int_equal(cfg.connections, 3); /* 10 = 3 + 3 + 2 + 2 */
+    assert_int_equal(cfg.requests, 250);  /* 1001 = 251 + 250 + 250 + 250 */
+    assert_true(cfg.start_at_ns == 1767225600LL * 1000000000 + 500000000);
+    char *b[] = {"run", "--shard", "4/4", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_run(4, b, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'4/4'"));
+    char *c[] = {"run", "--shard", "0/4", "-c", "3", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_run(6, c, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "-c 3 is fewer than the 4 shards"));
+    char *d[] = {"run", "--start-at", "soon", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_run(4, d, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'soon'"));
+}
+
+static void px_cli_parse_merge__files_and_outputs(void **state)
+{
+    (void)state;
+    struct px_merge_config mc;
+    char *a[] = {"merge", "a.json", "--json", "m.json", "b.json", "--csv", "-", NULL};
+    assert_int_equal(px_cli_parse_merge(7, a, &mc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(mc.nfiles, 2);
+    assert_string_equal(mc.files[0], "a.json");
+    assert_string_equal(mc.files[1], "b.json");
+    assert_string_equal(mc.json_path, "m.json");
+    assert_string_equal(mc.csv_path, "-");
+    char *b[] = {"merge", "--json", "m.json", NULL};
+    assert_int_equal(px_cli_parse_merge(3, b, &mc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "no FILE given"));
 }
 
 static void px_cli_parse_run__missing_url(void **state)
@@ -139,6 +189,60 @@ static void px_cli_parse_serve__listen_threads_body(void **state)
     char *bad[] = {"serve", "--listen", "nowhere", NULL};
     assert_int_equal(px_cli_parse_serve(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'nowhere'"));
+}
+
+static void px_cli_parse_serve__listen_unix_alone_or_beside_tcp(void **state)
+{
+    (void)state;
+    struct px_server_config sc;
+    char *only[] = {"serve", "--listen", "unix:/tmp/a.sock", NULL};
+    assert_int_equal(px_cli_parse_serve(3, only, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_string_equal(sc.unix_path, "/tmp/a.sock");
+    assert_int_equal(sc.unix_only, 1);
+    char *both[] = {"serve", "--listen", "unix:/tmp/a.sock", "--listen", "127.0.0.1:0", NULL};
+    assert_int_equal(px_cli_parse_serve(5, both, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_string_equal(sc.unix_path, "/tmp/a.sock");
+    assert_int_equal(sc.unix_only, 0);
+    char *tcp[] = {"serve", "--listen", "127.0.0.1:0", NULL};
+    assert_int_equal(px_cli_parse_serve(3, tcp, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_string_equal(sc.unix_path, "");
+    assert_int_equal(sc.unix_only, 0);
+    char *bad[] = {"serve", "--listen", "unix:", NULL};
+    assert_int_equal(px_cli_parse_serve(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "unix:PATH"));
+}
+
+static void px_cli_parse_run__hlog_and_unix(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("--hlog", "x.hlog", "--unix", "/tmp/s.sock", "http://a.test/p"),
+                     PX_CLI_OK);
+    assert_string_equal(cfg.hlog_path, "x.hlog");
+    assert_string_equal(cfg.url.unix_path, "/tmp/s.sock");
+    assert_string_equal(cfg.url.host, "a.test");
+    assert_string_equal(cfg.url.path, "/p");
+    assert_int_equal(PARSE_RUN("--hlog", "-", "--json", "-", "http://a.test/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "stdout"));
+    assert_int_equal(PARSE_RUN("unix:/tmp/s.sock:/q"), PX_CLI_OK);
+    assert_string_equal(cfg.url.unix_path, "/tmp/s.sock");
+    assert_string_equal(cfg.url.path, "/q");
+}
+
+static void px_cli_parse_compare__control_adds_a_mode(void **state)
+{
+    (void)state;
+    static struct px_compare_config cc;
+    char *a[] = {"compare",          "--modes",           "short", "--control",
+                 "unix:/tmp/s.sock", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(6, a, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(cc.nmodes, 2);
+    assert_string_equal(cc.modes[1]->name, "unix-control");
+    assert_string_equal(cc.control_unix, "/tmp/s.sock");
+    char *b[] = {"compare", "--control", "/tmp/s.sock", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, b, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    char *c[] = {"compare", "--hlog", "x.hlog", "http://127.0.0.1/", NULL};
+    assert_int_equal(px_cli_parse_compare(4, c, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_string_equal(cc.base.hlog_path, "x.hlog");
 }
 
 static void px_cli_parse_compare__modes_and_sysctl(void **state)
@@ -178,7 +282,7 @@ static void px_cli_parse_lab__defaults_and_modes(void **state)
     assert_int_equal(lc.modes[2]->server_timestamps, 0);
     char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
     assert_int_equal(px_cli_parse_lab(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
-    assert_int_equal(lc.nmodes, 8);
+    assert_int_equal(lc.nmodes, 11); /* every lab mode: hosts4 and the conn10 modes too */
     assert_int_equal(lc.ports, 200);
     char *c[] = {"lab", "--reuse-delay", "0", NULL};
     assert_int_equal(px_cli_parse_lab(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
@@ -201,10 +305,66 @@ static void px_cli_parse_doctor__optional_url(void **state)
     assert_int_equal(px_cli_parse_doctor(3, c, &dc, err, sizeof(err)), PX_CLI_USAGE);
 }
 
+static struct px_ramp_config ramp;
+
+#define PARSE_RAMP(...)                                                                            \
+    ({                                                                                             \
+        char *argv_[] = {"ramp", __VA_ARGS__, NULL};                                               \
+        px_cli_parse_ramp((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &ramp, err,          \
+                          sizeof(err));                                                            \
+    })
+
+static void px_cli_parse_ramp__steps_and_load(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RAMP("--from", "200", "--to", "1k", "--step", "200", "--step-duration",
+                                "1s", "--max-p99", "50ms", "-c", "8", "--port-range", "40000-40099",
+                                "--no-stop", "http://127.0.0.1:8080/"),
+                     PX_CLI_OK);
+    assert_true(ramp.from_per_s == 200.0 && ramp.to_per_s == 1000.0 && ramp.step_per_s == 200.0);
+    assert_int_equal(ramp.step_ms, 1000);
+    assert_int_equal(ramp.base.duration_ms, 1000);
+    assert_int_equal(ramp.max_p99_ms, 50);
+    assert_true(ramp.no_stop);
+    assert_int_equal(ramp.base.connections, 8);
+    assert_int_equal(ramp.base.port_lo, 40000);
+}
+
+static void px_cli_parse_ramp__refuses_rate_duration_and_missing_steps(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RAMP("--from", "1", "--to", "2", "--step", "1", "-r", "5", "http://a/"),
+                     PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'-r'"));
+    assert_int_equal(PARSE_RAMP("--from", "1", "--to", "2", "--step", "1", "-n", "5", "http://a/"),
+                     PX_CLI_USAGE);
+    assert_int_equal(PARSE_RAMP("--from", "1", "--step", "1", "http://a/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "--to"));
+    assert_int_equal(PARSE_RAMP("--from", "5", "--to", "2", "--step", "1", "http://a/"),
+                     PX_CLI_USAGE);
+    assert_int_equal(PARSE_RAMP("--from", "1", "--to", "1000", "--step", "1", "http://a/"),
+                     PX_CLI_USAGE);
+    assert_non_null(strstr(err, "1000 steps"));
+}
+
+static void px_cli_parse_run__requests_per_conn_needs_keepalive(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("--requests-per-conn", "10", "http://a/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "needs -k"));
+    assert_int_equal(PARSE_RUN("-k", "--requests-per-conn", "10", "--close", "rst", "http://a/"),
+                     PX_CLI_OK);
+    assert_int_equal(cfg.requests_per_conn, 10);
+    assert_int_equal(cfg.close, PX_CLOSE_RST);
+    assert_int_equal(PARSE_RUN("-k", "--close", "rst", "http://a/"), PX_CLI_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_cli_parse_run__defaults),
+        cmocka_unit_test(px_cli_parse_run__shard_splits_and_start_at),
+        cmocka_unit_test(px_cli_parse_merge__files_and_outputs),
         cmocka_unit_test(px_cli_parse_run__all_options),
         cmocka_unit_test(px_cli_parse_run__source_range_at_the_top_of_the_space),
         cmocka_unit_test(px_cli_parse_run__n_alone_has_no_duration),
@@ -212,8 +372,14 @@ int main(void)
         cmocka_unit_test(px_cli_parse_run__missing_url),
         cmocka_unit_test(px_cli_parse_serve__listen_threads_body),
         cmocka_unit_test(px_cli_parse_compare__modes_and_sysctl),
+        cmocka_unit_test(px_cli_parse_serve__listen_unix_alone_or_beside_tcp),
+        cmocka_unit_test(px_cli_parse_run__hlog_and_unix),
+        cmocka_unit_test(px_cli_parse_compare__control_adds_a_mode),
         cmocka_unit_test(px_cli_parse_lab__defaults_and_modes),
         cmocka_unit_test(px_cli_parse_doctor__optional_url),
+        cmocka_unit_test(px_cli_parse_ramp__steps_and_load),
+        cmocka_unit_test(px_cli_parse_ramp__refuses_rate_duration_and_missing_steps),
+        cmocka_unit_test(px_cli_parse_run__requests_per_conn_needs_keepalive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

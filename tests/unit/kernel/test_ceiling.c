@@ -113,6 +113,63 @@ static void px_ceiling_predict__keepalive_and_server_close_not_port_bound(void *
     assert_true(isinf(c.burst));
 }
 
+static void px_ceiling_predict__n_per_conn_is_n_times_short(void **state)
+{
+    (void)state;
+    struct px_ceiling_in in = base();
+    in.ports = 1000;
+    struct px_ceiling shortc, c;
+    px_ceiling_predict(&in, &shortc);
+    in.keepalive = 1;
+    in.requests_per_conn = 10;
+    px_ceiling_predict(&in, &c);
+    assert_true(c.port_bound);
+    assert_true(fabs(c.per_s - 10 * shortc.per_s) < 1e-9);
+    assert_true(c.burst == 10000.0);
+    assert_true(c.hold_s == 60.0);
+    assert_non_null(strstr(c.formula, "10 requests per connection: 10 x (client closes first"));
+    /* The connection lives N request times: 10 x 1000 / (10 x 0.5 s + 60 s). */
+    in.lifetime_s = 0.5;
+    px_ceiling_predict(&in, &c);
+    assert_true(fabs(c.per_s - 10 * 1000.0 / 65.0) < 1e-9);
+    assert_true(px_ceiling_expected_ok(&c, 3.0, 100000) == 10000.0);
+}
+
+static void px_ceiling_predict__n_per_conn_keeps_close_policy(void **state)
+{
+    (void)state;
+    struct px_ceiling_in in = base();
+    in.keepalive = 1;
+    in.requests_per_conn = 10;
+    in.close = PX_CLOSE_SERVER;
+    in.lifetime_s = 0.001;
+    struct px_ceiling c;
+    px_ceiling_predict(&in, &c);
+    assert_false(c.port_bound);
+    assert_true(fabs(c.per_s - 64000.0) < 1e-6);
+    in.requests_per_conn = 1; /* one per connection, client closes: a short connection */
+    in.close = PX_CLOSE_CLIENT;
+    px_ceiling_predict(&in, &c);
+    assert_true(c.port_bound);
+    assert_true(fabs(c.per_s - 28232.0 / 60.001) < 1e-9);
+}
+
+static void px_ceiling_predict__rst_binds_only_when_slots_reach_ports(void **state)
+{
+    (void)state;
+    struct px_ceiling_in in = base();
+    in.close = PX_CLOSE_RST;
+    in.lifetime_s = 0.001;
+    struct px_ceiling c;
+    px_ceiling_predict(&in, &c);
+    assert_false(c.port_bound);
+    assert_true(fabs(c.per_s - 64000.0) < 1e-6);
+    in.ports = 64;
+    px_ceiling_predict(&in, &c);
+    assert_true(c.port_bound);
+    assert_true(fabs(c.per_s - 64000.0) < 1e-6);
+}
+
 static void px_ceiling_expected_ok__bursts(void **state)
 {
     (void)state;
@@ -136,6 +193,9 @@ int main(void)
         cmocka_unit_test(px_ceiling_predict__reuse_delay),
         cmocka_unit_test(px_ceiling_predict__sources_multiply),
         cmocka_unit_test(px_ceiling_predict__keepalive_and_server_close_not_port_bound),
+        cmocka_unit_test(px_ceiling_predict__n_per_conn_is_n_times_short),
+        cmocka_unit_test(px_ceiling_predict__n_per_conn_keeps_close_policy),
+        cmocka_unit_test(px_ceiling_predict__rst_binds_only_when_slots_reach_ports),
         cmocka_unit_test(px_ceiling_expected_ok__bursts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

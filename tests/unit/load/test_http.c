@@ -207,6 +207,141 @@ static void px_http_resp_feed__connection_close_not_keepalive(void **state)
     assert_false(r.keep_alive);
 }
 
+/* A response with no body by rule, followed by bytes that are not its own. */
+struct bodiless_case {
+    const char *bytes; /* the response, then whatever the peer sends next */
+    size_t resp_len;   /* bytes that belong to the response (interim ones included) */
+    int head;          /* the request was HEAD */
+    int status;        /* final status */
+    int keep_alive;    /* the connection may carry another request */
+};
+
+#define NEXT       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+#define R204       "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"
+#define R304       "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"
+#define R204_TE    "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define R304_TE    "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define HEAD_CL    "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+#define HEAD_TE    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define C100       "HTTP/1.1 100 Continue\r\n\r\n"
+#define C100_CLOSE "HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n"
+#define E103_CL    "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\nContent-Length: 5\r\n\r\n"
+#define U101       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+#define U101_BARE  "HTTP/1.1 101 Switching Protocols\r\n\r\n"
+#define WS         "\x81\x05hello"
+
+static const struct bodiless_case bodiless_cases[] = {
+    {.bytes = R204 NEXT, .resp_len = sizeof(R204) - 1, .status = 204, .keep_alive = 1},
+    {.bytes = R304 NEXT, .resp_len = sizeof(R304) - 1, .status = 304, .keep_alive = 1},
+    {.bytes = R204_TE NEXT, .resp_len = sizeof(R204_TE) - 1, .status = 204, .keep_alive = 1},
+    {.bytes = R304_TE NEXT, .resp_len = sizeof(R304_TE) - 1, .status = 304, .keep_alive = 1},
+    {.bytes = HEAD_CL NEXT,
+     .resp_len = sizeof(HEAD_CL) - 1,
+     .head = 1,
+     .status = 200,
+     .keep_alive = 1},
+    {.bytes = HEAD_TE NEXT,
+     .resp_len = sizeof(HEAD_TE) - 1,
+     .head = 1,
+     .status = 200,
+     .keep_alive = 1},
+    {.bytes = C100 NEXT, .resp_len = sizeof(C100 NEXT) - 1, .status = 200, .keep_alive = 1},
+    {.bytes = C100 C100 NEXT,
+     .resp_len = sizeof(C100 C100 NEXT) - 1,
+     .status = 200,
+     .keep_alive = 1},
+    {.bytes = C100_CLOSE NEXT,
+     .resp_len = sizeof(C100_CLOSE NEXT) - 1,
+     .status = 200,
+     .keep_alive = 1},
+    {.bytes = E103_CL NEXT, .resp_len = sizeof(E103_CL NEXT) - 1, .status = 200, .keep_alive = 1},
+    {.bytes = C100 R204 NEXT, .resp_len = sizeof(C100 R204) - 1, .status = 204, .keep_alive = 1},
+    {.bytes = U101 WS, .resp_len = sizeof(U101) - 1, .status = 101, .keep_alive = 0},
+    {.bytes = U101_BARE NEXT, .resp_len = sizeof(U101_BARE) - 1, .status = 101, .keep_alive = 0},
+    {.bytes = C100 U101 WS, .resp_len = sizeof(C100 U101) - 1, .status = 101, .keep_alive = 0},
+};
+
+/* Feeds c->bytes in pieces of at most `piece` bytes, the first one `first` bytes long,
+ * until the response is done; returns the last step and the bytes it used in *used_total. */
+static int feed_pieces(const struct bodiless_case *c, size_t first, size_t piece,
+                       struct px_http_resp *r, size_t *used_total)
+{
+    size_t len = strlen(c->bytes), off = 0, used;
+    int step = PX_HTTP_MORE;
+    px_http_resp_init(r, c->head);
+    while (off < len && step == PX_HTTP_MORE) {
+        size_t n = off == 0 ? first : piece;
+        if (n > len - off)
+            n = len - off;
+        step = px_http_resp_feed(r, c->bytes + off, n, &used);
+        if (step == PX_HTTP_MORE)
+            assert_int_equal(used, n); /* nothing is left behind mid-response */
+        off += used;
+    }
+    *used_total = off;
+    return step;
+}
+
+static void check_bodiless(size_t i, size_t first, size_t piece)
+{
+    const struct bodiless_case *c = &bodiless_cases[i];
+    struct px_http_resp r;
+    size_t used;
+    int step = feed_pieces(c, first, piece, &r, &used);
+    if (step != PX_HTTP_DONE || used != c->resp_len || r.status != c->status ||
+        r.keep_alive != c->keep_alive)
+        fail_msg("case %zu (first %zu, then %zu): step %d used %zu/%zu status %d keep_alive %d", i,
+                 first, piece, step, used, c->resp_len, r.status, r.keep_alive);
+}
+
+static void px_http_resp_feed__bodiless_whole(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bodiless_cases) / sizeof(bodiless_cases[0]); i++)
+        check_bodiless(i, strlen(bodiless_cases[i].bytes), 1);
+}
+
+static void px_http_resp_feed__bodiless_split_at_every_byte(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bodiless_cases) / sizeof(bodiless_cases[0]); i++) {
+        const struct bodiless_case *c = &bodiless_cases[i];
+        for (size_t cut = 1; cut <= c->resp_len; cut++)
+            check_bodiless(i, cut, strlen(c->bytes));
+    }
+}
+
+static void px_http_resp_feed__bodiless_byte_by_byte(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bodiless_cases) / sizeof(bodiless_cases[0]); i++)
+        check_bodiless(i, 1, 1);
+}
+
+static void px_http_resp_eof__after_interim_is_more(void **state)
+{
+    (void)state;
+    struct px_http_resp r;
+    size_t used;
+    px_http_resp_init(&r, 0);
+    assert_int_equal(px_http_resp_feed(&r, C100, strlen(C100), &used), PX_HTTP_MORE);
+    assert_int_equal(used, strlen(C100));
+    assert_int_equal(r.status, 0);
+    assert_int_equal(px_http_resp_eof(&r), PX_HTTP_MORE);
+}
+
+static void px_http_resp_feed__200_body_is_still_read(void **state)
+{
+    (void)state;
+    const char with_body[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+    struct px_http_resp r;
+    size_t used;
+    px_http_resp_init(&r, 0);
+    assert_int_equal(px_http_resp_feed(&r, with_body, strlen(with_body), &used), PX_HTTP_MORE);
+    assert_int_equal(px_http_resp_feed(&r, "hello", 5, &used), PX_HTTP_DONE);
+    assert_int_equal(used, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +358,11 @@ int main(void)
         cmocka_unit_test(px_http_resp_feed__head_has_no_body),
         cmocka_unit_test(px_http_resp_feed__skips_100_continue),
         cmocka_unit_test(px_http_resp_feed__connection_close_not_keepalive),
+        cmocka_unit_test(px_http_resp_feed__bodiless_whole),
+        cmocka_unit_test(px_http_resp_feed__bodiless_split_at_every_byte),
+        cmocka_unit_test(px_http_resp_feed__bodiless_byte_by_byte),
+        cmocka_unit_test(px_http_resp_eof__after_interim_is_more),
+        cmocka_unit_test(px_http_resp_feed__200_body_is_still_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# System calls (strace -f -c) and client CPU per short request, server closing
+# first, for portex run, wrk and h2load against nginx on loopback. Installs the
+# peer tools from Debian like bench/peers.sh (bench tools, not test
+# dependencies), builds portex, runs bench/syscalls.py.
+#   bench/syscalls.sh [--requests N] [--conns 1,8] [--label NAME] [--out bench/RESULTS.md]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for p in wrk nghttp2-client nginx-light strace; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+scripts/setup.sh build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+exec python3 bench/syscalls.py build-bench/portex "$@"

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * portex ramp: the same load as portex run, one open-model run per step from
+ * --from to --to by --step, each --step-duration long, and the knee: the
+ * highest step that kept up (ok/s >= 99% of offered, no error, p99 under
+ * --max-p99 when given).
+ */
+#ifndef PORTEX_CMD_RAMP_H
+#define PORTEX_CMD_RAMP_H
+
+#include <stddef.h>
+
+struct px_ramp_config;
+struct px_ramp;
+
+/*
+ * Runs the steps against cfg->base.target (resolved) into ramp. Stops after
+ * two failing steps unless cfg->no_stop. 0 when done, 1 when SIGINT/SIGTERM
+ * cut it short (what ran is in ramp), -1 with err when a step could not start.
+ */
+int px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,775 @@
+/* SPDX-License-Identifier: MIT */
+/* The mergeable result format: a run to jansson trees and back, with checks. */
+#include "portex/out/result_json.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portex/base/config.h"
+#include "portex/base/outcome.h"
+#include "portex/base/url.h"
+#include "portex/load/hist.h"
+#include "portex/load/result.h"
+#include "portex/load/stats.h"
+
+/* ---- writing ------------------------------------------------------------ */
+
+static json_t *ju64(uint64_t v)
+{
+    return json_integer((json_int_t)v);
+}
+
+/* json_real refuses NaN and infinities: those are written as null. */
+static json_t *jf64(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static void set(json_t *o, const char *key, json_t *v)
+{
+    json_object_set_new(o, key, v ? v : json_null());
+}
+
+json_t *px_result_json_config(const struct px_config *cfg)
+{
+    json_t *o = json_object();
+    set(o, "url", json_string(cfg->url_text));
+    set(o, "mode", json_string(px_config_mode_name(cfg)));
+    /* With N requests per connection the close policy applies after the Nth. */
+    set(o, "close",
+        cfg->keepalive && !cfg->requests_per_conn ? json_null()
+                                                  : json_string(px_close_name(cfg->close)));
+    set(o, "requests_per_conn",
+        cfg->keepalive && cfg->requests_per_conn ? ju64(cfg->requests_per_conn) : NULL);
+    set(o, "rate_per_s", cfg->rate_per_s > 0 ? jf64(cfg->rate_per_s) : json_null());
+    set(o, "connections", ju64(cfg->connections));
+    set(o, "threads", ju64(cfg->threads));
+    set(o, "duration_s", cfg->duration_ms ? jf64((double)cfg->duration_ms / 1000.0) : NULL);
+    set(o, "requests", cfg->requests ? ju64(cfg->requests) : NULL);
+    set(o, "method", jstr(cfg->method));
+    set(o, "connect_timeout_s", jf64((double)cfg->connect_timeout_ms / 1000.0));
+    set(o, "timeout_s", jf64((double)cfg->timeout_ms / 1000.0));
+    set(o, "interval_s", jf64((double)cfg->interval_ms / 1000.0));
+    char buf[80];
+    px_sockaddr_str((const struct sockaddr *)&cfg->target, buf, sizeof(buf));
+    set(o, "target", json_string(buf));
+    set(o, "port_range", cfg->port_lo ? json_pack("[ii]", cfg->port_lo, cfg->port_hi) : NULL);
+    json_t *src = json_array();
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        px_sockaddr_ip((const struct sockaddr *)&cfg->sources[i], buf, sizeof(buf));
+        json_array_append_new(src, json_string(buf));
+    }
+    set(o, "sources", src);
+    if (cfg->url.tls)
+        set(o, "tls",
+            json_pack("{s:b,s:o,s:o,s:s}", "insecure", cfg->tls_insecure, "cacert",
+                      jstr(cfg->tls_cacert), "version",
+                      jstr(cfg->tls_version == 12   ? "1.2"
+                           : cfg->tls_version == 13 ? "1.3"
+                                                    : NULL),
+                      "resume", px_tls_resume_name(cfg->tls_resume)));
+    return o;
+}
+
+/* A sysctl this kernel lacks (-1) is left out rather than written as a fake
+ * value; read back, a missing key is -1 again. */
+static void sysctl_set(json_t *o, const char *key, int64_t v)
+{
+    if (v >= 0)
+        set(o, key, json_integer(v));
+}
+
+json_t *px_result_json_sysctl(const struct px_env *env)
+{
+    json_t *o = json_object();
+    char range[32];
+    snprintf(range, sizeof(range), "%u %u", env->port_lo, env->port_hi);
+    set(o, "net.ipv4.ip_local_port_range", json_string(range));
+    set(o, "net.ipv4.ip_local_reserved_ports", json_string(env->reserved_ports));
+    sysctl_set(o, "net.ipv4.tcp_tw_reuse", env->tw_reuse);
+    sysctl_set(o, "net.ipv4.tcp_tw_reuse_delay", env->tw_reuse_delay_ms);
+    sysctl_set(o, "net.ipv4.tcp_timestamps", env->timestamps);
+    sysctl_set(o, "net.ipv4.tcp_fin_timeout", env->fin_timeout);
+    sysctl_set(o, "net.ipv4.tcp_max_tw_buckets", env->max_tw_buckets);
+    sysctl_set(o, "net.core.somaxconn", env->somaxconn);
+    sysctl_set(o, "fs.file-max", env->file_max);
+    return o;
+}
+
+json_t *px_result_json_environment(const struct px_env *env)
+{
+    json_t *o = json_object();
+    set(o, "kernel", json_string(env->kernel));
+    set(o, "sysctl", px_result_json_sysctl(env));
+    set(o, "nofile",
+        json_pack("{s:I,s:I}", "soft", (json_int_t)env->nofile_soft, "hard",
+                  (json_int_t)env->nofile_hard));
+    set(o, "cpus", json_integer(env->cpus));
+    return o;
+}
+
+/* [index, count], built directly: json_pack parses its format on every call. */
+static json_t *bucket_pair(uint32_t idx, uint64_t count)
+{
+    json_t *p = json_array();
+    json_array_append_new(p, json_integer(idx));
+    json_array_append_new(p, json_integer((json_int_t)count));
+    return p;
+}
+
+static json_t *buckets_json(const struct px_series_bucket *b, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, bucket_pair(b[i].idx, b[i].count));
+    return a;
+}
+
+static json_t *row_json(const struct px_series *s, const struct px_series_row *r)
+{
+    json_t *o = json_object();
+    set(o, "t", jf64(round(r->t * 1000) / 1000));
+    set(o, "started", ju64(r->started));
+    set(o, "ok", ju64(r->ok));
+    set(o, "failed", ju64(r->failed));
+    set(o, "eaddrnotavail", ju64(r->eaddrnotavail));
+    set(o, "other_errors", ju64(r->other_errors));
+    set(o, "connections_opened", ju64(r->connections_opened));
+    set(o, "in_flight", ju64(r->in_flight));
+    set(o, "time_wait", json_integer(r->time_wait));
+    set(o, "time_wait_all", json_integer(r->time_wait_all));
+    set(o, "tw_recycled", ju64(r->tw_recycled));
+    set(o, "tw_overflow", ju64(r->tw_overflow));
+    set(o, "p50_us", ju64(r->p50_us));
+    set(o, "p99_us", ju64(r->p99_us));
+    set(o, "drain", json_boolean(r->drain));
+    set(o, "hist_count", ju64(r->hist_count));
+    set(o, "hist_sum_us", ju64(r->hist_sum_us));
+    set(o, "hist_min_us", ju64(r->hist_min_us));
+    set(o, "hist_max_us", ju64(r->hist_max_us));
+    /* A row pushed without a histogram may sit on no bucket array at all. */
+    set(o, "hist", buckets_json(r->hist_len ? s->buckets + r->hist_off : NULL, r->hist_len));
+    if (s->tls) {
+        set(o, "tls_full", ju64(r->tls_full));
+        set(o, "tls_resumed", ju64(r->tls_resumed));
+        set(o, "tls_p50_us", ju64(r->tls_p50_us));
+    }
+    return o;
+}
+
+json_t *px_result_json_series(const struct px_series *series)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < series->count; i++)
+        json_array_append_new(a, row_json(series, &series->rows[i]));
+    return a;
+}
+
+json_t *px_result_json_hist(const struct px_hist *h)
+{
+    json_t *o = json_object();
+    set(o, "count", ju64(h->count));
+    set(o, "sum_us", ju64(h->sum_us));
+    set(o, "min_us", h->count ? ju64(h->min_us) : json_null());
+    set(o, "max_us", h->count ? ju64(h->max_us) : json_null());
+    json_t *a = json_array();
+    for (unsigned i = 0; i < PX_HIST_BUCKETS; i++)
+        if (h->buckets[i])
+            json_array_append_new(a, bucket_pair(i, h->buckets[i]));
+    set(o, "buckets", a);
+    return o;
+}
+
+static json_t *totals_json(const struct px_totals *t)
+{
+    json_t *o = json_object();
+    set(o, "started", ju64(t->started));
+    set(o, "ok", ju64(t->ok));
+    set(o, "failed", ju64(t->failed));
+    set(o, "connections_opened", ju64(t->connections_opened));
+    set(o, "missed_starts", ju64(t->missed_starts));
+    json_t *st = json_object();
+    static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    for (int i = 1; i <= 5; i++)
+        set(st, cls[i - 1], ju64(t->status[i]));
+    set(o, "status", st);
+    json_t *c = json_object();
+    for (int i = 0; i < PX_CAUSE_COUNT; i++)
+        if (t->cause[i])
+            set(c, px_cause_name(i), ju64(t->cause[i]));
+    set(o, "causes", c);
+    return o;
+}
+
+/* Infinity (no ceiling from ports) is written as null and read back as infinity. */
+static json_t *ceiling_json(const struct px_ceiling *c)
+{
+    json_t *o = json_object();
+    set(o, "per_s", jf64(c->per_s));
+    set(o, "burst", jf64(c->burst));
+    set(o, "hold_s", jf64(c->hold_s));
+    set(o, "port_bound", json_boolean(c->port_bound));
+    set(o, "reuse_applies", json_boolean(c->reuse_applies));
+    set(o, "formula", json_string(c->formula));
+    return o;
+}
+
+static json_t *exhaustion_json(const struct px_exhaustion *ex)
+{
+    json_t *o = json_object();
+    set(o, "time_wait_peak", json_integer(ex->time_wait_peak));
+    set(o, "time_wait_at_start", json_integer(ex->time_wait_at_start));
+    set(o, "seen", json_boolean(ex->seen));
+    set(o, "first_s", jf64(ex->first_s));
+    set(o, "ok_before", ju64(ex->ok_before));
+    set(o, "usable_ports", ju64(ex->usable_ports));
+    set(o, "port_lo", ju64(ex->port_lo));
+    set(o, "port_hi", ju64(ex->port_hi));
+    set(o, "timestamps", json_integer(ex->timestamps));
+    set(o, "loopback", json_boolean(ex->loopback));
+    set(o, "ceiling", ceiling_json(&ex->ceiling));
+    return o;
+}
+
+json_t *px_result_json_data(const struct px_run *run)
+{
+    const struct px_config *cfg = run->cfg;
+    json_t *o = json_object();
+    set(o, "format", json_integer(PX_RESULT_FORMAT));
+    set(o, "hist_layout",
+        json_pack("{s:i,s:I,s:i}", "sub_bits", PX_HIST_SUB_BITS, "max_us",
+                  (json_int_t)PX_HIST_MAX_US, "buckets", PX_HIST_BUCKETS));
+    set(o, "t0_unix_ns", json_integer(run->t0_unix_ns));
+    /* A merged result is no longer one shard. */
+    int shard = cfg->shards && run->hosts <= 1;
+    set(o, "shard", shard ? json_integer(cfg->shard) : NULL);
+    set(o, "shards", shard ? json_integer(cfg->shards) : NULL);
+    set(o, "host", json_string(run->host));
+    set(o, "hosts", json_integer(run->hosts ? run->hosts : 1));
+    set(o, "interrupted", json_boolean(run->interrupted));
+    set(o, "duration_s", jf64(run->duration_s));
+    set(o, "drain_s", jf64(run->drain_s));
+    set(o, "totals", totals_json(&run->totals));
+    json_t *lat = json_object();
+    set(lat, "connect", px_result_json_hist(&run->lat.connect));
+    set(lat, "ttfb", px_result_json_hist(&run->lat.ttfb));
+    set(lat, "total", px_result_json_hist(&run->lat.total));
+    set(o, "latency", lat);
+    set(o, "exhaustion", exhaustion_json(&run->ex));
+    return o;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Reader state: where we are (for messages) and the first error. */
+struct rd {
+    const char *where;
+    char *err;
+    size_t errlen;
+    int failed;
+};
+
+static void fail(struct rd *r, const char *key, const char *what)
+{
+    if (!r->failed)
+        snprintf(r->err, r->errlen, "%s%s%s: %s", r->where, *r->where ? "." : "", key, what);
+    r->failed = 1;
+}
+
+static const json_t *get_obj(struct rd *r, const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_object(v)) {
+        fail(r, key, "missing or not an object");
+        return NULL;
+    }
+    return v;
+}
+
+static const json_t *get_arr(struct rd *r, const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_array(v)) {
+        fail(r, key, "missing or not an array");
+        return NULL;
+    }
+    return v;
+}
+
+static uint64_t get_u64(struct rd *r, const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        fail(r, key, "missing or not a non-negative integer");
+        return 0;
+    }
+    return (uint64_t)json_integer_value(v);
+}
+
+/* An integer, or null read as if_null. */
+static int64_t get_i64(struct rd *r, const json_t *o, const char *key, int64_t if_null)
+{
+    const json_t *v = json_object_get(o, key);
+    if (json_is_null(v))
+        return if_null;
+    if (!json_is_integer(v)) {
+        fail(r, key, "missing or not an integer");
+        return 0;
+    }
+    return json_integer_value(v);
+}
+
+/* A number, or null read as if_null. */
+static double get_f64(struct rd *r, const json_t *o, const char *key, double if_null)
+{
+    const json_t *v = json_object_get(o, key);
+    if (json_is_null(v))
+        return if_null;
+    if (!json_is_number(v)) {
+        fail(r, key, "missing or not a number");
+        return 0;
+    }
+    return json_number_value(v);
+}
+
+static int get_bool(struct rd *r, const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_boolean(v)) {
+        fail(r, key, "missing or not true/false");
+        return 0;
+    }
+    return json_is_true(v);
+}
+
+/* A string (null reads as ""). */
+static void get_str(struct rd *r, const json_t *o, const char *key, char *out, size_t outlen)
+{
+    const json_t *v = json_object_get(o, key);
+    out[0] = '\0';
+    if (json_is_null(v))
+        return;
+    if (!json_is_string(v) || json_string_length(v) >= outlen) {
+        fail(r, key, json_is_string(v) ? "too long" : "missing or not a string");
+        return;
+    }
+    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+}
+
+static const char *intern_method(const char *m)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(known[i], m) == 0)
+            return known[i];
+    return NULL;
+}
+
+static uint64_t ms_of(double s)
+{
+    return s > 0 ? (uint64_t)llround(s * 1000.0) : 0;
+}
+
+static void read_sources(struct rd *r, const json_t *o, struct px_config *cfg)
+{
+    const json_t *a = get_arr(r, o, "sources");
+    size_t i;
+    const json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v) || i >= PX_MAX_SOURCES ||
+            px_ip_parse(json_string_value(v), &cfg->sources[cfg->nsources++]) < 0) {
+            fail(r, "sources", "expected up to 256 numeric IP addresses");
+            return;
+        }
+    }
+}
+
+static void read_config(struct rd *r, const json_t *doc, struct px_config *cfg)
+{
+    const json_t *o = get_obj(r, doc, "config");
+    if (o == NULL)
+        return;
+    r->where = "config";
+    get_str(r, o, "url", cfg->url_text, sizeof(cfg->url_text));
+    char buf[64];
+    get_str(r, o, "mode", buf, sizeof(buf));
+    cfg->keepalive = strcmp(buf, "keepalive") == 0;
+    get_str(r, o, "close", buf, sizeof(buf));
+    if (px_close_parse(buf, &cfg->close) < 0)
+        cfg->close = PX_CLOSE_CLIENT;
+    const json_t *rpc = json_object_get(o, "requests_per_conn");
+    cfg->requests_per_conn = json_is_integer(rpc) ? (unsigned)json_integer_value(rpc) : 0;
+    cfg->rate_per_s = get_f64(r, o, "rate_per_s", 0);
+    cfg->connections = (unsigned)get_u64(r, o, "connections");
+    cfg->threads = (unsigned)get_u64(r, o, "threads");
+    cfg->duration_ms = ms_of(get_f64(r, o, "duration_s", 0));
+    cfg->requests = (uint64_t)get_i64(r, o, "requests", 0);
+    get_str(r, o, "method", buf, sizeof(buf));
+    cfg->method = intern_method(buf);
+    cfg->connect_timeout_ms = ms_of(get_f64(r, o, "connect_timeout_s", 0));
+    cfg->timeout_ms = ms_of(get_f64(r, o, "timeout_s", 0));
+    cfg->interval_ms = ms_of(get_f64(r, o, "interval_s", 0));
+    char target[80];
+    get_str(r, o, "target", target, sizeof(target));
+    char e[128];
+    if (!r->failed && px_addr_parse(target, &cfg->target, &cfg->target_len, e, sizeof(e)) < 0)
+        fail(r, "target", e);
+    if (!r->failed && px_url_parse(cfg->url_text, &cfg->url, e, sizeof(e)) < 0)
+        fail(r, "url", e);
+    const json_t *pr = json_object_get(o, "port_range");
+    int lo, hi;
+    if (json_is_array(pr) && json_unpack((json_t *)pr, "[ii]", &lo, &hi) == 0) {
+        cfg->port_lo = (uint16_t)lo;
+        cfg->port_hi = (uint16_t)hi;
+    } else if (!json_is_null(pr)) {
+        fail(r, "port_range", "missing or not null or [lo, hi]");
+    }
+    read_sources(r, o, cfg);
+    if (!r->failed && cfg->method == NULL)
+        fail(r, "method", "not a method portex sends");
+}
+
+static int64_t sysctl_get(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+static void read_environment(struct rd *r, const json_t *doc, struct px_env *env)
+{
+    const json_t *o = get_obj(r, doc, "environment");
+    if (o == NULL)
+        return;
+    r->where = "environment";
+    get_str(r, o, "kernel", env->kernel, sizeof(env->kernel));
+    if (sscanf(env->kernel, "%d.%d", &env->kernel_major, &env->kernel_minor) != 2)
+        env->kernel_major = env->kernel_minor = 0;
+    env->cpus = (long)get_i64(r, o, "cpus", 0);
+    const json_t *nf = get_obj(r, o, "nofile");
+    const json_t *s = get_obj(r, o, "sysctl");
+    if (nf == NULL || s == NULL)
+        return;
+    env->nofile_soft = (uint64_t)get_i64(r, nf, "soft", 0);
+    env->nofile_hard = (uint64_t)get_i64(r, nf, "hard", 0);
+    r->where = "environment.sysctl";
+    char range[32];
+    get_str(r, s, "net.ipv4.ip_local_port_range", range, sizeof(range));
+    if (!r->failed && sscanf(range, "%u %u", &env->port_lo, &env->port_hi) != 2)
+        fail(r, "net.ipv4.ip_local_port_range", "expected \"LO HI\"");
+    get_str(r, s, "net.ipv4.ip_local_reserved_ports", env->reserved_ports,
+            sizeof(env->reserved_ports));
+    env->tw_reuse = sysctl_get(s, "net.ipv4.tcp_tw_reuse");
+    env->tw_reuse_delay_ms = sysctl_get(s, "net.ipv4.tcp_tw_reuse_delay");
+    env->timestamps = sysctl_get(s, "net.ipv4.tcp_timestamps");
+    env->fin_timeout = sysctl_get(s, "net.ipv4.tcp_fin_timeout");
+    env->max_tw_buckets = sysctl_get(s, "net.ipv4.tcp_max_tw_buckets");
+    env->somaxconn = sysctl_get(s, "net.core.somaxconn");
+    env->file_max = sysctl_get(s, "fs.file-max");
+}
+
+/* [[index, count], ...] into add(idx, count); checks indexes and returns the sum. */
+static uint64_t read_buckets(struct rd *r, const json_t *a, const char *key,
+                             int (*add)(void *, uint32_t, uint64_t), void *arg)
+{
+    size_t i;
+    const json_t *pair;
+    uint64_t sum = 0;
+    json_array_foreach(a, i, pair)
+    {
+        const json_t *vi = json_array_get(pair, 0), *vn = json_array_get(pair, 1);
+        json_int_t idx = json_integer_value(vi), n = json_integer_value(vn);
+        if (json_array_size(pair) != 2 || !json_is_integer(vi) || !json_is_integer(vn) || idx < 0 ||
+            idx >= PX_HIST_BUCKETS || n < 0) {
+            fail(r, key, "expected [[index, count], ...] with 0 <= index < buckets");
+            return 0;
+        }
+        if (add(arg, (uint32_t)idx, (uint64_t)n) < 0) {
+            fail(r, key, "out of memory");
+            return 0;
+        }
+        sum += (uint64_t)n;
+    }
+    return sum;
+}
+
+static int hist_add(void *arg, uint32_t idx, uint64_t n)
+{
+    ((struct px_hist *)arg)->buckets[idx] += n;
+    return 0;
+}
+
+static void read_hist(struct rd *r, const json_t *o, const char *key, struct px_hist *h)
+{
+    px_hist_init(h);
+    const json_t *v = get_obj(r, o, key);
+    if (v == NULL)
+        return;
+    h->count = get_u64(r, v, "count");
+    h->sum_us = get_u64(r, v, "sum_us");
+    h->min_us = (uint64_t)get_i64(r, v, "min_us", -1);
+    h->max_us = (uint64_t)get_i64(r, v, "max_us", 0);
+    const json_t *a = get_arr(r, v, "buckets");
+    if (a != NULL && read_buckets(r, a, key, hist_add, h) != h->count && !r->failed)
+        fail(r, key, "bucket counts do not add up to count");
+}
+
+static int row_add(void *arg, uint32_t idx, uint64_t n)
+{
+    struct px_series *s = arg;
+    if (s->nbuckets == s->bucket_cap) {
+        size_t cap = s->bucket_cap ? s->bucket_cap * 2 : 256;
+        struct px_series_bucket *b = realloc(s->buckets, cap * sizeof(*b));
+        if (b == NULL)
+            return -1;
+        s->buckets = b;
+        s->bucket_cap = cap;
+    }
+    s->buckets[s->nbuckets++] = (struct px_series_bucket){.idx = idx, .count = n};
+    s->rows[s->count - 1].hist_len++;
+    return 0;
+}
+
+static void read_row(struct rd *r, const json_t *o, struct px_series *s)
+{
+    struct px_series_row row;
+    memset(&row, 0, sizeof(row));
+    row.t = get_f64(r, o, "t", 0);
+    row.started = get_u64(r, o, "started");
+    row.ok = get_u64(r, o, "ok");
+    row.failed = get_u64(r, o, "failed");
+    row.eaddrnotavail = get_u64(r, o, "eaddrnotavail");
+    row.other_errors = get_u64(r, o, "other_errors");
+    row.connections_opened = get_u64(r, o, "connections_opened");
+    row.in_flight = get_u64(r, o, "in_flight");
+    row.time_wait = get_i64(r, o, "time_wait", -1);
+    row.time_wait_all = get_i64(r, o, "time_wait_all", -1);
+    row.tw_recycled = get_u64(r, o, "tw_recycled");
+    row.tw_overflow = get_u64(r, o, "tw_overflow");
+    row.p50_us = get_u64(r, o, "p50_us");
+    row.p99_us = get_u64(r, o, "p99_us");
+    row.drain = get_bool(r, o, "drain");
+    if (r->failed || px_series_push(s, &row) < 0) {
+        fail(r, "series", "a row could not be read");
+        return;
+    }
+    struct px_series_row *last = &s->rows[s->count - 1];
+    last->hist_count = get_u64(r, o, "hist_count");
+    last->hist_sum_us = get_u64(r, o, "hist_sum_us");
+    last->hist_min_us = get_u64(r, o, "hist_min_us");
+    last->hist_max_us = get_u64(r, o, "hist_max_us");
+    const json_t *a = get_arr(r, o, "hist");
+    uint64_t count = last->hist_count;
+    if (a != NULL && read_buckets(r, a, "hist", row_add, s) != count && !r->failed)
+        fail(r, "hist", "bucket counts do not add up to hist_count");
+}
+
+static void read_series(struct rd *r, const json_t *doc, struct px_series *s)
+{
+    const json_t *a = get_arr(r, doc, "series");
+    size_t i;
+    const json_t *row;
+    r->where = "series";
+    json_array_foreach(a, i, row)
+    {
+        if (!json_is_object(row)) {
+            fail(r, "series", "a row is not an object");
+            return;
+        }
+        read_row(r, row, s);
+        if (r->failed)
+            return;
+    }
+}
+
+static void read_totals(struct rd *r, const json_t *o, struct px_totals *t)
+{
+    r->where = "result.totals";
+    t->started = get_u64(r, o, "started");
+    t->ok = get_u64(r, o, "ok");
+    t->failed = get_u64(r, o, "failed");
+    t->connections_opened = get_u64(r, o, "connections_opened");
+    t->missed_starts = get_u64(r, o, "missed_starts");
+    const json_t *st = get_obj(r, o, "status");
+    const json_t *c = get_obj(r, o, "causes");
+    if (st == NULL || c == NULL)
+        return;
+    static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    for (int i = 1; i <= 5; i++)
+        t->status[i] = get_u64(r, st, cls[i - 1]);
+    const char *name;
+    const json_t *v;
+    uint64_t sum = 0;
+    json_object_foreach((json_t *)c, name, v)
+    {
+        int cause = 0;
+        while (cause < PX_CAUSE_COUNT && strcmp(px_cause_name(cause), name) != 0)
+            cause++;
+        if (cause == PX_CAUSE_COUNT) {
+            fail(r, name, "not a failure cause portex knows");
+            return;
+        }
+        t->cause[cause] = get_u64(r, c, name);
+        sum += t->cause[cause];
+    }
+    if (!r->failed && sum != t->failed)
+        fail(r, "causes", "do not add up to failed");
+}
+
+static void read_exhaustion(struct rd *r, const json_t *o, struct px_exhaustion *ex)
+{
+    r->where = "result.exhaustion";
+    ex->time_wait_peak = get_i64(r, o, "time_wait_peak", -1);
+    ex->time_wait_at_start = get_i64(r, o, "time_wait_at_start", -1);
+    ex->seen = get_bool(r, o, "seen");
+    ex->first_s = get_f64(r, o, "first_s", 0);
+    ex->ok_before = get_u64(r, o, "ok_before");
+    ex->usable_ports = get_u64(r, o, "usable_ports");
+    ex->port_lo = (unsigned)get_u64(r, o, "port_lo");
+    ex->port_hi = (unsigned)get_u64(r, o, "port_hi");
+    ex->timestamps = (int)get_i64(r, o, "timestamps", -1);
+    ex->loopback = get_bool(r, o, "loopback");
+    const json_t *c = get_obj(r, o, "ceiling");
+    if (c == NULL)
+        return;
+    r->where = "result.exhaustion.ceiling";
+    ex->ceiling.per_s = get_f64(r, c, "per_s", INFINITY);
+    ex->ceiling.burst = get_f64(r, c, "burst", INFINITY);
+    ex->ceiling.hold_s = get_f64(r, c, "hold_s", INFINITY);
+    ex->ceiling.port_bound = get_bool(r, c, "port_bound");
+    ex->ceiling.reuse_applies = get_bool(r, c, "reuse_applies");
+    get_str(r, c, "formula", ex->ceiling.formula, sizeof(ex->ceiling.formula));
+}
+
+/* Results are only comparable bucket by bucket under the same layout. */
+static void check_layout(struct rd *r, const json_t *o)
+{
+    r->where = "result";
+    int64_t format = get_i64(r, o, "format", -1);
+    if (!r->failed && format != PX_RESULT_FORMAT) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%lld, expected %d (written by another portex version)",
+                 (long long)format, PX_RESULT_FORMAT);
+        {
+            fail(r, "format", msg);
+            return;
+        }
+    }
+    const json_t *l = get_obj(r, o, "hist_layout");
+    if (l == NULL)
+        return;
+    r->where = "result.hist_layout";
+    if (get_u64(r, l, "sub_bits") != PX_HIST_SUB_BITS ||
+        get_u64(r, l, "max_us") != PX_HIST_MAX_US || get_u64(r, l, "buckets") != PX_HIST_BUCKETS)
+        fail(r, "layout",
+             "differs from this portex's histograms (sub_bits 8, max_us 60000000, "
+             "buckets 2560)");
+}
+
+static void read_result(struct rd *r, const json_t *doc, struct px_config *cfg, struct px_run *run)
+{
+    r->where = "";
+    const json_t *o = get_obj(r, doc, "result");
+    if (o == NULL)
+        return;
+    check_layout(r, o);
+    if (r->failed)
+        return;
+    r->where = "result";
+    run->t0_unix_ns = get_i64(r, o, "t0_unix_ns", 0);
+    cfg->shard = (unsigned)get_i64(r, o, "shard", 0);
+    cfg->shards = (unsigned)get_i64(r, o, "shards", 0);
+    if (!r->failed && cfg->shards && cfg->shard >= cfg->shards)
+        fail(r, "shard", "not below shards");
+    get_str(r, o, "host", run->host, sizeof(run->host));
+    /* hosts > 1: a merged result; one host's reads as a plain run (0). */
+    run->hosts = (unsigned)get_u64(r, o, "hosts");
+    if (run->hosts == 1)
+        run->hosts = 0;
+    run->interrupted = get_bool(r, o, "interrupted");
+    run->duration_s = get_f64(r, o, "duration_s", 0);
+    run->drain_s = get_f64(r, o, "drain_s", 0);
+    const json_t *t = get_obj(r, o, "totals");
+    const json_t *lat = get_obj(r, o, "latency");
+    const json_t *ex = get_obj(r, o, "exhaustion");
+    if (r->failed)
+        return;
+    read_totals(r, t, &run->totals);
+    r->where = "result.latency";
+    read_hist(r, lat, "connect", &run->lat.connect);
+    read_hist(r, lat, "ttfb", &run->lat.ttfb);
+    read_hist(r, lat, "total", &run->lat.total);
+    read_exhaustion(r, ex, &run->ex);
+}
+
+int px_result_json_read(const json_t *doc, struct px_config *cfg, struct px_run *run, char *err,
+                        size_t errlen)
+{
+    px_config_defaults(cfg);
+    memset(run, 0, sizeof(*run));
+    run->cfg = cfg;
+    struct rd r = {.where = "", .err = err, .errlen = errlen};
+    if (!json_is_object(doc)) {
+        snprintf(err, errlen, "not a JSON object");
+        return -1;
+    }
+    read_result(&r, doc, cfg, run);
+    r.where = "";
+    if (!r.failed)
+        read_config(&r, doc, cfg);
+    r.where = "";
+    if (!r.failed)
+        read_environment(&r, doc, &run->env);
+    r.where = "";
+    if (!r.failed)
+        read_series(&r, doc, &run->series);
+    if (r.failed) {
+        px_series_free(&run->series);
+        return -1;
+    }
+    return 0;
+}
+
+int px_result_json_loads(const char *text, size_t len, struct px_config *cfg, struct px_run *run,
+                         char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(text, len, 0, &je);
+    if (doc == NULL) {
+        snprintf(err, errlen, "not valid JSON: %s (line %d)", je.text, je.line);
+        return -1;
+    }
+    int rc = px_result_json_read(doc, cfg, run, err, errlen);
+    json_decref(doc);
+    return rc;
+}
+
+int px_result_json_load_file(const char *path, struct px_config *cfg, struct px_run *run, char *err,
+                             size_t errlen)
+{
+    json_error_t je;
+    json_t *doc = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &je) : json_load_file(path, 0, &je);
+    if (doc == NULL) {
+        if (je.line < 0 || strstr(je.text, "unable to open") != NULL)
+            snprintf(err, errlen, "cannot read %s: %s", path, je.text);
+        else
+            snprintf(err, errlen, "%s: not valid JSON: %s (line %d)", path, je.text, je.line);
+        return -1;
+    }
+    char msg[256];
+    int rc = px_result_json_read(doc, cfg, run, msg, sizeof(msg));
+    if (rc < 0)
+        snprintf(err, errlen, "%s: %s", path, msg);
+    json_decref(doc);
+    return rc;
+}
