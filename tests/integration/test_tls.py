@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """HTTPS: portex run against portex serve --tls on 127.0.0.1 (counts, resumption, errors)."""
+import json
 import os
 import re
 import subprocess
@@ -187,6 +188,27 @@ def bad_input():
     os.rmdir(d)
 
 
+def merge_of_https_shards():
+    srv = TlsServe()
+    d = tempfile.mkdtemp(prefix="portex-tls-")
+    files = [os.path.join(d, f"shard{k}.json") for k in (0, 1)]
+    for k, f in enumerate(files):
+        p = portex("run", "-n", "200", "-c", "4", "-t", "1", "-q", "--insecure", "--shard",
+                   f"{k}/2", "--json", f, srv.url, timeout=60)
+        check(p.returncode == 0, f"https shard {k}/2 runs ({p.returncode} {p.stderr.strip()!r})")
+    srv.stop()
+    p = portex("merge", *files, "--json", "-", timeout=60)
+    doc = json.loads(p.stdout) if p.returncode == 0 else {}
+    s = doc.get("summary", {})
+    check(s.get("ok") == 200 and s.get("tls", {}).get("full") == 200 and
+          s.get("latency_us", {}).get("tls", {}).get("count") == 200,
+          f"portex merge of two https shards: 200 ok, 200 full handshakes ({s.get('tls')})")
+    for f in files:
+        if os.path.exists(f):
+            os.unlink(f)
+    os.rmdir(d)
+
+
 def doctor_probes_tls():
     srv = TlsServe()
     p = portex("doctor", srv.url, timeout=30)
@@ -209,5 +231,6 @@ port_exhaustion_same_as_http()
 plain_server_behind_https()
 tls_server_behind_http()
 bad_input()
+merge_of_https_shards()
 doctor_probes_tls()
 finish()
