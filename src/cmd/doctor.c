@@ -323,6 +323,16 @@ static void per_s_text(char *out, size_t len, const struct px_ceiling *c)
         snprintf(out, len, "not port-bound");
 }
 
+static void text_tls_probe(FILE *f, const struct px_probe *p)
+{
+    if (p->tls_error[0])
+        fprintf(f, "  TLS                    %s\n", p->tls_error);
+    else
+        fprintf(f, "  TLS                    %s; resumes sessions: %s\n", p->tls_version,
+                p->tls_resumed ? "yes (a ticket from the first handshake was accepted)"
+                               : "no (every connection pays a full handshake)");
+}
+
 void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d)
 {
     const struct px_env *e = &d->env;
@@ -382,12 +392,8 @@ void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const st
             fprintf(f, "  window scaling         %s\n", p->window_scaling ? "yes" : "no");
             fprintf(f, "  SACK                   %s\n", p->sack ? "yes" : "no");
             fprintf(f, "  RTT                    %u us\n", p->rtt_us);
-            if (p->tls && p->tls_error[0])
-                fprintf(f, "  TLS                    %s\n", p->tls_error);
-            else if (p->tls)
-                fprintf(f, "  TLS                    %s; resumes sessions: %s\n", p->tls_version,
-                        p->tls_resumed ? "yes (a ticket from the first handshake was accepted)"
-                                       : "no (every connection pays a full handshake)");
+            if (p->tls)
+                text_tls_probe(f, p);
             if (p->http_status)
                 fprintf(f, "  HTTP                   %d to GET %s\n", p->http_status,
                         cfg->url.path);
