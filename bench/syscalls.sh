@@ -15,5 +15,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
-scripts/setup.sh build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Warnings are CI's business (-Werror there); a bench needs the binary, so a
+# new compiler warning in some unit test must not stop it.
+scripts/setup.sh build-bench -DCMAKE_BUILD_TYPE=Release -DPORTEX_WERROR=OFF >/dev/null
 exec python3 bench/syscalls.py build-bench/portex "$@"

@@ -26,6 +26,7 @@ void px_config_defaults(struct px_config *cfg)
     cfg->timeout_ms = 10000;
     cfg->interval_ms = 1000;
     cfg->method = "GET";
+    cfg->row_hists = 1;
 }
 
 void px_config_release(struct px_config *cfg)

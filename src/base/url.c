@@ -56,19 +56,22 @@ static int parse_unix(const char *s, struct px_url *url, char *err, size_t errle
     memcpy(path, sock, slen);
     path[slen] = '\0';
     const char *rest = sock[slen] == ':' ? sock + slen + 1 : "/";
-    if (*rest != '/' || strlen(rest) >= sizeof(url->path)) {
+    /* The path as in http:// URLs: a fragment is dropped, the same length limit. */
+    size_t plen = strcspn(rest, "#");
+    if (*rest != '/' || plen + 2 > sizeof(url->path)) {
         snprintf(err, errlen, "invalid URL '%s': expected unix:SOCKET[:/path]", s);
         return -1;
     }
-    for (const char *p = rest; *p; p++) {
-        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+    for (size_t i = 0; i < plen; i++) {
+        if ((unsigned char)rest[i] <= 0x20 || (unsigned char)rest[i] >= 0x7f) {
             snprintf(err, errlen, "invalid character in URL path of '%s'", s);
             return -1;
         }
     }
     strcpy(url->host, "localhost");
     url->port = 80;
-    strcpy(url->path, rest);
+    memcpy(url->path, rest, plen);
+    url->path[plen] = '\0';
     return px_url_set_unix(url, path, err, errlen);
 }
 

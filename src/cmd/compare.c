@@ -169,8 +169,8 @@ static int run_mode(struct px_mode_result *res, struct px_hlog *hlog, char *err,
                                err, errlen);
 }
 
-int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *results, char *err,
-                   size_t errlen)
+/* Modes that set tcp_tw_reuse need the flag and root. 0, -1, or -2 for a usage error. */
+static int check_sysctl_modes(const struct px_compare_config *cfg, char *err, size_t errlen)
 {
     int needs_sysctl = 0;
     for (size_t i = 0; i < cfg->nmodes; i++)
@@ -185,72 +185,88 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *r
         snprintf(err, errlen, "--allow-sysctl needs root to set net.ipv4.tcp_tw_reuse");
         return -1;
     }
-    struct px_hlog *hlog = NULL;
-    if (cfg->base.hlog_path && (hlog = px_hlog_open(cfg->base.hlog_path, err, errlen)) == NULL)
+    return 0;
+}
+
+/*
+ * Gives mode i ports of its own, or waits for the last mode's TIME_WAIT when
+ * it cannot. 1 when a signal came during the wait.
+ */
+static int clear_ports(const struct px_compare_config *cfg, size_t i, const struct px_env *env,
+                       struct px_mode_result *results, const sigset_t *stop_set)
+{
+    struct px_mode_result *res = &results[i];
+    res->isolation = i == 0 ? "as-given" : "none";
+    /* The Unix-socket control mode uses no port: nothing to isolate or wait for. */
+    if (res->mode == &px_compare_control_mode || isolate(cfg, i, env, res) || i == 0 ||
+        cfg->no_drain || !results[i - 1].ran)
+        return 0;
+    uint64_t t0 = px_clock_us();
+    int stopped = drain(cfg, results[i - 1].run.ex.usable_ports, stop_set);
+    res->waited_s = (double)(px_clock_us() - t0) / 1e6;
+    /* A wait under a second found (almost) nothing to wait for. */
+    res->isolation = res->waited_s >= 1.0 ? "drain" : "none";
+    return stopped;
+}
+
+/* One mode's run with its sysctl guarded. 0, or -1 with err. */
+static int run_one(const struct px_compare_config *cfg, struct px_mode_result *res,
+                   struct px_hlog *hlog, char *err, size_t errlen)
+{
+    struct px_guard guard = {0};
+    if (res->mode->client_reuse >= 0 &&
+        px_guard_set(&guard, "net.ipv4.tcp_tw_reuse", res->mode->client_reuse, err, errlen) < 0)
         return -1;
+    res->cfg.keepalive = res->mode->keepalive;
+    res->cfg.close = res->mode->close;
+    res->cfg.requests_per_conn = res->mode->requests_per_conn;
+    int r = 0;
+    if (res->mode == &px_compare_control_mode)
+        r = use_control(cfg, &res->cfg, err, errlen);
+    if (r == 0 && !cfg->base.quiet) {
+        fprintf(stderr, "portex compare: mode %s (%s); ", res->mode->name, res->mode->what);
+        say_isolation(stderr, res);
+    }
+    if (r == 0)
+        r = run_mode(res, hlog, err, errlen);
+    px_guard_restore(&guard);
+    if (r < 0)
+        return -1;
+    res->ran = 1;
+    res->run.cfg = &res->cfg;
+    res->predicted_ok = px_ceiling_expected_ok(&res->run.ex.ceiling, res->run.duration_s,
+                                               cfg->base.rate_per_s > 0 ? cfg->base.rate_per_s : 0);
+    return 0;
+}
+
+int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
+                   struct px_mode_result *results, char *err, size_t errlen)
+{
+    int rc = check_sysctl_modes(cfg, err, errlen);
+    if (rc < 0)
+        return rc;
     /* Blocked for the whole comparison: a signal is either taken by the run's
      * own wait or by ours, never lost, and never kills us with a sysctl changed. */
     sigset_t stop_set, old_set;
     px_block_stop_signals(&stop_set, &old_set);
-    int interrupted = 0, rc = 0;
+    int interrupted = 0;
     struct px_env env;
     px_env_read(PX_PROC, &env);
-    for (size_t i = 0; i < cfg->nmodes; i++) {
+    for (size_t i = 0; i < cfg->nmodes && rc == 0; i++) {
         struct px_mode_result *res = &results[i];
         if (!px_mode_result_start(res, cfg->modes[i], interrupted))
             continue;
         res->cfg = cfg->base;
-        res->isolation = i == 0 ? "as-given" : "none";
-        /* The Unix-socket control mode uses no port: nothing to isolate or wait for. */
-        int control = res->mode == &px_compare_control_mode;
-        if (!control && !isolate(cfg, i, &env, res) && i > 0 && !cfg->no_drain &&
-            results[i - 1].ran) {
-            uint64_t t0 = px_clock_us();
-            int stopped = drain(cfg, results[i - 1].run.ex.usable_ports, &stop_set);
-            res->waited_s = (double)(px_clock_us() - t0) / 1e6;
-            /* A wait under a second found (almost) nothing to wait for. */
-            res->isolation = res->waited_s >= 1.0 ? "drain" : "none";
-            if (stopped) {
-                interrupted = 1;
-                snprintf(res->note, sizeof(res->note), "not run: interrupted");
-                continue;
-            }
+        if (clear_ports(cfg, i, &env, results, &stop_set)) {
+            interrupted = 1;
+            snprintf(res->note, sizeof(res->note), "not run: interrupted");
+            continue;
         }
-        struct px_guard guard = {0};
-        if (res->mode->client_reuse >= 0 &&
-            px_guard_set(&guard, "net.ipv4.tcp_tw_reuse", res->mode->client_reuse, err, errlen) <
-                0) {
-            rc = -1;
-            break;
-        }
-        res->cfg.keepalive = res->mode->keepalive;
-        res->cfg.close = res->mode->close;
-        res->cfg.requests_per_conn = res->mode->requests_per_conn;
-        if (control && use_control(cfg, &res->cfg, err, errlen) < 0) {
-            rc = -1;
-            break;
-        }
-        if (!cfg->base.quiet) {
-            fprintf(stderr, "portex compare: mode %s (%s); ", res->mode->name, res->mode->what);
-            say_isolation(stderr, res);
-        }
-        int r = run_mode(res, hlog, err, errlen);
-        px_guard_restore(&guard);
-        if (r < 0) {
-            rc = -1;
-            break;
-        }
-        res->ran = 1;
-        res->run.cfg = &res->cfg;
-        res->predicted_ok =
-            px_ceiling_expected_ok(&res->run.ex.ceiling, res->run.duration_s,
-                                   cfg->base.rate_per_s > 0 ? cfg->base.rate_per_s : 0);
-        if (res->run.interrupted)
+        rc = run_one(cfg, res, hlog, err, errlen);
+        if (rc == 0 && res->run.interrupted)
             interrupted = 1;
     }
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
-    if (px_hlog_close(hlog) < 0)
-        fprintf(stderr, "portex compare: cannot write --hlog '%s'\n", cfg->base.hlog_path);
     if (rc < 0)
         return rc;
     return interrupted ? 1 : 0;

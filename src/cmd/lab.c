@@ -164,13 +164,10 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-static void client_child(const struct px_lab_config *lab, struct px_mode_result *res, unsigned host,
-                         int down_fd, int up_fd)
+/* The client namespace's network: its address(es), the veth up, and the sysctls of the mode. */
+static void client_net(const struct px_lab_config *lab, const struct px_mode *m, unsigned host,
+                       int up_fd)
 {
-    const struct px_mode *m = res->mode;
-    child_enter(up_fd);
-    if (read_byte(down_fd) != 'G')
-        _exit(3);
     int rc;
     char ip[32] = CLIENT_IP;
     if (mode_hosts(m) > 1)
@@ -195,12 +192,12 @@ static void client_child(const struct px_lab_config *lab, struct px_mode_result 
     int delay = m->reuse_delay_ms ? m->reuse_delay_ms : m->client_reuse ? lab->reuse_delay_ms : 0;
     if (delay && set_sysctl("net.ipv4.tcp_tw_reuse_delay", delay) < 0)
         die_child(up_fd, "client tcp_tw_reuse_delay", errno);
-    int64_t start_at = 0;
-    if (read_byte(down_fd) != 'G' || /* the server listens */
-        (mode_hosts(m) > 1 && read_all(down_fd, &start_at, sizeof(start_at)) < 0))
-        _exit(3);
+}
 
-    struct px_config *cfg = &res->cfg;
+/* The load of one mode, as the client runs it against the server's namespace. */
+static void client_config(const struct px_lab_config *lab, const struct px_mode *m,
+                          struct px_config *cfg)
+{
     px_config_defaults(cfg);
     snprintf(cfg->url_text, sizeof(cfg->url_text), "http://" SERVER_IP "/");
     char err[256];
@@ -220,15 +217,35 @@ static void client_child(const struct px_lab_config *lab, struct px_mode_result 
         cfg->interval_ms = 100;
     if (cfg->interval_ms > 1000)
         cfg->interval_ms = 1000;
+    /* Short timeouts: a lab mode lasts seconds, and the veth drops nothing. */
     cfg->connect_timeout_ms = 1000;
     cfg->timeout_ms = 2000;
     if (m->sources > 1) {
+        char extra[32];
         px_ip_parse(CLIENT_IP, &cfg->sources[cfg->nsources++]);
         for (unsigned i = 1; i < m->sources; i++) {
             snprintf(extra, sizeof(extra), "198.18.0.%u", 10 + i);
             px_ip_parse(extra, &cfg->sources[cfg->nsources++]);
         }
     }
+}
+
+static void client_child(const struct px_lab_config *lab, struct px_mode_result *res, unsigned host,
+                         int down_fd, int up_fd)
+{
+    const struct px_mode *m = res->mode;
+    child_enter(up_fd);
+    if (read_byte(down_fd) != 'G')
+        _exit(3);
+    client_net(lab, m, host, up_fd);
+    int64_t start_at = 0;
+    if (read_byte(down_fd) != 'G' || /* the server listens */
+        (mode_hosts(m) > 1 && read_all(down_fd, &start_at, sizeof(start_at)) < 0))
+        _exit(3);
+
+    struct px_config *cfg = &res->cfg;
+    client_config(lab, m, cfg);
+    char err[256];
     if (mode_hosts(m) > 1) { /* shard `host` of one run, as `portex run --shard` */
         cfg->shard = host;
         cfg->shards = mode_hosts(m);

@@ -147,6 +147,9 @@ static void svg_cb(FILE *f, const void *run)
 static int prepare_load(const char *cmd, struct px_config *cfg)
 {
     char err[512];
+    /* Per-row histograms exist for the JSON result (and merges of it); without
+     * --json a long run keeps flat memory. */
+    cfg->row_hists = cfg->json_path != NULL;
     if (px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 1;
@@ -345,19 +348,31 @@ static int cmd_compare(int argc, char **argv)
     struct outputs outs;
     if (rc == 0 && open_outputs("compare", &outs, b->json_path, b->csv_path, b->svg_path) < 0)
         rc = 1;
+    /* Opened before the load, so that a bad path costs nothing. */
+    struct px_hlog *hlog = NULL;
+    if (rc == 0 && b->hlog_path && (hlog = px_hlog_open(b->hlog_path, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "portex compare: %s\n", err);
+        discard_outputs(&outs);
+        rc = 1;
+    }
     if (rc == 0) {
-        rc = px_compare_run(&cfg, res, err, sizeof(err));
+        rc = px_compare_run(&cfg, hlog, res, err, sizeof(err));
+        int failed = px_hlog_close(hlog) < 0;
+        if (failed)
+            fprintf(stderr, "portex compare: cannot write --hlog '%s'\n", b->hlog_path);
         if (rc < 0) {
             fprintf(stderr, "portex compare: %s\n", err);
             discard_outputs(&outs);
             rc = rc == -2 ? 2 : 1;
         } else {
+            int hlog_stdout = b->hlog_path && strcmp(b->hlog_path, "-") == 0;
             struct px_outfile text;
-            FILE *tf = text_begin(&text, text_stream(b->json_path, b->csv_path, b->svg_path));
+            FILE *tf = text_begin(
+                &text, hlog_stdout ? stderr : text_stream(b->json_path, b->csv_path, b->svg_path));
             px_compare_report_text(tf, &cfg, res);
             if (rc == 1)
                 say_interrupted(tf);
-            int failed = close_output("compare", &text) < 0;
+            failed |= close_output("compare", &text) < 0;
             struct modes_ref m = {"compare", res, cfg.nmodes};
             failed |= write_modes(&m, &outs) != 0;
             rc = failed ? 1 : rc == 1 ? PX_EXIT_INTERRUPTED : 0;

@@ -47,62 +47,48 @@ static void predict_n_per_conn(const struct px_ceiling_in *in, struct px_ceiling
              inner);
 }
 
-void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
+/* No TIME_WAIT on the client (keep-alive, the server closes first, RST with
+ * fewer slots than ports): Little's law on the in-flight count. */
+static void predict_in_flight(const struct px_ceiling_in *in, double t, struct px_ceiling *out)
 {
-    if (in->keepalive && in->requests_per_conn > 0) {
-        predict_n_per_conn(in, out);
-        return;
-    }
-    double ports = (double)in->ports * (in->sources > 1 ? in->sources : 1);
-    double t = in->lifetime_s > 0 ? in->lifetime_s : 0;
-    out->burst = INFINITY;
-    out->port_bound = 0;
-    out->hold_s = 0;
-    out->reuse_applies = 0;
-
-    if (in->unix_socket) {
-        out->per_s = INFINITY;
+    const char *what = in->keepalive               ? "keep-alive"
+                       : in->close == PX_CLOSE_RST ? "RST close (a port is held only in flight)"
+                                                   : "server closes first";
+    out->per_s = t > 0 ? in->connections / t : INFINITY;
+    if (t > 0)
         snprintf(out->formula, sizeof(out->formula),
-                 "not port-bound: a Unix socket uses no ports and leaves no TIME_WAIT");
-        return;
-    }
+                 "%s: no TIME_WAIT on the client, so ports do not bind; "
+                 "C / request time = %u / %.3f ms (Little's law)",
+                 what, in->connections, t * 1e3);
+    else
+        snprintf(out->formula, sizeof(out->formula),
+                 "%s: no TIME_WAIT on the client, so ports do not bind; "
+                 "C / request time with C = %u (Little's law)",
+                 what, in->connections);
+}
 
-    /* RST close frees the port at close: only ports in flight are held, at
-     * most C of them. Fewer slots than ports cannot run out of ports. */
-    int rst_free = in->close == PX_CLOSE_RST && (double)in->connections < ports;
-    if (in->keepalive || in->close == PX_CLOSE_SERVER || rst_free) {
-        /* No TIME_WAIT on the client: Little's law on the in-flight count. */
-        const char *what = in->keepalive               ? "keep-alive"
-                           : in->close == PX_CLOSE_RST ? "RST close (a port is held only in flight)"
-                                                       : "server closes first";
-        out->per_s = t > 0 ? in->connections / t : INFINITY;
-        if (t > 0)
-            snprintf(out->formula, sizeof(out->formula),
-                     "%s: no TIME_WAIT on the client, so ports do not bind; "
-                     "C / request time = %u / %.3f ms (Little's law)",
-                     what, in->connections, t * 1e3);
-        else
-            snprintf(out->formula, sizeof(out->formula),
-                     "%s: no TIME_WAIT on the client, so ports do not bind; "
-                     "C / request time with C = %u (Little's law)",
-                     what, in->connections);
-        return;
-    }
-    if (in->close == PX_CLOSE_RST) {
-        out->per_s = t > 0 ? ports / t : INFINITY;
-        out->port_bound = 1;
-        out->hold_s = t;
-        if (t > 0)
-            snprintf(out->formula, sizeof(out->formula),
-                     "RST close skips TIME_WAIT, and -c %u reaches the %.0f ports: P / T = "
-                     "%.0f ports / %.3f ms",
-                     in->connections, ports, ports, t * 1e3);
-        else
-            snprintf(out->formula, sizeof(out->formula),
-                     "RST close skips TIME_WAIT, and -c %u reaches the %.0f ports: P / T",
-                     in->connections, ports);
-        return;
-    }
+/* RST close with -c reaching P: each port is held for the connection's life only. */
+static void predict_rst(const struct px_ceiling_in *in, double ports, double t,
+                        struct px_ceiling *out)
+{
+    out->per_s = t > 0 ? ports / t : INFINITY;
+    out->port_bound = 1;
+    out->hold_s = t;
+    if (t > 0)
+        snprintf(out->formula, sizeof(out->formula),
+                 "RST close skips TIME_WAIT, and -c %u reaches the %.0f ports: P / T = "
+                 "%.0f ports / %.3f ms",
+                 in->connections, ports, ports, t * 1e3);
+    else
+        snprintf(out->formula, sizeof(out->formula),
+                 "RST close skips TIME_WAIT, and -c %u reaches the %.0f ports: P / T",
+                 in->connections, ports);
+}
+
+/* The client closes first and holds TIME_WAIT: 60 s, or the reuse delay when reuse applies. */
+static void predict_time_wait(const struct px_ceiling_in *in, double ports, double t,
+                              struct px_ceiling *out)
+{
     out->port_bound = 1;
     out->burst = ports;
     int reuse_on = in->tw_reuse == 1 || (in->tw_reuse == 2 && in->loopback);
@@ -128,6 +114,35 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
     snprintf(out->formula, sizeof(out->formula),
              "client closes first, %s, TIME_WAIT lasts 60 s: P / (T + 60 s) = %.0f / %.0f s",
              reason, ports, t + PX_TIME_WAIT_S);
+}
+
+void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
+{
+    if (in->keepalive && in->requests_per_conn > 0) {
+        predict_n_per_conn(in, out);
+        return;
+    }
+    double ports = (double)in->ports * (in->sources > 1 ? in->sources : 1);
+    double t = in->lifetime_s > 0 ? in->lifetime_s : 0;
+    out->burst = INFINITY;
+    out->port_bound = 0;
+    out->hold_s = 0;
+    out->reuse_applies = 0;
+    if (in->unix_socket) {
+        out->per_s = INFINITY;
+        snprintf(out->formula, sizeof(out->formula),
+                 "not port-bound: a Unix socket uses no ports and leaves no TIME_WAIT");
+        return;
+    }
+    /* RST close frees the port at close: only ports in flight are held, at
+     * most C of them. Fewer slots than ports cannot run out of ports. */
+    int rst_free = in->close == PX_CLOSE_RST && (double)in->connections < ports;
+    if (in->keepalive || in->close == PX_CLOSE_SERVER || rst_free)
+        predict_in_flight(in, t, out);
+    else if (in->close == PX_CLOSE_RST)
+        predict_rst(in, ports, t, out);
+    else
+        predict_time_wait(in, ports, t, out);
 }
 
 double px_ceiling_expected_ok(const struct px_ceiling *c, double duration_s, double rate_per_s)

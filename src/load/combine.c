@@ -215,6 +215,8 @@ static void combine_config(const struct px_run *const *runs, size_t n, struct px
 {
     *cfg = *runs[0]->cfg;
     cfg->body = NULL;
+    if (cfg->unix_path) /* it pointed into the copied config's URL */
+        cfg->unix_path = cfg->url.unix_path;
     if (n == 1)
         return;
     /* -c, -n and threads were split between the hosts; the rate is the global one. */

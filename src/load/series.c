@@ -24,7 +24,7 @@ int px_series_push(struct px_series *s, const struct px_series_row *row)
     return 0;
 }
 
-static int bucket_push(struct px_series *s, uint32_t idx, uint64_t count)
+int px_series_bucket_push(struct px_series *s, uint32_t idx, uint64_t count)
 {
     if (s->nbuckets == s->bucket_cap) {
         size_t cap = s->bucket_cap ? s->bucket_cap * 2 : 256;
@@ -51,7 +51,7 @@ int px_series_push_hist(struct px_series *s, const struct px_series_row *row,
     for (unsigned i = 0; i < PX_HIST_BUCKETS; i++) {
         if (h->buckets[i] == 0)
             continue;
-        if (bucket_push(s, i, h->buckets[i]) < 0)
+        if (px_series_bucket_push(s, i, h->buckets[i]) < 0)
             return -1;
         r->hist_len++;
     }

@@ -133,7 +133,10 @@ static void sample(struct px_stats *s, int live)
     s->prev = cur;
     if (r.time_wait > s->tw_peak)
         s->tw_peak = r.time_wait;
-    px_series_push_hist(&s->series, &r, &s->interval_hist);
+    if (s->cfg->row_hists)
+        px_series_push_hist(&s->series, &r, &s->interval_hist);
+    else
+        px_series_push(&s->series, &r);
     if (live)
         live_line(s, &r, dt);
 }

@@ -10,6 +10,7 @@
 #include "portex/load/knee.h"
 #include "portex/out/json.h"
 #include "portex/out/report.h"
+#include "portex/out/svg.h"
 
 /* "ok/s, errors, p99" from the PX_KNEE_* bits. */
 static void why_words(unsigned why, char *out, size_t outlen)
@@ -226,19 +227,6 @@ void px_ramp_report_csv(FILE *f, const struct px_ramp *ramp)
 #define SVG_TOP 70
 #define SVG_BOT 60
 
-/* A round axis maximum at or above v. */
-static double round_up(double v)
-{
-    if (!(v > 0))
-        return 1;
-    double p = pow(10, floor(log10(v)));
-    const double steps[] = {1, 2, 2.5, 5, 10};
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-        if (steps[i] * p >= v)
-            return steps[i] * p;
-    return 10 * p;
-}
-
 struct chart {
     double x0, y0, pw, ph; /* plot origin (bottom left) and size */
     double rate_max, p99_max_ms;
@@ -353,8 +341,8 @@ void px_ramp_report_svg(FILE *f, const char *url, const struct px_ramp *ramp)
         top = ok > top ? ok : top;
         p99 = (double)ramp->figs[i].p99_us / 1e3 > p99 ? (double)ramp->figs[i].p99_us / 1e3 : p99;
     }
-    c.rate_max = round_up(top * 1.05);
-    c.p99_max_ms = round_up(p99 * 1.05);
+    c.rate_max = px_svg_nice_max(top * 1.05);
+    c.p99_max_ms = px_svg_nice_max(p99 * 1.05);
     fprintf(f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "

@@ -61,7 +61,7 @@ json_t *px_result_json_config(const struct px_config *cfg)
     set(o, "connect_timeout_s", jf64((double)cfg->connect_timeout_ms / 1000.0));
     set(o, "timeout_s", jf64((double)cfg->timeout_ms / 1000.0));
     set(o, "interval_s", jf64((double)cfg->interval_ms / 1000.0));
-    char buf[80];
+    char buf[PX_URL_UNIX_MAX + 16]; /* "unix:" and a socket path, or IP:PORT */
     px_sockaddr_str((const struct sockaddr *)&cfg->target, buf, sizeof(buf));
     set(o, "target", json_string(buf));
     set(o, "port_range", cfg->port_lo ? json_pack("[ii]", cfg->port_lo, cfg->port_hi) : NULL);
@@ -443,13 +443,22 @@ static void read_config(struct rd *r, const json_t *doc, struct px_config *cfg)
     cfg->connect_timeout_ms = ms_of(get_f64(r, o, "connect_timeout_s", 0));
     cfg->timeout_ms = ms_of(get_f64(r, o, "timeout_s", 0));
     cfg->interval_ms = ms_of(get_f64(r, o, "interval_s", 0));
-    char target[80];
+    char target[PX_URL_UNIX_MAX + 8];
     get_str(r, o, "target", target, sizeof(target));
     char e[128];
-    if (!r->failed && px_addr_parse(target, &cfg->target, &cfg->target_len, e, sizeof(e)) < 0)
-        fail(r, "target", e);
     if (!r->failed && px_url_parse(cfg->url_text, &cfg->url, e, sizeof(e)) < 0)
         fail(r, "url", e);
+    /* --unix: the URL names Host and path, the socket is the target. */
+    int is_unix = strncmp(target, "unix:", 5) == 0;
+    if (!r->failed && is_unix &&
+        (px_url_set_unix(&cfg->url, target + 5, e, sizeof(e)) < 0 ||
+         px_unix_addr(target + 5, &cfg->target, &cfg->target_len, e, sizeof(e)) < 0))
+        fail(r, "target", e);
+    if (!r->failed && is_unix)
+        cfg->unix_path = cfg->url.unix_path;
+    if (!r->failed && !is_unix &&
+        px_addr_parse(target, &cfg->target, &cfg->target_len, e, sizeof(e)) < 0)
+        fail(r, "target", e);
     read_tls_config(json_object_get(o, "tls"), cfg);
     const json_t *pr = json_object_get(o, "port_range");
     int lo, hi;
@@ -551,15 +560,8 @@ static void read_hist(struct rd *r, const json_t *o, const char *key, struct px_
 static int row_add(void *arg, uint32_t idx, uint64_t n)
 {
     struct px_series *s = arg;
-    if (s->nbuckets == s->bucket_cap) {
-        size_t cap = s->bucket_cap ? s->bucket_cap * 2 : 256;
-        struct px_series_bucket *b = realloc(s->buckets, cap * sizeof(*b));
-        if (b == NULL)
-            return -1;
-        s->buckets = b;
-        s->bucket_cap = cap;
-    }
-    s->buckets[s->nbuckets++] = (struct px_series_bucket){.idx = idx, .count = n};
+    if (px_series_bucket_push(s, idx, n) < 0)
+        return -1;
     s->rows[s->count - 1].hist_len++;
     return 0;
 }

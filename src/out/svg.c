@@ -30,8 +30,7 @@ static void xml_text(FILE *f, const char *s)
     }
 }
 
-/* A round axis maximum at or above v. */
-static double nice_max(double v)
+double px_svg_nice_max(double v)
 {
     if (!(v > 0))
         return 1;
@@ -65,11 +64,17 @@ static void polyline(FILE *f, const struct px_series *s, int eaddr, double x0, d
     fputs("\"/>\n", f);
 }
 
-static void panel(FILE *f, const struct px_run *run, const char *name, double y_top, double t_max)
+/* One panel's frame and scales: x in seconds, left y in requests/s, right y in TIME_WAIT. */
+struct frame {
+    double x0, y0, y_top, pw, ph; /* plot area: left, bottom, top, width, height */
+    double xs, ys, ts;            /* pixels per second, per request/s, per TIME_WAIT socket */
+    double rate_max, tw_max, t_max;
+};
+
+static void frame_scale(struct frame *fr, const struct px_run *run, double ceiling,
+                        int show_ceiling)
 {
     const struct px_series *s = &run->series;
-    double pw = W - LEFT - RIGHT, ph = PANEL_H;
-    double x0 = LEFT, y0 = y_top + ph;
     double rate_max = 0, tw_max = 0;
     for (size_t i = 0; i < s->count; i++) {
         double a = row_rate(s, i, 0), b = row_rate(s, i, 1);
@@ -80,13 +85,66 @@ static void panel(FILE *f, const struct px_run *run, const char *name, double y_
         if ((double)s->rows[i].time_wait > tw_max)
             tw_max = (double)s->rows[i].time_wait;
     }
-    double ceiling = run->ex.ceiling.per_s;
-    int show_ceiling = run->ex.ceiling.port_bound && isfinite(ceiling);
     if (show_ceiling && ceiling > rate_max)
         rate_max = ceiling;
-    rate_max = nice_max(rate_max * 1.05);
-    tw_max = nice_max(tw_max * 1.05);
-    double xs = pw / t_max, ys = ph / rate_max, ts = ph / tw_max;
+    fr->rate_max = px_svg_nice_max(rate_max * 1.05);
+    fr->tw_max = px_svg_nice_max(tw_max * 1.05);
+    fr->xs = fr->pw / fr->t_max;
+    fr->ys = fr->ph / fr->rate_max;
+    fr->ts = fr->ph / fr->tw_max;
+}
+
+/* TIME_WAIT toward the target: a shaded area on the right axis. */
+static void tw_area(FILE *f, const struct px_series *s, const struct frame *fr)
+{
+    fprintf(f,
+            "<polygon fill=\"#4a78c2\" fill-opacity=\"0.18\" stroke=\"#4a78c2\" "
+            "stroke-opacity=\"0.5\" points=\"%.1f,%.1f ",
+            fr->x0, fr->y0);
+    for (size_t i = 0; i < s->count; i++) {
+        double tw = s->rows[i].time_wait > 0 ? (double)s->rows[i].time_wait : 0;
+        fprintf(f, "%.1f,%.1f ", fr->x0 + s->rows[i].t * fr->xs, fr->y0 - tw * fr->ts);
+    }
+    if (s->count)
+        fprintf(f, "%.1f,%.1f", fr->x0 + s->rows[s->count - 1].t * fr->xs, fr->y0);
+    fputs("\"/>\n", f);
+}
+
+/* Three ticks on each y axis, five on the time axis, and the axis titles. */
+static void axes(FILE *f, const struct frame *fr)
+{
+    for (int k = 0; k <= 2; k++) {
+        double q = k / 2.0;
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.0f</text>\n",
+                fr->x0 - 6, fr->y0 - q * fr->ph + 4, q * fr->rate_max);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" fill=\"#4a78c2\">%.0f</text>\n",
+                fr->x0 + fr->pw + 6, fr->y0 - q * fr->ph + 4, q * fr->tw_max);
+    }
+    fprintf(f,
+            "<text transform=\"translate(%.0f,%.0f) rotate(-90)\" font-size=\"12\" "
+            "text-anchor=\"middle\">requests/s</text>\n",
+            fr->x0 - 50, fr->y_top + fr->ph / 2);
+    fprintf(f,
+            "<text transform=\"translate(%.0f,%.0f) rotate(90)\" font-size=\"12\" "
+            "text-anchor=\"middle\" fill=\"#4a78c2\">TIME_WAIT sockets</text>\n",
+            fr->x0 + fr->pw + 50, fr->y_top + fr->ph / 2);
+    for (int k = 0; k <= 4; k++) {
+        double t = fr->t_max * k / 4.0;
+        fprintf(f,
+                "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">"
+                "%.1fs</text>\n",
+                fr->x0 + t * fr->xs, fr->y0 + 15, t);
+    }
+}
+
+static void panel(FILE *f, const struct px_run *run, const char *name, double y_top, double t_max)
+{
+    struct frame fr = {
+        .x0 = LEFT, .y_top = y_top, .pw = W - LEFT - RIGHT, .ph = PANEL_H, .t_max = t_max};
+    fr.y0 = y_top + fr.ph;
+    double ceiling = run->ex.ceiling.per_s;
+    int show_ceiling = run->ex.ceiling.port_bound && isfinite(ceiling);
+    frame_scale(&fr, run, ceiling, show_ceiling);
 
     fprintf(f, "<g class=\"panel\" id=\"panel-");
     xml_text(f, name);
@@ -96,53 +154,21 @@ static void panel(FILE *f, const struct px_run *run, const char *name, double y_
     fprintf(f,
             "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" "
             "stroke=\"#999\"/>\n",
-            x0, y_top, pw, ph);
-    /* TIME_WAIT: shaded area on the right axis. */
-    fprintf(f,
-            "<polygon fill=\"#4a78c2\" fill-opacity=\"0.18\" stroke=\"#4a78c2\" "
-            "stroke-opacity=\"0.5\" points=\"%.1f,%.1f ",
-            x0, y0);
-    for (size_t i = 0; i < s->count; i++) {
-        double tw = s->rows[i].time_wait > 0 ? (double)s->rows[i].time_wait : 0;
-        fprintf(f, "%.1f,%.1f ", x0 + s->rows[i].t * xs, y0 - tw * ts);
-    }
-    if (s->count)
-        fprintf(f, "%.1f,%.1f", x0 + s->rows[s->count - 1].t * xs, y0);
-    fputs("\"/>\n", f);
+            fr.x0, y_top, fr.pw, fr.ph);
+    tw_area(f, &run->series, &fr);
     /* ok/s last, so that it stays visible where the two lines meet. */
-    polyline(f, s, 1, x0, xs, y0, ys, "#d1342f");
-    polyline(f, s, 0, x0, xs, y0, ys, "#2a9d3a");
-    if (show_ceiling)
+    polyline(f, &run->series, 1, fr.x0, fr.xs, fr.y0, fr.ys, "#d1342f");
+    polyline(f, &run->series, 0, fr.x0, fr.xs, fr.y0, fr.ys, "#2a9d3a");
+    if (show_ceiling) {
+        double y = fr.y0 - ceiling * fr.ys;
         fprintf(f,
                 "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
                 "stroke-dasharray=\"6,4\"/>\n"
                 "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\" "
                 "text-anchor=\"end\">predicted %.1f/s</text>\n",
-                x0, x0 + pw, y0 - ceiling * ys, y0 - ceiling * ys, x0 + pw - 4,
-                y0 - ceiling * ys - 4, ceiling);
-    /* Axes: three ticks each side. */
-    for (int k = 0; k <= 2; k++) {
-        double fr = k / 2.0;
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.0f</text>\n",
-                x0 - 6, y0 - fr * ph + 4, fr * rate_max);
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" fill=\"#4a78c2\">%.0f</text>\n",
-                x0 + pw + 6, y0 - fr * ph + 4, fr * tw_max);
+                fr.x0, fr.x0 + fr.pw, y, y, fr.x0 + fr.pw - 4, y - 4, ceiling);
     }
-    fprintf(f,
-            "<text transform=\"translate(%.0f,%.0f) rotate(-90)\" font-size=\"12\" "
-            "text-anchor=\"middle\">requests/s</text>\n",
-            x0 - 50, y_top + ph / 2);
-    fprintf(f,
-            "<text transform=\"translate(%.0f,%.0f) rotate(90)\" font-size=\"12\" "
-            "text-anchor=\"middle\" fill=\"#4a78c2\">TIME_WAIT sockets</text>\n",
-            x0 + pw + 50, y_top + ph / 2);
-    for (int k = 0; k <= 4; k++) {
-        double t = t_max * k / 4.0;
-        fprintf(f,
-                "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">"
-                "%.1fs</text>\n",
-                x0 + t * xs, y0 + 15, t);
-    }
+    axes(f, &fr);
     fputs("</g>\n", f);
 }
 

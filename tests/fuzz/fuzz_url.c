@@ -39,6 +39,13 @@ static void check_url(const struct px_url *u)
     CHECK(strcmp(u->host, v.host) == 0 && strcmp(u->path, v.path) == 0);
     CHECK(u->port == v.port && u->port_given == v.port_given);
     CHECK(u->ipv6_literal == v.ipv6_literal);
+    if (u->unix_path[0]) {
+        /* A unix: URL prints as unix:SOCKET:PATH and parses back the same. */
+        CHECK(strlen(u->unix_path) < sizeof(u->unix_path) && strchr(u->unix_path, ':') == NULL);
+        snprintf(again, sizeof(again), "unix:%s:%s", u->unix_path, u->path);
+        CHECK(px_url_parse(again, &v, err, sizeof(err)) == 0);
+        CHECK(strcmp(u->unix_path, v.unix_path) == 0 && strcmp(u->path, v.path) == 0);
+    }
 }
 
 /* An address prints as IP:PORT and parses back to the same bytes. */

@@ -41,6 +41,7 @@ URL = [
     b"http://[fe80::1]/x", b"http://example.com", b"http://localhost:65535/a/b?c=d#frag",
     b"HTTP://Host_name.example:80?x", b"http://h:0/", b"127.0.0.1:0", b"[::1]:443",
     b"::ffff:1.2.3.4", b"http://[::1", b"https://x/",
+    b"unix:/tmp/px.sock:/a?b#c", b"unix:rel.sock",
 ]
 
 VALUES = [
@@ -64,13 +65,18 @@ CLI = {
     "run_sources": (0, [b"--source", b"127.0.0.2,::1", b"-t", b"2", b"--csv", b"o.csv",
                         b"--svg", b"o.svg", b"http://127.0.0.1/"]),
     "run_help": (0, [b"--help"]),
+    "run_unix_hlog": (0, [b"--unix", b"/tmp/px.sock", b"--hlog", b"-", b"-n", b"10",
+                          b"http://h/x"]),
     # A range that ends at the top of the address space once wrapped past cfg->sources.
     "run_source_top": (0, [b"--source", b"255.255.255.250-255.255.255.255", b"http://h/"]),
     "compare_modes": (1, [b"--modes", b"keepalive,short", b"--allow-sysctl", b"--no-drain",
                           b"-c", b"8", b"-d", b"1s", b"http://127.0.0.1:8080/"]),
     "compare_n": (1, [b"-n", b"1000", b"http://127.0.0.1/"]),
+    "compare_control": (1, [b"--control", b"unix:/tmp/px.sock", b"--hlog", b"c.hlog",
+                            b"unix:/tmp/px.sock:/"]),
     "serve_listen": (2, [b"--listen", b"127.0.0.1:0", b"-t", b"2", b"--body-bytes", b"100"]),
     "serve_v6": (2, [b"--listen=[::1]:8080"]),
+    "serve_unix": (2, [b"--listen", b"unix:/tmp/px.sock", b"--listen", b"127.0.0.1:0"]),
     "lab_all": (3, [b"--ports", b"1000", b"-r", b"2000", b"-d", b"2s", b"-c", b"64", b"--modes",
                     b"all", b"--reuse-delay", b"100", b"--json", b"x", b"-q"]),
     "lab_modes": (3, [b"--modes", b"noreuse,reuse", b"--svg", b"a.svg", b"--csv", b"a.csv"]),

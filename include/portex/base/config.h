@@ -41,6 +41,8 @@ struct px_config {
     uint64_t timeout_ms;  /* whole request, from its (intended) start */
     uint64_t interval_ms; /* stats tick */
     int quiet;            /* -q: no live line */
+    int row_hists;        /* keep each series row's interval histogram (about 8 kB a row),
+                           * for --json and merges; off, memory stays flat however long */
 
     const char *method;
     const char *headers[PX_MAX_HEADERS];

@@ -13,6 +13,8 @@
 #include "portex/base/config.h"
 #include "portex/cmd/mode.h"
 
+struct px_hlog;
+
 /*
  * The k-th port window of the size of [lo, hi] inside the namespace range
  * [ns_lo, ns_hi], none overlapping another: [lo, hi] itself for k = 0, then the
@@ -21,12 +23,14 @@
 int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns_hi, unsigned k,
                            unsigned *out_lo, unsigned *out_hi);
 /*
- * Runs every mode against cfg->base.target. 0 when all ran, 1 when interrupted
- * (what ran is filled), -1 with err when it cannot start (-2: a usage error).
+ * Runs every mode against cfg->base.target; with hlog (opened and closed by
+ * the caller) every tick of every mode goes to that HdrHistogram log, tagged
+ * by mode. 0 when all ran, 1 when interrupted (what ran is filled), -1 with
+ * err when it cannot start (-2: a usage error).
  * Any sysctl it changed is restored on every path, SIGINT and SIGTERM included.
  */
-int px_compare_run(const struct px_compare_config *cfg, struct px_mode_result *results, char *err,
-                   size_t errlen);
+int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
+                   struct px_mode_result *results, char *err, size_t errlen);
 void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
                             const struct px_mode_result *results);
 

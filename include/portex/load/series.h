@@ -50,6 +50,9 @@ struct px_hist;
 
 /* Appends a row (its histogram empty). 0 or -1. */
 int px_series_push(struct px_series *s, const struct px_series_row *row);
+/* Appends one non-empty histogram bucket to the bucket store (the last row's
+ * hist_len is the caller's to count). 0 or -1. */
+int px_series_bucket_push(struct px_series *s, uint32_t idx, uint64_t count);
 /* Appends a row with h as its interval histogram (sets the row's hist_ fields). 0 or -1. */
 int px_series_push_hist(struct px_series *s, const struct px_series_row *row,
                         const struct px_hist *h);

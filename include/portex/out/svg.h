@@ -15,4 +15,7 @@ struct px_run;
 void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
                   const char *const *names, size_t n);
 
+/* A round axis maximum at or above v (1, 2, 2.5 or 5 times a power of ten). */
+double px_svg_nice_max(double v);
+
 #endif

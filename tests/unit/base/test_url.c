@@ -113,6 +113,8 @@ static void px_url_parse__unix_socket_and_path(void **state)
     px_sockaddr_str((struct sockaddr *)&ss, out, sizeof(out));
     assert_string_equal(out, "unix:/tmp/px.sock");
 
+    assert_int_equal(px_url_parse("unix:/tmp/px.sock:/a#frag", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.path, "/a");
     assert_int_equal(px_url_parse("unix:rel.sock", &u, err, sizeof(err)), 0);
     assert_string_equal(u.unix_path, "rel.sock");
     assert_string_equal(u.path, "/");

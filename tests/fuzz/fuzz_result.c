@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer target: the result reader (portex merge's input) and its write-read round trip. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "portex/base/config.h"
+#include "portex/load/result.h"
+#include "portex/load/series.h"
+#include "portex/out/json.h"
+#include "portex/out/report.h"
+#include "portex/out/result_json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_result: invariant failed: %s (line %d)\n", #cond, __LINE__);     \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static char *write_doc(const struct px_run *run, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    CHECK(f != NULL);
+    json_t *doc = px_report_json_doc(run, "run");
+    px_json_print_tree(f, doc);
+    json_decref(doc);
+    fclose(f);
+    return buf;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct px_config cfg, cfg2;
+    static struct px_run run, run2;
+    char err[512];
+    err[0] = '\0';
+    if (px_result_json_loads((const char *)data, size, &cfg, &run, err, sizeof(err)) < 0) {
+        /* Refused: one line saying why. */
+        CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
+        return 0;
+    }
+    /* Accepted: what it reads back from its own writing is itself again. */
+    size_t len1, len2;
+    char *one = write_doc(&run, &len1);
+    CHECK(px_result_json_loads(one, len1, &cfg2, &run2, err, sizeof(err)) == 0);
+    char *two = write_doc(&run2, &len2);
+    CHECK(len1 == len2 && memcmp(one, two, len1) == 0);
+    free(one);
+    free(two);
+    px_series_free(&run.series);
+    px_series_free(&run2.series);
+    return 0;
+}
