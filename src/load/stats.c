@@ -90,6 +90,15 @@ static void call_tick(struct px_stats *s, const struct px_series_row *r, double 
     s->tick(s->tick_arg, &iv);
 }
 
+/* Failures of every cause but EADDRNOTAVAIL. */
+static uint64_t other_causes(const struct px_totals *t)
+{
+    uint64_t n = 0;
+    for (int c = 0; c < PX_CAUSE_COUNT; c++)
+        n += t->cause[c];
+    return n - px_totals_errno(t, EADDRNOTAVAIL);
+}
+
 static void sample(struct px_stats *s, int live)
 {
     struct px_series_row r;
@@ -105,7 +114,11 @@ static void sample(struct px_stats *s, int live)
     r.failed = cur.failed - s->prev.failed;
     r.eaddrnotavail =
         px_totals_errno(&cur, EADDRNOTAVAIL) - px_totals_errno(&s->prev, EADDRNOTAVAIL);
-    r.other_errors = r.failed - r.eaddrnotavail;
+    /* From the cause counters, not failed - EADDRNOTAVAIL: a worker bumps a
+     * cause before `failed`, so a snapshot between the two would underflow.
+     * Each cause only grows, so each difference is >= 0, and the rows still
+     * add up to the totals once the run ended. */
+    r.other_errors = other_causes(&cur) - other_causes(&s->prev);
     r.connections_opened = cur.connections_opened - s->prev.connections_opened;
     r.in_flight = px_totals_in_flight(&cur);
 
