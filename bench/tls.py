@@ -16,14 +16,12 @@ import json
 import os
 import platform
 import re
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
-import tempfile
-import threading
 import time
+
+from benchlib import remove, run_timed, start_nginx, write_section
 
 ap = argparse.ArgumentParser()
 ap.add_argument("portex")
@@ -34,15 +32,6 @@ args = ap.parse_args()
 PORTEX = os.path.abspath(args.portex)
 D = args.seconds
 C = 64
-BEGIN, END = "<!-- tls.py: begin -->", "<!-- tls.py: end -->"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def make_cert(d):
@@ -53,44 +42,19 @@ def make_cert(d):
                    check=True, capture_output=True)
 
 
-def start_nginx(log, tickets):
+def tls_nginx(log, tickets):
     """nginx with TLS; returns (port, stop) where stop() gives (reused, total) handshakes."""
-    d = tempfile.mkdtemp(prefix="portex-bench-tls-")
-    make_cert(d)
-    port = free_port()
     # One log line per request: "r" when the connection's session was resumed.
     # Buffered: a write per 256 KiB, the same cost for every tool.
-    logline = (f"log_format tls '$connection $connection_requests $ssl_session_reused';\n"
-               f"  access_log {d}/access.log tls buffer=256k;" if log else "access_log off;")
-    conf = f"""
-worker_processes 2;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 8192; }}
-http {{
-  {logline}
-  keepalive_requests 1000000;
-  client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
-  uwsgi_temp_path {d}; scgi_temp_path {d};
-  ssl_protocols TLSv1.3;
-  ssl_session_tickets {"on" if tickets else "off"};
-  ssl_certificate {d}/cert.pem;
-  ssl_certificate_key {d}/key.pem;
-  server {{ listen 127.0.0.1:{port} ssl reuseport backlog=4096;
-           location / {{ return 200 "hello, world\\n"; }} }}
-}}
-"""
-    open(f"{d}/nginx.conf", "w").write(conf)
-    subprocess.run(["nginx", "-c", f"{d}/nginx.conf", "-p", d], check=True)
-    time.sleep(0.3)
-    pid = int(open(f"{d}/nginx.pid").read())
+    logline = ("log_format tls '$connection $connection_requests $ssl_session_reused';\n"
+               "  access_log {dir}/access.log tls buffer=256k;" if log else "access_log off;")
+    tls = (f"ssl_protocols TLSv1.3;\n  ssl_session_tickets {'on' if tickets else 'off'};\n"
+           "  ssl_certificate {dir}/cert.pem;\n  ssl_certificate_key {dir}/key.pem;")
+    port, d, stop_nginx = start_nginx(workers=2, listen_opts="ssl", prepare=make_cert,
+                                      http_lines=logline + "\n  " + tls)
 
     def stop():
-        os.kill(pid, signal.SIGQUIT)
-        for _ in range(50):
-            if not os.path.exists(f"{d}/nginx.pid"):
-                break
-            time.sleep(0.1)
+        stop_nginx()
         reused = total = 0
         if log and os.path.exists(f"{d}/access.log"):
             for line in open(f"{d}/access.log"):
@@ -98,22 +62,13 @@ http {{
                 if len(f) == 3 and f[1] == "1":  # the connection's first request
                     total += 1
                     reused += f[2] == "r"
-        shutil.rmtree(d, True)
+        remove(d)
         return reused, total
     return port, stop
 
 
 def timed(cmd):
-    """Runs cmd; returns (stdout, cpu seconds user+sys of it and its children)."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    timer = threading.Timer(D + 30, p.kill)
-    timer.start()
-    out = p.stdout.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    timer.cancel()
-    if os.WIFSIGNALED(status):
-        raise RuntimeError(f"{cmd[0]} did not finish within {D + 30} s")
-    return out, ru.ru_utime + ru.ru_stime
+    return run_timed(cmd, D + 30)
 
 
 def portex_run(url, *extra):
@@ -174,7 +129,7 @@ for rep in range(args.reps):
         for tool, fn in tools:
             # Full handshakes: tickets off at the server (wrk and h2load resume
             # whenever the server lets them, and nginx keeps no session cache).
-            port, stop = start_nginx(log=scen != "keep-alive", tickets=scen != SHORT_FULL)
+            port, stop = tls_nginx(log=scen != "keep-alive", tickets=scen != SHORT_FULL)
             url = f"https://127.0.0.1:{port}/"
             try:
                 rps, n, cpu = fn(url)
@@ -201,7 +156,7 @@ def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-lines = [BEGIN, "# TLS", "",
+lines = ["# TLS", "",
          f"Measured by `bench/tls.sh` on {time.strftime('%Y-%m-%d')}: {platform.node()}, "
          f"{os.cpu_count()} CPUs, Linux {platform.release()}, "
          f"{subprocess.run(['openssl', 'version'], capture_output=True, text=True).stdout.strip()}. "
@@ -224,11 +179,5 @@ for scen, tools in SCENARIOS.items():
         sh = f"{share:.0%}" if share == share else "-"
         hs = f"{cpu_hs:.3f}" if scen != "keep-alive" else "-"  # C handshakes in all
         lines.append(f"| {scen} | {t} | {rps:,.0f} | {ratio} | {hs} | {cpu_k:.4f} | {cr} | {sh} |")
-lines += ["", END]
-old = open(args.out).read() if os.path.exists(args.out) else ""
-if BEGIN in old and END in old:
-    new = old[:old.index(BEGIN)] + "\n".join(lines) + old[old.index(END) + len(END):]
-else:
-    new = old.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
-open(args.out, "w").write(new)
+write_section(args.out, "tls.py", "\n".join(lines))
 print(f"wrote the TLS section of {args.out}")
