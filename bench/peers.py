@@ -9,14 +9,12 @@ import json
 import os
 import platform
 import re
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
-import tempfile
-import threading
 import time
+
+from benchlib import remove, run_timed, start_nginx, write_section
 
 ap = argparse.ArgumentParser()
 ap.add_argument("portex")
@@ -29,36 +27,9 @@ D = args.seconds
 C = 64
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def start_nginx():
-    d = tempfile.mkdtemp(prefix="portex-bench-nginx-")
-    port = free_port()
-    conf = f"""
-worker_processes 2;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 8192; }}
-http {{
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
-  uwsgi_temp_path {d}; scgi_temp_path {d};
-  server {{ listen 127.0.0.1:{port} reuseport backlog=4096;
-           location / {{ return 200 "hello, world\\n"; }} }}
-}}
-"""
-    open(f"{d}/nginx.conf", "w").write(conf)
-    subprocess.run(["nginx", "-c", f"{d}/nginx.conf", "-p", d], check=True)
-    time.sleep(0.3)
-    pid = int(open(f"{d}/nginx.pid").read())
-    return port, lambda: (os.kill(pid, signal.SIGQUIT), time.sleep(0.5), shutil.rmtree(d, True))
+def nginx():
+    port, d, stop = start_nginx(workers=2)
+    return port, lambda: (stop(), remove(d))
 
 
 def start_portex():
@@ -69,18 +40,7 @@ def start_portex():
 
 
 def timed(cmd):
-    """Runs cmd; returns (stdout, cpu seconds user+sys of it and its children)."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    # A peer that never ends (h2load with Connection: close can spin) is
-    # stopped after the run time plus a margin and reported as failed.
-    timer = threading.Timer(D + 20, p.kill)
-    timer.start()
-    out = p.stdout.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    timer.cancel()
-    if os.WIFSIGNALED(status):
-        raise RuntimeError(f"{cmd[0]} did not finish within {D + 20} s")
-    return out, ru.ru_utime + ru.ru_stime
+    return run_timed(cmd, D + 20)
 
 
 def portex_run(url, *extra):
@@ -134,7 +94,7 @@ SCENARIOS = {
 }
 
 results = {}
-for server_name, start in (("nginx", start_nginx), ("portex serve", start_portex)):
+for server_name, start in (("nginx", nginx), ("portex serve", start_portex)):
     for scen, tools in SCENARIOS.items():
         for rep in range(args.reps):
             for tool, fn in tools:
@@ -187,5 +147,5 @@ for scen, tools in SCENARIOS.items():
         lines.append(f"| {scen} | {t} | {a:,.0f} | {b:,.0f} | {b / a:.2f}x |" if a else
                      f"| {scen} | {t} | - | {b:,.0f} | - |")
 lines.append("")
-open(args.out, "w").write("\n".join(lines) + "\n")
+write_section(args.out, "peers.py", "\n".join(lines))
 print(f"wrote {args.out}")

@@ -20,6 +20,8 @@ import subprocess
 import tempfile
 import time
 
+from benchlib import remove, start_nginx
+
 ap = argparse.ArgumentParser()
 ap.add_argument("portex")
 ap.add_argument("--requests", type=int, default=20000, help="requests per strace run")
@@ -38,43 +40,10 @@ N = args.requests
 IGNORED = ("epoll_wait", "epoll_pwait", "epoll_pwait2")
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def start_nginx():
-    """nginx with its own temp config on a free port; returns (port, stop)."""
-    d = tempfile.mkdtemp(prefix="portex-bench-nginx-")
-    port = free_port()
-    conf = f"""
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 8192; }}
-http {{
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
-  uwsgi_temp_path {d}; scgi_temp_path {d};
-  server {{ listen 127.0.0.1:{port} reuseport backlog=4096;
-           location / {{ return 200 "hello, world\\n"; }} }}
-}}
-"""
-    open(f"{d}/nginx.conf", "w").write(conf)
-    subprocess.run(["nginx", "-c", f"{d}/nginx.conf", "-p", d], check=True)
-    time.sleep(0.3)
-    pid = int(open(f"{d}/nginx.pid").read())
-
-    def stop():
-        os.kill(pid, signal.SIGQUIT)
-        time.sleep(0.5)
-        subprocess.run(["rm", "-rf", d])
-    return port, stop
+def nginx():
+    """nginx with one worker: the bench measures the client's calls per request."""
+    port, d, stop = start_nginx(workers=1)
+    return port, lambda: (stop(), remove(d))
 
 
 def start_portex():
@@ -143,7 +112,7 @@ def run_tool(fn, count, url, c, n, secs, wrap=()):
     return count(out), wall, (ru.ru_utime, ru.ru_stime)
 
 
-start = start_nginx if args.server == "nginx" else start_portex
+start = nginx if args.server == "nginx" else start_portex
 port, stop = start()
 url = f"http://127.0.0.1:{port}/"
 per_req = {}   # (tool, c) -> {syscall: calls per request}

@@ -136,3 +136,8 @@ void px_doctor_config_defaults(struct px_doctor_config *cfg)
     cfg->connections = 64;
     cfg->connect_timeout_ms = 3000;
 }
+
+const char *px_tls_resume_name(int resume)
+{
+    return resume ? "ticket" : "off";
+}

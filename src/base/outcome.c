@@ -15,6 +15,9 @@ static const char *const fixed_names[PX_CAUSE_ERRNO_BASE] = {
     [PX_CAUSE_CLOSED] = "closed_before_response",
     [PX_CAUSE_PARSE] = "parse_error",
     [PX_CAUSE_CANCELLED] = "cancelled",
+    [PX_CAUSE_TLS_HANDSHAKE] = "tls_handshake",
+    [PX_CAUSE_TLS_VERIFY] = "tls_verify",
+    [PX_CAUSE_TLS_EOF] = "tls_eof",
     [PX_CAUSE_ERRNO_OTHER] = "errno_other",
 };
 
@@ -28,6 +31,10 @@ static const char *const fixed_labels[PX_CAUSE_ERRNO_BASE] = {
     [PX_CAUSE_CLOSED] = "closed before response",
     [PX_CAUSE_PARSE] = "response parse error",
     [PX_CAUSE_CANCELLED] = "cancelled at stop",
+    [PX_CAUSE_TLS_HANDSHAKE] = "TLS handshake failed",
+    [PX_CAUSE_TLS_VERIFY] =
+        "TLS certificate not verified (--cacert FILE trusts it, --insecure skips the check)",
+    [PX_CAUSE_TLS_EOF] = "TLS: unexpected EOF (no close_notify)",
     [PX_CAUSE_ERRNO_OTHER] = "other system error",
 };
 

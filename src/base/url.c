@@ -12,6 +12,25 @@
 
 #include "portex/base/parse.h"
 
+/* "http://" or "https://" (sets url->tls): what follows, or NULL with the reason. */
+static const char *parse_scheme(const char *s, struct px_url *url, char *err, size_t errlen)
+{
+    const char *sep = strstr(s, "://");
+    if (sep == NULL) {
+        snprintf(err, errlen, "invalid URL '%s': expected http[s]://host[:port][/path]", s);
+        return NULL;
+    }
+    size_t slen = (size_t)(sep - s);
+    if (slen == 5 && strncasecmp(s, "https", 5) == 0) {
+        url->tls = 1;
+    } else if (slen != 4 || strncasecmp(s, "http", 4) != 0) {
+        snprintf(err, errlen, "unsupported scheme in '%s': expected http:// or https:// (or unix:)",
+                 s);
+        return NULL;
+    }
+    return sep + 3;
+}
+
 int px_url_set_unix(struct px_url *url, const char *path, char *err, size_t errlen)
 {
     if (path[0] == '\0' || strlen(path) >= sizeof(url->unix_path)) {
@@ -61,16 +80,9 @@ int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
     memset(url, 0, sizeof(*url));
     if (strncmp(s, "unix:", 5) == 0)
         return parse_unix(s, url, err, errlen);
-    const char *sep = strstr(s, "://");
-    if (sep == NULL) {
-        snprintf(err, errlen, "invalid URL '%s': expected http://host[:port][/path]", s);
+    const char *h = parse_scheme(s, url, err, errlen);
+    if (h == NULL)
         return -1;
-    }
-    if ((size_t)(sep - s) != 4 || strncasecmp(s, "http", 4) != 0) {
-        snprintf(err, errlen, "unsupported scheme in '%s': only http:// is supported", s);
-        return -1;
-    }
-    const char *h = sep + 3;
     const char *host_end;
     const char *after;
     if (*h == '[') {
@@ -88,7 +100,7 @@ int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
     }
     size_t hlen = (size_t)(host_end - h);
     if (hlen == 0 || hlen >= sizeof(url->host)) {
-        snprintf(err, errlen, "invalid URL '%s': expected a host after http://", s);
+        snprintf(err, errlen, "invalid URL '%s': expected a host after ://", s);
         return -1;
     }
     memcpy(url->host, h, hlen);
@@ -108,7 +120,7 @@ int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
             }
         }
     }
-    url->port = 80;
+    url->port = url->tls ? 443 : 80;
     if (*after == ':') {
         const char *p = after + 1;
         size_t plen = strcspn(p, "/?#");

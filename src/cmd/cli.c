@@ -42,6 +42,14 @@ enum {
     OPT_SVG,
     OPT_ALLOW_SYSCTL,
     OPT_NO_DRAIN,
+    OPT_INSECURE,
+    OPT_CACERT,
+    OPT_TLS_VERSION,
+    OPT_TLS_RESUME,
+    OPT_TLS,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_WRITE_CERT,
     OPT_SHARD,
     OPT_START_AT,
     OPT_REQUESTS_PER_CONN,
@@ -210,6 +218,22 @@ static int set_close(const struct optdef *d, void *obj, const char *arg, char *e
     if (px_close_parse(arg, FIELD(obj, d, enum px_close)) == 0)
         return PX_CLI_OK;
     return bad_value(d, arg, "expected client, server or rst", err, errlen);
+}
+
+static int set_tls_version(const struct optdef *d, void *obj, const char *arg, char *err,
+                           size_t errlen)
+{
+    if (px_parse_tls_version(arg, FIELD(obj, d, int)) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg, "expected 1.2 or 1.3", err, errlen);
+}
+
+static int set_tls_resume(const struct optdef *d, void *obj, const char *arg, char *err,
+                          size_t errlen)
+{
+    if (px_parse_tls_resume(arg, FIELD(obj, d, int)) == 0)
+        return PX_CLI_OK;
+    return bad_value(d, arg, "expected off or ticket", err, errlen);
 }
 
 static int set_method(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
@@ -490,6 +514,15 @@ static const struct optdef merge_opts[] = {
     {"svg", OPT_SVG, required_argument, set_path, MRG(svg_path), 0, 0, NULL},
 };
 
+/* https:// targets: run and compare. */
+static const struct optdef tls_opts[] = {
+    {"insecure", OPT_INSECURE, no_argument, set_flag, CFG(tls_insecure), 0, 0, NULL},
+    {"cacert", OPT_CACERT, required_argument, set_path, CFG(tls_cacert), 0, 0, NULL},
+    {"tls-version", OPT_TLS_VERSION, required_argument, set_tls_version, CFG(tls_version), 0, 0,
+     NULL},
+    {"tls-resume", OPT_TLS_RESUME, required_argument, set_tls_resume, CFG(tls_resume), 0, 0, NULL},
+};
+
 /* How one connection ends: run sets it; compare's modes do. */
 static const struct optdef close_opts[] = {
     {"keepalive", 'k', no_argument, set_flag, CFG(keepalive), 0, 0, NULL},
@@ -528,6 +561,10 @@ static const struct optdef serve_opts[] = {
     {"threads", 't', required_argument, set_unsigned, SRV(threads), 1, 1024, NULL},
     {"body-bytes", OPT_BODY_BYTES, required_argument, set_size, SRV(body_bytes), 0, 64u << 20,
      NULL},
+    {"tls", OPT_TLS, no_argument, set_flag, SRV(tls_enabled), 0, 0, NULL},
+    {"cert", OPT_CERT, required_argument, set_path, SRV(tls_cert), 0, 0, NULL},
+    {"key", OPT_KEY, required_argument, set_path, SRV(tls_key), 0, 0, NULL},
+    {"write-cert", OPT_WRITE_CERT, required_argument, set_path, SRV(tls_write), 0, 0, NULL},
 };
 
 #define LAB(field) offsetof(struct px_lab_config, field)
@@ -559,13 +596,16 @@ static const struct optdef doctor_opts[] = {
     }
 
 static const struct optgroup run_groups[] = {GROUP(load_opts, 0), GROUP(close_opts, 0),
-                                             GROUP(shard_opts, 0), GROUP(run_opts, 0)};
+                                             GROUP(shard_opts, 0), GROUP(run_opts, 0),
+                                             GROUP(tls_opts, 0)};
 static const struct optgroup merge_groups[] = {GROUP(merge_opts, 0)};
 static const struct optgroup compare_groups[] = {
-    GROUP(load_opts, offsetof(struct px_compare_config, base)), GROUP(compare_opts, 0)};
+    GROUP(load_opts, offsetof(struct px_compare_config, base)), GROUP(compare_opts, 0),
+    GROUP(tls_opts, offsetof(struct px_compare_config, base))};
 static const struct optgroup ramp_groups[] = {
     GROUP(load_opts, offsetof(struct px_ramp_config, base)),
-    GROUP(close_opts, offsetof(struct px_ramp_config, base)), GROUP(ramp_opts, 0)};
+    GROUP(close_opts, offsetof(struct px_ramp_config, base)), GROUP(ramp_opts, 0),
+    GROUP(tls_opts, offsetof(struct px_ramp_config, base))};
 static const struct optgroup serve_groups[] = {GROUP(serve_opts, 0)};
 static const struct optgroup lab_groups[] = {GROUP(lab_opts, 0)};
 static const struct optgroup doctor_groups[] = {GROUP(doctor_opts, 0)};
@@ -599,6 +639,12 @@ static const char run_usage[] =
     "      --json FILE         JSON result ('-' for stdout)\n"
     "      --csv FILE          the time series as CSV ('-' for stdout)\n"
     "      --svg FILE          chart of ok/s, EADDRNOTAVAIL/s and TIME_WAIT over time\n"
+    "https:// URLs (TLS: SNI from the host, ALPN http/1.1, the system CA store):\n"
+    "      --insecure          do not verify the server's certificate\n"
+    "      --cacert FILE       trust the CA certificates (PEM) in FILE instead\n"
+    "      --tls-version V     1.2 or 1.3 only; default: what both ends agree\n"
+    "      --tls-resume R      off (default: every connection a full handshake) or\n"
+    "                          ticket (each thread offers the last session it got)\n"
     "      --shard K/N         this host's share of one run over N hosts (K from 0): open\n"
     "                          model starts K, K+N, ... of the timetable; closed model\n"
     "                          -c and -n split; merge the results with portex merge\n"
@@ -637,6 +683,7 @@ static const char compare_usage[] =
     "\n"
     "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
     "  --connect-timeout --port-range --source --interval -q --unix\n"
+    "  https: --insecure --cacert --tls-version --tls-resume\n"
     "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse,\n"
     "                          conn10, reuse-conn10 (10 requests per connection)\n"
     "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
@@ -684,6 +731,11 @@ static const char serve_usage[] =
     "      --listen unix:PATH  a Unix socket: give --listen twice for TCP and a socket\n"
     "  -t, --threads N         event loops, each with a SO_REUSEPORT listener; online CPUs\n"
     "      --body-bytes N      response body size; 13\n"
+    "      --tls               HTTPS: self-signed ECDSA P-256 certificate made at start\n"
+    "                          (localhost, 127.0.0.1, ::1), session tickets on\n"
+    "      --cert FILE         PEM certificate (chain) to serve instead; with --key FILE\n"
+    "      --key FILE          PEM private key matching --cert\n"
+    "      --write-cert FILE   write the served certificate as PEM (for run --cacert)\n"
     "  -h, --help              this text\n";
 
 static const char lab_usage[] =
@@ -857,6 +909,24 @@ static int finish_load(const char *cmd, int argc, char **argv, const unsigned ch
         !cfg->requests_per_conn)
         return usage_error(err, errlen, "--close %s %s", px_close_name(cfg->close),
                            "applies to short connections (or -k --requests-per-conn N) only");
+    if (!cfg->url.tls &&
+        (seen[OPT_INSECURE] || seen[OPT_CACERT] || seen[OPT_TLS_VERSION] || seen[OPT_TLS_RESUME]))
+        return usage_error(err, errlen, "--insecure, --cacert, --tls-version and --tls-resume %s",
+                           "apply to https:// URLs only");
+    return PX_CLI_OK;
+}
+
+/* serve: --cert/--key/--write-cert need --tls; --cert and --key go together. */
+static int finish_serve(const struct px_server_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->tls_enabled && (cfg->tls_cert || cfg->tls_key || cfg->tls_write))
+        return usage_error(err, errlen, "%s needs --tls",
+                           cfg->tls_cert  ? "--cert"
+                           : cfg->tls_key ? "--key"
+                                          : "--write-cert");
+    if (!cfg->tls_cert != !cfg->tls_key)
+        return usage_error(err, errlen, "%s needs its pair: give both --cert FILE and --key FILE",
+                           cfg->tls_cert ? "--cert" : "--key");
     return PX_CLI_OK;
 }
 
@@ -948,7 +1018,9 @@ int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char
     int rc = parse_options(&serve_spec, argc, argv, cfg, seen, err, errlen);
     if (cfg->unix_only < 0)
         cfg->unix_only = 0;
-    return rc != PX_CLI_OK ? rc : no_operands("serve", argc, argv, err, errlen);
+    if (rc == PX_CLI_OK)
+        rc = no_operands("serve", argc, argv, err, errlen);
+    return rc != PX_CLI_OK ? rc : finish_serve(cfg, err, errlen);
 }
 
 int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err, size_t errlen)

@@ -15,7 +15,10 @@
 
 #include "portex/base/clock.h"
 #include "portex/kernel/guard.h"
+#include "portex/base/outcome.h"
 #include "portex/load/http.h"
+#include "portex/load/tls.h"
+#include "portex/load/transport.h"
 #include "portex/out/json.h"
 #include "portex/kernel/netlink.h"
 #include "portex/out/report.h"
@@ -35,17 +38,15 @@ static int wait_fd(int fd, short events, uint64_t deadline_us)
     }
 }
 
-int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const char *host_header,
-                    const char *path, uint64_t timeout_ms, struct px_probe *out)
+/* A connected non-blocking socket to addr, or -1 with out->error set. */
+static int probe_connect(const struct sockaddr *addr, socklen_t len, uint64_t deadline,
+                         struct px_probe *out)
 {
-    memset(out, 0, sizeof(*out));
-    memcpy(&out->addr, addr, len);
     int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(out->error, sizeof(out->error), "socket: %s", strerror(errno));
         return -1;
     }
-    uint64_t deadline = px_clock_us() + timeout_ms * 1000u;
     int rc = connect(fd, addr, len);
     if (rc < 0 && errno == EINPROGRESS) {
         int ready = wait_fd(fd, POLLOUT, deadline);
@@ -64,7 +65,11 @@ int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const char *host
         close(fd);
         return -1;
     }
-    out->reached = 1;
+    return fd;
+}
+
+static void probe_tcp_info(int fd, struct px_probe *out)
+{
     struct tcp_info ti;
     socklen_t tlen = sizeof(ti);
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0) {
@@ -73,28 +78,127 @@ int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const char *host
         out->sack = (ti.tcpi_options & TCPI_OPT_SACK) != 0;
         out->rtt_us = ti.tcpi_rtt;
     }
-    /* An HTTP answer is a bonus: the TCP facts above are what doctor is for. */
+}
+
+/* After WANT_READ/WANT_WRITE: 1 once the socket is ready, 0 at the deadline. */
+static int io_wait(const struct px_conn *c, enum px_io r, uint64_t deadline)
+{
+    return wait_fd(c->fd, r == PX_IO_WANT_WRITE ? POLLOUT : POLLIN, deadline) > 0;
+}
+
+/* GET path over the transport; the status, 0 when none came. With TLS the
+ * read also takes in the session tickets a TLS 1.3 server sends. */
+static int probe_get(struct px_conn *c, const struct px_transport *t, const char *host_header,
+                     const char *path, uint64_t deadline)
+{
     char *req;
-    size_t req_len;
+    size_t req_len, off = 0, n = 0;
     struct px_http_request_spec spec = {
         .method = "GET", .host = host_header, .path = path, .close = 1};
-    if (px_http_request_build(&spec, &req, &req_len) == 0) {
-        if (send(fd, req, req_len, MSG_NOSIGNAL) == (ssize_t)req_len) {
-            struct px_http_resp resp;
-            px_http_resp_init(&resp, 0);
-            char buf[4096];
-            while (resp.status == 0 && wait_fd(fd, POLLIN, deadline) > 0) {
-                ssize_t n = recv(fd, buf, sizeof(buf), 0);
-                size_t used;
-                if (n <= 0 || px_http_resp_feed(&resp, buf, (size_t)n, &used) == PX_HTTP_ERROR)
-                    break;
-            }
-            out->http_status = resp.status;
-        }
-        free(req);
+    if (px_http_request_build(&spec, &req, &req_len) < 0)
+        return 0;
+    enum px_io r = PX_IO_DONE;
+    while (off < req_len && (r = t->write(c, req + off, req_len - off, &n)) != PX_IO_ERROR) {
+        if (r == PX_IO_DONE)
+            off += n;
+        else if (!io_wait(c, r, deadline))
+            break;
     }
+    free(req);
+    struct px_http_resp resp;
+    px_http_resp_init(&resp, 0);
+    char buf[4096];
+    while (off == req_len && resp.status == 0) {
+        r = t->read(c, buf, sizeof(buf), &n);
+        size_t used;
+        if (r == PX_IO_DONE && px_http_resp_feed(&resp, buf, n, &used) == PX_HTTP_ERROR)
+            break;
+        if (r == PX_IO_EOF || r == PX_IO_ERROR || (r != PX_IO_DONE && !io_wait(c, r, deadline)))
+            break;
+    }
+    return resp.status;
+}
+
+int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const char *host_header,
+                    const char *path, uint64_t timeout_ms, struct px_probe *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(&out->addr, addr, len);
+    uint64_t deadline = px_clock_us() + timeout_ms * 1000u;
+    int fd = probe_connect(addr, len, deadline, out);
+    if (fd < 0)
+        return -1;
+    out->reached = 1;
+    probe_tcp_info(fd, out);
+    /* An HTTP answer is a bonus: the TCP facts above are what doctor is for. */
+    struct px_conn c = {.fd = fd};
+    out->http_status = probe_get(&c, &px_transport_plain, host_header, path, deadline);
     close(fd);
     return 0;
+}
+
+/* One TLS connection: handshake, and GET on the first. 0, or -1 with tls_error set. */
+static int probe_tls_once(const struct sockaddr *addr, socklen_t len, struct px_tls_worker *w,
+                          const char *host_header, const char *path, uint64_t deadline,
+                          struct px_probe *out)
+{
+    int first = !out->reached;
+    int fd = probe_connect(addr, len, deadline, out);
+    if (fd < 0)
+        return -1;
+    if (first) {
+        out->reached = 1;
+        probe_tcp_info(fd, out);
+    }
+    struct px_conn c = {.fd = fd};
+    const struct px_transport *t = &px_transport_tls;
+    enum px_io r = t->attach(&c, w) == 0 ? PX_IO_WANT_WRITE : PX_IO_ERROR;
+    while (r != PX_IO_ERROR && (r = t->handshake(&c)) != PX_IO_DONE && r != PX_IO_ERROR)
+        if (!io_wait(&c, r, deadline))
+            break;
+    if (r == PX_IO_DONE) {
+        snprintf(out->tls_version, sizeof(out->tls_version), "%s", px_tls_worker_version(w));
+        out->tls_resumed = c.resumed;
+        if (first)
+            out->http_status = probe_get(&c, t, host_header, path, deadline);
+    } else {
+        const char *why = r == PX_IO_ERROR ? px_tls_worker_reason(w, c.cause) : NULL;
+        if (r != PX_IO_ERROR)
+            snprintf(out->tls_error, sizeof(out->tls_error), "TLS handshake timed out");
+        else
+            snprintf(out->tls_error, sizeof(out->tls_error), "TLS handshake failed: %s%s%s%s",
+                     px_cause_name(c.cause), why ? " (" : "", why ? why : "", why ? ")" : "");
+    }
+    if (c.tls)
+        t->detach(&c, r == PX_IO_DONE);
+    close(fd);
+    return r == PX_IO_DONE ? 0 : -1;
+}
+
+int px_doctor_probe_tls(const struct sockaddr *addr, socklen_t len, const char *host,
+                        const char *host_header, const char *path, uint64_t timeout_ms,
+                        struct px_probe *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(&out->addr, addr, len);
+    out->tls = 1;
+    uint64_t deadline = px_clock_us() + timeout_ms * 1000u;
+    /* Doctor reports what the server does, not whether this host trusts it. */
+    struct px_tls_client_opts o = {.host = host, .insecure = 1, .resume = PX_TLS_RESUME_TICKET};
+    char err[256];
+    struct px_tls *ctx = px_tls_client_new(&o, err, sizeof(err));
+    struct px_tls_worker *w = ctx ? px_tls_worker_new(ctx) : NULL;
+    int rc = -1;
+    if (w == NULL) {
+        snprintf(out->tls_error, sizeof(out->tls_error), "%s", ctx ? "out of memory" : err);
+    } else if (probe_tls_once(addr, len, w, host_header, path, deadline, out) == 0) {
+        /* A second connection offers the session the first one got. */
+        probe_tls_once(addr, len, w, host_header, path, deadline, out);
+        rc = 0;
+    }
+    px_tls_worker_free(w);
+    px_tls_free(ctx);
+    return rc;
 }
 
 __attribute__((format(printf, 2, 3))) static void flag(struct px_doctor *d, const char *fmt, ...)
@@ -219,6 +323,16 @@ static void per_s_text(char *out, size_t len, const struct px_ceiling *c)
         snprintf(out, len, "not port-bound");
 }
 
+static void text_tls_probe(FILE *f, const struct px_probe *p)
+{
+    if (p->tls_error[0])
+        fprintf(f, "  TLS                    %s\n", p->tls_error);
+    else
+        fprintf(f, "  TLS                    %s; resumes sessions: %s\n", p->tls_version,
+                p->tls_resumed ? "yes (a ticket from the first handshake was accepted)"
+                               : "no (every connection pays a full handshake)");
+}
+
 void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d)
 {
     const struct px_env *e = &d->env;
@@ -278,6 +392,8 @@ void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const st
             fprintf(f, "  window scaling         %s\n", p->window_scaling ? "yes" : "no");
             fprintf(f, "  SACK                   %s\n", p->sack ? "yes" : "no");
             fprintf(f, "  RTT                    %u us\n", p->rtt_us);
+            if (p->tls)
+                text_tls_probe(f, p);
             if (p->http_status)
                 fprintf(f, "  HTTP                   %d to GET %s\n", p->http_status,
                         cfg->url.path);
@@ -302,6 +418,19 @@ void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const st
                "tcp_tw_reuse=1 with timestamps on both ends.\n"
                "not: tcp_fin_timeout (does not touch TIME_WAIT); tcp_tw_recycle (removed in "
                "Linux 4.12, it broke clients behind NAT).\n");
+}
+
+static void json_tls_probe(struct px_json *j, const struct px_probe *p)
+{
+    px_json_obj_begin(j, "tls");
+    px_json_str(j, "version", p->tls_version[0] ? p->tls_version : NULL);
+    if (p->tls_error[0]) {
+        px_json_null(j, "resumes_sessions");
+        px_json_str(j, "error", p->tls_error);
+    } else {
+        px_json_bool(j, "resumes_sessions", p->tls_resumed);
+    }
+    px_json_obj_end(j);
 }
 
 void px_doctor_report_json(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d)
@@ -356,6 +485,8 @@ void px_doctor_report_json(FILE *f, const struct px_doctor_config *cfg, const st
                 px_json_i64(&j, "http_status", p->http_status);
             else
                 px_json_null(&j, "http_status");
+            if (p->tls)
+                json_tls_probe(&j, p);
         } else {
             px_json_str(&j, "error", p->error);
         }

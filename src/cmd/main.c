@@ -27,6 +27,7 @@
 #include "portex/load/result.h"
 #include "portex/load/run.h"
 #include "portex/load/server.h"
+#include "portex/load/tls.h"
 #include "portex/out/svg.h"
 #include "portex/base/url.h"
 
@@ -484,8 +485,12 @@ static int cmd_doctor(int argc, char **argv)
         if (px_url_resolve(&cfg.url, &ss, &len, err, sizeof(err)) < 0) {
             snprintf(d.probe.error, sizeof(d.probe.error), "%s", err);
             unreachable = 1;
-        } else if (px_doctor_probe((struct sockaddr *)&ss, len, host, cfg.url.path,
-                                   cfg.connect_timeout_ms, &d.probe) < 0) {
+        } else if (cfg.url.tls &&
+                   px_doctor_probe_tls((struct sockaddr *)&ss, len, cfg.url.host, host,
+                                       cfg.url.path, cfg.connect_timeout_ms, &d.probe) < 0) {
+            unreachable = 1;
+        } else if (!cfg.url.tls && px_doctor_probe((struct sockaddr *)&ss, len, host, cfg.url.path,
+                                                   cfg.connect_timeout_ms, &d.probe) < 0) {
             unreachable = 1;
         }
     }
@@ -523,6 +528,12 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, "portex serve: %s\n", err);
         return 2;
     }
+    struct px_tls_server_opts tls_opts = {
+        .cert_file = cfg.tls_cert, .key_file = cfg.tls_key, .write_cert = cfg.tls_write};
+    if (cfg.tls_enabled && (cfg.tls = px_tls_server_new(&tls_opts, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "portex serve: %s\n", err);
+        return 1;
+    }
     sigset_t stop_set;
     px_block_stop_signals(&stop_set, NULL);
 
@@ -535,20 +546,22 @@ static int cmd_serve(int argc, char **argv)
         else
             fprintf(stderr, "portex serve: %s on %s\n", err, where);
         px_server_free(srv);
+        px_tls_free(cfg.tls);
         return 1;
     }
     struct sockaddr_storage bound;
     px_server_address(srv, &bound);
     char where[80];
     px_sockaddr_str((struct sockaddr *)&bound, where, sizeof(where));
+    const char *tls = cfg.tls ? " with TLS" : "";
     if (cfg.unix_only)
-        fprintf(stderr, "portex serve: listening on unix:%s (%u threads)\n", cfg.unix_path,
+        fprintf(stderr, "portex serve: listening on unix:%s%s (%u threads)\n", cfg.unix_path, tls,
                 cfg.threads);
     else if (cfg.unix_path[0])
-        fprintf(stderr, "portex serve: listening on %s and unix:%s (%u threads)\n", where,
-                cfg.unix_path, cfg.threads);
+        fprintf(stderr, "portex serve: listening on %s and unix:%s%s (%u threads)\n", where,
+                cfg.unix_path, tls, cfg.threads);
     else
-        fprintf(stderr, "portex serve: listening on %s (%u threads)\n", where, cfg.threads);
+        fprintf(stderr, "portex serve: listening on %s%s (%u threads)\n", where, tls, cfg.threads);
 
     int sig;
     sigwait(&stop_set, &sig);
@@ -559,6 +572,7 @@ static int cmd_serve(int argc, char **argv)
     fprintf(text_begin(&out, stdout), "{\"accepted\": %llu, \"requests\": %llu}\n",
             (unsigned long long)accepted, (unsigned long long)requests);
     px_server_free(srv);
+    px_tls_free(cfg.tls);
     return close_output("serve", &out) < 0 ? 1 : 0;
 }
 

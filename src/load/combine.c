@@ -242,6 +242,8 @@ int px_combine_runs(const struct px_run *const *runs, size_t n, struct px_config
     px_hist_init(&out->lat.connect);
     px_hist_init(&out->lat.ttfb);
     px_hist_init(&out->lat.total);
+    px_hist_init(&out->lat.tls);
+    out->tls = runs[0]->tls; /* https: the first host's protocol and reasons */
     int64_t t0 = runs[0]->t0_unix_ns;
     double end = 0;
     for (size_t k = 0; k < n; k++)
@@ -253,6 +255,7 @@ int px_combine_runs(const struct px_run *const *runs, size_t n, struct px_config
         px_hist_merge(&out->lat.connect, &r->lat.connect);
         px_hist_merge(&out->lat.ttfb, &r->lat.ttfb);
         px_hist_merge(&out->lat.total, &r->lat.total);
+        px_hist_merge(&out->lat.tls, &r->lat.tls);
         out->interrupted |= r->interrupted;
         if (r->drain_s > out->drain_s)
             out->drain_s = r->drain_s;

@@ -34,6 +34,7 @@
 #include "portex/kernel/ceiling.h"
 #include "portex/kernel/sock.h"
 #include "portex/load/http.h"
+#include "portex/load/tls.h"
 #include "portex/load/transport.h"
 
 #define BACKOFF_US   10000u   /* pause of a slot after a local error (EADDRNOTAVAIL...) */
@@ -102,6 +103,7 @@ struct px_worker {
     int noted_eaddr;          /* saw the run's first EADDRNOTAVAIL */
     uint64_t ok_before_eaddr; /* ok count when noticing it */
     uint64_t end_us;          /* when the loop ended */
+    void *transport_ctx;      /* given to transport->attach (TLS: struct px_tls_worker) */
     struct px_totals ctr;     /* written by this thread only */
     struct px_latency lat;    /* written by this thread only */
     char rbuf[READ_BUF];
@@ -111,6 +113,7 @@ struct px_engine {
     const struct px_config *cfg;
     const struct px_transport *transport;
     void *transport_ctx; /* given to transport->attach */
+    struct px_tls *tls;  /* https: the client context the workers share, else NULL */
     char *req;           /* request bytes */
     size_t req_len;
     char *req_last; /* -k --requests-per-conn N --close server: the Nth, with Connection: close */
@@ -420,12 +423,25 @@ static void begin_write(struct slot *s)
     do_write(s);
 }
 
+/* TLS: the handshake's latency from connect() done, and whether it resumed. */
+static void on_handshake_done(struct slot *s)
+{
+    struct px_worker *w = s->w;
+    px_hist_record(&w->lat.tls, px_clock_us() - s->t_ready_us);
+    if (s->conn.resumed)
+        PX_BUMP(w->ctr.tls_resumed, 1);
+    else
+        PX_BUMP(w->ctr.tls_full, 1);
+}
+
 static void do_handshake(struct slot *s)
 {
     enum px_io io = s->w->e->transport->handshake(&s->conn);
     if (io == PX_IO_DONE) {
-        if (!s->established && s->w->e->transport->handshake_io)
+        if (!s->established && s->w->e->transport->handshake_io) {
             on_established(s);
+            on_handshake_done(s);
+        }
         begin_write(s);
     } else if (io == PX_IO_WANT_READ || io == PX_IO_WANT_WRITE) {
         slot_set(s, SLOT_HANDSHAKE);
@@ -493,7 +509,7 @@ static void open_connection(struct slot *s)
     }
     s->conn.fd = fd;
     s->conn.cause = 0;
-    if (e->transport->attach(&s->conn, e->transport_ctx) < 0) {
+    if (e->transport->attach(&s->conn, s->w->transport_ctx) < 0) {
         int cause = s->conn.cause;
         close(fd);
         s->conn.fd = -1;
@@ -534,6 +550,8 @@ static void start_request(struct slot *s, uint64_t t_start)
     open_connection(s);
 }
 
+static void on_wait_eof(struct slot *s, short what);
+
 /* The whole response is in; fin: the server's FIN was seen with it. */
 static void finish_response(struct slot *s, int fin)
 {
@@ -562,6 +580,10 @@ static void finish_response(struct slot *s, int fin)
          * 101 the connection left HTTP: no FIN is coming for it). */
         slot_set(s, SLOT_WAIT_EOF);
         slot_wait(s, s->deadline_us);
+        /* TLS may hold the server's close_notify already, or have taken the
+         * edge that announced it: look now rather than wait for another. */
+        if (!w->e->transport->short_read_drains)
+            on_wait_eof(s, EV_READ);
         return;
     } else if (close_now) {
         conn_close(s, cfg->close != PX_CLOSE_RST, cfg->close == PX_CLOSE_RST);
@@ -637,10 +659,12 @@ static void on_readable(struct slot *s, short what)
 /* --close server: the response is counted; close once the server's FIN is here. */
 static void on_wait_eof(struct slot *s, short what)
 {
-    if (!(what & (EV_TIMEOUT | EV_CLOSED))) {
+    enum px_io io = PX_IO_DONE;
+    /* Edge-triggered: read until the socket is empty, or the next edge may never come. */
+    while (!(what & (EV_TIMEOUT | EV_CLOSED)) && io == PX_IO_DONE) {
         size_t n;
-        enum px_io io = s->w->e->transport->read(&s->conn, s->w->rbuf, sizeof(s->w->rbuf), &n);
-        if (io == PX_IO_DONE || io == PX_IO_WANT_READ || io == PX_IO_WANT_WRITE) {
+        io = s->w->e->transport->read(&s->conn, s->w->rbuf, sizeof(s->w->rbuf), &n);
+        if (io == PX_IO_WANT_READ || io == PX_IO_WANT_WRITE) {
             slot_wait(s, s->deadline_us);
             return;
         }
@@ -891,6 +915,9 @@ static int worker_init(struct px_engine *e, struct px_worker *w, unsigned id, un
     px_hist_init(&w->lat.connect);
     px_hist_init(&w->lat.ttfb);
     px_hist_init(&w->lat.total);
+    px_hist_init(&w->lat.tls);
+    if (e->tls && (w->transport_ctx = px_tls_worker_new(e->tls)) == NULL)
+        return -1;
     struct event_config *ec = event_config_new();
     if (ec == NULL)
         return -1;
@@ -931,6 +958,24 @@ static void use_pthreads(void)
     evthread_use_pthreads();
 }
 
+/* https: one client context for the run; each worker keeps its own session. */
+static int engine_tls_setup(struct px_engine *e, char *err, size_t errlen)
+{
+    const struct px_config *cfg = e->cfg;
+    struct px_tls_client_opts o = {
+        .host = cfg->url.host,
+        .insecure = cfg->tls_insecure,
+        .cacert = cfg->tls_cacert,
+        .version = cfg->tls_version,
+        .resume = cfg->tls_resume ? PX_TLS_RESUME_TICKET : PX_TLS_RESUME_OFF,
+    };
+    e->tls = px_tls_client_new(&o, err, errlen);
+    if (e->tls == NULL)
+        return -1;
+    e->transport = &px_transport_tls;
+    return 0;
+}
+
 struct px_engine *px_engine_new(const struct px_config *cfg, char *err, size_t errlen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -951,6 +996,10 @@ struct px_engine *px_engine_new(const struct px_config *cfg, char *err, size_t e
     e->workers = calloc(nw, sizeof(*e->workers));
     if (e->workers == NULL || build_request(e) < 0) {
         snprintf(err, errlen, "out of memory");
+        px_engine_free(e);
+        return NULL;
+    }
+    if (cfg->url.tls && engine_tls_setup(e, err, errlen) < 0) {
         px_engine_free(e);
         return NULL;
     }
@@ -1051,6 +1100,16 @@ void px_engine_totals(const struct px_engine *e, struct px_totals *out)
         px_totals_add(out, &e->workers[i].ctr);
 }
 
+void px_engine_tls_hist(const struct px_engine *e, struct px_hist *out)
+{
+    struct px_hist snap;
+    px_hist_init(out);
+    for (unsigned i = 0; i < e->nworkers; i++) {
+        px_hist_snapshot(&snap, &e->workers[i].lat.tls);
+        px_hist_merge(out, &snap);
+    }
+}
+
 void px_engine_total_hist(const struct px_engine *e, struct px_hist *out)
 {
     struct px_hist snap;
@@ -1079,10 +1138,28 @@ void px_engine_latency(const struct px_engine *e, struct px_latency *out)
     px_hist_init(&out->connect);
     px_hist_init(&out->ttfb);
     px_hist_init(&out->total);
+    px_hist_init(&out->tls);
     for (unsigned i = 0; i < e->nworkers; i++) {
         px_hist_merge(&out->connect, &e->workers[i].lat.connect);
         px_hist_merge(&out->ttfb, &e->workers[i].lat.ttfb);
         px_hist_merge(&out->total, &e->workers[i].lat.total);
+        px_hist_merge(&out->tls, &e->workers[i].lat.tls);
+    }
+}
+
+void px_engine_tls_summary(const struct px_engine *e, struct px_tls_summary *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; e->tls && i < e->nworkers; i++) {
+        const struct px_tls_worker *tw = e->workers[i].transport_ctx;
+        if (out->version[0] == '\0')
+            snprintf(out->version, sizeof(out->version), "%s", px_tls_worker_version(tw));
+        for (int c = PX_CAUSE_TLS_HANDSHAKE; c <= PX_CAUSE_TLS_EOF; c++) {
+            char *slot = out->reason[c - PX_CAUSE_TLS_HANDSHAKE];
+            const char *r = px_tls_worker_reason(tw, c);
+            if (slot[0] == '\0' && r)
+                snprintf(slot, PX_TLS_REASON_MAX, "%s", r);
+        }
     }
 }
 
@@ -1126,7 +1203,10 @@ void px_engine_free(struct px_engine *e)
         free(w->slots);
         if (w->base)
             event_base_free(w->base);
+        if (e->tls)
+            px_tls_worker_free(w->transport_ctx);
     }
+    px_tls_free(e->tls);
     free(e->workers);
     free(e->req);
     free(e->req_last);

@@ -14,6 +14,8 @@ void px_totals_add(struct px_totals *dst, const struct px_totals *src)
     dst->ok += PX_LOAD(src->ok);
     dst->failed += PX_LOAD(src->failed);
     dst->connections_opened += PX_LOAD(src->connections_opened);
+    dst->tls_full += PX_LOAD(src->tls_full);
+    dst->tls_resumed += PX_LOAD(src->tls_resumed);
     dst->missed_starts += PX_LOAD(src->missed_starts);
     for (int i = 0; i < 6; i++)
         dst->status[i] += PX_LOAD(src->status[i]);

@@ -107,6 +107,7 @@ int px_run_execute_tick(const struct px_config *cfg, struct px_run *run, px_stat
     px_stats_finish(stats, &run->series, &run->ex.time_wait_peak);
     px_engine_totals(e, &run->totals);
     px_engine_latency(e, &run->lat);
+    px_engine_tls_summary(e, &run->tls);
     run->duration_s = px_engine_duration_s(e);
     run->drain_s = px_engine_drain_s(e);
     px_series_mark_drain(&run->series, run->duration_s);

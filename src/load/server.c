@@ -4,6 +4,8 @@
  * SO_REUSEPORT listener, so the kernel spreads connections without a shared
  * accept queue. Keep-alive is honoured; on "Connection: close" or HTTP/1.0
  * the server sends the response and closes first (it then holds TIME_WAIT).
+ * With TLS the handshake runs non-blocking in the same callback before HTTP;
+ * plain connections never touch the transport table.
  */
 #include "portex/load/server.h"
 
@@ -23,11 +25,15 @@
 #include <unistd.h>
 
 #include "portex/base/atomic.h"
+#include "portex/base/outcome.h"
 #include "portex/kernel/sock.h"
+#include "portex/load/tls.h"
 
 #define READ_BUF 16384
 
 struct srv_loop;
+
+enum { TLS_NONE = 0, TLS_HANDSHAKE, TLS_READY };
 
 struct conn {
     struct srv_loop *loop;
@@ -38,6 +44,8 @@ struct conn {
     size_t out_len, out_off, out_cap;
     int close_after;          /* close once `out` is sent */
     int reading;              /* event armed for EV_READ (else EV_WRITE) */
+    int tls;                  /* TLS_NONE, TLS_HANDSHAKE or TLS_READY */
+    struct px_conn tc;        /* the TLS transport's view of this connection */
     struct conn *prev, *next; /* the loop's open connections */
 };
 
@@ -46,9 +54,10 @@ struct srv_loop {
     pthread_t thread;
     struct event_base *base;
     struct evconnlistener *listener;
-    uint64_t accepted;  /* written by this loop only */
-    uint64_t requests;  /* written by this loop only */
-    struct conn *conns; /* open connections, freed at the end */
+    uint64_t accepted;          /* written by this loop only */
+    uint64_t requests;          /* written by this loop only */
+    struct conn *conns;         /* open connections, freed at the end */
+    struct px_tls_worker *tlsw; /* this loop's TLS state, NULL for plain HTTP */
     char rbuf[READ_BUF];
     struct event *stop_ev; /* activated by px_server_stop from another thread */
 
@@ -78,6 +87,10 @@ static void conn_free(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     event_free(c->ev);
+    /* close_notify only when the server closes first: after the client's
+     * close it would meet a closed socket and draw an RST. */
+    if (c->tls)
+        px_transport_tls.detach(&c->tc, c->close_after && c->out_off == c->out_len);
     close(c->fd);
     free(c->out);
     free(c);
@@ -146,10 +159,38 @@ static void conn_arm(struct conn *c, short what)
     c->reading = reading;
 }
 
+/* TLS part of conn_flush: 0 sent or waiting (event armed), -1 when freed. */
+static int tls_send(struct conn *c)
+{
+    while (c->out_off < c->out_len) {
+        size_t n = 0;
+        enum px_io r =
+            px_transport_tls.write(&c->tc, c->out + c->out_off, c->out_len - c->out_off, &n);
+        if (r == PX_IO_DONE) {
+            c->out_off += n;
+            continue;
+        }
+        if (r == PX_IO_WANT_WRITE || r == PX_IO_WANT_READ) {
+            conn_arm(c, r == PX_IO_WANT_WRITE ? EV_WRITE : EV_READ);
+            return 0;
+        }
+        conn_free(c);
+        return -1;
+    }
+    return 0;
+}
+
 /* Sends what is pending. 0 when the connection lives on, -1 when freed. */
 static int conn_flush(struct conn *c)
 {
     while (c->out_off < c->out_len) {
+        if (c->tls) {
+            if (tls_send(c) < 0)
+                return -1;
+            if (c->out_off < c->out_len)
+                return 0;
+            break;
+        }
         ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (n > 0) {
             c->out_off += (size_t)n;
@@ -174,6 +215,74 @@ static int conn_flush(struct conn *c)
     return 0;
 }
 
+/* Feeds request bytes to the parser; 0 to read on, 1 to stop and flush. */
+static int conn_parse(struct conn *c, size_t n)
+{
+    http_parser_execute(&c->parser, &req_settings, c->loop->rbuf, n);
+    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    if (e == HPE_PAUSED)
+        return 1;
+    if (e != HPE_OK) {
+        out_append(c, bad_request, sizeof(bad_request) - 1);
+        c->close_after = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* TLS reads go on until OpenSSL wants the socket: records may sit decrypted in
+ * its buffer while the socket itself has nothing more to say. */
+static void tls_read(struct conn *c)
+{
+    for (;;) {
+        size_t n = 0;
+        enum px_io r = px_transport_tls.read(&c->tc, c->loop->rbuf, sizeof(c->loop->rbuf), &n);
+        if (r == PX_IO_WANT_READ || r == PX_IO_WANT_WRITE)
+            break;
+        if (r != PX_IO_DONE) {
+            conn_free(c);
+            return;
+        }
+        if (conn_parse(c, n))
+            break;
+    }
+    conn_flush(c);
+}
+
+/*
+ * A plain HTTP request on the TLS port: answer with a TLS alert record (fatal
+ * unexpected_message), as a TLS server does for what is not TLS, so that the
+ * client sees bytes that are not HTTP. The rest of its request is read first:
+ * closing over unread bytes would send an RST instead.
+ */
+static void tls_reject_plain(struct conn *c)
+{
+    static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a};
+    send(c->fd, alert, sizeof(alert), MSG_NOSIGNAL);
+    while (recv(c->fd, c->loop->rbuf, sizeof(c->loop->rbuf), 0) > 0)
+        ;
+    conn_free(c);
+}
+
+static void tls_handshake(struct conn *c)
+{
+    enum px_io r = px_transport_tls.handshake(&c->tc);
+    if (r == PX_IO_WANT_READ || r == PX_IO_WANT_WRITE) {
+        conn_arm(c, r == PX_IO_WANT_READ ? EV_READ : EV_WRITE);
+        return;
+    }
+    if (r == PX_IO_ERROR && c->tc.cause == PX_CAUSE_PARSE) {
+        tls_reject_plain(c);
+        return;
+    }
+    if (r != PX_IO_DONE) {
+        conn_free(c);
+        return;
+    }
+    c->tls = TLS_READY;
+    tls_read(c);
+}
+
 static void conn_read(struct conn *c)
 {
     for (;;) {
@@ -186,15 +295,8 @@ static void conn_read(struct conn *c)
             continue;
         if (n < 0)
             break;
-        http_parser_execute(&c->parser, &req_settings, c->loop->rbuf, (size_t)n);
-        enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-        if (e == HPE_PAUSED)
+        if (conn_parse(c, (size_t)n))
             break;
-        if (e != HPE_OK) {
-            out_append(c, bad_request, sizeof(bad_request) - 1);
-            c->close_after = 1;
-            break;
-        }
         if ((size_t)n < sizeof(c->loop->rbuf))
             break;
     }
@@ -205,7 +307,13 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     struct conn *c = arg;
-    if (what & EV_READ)
+    if (c->tls == TLS_HANDSHAKE)
+        tls_handshake(c);
+    else if (c->tls && (what & EV_READ) && c->out_off == c->out_len)
+        tls_read(c);
+    else if (c->tls)
+        conn_flush(c);
+    else if (what & EV_READ)
         conn_read(c);
     else
         conn_flush(c);
@@ -237,6 +345,16 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     c->reading = 1;
+    if (loop->tlsw) {
+        c->tc = (struct px_conn){.fd = fd};
+        if (px_transport_tls.attach(&c->tc, loop->tlsw) < 0) {
+            event_free(c->ev);
+            close(fd);
+            free(c);
+            return;
+        }
+        c->tls = TLS_HANDSHAKE;
+    }
     event_add(c->ev, NULL);
     c->next = loop->conns;
     if (loop->conns)
@@ -350,6 +468,8 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         loop->base = event_base_new();
         if (loop->base == NULL)
             goto oom;
+        if (cfg->tls && (loop->tlsw = px_tls_worker_new(cfg->tls)) == NULL)
+            goto oom;
         loop->stop_ev = event_new(loop->base, -1, 0, stop_cb, loop->base);
         if (loop->stop_ev == NULL)
             goto oom;
@@ -443,6 +563,7 @@ void px_server_free(struct px_server *s)
             evconnlistener_free(loop->unix_listener);
         while (loop->conns)
             conn_free(loop->conns);
+        px_tls_worker_free(loop->tlsw);
         if (loop->stop_ev)
             event_free(loop->stop_ev);
         if (loop->base)

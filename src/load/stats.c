@@ -29,7 +29,8 @@ struct px_stats {
     struct px_totals prev; /* counters at the previous row */
     struct px_hist prev_hist;
     struct px_hist cur_hist;
-    struct px_hist interval_hist; /* requests that ended in the last interval */
+    struct px_hist interval_hist;     /* requests that ended in the last interval */
+    struct px_hist tls_prev, tls_cur; /* https: handshake latency, as prev/cur_hist */
     struct px_tcpext prev_ext;
     int have_ext;
     struct px_series series;
@@ -59,6 +60,17 @@ static void live_line(struct px_stats *s, const struct px_series_row *r, double 
     fflush(s->live);
 }
 
+/* https: the interval's handshakes and their median latency (before s->prev moves). */
+static void sample_tls(struct px_stats *s, const struct px_totals *cur, struct px_series_row *r)
+{
+    r->tls_full = cur->tls_full - s->prev.tls_full;
+    r->tls_resumed = cur->tls_resumed - s->prev.tls_resumed;
+    px_engine_tls_hist(s->e, &s->tls_cur);
+    px_hist_diff(&s->interval_hist, &s->tls_cur, &s->tls_prev);
+    r->tls_p50_us = px_hist_percentile(&s->interval_hist, 50);
+    s->tls_prev = s->tls_cur;
+}
+
 /* Connect and first-byte histograms of the interval, then the callback. */
 static void call_tick(struct px_stats *s, const struct px_series_row *r, double start_s)
 {
@@ -78,6 +90,15 @@ static void call_tick(struct px_stats *s, const struct px_series_row *r, double 
     s->tick(s->tick_arg, &iv);
 }
 
+/* Failures of every cause but EADDRNOTAVAIL. */
+static uint64_t other_causes(const struct px_totals *t)
+{
+    uint64_t n = 0;
+    for (int c = 0; c < PX_CAUSE_COUNT; c++)
+        n += t->cause[c];
+    return n - px_totals_errno(t, EADDRNOTAVAIL);
+}
+
 static void sample(struct px_stats *s, int live)
 {
     struct px_series_row r;
@@ -93,7 +114,11 @@ static void sample(struct px_stats *s, int live)
     r.failed = cur.failed - s->prev.failed;
     r.eaddrnotavail =
         px_totals_errno(&cur, EADDRNOTAVAIL) - px_totals_errno(&s->prev, EADDRNOTAVAIL);
-    r.other_errors = r.failed - r.eaddrnotavail;
+    /* From the cause counters, not failed - EADDRNOTAVAIL: a worker bumps a
+     * cause before `failed`, so a snapshot between the two would underflow.
+     * Each cause only grows, so each difference is >= 0, and the rows still
+     * add up to the totals once the run ended. */
+    r.other_errors = other_causes(&cur) - other_causes(&s->prev);
     r.connections_opened = cur.connections_opened - s->prev.connections_opened;
     r.in_flight = px_totals_in_flight(&cur);
 
@@ -110,6 +135,8 @@ static void sample(struct px_stats *s, int live)
         s->prev_ext = ext;
     }
 
+    if (s->series.tls)
+        sample_tls(s, &cur, &r);
     px_hist_diff(&s->interval_hist, &s->cur_hist, &s->prev_hist);
     r.p50_us = px_hist_percentile(&s->interval_hist, 50);
     r.p99_us = px_hist_percentile(&s->interval_hist, 99);
@@ -181,6 +208,8 @@ struct px_stats *px_stats_start_tick(struct px_engine *e, const struct px_config
     s->tw_peak = -1;
     s->diag_fd = px_diag_open();
     px_hist_init(&s->prev_hist);
+    px_hist_init(&s->tls_prev);
+    s->series.tls = cfg->url.tls;
     px_hist_init(&s->prev_phase[0]);
     px_hist_init(&s->prev_phase[1]);
     s->have_ext = px_tcpext_read(PX_PROC, &s->prev_ext) == 0;

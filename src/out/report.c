@@ -201,6 +201,24 @@ static void latency_row(FILE *f, const char *name, const struct px_hist *h)
     fprintf(f, " %9s\n", buf);
 }
 
+/* OpenSSL's first reason for a TLS cause, NULL for other causes or none kept. */
+static const char *tls_reason(const struct px_run *run, int cause)
+{
+    if (cause < PX_CAUSE_TLS_HANDSHAKE || cause > PX_CAUSE_TLS_EOF)
+        return NULL;
+    const char *r = run->tls.reason[cause - PX_CAUSE_TLS_HANDSHAKE];
+    return r[0] ? r : NULL;
+}
+
+static void text_tls_line(FILE *f, const struct px_run *run)
+{
+    char a[32], b[32];
+    px_format_count(a, sizeof(a), run->totals.tls_full);
+    px_format_count(b, sizeof(b), run->totals.tls_resumed);
+    fprintf(f, "  TLS handshakes       %s full, %s resumed%s%s%s\n", a, b,
+            run->tls.version[0] ? " (" : "", run->tls.version, run->tls.version[0] ? ")" : "");
+}
+
 void px_report_text(FILE *f, const struct px_run *run)
 {
     const struct px_config *cfg = run->cfg;
@@ -237,6 +255,8 @@ void px_report_text(FILE *f, const struct px_run *run)
             per_s(t->ok, run->duration_s));
     px_format_count(a, sizeof(a), t->connections_opened);
     fprintf(f, "  connections opened   %s\n", a);
+    if (cfg->url.tls)
+        text_tls_line(f, run);
     if (cfg->rate_per_s > 0) {
         px_format_count(a, sizeof(a), t->missed_starts);
         fprintf(f, "  missed starts        %s%s\n", a,
@@ -253,13 +273,17 @@ void px_report_text(FILE *f, const struct px_run *run)
             if (t->cause[cause] == 0)
                 continue;
             px_format_count(a, sizeof(a), t->cause[cause]);
-            fprintf(f, "  %-24s %12s  %s\n", px_cause_name(cause), a, px_cause_label(cause));
+            const char *why = tls_reason(run, cause);
+            fprintf(f, "  %-24s %12s  %s%s%s\n", px_cause_name(cause), a, px_cause_label(cause),
+                    why ? ": " : "", why ? why : "");
         }
     }
 
     fprintf(f, "\nlatency      %9s %9s %9s %9s %9s %9s\n", "p50", "p90", "p99", "p99.9", "max",
             "mean");
     latency_row(f, "connect", &run->lat.connect);
+    if (cfg->url.tls)
+        latency_row(f, "tls", &run->lat.tls);
     latency_row(f, "first byte", &run->lat.ttfb);
     latency_row(f, "total", &run->lat.total);
     if (cfg->rate_per_s > 0)
@@ -269,12 +293,11 @@ void px_report_text(FILE *f, const struct px_run *run)
 
 static json_t *hist_summary(const struct px_hist *h)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "count", (json_int_t)h->count, "p50",
-                     (json_int_t)px_hist_percentile(h, 50), "p90",
-                     (json_int_t)px_hist_percentile(h, 90), "p99",
-                     (json_int_t)px_hist_percentile(h, 99), "p999",
-                     (json_int_t)px_hist_percentile(h, 99.9), "max",
-                     (json_int_t)(h->count ? h->max_us : 0), "mean", px_hist_mean(h));
+    return json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "count", (json_int_t)h->count, "p50",
+        (json_int_t)px_hist_percentile(h, 50), "p90", (json_int_t)px_hist_percentile(h, 90), "p99",
+        (json_int_t)px_hist_percentile(h, 99), "p999", (json_int_t)px_hist_percentile(h, 99.9),
+        "max", (json_int_t)(h->count ? h->max_us : 0), "mean", px_hist_mean(h));
 }
 
 static void set(json_t *o, const char *key, json_t *v)
@@ -315,6 +338,21 @@ static void summary_exhaustion(json_t *o, const struct px_run *run)
     set(o, "interrupted", json_boolean(run->interrupted != 0)); /* SIGINT or SIGTERM stopped it */
 }
 
+/* summary.tls: handshake counts, the protocol, OpenSSL's reason per TLS cause. */
+static json_t *summary_tls(const struct px_run *run)
+{
+    json_t *o = json_object();
+    set(o, "full", ju64(run->totals.tls_full));
+    set(o, "resumed", ju64(run->totals.tls_resumed));
+    set(o, "version", run->tls.version[0] ? json_string(run->tls.version) : NULL);
+    json_t *reasons = json_object();
+    for (int cause = PX_CAUSE_TLS_HANDSHAKE; cause <= PX_CAUSE_TLS_EOF; cause++)
+        if (tls_reason(run, cause))
+            set(reasons, px_cause_name(cause), json_string(tls_reason(run, cause)));
+    set(o, "reasons", reasons);
+    return o;
+}
+
 json_t *px_report_summary_json(const struct px_run *run)
 {
     const struct px_totals *t = &run->totals;
@@ -342,6 +380,10 @@ json_t *px_report_summary_json(const struct px_run *run)
     set(o, "latency_us",
         json_pack("{s:o,s:o,s:o}", "connect", hist_summary(&run->lat.connect), "ttfb",
                   hist_summary(&run->lat.ttfb), "total", hist_summary(&run->lat.total)));
+    if (run->cfg->url.tls) {
+        set(json_object_get(o, "latency_us"), "tls", hist_summary(&run->lat.tls));
+        set(o, "tls", summary_tls(run));
+    }
     summary_exhaustion(o, run);
     return o;
 }
@@ -376,17 +418,23 @@ void px_report_json_series(struct px_json *j, const struct px_series *series)
 
 void px_report_csv(FILE *f, const struct px_series *series)
 {
-    fprintf(f, "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
-               "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain\n");
+    fprintf(f,
+            "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
+            "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain%s\n",
+            series->tls ? ",tls_full,tls_resumed,tls_p50_us" : "");
     for (size_t i = 0; i < series->count; i++) {
         const struct px_series_row *r = &series->rows[i];
         fprintf(f,
                 "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%d\n",
+                ",%d",
                 r->t, r->started, r->ok, r->failed, r->eaddrnotavail, r->other_errors,
                 r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all, r->tw_recycled,
                 r->tw_overflow, r->p50_us, r->p99_us, r->drain);
+        if (series->tls)
+            fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, r->tls_full, r->tls_resumed,
+                    r->tls_p50_us);
+        fputc('\n', f);
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include "portex/base/config.h"
 #include "portex/base/outcome.h"
+#include "portex/base/parse.h"
 #include "portex/base/url.h"
 #include "portex/load/hist.h"
 #include "portex/load/result.h"
@@ -70,6 +71,14 @@ json_t *px_result_json_config(const struct px_config *cfg)
         json_array_append_new(src, json_string(buf));
     }
     set(o, "sources", src);
+    if (cfg->url.tls)
+        set(o, "tls",
+            json_pack("{s:b,s:o,s:o,s:s}", "insecure", cfg->tls_insecure, "cacert",
+                      jstr(cfg->tls_cacert), "version",
+                      jstr(cfg->tls_version == 12   ? "1.2"
+                           : cfg->tls_version == 13 ? "1.3"
+                                                    : NULL),
+                      "resume", px_tls_resume_name(cfg->tls_resume)));
     return o;
 }
 
@@ -151,6 +160,11 @@ static json_t *row_json(const struct px_series *s, const struct px_series_row *r
     set(o, "hist_max_us", ju64(r->hist_max_us));
     /* A row pushed without a histogram may sit on no bucket array at all. */
     set(o, "hist", buckets_json(r->hist_len ? s->buckets + r->hist_off : NULL, r->hist_len));
+    if (s->tls) {
+        set(o, "tls_full", ju64(r->tls_full));
+        set(o, "tls_resumed", ju64(r->tls_resumed));
+        set(o, "tls_p50_us", ju64(r->tls_p50_us));
+    }
     return o;
 }
 
@@ -185,6 +199,10 @@ static json_t *totals_json(const struct px_totals *t)
     set(o, "failed", ju64(t->failed));
     set(o, "connections_opened", ju64(t->connections_opened));
     set(o, "missed_starts", ju64(t->missed_starts));
+    if (t->tls_full || t->tls_resumed) {
+        set(o, "tls_full", ju64(t->tls_full));
+        set(o, "tls_resumed", ju64(t->tls_resumed));
+    }
     json_t *st = json_object();
     static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     for (int i = 1; i <= 5; i++)
@@ -251,6 +269,10 @@ json_t *px_result_json_data(const struct px_run *run)
     set(lat, "connect", px_result_json_hist(&run->lat.connect));
     set(lat, "ttfb", px_result_json_hist(&run->lat.ttfb));
     set(lat, "total", px_result_json_hist(&run->lat.total));
+    if (cfg->url.tls) {
+        set(lat, "tls", px_result_json_hist(&run->lat.tls));
+        set(o, "tls_version", json_string(run->tls.version));
+    }
     set(o, "latency", lat);
     set(o, "exhaustion", exhaustion_json(&run->ex));
     return o;
@@ -382,6 +404,20 @@ static void read_sources(struct rd *r, const json_t *o, struct px_config *cfg)
     }
 }
 
+/* config.tls of an https result (absent otherwise); --cacert's path is not kept. */
+static void read_tls_config(const json_t *o, struct px_config *cfg)
+{
+    if (!json_is_object(o))
+        return;
+    cfg->tls_insecure = json_is_true(json_object_get(o, "insecure"));
+    const char *v = json_string_value(json_object_get(o, "version"));
+    if (v == NULL || px_parse_tls_version(v, &cfg->tls_version) < 0)
+        cfg->tls_version = 0;
+    v = json_string_value(json_object_get(o, "resume"));
+    if (v == NULL || px_parse_tls_resume(v, &cfg->tls_resume) < 0)
+        cfg->tls_resume = 0;
+}
+
 static void read_config(struct rd *r, const json_t *doc, struct px_config *cfg)
 {
     const json_t *o = get_obj(r, doc, "config");
@@ -423,6 +459,7 @@ static void read_config(struct rd *r, const json_t *doc, struct px_config *cfg)
     if (!r->failed && !is_unix &&
         px_addr_parse(target, &cfg->target, &cfg->target_len, e, sizeof(e)) < 0)
         fail(r, "target", e);
+    read_tls_config(json_object_get(o, "tls"), cfg);
     const json_t *pr = json_object_get(o, "port_range");
     int lo, hi;
     if (json_is_array(pr) && json_unpack((json_t *)pr, "[ii]", &lo, &hi) == 0) {
@@ -589,6 +626,10 @@ static void read_totals(struct rd *r, const json_t *o, struct px_totals *t)
     t->failed = get_u64(r, o, "failed");
     t->connections_opened = get_u64(r, o, "connections_opened");
     t->missed_starts = get_u64(r, o, "missed_starts");
+    if (json_object_get(o, "tls_full")) { /* https results only */
+        t->tls_full = get_u64(r, o, "tls_full");
+        t->tls_resumed = get_u64(r, o, "tls_resumed");
+    }
     const json_t *st = get_obj(r, o, "status");
     const json_t *c = get_obj(r, o, "causes");
     if (st == NULL || c == NULL)
@@ -698,6 +739,10 @@ static void read_result(struct rd *r, const json_t *doc, struct px_config *cfg, 
     read_hist(r, lat, "connect", &run->lat.connect);
     read_hist(r, lat, "ttfb", &run->lat.ttfb);
     read_hist(r, lat, "total", &run->lat.total);
+    if (json_object_get(lat, "tls")) /* https results only; else left zeroed */
+        read_hist(r, lat, "tls", &run->lat.tls);
+    const char *v = json_string_value(json_object_get(o, "tls_version"));
+    snprintf(run->tls.version, sizeof(run->tls.version), "%s", v ? v : "");
     read_exhaustion(r, ex, &run->ex);
 }
 

@@ -58,7 +58,7 @@ def unreachable_target():
     check("ip_local_port_range" in p.stdout and "ECONNREFUSED" in p.stdout,
           "unreachable target: local section still printed, cause named")
     p = subprocess.run([PORTEX, "doctor", "ftp://x/"], capture_output=True, text=True)
-    check(p.returncode == 2 and "only http://" in p.stderr, "bad URL: exit 2")
+    check(p.returncode == 2 and "expected http:// or https://" in p.stderr, "bad URL: exit 2")
 
 
 def loopback_target():

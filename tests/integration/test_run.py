@@ -174,7 +174,7 @@ def sigint_still_reports():
 def bad_input():
     cases = [
         (["run"], "missing URL"),
-        (["run", "https://127.0.0.1/"], "only http://"),
+        (["run", "gopher://127.0.0.1/"], "expected http:// or https://"),
         (["run", "http://127.0.0.1:0/"], "1-65535"),
         (["run", "http://127.0.0.1:70000/"], "'70000'"),
         (["run", "-c", "0", "http://127.0.0.1/"], "'0'"),

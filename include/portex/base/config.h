@@ -54,14 +54,20 @@ struct px_config {
     struct sockaddr_storage sources[PX_MAX_SOURCES]; /* --source, port 0 */
     size_t nsources;
 
+    /* https:// only: see portex/load/tls.h */
+    int tls_insecure;       /* --insecure: no certificate verification */
+    const char *tls_cacert; /* --cacert FILE, NULL: the system store */
+    int tls_version;        /* --tls-version: 0 (both ends agree), 12 or 13 */
+    int tls_resume;         /* --tls-resume: 0 off, 1 ticket (enum px_tls_resume) */
+
     const char *json_path; /* "-" = stdout */
     const char *csv_path;
     const char *svg_path;
 
     unsigned shard, shards; /* --shard K/N: this host's share of one run; shards 0 = alone */
     int64_t start_at_ns;    /* --start-at: wall-clock start in unix ns; 0 = at once */
-    const char *hlog_path; /* --hlog: HdrHistogram interval log, "-" = stdout */
-    const char *unix_path; /* --unix: connect to this socket; the URL gives Host and path */
+    const char *hlog_path;  /* --hlog: HdrHistogram interval log, "-" = stdout */
+    const char *unix_path;  /* --unix: connect to this socket; the URL gives Host and path */
 };
 
 /* `portex serve`: the built-in HTTP/1.1 target. */
@@ -70,6 +76,13 @@ struct px_server_config {
     socklen_t addr_len;
     unsigned threads;  /* loops, each with its own listener */
     size_t body_bytes; /* size of the fixed response body */
+    /* HTTPS (--tls): the files go to px_tls_server_new (load/tls.h), whose
+     * context the caller puts in `tls` and frees after px_server_free. */
+    int tls_enabled;       /* --tls */
+    const char *tls_cert;  /* --cert FILE, NULL: self-signed ECDSA P-256 made at start */
+    const char *tls_key;   /* --key FILE */
+    const char *tls_write; /* --write-cert FILE */
+    struct px_tls *tls;    /* NULL: plain HTTP */
 
     /* --listen unix:PATH ("" for none); unix_only: no TCP listener then. */
     char unix_path[PX_URL_UNIX_MAX];
@@ -77,6 +90,7 @@ struct px_server_config {
 };
 
 struct px_mode; /* cmd/mode.h: one row of a lab or compare table */
+struct px_tls;  /* load/tls.h: a TLS context */
 
 /* `portex lab`: each mode in fresh network namespaces. */
 struct px_lab_config {
@@ -148,6 +162,8 @@ int px_config_apply_shard(struct px_config *cfg, char *err, size_t errlen);
 const char *px_config_mode_name(const struct px_config *cfg);
 /* "client", "server" or "rst". */
 const char *px_close_name(enum px_close c);
+/* "off" or "ticket". */
+const char *px_tls_resume_name(int resume);
 /* "client", "server" or "rst" into *out. 0, or -1 for anything else. */
 int px_close_parse(const char *s, enum px_close *out);
 

@@ -20,6 +20,9 @@ enum px_cause {
     PX_CAUSE_CLOSED,          /* peer closed before the whole response */
     PX_CAUSE_PARSE,           /* response is not valid HTTP/1.x */
     PX_CAUSE_CANCELLED,       /* still in flight when the run was stopped */
+    PX_CAUSE_TLS_HANDSHAKE,   /* TLS handshake failed (OpenSSL's reason kept per worker) */
+    PX_CAUSE_TLS_VERIFY,      /* server certificate not trusted or wrong name */
+    PX_CAUSE_TLS_EOF,         /* peer closed mid TLS record or handshake, no close_notify */
     PX_CAUSE_ERRNO_OTHER,     /* errno above PX_ERRNO_MAX */
     PX_CAUSE_ERRNO_BASE,
 };

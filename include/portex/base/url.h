@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* http:// URLs: parsing and resolving the target once at start. */
+/* http:// and https:// URLs: parsing and resolving the target once at start. */
 #ifndef PORTEX_URL_H
 #define PORTEX_URL_H
 
@@ -14,15 +14,16 @@
 
 struct px_url {
     char host[PX_URL_HOST_MAX];      /* without IPv6 brackets */
-    uint16_t port;                   /* 80 when absent */
+    uint16_t port;                   /* 80 when absent (443 for https) */
     int port_given;                  /* port written in the URL */
     int ipv6_literal;                /* host was [..] */
     char path[PX_URL_PATH_MAX];      /* "/" when absent; includes the query */
     char unix_path[PX_URL_UNIX_MAX]; /* Unix-socket target; "" for TCP */
+    int tls;                         /* https:// */
 };
 
 /*
- * Parses "http://host[:port][/path]", or "unix:SOCKET[:/path]" (a Unix-socket
+ * Parses "http[s]://host[:port][/path]", or "unix:SOCKET[:/path]" (a Unix-socket
  * target; Host: localhost). 0, or -1 with a one-line reason in err.
  */
 int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen);

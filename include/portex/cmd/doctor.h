@@ -25,11 +25,15 @@ struct px_probe {
     int reached;     /* the connection was established */
     char error[512]; /* why not */
     struct sockaddr_storage addr;
-    int timestamps;     /* negotiated (TCPI_OPT_TIMESTAMPS) */
-    int window_scaling; /* TCPI_OPT_WSCALE */
-    int sack;           /* TCPI_OPT_SACK */
-    uint32_t rtt_us;    /* smoothed RTT */
-    int http_status;    /* status of a GET, 0 when none came */
+    int timestamps;       /* negotiated (TCPI_OPT_TIMESTAMPS) */
+    int window_scaling;   /* TCPI_OPT_WSCALE */
+    int sack;             /* TCPI_OPT_SACK */
+    uint32_t rtt_us;      /* smoothed RTT */
+    int http_status;      /* status of a GET, 0 when none came */
+    int tls;              /* https: a TLS probe was made */
+    char tls_version[16]; /* negotiated protocol ("TLSv1.3"), "" when no handshake */
+    int tls_resumed;      /* a second connection resumed the first one's session */
+    char tls_error[320];  /* why the handshake failed, "" when it did not */
 };
 
 struct px_doctor_ceiling {
@@ -54,6 +58,12 @@ struct px_doctor {
 /* Opens one connection to addr, reads TCP_INFO, asks GET path. 0 or -1 (error set). */
 int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const char *host_header,
                     const char *path, uint64_t timeout_ms, struct px_probe *out);
+/* As px_doctor_probe over TLS (no verification: doctor describes, it does not
+ * judge trust), then a second connection offering the first's session ticket. -1 when
+ * no TLS handshake completed (TCP facts still filled when reached). */
+int px_doctor_probe_tls(const struct sockaddr *addr, socklen_t len, const char *host,
+                        const char *host_header, const char *path, uint64_t timeout_ms,
+                        struct px_probe *out);
 /* Fills d from the proc tree (and the probe, already in d->probe when has_target). */
 void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d);
 void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d);

@@ -35,10 +35,15 @@ double px_engine_drain_s(const struct px_engine *e);
 void px_engine_totals(const struct px_engine *e, struct px_totals *out);
 /* Merged total-latency histogram so far; safe while the run goes on. */
 void px_engine_total_hist(const struct px_engine *e, struct px_hist *out);
+/* Merged TLS handshake latency histogram so far; safe while the run goes on. */
+void px_engine_tls_hist(const struct px_engine *e, struct px_hist *out);
+/* https: the negotiated protocol and OpenSSL's first reason per TLS cause
+ * (after px_engine_wait); all empty for http. */
+void px_engine_tls_summary(const struct px_engine *e, struct px_tls_summary *out);
 /* Merged connect and first-byte histograms so far; safe while the run goes on. */
 void px_engine_phase_hists(const struct px_engine *e, struct px_hist *connect,
                            struct px_hist *ttfb);
-/* All three merged histograms (after px_engine_wait). */
+/* All merged histograms (after px_engine_wait). */
 void px_engine_latency(const struct px_engine *e, struct px_latency *out);
 /*
  * The run's first EADDRNOTAVAIL (after px_engine_wait): 1 with its time since

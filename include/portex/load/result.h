@@ -21,6 +21,8 @@ struct px_totals {
     uint64_t missed_starts;      /* open model: no free slot at the scheduled time */
     uint64_t status[6];          /* responses by class, index 1..5 */
     uint64_t cause[PX_CAUSE_COUNT];
+    uint64_t tls_full;    /* https: completed full TLS handshakes */
+    uint64_t tls_resumed; /* https: completed handshakes that resumed a session */
 };
 
 /* Latency histograms of a run. */
@@ -28,6 +30,17 @@ struct px_latency {
     struct px_hist connect; /* connect() to established, new connections only */
     struct px_hist ttfb;    /* intended start to first response byte */
     struct px_hist total;   /* intended start to whole response */
+    struct px_hist tls;     /* https: connection established to TLS handshake done */
+};
+
+#define PX_TLS_REASON_MAX 128
+
+/* The TLS side of a run (https only). */
+struct px_tls_summary {
+    char version[16]; /* protocol of a completed handshake ("TLSv1.3"), "" when none */
+    /* OpenSSL's reason for the first failure of each TLS cause, indexed by
+     * cause - PX_CAUSE_TLS_HANDSHAKE; "" when that cause never happened. */
+    char reason[PX_CAUSE_TLS_EOF - PX_CAUSE_TLS_HANDSHAKE + 1][PX_TLS_REASON_MAX];
 };
 
 struct px_config;
@@ -57,10 +70,11 @@ struct px_run {
     struct px_env env; /* kernel and limits in the run's namespace, at start */
     struct px_series series;
     struct px_exhaustion ex;
-    int interrupted; /* stopped early by SIGINT or SIGTERM */
+    int interrupted;    /* stopped early by SIGINT or SIGTERM */
     int64_t t0_unix_ns; /* wall clock of the engine's start (aligns hosts' series); 0 unknown */
     char host[64];      /* host name of the client */
     unsigned hosts;     /* results merged into this one; 0 or 1: one host */
+    struct px_tls_summary tls;
 };
 
 /* Fills run->ex.ceiling and the port fields from env, cfg and the measured latency. */

@@ -22,6 +22,9 @@ struct px_series_row {
     uint64_t tw_overflow;    /* TcpExt TCPTimeWaitOverflow in the interval */
     uint64_t p50_us, p99_us; /* total latency of requests finished in the interval */
     int drain;               /* the interval began after the load window ended */
+    uint64_t tls_full;       /* https: full TLS handshakes completed in the interval */
+    uint64_t tls_resumed;    /* https: resumed TLS handshakes completed in the interval */
+    uint64_t tls_p50_us;     /* https: median handshake latency in the interval */
     /* That interval's total-latency histogram, kept so merged rows get exact
      * percentiles: count/sum/min/max here, its non-empty buckets in
      * px_series.buckets[hist_off .. hist_off + hist_len). */
@@ -38,6 +41,7 @@ struct px_series_bucket {
 struct px_series {
     struct px_series_row *rows;
     size_t count, cap;
+    int tls;                          /* https: the rows' tls_ fields are filled (and reported) */
     struct px_series_bucket *buckets; /* rows' sparse histograms */
     size_t nbuckets, bucket_cap;
 };

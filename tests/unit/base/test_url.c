@@ -41,13 +41,32 @@ static void px_url_parse__ipv6_literal(void **state)
     assert_int_equal(px_url_parse("http://[zz::1]/", &u, err, sizeof(err)), -1);
 }
 
+static void px_url_parse__https_default_port(void **state)
+{
+    (void)state;
+    struct px_url u;
+    char err[256], host[300];
+    assert_int_equal(px_url_parse("https://example.test/x", &u, err, sizeof(err)), 0);
+    assert_int_equal(u.tls, 1);
+    assert_int_equal(u.port, 443);
+    px_url_host_header(&u, host, sizeof(host));
+    assert_string_equal(host, "example.test");
+    assert_int_equal(px_url_parse("HTTPS://[::1]:8443", &u, err, sizeof(err)), 0);
+    assert_int_equal(u.tls, 1);
+    assert_int_equal(u.port, 8443);
+    assert_int_equal(px_url_parse("http://example.test/", &u, err, sizeof(err)), 0);
+    assert_int_equal(u.tls, 0);
+    assert_int_equal(u.port, 80);
+    assert_int_equal(px_url_parse("httpx://example.test/", &u, err, sizeof(err)), -1);
+}
+
 static void px_url_parse__rejects_with_reason(void **state)
 {
     (void)state;
     struct px_url u;
     char err[256];
-    assert_int_equal(px_url_parse("https://127.0.0.1/", &u, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "only http://"));
+    assert_int_equal(px_url_parse("gopher://127.0.0.1/", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "expected http:// or https://"));
     assert_int_equal(px_url_parse("http://127.0.0.1:0/", &u, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "1-65535"));
     assert_int_equal(px_url_parse("http://127.0.0.1:65536/", &u, err, sizeof(err)), -1);
@@ -120,6 +139,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_url_parse__host_port_path),
         cmocka_unit_test(px_url_parse__ipv6_literal),
+        cmocka_unit_test(px_url_parse__https_default_port),
         cmocka_unit_test(px_url_parse__rejects_with_reason),
         cmocka_unit_test(px_addr_parse__v4_v6),
         cmocka_unit_test(px_url_parse__unix_socket_and_path),

@@ -108,8 +108,8 @@ static void px_cli_parse_run__errors_name_the_value(void **state)
     assert_non_null(strstr(err, "--bogus"));
     assert_int_equal(PARSE_RUN("-Z", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_non_null(strstr(err, "-Z"));
-    assert_int_equal(PARSE_RUN("https://127.0.0.1/"), PX_CLI_USAGE);
-    assert_non_null(strstr(err, "only http://"));
+    assert_int_equal(PARSE_RUN("gopher://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "expected http:// or https://"));
     assert_int_equal(PARSE_RUN("http://127.0.0.1:99999/"), PX_CLI_USAGE);
     assert_int_equal(PARSE_RUN("--body", "@/nonexistent/file", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_non_null(strstr(err, "/nonexistent/file"));
