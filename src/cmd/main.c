@@ -233,7 +233,8 @@ static int cmd_run(int argc, char **argv)
         px_hlog_close(hlog);
         discard_outputs(&out);
         px_config_release(&cfg);
-        return 1;
+        /* Stopped by a signal before the load (the --start-at wait): 130, as any stop. */
+        return run.interrupted ? PX_EXIT_INTERRUPTED : 1;
     }
     int failed = px_hlog_close(hlog) < 0;
     if (failed)

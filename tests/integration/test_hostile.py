@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: MIT
+"""Hostile and first-time use: signals at odd moments, outputs that collide, bad addresses."""
+import json
+import signal
+import subprocess
+import time
+
+from pxtest import PORTEX, Serve, check, finish, portex
+
+
+def sigint_during_start_at_wait():
+    """README: a run stopped by SIGINT or SIGTERM exits 130, also while it waits for --start-at."""
+    srv = Serve()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        start = f"{time.time() + 30:.1f}"
+        p = subprocess.Popen([PORTEX, "run", "--start-at", start, "-n", "5", "-q", srv.url],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=20)
+        lines = err.strip().splitlines()
+        check(p.returncode == 130, f"{sig.name} during the --start-at wait exits 130 ({p.returncode})")
+        check(lines and "interrupted while waiting for --start-at" in lines[-1],
+              f"{sig.name} during the wait says so in one line ({lines[-1:]})")
+    served = srv.stop()
+    check(served["accepted"] == 0, f"nothing was sent ({served})")
+
+
+if __name__ == "__main__":
+    sigint_during_start_at_wait()
+    finish()
