@@ -829,6 +829,25 @@ static int parse_url(const char *url, char *text, size_t textlen, struct px_url 
     return px_url_parse(url, out, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
 }
 
+/*
+ * At most one of --json, --csv, --svg, --hlog (in that order in outs, NULL
+ * for none) may be '-': two formats on one stdout would interleave into neither.
+ */
+static int one_stdout(const char *const outs[4], char *err, size_t errlen)
+{
+    static const char *const names[4] = {"--json", "--csv", "--svg", "--hlog"};
+    const char *first = NULL;
+    for (int i = 0; i < 4; i++) {
+        if (outs[i] == NULL || strcmp(outs[i], "-") != 0)
+            continue;
+        if (first != NULL)
+            return usage_error(err, errlen, "%s - and %s - both want stdout: %s", first, names[i],
+                               "give one of them a file");
+        first = names[i];
+    }
+    return PX_CLI_OK;
+}
+
 /* The URL operand and the checks between options of run and compare. */
 static int finish_load(const char *cmd, int argc, char **argv, const unsigned char *seen,
                        struct px_config *cfg, char *err, size_t errlen)
@@ -843,10 +862,9 @@ static int finish_load(const char *cmd, int argc, char **argv, const unsigned ch
         return PX_CLI_USAGE;
     if (cfg->unix_path && px_url_set_unix(&cfg->url, cfg->unix_path, err, errlen) < 0)
         return PX_CLI_USAGE;
-    if (cfg->hlog_path && strcmp(cfg->hlog_path, "-") == 0 &&
-        ((cfg->json_path && strcmp(cfg->json_path, "-") == 0) ||
-         (cfg->csv_path && strcmp(cfg->csv_path, "-") == 0)))
-        return usage_error(err, errlen, "--hlog - %s", "and --json/--csv - both want stdout");
+    const char *outs[] = {cfg->json_path, cfg->csv_path, cfg->svg_path, cfg->hlog_path};
+    if (one_stdout(outs, err, errlen) != PX_CLI_OK)
+        return PX_CLI_USAGE;
     /* -n alone: run until the count, not for the default duration. */
     if (cfg->requests && !seen['d'])
         cfg->duration_ms = 0;
@@ -956,6 +974,9 @@ int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err
     unsigned char seen[OPT_KEY_MAX] = {0};
     px_lab_config_defaults(cfg);
     int rc = parse_options(&lab_spec, argc, argv, cfg, seen, err, errlen);
+    const char *outs[] = {cfg->json_path, cfg->csv_path, cfg->svg_path, NULL};
+    if (rc == PX_CLI_OK)
+        rc = one_stdout(outs, err, errlen);
     if (rc == PX_CLI_OK && cfg->nmodes == 0)
         cfg->nmodes = px_mode_defaults(px_lab_modes, px_lab_nmodes, 0, cfg->modes);
     return rc != PX_CLI_OK ? rc : no_operands("lab", argc, argv, err, errlen);
@@ -990,5 +1011,6 @@ int px_cli_parse_merge(int argc, char **argv, struct px_merge_config *cfg, char 
                            "'portex run --json'");
     cfg->files = (const char **)(argv + optind);
     cfg->nfiles = (size_t)(argc - optind);
-    return PX_CLI_OK;
+    const char *outs[] = {cfg->json_path, cfg->csv_path, cfg->svg_path, NULL};
+    return one_stdout(outs, err, errlen);
 }
