@@ -26,6 +26,27 @@ def sigint_during_start_at_wait():
     check(served["accepted"] == 0, f"nothing was sent ({served})")
 
 
+def serve_refuses_a_port_in_use():
+    """A second `portex serve` on the port of a running one must fail (exit 1, one line),
+    not join it through SO_REUSEPORT and silently take half of its connections."""
+    first = Serve()
+    p = subprocess.Popen([PORTEX, "serve", "--listen", f"127.0.0.1:{first.port}", "-t", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=10)
+        err = "still running: " + err
+    lines = err.strip().splitlines()
+    check(p.returncode == 1, f"serve on a port in use exits 1 ({p.returncode})")
+    check(len(lines) == 1 and "Address already in use" in lines[0],
+          f"and says so in one line ({lines})")
+    served = first.stop()
+    check(served["accepted"] == 0, f"the first server is untouched ({served})")
+
+
 if __name__ == "__main__":
+    serve_refuses_a_port_in_use()
     sigint_during_start_at_wait()
     finish()
