@@ -280,6 +280,18 @@ static int read_body_file(const char *path, struct px_config *cfg, char *err, si
     return 0;
 }
 
+/* True when sources a and b are the same IP address. */
+static int same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
 /* "A-B" (IPv4 range) or "IP[,IP...]" into cfg->sources. */
 static int parse_sources(const char *arg, struct px_config *cfg, char *err, size_t errlen)
 {
@@ -311,6 +323,11 @@ static int parse_sources(const char *arg, struct px_config *cfg, char *err, size
         }
         return 0;
     }
+    /* strtok_r would skip an empty entry silently. */
+    size_t n = strlen(buf);
+    if (n == 0 || buf[0] == ',' || buf[n - 1] == ',' || strstr(buf, ",,") != NULL)
+        return usage_error(err, errlen, "invalid --source '%s': %s", arg,
+                           "expected IP[,IP...] or A-B, no empty entry");
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (cfg->nsources >= PX_MAX_SOURCES)
@@ -319,6 +336,11 @@ static int parse_sources(const char *arg, struct px_config *cfg, char *err, size
         if (px_ip_parse(tok, &cfg->sources[cfg->nsources]) < 0)
             return usage_error(err, errlen, "invalid --source address '%s': %s", tok,
                                "expected a numeric IPv4 or IPv6 address");
+        /* A repeated address adds no port: counted twice, it doubled the ceiling. */
+        for (size_t i = 0; i < cfg->nsources; i++)
+            if (same_ip(&cfg->sources[i], &cfg->sources[cfg->nsources]))
+                return usage_error(err, errlen, "invalid --source '%s': %s is given twice (%s)",
+                                   arg, tok, "a repeated address adds no port");
         cfg->nsources++;
     }
     if (cfg->nsources == 0)

@@ -170,6 +170,21 @@ static void px_cli_parse_merge__files_and_outputs(void **state)
     assert_non_null(strstr(err, "no FILE given"));
 }
 
+/* A repeated source adds no port; an empty entry is a typo, not an address. */
+static void px_cli_parse_run__refuses_repeated_and_empty_sources(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("--source", "127.0.0.1,127.0.0.1", "http://127.0.0.1/"),
+                     PX_CLI_USAGE);
+    assert_non_null(strstr(err, "127.0.0.1 is given twice"));
+    assert_int_equal(PARSE_RUN("--source", "::1,0:0::1", "http://[::1]/"), PX_CLI_USAGE);
+    assert_int_equal(PARSE_RUN("--source", "127.0.0.1,,", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "no empty entry"));
+    assert_int_equal(PARSE_RUN("--source", ",127.0.0.1", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_int_equal(PARSE_RUN("--source", "127.0.0.1,127.0.0.2", "http://127.0.0.1/"), PX_CLI_OK);
+    assert_int_equal(cfg.nsources, 2);
+}
+
 /* Two machine formats on one stdout would parse as neither. */
 static void px_cli_parse_run__refuses_two_outputs_on_stdout(void **state)
 {
@@ -385,6 +400,7 @@ int main(void)
         cmocka_unit_test(px_cli_parse_run__shard_splits_and_start_at),
         cmocka_unit_test(px_cli_parse_merge__files_and_outputs),
         cmocka_unit_test(px_cli_parse_run__refuses_two_outputs_on_stdout),
+        cmocka_unit_test(px_cli_parse_run__refuses_repeated_and_empty_sources),
         cmocka_unit_test(px_cli_parse_run__all_options),
         cmocka_unit_test(px_cli_parse_run__source_range_at_the_top_of_the_space),
         cmocka_unit_test(px_cli_parse_run__n_alone_has_no_duration),
