@@ -57,7 +57,8 @@ int px_parse_rate(const char *s, double *out_per_s)
         v *= 1e6;
     else if (*end != '\0')
         return -1;
-    if (v > 1e8)
+    /* Below 0.001/s a start time (index x 1e6 / R microseconds) can overflow. */
+    if (v < 1e-3 || v > 1e8)
         return -1;
     *out_per_s = v;
     return 0;

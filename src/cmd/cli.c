@@ -176,7 +176,7 @@ static int set_duration(const struct optdef *d, void *obj, const char *arg, char
     }
     char expect[96];
     snprintf(expect, sizeof(expect),
-             "expected a duration of at least %llu ms such as 500ms, 10s or 2m",
+             "expected a duration from %llu ms to 277777h, such as 500ms, 10s or 2m",
              (unsigned long long)d->lo);
     return bad_value(d, arg, expect, err, errlen);
 }
@@ -185,7 +185,8 @@ static int set_rate(const struct optdef *d, void *obj, const char *arg, char *er
 {
     if (px_parse_rate(arg, FIELD(obj, d, double)) == 0)
         return PX_CLI_OK;
-    return bad_value(d, arg, "expected requests per second > 0, e.g. 2000 or 1.5k", err, errlen);
+    return bad_value(d, arg, "expected requests per second from 0.001 to 100M, e.g. 2000 or 1.5k",
+                     err, errlen);
 }
 
 static int set_flag(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)

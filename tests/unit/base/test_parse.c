@@ -53,6 +53,19 @@ static void px_parse_rate__suffixes(void **state)
     assert_int_equal(px_parse_rate("5/s", &r), -1);
 }
 
+/* A rate so small that start times overflow made the open model spin, deaf to SIGTERM. */
+static void px_parse_rate__range(void **state)
+{
+    (void)state;
+    double r;
+    assert_int_equal(px_parse_rate("0.001", &r), 0);
+    assert_true(r == 0.001);
+    assert_int_equal(px_parse_rate("100M", &r), 0);
+    assert_int_equal(px_parse_rate("0.0009", &r), -1);
+    assert_int_equal(px_parse_rate("1e-300", &r), -1);
+    assert_int_equal(px_parse_rate("101M", &r), -1);
+}
+
 static void px_parse_u64__bounds(void **state)
 {
     (void)state;
@@ -172,6 +185,7 @@ int main(void)
         cmocka_unit_test(px_parse_duration_ms__units),
         cmocka_unit_test(px_parse_duration_ms__rejects_bad),
         cmocka_unit_test(px_parse_rate__suffixes),
+        cmocka_unit_test(px_parse_rate__range),
         cmocka_unit_test(px_parse_u64__bounds),
         cmocka_unit_test(px_parse_port_range__valid_and_invalid),
         cmocka_unit_test(px_parse_header__token_colon_no_crlf),
