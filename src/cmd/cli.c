@@ -853,21 +853,24 @@ static int parse_url(const char *url, char *text, size_t textlen, struct px_url 
 }
 
 /*
- * At most one of --json, --csv, --svg, --hlog (in that order in outs, NULL
- * for none) may be '-': two formats on one stdout would interleave into neither.
+ * No two of --json, --csv, --svg, --hlog (in that order in outs, NULL for
+ * none) may be the same file or both '-': the second would overwrite or
+ * interleave with the first, and neither would parse. /dev/null may repeat.
  */
 static int one_stdout(const char *const outs[4], char *err, size_t errlen)
 {
     static const char *const names[4] = {"--json", "--csv", "--svg", "--hlog"};
-    const char *first = NULL;
-    for (int i = 0; i < 4; i++) {
-        if (outs[i] == NULL || strcmp(outs[i], "-") != 0)
-            continue;
-        if (first != NULL)
-            return usage_error(err, errlen, "%s - and %s - both want stdout: %s", first, names[i],
-                               "give one of them a file");
-        first = names[i];
-    }
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < i; j++) {
+            if (outs[i] == NULL || outs[j] == NULL || strcmp(outs[i], outs[j]) != 0 ||
+                strcmp(outs[i], "/dev/null") == 0)
+                continue;
+            if (strcmp(outs[i], "-") == 0)
+                return usage_error(err, errlen, "%s - and %s - both want stdout: %s", names[j],
+                                   names[i], "give one of them a file");
+            return usage_error(err, errlen, "%s and %s are both '%s': %s", names[j], names[i],
+                               outs[i], "give each output its own file");
+        }
     return PX_CLI_OK;
 }
 

@@ -195,6 +195,10 @@ static void px_cli_parse_run__refuses_two_outputs_on_stdout(void **state)
     assert_int_equal(PARSE_RUN("--json", "-", "--hlog", "-", "http://127.0.0.1/"), PX_CLI_USAGE);
     assert_non_null(strstr(err, "--json - and --hlog - both want stdout"));
     assert_int_equal(PARSE_RUN("--json", "-", "--csv", "x.csv", "http://127.0.0.1/"), PX_CLI_OK);
+    assert_int_equal(PARSE_RUN("--json", "o", "--hlog", "o", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "--json and --hlog are both 'o'"));
+    assert_int_equal(PARSE_RUN("--json", "/dev/null", "--csv", "/dev/null", "http://127.0.0.1/"),
+                     PX_CLI_OK);
     struct px_merge_config mc;
     char *m[] = {"merge", "a.json", "--json", "-", "--svg", "-", NULL};
     assert_int_equal(px_cli_parse_merge(6, m, &mc, err, sizeof(err)), PX_CLI_USAGE);
