@@ -587,7 +587,13 @@ void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
         else if (strcmp(r->mode->name, "keepalive") == 0)
             ka = r;
     }
-    if (no)
+    /* A low -r or short -d never fills the ports: say so, not that they ran out. */
+    if (no && !no->run.ex.seen)
+        fprintf(f,
+                "Without reuse the client's %u ports never ran out: %llu requests fit in them "
+                "(exhaustion needs over %u new connections within 60 s: raise -r or -d).\n",
+                cfg->ports, (unsigned long long)no->run.totals.ok, cfg->ports);
+    else if (no)
         fprintf(f,
                 "Without reuse the client's %u ports ran out after %llu requests and stayed "
                 "out: each sits in TIME_WAIT for 60 s (fixed in the kernel; tcp_fin_timeout "

@@ -5,7 +5,7 @@ import signal
 import subprocess
 import time
 
-from pxtest import PORTEX, Serve, check, finish, portex
+from pxtest import PORTEX, Serve, can_run, check, finish, portex
 
 
 def sigint_during_start_at_wait():
@@ -46,7 +46,18 @@ def serve_refuses_a_port_in_use():
     check(served["accepted"] == 0, f"the first server is untouched ({served})")
 
 
+def lab_low_rate_does_not_claim_exhaustion():
+    """lab -r 100 -d 1s: 100 requests fit in 1000 ports; the story must not say they ran out."""
+    if not can_run("lab at a rate below the ports", root=True, tools=("ip",)):
+        return
+    p = portex("lab", "--modes", "noreuse", "-r", "100", "-d", "1s", "-q", timeout=120)
+    check(p.returncode == 0, f"lab exits 0 ({p.returncode} {p.stderr[-200:]})")
+    check("ports ran out after" not in p.stdout, "no 'ports ran out after' without an EADDRNOTAVAIL")
+    check("never ran out" in p.stdout, "it says the ports never ran out")
+
+
 if __name__ == "__main__":
+    lab_low_rate_does_not_claim_exhaustion()
     serve_refuses_a_port_in_use()
     sigint_during_start_at_wait()
     finish()
