@@ -568,7 +568,7 @@ void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
                         const struct px_mode_result *results)
 {
     fprintf(f,
-            "portex lab: %u client ports, %.0f new requests/s for %.1f s per mode, "
+            "portex lab: %u client ports, %.10g new requests/s for %.1f s per mode, "
             "client " CLIENT_IP " -> server " SERVER_IP " over veth\n\n",
             cfg->ports, cfg->rate_per_s, (double)cfg->duration_ms / 1000.0);
     px_mode_report_table(f, results, cfg->nmodes);
