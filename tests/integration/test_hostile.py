@@ -56,7 +56,19 @@ def lab_low_rate_does_not_claim_exhaustion():
     check("never ran out" in p.stdout, "it says the ports never ran out")
 
 
+def doctor_unresolved_target_claims_nothing_about_it():
+    """doctor with a name that does not resolve: exit 1 with the reason, and no TIME_WAIT
+    count or trap 'toward this target' (there is no address to count or judge)."""
+    p = portex("doctor", "--json", "-", "http://nonexistent.invalid/", timeout=30)
+    check(p.returncode == 1, f"doctor of an unresolvable host exits 1 ({p.returncode})")
+    doc = json.loads(p.stdout)
+    check("cannot resolve" in doc["target"]["error"], f"the reason is given ({doc['target']})")
+    check(doc["time_wait"].get("target") is None, f"no TIME_WAIT toward it ({doc['time_wait']})")
+    check(not any("this target" in f for f in doc["flags"]), f"no trap toward it ({doc['flags']})")
+
+
 if __name__ == "__main__":
+    doctor_unresolved_target_claims_nothing_about_it()
     lab_low_rate_does_not_claim_exhaustion()
     serve_refuses_a_port_in_use()
     sigint_during_start_at_wait()
