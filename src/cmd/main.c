@@ -159,6 +159,16 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 2;
     }
+    /* A bound outside the namespace range is ignored by the kernel: say so. */
+    unsigned ns_lo, ns_hi, lo, hi;
+    if (cfg->port_lo && px_port_range(PX_PROC, &ns_lo, &ns_hi) == 0 &&
+        (cfg->port_lo < ns_lo || cfg->port_hi > ns_hi)) {
+        px_usable_ports(ns_lo, ns_hi, cfg->port_lo, cfg->port_hi, "", &lo, &hi);
+        fprintf(stderr,
+                "portex %s: --port-range %u-%u is not inside ip_local_port_range %u-%u: "
+                "the kernel uses %u-%u\n",
+                cmd, cfg->port_lo, cfg->port_hi, ns_lo, ns_hi, lo, hi);
+    }
     uint64_t soft, hard;
     unsigned fit = px_sock_fit_nofile(cfg->connections, &soft, &hard);
     if (fit < cfg->connections) {

@@ -67,7 +67,23 @@ def doctor_unresolved_target_claims_nothing_about_it():
     check(not any("this target" in f for f in doc["flags"]), f"no trap toward it ({doc['flags']})")
 
 
+def port_range_outside_namespace_range_is_said():
+    """--port-range wholly outside ip_local_port_range is ignored by the kernel (each bound
+    counts only inside it): run says so on stderr instead of silently using every port."""
+    lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+    srv = Serve()
+    if hi < 65535:
+        p = portex("run", "-q", "-n", "3", "--port-range", f"{hi + 1}-65535", srv.url, timeout=30)
+        check(p.returncode == 0, f"run exits 0 ({p.returncode})")
+        check(f"is not inside ip_local_port_range {lo}-{hi}" in p.stderr,
+              f"the ignored range is named ({p.stderr.strip().splitlines()[:1]})")
+    p = portex("run", "-q", "-n", "3", "--port-range", f"{lo}-{lo + 99}", srv.url, timeout=30)
+    check("ip_local_port_range" not in p.stderr, "a range inside gets no warning")
+    srv.stop()
+
+
 if __name__ == "__main__":
+    port_range_outside_namespace_range_is_said()
     doctor_unresolved_target_claims_nothing_about_it()
     lab_low_rate_does_not_claim_exhaustion()
     serve_refuses_a_port_in_use()
