@@ -240,7 +240,7 @@ static int cmd_run(int argc, char **argv)
     static struct px_run run;
     if (px_run_execute_tick(&cfg, &run, hlog ? px_hlog_tick : NULL, hlog, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex run: %s\n", err);
-        px_hlog_close(hlog);
+        px_hlog_discard(hlog);
         discard_outputs(&out);
         px_config_release(&cfg);
         /* Stopped by a signal before the load (the --start-at wait): 130, as any stop. */

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Hostile and first-time use: signals at odd moments, outputs that collide, bad addresses."""
 import json
+import os
 import signal
 import subprocess
+import tempfile
 import time
 
 from pxtest import PORTEX, Serve, can_run, check, finish, portex
@@ -11,9 +13,12 @@ from pxtest import PORTEX, Serve, can_run, check, finish, portex
 def sigint_during_start_at_wait():
     """README: a run stopped by SIGINT or SIGTERM exits 130, also while it waits for --start-at."""
     srv = Serve()
+    tmp = tempfile.mkdtemp()
+    outs = [os.path.join(tmp, n) for n in ("r.json", "r.hlog")]
     for sig in (signal.SIGINT, signal.SIGTERM):
         start = f"{time.time() + 30:.1f}"
-        p = subprocess.Popen([PORTEX, "run", "--start-at", start, "-n", "5", "-q", srv.url],
+        p = subprocess.Popen([PORTEX, "run", "--start-at", start, "-n", "5", "-q", "--json",
+                              outs[0], "--hlog", outs[1], srv.url],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(0.5)
         p.send_signal(sig)
@@ -22,6 +27,8 @@ def sigint_during_start_at_wait():
         check(p.returncode == 130, f"{sig.name} during the --start-at wait exits 130 ({p.returncode})")
         check(lines and "interrupted while waiting for --start-at" in lines[-1],
               f"{sig.name} during the wait says so in one line ({lines[-1:]})")
+        check(not any(os.path.exists(o) for o in outs),
+              f"no empty --json or --hlog file is left ({os.listdir(tmp)})")
     served = srv.stop()
     check(served["accepted"] == 0, f"nothing was sent ({served})")
 
