@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* portex entry point: dispatches commands and owns exit codes (0 ok, 1 runtime, 2 usage). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -558,8 +559,27 @@ static int cmd_serve(int argc, char **argv)
     return close_output("serve", &out) < 0 ? 1 : 0;
 }
 
+/*
+ * Started with fd 0, 1 or 2 closed, the first file opened would take that
+ * number, and the text report on "stdout" would land in --json's file. Hold
+ * each with /dev/null opened read-only: writes to it still fail (EBADF).
+ */
+static void hold_std_fds(void)
+{
+    for (;;) {
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd < 0)
+            return;
+        if (fd > 2) {
+            close(fd);
+            return;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
+    hold_std_fds();
     /* A closed peer must give EPIPE, not kill the process. */
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {

@@ -89,7 +89,25 @@ def port_range_outside_namespace_range_is_said():
     srv.stop()
 
 
+def closed_stdout_and_stderr_keep_the_json_intact():
+    """Started with fds 1 and 2 closed, the --json file used to get fd 1, so the text report
+    was written into it and it no longer parsed (exit 0). Now the text fails (exit 1)."""
+    srv = Serve()
+    path = os.path.join(tempfile.mkdtemp(), "r.json")
+    p = subprocess.run([PORTEX, "run", "-n", "3", "-q", "--json", path, srv.url],
+                       preexec_fn=lambda: (os.close(1), os.close(2)), timeout=30)
+    srv.stop()
+    check(p.returncode == 1, f"the text report cannot be written: exit 1 ({p.returncode})")
+    try:
+        doc = json.load(open(path))
+        ok = doc["summary"]["requests"] == 3
+    except (OSError, ValueError, KeyError):
+        ok = False
+    check(ok, "the --json file holds the run's JSON, nothing else")
+
+
 if __name__ == "__main__":
+    closed_stdout_and_stderr_keep_the_json_intact()
     port_range_outside_namespace_range_is_said()
     doctor_unresolved_target_claims_nothing_about_it()
     lab_low_rate_does_not_claim_exhaustion()
