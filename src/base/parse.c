@@ -57,7 +57,8 @@ int px_parse_rate(const char *s, double *out_per_s)
         v *= 1e6;
     else if (*end != '\0')
         return -1;
-    if (v > 1e8)
+    /* Below 0.001/s a start time (index x 1e6 / R microseconds) can overflow. */
+    if (v < 1e-3 || v > 1e8)
         return -1;
     *out_per_s = v;
     return 0;
@@ -174,6 +175,14 @@ static int64_t fraction_ns(const char **s)
     return ns;
 }
 
+/* Days in month mo (1-12) of year y, Gregorian. */
+static int month_days(int y, int mo)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return days[mo - 1] + (mo == 2 && leap);
+}
+
 static int parse_rfc3339(const char *s, int64_t *out_ns)
 {
     int y, mo, d, h, mi, sec;
@@ -182,7 +191,8 @@ static int parse_rfc3339(const char *s, int64_t *out_ns)
         fixed(s + 11, 2, &h) < 0 || s[13] != ':' || fixed(s + 14, 2, &mi) < 0 || s[16] != ':' ||
         fixed(s + 17, 2, &sec) < 0)
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    /* timegm() would roll 30 February into March without a word. */
+    if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || sec > 60)
         return -1;
     const char *p = s + 19;
     int64_t frac = fraction_ns(&p);

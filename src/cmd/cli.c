@@ -184,7 +184,7 @@ static int set_duration(const struct optdef *d, void *obj, const char *arg, char
     }
     char expect[96];
     snprintf(expect, sizeof(expect),
-             "expected a duration of at least %llu ms such as 500ms, 10s or 2m",
+             "expected a duration from %llu ms to 277777h, such as 500ms, 10s or 2m",
              (unsigned long long)d->lo);
     return bad_value(d, arg, expect, err, errlen);
 }
@@ -193,7 +193,8 @@ static int set_rate(const struct optdef *d, void *obj, const char *arg, char *er
 {
     if (px_parse_rate(arg, FIELD(obj, d, double)) == 0)
         return PX_CLI_OK;
-    return bad_value(d, arg, "expected requests per second > 0, e.g. 2000 or 1.5k", err, errlen);
+    return bad_value(d, arg, "expected requests per second from 0.001 to 100M, e.g. 2000 or 1.5k",
+                     err, errlen);
 }
 
 static int set_flag(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
@@ -304,6 +305,18 @@ static int read_body_file(const char *path, struct px_config *cfg, char *err, si
     return 0;
 }
 
+/* True when sources a and b are the same IP address. */
+static int same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
 /* "A-B" (IPv4 range) or "IP[,IP...]" into cfg->sources. */
 static int parse_sources(const char *arg, struct px_config *cfg, char *err, size_t errlen)
 {
@@ -335,6 +348,11 @@ static int parse_sources(const char *arg, struct px_config *cfg, char *err, size
         }
         return 0;
     }
+    /* strtok_r would skip an empty entry silently. */
+    size_t n = strlen(buf);
+    if (n == 0 || buf[0] == ',' || buf[n - 1] == ',' || strstr(buf, ",,") != NULL)
+        return usage_error(err, errlen, "invalid --source '%s': %s", arg,
+                           "expected IP[,IP...] or A-B, no empty entry");
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (cfg->nsources >= PX_MAX_SOURCES)
@@ -343,6 +361,11 @@ static int parse_sources(const char *arg, struct px_config *cfg, char *err, size
         if (px_ip_parse(tok, &cfg->sources[cfg->nsources]) < 0)
             return usage_error(err, errlen, "invalid --source address '%s': %s", tok,
                                "expected a numeric IPv4 or IPv6 address");
+        /* A repeated address adds no port: counted twice, it doubled the ceiling. */
+        for (size_t i = 0; i < cfg->nsources; i++)
+            if (same_ip(&cfg->sources[i], &cfg->sources[cfg->nsources]))
+                return usage_error(err, errlen, "invalid --source '%s': %s is given twice (%s)",
+                                   arg, tok, "a repeated address adds no port");
         cfg->nsources++;
     }
     if (cfg->nsources == 0)
@@ -882,6 +905,28 @@ static int parse_url(const char *url, char *text, size_t textlen, struct px_url 
     return px_url_parse(url, out, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
 }
 
+/*
+ * No two of --json, --csv, --svg, --hlog (in that order in outs, NULL for
+ * none) may be the same file or both '-': the second would overwrite or
+ * interleave with the first, and neither would parse. /dev/null may repeat.
+ */
+static int one_stdout(const char *const outs[4], char *err, size_t errlen)
+{
+    static const char *const names[4] = {"--json", "--csv", "--svg", "--hlog"};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < i; j++) {
+            if (outs[i] == NULL || outs[j] == NULL || strcmp(outs[i], outs[j]) != 0 ||
+                strcmp(outs[i], "/dev/null") == 0)
+                continue;
+            if (strcmp(outs[i], "-") == 0)
+                return usage_error(err, errlen, "%s - and %s - both want stdout: %s", names[j],
+                                   names[i], "give one of them a file");
+            return usage_error(err, errlen, "%s and %s are both '%s': %s", names[j], names[i],
+                               outs[i], "give each output its own file");
+        }
+    return PX_CLI_OK;
+}
+
 /* The URL operand and the checks between options of run and compare. */
 static int finish_load(const char *cmd, int argc, char **argv, const unsigned char *seen,
                        struct px_config *cfg, char *err, size_t errlen)
@@ -896,10 +941,9 @@ static int finish_load(const char *cmd, int argc, char **argv, const unsigned ch
         return PX_CLI_USAGE;
     if (cfg->unix_path && px_url_set_unix(&cfg->url, cfg->unix_path, err, errlen) < 0)
         return PX_CLI_USAGE;
-    if (cfg->hlog_path && strcmp(cfg->hlog_path, "-") == 0 &&
-        ((cfg->json_path && strcmp(cfg->json_path, "-") == 0) ||
-         (cfg->csv_path && strcmp(cfg->csv_path, "-") == 0)))
-        return usage_error(err, errlen, "--hlog - %s", "and --json/--csv - both want stdout");
+    const char *outs[] = {cfg->json_path, cfg->csv_path, cfg->svg_path, cfg->hlog_path};
+    if (one_stdout(outs, err, errlen) != PX_CLI_OK)
+        return PX_CLI_USAGE;
     /* -n alone: run until the count, not for the default duration. */
     if (cfg->requests && !seen['d'])
         cfg->duration_ms = 0;
@@ -1029,6 +1073,9 @@ int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err
     unsigned char seen[OPT_KEY_MAX] = {0};
     px_lab_config_defaults(cfg);
     int rc = parse_options(&lab_spec, argc, argv, cfg, seen, err, errlen);
+    const char *outs[] = {cfg->json_path, cfg->csv_path, cfg->svg_path, NULL};
+    if (rc == PX_CLI_OK)
+        rc = one_stdout(outs, err, errlen);
     if (rc == PX_CLI_OK && cfg->nmodes == 0)
         cfg->nmodes = px_mode_defaults(px_lab_modes, px_lab_nmodes, 0, cfg->modes);
     return rc != PX_CLI_OK ? rc : no_operands("lab", argc, argv, err, errlen);
@@ -1063,5 +1110,6 @@ int px_cli_parse_merge(int argc, char **argv, struct px_merge_config *cfg, char 
                            "'portex run --json'");
     cfg->files = (const char **)(argv + optind);
     cfg->nfiles = (size_t)(argc - optind);
-    return PX_CLI_OK;
+    const char *outs[] = {cfg->json_path, cfg->csv_path, cfg->svg_path, NULL};
+    return one_stdout(outs, err, errlen);
 }

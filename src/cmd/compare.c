@@ -278,7 +278,7 @@ void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
     const struct px_config *b = &cfg->base;
     fprintf(f, "portex compare %s: ", b->url_text);
     if (b->rate_per_s > 0)
-        fprintf(f, "%.0f new requests/s (at most %u in flight)", b->rate_per_s, b->connections);
+        fprintf(f, "%.10g new requests/s (at most %u in flight)", b->rate_per_s, b->connections);
     else
         fprintf(f, "%u connections, closed model", b->connections);
     if (b->duration_ms)

@@ -231,11 +231,13 @@ void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, str
     int loopback = cfg->has_target && px_is_loopback(&p->addr);
     /* A Unix-socket target: no port, no TCP, so no trap and no ceiling of those applies. */
     int unix_target = cfg->has_target && cfg->url.unix_path[0];
-    if (cfg->has_target)
+    /* A name that did not resolve has no address to count toward or judge. */
+    int resolved = cfg->has_target && p->addr.ss_family != AF_UNSPEC;
+    if (resolved)
         d->tw_target = px_diag_time_wait_toward((const struct sockaddr *)&p->addr);
 
     /* The traps. */
-    if (env->tw_reuse == 2 && cfg->has_target && !loopback && !unix_target)
+    if (env->tw_reuse == 2 && resolved && !loopback && !unix_target)
         flag(d, "tcp_tw_reuse=2 applies to loopback only: toward this target it acts as 0, "
                 "so TIME_WAIT ports wait the full 60 s");
     if (env->tw_reuse == 1 && cfg->has_target && p->reached && !p->timestamps && !unix_target)

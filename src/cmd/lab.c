@@ -585,7 +585,7 @@ void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
                         const struct px_mode_result *results)
 {
     fprintf(f,
-            "portex lab: %u client ports, %.0f new requests/s for %.1f s per mode, "
+            "portex lab: %u client ports, %.10g new requests/s for %.1f s per mode, "
             "client " CLIENT_IP " -> server " SERVER_IP " over veth\n\n",
             cfg->ports, cfg->rate_per_s, (double)cfg->duration_ms / 1000.0);
     px_mode_report_table(f, results, cfg->nmodes);
@@ -604,7 +604,13 @@ void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
         else if (strcmp(r->mode->name, "keepalive") == 0)
             ka = r;
     }
-    if (no)
+    /* A low -r or short -d never fills the ports: say so, not that they ran out. */
+    if (no && !no->run.ex.seen)
+        fprintf(f,
+                "Without reuse the client's %u ports never ran out: %llu requests fit in them "
+                "(exhaustion needs over %u new connections within 60 s: raise -r or -d).\n",
+                cfg->ports, (unsigned long long)no->run.totals.ok, cfg->ports);
+    else if (no)
         fprintf(f,
                 "Without reuse the client's %u ports ran out after %llu requests and stayed "
                 "out: each sits in TIME_WAIT for 60 s (fixed in the kernel; tcp_fin_timeout "

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* portex entry point: dispatches commands and owns exit codes (0 ok, 1 runtime, 2 usage). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -163,6 +164,16 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 2;
     }
+    /* A bound outside the namespace range is ignored by the kernel: say so. */
+    unsigned ns_lo, ns_hi, lo, hi;
+    if (cfg->port_lo && px_port_range(PX_PROC, &ns_lo, &ns_hi) == 0 &&
+        (cfg->port_lo < ns_lo || cfg->port_hi > ns_hi)) {
+        px_usable_ports(ns_lo, ns_hi, cfg->port_lo, cfg->port_hi, "", &lo, &hi);
+        fprintf(stderr,
+                "portex %s: --port-range %u-%u is not inside ip_local_port_range %u-%u: "
+                "the kernel uses %u-%u\n",
+                cmd, cfg->port_lo, cfg->port_hi, ns_lo, ns_hi, lo, hi);
+    }
     uint64_t soft, hard;
     unsigned fit = px_sock_fit_nofile(cfg->connections, &soft, &hard);
     if (fit < cfg->connections) {
@@ -234,10 +245,11 @@ static int cmd_run(int argc, char **argv)
     static struct px_run run;
     if (px_run_execute_tick(&cfg, &run, hlog ? px_hlog_tick : NULL, hlog, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex run: %s\n", err);
-        px_hlog_close(hlog);
+        px_hlog_discard(hlog);
         discard_outputs(&out);
         px_config_release(&cfg);
-        return 1;
+        /* Stopped by a signal before the load (the --start-at wait): 130, as any stop. */
+        return run.interrupted ? PX_EXIT_INTERRUPTED : 1;
     }
     int failed = px_hlog_close(hlog) < 0;
     if (failed)
@@ -576,8 +588,27 @@ static int cmd_serve(int argc, char **argv)
     return close_output("serve", &out) < 0 ? 1 : 0;
 }
 
+/*
+ * Started with fd 0, 1 or 2 closed, the first file opened would take that
+ * number, and the text report on "stdout" would land in --json's file. Hold
+ * each with /dev/null opened read-only: writes to it still fail (EBADF).
+ */
+static void hold_std_fds(void)
+{
+    for (;;) {
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd < 0)
+            return;
+        if (fd > 2) {
+            close(fd);
+            return;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
+    hold_std_fds();
     /* A closed peer must give EPIPE, not kill the process. */
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {

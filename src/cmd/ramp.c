@@ -59,7 +59,7 @@ int px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *er
         st->cfg.duration_ms = ramp->step_ms;
         st->cfg.requests = 0;
         if (!base->quiet)
-            fprintf(stderr, "portex ramp: step %zu/%zu: %.0f new requests/s for %.1f s\n", i + 1,
+            fprintf(stderr, "portex ramp: step %zu/%zu: %.10g new requests/s for %.1f s\n", i + 1,
                     ramp->nplanned, st->cfg.rate_per_s, step_s);
         if (px_run_execute(&st->cfg, &st->run, err, errlen) < 0) {
             rc = -1;

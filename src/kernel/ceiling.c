@@ -147,7 +147,8 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
 
 double px_ceiling_expected_ok(const struct px_ceiling *c, double duration_s, double rate_per_s)
 {
-    double demand = rate_per_s > 0 ? rate_per_s * duration_s : INFINITY;
+    /* Starts at t = 0, 1/R, ... before D: ceil(R x D), less a rounding hair (10 x 0.3). */
+    double demand = rate_per_s > 0 ? ceil(rate_per_s * duration_s - 1e-9) : INFINITY;
     if (!c->port_bound || !isfinite(c->burst)) {
         double cap = isfinite(c->per_s) ? c->per_s * duration_s : INFINITY;
         return demand < cap ? demand : cap;

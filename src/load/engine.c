@@ -761,6 +761,13 @@ static void tick_open(struct px_worker *w)
         }
         uint64_t t = schedule_time(w, w->scheduled);
         if (w->e->end_us != 0 && t >= w->e->end_us) {
+            /* No start is left, but the window lasts -d: stopping at the last start
+             * would shorten it and overstate every rate at a low -r. */
+            if (now < w->e->end_us) {
+                struct timeval tv = us_to_tv(w->e->end_us - now);
+                evtimer_add(w->tick, &tv);
+                return;
+            }
             worker_begin_stop(w);
             return;
         }

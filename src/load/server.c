@@ -436,6 +436,30 @@ static int unix_listen(struct px_server *s, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * 0 when addr's port is free. The listeners set SO_REUSEPORT so that the loops
+ * share one port, but that also lets a second server of the same user join a
+ * running one and silently take part of its connections: a probe bound without
+ * SO_REUSEPORT fails with EADDRINUSE against any listener there.
+ */
+static int port_in_use(const struct sockaddr_storage *addr)
+{
+    const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+    if ((addr->ss_family == AF_INET && in->sin_port == 0) ||
+        (addr->ss_family == AF_INET6 && in6->sin6_port == 0))
+        return 0;
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0; /* the listeners' own bind will say what is wrong */
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* as the listeners */
+    int busy =
+        bind(fd, (const struct sockaddr *)addr, px_sock_addrlen(addr)) < 0 && errno == EADDRINUSE;
+    close(fd);
+    return busy;
+}
+
 struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -458,6 +482,11 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
     if (cfg->body_bytes > 0)
         s->body[cfg->body_bytes - 1] = '\n';
     s->bound = cfg->addr;
+    if (!cfg->unix_only && port_in_use(&s->bound)) {
+        snprintf(err, errlen, "cannot listen: %s", strerror(EADDRINUSE));
+        px_server_free(s);
+        return NULL;
+    }
     if (cfg->unix_path[0] && unix_listen(s, err, errlen) < 0) {
         px_server_free(s);
         return NULL;

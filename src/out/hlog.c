@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "portex/load/hist.h"
@@ -146,6 +147,8 @@ struct px_hlog {
     int header_done;
     double base_epoch_s; /* BaseTime: lines are stamped from it */
     int failed;          /* a write failed */
+    const char *path;    /* the caller's string, for px_hlog_discard */
+    int created;         /* the file did not exist before: discard removes it */
 };
 
 struct px_hlog *px_hlog_open(const char *path, char *err, size_t errlen)
@@ -156,6 +159,8 @@ struct px_hlog *px_hlog_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     l->is_stdout = strcmp(path, "-") == 0;
+    l->path = path;
+    l->created = !l->is_stdout && access(path, F_OK) != 0;
     l->f = l->is_stdout ? stdout : fopen(path, "w");
     if (l->f == NULL) {
         snprintf(err, errlen, "cannot write --hlog '%s': %s", path, strerror(errno));
@@ -248,4 +253,15 @@ int px_hlog_close(struct px_hlog *l)
     }
     free(l);
     return rc;
+}
+
+void px_hlog_discard(struct px_hlog *l)
+{
+    if (l == NULL)
+        return;
+    const char *path = l->path;
+    int created = l->created;
+    px_hlog_close(l);
+    if (created)
+        unlink(path);
 }

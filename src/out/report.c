@@ -236,7 +236,7 @@ void px_report_text(FILE *f, const struct px_run *run)
                 cfg->close == PX_CLOSE_SERVER ? "server" : "client",
                 cfg->close == PX_CLOSE_RST ? " with RST" : "");
     if (cfg->rate_per_s > 0)
-        fprintf(f, "  open model: %.0f new requests/s, at most %u in flight, %u threads\n",
+        fprintf(f, "  open model: %.10g new requests/s, at most %u in flight, %u threads\n",
                 cfg->rate_per_s, cfg->connections, cfg->threads);
     else
         fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "portex/base/config.h"
 #include "portex/base/outcome.h"
@@ -791,6 +792,16 @@ int px_result_json_loads(const char *text, size_t len, struct px_config *cfg, st
 int px_result_json_load_file(const char *path, struct px_config *cfg, struct px_run *run, char *err,
                              size_t errlen)
 {
+    /* jansson reads both as a document without its '{': say what they are. */
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "cannot read %s: it is a directory", path);
+        return -1;
+    }
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+        snprintf(err, errlen, "%s: empty file, expected the JSON of portex run --json", path);
+        return -1;
+    }
     json_error_t je;
     json_t *doc = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &je) : json_load_file(path, 0, &je);
     if (doc == NULL) {

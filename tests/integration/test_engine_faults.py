@@ -7,7 +7,7 @@ import threading
 import time
 import json
 
-from pxtest import PORTEX, RawServer, can_run, check, finish
+from pxtest import PORTEX, RawServer, Serve, can_run, check, finish, run
 
 
 def no_route_is_counted_not_crashed():
@@ -98,7 +98,24 @@ def n_runs_have_no_drain():
     check(s["drain_s"] == 0, f"-n: the load window ends at the last completion ({s['drain_s']})")
 
 
+def low_rate_window_lasts_d():
+    """-r 2 -d 1500ms: starts at 0, 0.5 and 1.0 s, none after; the load window is still the
+    1.5 s of -d (it used to end at the last start, so requests/s read 3/1.0 = 3.0, not 2.0)."""
+    srv = Serve()
+    rc, doc, err = run("-q", "-r", "2", "-d", "1500ms", "-c", "4", "-t", "1", srv.url)
+    served = srv.stop()
+    check(rc == 0 and doc is not None, f"-r 2 -d 1500ms exits 0 ({rc} {err[-200:]})")
+    if doc is None:
+        return
+    s = doc["summary"]
+    check(s["requests"] + s["missed_starts"] == 3 and served["requests"] == s["ok"],
+          f"3 starts at 2/s in 1.5 s ({s['requests']}+{s['missed_starts']}, served {served})")
+    check(abs(s["duration_s"] - 1.5) < 0.05, f"duration_s is the 1.5 s of -d ({s['duration_s']})")
+    check(abs(s["requests_per_s"] - 2.0) < 0.1, f"requests_per_s is 2.0 ({s['requests_per_s']})")
+
+
 if __name__ == "__main__":
+    low_rate_window_lasts_d()
     rates_over_the_load_window()
     n_runs_have_no_drain()
     no_route_is_counted_not_crashed()

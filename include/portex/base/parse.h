@@ -8,7 +8,7 @@
 
 /* "500ms", "10s", "2m", "1h" or bare seconds ("1.5") into ms; > 0. 0 or -1. */
 int px_parse_duration_ms(const char *s, uint64_t *out_ms);
-/* Positive decimal, optional k/M suffix ("2000", "1.5k"). 0 or -1. */
+/* Decimal from 0.001 to 1e8, optional k/M suffix ("2000", "1.5k"). 0 or -1. */
 int px_parse_rate(const char *s, double *out_per_s);
 /* Whole number in [min, max]. 0 or -1. */
 int px_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

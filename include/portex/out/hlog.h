@@ -53,5 +53,7 @@ struct px_hlog_tagged {
 void px_hlog_tick_tagged(void *arg, const struct px_stats_interval *iv);
 /* Flushes and closes (stdout is only flushed). 0, or -1 when a write failed. */
 int px_hlog_close(struct px_hlog *l);
+/* A run that never ran: closes, and removes the file if px_hlog_open created it. */
+void px_hlog_discard(struct px_hlog *l);
 
 #endif

@@ -53,6 +53,19 @@ static void px_parse_rate__suffixes(void **state)
     assert_int_equal(px_parse_rate("5/s", &r), -1);
 }
 
+/* A rate so small that start times overflow made the open model spin, deaf to SIGTERM. */
+static void px_parse_rate__range(void **state)
+{
+    (void)state;
+    double r;
+    assert_int_equal(px_parse_rate("0.001", &r), 0);
+    assert_true(r == 0.001);
+    assert_int_equal(px_parse_rate("100M", &r), 0);
+    assert_int_equal(px_parse_rate("0.0009", &r), -1);
+    assert_int_equal(px_parse_rate("1e-300", &r), -1);
+    assert_int_equal(px_parse_rate("101M", &r), -1);
+}
+
 static void px_parse_u64__bounds(void **state)
 {
     (void)state;
@@ -158,6 +171,20 @@ static void px_parse_wallclock__unix_and_rfc3339(void **state)
         assert_int_equal(px_parse_wallclock(bad[i], &ns), -1);
 }
 
+/* timegm() rolls 30 February into March: a typo'd date must not start at another time. */
+static void px_parse_wallclock__refuses_days_the_month_lacks(void **state)
+{
+    (void)state;
+    int64_t ns;
+    assert_int_equal(px_parse_wallclock("2026-02-30T00:00:00Z", &ns), -1);
+    assert_int_equal(px_parse_wallclock("2026-02-29T00:00:00Z", &ns), -1);
+    assert_int_equal(px_parse_wallclock("2026-04-31T00:00:00Z", &ns), -1);
+    assert_int_equal(px_parse_wallclock("2028-02-29T00:00:00Z", &ns), 0);
+    assert_int_equal(px_parse_wallclock("2000-02-29T00:00:00Z", &ns), 0);
+    assert_int_equal(px_parse_wallclock("2100-02-29T00:00:00Z", &ns), -1);
+    assert_int_equal(px_parse_wallclock("2026-12-31T23:59:59Z", &ns), 0);
+}
+
 static void px_config_apply_shard__remainders_to_lowest(void **state)
 {
     (void)state;
@@ -196,6 +223,7 @@ int main(void)
         cmocka_unit_test(px_parse_duration_ms__units),
         cmocka_unit_test(px_parse_duration_ms__rejects_bad),
         cmocka_unit_test(px_parse_rate__suffixes),
+        cmocka_unit_test(px_parse_rate__range),
         cmocka_unit_test(px_parse_u64__bounds),
         cmocka_unit_test(px_parse_port_range__valid_and_invalid),
         cmocka_unit_test(px_parse_header__token_colon_no_crlf),
@@ -203,6 +231,7 @@ int main(void)
         cmocka_unit_test(px_parse_tls_resume__off_ticket),
         cmocka_unit_test(px_parse_shard__valid_and_invalid),
         cmocka_unit_test(px_parse_wallclock__unix_and_rfc3339),
+        cmocka_unit_test(px_parse_wallclock__refuses_days_the_month_lacks),
         cmocka_unit_test(px_config_apply_shard__remainders_to_lowest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

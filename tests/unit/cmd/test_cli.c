@@ -170,6 +170,44 @@ static void px_cli_parse_merge__files_and_outputs(void **state)
     assert_non_null(strstr(err, "no FILE given"));
 }
 
+/* A repeated source adds no port; an empty entry is a typo, not an address. */
+static void px_cli_parse_run__refuses_repeated_and_empty_sources(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("--source", "127.0.0.1,127.0.0.1", "http://127.0.0.1/"),
+                     PX_CLI_USAGE);
+    assert_non_null(strstr(err, "127.0.0.1 is given twice"));
+    assert_int_equal(PARSE_RUN("--source", "::1,0:0::1", "http://[::1]/"), PX_CLI_USAGE);
+    assert_int_equal(PARSE_RUN("--source", "127.0.0.1,,", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "no empty entry"));
+    assert_int_equal(PARSE_RUN("--source", ",127.0.0.1", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_int_equal(PARSE_RUN("--source", "127.0.0.1,127.0.0.2", "http://127.0.0.1/"), PX_CLI_OK);
+    assert_int_equal(cfg.nsources, 2);
+}
+
+/* Two machine formats on one stdout would parse as neither. */
+static void px_cli_parse_run__refuses_two_outputs_on_stdout(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("--json", "-", "--csv", "-", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "--json - and --csv - both want stdout"));
+    assert_int_equal(PARSE_RUN("--csv", "-", "--svg", "-", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_int_equal(PARSE_RUN("--json", "-", "--hlog", "-", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "--json - and --hlog - both want stdout"));
+    assert_int_equal(PARSE_RUN("--json", "-", "--csv", "x.csv", "http://127.0.0.1/"), PX_CLI_OK);
+    assert_int_equal(PARSE_RUN("--json", "o", "--hlog", "o", "http://127.0.0.1/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "--json and --hlog are both 'o'"));
+    assert_int_equal(PARSE_RUN("--json", "/dev/null", "--csv", "/dev/null", "http://127.0.0.1/"),
+                     PX_CLI_OK);
+    struct px_merge_config mc;
+    char *m[] = {"merge", "a.json", "--json", "-", "--svg", "-", NULL};
+    assert_int_equal(px_cli_parse_merge(6, m, &mc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "--json - and --svg - both want stdout"));
+    static struct px_lab_config lc;
+    char *l[] = {"lab", "--csv", "-", "--json", "-", NULL};
+    assert_int_equal(px_cli_parse_lab(5, l, &lc, err, sizeof(err)), PX_CLI_USAGE);
+}
+
 static void px_cli_parse_run__missing_url(void **state)
 {
     (void)state;
@@ -365,6 +403,8 @@ int main(void)
         cmocka_unit_test(px_cli_parse_run__defaults),
         cmocka_unit_test(px_cli_parse_run__shard_splits_and_start_at),
         cmocka_unit_test(px_cli_parse_merge__files_and_outputs),
+        cmocka_unit_test(px_cli_parse_run__refuses_two_outputs_on_stdout),
+        cmocka_unit_test(px_cli_parse_run__refuses_repeated_and_empty_sources),
         cmocka_unit_test(px_cli_parse_run__all_options),
         cmocka_unit_test(px_cli_parse_run__source_range_at_the_top_of_the_space),
         cmocka_unit_test(px_cli_parse_run__n_alone_has_no_duration),

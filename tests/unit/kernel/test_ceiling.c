@@ -184,6 +184,20 @@ static void px_ceiling_expected_ok__bursts(void **state)
     assert_true(px_ceiling_expected_ok(&c, 3.0, 100) == 300.0);
 }
 
+/* The timetable starts at t=0, so D seconds at R hold ceil(R x D) starts, not R x D. */
+static void px_ceiling_expected_ok__counts_whole_starts(void **state)
+{
+    (void)state;
+    struct px_ceiling_in in = base();
+    in.ports = 1000;
+    struct px_ceiling c;
+    px_ceiling_predict(&in, &c);
+    assert_true(px_ceiling_expected_ok(&c, 1.5, 3) == 5.0);
+    assert_true(px_ceiling_expected_ok(&c, 0.001, 0.001) == 1.0);
+    assert_true(px_ceiling_expected_ok(&c, 3.0, 100) == 300.0);
+    assert_true(px_ceiling_expected_ok(&c, 0.3, 10) == 3.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +211,7 @@ int main(void)
         cmocka_unit_test(px_ceiling_predict__n_per_conn_keeps_close_policy),
         cmocka_unit_test(px_ceiling_predict__rst_binds_only_when_slots_reach_ports),
         cmocka_unit_test(px_ceiling_expected_ok__bursts),
+        cmocka_unit_test(px_ceiling_expected_ok__counts_whole_starts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

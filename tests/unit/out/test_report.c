@@ -126,6 +126,22 @@ static void px_report_text__counts_causes_and_exhaustion(void **state)
     px_series_free(&run.series);
 }
 
+/* -r 0.5 is not "0 new requests/s"; whole rates keep their plain form. */
+static void px_report_text__fractional_rate_shown(void **state)
+{
+    (void)state;
+    make_run();
+    cfg.rate_per_s = 0.5;
+    char *t = capture(write_text);
+    assert_non_null(strstr(t, "open model: 0.5 new requests/s"));
+    free(t);
+    cfg.rate_per_s = 1500;
+    t = capture(write_text);
+    assert_non_null(strstr(t, "open model: 1500 new requests/s"));
+    free(t);
+    px_series_free(&run.series);
+}
+
 static void px_diagnose__reuse_without_timestamps(void **state)
 {
     (void)state;
@@ -209,6 +225,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_report_text__counts_causes_and_exhaustion),
+        cmocka_unit_test(px_report_text__fractional_rate_shown),
         cmocka_unit_test(px_diagnose__reuse_without_timestamps),
         cmocka_unit_test(px_report_json__keys_values_and_balance),
         cmocka_unit_test(px_report_csv__header_and_one_line_per_row),

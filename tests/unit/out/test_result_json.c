@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "portex/base/config.h"
 #include "portex/base/outcome.h"
@@ -257,6 +258,24 @@ static void px_result_json_loads__not_json(void **state)
     assert_non_null(strstr(err, "not valid JSON"));
 }
 
+/* A directory or an empty file is named as such, not as JSON that lacks a '{'. */
+static void px_result_json_load_file__directory_and_empty_named(void **state)
+{
+    (void)state;
+    static struct px_config cfg;
+    static struct px_run run;
+    char err[256];
+    assert_int_equal(px_result_json_load_file("/", &cfg, &run, err, sizeof(err)), -1);
+    assert_string_equal(err, "cannot read /: it is a directory");
+    char path[] = "/tmp/px_empty_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(px_result_json_load_file(path, &cfg, &run, err, sizeof(err)), -1);
+    unlink(path);
+    assert_non_null(strstr(err, ": empty file, expected the JSON of portex run --json"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +287,7 @@ int main(void)
         cmocka_unit_test(px_result_json_read__missing_key_named),
         cmocka_unit_test(px_result_json_read__unix_target_and_requests_per_conn),
         cmocka_unit_test(px_result_json_loads__not_json),
+        cmocka_unit_test(px_result_json_load_file__directory_and_empty_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
