@@ -75,21 +75,17 @@ static int parse_unix(const char *s, struct px_url *url, char *err, size_t errle
     return px_url_set_unix(url, path, err, errlen);
 }
 
-int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
+/* The host: an [IPv6] literal or a name/IPv4 of [A-Za-z0-9._-]. Returns what follows it, or NULL.
+ */
+static const char *parse_host(const char *s, const char *h, struct px_url *url, char *err,
+                              size_t errlen)
 {
-    memset(url, 0, sizeof(*url));
-    if (strncmp(s, "unix:", 5) == 0)
-        return parse_unix(s, url, err, errlen);
-    const char *h = parse_scheme(s, url, err, errlen);
-    if (h == NULL)
-        return -1;
-    const char *host_end;
-    const char *after;
+    const char *host_end, *after;
     if (*h == '[') {
         host_end = strchr(h, ']');
         if (host_end == NULL) {
             snprintf(err, errlen, "invalid URL '%s': unterminated IPv6 literal", s);
-            return -1;
+            return NULL;
         }
         h++;
         after = host_end + 1;
@@ -101,71 +97,94 @@ int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
     size_t hlen = (size_t)(host_end - h);
     if (hlen == 0 || hlen >= sizeof(url->host)) {
         snprintf(err, errlen, "invalid URL '%s': expected a host after ://", s);
-        return -1;
+        return NULL;
     }
     memcpy(url->host, h, hlen);
     if (url->ipv6_literal) {
         struct in6_addr a6;
         if (inet_pton(AF_INET6, url->host, &a6) != 1) {
             snprintf(err, errlen, "invalid IPv6 address '%s' in URL", url->host);
-            return -1;
+            return NULL;
         }
-    } else {
-        for (size_t i = 0; i < hlen; i++) {
-            int c = (unsigned char)url->host[i];
-            if (!isalnum(c) && c != '-' && c != '.' && c != '_') {
-                snprintf(err, errlen, "invalid host '%s' in URL: unexpected character '%c'",
-                         url->host, c);
-                return -1;
-            }
+        return after;
+    }
+    for (size_t i = 0; i < hlen; i++) {
+        int c = (unsigned char)url->host[i];
+        if (!isalnum(c) && c != '-' && c != '.' && c != '_') {
+            snprintf(err, errlen, "invalid host '%s' in URL: unexpected character '%c'", url->host,
+                     c);
+            return NULL;
         }
     }
+    return after;
+}
+
+/* ":PORT" when present (1-65535). Returns what follows it, or NULL. */
+static const char *parse_port(const char *s, const char *after, struct px_url *url, char *err,
+                              size_t errlen)
+{
     url->port = url->tls ? 443 : 80;
-    if (*after == ':') {
-        const char *p = after + 1;
-        size_t plen = strcspn(p, "/?#");
-        char port[8];
-        uint64_t v;
-        if (plen == 0 || plen >= sizeof(port)) {
-            snprintf(err, errlen, "invalid port in '%s': expected 1-65535", s);
-            return -1;
-        }
-        memcpy(port, p, plen);
-        port[plen] = '\0';
-        if (px_parse_u64(port, 1, 65535, &v) < 0) {
-            snprintf(err, errlen, "invalid port '%s' in URL: expected 1-65535", port);
-            return -1;
-        }
-        url->port = (uint16_t)v;
-        url->port_given = 1;
-        after = p + plen;
+    if (*after != ':')
+        return after;
+    const char *p = after + 1;
+    size_t plen = strcspn(p, "/?#");
+    char port[8];
+    uint64_t v;
+    if (plen == 0 || plen >= sizeof(port)) {
+        snprintf(err, errlen, "invalid port in '%s': expected 1-65535", s);
+        return NULL;
     }
-    if (*after == '\0') {
+    memcpy(port, p, plen);
+    port[plen] = '\0';
+    if (px_parse_u64(port, 1, 65535, &v) < 0) {
+        snprintf(err, errlen, "invalid port '%s' in URL: expected 1-65535", port);
+        return NULL;
+    }
+    url->port = (uint16_t)v;
+    url->port_given = 1;
+    return p + plen;
+}
+
+/* The path with its query ("/" when absent); the fragment is never sent. 0 or -1. */
+static int parse_path(const char *s, const char *after, struct px_url *url, char *err,
+                      size_t errlen)
+{
+    if (*after == '\0' || *after == '#') {
         strcpy(url->path, "/");
-    } else if (*after == '/' || *after == '?') {
-        size_t plen = strcspn(after, "#");
-        if (plen + 2 > sizeof(url->path)) {
-            snprintf(err, errlen, "URL path too long: at most %d bytes", PX_URL_PATH_MAX - 2);
-            return -1;
-        }
-        size_t off = 0;
-        if (*after == '?')
-            url->path[off++] = '/';
-        memcpy(url->path + off, after, plen);
-        for (size_t i = 0; url->path[i]; i++) {
-            unsigned char c = (unsigned char)url->path[i];
-            if (c <= 0x20 || c >= 0x7f) {
-                snprintf(err, errlen, "invalid character in URL path of '%s'", s);
-                return -1;
-            }
-        }
-    } else if (*after != '#') {
+        return 0;
+    }
+    if (*after != '/' && *after != '?') {
         snprintf(err, errlen, "invalid URL '%s': expected http://host[:port][/path]", s);
         return -1;
-    } else {
-        strcpy(url->path, "/");
+    }
+    size_t plen = strcspn(after, "#");
+    if (plen + 2 > sizeof(url->path)) {
+        snprintf(err, errlen, "URL path too long: at most %d bytes", PX_URL_PATH_MAX - 2);
+        return -1;
+    }
+    size_t off = 0;
+    if (*after == '?')
+        url->path[off++] = '/';
+    memcpy(url->path + off, after, plen);
+    for (size_t i = 0; url->path[i]; i++) {
+        unsigned char c = (unsigned char)url->path[i];
+        if (c <= 0x20 || c >= 0x7f) {
+            snprintf(err, errlen, "invalid character in URL path of '%s'", s);
+            return -1;
+        }
     }
     return 0;
+}
+
+int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
+{
+    memset(url, 0, sizeof(*url));
+    if (strncmp(s, "unix:", 5) == 0)
+        return parse_unix(s, url, err, errlen);
+    const char *h = parse_scheme(s, url, err, errlen);
+    const char *after = h ? parse_host(s, h, url, err, errlen) : NULL;
+    after = after ? parse_port(s, after, url, err, errlen) : NULL;
+    return after ? parse_path(s, after, url, err, errlen) : -1;
 }
 
 void px_url_host_header(const struct px_url *url, char *out, size_t outlen)

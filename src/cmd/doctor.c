@@ -218,25 +218,12 @@ static void add_ceiling(struct px_doctor *d, const char *name, const struct px_c
     px_ceiling_predict(in, &c->c);
 }
 
-void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d)
+/* The traps: settings that make exhaustion come sooner, hide it, or make a remedy void. */
+static void find_traps(const struct px_doctor_config *cfg, struct px_doctor *d, int resolved,
+                       int loopback, int unix_target)
 {
     const struct px_env *env = &d->env;
-    px_env_read(proc, &d->env);
-    d->usable_ports =
-        px_usable_ports(env->port_lo, env->port_hi, 0, 0, env->reserved_ports, NULL, NULL);
-    d->tw_all = px_sockstat_tw(proc);
-    d->tw_target = -1;
-    d->have_ext = px_tcpext_read(proc, &d->ext) == 0;
     const struct px_probe *p = &d->probe;
-    int loopback = cfg->has_target && px_is_loopback(&p->addr);
-    /* A Unix-socket target: no port, no TCP, so no trap and no ceiling of those applies. */
-    int unix_target = cfg->has_target && cfg->url.unix_path[0];
-    /* A name that did not resolve has no address to count toward or judge. */
-    int resolved = cfg->has_target && p->addr.ss_family != AF_UNSPEC;
-    if (resolved)
-        d->tw_target = px_diag_time_wait_toward((const struct sockaddr *)&p->addr);
-
-    /* The traps. */
     if (env->tw_reuse == 2 && resolved && !loopback && !unix_target)
         flag(d, "tcp_tw_reuse=2 applies to loopback only: toward this target it acts as 0, "
                 "so TIME_WAIT ports wait the full 60 s");
@@ -272,8 +259,14 @@ void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, str
     char stale[400];
     if (px_guard_find_stale(stale, sizeof(stale)))
         flag(d, "%s", stale);
+}
 
-    /* The ceilings toward the target (or any one destination). */
+/* The ceilings toward the target (or any one destination), one per configuration. */
+static void predict_ceilings(const struct px_doctor_config *cfg, struct px_doctor *d, int loopback,
+                             int unix_target)
+{
+    const struct px_env *env = &d->env;
+    const struct px_probe *p = &d->probe;
     struct px_ceiling_in in = {
         .ports = d->usable_ports,
         .close = PX_CLOSE_CLIENT,
@@ -315,6 +308,27 @@ void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, str
     add_ceiling(d, "short, 4 source addresses", &v);
 }
 
+void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d)
+{
+    const struct px_env *env = &d->env;
+    px_env_read(proc, &d->env);
+    d->usable_ports =
+        px_usable_ports(env->port_lo, env->port_hi, 0, 0, env->reserved_ports, NULL, NULL);
+    d->tw_all = px_sockstat_tw(proc);
+    d->tw_target = -1;
+    d->have_ext = px_tcpext_read(proc, &d->ext) == 0;
+    const struct px_probe *p = &d->probe;
+    int loopback = cfg->has_target && px_is_loopback(&p->addr);
+    /* A Unix-socket target: no port, no TCP, so no trap and no ceiling of those applies. */
+    int unix_target = cfg->has_target && cfg->url.unix_path[0];
+    /* A name that did not resolve has no address to count toward or judge. */
+    int resolved = cfg->has_target && p->addr.ss_family != AF_UNSPEC;
+    if (resolved)
+        d->tw_target = px_diag_time_wait_toward((const struct sockaddr *)&p->addr);
+    find_traps(cfg, d, resolved, loopback, unix_target);
+    predict_ceilings(cfg, d, loopback, unix_target);
+}
+
 static void per_s_text(char *out, size_t len, const struct px_ceiling *c)
 {
     if (isfinite(c->per_s))
@@ -335,7 +349,8 @@ static void text_tls_probe(FILE *f, const struct px_probe *p)
                                : "no (every connection pays a full handshake)");
 }
 
-void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d)
+/* The namespace's settings, each with what it means for ports and TIME_WAIT. */
+static void text_settings(FILE *f, const struct px_doctor *d)
 {
     const struct px_env *e = &d->env;
     fprintf(f, "portex doctor: this network namespace, kernel %s\n\n", e->kernel);
@@ -373,35 +388,41 @@ void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const st
     if (d->have_ext)
         fprintf(f, "  TcpExt                 TWRecycled %llu, TCPTimeWaitOverflow %llu\n",
                 (unsigned long long)d->ext.tw_recycled, (unsigned long long)d->ext.tw_overflow);
+}
 
-    if (cfg->has_target) {
-        const struct px_probe *p = &d->probe;
-        char where[80];
-        px_sockaddr_str((const struct sockaddr *)&p->addr, where, sizeof(where));
-        fprintf(f, "\ntarget %s (%s)\n", cfg->url_text, where);
-        if (!p->reached) {
-            fprintf(f, "  %s\n", p->error);
-        } else if (p->addr.ss_family == AF_UNIX) {
-            fprintf(f, "  no ports involved      a Unix socket: no TCP, no TIME_WAIT\n");
-            if (p->http_status)
-                fprintf(f, "  HTTP                   %d to GET %s\n", p->http_status,
-                        cfg->url.path);
-        } else {
-            fprintf(f, "  TCP timestamps         %s\n",
-                    p->timestamps ? "negotiated: tcp_tw_reuse can work toward this server"
-                                  : "NOT negotiated: tcp_tw_reuse cannot help against this "
-                                    "server");
-            fprintf(f, "  window scaling         %s\n", p->window_scaling ? "yes" : "no");
-            fprintf(f, "  SACK                   %s\n", p->sack ? "yes" : "no");
-            fprintf(f, "  RTT                    %u us\n", p->rtt_us);
-            if (p->tls)
-                text_tls_probe(f, p);
-            if (p->http_status)
-                fprintf(f, "  HTTP                   %d to GET %s\n", p->http_status,
-                        cfg->url.path);
-        }
+/* What one connection to the target told (TCP_INFO, TLS, one GET). */
+static void text_target(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d)
+{
+    const struct px_probe *p = &d->probe;
+    char where[80];
+    px_sockaddr_str((const struct sockaddr *)&p->addr, where, sizeof(where));
+    fprintf(f, "\ntarget %s (%s)\n", cfg->url_text, where);
+    if (!p->reached) {
+        fprintf(f, "  %s\n", p->error);
+    } else if (p->addr.ss_family == AF_UNIX) {
+        fprintf(f, "  no ports involved      a Unix socket: no TCP, no TIME_WAIT\n");
+        if (p->http_status)
+            fprintf(f, "  HTTP                   %d to GET %s\n", p->http_status, cfg->url.path);
+    } else {
+        fprintf(f, "  TCP timestamps         %s\n",
+                p->timestamps ? "negotiated: tcp_tw_reuse can work toward this server"
+                              : "NOT negotiated: tcp_tw_reuse cannot help against this "
+                                "server");
+        fprintf(f, "  window scaling         %s\n", p->window_scaling ? "yes" : "no");
+        fprintf(f, "  SACK                   %s\n", p->sack ? "yes" : "no");
+        fprintf(f, "  RTT                    %u us\n", p->rtt_us);
+        if (p->tls)
+            text_tls_probe(f, p);
+        if (p->http_status)
+            fprintf(f, "  HTTP                   %d to GET %s\n", p->http_status, cfg->url.path);
     }
+}
 
+void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d)
+{
+    text_settings(f, d);
+    if (cfg->has_target)
+        text_target(f, cfg, d);
     fprintf(f, "\npredicted short-connection ceilings%s (per source IP, destination IP and port)\n",
             cfg->has_target ? " toward the target" : "");
     for (size_t i = 0; i < d->nceilings; i++) {
