@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Verdict of a bench/soak.sh run: flat RSS and fds, exact accounting.
 
-Usage: soak_check.py OUTDIR (soak.csv, params, short.json, keepalive.json and
+Usage: soak_check.py OUTDIR (soak.csv, params, short.txt, keepalive.txt and
 serve.json written by soak.sh). Prints the samples and the checks; exit 1 on
 growth or a count that does not add up.
 """
 import csv
 import json
+import re
 import statistics
 import sys
 
@@ -66,11 +67,29 @@ if bad:
     fails.append(f"serve idle fds {serve_idle_fds} -> {serve_end_fds}")
 print()
 
+def text_summary(path):
+    """The accounting lines of run's text report, as numbers."""
+    t = open(path).read()
+
+    def num(pattern):
+        m = re.search(pattern, t)
+        return int(m.group(1).replace(",", "")) if m else 0
+    s = {"requests": num(r"requests +([\d,]+) \(ok"), "ok": num(r"\(ok ([\d,]+),"),
+         "failed": num(r"failed ([\d,]+)\)"),
+         "connections_opened": num(r"connections opened +([\d,]+)"),
+         "missed_starts": num(r"missed starts +([\d,]+)")}
+    m = re.search(r"ok/s ([\d.]+)\)", t)
+    s["ok_per_s"] = float(m.group(1)) if m else 0.0
+    causes = re.search(r"failures by cause\n((?:  .*\n)+)", t)
+    s["errors"] = causes.group(1).strip() if causes else "{}"
+    return s
+
+
 # Accounting: every request is ok or failed; none fails against serve; serve
 # saw exactly the connections and requests the runs made.
 tot_req = tot_conn = 0
 for phase in ("short", "keepalive"):
-    s = json.load(open(f"{out}/{phase}.json"))["summary"]
+    s = text_summary(f"{out}/{phase}.txt")
     tot_req += s["requests"]
     tot_conn += s["connections_opened"]
     print(f"{phase:<10} requests {s['requests']:,}  ok {s['ok']:,}  failed {s['failed']:,}  "
