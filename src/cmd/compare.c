@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -142,12 +141,7 @@ static void say_isolation(FILE *f, const struct px_mode_result *res)
     if (strcmp(res->isolation, "port-window") == 0) {
         fprintf(f, "ports %u-%u, a window of its own (no wait)\n", c->port_lo, c->port_hi);
     } else if (strcmp(res->isolation, "source") == 0) {
-        const struct sockaddr_storage *src = &c->sources[0];
-        socklen_t len =
-            src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-        if (getnameinfo((const struct sockaddr *)src, len, a, sizeof(a), NULL, 0, NI_NUMERICHOST) !=
-            0)
-            snprintf(a, sizeof(a), "?");
+        px_sockaddr_ip((const struct sockaddr *)&c->sources[0], a, sizeof(a));
         fprintf(f, "source %s%s, %zu address%s of its own (no wait)\n", a,
                 c->nsources > 1 ? " and on" : "", c->nsources, c->nsources > 1 ? "es" : "");
     } else if (strcmp(res->isolation, "as-given") == 0) {
@@ -266,6 +260,8 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
         if (rc == 0 && res->run.interrupted)
             interrupted = 1;
     }
+    if (px_stop_pending(&stop_set))
+        interrupted = 1;
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
     if (rc < 0)
         return rc;

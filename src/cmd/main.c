@@ -369,14 +369,16 @@ static int cmd_compare(int argc, char **argv)
     }
     if (rc == 0) {
         rc = px_compare_run(&cfg, hlog, res, err, sizeof(err));
-        int failed = px_hlog_close(hlog) < 0;
-        if (failed)
-            fprintf(stderr, "portex compare: cannot write --hlog '%s'\n", b->hlog_path);
+        int failed = 0;
         if (rc < 0) {
             fprintf(stderr, "portex compare: %s\n", err);
+            px_hlog_discard(hlog); /* nothing ran: no file left behind, like the others */
             discard_outputs(&outs);
             rc = rc == -2 ? 2 : 1;
         } else {
+            failed = px_hlog_close(hlog) < 0;
+            if (failed)
+                fprintf(stderr, "portex compare: cannot write --hlog '%s'\n", b->hlog_path);
             int hlog_stdout = b->hlog_path && strcmp(b->hlog_path, "-") == 0;
             struct px_outfile text;
             FILE *tf = text_begin(

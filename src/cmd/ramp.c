@@ -12,14 +12,6 @@
 #include "portex/load/knee.h"
 #include "portex/load/run.h"
 
-/* A SIGINT or SIGTERM that came between steps (they are blocked for the whole ramp). */
-static int stop_pending(const sigset_t *stop_set)
-{
-    const struct timespec zero = {0, 0};
-    int sig = sigtimedwait(stop_set, NULL, &zero);
-    return sig == SIGINT || sig == SIGTERM;
-}
-
 /* The ramp's settings, kept with its results for the reports. */
 static void ramp_begin(const struct px_ramp_config *cfg, struct px_ramp *ramp)
 {
@@ -49,7 +41,7 @@ int px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *er
     int rc = 0;
     double step_s = (double)ramp->step_ms / 1000.0;
     for (size_t i = 0; i < ramp->nplanned; i++) {
-        if (stop_pending(&stop_set)) {
+        if (px_stop_pending(&stop_set)) {
             ramp->interrupted = 1;
             break;
         }
@@ -79,6 +71,8 @@ int px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *er
         }
     }
     ramp->knee = px_knee_find(ramp->figs, ramp->nsteps, ramp->max_p99_us);
+    if (px_stop_pending(&stop_set))
+        ramp->interrupted = 1;
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
     if (rc < 0)
         return rc;

@@ -112,9 +112,8 @@ struct px_worker {
 struct px_engine {
     const struct px_config *cfg;
     const struct px_transport *transport;
-    void *transport_ctx; /* given to transport->attach */
-    struct px_tls *tls;  /* https: the client context the workers share, else NULL */
-    char *req;           /* request bytes */
+    struct px_tls *tls; /* https: the client context the workers share, else NULL */
+    char *req;          /* request bytes */
     size_t req_len;
     char *req_last; /* -k --requests-per-conn N --close server: the Nth, with Connection: close */
     size_t req_last_len;
@@ -573,7 +572,9 @@ static void finish_response(struct slot *s, int fin)
     /* Short connections, and kept-alive ones after their Nth request, close
      * the way --close says. */
     int close_now = !cfg->keepalive || conn_last_request(s);
-    if (cfg->keepalive && (!s->resp.keep_alive || fin)) {
+    /* Not for the Nth request: its "Connection: close" made keep_alive 0, and
+     * --close server must still wait below for the server's FIN. */
+    if (cfg->keepalive && !close_now && (!s->resp.keep_alive || fin)) {
         conn_close(s, 1, 0);
     } else if (close_now && cfg->close == PX_CLOSE_SERVER && !fin && status != 101) {
         /* Wait for the server's FIN so that the server holds TIME_WAIT (after a
@@ -1107,51 +1108,41 @@ void px_engine_totals(const struct px_engine *e, struct px_totals *out)
         px_totals_add(out, &e->workers[i].ctr);
 }
 
-void px_engine_tls_hist(const struct px_engine *e, struct px_hist *out)
+/*
+ * The workers' histograms of one kind (the struct px_hist at byte `off` of
+ * struct px_latency) merged into out; snapshots, so safe while the run goes on.
+ */
+static void merge_workers(const struct px_engine *e, size_t off, struct px_hist *out)
 {
     struct px_hist snap;
     px_hist_init(out);
     for (unsigned i = 0; i < e->nworkers; i++) {
-        px_hist_snapshot(&snap, &e->workers[i].lat.tls);
+        px_hist_snapshot(&snap, (const struct px_hist *)((const char *)&e->workers[i].lat + off));
         px_hist_merge(out, &snap);
     }
+}
+
+void px_engine_tls_hist(const struct px_engine *e, struct px_hist *out)
+{
+    merge_workers(e, offsetof(struct px_latency, tls), out);
 }
 
 void px_engine_total_hist(const struct px_engine *e, struct px_hist *out)
 {
-    struct px_hist snap;
-    px_hist_init(out);
-    for (unsigned i = 0; i < e->nworkers; i++) {
-        px_hist_snapshot(&snap, &e->workers[i].lat.total);
-        px_hist_merge(out, &snap);
-    }
+    merge_workers(e, offsetof(struct px_latency, total), out);
 }
 
 void px_engine_phase_hists(const struct px_engine *e, struct px_hist *connect, struct px_hist *ttfb)
 {
-    struct px_hist snap;
-    px_hist_init(connect);
-    px_hist_init(ttfb);
-    for (unsigned i = 0; i < e->nworkers; i++) {
-        px_hist_snapshot(&snap, &e->workers[i].lat.connect);
-        px_hist_merge(connect, &snap);
-        px_hist_snapshot(&snap, &e->workers[i].lat.ttfb);
-        px_hist_merge(ttfb, &snap);
-    }
+    merge_workers(e, offsetof(struct px_latency, connect), connect);
+    merge_workers(e, offsetof(struct px_latency, ttfb), ttfb);
 }
 
 void px_engine_latency(const struct px_engine *e, struct px_latency *out)
 {
-    px_hist_init(&out->connect);
-    px_hist_init(&out->ttfb);
-    px_hist_init(&out->total);
-    px_hist_init(&out->tls);
-    for (unsigned i = 0; i < e->nworkers; i++) {
-        px_hist_merge(&out->connect, &e->workers[i].lat.connect);
-        px_hist_merge(&out->ttfb, &e->workers[i].lat.ttfb);
-        px_hist_merge(&out->total, &e->workers[i].lat.total);
-        px_hist_merge(&out->tls, &e->workers[i].lat.tls);
-    }
+    px_engine_phase_hists(e, &out->connect, &out->ttfb);
+    px_engine_total_hist(e, &out->total);
+    px_engine_tls_hist(e, &out->tls);
 }
 
 void px_engine_tls_summary(const struct px_engine *e, struct px_tls_summary *out)

@@ -18,6 +18,13 @@
 #include "portex/load/result.h"
 #include "portex/load/stats.h"
 
+int px_stop_pending(const sigset_t *stop_set)
+{
+    const struct timespec zero = {0, 0};
+    int sig = sigtimedwait(stop_set, NULL, &zero);
+    return sig == SIGINT || sig == SIGTERM;
+}
+
 void px_block_stop_signals(sigset_t *stop_set, sigset_t *old)
 {
     sigemptyset(stop_set);
@@ -117,6 +124,8 @@ int px_run_execute_tick(const struct px_config *cfg, struct px_run *run, px_stat
     rc = 0;
 out:
     px_engine_free(e);
+    if (px_stop_pending(&stop_set))
+        run->interrupted = 1;
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);
     return rc;
 }

@@ -178,11 +178,6 @@ static void *stats_main(void *arg)
     return NULL;
 }
 
-struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg, FILE *live)
-{
-    return px_stats_start_tick(e, cfg, live, NULL, NULL);
-}
-
 /* Wall-clock seconds of a monotonic instant (us), for logs that want the epoch. */
 static double epoch_of(uint64_t mono_us)
 {

@@ -44,9 +44,13 @@ static enum px_io plain_write(struct px_conn *c, const char *buf, size_t len, si
 {
     for (;;) {
         ssize_t w = send(c->fd, buf, len, MSG_NOSIGNAL);
-        if (w >= 0) {
+        if (w > 0) {
             *n = (size_t)w;
             return PX_IO_DONE;
+        }
+        if (w == 0) { /* nothing taken of a non-empty buffer: the peer is gone */
+            c->cause = px_cause_from_errno(EPIPE);
+            return PX_IO_ERROR;
         }
         if (errno == EINTR)
             continue;

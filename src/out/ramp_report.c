@@ -352,11 +352,7 @@ void px_ramp_report_svg(FILE *f, const char *url, const struct px_ramp *ramp)
             "offered vs ok/s and p99 per step</text>\n<text x=\"%d\" y=\"42\" font-size=\"11\" "
             "fill=\"#555\">",
             SVG_W, SVG_H, SVG_W, SVG_H, SVG_L, SVG_L);
-    for (const char *p = url; *p; p++)
-        if (*p == '<' || *p == '>' || *p == '&' || *p == '"')
-            fprintf(f, "&#%d;", *p);
-        else
-            fputc(*p, f);
+    px_svg_xml_text(f, url);
     fprintf(f,
             "</text>\n<g font-size=\"12\" transform=\"translate(%d,58)\">"
             "<line x1=\"0\" x2=\"20\" y1=\"0\" y2=\"0\" stroke=\"#2a6fdb\" stroke-width=\"2\"/>"

@@ -300,56 +300,42 @@ static json_t *hist_summary(const struct px_hist *h)
         "max", (json_int_t)(h->count ? h->max_us : 0), "mean", px_hist_mean(h));
 }
 
-static void set(json_t *o, const char *key, json_t *v)
-{
-    json_object_set_new(o, key, v ? v : json_null());
-}
-
-static json_t *jf64(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *ju64(uint64_t v)
-{
-    return json_integer((json_int_t)v);
-}
-
 static void summary_exhaustion(json_t *o, const struct px_run *run)
 {
     const struct px_exhaustion *ex = &run->ex;
     int tw = ex->time_wait_peak >= 0;
-    set(o, "time_wait_peak", tw ? json_integer(ex->time_wait_peak) : NULL);
-    set(o, "time_wait_at_start", tw ? json_integer(ex->time_wait_at_start) : NULL);
-    set(o, "first_eaddrnotavail_s", ex->seen ? jf64(ex->first_s) : NULL);
-    set(o, "ok_before_eaddrnotavail", ex->seen ? ju64(ex->ok_before) : NULL);
-    set(o, "ok_per_s_before",
-        ex->seen ? jf64(ex->first_s > 0 ? (double)ex->ok_before / ex->first_s : 0.0) : NULL);
+    px_jset(o, "time_wait_peak", tw ? json_integer(ex->time_wait_peak) : NULL);
+    px_jset(o, "time_wait_at_start", tw ? json_integer(ex->time_wait_at_start) : NULL);
+    px_jset(o, "first_eaddrnotavail_s", ex->seen ? px_jf64(ex->first_s) : NULL);
+    px_jset(o, "ok_before_eaddrnotavail", ex->seen ? px_ju64(ex->ok_before) : NULL);
+    px_jset(o, "ok_per_s_before",
+            ex->seen ? px_jf64(ex->first_s > 0 ? (double)ex->ok_before / ex->first_s : 0.0) : NULL);
     /* A Unix-socket target is the control run: no port is involved at all. */
-    set(o, "ports_involved", json_boolean(run->cfg->target.ss_family != AF_UNIX));
-    set(o, "usable_ports", ju64(ex->usable_ports));
-    set(o, "predicted_ceiling_per_s", jf64(ex->ceiling.per_s));
-    set(o, "ceiling_formula", json_string(ex->ceiling.formula));
-    set(o, "timestamps_negotiated",
-        ex->timestamps == PX_TS_UNKNOWN ? NULL : json_boolean(ex->timestamps == PX_TS_YES));
+    px_jset(o, "ports_involved", json_boolean(run->cfg->target.ss_family != AF_UNIX));
+    px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
+    px_jset(o, "predicted_ceiling_per_s", px_jf64(ex->ceiling.per_s));
+    px_jset(o, "ceiling_formula", json_string(ex->ceiling.formula));
+    px_jset(o, "timestamps_negotiated",
+            ex->timestamps == PX_TS_UNKNOWN ? NULL : json_boolean(ex->timestamps == PX_TS_YES));
     char diag[1024];
     px_diagnose(run, diag, sizeof(diag));
-    set(o, "diagnosis", json_string(diag));
-    set(o, "interrupted", json_boolean(run->interrupted != 0)); /* SIGINT or SIGTERM stopped it */
+    px_jset(o, "diagnosis", json_string(diag));
+    px_jset(o, "interrupted",
+            json_boolean(run->interrupted != 0)); /* SIGINT or SIGTERM stopped it */
 }
 
 /* summary.tls: handshake counts, the protocol, OpenSSL's reason per TLS cause. */
 static json_t *summary_tls(const struct px_run *run)
 {
     json_t *o = json_object();
-    set(o, "full", ju64(run->totals.tls_full));
-    set(o, "resumed", ju64(run->totals.tls_resumed));
-    set(o, "version", run->tls.version[0] ? json_string(run->tls.version) : NULL);
+    px_jset(o, "full", px_ju64(run->totals.tls_full));
+    px_jset(o, "resumed", px_ju64(run->totals.tls_resumed));
+    px_jset(o, "version", run->tls.version[0] ? json_string(run->tls.version) : NULL);
     json_t *reasons = json_object();
     for (int cause = PX_CAUSE_TLS_HANDSHAKE; cause <= PX_CAUSE_TLS_EOF; cause++)
         if (tls_reason(run, cause))
-            set(reasons, px_cause_name(cause), json_string(tls_reason(run, cause)));
-    set(o, "reasons", reasons);
+            px_jset(reasons, px_cause_name(cause), json_string(tls_reason(run, cause)));
+    px_jset(o, "reasons", reasons);
     return o;
 }
 
@@ -358,31 +344,31 @@ json_t *px_report_summary_json(const struct px_run *run)
     const struct px_totals *t = &run->totals;
     uint64_t requests = t->ok + t->failed;
     json_t *o = json_object();
-    set(o, "duration_s", jf64(run->duration_s));
-    set(o, "drain_s", jf64(run->drain_s));
-    set(o, "requests", ju64(requests));
-    set(o, "ok", ju64(t->ok));
-    set(o, "failed", ju64(t->failed));
-    set(o, "requests_per_s", jf64(per_s(requests, run->duration_s)));
-    set(o, "ok_per_s", jf64(per_s(t->ok, run->duration_s)));
-    set(o, "connections_opened", ju64(t->connections_opened));
-    set(o, "missed_starts", ju64(t->missed_starts));
+    px_jset(o, "duration_s", px_jf64(run->duration_s));
+    px_jset(o, "drain_s", px_jf64(run->drain_s));
+    px_jset(o, "requests", px_ju64(requests));
+    px_jset(o, "ok", px_ju64(t->ok));
+    px_jset(o, "failed", px_ju64(t->failed));
+    px_jset(o, "requests_per_s", px_jf64(per_s(requests, run->duration_s)));
+    px_jset(o, "ok_per_s", px_jf64(per_s(t->ok, run->duration_s)));
+    px_jset(o, "connections_opened", px_ju64(t->connections_opened));
+    px_jset(o, "missed_starts", px_ju64(t->missed_starts));
     json_t *errors = json_object();
     for (int cause = 0; cause < PX_CAUSE_COUNT; cause++)
         if (t->cause[cause] > 0 && cause != PX_CAUSE_HTTP_4XX && cause != PX_CAUSE_HTTP_5XX)
-            set(errors, px_cause_name(cause), ju64(t->cause[cause]));
-    set(o, "errors", errors);
+            px_jset(errors, px_cause_name(cause), px_ju64(t->cause[cause]));
+    px_jset(o, "errors", errors);
     json_t *status = json_object();
     static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     for (int i = 1; i <= 5; i++)
-        set(status, cls[i - 1], ju64(t->status[i]));
-    set(o, "http_status", status);
-    set(o, "latency_us",
-        json_pack("{s:o,s:o,s:o}", "connect", hist_summary(&run->lat.connect), "ttfb",
-                  hist_summary(&run->lat.ttfb), "total", hist_summary(&run->lat.total)));
+        px_jset(status, cls[i - 1], px_ju64(t->status[i]));
+    px_jset(o, "http_status", status);
+    px_jset(o, "latency_us",
+            json_pack("{s:o,s:o,s:o}", "connect", hist_summary(&run->lat.connect), "ttfb",
+                      hist_summary(&run->lat.ttfb), "total", hist_summary(&run->lat.total)));
     if (run->cfg->url.tls) {
-        set(json_object_get(o, "latency_us"), "tls", hist_summary(&run->lat.tls));
-        set(o, "tls", summary_tls(run));
+        px_jset(json_object_get(o, "latency_us"), "tls", hist_summary(&run->lat.tls));
+        px_jset(o, "tls", summary_tls(run));
     }
     summary_exhaustion(o, run);
     return o;
@@ -399,13 +385,6 @@ void px_report_json_sysctl(struct px_json *j, const struct px_env *env)
 {
     json_t *o = px_result_json_sysctl(env);
     px_json_tree(j, "sysctl", o);
-    json_decref(o);
-}
-
-void px_report_json_environment(struct px_json *j, const struct px_env *env)
-{
-    json_t *o = px_result_json_environment(env);
-    px_json_tree(j, "environment", o);
     json_decref(o);
 }
 
@@ -448,13 +427,13 @@ void px_report_json_result(struct px_json *j, const struct px_run *run)
 json_t *px_report_json_doc(const struct px_run *run, const char *command)
 {
     json_t *o = json_object();
-    set(o, "command", json_string(command));
-    set(o, "version", json_string(PORTEX_VERSION));
-    set(o, "config", px_result_json_config(run->cfg));
-    set(o, "environment", px_result_json_environment(&run->env));
-    set(o, "summary", px_report_summary_json(run));
-    set(o, "series", px_result_json_series(&run->series));
-    set(o, "result", px_result_json_data(run));
+    px_jset(o, "command", json_string(command));
+    px_jset(o, "version", json_string(PORTEX_VERSION));
+    px_jset(o, "config", px_result_json_config(run->cfg));
+    px_jset(o, "environment", px_result_json_environment(&run->env));
+    px_jset(o, "summary", px_report_summary_json(run));
+    px_jset(o, "series", px_result_json_series(&run->series));
+    px_jset(o, "result", px_result_json_data(run));
     return o;
 }
 

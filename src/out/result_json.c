@@ -21,13 +21,12 @@
 
 /* ---- writing ------------------------------------------------------------ */
 
-static json_t *ju64(uint64_t v)
+json_t *px_ju64(uint64_t v)
 {
     return json_integer((json_int_t)v);
 }
 
-/* json_real refuses NaN and infinities: those are written as null. */
-static json_t *jf64(double v)
+json_t *px_jf64(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();
 }
@@ -37,7 +36,7 @@ static json_t *jstr(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static void set(json_t *o, const char *key, json_t *v)
+void px_jset(json_t *o, const char *key, json_t *v)
 {
     json_object_set_new(o, key, v ? v : json_null());
 }
@@ -45,41 +44,41 @@ static void set(json_t *o, const char *key, json_t *v)
 json_t *px_result_json_config(const struct px_config *cfg)
 {
     json_t *o = json_object();
-    set(o, "url", json_string(cfg->url_text));
-    set(o, "mode", json_string(px_config_mode_name(cfg)));
+    px_jset(o, "url", json_string(cfg->url_text));
+    px_jset(o, "mode", json_string(px_config_mode_name(cfg)));
     /* With N requests per connection the close policy applies after the Nth. */
-    set(o, "close",
-        cfg->keepalive && !cfg->requests_per_conn ? json_null()
-                                                  : json_string(px_close_name(cfg->close)));
-    set(o, "requests_per_conn",
-        cfg->keepalive && cfg->requests_per_conn ? ju64(cfg->requests_per_conn) : NULL);
-    set(o, "rate_per_s", cfg->rate_per_s > 0 ? jf64(cfg->rate_per_s) : json_null());
-    set(o, "connections", ju64(cfg->connections));
-    set(o, "threads", ju64(cfg->threads));
-    set(o, "duration_s", cfg->duration_ms ? jf64((double)cfg->duration_ms / 1000.0) : NULL);
-    set(o, "requests", cfg->requests ? ju64(cfg->requests) : NULL);
-    set(o, "method", jstr(cfg->method));
-    set(o, "connect_timeout_s", jf64((double)cfg->connect_timeout_ms / 1000.0));
-    set(o, "timeout_s", jf64((double)cfg->timeout_ms / 1000.0));
-    set(o, "interval_s", jf64((double)cfg->interval_ms / 1000.0));
+    px_jset(o, "close",
+            cfg->keepalive && !cfg->requests_per_conn ? json_null()
+                                                      : json_string(px_close_name(cfg->close)));
+    px_jset(o, "requests_per_conn",
+            cfg->keepalive && cfg->requests_per_conn ? px_ju64(cfg->requests_per_conn) : NULL);
+    px_jset(o, "rate_per_s", cfg->rate_per_s > 0 ? px_jf64(cfg->rate_per_s) : json_null());
+    px_jset(o, "connections", px_ju64(cfg->connections));
+    px_jset(o, "threads", px_ju64(cfg->threads));
+    px_jset(o, "duration_s", cfg->duration_ms ? px_jf64((double)cfg->duration_ms / 1000.0) : NULL);
+    px_jset(o, "requests", cfg->requests ? px_ju64(cfg->requests) : NULL);
+    px_jset(o, "method", jstr(cfg->method));
+    px_jset(o, "connect_timeout_s", px_jf64((double)cfg->connect_timeout_ms / 1000.0));
+    px_jset(o, "timeout_s", px_jf64((double)cfg->timeout_ms / 1000.0));
+    px_jset(o, "interval_s", px_jf64((double)cfg->interval_ms / 1000.0));
     char buf[PX_URL_UNIX_MAX + 16]; /* "unix:" and a socket path, or IP:PORT */
     px_sockaddr_str((const struct sockaddr *)&cfg->target, buf, sizeof(buf));
-    set(o, "target", json_string(buf));
-    set(o, "port_range", cfg->port_lo ? json_pack("[ii]", cfg->port_lo, cfg->port_hi) : NULL);
+    px_jset(o, "target", json_string(buf));
+    px_jset(o, "port_range", cfg->port_lo ? json_pack("[ii]", cfg->port_lo, cfg->port_hi) : NULL);
     json_t *src = json_array();
     for (size_t i = 0; i < cfg->nsources; i++) {
         px_sockaddr_ip((const struct sockaddr *)&cfg->sources[i], buf, sizeof(buf));
         json_array_append_new(src, json_string(buf));
     }
-    set(o, "sources", src);
+    px_jset(o, "sources", src);
     if (cfg->url.tls)
-        set(o, "tls",
-            json_pack("{s:b,s:o,s:o,s:s}", "insecure", cfg->tls_insecure, "cacert",
-                      jstr(cfg->tls_cacert), "version",
-                      jstr(cfg->tls_version == 12   ? "1.2"
-                           : cfg->tls_version == 13 ? "1.3"
-                                                    : NULL),
-                      "resume", px_tls_resume_name(cfg->tls_resume)));
+        px_jset(o, "tls",
+                json_pack("{s:b,s:o,s:o,s:s}", "insecure", cfg->tls_insecure, "cacert",
+                          jstr(cfg->tls_cacert), "version",
+                          jstr(cfg->tls_version == 12   ? "1.2"
+                               : cfg->tls_version == 13 ? "1.3"
+                                                        : NULL),
+                          "resume", px_tls_resume_name(cfg->tls_resume)));
     return o;
 }
 
@@ -88,7 +87,7 @@ json_t *px_result_json_config(const struct px_config *cfg)
 static void sysctl_set(json_t *o, const char *key, int64_t v)
 {
     if (v >= 0)
-        set(o, key, json_integer(v));
+        px_jset(o, key, json_integer(v));
 }
 
 json_t *px_result_json_sysctl(const struct px_env *env)
@@ -96,8 +95,8 @@ json_t *px_result_json_sysctl(const struct px_env *env)
     json_t *o = json_object();
     char range[32];
     snprintf(range, sizeof(range), "%u %u", env->port_lo, env->port_hi);
-    set(o, "net.ipv4.ip_local_port_range", json_string(range));
-    set(o, "net.ipv4.ip_local_reserved_ports", json_string(env->reserved_ports));
+    px_jset(o, "net.ipv4.ip_local_port_range", json_string(range));
+    px_jset(o, "net.ipv4.ip_local_reserved_ports", json_string(env->reserved_ports));
     sysctl_set(o, "net.ipv4.tcp_tw_reuse", env->tw_reuse);
     sysctl_set(o, "net.ipv4.tcp_tw_reuse_delay", env->tw_reuse_delay_ms);
     sysctl_set(o, "net.ipv4.tcp_timestamps", env->timestamps);
@@ -111,12 +110,12 @@ json_t *px_result_json_sysctl(const struct px_env *env)
 json_t *px_result_json_environment(const struct px_env *env)
 {
     json_t *o = json_object();
-    set(o, "kernel", json_string(env->kernel));
-    set(o, "sysctl", px_result_json_sysctl(env));
-    set(o, "nofile",
-        json_pack("{s:I,s:I}", "soft", (json_int_t)env->nofile_soft, "hard",
-                  (json_int_t)env->nofile_hard));
-    set(o, "cpus", json_integer(env->cpus));
+    px_jset(o, "kernel", json_string(env->kernel));
+    px_jset(o, "sysctl", px_result_json_sysctl(env));
+    px_jset(o, "nofile",
+            json_pack("{s:I,s:I}", "soft", (json_int_t)env->nofile_soft, "hard",
+                      (json_int_t)env->nofile_hard));
+    px_jset(o, "cpus", json_integer(env->cpus));
     return o;
 }
 
@@ -140,31 +139,31 @@ static json_t *buckets_json(const struct px_series_bucket *b, size_t n)
 static json_t *row_json(const struct px_series *s, const struct px_series_row *r)
 {
     json_t *o = json_object();
-    set(o, "t", jf64(round(r->t * 1000) / 1000));
-    set(o, "started", ju64(r->started));
-    set(o, "ok", ju64(r->ok));
-    set(o, "failed", ju64(r->failed));
-    set(o, "eaddrnotavail", ju64(r->eaddrnotavail));
-    set(o, "other_errors", ju64(r->other_errors));
-    set(o, "connections_opened", ju64(r->connections_opened));
-    set(o, "in_flight", ju64(r->in_flight));
-    set(o, "time_wait", json_integer(r->time_wait));
-    set(o, "time_wait_all", json_integer(r->time_wait_all));
-    set(o, "tw_recycled", ju64(r->tw_recycled));
-    set(o, "tw_overflow", ju64(r->tw_overflow));
-    set(o, "p50_us", ju64(r->p50_us));
-    set(o, "p99_us", ju64(r->p99_us));
-    set(o, "drain", json_boolean(r->drain));
-    set(o, "hist_count", ju64(r->hist_count));
-    set(o, "hist_sum_us", ju64(r->hist_sum_us));
-    set(o, "hist_min_us", ju64(r->hist_min_us));
-    set(o, "hist_max_us", ju64(r->hist_max_us));
+    px_jset(o, "t", px_jf64(round(r->t * 1000) / 1000));
+    px_jset(o, "started", px_ju64(r->started));
+    px_jset(o, "ok", px_ju64(r->ok));
+    px_jset(o, "failed", px_ju64(r->failed));
+    px_jset(o, "eaddrnotavail", px_ju64(r->eaddrnotavail));
+    px_jset(o, "other_errors", px_ju64(r->other_errors));
+    px_jset(o, "connections_opened", px_ju64(r->connections_opened));
+    px_jset(o, "in_flight", px_ju64(r->in_flight));
+    px_jset(o, "time_wait", json_integer(r->time_wait));
+    px_jset(o, "time_wait_all", json_integer(r->time_wait_all));
+    px_jset(o, "tw_recycled", px_ju64(r->tw_recycled));
+    px_jset(o, "tw_overflow", px_ju64(r->tw_overflow));
+    px_jset(o, "p50_us", px_ju64(r->p50_us));
+    px_jset(o, "p99_us", px_ju64(r->p99_us));
+    px_jset(o, "drain", json_boolean(r->drain));
+    px_jset(o, "hist_count", px_ju64(r->hist_count));
+    px_jset(o, "hist_sum_us", px_ju64(r->hist_sum_us));
+    px_jset(o, "hist_min_us", px_ju64(r->hist_min_us));
+    px_jset(o, "hist_max_us", px_ju64(r->hist_max_us));
     /* A row pushed without a histogram may sit on no bucket array at all. */
-    set(o, "hist", buckets_json(r->hist_len ? s->buckets + r->hist_off : NULL, r->hist_len));
+    px_jset(o, "hist", buckets_json(r->hist_len ? s->buckets + r->hist_off : NULL, r->hist_len));
     if (s->tls) {
-        set(o, "tls_full", ju64(r->tls_full));
-        set(o, "tls_resumed", ju64(r->tls_resumed));
-        set(o, "tls_p50_us", ju64(r->tls_p50_us));
+        px_jset(o, "tls_full", px_ju64(r->tls_full));
+        px_jset(o, "tls_resumed", px_ju64(r->tls_resumed));
+        px_jset(o, "tls_p50_us", px_ju64(r->tls_p50_us));
     }
     return o;
 }
@@ -180,40 +179,40 @@ json_t *px_result_json_series(const struct px_series *series)
 json_t *px_result_json_hist(const struct px_hist *h)
 {
     json_t *o = json_object();
-    set(o, "count", ju64(h->count));
-    set(o, "sum_us", ju64(h->sum_us));
-    set(o, "min_us", h->count ? ju64(h->min_us) : json_null());
-    set(o, "max_us", h->count ? ju64(h->max_us) : json_null());
+    px_jset(o, "count", px_ju64(h->count));
+    px_jset(o, "sum_us", px_ju64(h->sum_us));
+    px_jset(o, "min_us", h->count ? px_ju64(h->min_us) : json_null());
+    px_jset(o, "max_us", h->count ? px_ju64(h->max_us) : json_null());
     json_t *a = json_array();
     for (unsigned i = 0; i < PX_HIST_BUCKETS; i++)
         if (h->buckets[i])
             json_array_append_new(a, bucket_pair(i, h->buckets[i]));
-    set(o, "buckets", a);
+    px_jset(o, "buckets", a);
     return o;
 }
 
 static json_t *totals_json(const struct px_totals *t)
 {
     json_t *o = json_object();
-    set(o, "started", ju64(t->started));
-    set(o, "ok", ju64(t->ok));
-    set(o, "failed", ju64(t->failed));
-    set(o, "connections_opened", ju64(t->connections_opened));
-    set(o, "missed_starts", ju64(t->missed_starts));
+    px_jset(o, "started", px_ju64(t->started));
+    px_jset(o, "ok", px_ju64(t->ok));
+    px_jset(o, "failed", px_ju64(t->failed));
+    px_jset(o, "connections_opened", px_ju64(t->connections_opened));
+    px_jset(o, "missed_starts", px_ju64(t->missed_starts));
     if (t->tls_full || t->tls_resumed) {
-        set(o, "tls_full", ju64(t->tls_full));
-        set(o, "tls_resumed", ju64(t->tls_resumed));
+        px_jset(o, "tls_full", px_ju64(t->tls_full));
+        px_jset(o, "tls_resumed", px_ju64(t->tls_resumed));
     }
     json_t *st = json_object();
     static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     for (int i = 1; i <= 5; i++)
-        set(st, cls[i - 1], ju64(t->status[i]));
-    set(o, "status", st);
+        px_jset(st, cls[i - 1], px_ju64(t->status[i]));
+    px_jset(o, "status", st);
     json_t *c = json_object();
     for (int i = 0; i < PX_CAUSE_COUNT; i++)
         if (t->cause[i])
-            set(c, px_cause_name(i), ju64(t->cause[i]));
-    set(o, "causes", c);
+            px_jset(c, px_cause_name(i), px_ju64(t->cause[i]));
+    px_jset(o, "causes", c);
     return o;
 }
 
@@ -221,29 +220,29 @@ static json_t *totals_json(const struct px_totals *t)
 static json_t *ceiling_json(const struct px_ceiling *c)
 {
     json_t *o = json_object();
-    set(o, "per_s", jf64(c->per_s));
-    set(o, "burst", jf64(c->burst));
-    set(o, "hold_s", jf64(c->hold_s));
-    set(o, "port_bound", json_boolean(c->port_bound));
-    set(o, "reuse_applies", json_boolean(c->reuse_applies));
-    set(o, "formula", json_string(c->formula));
+    px_jset(o, "per_s", px_jf64(c->per_s));
+    px_jset(o, "burst", px_jf64(c->burst));
+    px_jset(o, "hold_s", px_jf64(c->hold_s));
+    px_jset(o, "port_bound", json_boolean(c->port_bound));
+    px_jset(o, "reuse_applies", json_boolean(c->reuse_applies));
+    px_jset(o, "formula", json_string(c->formula));
     return o;
 }
 
 static json_t *exhaustion_json(const struct px_exhaustion *ex)
 {
     json_t *o = json_object();
-    set(o, "time_wait_peak", json_integer(ex->time_wait_peak));
-    set(o, "time_wait_at_start", json_integer(ex->time_wait_at_start));
-    set(o, "seen", json_boolean(ex->seen));
-    set(o, "first_s", jf64(ex->first_s));
-    set(o, "ok_before", ju64(ex->ok_before));
-    set(o, "usable_ports", ju64(ex->usable_ports));
-    set(o, "port_lo", ju64(ex->port_lo));
-    set(o, "port_hi", ju64(ex->port_hi));
-    set(o, "timestamps", json_integer(ex->timestamps));
-    set(o, "loopback", json_boolean(ex->loopback));
-    set(o, "ceiling", ceiling_json(&ex->ceiling));
+    px_jset(o, "time_wait_peak", json_integer(ex->time_wait_peak));
+    px_jset(o, "time_wait_at_start", json_integer(ex->time_wait_at_start));
+    px_jset(o, "seen", json_boolean(ex->seen));
+    px_jset(o, "first_s", px_jf64(ex->first_s));
+    px_jset(o, "ok_before", px_ju64(ex->ok_before));
+    px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
+    px_jset(o, "port_lo", px_ju64(ex->port_lo));
+    px_jset(o, "port_hi", px_ju64(ex->port_hi));
+    px_jset(o, "timestamps", json_integer(ex->timestamps));
+    px_jset(o, "loopback", json_boolean(ex->loopback));
+    px_jset(o, "ceiling", ceiling_json(&ex->ceiling));
     return o;
 }
 
@@ -251,31 +250,31 @@ json_t *px_result_json_data(const struct px_run *run)
 {
     const struct px_config *cfg = run->cfg;
     json_t *o = json_object();
-    set(o, "format", json_integer(PX_RESULT_FORMAT));
-    set(o, "hist_layout",
-        json_pack("{s:i,s:I,s:i}", "sub_bits", PX_HIST_SUB_BITS, "max_us",
-                  (json_int_t)PX_HIST_MAX_US, "buckets", PX_HIST_BUCKETS));
-    set(o, "t0_unix_ns", json_integer(run->t0_unix_ns));
+    px_jset(o, "format", json_integer(PX_RESULT_FORMAT));
+    px_jset(o, "hist_layout",
+            json_pack("{s:i,s:I,s:i}", "sub_bits", PX_HIST_SUB_BITS, "max_us",
+                      (json_int_t)PX_HIST_MAX_US, "buckets", PX_HIST_BUCKETS));
+    px_jset(o, "t0_unix_ns", json_integer(run->t0_unix_ns));
     /* A merged result is no longer one shard. */
     int shard = cfg->shards && run->hosts <= 1;
-    set(o, "shard", shard ? json_integer(cfg->shard) : NULL);
-    set(o, "shards", shard ? json_integer(cfg->shards) : NULL);
-    set(o, "host", json_string(run->host));
-    set(o, "hosts", json_integer(run->hosts ? run->hosts : 1));
-    set(o, "interrupted", json_boolean(run->interrupted));
-    set(o, "duration_s", jf64(run->duration_s));
-    set(o, "drain_s", jf64(run->drain_s));
-    set(o, "totals", totals_json(&run->totals));
+    px_jset(o, "shard", shard ? json_integer(cfg->shard) : NULL);
+    px_jset(o, "shards", shard ? json_integer(cfg->shards) : NULL);
+    px_jset(o, "host", json_string(run->host));
+    px_jset(o, "hosts", json_integer(run->hosts ? run->hosts : 1));
+    px_jset(o, "interrupted", json_boolean(run->interrupted));
+    px_jset(o, "duration_s", px_jf64(run->duration_s));
+    px_jset(o, "drain_s", px_jf64(run->drain_s));
+    px_jset(o, "totals", totals_json(&run->totals));
     json_t *lat = json_object();
-    set(lat, "connect", px_result_json_hist(&run->lat.connect));
-    set(lat, "ttfb", px_result_json_hist(&run->lat.ttfb));
-    set(lat, "total", px_result_json_hist(&run->lat.total));
+    px_jset(lat, "connect", px_result_json_hist(&run->lat.connect));
+    px_jset(lat, "ttfb", px_result_json_hist(&run->lat.ttfb));
+    px_jset(lat, "total", px_result_json_hist(&run->lat.total));
     if (cfg->url.tls) {
-        set(lat, "tls", px_result_json_hist(&run->lat.tls));
-        set(o, "tls_version", json_string(run->tls.version));
+        px_jset(lat, "tls", px_result_json_hist(&run->lat.tls));
+        px_jset(o, "tls_version", json_string(run->tls.version));
     }
-    set(o, "latency", lat);
-    set(o, "exhaustion", exhaustion_json(&run->ex));
+    px_jset(o, "latency", lat);
+    px_jset(o, "exhaustion", exhaustion_json(&run->ex));
     return o;
 }
 

@@ -14,7 +14,7 @@
 #define TOP     60
 #define GAP     50
 
-static void xml_text(FILE *f, const char *s)
+void px_svg_xml_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
         if (*s == '<')
@@ -147,9 +147,9 @@ static void panel(FILE *f, const struct px_run *run, const char *name, double y_
     frame_scale(&fr, run, ceiling, show_ceiling);
 
     fprintf(f, "<g class=\"panel\" id=\"panel-");
-    xml_text(f, name);
+    px_svg_xml_text(f, name);
     fprintf(f, "\">\n<text x=\"%d\" y=\"%.0f\" font-weight=\"bold\">", LEFT, y_top - 10);
-    xml_text(f, name);
+    px_svg_xml_text(f, name);
     fprintf(f, "</text>\n");
     fprintf(f,
             "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" "
@@ -191,7 +191,7 @@ void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
             "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">",
             W, h, W, h, LEFT);
-    xml_text(f, title);
+    px_svg_xml_text(f, title);
     fputs("</text>\n", f);
     /* Legend. */
     fprintf(f,

@@ -47,6 +47,10 @@ def close_policies_after_n():
         check(counts["accepted"] == 100, f"--close {close}: exactly 100 connections "
               f"({counts['accepted']})")
         check(s.get("failed") == 0, f"--close {close}: no failure ({s.get('errors')})")
+        # The Nth request asks the server to close, and the client waits for its FIN:
+        # the server holds TIME_WAIT, none is left toward the target (RST leaves none).
+        check(s.get("time_wait_peak") == 0,
+              f"--close {close}: no TIME_WAIT on the client ({s.get('time_wait_peak')})")
 
 
 def compare_conn10_mode():

@@ -17,6 +17,12 @@ struct px_run;
  * is ready to stop cleanly. stop_set gets the two; old (may be NULL) the mask before.
  */
 void px_block_stop_signals(sigset_t *stop_set, sigset_t *old);
+/*
+ * Takes a SIGINT or SIGTERM that is pending in stop_set without waiting. 1 when
+ * one was: call it before unblocking, so that a signal that came after the last
+ * wait stops the work with a report instead of killing the process.
+ */
+int px_stop_pending(const sigset_t *stop_set);
 
 /*
  * Runs the load that cfg describes and fills run. SIGINT and SIGTERM stop it

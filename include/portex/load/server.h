@@ -11,7 +11,6 @@
 
 struct px_server;
 
-
 /* Binds the listeners. NULL with the reason in err. */
 struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen);
 /* The bound address (with the port chosen when 0 was asked). */

@@ -37,9 +37,8 @@ struct px_stats_interval {
  */
 typedef void (*px_stats_tick_cb)(void *arg, const struct px_stats_interval *iv);
 
-/* Starts the stats thread over a running engine; live line to `live` unless NULL. */
-struct px_stats *px_stats_start(struct px_engine *e, const struct px_config *cfg, FILE *live);
-/* The same with a tick callback (may be NULL). */
+/* Starts the stats thread over a running engine; live line to `live` unless NULL,
+ * and tick(tick_arg, interval) after every row unless tick is NULL. */
 struct px_stats *px_stats_start_tick(struct px_engine *e, const struct px_config *cfg, FILE *live,
                                      px_stats_tick_cb tick, void *tick_arg);
 /*

@@ -26,8 +26,6 @@ struct json_t *px_report_summary_json(const struct px_run *run);
 void px_report_json_summary(struct px_json *j, const char *key, const struct px_run *run);
 /* The `sysctl` object: KERNEL-FACTS.md's sysctls, those the kernel has. */
 void px_report_json_sysctl(struct px_json *j, const struct px_env *env);
-/* The `environment` object: kernel, sysctls, limits. */
-void px_report_json_environment(struct px_json *j, const struct px_env *env);
 /* The `series` array, one object per tick. */
 void px_report_json_series(struct px_json *j, const struct px_series *series);
 /* The `result` object (README.md, Result format): raw totals and histograms. */

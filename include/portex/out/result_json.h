@@ -9,6 +9,7 @@
 #define PORTEX_RESULT_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Bumped when a reader of the previous format would misread the new one. */
 #define PX_RESULT_FORMAT 1
@@ -19,6 +20,14 @@ struct px_env;
 struct px_hist;
 struct px_run;
 struct px_series;
+
+/* Helpers every jansson writer of portex shares: */
+/* o[key] = v, or null when v is NULL (v's reference is taken). */
+void px_jset(struct json_t *o, const char *key, struct json_t *v);
+/* A real, or null for NaN and infinities (json_real refuses them). */
+struct json_t *px_jf64(double v);
+/* An integer. */
+struct json_t *px_ju64(uint64_t v);
 
 /* The `config` object: the settings reports and merge need. */
 struct json_t *px_result_json_config(const struct px_config *cfg);

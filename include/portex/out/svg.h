@@ -15,6 +15,8 @@ struct px_run;
 void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
                   const char *const *names, size_t n);
 
+/* s with <, >, & and " escaped for SVG text and attributes. */
+void px_svg_xml_text(FILE *f, const char *s);
 /* A round axis maximum at or above v (1, 2, 2.5 or 5 times a power of ten). */
 double px_svg_nice_max(double v);
 
