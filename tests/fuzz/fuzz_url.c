@@ -32,13 +32,14 @@ static void check_url(const struct px_url *u)
     CHECK(strlen(tiny) < sizeof(tiny));
 
     static char again[sizeof(host) + PX_URL_PATH_MAX + 16];
-    snprintf(again, sizeof(again), "http://%s%s", host, u->path);
+    /* The same scheme: https:// defaults to port 443, http:// to 80. */
+    snprintf(again, sizeof(again), "%s://%s%s", u->tls ? "https" : "http", host, u->path);
     static struct px_url v;
     char err[256];
     CHECK(px_url_parse(again, &v, err, sizeof(err)) == 0);
     CHECK(strcmp(u->host, v.host) == 0 && strcmp(u->path, v.path) == 0);
     CHECK(u->port == v.port && u->port_given == v.port_given);
-    CHECK(u->ipv6_literal == v.ipv6_literal);
+    CHECK(u->ipv6_literal == v.ipv6_literal && u->tls == v.tls);
     if (u->unix_path[0]) {
         /* A unix: URL prints as unix:SOCKET:PATH and parses back the same. */
         CHECK(strlen(u->unix_path) < sizeof(u->unix_path) && strchr(u->unix_path, ':') == NULL);
