@@ -3,6 +3,7 @@
 temporary folder, and writing one script's section of bench/RESULTS.md without touching the
 others'."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -87,3 +88,11 @@ def run_timed(cmd, limit_s):
     if os.WIFSIGNALED(status):
         raise RuntimeError(f"{cmd[0]} did not finish within {limit_s} s")
     return out, ru.ru_utime + ru.ru_stime
+
+
+def start_portex_serve(portex, threads):
+    """portex serve on 127.0.0.1, port 0; returns (port, stop)."""
+    p = subprocess.Popen([portex, "serve", "--listen", "127.0.0.1:0", "-t", str(threads)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    port = int(re.search(r":(\d+) ", p.stderr.readline()).group(1))
+    return port, lambda: (p.send_signal(signal.SIGTERM), p.wait())

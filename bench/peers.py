@@ -9,12 +9,11 @@ import json
 import os
 import platform
 import re
-import signal
 import statistics
 import subprocess
 import time
 
-from benchlib import remove, run_timed, start_nginx, write_section
+from benchlib import remove, run_timed, start_nginx, start_portex_serve, write_section
 
 ap = argparse.ArgumentParser()
 ap.add_argument("portex")
@@ -33,10 +32,7 @@ def nginx():
 
 
 def start_portex():
-    p = subprocess.Popen([PORTEX, "serve", "--listen", "127.0.0.1:0", "-t", "2"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    port = int(re.search(r":(\d+) ", p.stderr.readline()).group(1))
-    return port, lambda: (p.send_signal(signal.SIGTERM), p.wait())
+    return start_portex_serve(PORTEX, 2)
 
 
 def timed(cmd):

@@ -14,13 +14,12 @@ import math
 import os
 import platform
 import re
-import signal
 import statistics
 import subprocess
 import tempfile
 import time
 
-from benchlib import remove, start_nginx
+from benchlib import remove, start_nginx, start_portex_serve
 
 ap = argparse.ArgumentParser()
 ap.add_argument("portex")
@@ -47,10 +46,7 @@ def nginx():
 
 
 def start_portex():
-    p = subprocess.Popen([PORTEX, "serve", "--listen", "127.0.0.1:0", "-t", "1"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    port = int(re.search(r":(\d+) ", p.stderr.readline()).group(1))
-    return port, lambda: (p.send_signal(signal.SIGTERM), p.wait())
+    return start_portex_serve(PORTEX, 1)
 
 
 # Each tool: (name, argv builder (url, conns, n, seconds), request counter).

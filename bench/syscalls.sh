@@ -7,14 +7,8 @@
 #   bench/syscalls.sh [--requests N] [--conns 1,8] [--label NAME] [--out bench/RESULTS.md]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-need=()
-for p in wrk nghttp2-client nginx-light strace; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
-fi
+. bench/benchlib.sh
+bench_install wrk nghttp2-client nginx-light strace
 # Warnings are CI's business (-Werror there); a bench needs the binary, so a
 # new compiler warning in some unit test must not stop it.
 scripts/setup.sh build-bench -DCMAKE_BUILD_TYPE=Release -DPORTEX_WERROR=OFF >/dev/null

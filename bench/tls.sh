@@ -5,14 +5,8 @@
 # Writes the TLS section of bench/RESULTS.md. Not a test: the machine is shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-need=()
-for p in wrk nghttp2-client nginx-light openssl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
-fi
+. bench/benchlib.sh
+bench_install wrk nghttp2-client nginx-light openssl
 # Tests are not needed here (and a Release -Werror build of them is not what is measured).
 scripts/setup.sh build-bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF
 python3 bench/tls.py build-bench/portex "${@}"
