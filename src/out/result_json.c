@@ -585,6 +585,12 @@ static void read_row(struct rd *r, const json_t *o, struct px_series *s)
     row.p50_us = get_u64(r, o, "p50_us");
     row.p99_us = get_u64(r, o, "p99_us");
     row.drain = get_bool(r, o, "drain");
+    if (json_object_get(o, "tls_full")) { /* https results only */
+        s->tls = 1;
+        row.tls_full = get_u64(r, o, "tls_full");
+        row.tls_resumed = get_u64(r, o, "tls_resumed");
+        row.tls_p50_us = get_u64(r, o, "tls_p50_us");
+    }
     if (r->failed || px_series_push(s, &row) < 0) {
         fail(r, "series", "a row could not be read");
         return;
