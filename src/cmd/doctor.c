@@ -19,9 +19,9 @@
 #include "portex/load/http.h"
 #include "portex/load/tls.h"
 #include "portex/load/transport.h"
-#include "portex/out/json.h"
+#include "portex/report/json.h"
 #include "portex/kernel/netlink.h"
-#include "portex/out/report.h"
+#include "portex/report/run_report.h"
 
 /* Waits for fd to be ready for `events` until deadline. 1 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, uint64_t deadline_us)

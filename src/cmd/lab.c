@@ -26,12 +26,12 @@
 
 #include "portex/load/combine.h"
 #include "portex/load/engine.h"
-#include "portex/out/json.h"
+#include "portex/report/json.h"
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/sock.h"
 #include "portex/kernel/netlink.h"
-#include "portex/out/report.h"
-#include "portex/out/result_json.h"
+#include "portex/report/run_report.h"
+#include "portex/load/result_codec.h"
 #include "portex/load/run.h"
 #include "portex/load/server.h"
 #include "portex/base/url.h"
@@ -317,7 +317,7 @@ static int read_result(int fd, struct px_config *cfg, struct px_run *run, char *
         goto out;
     }
     char msg[200];
-    if (px_result_json_loads(text, len, cfg, run, msg, sizeof(msg)) < 0) {
+    if (px_result_codec_loads(text, len, cfg, run, msg, sizeof(msg)) < 0) {
         snprintf(err, errlen, "client result unreadable: %s", msg);
         goto out;
     }

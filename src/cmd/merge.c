@@ -16,11 +16,11 @@
 #include "portex/base/config.h"
 #include "portex/load/combine.h"
 #include "portex/load/result.h"
-#include "portex/out/json.h"
-#include "portex/out/outfile.h"
-#include "portex/out/report.h"
-#include "portex/out/result_json.h"
-#include "portex/out/svg.h"
+#include "portex/report/json.h"
+#include "portex/report/outfile.h"
+#include "portex/report/run_report.h"
+#include "portex/load/result_codec.h"
+#include "portex/report/svg.h"
 
 /* The files read, and their merge. */
 struct merged {
@@ -56,7 +56,7 @@ static int load(struct merged *m)
     }
     for (size_t i = 0; i < m->n; i++) {
         errno = 0;
-        if (px_result_json_load_file(m->names[i], &m->cfgs[i], &m->runs[i], err, sizeof(err)) < 0) {
+        if (px_result_codec_load_file(m->names[i], &m->cfgs[i], &m->runs[i], err, sizeof(err)) < 0) {
             fprintf(stderr, "portex merge: %s\n", err);
             return strncmp(err, "cannot read", 11) == 0 ? 1 : 2;
         }

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "portex/out/json.h"
-#include "portex/out/report.h"
-#include "portex/out/svg.h"
+#include "portex/report/json.h"
+#include "portex/report/run_report.h"
+#include "portex/report/svg.h"
 
 /* Lab modes: each in fresh namespaces, so every sysctl is set per side. */
 const struct px_mode px_lab_modes[] = {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """The layer rule, checked on every build: a file includes only headers of its own layer or
-of layers below it (cmd -> out -> load -> kernel -> base), headers live in the folder of
+of layers below it (cmd -> report -> load -> kernel -> base), headers live in the folder of
 their layer, and no two files of one layer include each other. Prints the include graph
 between layers; exits 1 on a violation."""
 import collections
@@ -10,7 +10,7 @@ import os
 import re
 import sys
 
-ORDER = ["cmd", "out", "load", "kernel", "base"]
+ORDER = ["cmd", "report", "load", "kernel", "base"]
 root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
 os.chdir(root)
 bad = []

@@ -11,9 +11,9 @@
 #include "portex/base/config.h"
 #include "portex/load/result.h"
 #include "portex/load/series.h"
-#include "portex/out/json.h"
-#include "portex/out/report.h"
-#include "portex/out/result_json.h"
+#include "portex/report/json.h"
+#include "portex/report/run_report.h"
+#include "portex/load/result_codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct px_run run, run2;
     char err[512];
     err[0] = '\0';
-    if (px_result_json_loads((const char *)data, size, &cfg, &run, err, sizeof(err)) < 0) {
+    if (px_result_codec_loads((const char *)data, size, &cfg, &run, err, sizeof(err)) < 0) {
         /* Refused: one line saying why. */
         CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
         return 0;
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Accepted: what it reads back from its own writing is itself again. */
     size_t len1, len2;
     char *one = write_doc(&run, &len1);
-    CHECK(px_result_json_loads(one, len1, &cfg2, &run2, err, sizeof(err)) == 0);
+    CHECK(px_result_codec_loads(one, len1, &cfg2, &run2, err, sizeof(err)) == 0);
     char *two = write_doc(&run2, &len2);
     CHECK(len1 == len2 && memcmp(one, two, len1) == 0);
     free(one);

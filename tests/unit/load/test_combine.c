@@ -16,9 +16,9 @@
 #include "portex/load/combine.h"
 #include "portex/load/hist.h"
 #include "portex/load/result.h"
-#include "portex/out/json.h"
-#include "portex/out/report.h"
-#include "portex/out/result_json.h"
+#include "portex/report/json.h"
+#include "portex/report/run_report.h"
+#include "portex/load/result_codec.h"
 
 #define HOSTS 3
 
@@ -79,7 +79,7 @@ static void via_json(const struct px_run *run, struct px_config *cfg, struct px_
     json_decref(doc);
     fclose(f);
     char err[256];
-    assert_int_equal(px_result_json_loads(buf, len, cfg, out, err, sizeof(err)), 0);
+    assert_int_equal(px_result_codec_loads(buf, len, cfg, out, err, sizeof(err)), 0);
     free(buf);
 }
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "portex/out/outfile.h"
+#include "portex/report/outfile.h"
 
 /* A fresh path in a fresh directory; the directory is removed by cleanup_dir. */
 static char dir[64], path[96];

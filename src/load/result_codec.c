@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The mergeable result format: a run to jansson trees and back, with checks. */
-#include "portex/out/result_json.h"
+#include "portex/load/result_codec.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,7 +41,7 @@ void px_jset(json_t *o, const char *key, json_t *v)
     json_object_set_new(o, key, v ? v : json_null());
 }
 
-json_t *px_result_json_config(const struct px_config *cfg)
+json_t *px_result_codec_config(const struct px_config *cfg)
 {
     json_t *o = json_object();
     px_jset(o, "url", json_string(cfg->url_text));
@@ -90,7 +90,7 @@ static void sysctl_set(json_t *o, const char *key, int64_t v)
         px_jset(o, key, json_integer(v));
 }
 
-json_t *px_result_json_sysctl(const struct px_env *env)
+json_t *px_result_codec_sysctl(const struct px_env *env)
 {
     json_t *o = json_object();
     char range[32];
@@ -107,11 +107,11 @@ json_t *px_result_json_sysctl(const struct px_env *env)
     return o;
 }
 
-json_t *px_result_json_environment(const struct px_env *env)
+json_t *px_result_codec_environment(const struct px_env *env)
 {
     json_t *o = json_object();
     px_jset(o, "kernel", json_string(env->kernel));
-    px_jset(o, "sysctl", px_result_json_sysctl(env));
+    px_jset(o, "sysctl", px_result_codec_sysctl(env));
     px_jset(o, "nofile",
             json_pack("{s:I,s:I}", "soft", (json_int_t)env->nofile_soft, "hard",
                       (json_int_t)env->nofile_hard));
@@ -168,7 +168,7 @@ static json_t *row_json(const struct px_series *s, const struct px_series_row *r
     return o;
 }
 
-json_t *px_result_json_series(const struct px_series *series)
+json_t *px_result_codec_series(const struct px_series *series)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < series->count; i++)
@@ -176,7 +176,7 @@ json_t *px_result_json_series(const struct px_series *series)
     return a;
 }
 
-json_t *px_result_json_hist(const struct px_hist *h)
+json_t *px_result_codec_hist(const struct px_hist *h)
 {
     json_t *o = json_object();
     px_jset(o, "count", px_ju64(h->count));
@@ -246,7 +246,7 @@ static json_t *exhaustion_json(const struct px_exhaustion *ex)
     return o;
 }
 
-json_t *px_result_json_data(const struct px_run *run)
+json_t *px_result_codec_data(const struct px_run *run)
 {
     const struct px_config *cfg = run->cfg;
     json_t *o = json_object();
@@ -266,11 +266,11 @@ json_t *px_result_json_data(const struct px_run *run)
     px_jset(o, "drain_s", px_jf64(run->drain_s));
     px_jset(o, "totals", totals_json(&run->totals));
     json_t *lat = json_object();
-    px_jset(lat, "connect", px_result_json_hist(&run->lat.connect));
-    px_jset(lat, "ttfb", px_result_json_hist(&run->lat.ttfb));
-    px_jset(lat, "total", px_result_json_hist(&run->lat.total));
+    px_jset(lat, "connect", px_result_codec_hist(&run->lat.connect));
+    px_jset(lat, "ttfb", px_result_codec_hist(&run->lat.ttfb));
+    px_jset(lat, "total", px_result_codec_hist(&run->lat.total));
     if (cfg->url.tls) {
-        px_jset(lat, "tls", px_result_json_hist(&run->lat.tls));
+        px_jset(lat, "tls", px_result_codec_hist(&run->lat.tls));
         px_jset(o, "tls_version", json_string(run->tls.version));
     }
     px_jset(o, "latency", lat);
@@ -752,7 +752,7 @@ static void read_result(struct rd *r, const json_t *doc, struct px_config *cfg, 
     read_exhaustion(r, ex, &run->ex);
 }
 
-int px_result_json_read(const json_t *doc, struct px_config *cfg, struct px_run *run, char *err,
+int px_result_codec_read(const json_t *doc, struct px_config *cfg, struct px_run *run, char *err,
                         size_t errlen)
 {
     px_config_defaults(cfg);
@@ -780,7 +780,7 @@ int px_result_json_read(const json_t *doc, struct px_config *cfg, struct px_run 
     return 0;
 }
 
-int px_result_json_loads(const char *text, size_t len, struct px_config *cfg, struct px_run *run,
+int px_result_codec_loads(const char *text, size_t len, struct px_config *cfg, struct px_run *run,
                          char *err, size_t errlen)
 {
     json_error_t je;
@@ -789,12 +789,12 @@ int px_result_json_loads(const char *text, size_t len, struct px_config *cfg, st
         snprintf(err, errlen, "not valid JSON: %s (line %d)", je.text, je.line);
         return -1;
     }
-    int rc = px_result_json_read(doc, cfg, run, err, errlen);
+    int rc = px_result_codec_read(doc, cfg, run, err, errlen);
     json_decref(doc);
     return rc;
 }
 
-int px_result_json_load_file(const char *path, struct px_config *cfg, struct px_run *run, char *err,
+int px_result_codec_load_file(const char *path, struct px_config *cfg, struct px_run *run, char *err,
                              size_t errlen)
 {
     /* jansson reads both as a document without its '{': say what they are. */
@@ -817,7 +817,7 @@ int px_result_json_load_file(const char *path, struct px_config *cfg, struct px_
         return -1;
     }
     char msg[256];
-    int rc = px_result_json_read(doc, cfg, run, msg, sizeof(msg));
+    int rc = px_result_codec_read(doc, cfg, run, msg, sizeof(msg));
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", path, msg);
     json_decref(doc);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Text and JSON reports of one run: formatting only, from a const result. */
-#include "portex/out/report.h"
+#include "portex/report/run_report.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "portex/base/config.h"
-#include "portex/out/json.h"
-#include "portex/out/result_json.h"
+#include "portex/report/json.h"
+#include "portex/load/result_codec.h"
 #include "portex/load/result.h"
 #include "portex/base/url.h"
 
@@ -383,14 +383,14 @@ void px_report_json_summary(struct px_json *j, const char *key, const struct px_
 
 void px_report_json_sysctl(struct px_json *j, const struct px_env *env)
 {
-    json_t *o = px_result_json_sysctl(env);
+    json_t *o = px_result_codec_sysctl(env);
     px_json_tree(j, "sysctl", o);
     json_decref(o);
 }
 
 void px_report_json_series(struct px_json *j, const struct px_series *series)
 {
-    json_t *o = px_result_json_series(series);
+    json_t *o = px_result_codec_series(series);
     px_json_tree(j, "series", o);
     json_decref(o);
 }
@@ -419,7 +419,7 @@ void px_report_csv(FILE *f, const struct px_series *series)
 
 void px_report_json_result(struct px_json *j, const struct px_run *run)
 {
-    json_t *o = px_result_json_data(run);
+    json_t *o = px_result_codec_data(run);
     px_json_tree(j, "result", o);
     json_decref(o);
 }
@@ -429,11 +429,11 @@ json_t *px_report_json_doc(const struct px_run *run, const char *command)
     json_t *o = json_object();
     px_jset(o, "command", json_string(command));
     px_jset(o, "version", json_string(PORTEX_VERSION));
-    px_jset(o, "config", px_result_json_config(run->cfg));
-    px_jset(o, "environment", px_result_json_environment(&run->env));
+    px_jset(o, "config", px_result_codec_config(run->cfg));
+    px_jset(o, "environment", px_result_codec_environment(&run->env));
     px_jset(o, "summary", px_report_summary_json(run));
-    px_jset(o, "series", px_result_json_series(&run->series));
-    px_jset(o, "result", px_result_json_data(run));
+    px_jset(o, "series", px_result_codec_series(&run->series));
+    px_jset(o, "result", px_result_codec_data(run));
     return o;
 }
 

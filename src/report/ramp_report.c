@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A rate ramp as a table, a JSON document and an SVG chart: formatting only. */
-#include "portex/out/ramp_report.h"
+#include "portex/report/ramp_report.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -8,9 +8,9 @@
 
 #include "portex/base/config.h"
 #include "portex/load/knee.h"
-#include "portex/out/json.h"
-#include "portex/out/report.h"
-#include "portex/out/svg.h"
+#include "portex/report/json.h"
+#include "portex/report/run_report.h"
+#include "portex/report/svg.h"
 
 /* "ok/s, errors, p99" from the PX_KNEE_* bits. */
 static void why_words(unsigned why, char *out, size_t outlen)

@@ -12,8 +12,8 @@
 
 #include "portex/base/config.h"
 #include "portex/load/result.h"
-#include "portex/out/report.h"
-#include "portex/out/svg.h"
+#include "portex/report/run_report.h"
+#include "portex/report/svg.h"
 
 static struct px_config cfg;
 static struct px_run run;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Streaming JSON writer. */
-#include "portex/out/json.h"
+#include "portex/report/json.h"
 
 #include <inttypes.h>
 #include <jansson.h>

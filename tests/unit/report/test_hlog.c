@@ -12,7 +12,7 @@
 #include <zlib.h>
 
 #include "portex/load/hist.h"
-#include "portex/out/hlog.h"
+#include "portex/report/hlog.h"
 
 /* The V2 header for lowest 1, highest 60,000,000, 2 digits, ratio 1.0, payload length n. */
 static void expect_header(const uint8_t *b, uint8_t payload_len)

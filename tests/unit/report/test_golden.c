@@ -26,10 +26,10 @@
 #include "portex/cmd/mode.h"
 #include "portex/load/knee.h"
 #include "portex/load/result.h"
-#include "portex/out/ramp_report.h"
-#include "portex/out/report.h"
-#include "portex/out/result_json.h"
-#include "portex/out/svg.h"
+#include "portex/report/ramp_report.h"
+#include "portex/report/run_report.h"
+#include "portex/load/result_codec.h"
+#include "portex/report/svg.h"
 
 #ifndef PX_GOLDEN_DIR
 #error "PX_GOLDEN_DIR names tests/golden"
@@ -155,7 +155,7 @@ static int load_runs(void **state)
         char path[512], name[64], err[256];
         snprintf(name, sizeof(name), "%s.json", run_docs[i]);
         golden_path(path, sizeof(path), name);
-        if (px_result_json_load_file(path, &cfgs[i], &runs[i], err, sizeof(err)) < 0) {
+        if (px_result_codec_load_file(path, &cfgs[i], &runs[i], err, sizeof(err)) < 0) {
             fprintf(stderr, "%s\n", err);
             return -1;
         }

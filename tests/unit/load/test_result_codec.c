@@ -18,9 +18,9 @@
 #include "portex/base/url.h"
 #include "portex/load/hist.h"
 #include "portex/load/result.h"
-#include "portex/out/json.h"
-#include "portex/out/report.h"
-#include "portex/out/result_json.h"
+#include "portex/report/json.h"
+#include "portex/report/run_report.h"
+#include "portex/load/result_codec.h"
 
 static void fill_run(struct px_config *cfg, struct px_run *run)
 {
@@ -105,7 +105,7 @@ static char *write_doc(const struct px_run *run, size_t *len)
     return buf;
 }
 
-static void px_result_json_read__write_read_write_identical(void **state)
+static void px_result_codec_read__write_read_write_identical(void **state)
 {
     (void)state;
     struct px_config cfg, cfg2;
@@ -115,7 +115,7 @@ static void px_result_json_read__write_read_write_identical(void **state)
     char *one = write_doc(&run, &len1);
     char err[256] = "";
 
-    int rc = px_result_json_loads(one, len1, &cfg2, &run2, err, sizeof(err));
+    int rc = px_result_codec_loads(one, len1, &cfg2, &run2, err, sizeof(err));
     char *two = write_doc(&run2, &len2);
 
     assert_int_equal(rc, 0);
@@ -130,7 +130,7 @@ static void px_result_json_read__write_read_write_identical(void **state)
     px_series_free(&run2.series);
 }
 
-static void px_result_json_read__percentiles_recomputed_equal(void **state)
+static void px_result_codec_read__percentiles_recomputed_equal(void **state)
 {
     (void)state;
     struct px_config cfg, cfg2;
@@ -140,7 +140,7 @@ static void px_result_json_read__percentiles_recomputed_equal(void **state)
     char *text = write_doc(&run, &len);
     char err[256];
 
-    assert_int_equal(px_result_json_loads(text, len, &cfg2, &run2, err, sizeof(err)), 0);
+    assert_int_equal(px_result_codec_loads(text, len, &cfg2, &run2, err, sizeof(err)), 0);
 
     static const double qs[] = {0, 1, 25, 50, 90, 99, 99.9, 99.99, 100};
     for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
@@ -186,7 +186,7 @@ static void expect_error(const char *from, const char *to, const char *want)
     char *bad = replace(text, from, to);
     char err[256] = "";
 
-    int rc = px_result_json_loads(bad, strlen(bad), &cfg2, &run2, err, sizeof(err));
+    int rc = px_result_codec_loads(bad, strlen(bad), &cfg2, &run2, err, sizeof(err));
 
     assert_int_equal(rc, -1);
     assert_non_null(strstr(err, want));
@@ -196,32 +196,32 @@ static void expect_error(const char *from, const char *to, const char *want)
     px_series_free(&run.series);
 }
 
-static void px_result_json_read__other_format_refused(void **state)
+static void px_result_codec_read__other_format_refused(void **state)
 {
     (void)state;
     expect_error("\"format\": 1", "\"format\": 2", "result.format: 2, expected 1");
 }
 
-static void px_result_json_read__other_layout_refused(void **state)
+static void px_result_codec_read__other_layout_refused(void **state)
 {
     (void)state;
     expect_error("\"sub_bits\": 8", "\"sub_bits\": 7", "result.hist_layout");
 }
 
-static void px_result_json_read__bucket_index_out_of_range(void **state)
+static void px_result_codec_read__bucket_index_out_of_range(void **state)
 {
     (void)state;
     expect_error("\"buckets\": [[", "\"buckets\": [[99999,1],[", "buckets");
 }
 
-static void px_result_json_read__missing_key_named(void **state)
+static void px_result_codec_read__missing_key_named(void **state)
 {
     (void)state;
     expect_error("\"ok\": 90,\n      \"failed\"", "\"okk\": 90,\n      \"failed\"",
                  "result.totals.ok: missing");
 }
 
-static void px_result_json_read__unix_target_and_requests_per_conn(void **state)
+static void px_result_codec_read__unix_target_and_requests_per_conn(void **state)
 {
     (void)state;
     struct px_config cfg, cfg2;
@@ -235,7 +235,7 @@ static void px_result_json_read__unix_target_and_requests_per_conn(void **state)
     size_t len1, len2;
     char *one = write_doc(&run, &len1);
 
-    int rc = px_result_json_loads(one, len1, &cfg2, &run2, err, sizeof(err));
+    int rc = px_result_codec_loads(one, len1, &cfg2, &run2, err, sizeof(err));
     char *two = write_doc(&run2, &len2);
 
     assert_int_equal(rc, 0);
@@ -248,30 +248,30 @@ static void px_result_json_read__unix_target_and_requests_per_conn(void **state)
     px_series_free(&run2.series);
 }
 
-static void px_result_json_loads__not_json(void **state)
+static void px_result_codec_loads__not_json(void **state)
 {
     (void)state;
     struct px_config cfg;
     struct px_run run;
     char err[256];
-    assert_int_equal(px_result_json_loads("{\"a\":", 5, &cfg, &run, err, sizeof(err)), -1);
+    assert_int_equal(px_result_codec_loads("{\"a\":", 5, &cfg, &run, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not valid JSON"));
 }
 
 /* A directory or an empty file is named as such, not as JSON that lacks a '{'. */
-static void px_result_json_load_file__directory_and_empty_named(void **state)
+static void px_result_codec_load_file__directory_and_empty_named(void **state)
 {
     (void)state;
     static struct px_config cfg;
     static struct px_run run;
     char err[256];
-    assert_int_equal(px_result_json_load_file("/", &cfg, &run, err, sizeof(err)), -1);
+    assert_int_equal(px_result_codec_load_file("/", &cfg, &run, err, sizeof(err)), -1);
     assert_string_equal(err, "cannot read /: it is a directory");
     char path[] = "/tmp/px_empty_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(px_result_json_load_file(path, &cfg, &run, err, sizeof(err)), -1);
+    assert_int_equal(px_result_codec_load_file(path, &cfg, &run, err, sizeof(err)), -1);
     unlink(path);
     assert_non_null(strstr(err, ": empty file, expected the JSON of portex run --json"));
 }
@@ -279,15 +279,15 @@ static void px_result_json_load_file__directory_and_empty_named(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(px_result_json_read__write_read_write_identical),
-        cmocka_unit_test(px_result_json_read__percentiles_recomputed_equal),
-        cmocka_unit_test(px_result_json_read__other_format_refused),
-        cmocka_unit_test(px_result_json_read__other_layout_refused),
-        cmocka_unit_test(px_result_json_read__bucket_index_out_of_range),
-        cmocka_unit_test(px_result_json_read__missing_key_named),
-        cmocka_unit_test(px_result_json_read__unix_target_and_requests_per_conn),
-        cmocka_unit_test(px_result_json_loads__not_json),
-        cmocka_unit_test(px_result_json_load_file__directory_and_empty_named),
+        cmocka_unit_test(px_result_codec_read__write_read_write_identical),
+        cmocka_unit_test(px_result_codec_read__percentiles_recomputed_equal),
+        cmocka_unit_test(px_result_codec_read__other_format_refused),
+        cmocka_unit_test(px_result_codec_read__other_layout_refused),
+        cmocka_unit_test(px_result_codec_read__bucket_index_out_of_range),
+        cmocka_unit_test(px_result_codec_read__missing_key_named),
+        cmocka_unit_test(px_result_codec_read__unix_target_and_requests_per_conn),
+        cmocka_unit_test(px_result_codec_loads__not_json),
+        cmocka_unit_test(px_result_codec_load_file__directory_and_empty_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Reports of a finished run: text for a person, JSON for a program. Formatting only. */
-#ifndef PORTEX_REPORT_H
-#define PORTEX_REPORT_H
+#ifndef PORTEX_RUN_REPORT_H
+#define PORTEX_RUN_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>

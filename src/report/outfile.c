@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Output files: opened before the load so a bad path fails at once, every write checked. */
-#include "portex/out/outfile.h"
+#include "portex/report/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* SVG written by hand: no runtime dependency, valid XML, readable in any browser. */
-#include "portex/out/svg.h"
+#include "portex/report/svg.h"
 
 #include <math.h>
 #include <string.h>

@@ -5,8 +5,8 @@
  * "result", written as jansson trees and read back into the same structs
  * (README.md, "Result format").
  */
-#ifndef PORTEX_RESULT_JSON_H
-#define PORTEX_RESULT_JSON_H
+#ifndef PORTEX_RESULT_CODEC_H
+#define PORTEX_RESULT_CODEC_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,30 +30,30 @@ struct json_t *px_jf64(double v);
 struct json_t *px_ju64(uint64_t v);
 
 /* The `config` object: the settings reports and merge need. */
-struct json_t *px_result_json_config(const struct px_config *cfg);
+struct json_t *px_result_codec_config(const struct px_config *cfg);
 /* The `environment` object: kernel, sysctls (those the kernel has), limits. */
-struct json_t *px_result_json_environment(const struct px_env *env);
+struct json_t *px_result_codec_environment(const struct px_env *env);
 /* The `sysctl` object alone. */
-struct json_t *px_result_json_sysctl(const struct px_env *env);
+struct json_t *px_result_codec_sysctl(const struct px_env *env);
 /* The `series` array: one flat object per tick with its sparse histogram. */
-struct json_t *px_result_json_series(const struct px_series *series);
+struct json_t *px_result_codec_series(const struct px_series *series);
 /* A histogram: count, sum_us, min_us, max_us and buckets [[index, count], ...]. */
-struct json_t *px_result_json_hist(const struct px_hist *h);
+struct json_t *px_result_codec_hist(const struct px_hist *h);
 /* The `result` object: format, histogram layout, raw totals, histograms, exhaustion. */
-struct json_t *px_result_json_data(const struct px_run *run);
+struct json_t *px_result_codec_data(const struct px_run *run);
 
 /*
  * Reads a document holding config, environment, series and result back into
  * cfg and run (run->cfg = cfg; the series is the caller's to free). On error
  * a one-line message naming the key. 0 or -1.
  */
-int px_result_json_read(const struct json_t *doc, struct px_config *cfg, struct px_run *run,
+int px_result_codec_read(const struct json_t *doc, struct px_config *cfg, struct px_run *run,
                         char *err, size_t errlen);
-/* Parses text (a whole document) with px_result_json_read. 0 or -1. */
-int px_result_json_loads(const char *text, size_t len, struct px_config *cfg, struct px_run *run,
+/* Parses text (a whole document) with px_result_codec_read. 0 or -1. */
+int px_result_codec_loads(const char *text, size_t len, struct px_config *cfg, struct px_run *run,
                          char *err, size_t errlen);
-/* Reads a file ("-" = stdin) with px_result_json_read; err names the file. 0 or -1. */
-int px_result_json_load_file(const char *path, struct px_config *cfg, struct px_run *run, char *err,
+/* Reads a file ("-" = stdin) with px_result_codec_read; err names the file. 0 or -1. */
+int px_result_codec_load_file(const char *path, struct px_config *cfg, struct px_run *run, char *err,
                              size_t errlen);
 
 #endif

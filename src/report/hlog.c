@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* HdrHistogram V2 encoder and interval log writer, so HdrHistogram's own tools read portex. */
-#include "portex/out/hlog.h"
+#include "portex/report/hlog.h"
 
 #include <errno.h>
 #include <stdio.h>
