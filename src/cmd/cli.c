@@ -17,11 +17,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "portex/base/config.h"
 #include "portex/base/parse.h"
+#include "portex/cmd/compare.h"
+#include "portex/cmd/doctor.h"
+#include "portex/cmd/lab.h"
 #include "portex/cmd/merge.h"
 #include "portex/cmd/mode.h"
+#include "portex/cmd/ramp.h"
+#include "portex/cmd/run.h"
+#include "portex/cmd/serve.h"
 #include "portex/load/knee.h"
+#include "portex/load/load.h"
 
 /* Keys of options without a short letter. */
 enum {
@@ -251,7 +257,7 @@ static int set_method(const struct optdef *d, void *obj, const char *arg, char *
 
 static int set_header(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
-    struct px_config *cfg = obj;
+    struct px_load *cfg = obj;
     if (px_parse_header(arg) < 0)
         return bad_value(d, arg, "expected 'Name: value' on one line", err, errlen);
     if (cfg->nheaders >= PX_MAX_HEADERS)
@@ -260,7 +266,7 @@ static int set_header(const struct optdef *d, void *obj, const char *arg, char *
     return PX_CLI_OK;
 }
 
-static int read_body_file(const char *path, struct px_config *cfg, char *err, size_t errlen)
+static int read_body_file(const char *path, struct px_load *cfg, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
@@ -318,7 +324,7 @@ static int same_ip(const struct sockaddr_storage *a, const struct sockaddr_stora
 }
 
 /* "A-B" (IPv4 range) or "IP[,IP...]" into cfg->sources. */
-static int parse_sources(const char *arg, struct px_config *cfg, char *err, size_t errlen)
+static int parse_sources(const char *arg, struct px_load *cfg, char *err, size_t errlen)
 {
     char buf[4096];
     if (strlen(arg) >= sizeof(buf))
@@ -377,7 +383,7 @@ static int parse_sources(const char *arg, struct px_config *cfg, char *err, size
 static int set_body(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
     (void)d;
-    struct px_config *cfg = obj;
+    struct px_load *cfg = obj;
     free(cfg->body);
     cfg->body = NULL;
     cfg->body_len = 0;
@@ -393,7 +399,7 @@ static int set_body(const struct optdef *d, void *obj, const char *arg, char *er
 static int set_port_range(const struct optdef *d, void *obj, const char *arg, char *err,
                           size_t errlen)
 {
-    struct px_config *cfg = obj;
+    struct px_load *cfg = obj;
     if (px_parse_port_range(arg, &cfg->port_lo, &cfg->port_hi) == 0)
         return PX_CLI_OK;
     return bad_value(d, arg, "expected LO-HI with 1 <= LO <= HI <= 65535", err, errlen);
@@ -401,7 +407,7 @@ static int set_port_range(const struct optdef *d, void *obj, const char *arg, ch
 
 static int set_shard(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
-    struct px_config *cfg = obj;
+    struct px_load *cfg = obj;
     if (px_parse_shard(arg, &cfg->shard, &cfg->shards) == 0)
         return PX_CLI_OK;
     return bad_value(d, arg, "expected K/N with 0 <= K < N, such as 0/4", err, errlen);
@@ -410,7 +416,7 @@ static int set_shard(const struct optdef *d, void *obj, const char *arg, char *e
 static int set_start_at(const struct optdef *d, void *obj, const char *arg, char *err,
                         size_t errlen)
 {
-    struct px_config *cfg = obj;
+    struct px_load *cfg = obj;
     if (px_parse_wallclock(arg, &cfg->start_at_ns) == 0)
         return PX_CLI_OK;
     return bad_value(d, arg,
@@ -421,7 +427,7 @@ static int set_start_at(const struct optdef *d, void *obj, const char *arg, char
 static int set_source(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
     (void)d;
-    struct px_config *cfg = obj;
+    struct px_load *cfg = obj;
     cfg->nsources = 0;
     return parse_sources(arg, cfg, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
 }
@@ -440,7 +446,7 @@ static int unix_arg(const struct optdef *d, const char *arg, char *out, size_t o
  * IP:PORT was given (px_cli_parse_serve settles it). */
 static int set_listen(const struct optdef *d, void *obj, const char *arg, char *err, size_t errlen)
 {
-    struct px_server_config *cfg = obj;
+    struct px_server_config *cfg = &((struct px_serve_config *)obj)->server;
     if (strncmp(arg, "unix:", 5) == 0) {
         if (cfg->unix_only == 0)
             cfg->unix_only = 1;
@@ -493,7 +499,7 @@ static int set_per_mode(const struct optdef *d, void *obj, const char *arg, char
 
 /* ---- the tables --------------------------------------------------------- */
 
-#define CFG(field) offsetof(struct px_config, field)
+#define CFG(field) offsetof(struct px_load, field)
 
 /* The load: run, compare (and ramp) share it. */
 static const struct optdef load_opts[] = {
@@ -512,16 +518,22 @@ static const struct optdef load_opts[] = {
     {"port-range", OPT_PORT_RANGE, required_argument, set_port_range, 0, 0, 0, NULL},
     {"source", OPT_SOURCE, required_argument, set_source, 0, 0, 0, NULL},
     {"interval", OPT_INTERVAL, required_argument, set_duration, CFG(interval_ms), 100, 0, NULL},
-    {"quiet", 'q', no_argument, set_flag, CFG(quiet), 0, 0, NULL},
-    {"json", OPT_JSON, required_argument, set_path, CFG(json_path), 0, 0, NULL},
-    {"csv", OPT_CSV, required_argument, set_path, CFG(csv_path), 0, 0, NULL},
-    {"svg", OPT_SVG, required_argument, set_path, CFG(svg_path), 0, 0, NULL},
     {"unix", OPT_UNIX, required_argument, set_path, CFG(unix_path), 0, 0, NULL},
 };
 
-/* run only: one HdrHistogram log line per tick. */
-static const struct optdef run_opts[] = {
-    {"hlog", OPT_HLOG, required_argument, set_path, CFG(hlog_path), 0, 0, NULL},
+#define OUT(field) offsetof(struct px_outputs, field)
+
+/* The outputs of run, compare and ramp (lab, doctor and merge take some of them). */
+static const struct optdef out_opts[] = {
+    {"quiet", 'q', no_argument, set_flag, OUT(quiet), 0, 0, NULL},
+    {"json", OPT_JSON, required_argument, set_path, OUT(json), 0, 0, NULL},
+    {"csv", OPT_CSV, required_argument, set_path, OUT(csv), 0, 0, NULL},
+    {"svg", OPT_SVG, required_argument, set_path, OUT(svg), 0, 0, NULL},
+};
+
+/* run and compare: one HdrHistogram log line per tick. */
+static const struct optdef hlog_opts[] = {
+    {"hlog", OPT_HLOG, required_argument, set_path, OUT(hlog), 0, 0, NULL},
 };
 
 /* One host's share of a run over several (run only: compare's modes are one host's). */
@@ -530,11 +542,11 @@ static const struct optdef shard_opts[] = {
     {"start-at", OPT_START_AT, required_argument, set_start_at, 0, 0, 0, NULL},
 };
 
-#define MRG(field) offsetof(struct px_merge_config, field)
+/* merge: the machine outputs, no live line. */
 static const struct optdef merge_opts[] = {
-    {"json", OPT_JSON, required_argument, set_path, MRG(json_path), 0, 0, NULL},
-    {"csv", OPT_CSV, required_argument, set_path, MRG(csv_path), 0, 0, NULL},
-    {"svg", OPT_SVG, required_argument, set_path, MRG(svg_path), 0, 0, NULL},
+    {"json", OPT_JSON, required_argument, set_path, OUT(json), 0, 0, NULL},
+    {"csv", OPT_CSV, required_argument, set_path, OUT(csv), 0, 0, NULL},
+    {"svg", OPT_SVG, required_argument, set_path, OUT(svg), 0, 0, NULL},
 };
 
 /* https:// targets: run and compare. */
@@ -561,8 +573,6 @@ static const struct optdef compare_opts[] = {
     {"no-drain", OPT_NO_DRAIN, no_argument, set_flag, offsetof(struct px_compare_config, no_drain),
      0, 0, NULL},
     {"control", OPT_CONTROL, required_argument, set_control, 0, 0, 0, NULL},
-    {"hlog", OPT_HLOG, required_argument, set_path,
-     offsetof(struct px_compare_config, base.hlog_path), 0, 0, NULL},
     {"keepalive", 'k', no_argument, set_per_mode, 0, 0, 0, NULL},
     {"close", OPT_CLOSE, required_argument, set_per_mode, 0, 0, 0, NULL},
 };
@@ -578,16 +588,16 @@ static const struct optdef ramp_opts[] = {
     {"no-stop", OPT_NO_STOP, no_argument, set_flag, RAMP(no_stop), 0, 0, NULL},
 };
 
-#define SRV(field) offsetof(struct px_server_config, field)
+#define SRV(field) offsetof(struct px_serve_config, field)
 static const struct optdef serve_opts[] = {
     {"listen", OPT_LISTEN, required_argument, set_listen, 0, 0, 0, NULL},
-    {"threads", 't', required_argument, set_unsigned, SRV(threads), 1, 1024, NULL},
-    {"body-bytes", OPT_BODY_BYTES, required_argument, set_size, SRV(body_bytes), 0, 64u << 20,
-     NULL},
-    {"tls", OPT_TLS, no_argument, set_flag, SRV(tls_enabled), 0, 0, NULL},
-    {"cert", OPT_CERT, required_argument, set_path, SRV(tls_cert), 0, 0, NULL},
-    {"key", OPT_KEY, required_argument, set_path, SRV(tls_key), 0, 0, NULL},
-    {"write-cert", OPT_WRITE_CERT, required_argument, set_path, SRV(tls_write), 0, 0, NULL},
+    {"threads", 't', required_argument, set_unsigned, SRV(server.threads), 1, 1024, NULL},
+    {"body-bytes", OPT_BODY_BYTES, required_argument, set_size, SRV(server.body_bytes), 0,
+     64u << 20, NULL},
+    {"tls", OPT_TLS, no_argument, set_flag, SRV(tls), 0, 0, NULL},
+    {"cert", OPT_CERT, required_argument, set_path, SRV(cert), 0, 0, NULL},
+    {"key", OPT_KEY, required_argument, set_path, SRV(key), 0, 0, NULL},
+    {"write-cert", OPT_WRITE_CERT, required_argument, set_path, SRV(write_cert), 0, 0, NULL},
 };
 
 #define LAB(field) offsetof(struct px_lab_config, field)
@@ -599,10 +609,6 @@ static const struct optdef lab_opts[] = {
     {"modes", OPT_MODES, required_argument, set_lab_modes, 0, 0, 0, NULL},
     {"reuse-delay", OPT_REUSE_DELAY, required_argument, set_int, LAB(reuse_delay_ms), 1, 60000,
      NULL},
-    {"json", OPT_JSON, required_argument, set_path, LAB(json_path), 0, 0, NULL},
-    {"svg", OPT_SVG, required_argument, set_path, LAB(svg_path), 0, 0, NULL},
-    {"csv", OPT_CSV, required_argument, set_path, LAB(csv_path), 0, 0, NULL},
-    {"quiet", 'q', no_argument, set_flag, LAB(quiet), 0, 0, NULL},
 };
 
 #define DOC(field) offsetof(struct px_doctor_config, field)
@@ -610,7 +616,7 @@ static const struct optdef doctor_opts[] = {
     {"connections", 'c', required_argument, set_unsigned, DOC(connections), 1, 1000000, NULL},
     {"connect-timeout", OPT_CONNECT_TIMEOUT, required_argument, set_duration,
      DOC(connect_timeout_ms), 1, 0, NULL},
-    {"json", OPT_JSON, required_argument, set_path, DOC(json_path), 0, 0, NULL},
+    {"json", OPT_JSON, required_argument, set_path, DOC(out.json), 0, 0, NULL},
 };
 
 #define GROUP(defs, off)                                                                           \
@@ -618,19 +624,21 @@ static const struct optdef doctor_opts[] = {
         defs, sizeof(defs) / sizeof(defs[0]), off                                                  \
     }
 
-static const struct optgroup run_groups[] = {GROUP(load_opts, 0), GROUP(close_opts, 0),
-                                             GROUP(shard_opts, 0), GROUP(run_opts, 0),
-                                             GROUP(tls_opts, 0)};
-static const struct optgroup merge_groups[] = {GROUP(merge_opts, 0)};
+#define RUNC(field) offsetof(struct px_run_config, field)
+#define CMP(field)  offsetof(struct px_compare_config, field)
+static const struct optgroup run_groups[] = {
+    GROUP(load_opts, RUNC(load)),  GROUP(out_opts, RUNC(out)),  GROUP(close_opts, RUNC(load)),
+    GROUP(shard_opts, RUNC(load)), GROUP(hlog_opts, RUNC(out)), GROUP(tls_opts, RUNC(load))};
+static const struct optgroup merge_groups[] = {
+    GROUP(merge_opts, offsetof(struct px_merge_config, out))};
 static const struct optgroup compare_groups[] = {
-    GROUP(load_opts, offsetof(struct px_compare_config, base)), GROUP(compare_opts, 0),
-    GROUP(tls_opts, offsetof(struct px_compare_config, base))};
+    GROUP(load_opts, CMP(base)), GROUP(out_opts, CMP(out)), GROUP(hlog_opts, CMP(out)),
+    GROUP(compare_opts, 0), GROUP(tls_opts, CMP(base))};
 static const struct optgroup ramp_groups[] = {
-    GROUP(load_opts, offsetof(struct px_ramp_config, base)),
-    GROUP(close_opts, offsetof(struct px_ramp_config, base)), GROUP(ramp_opts, 0),
-    GROUP(tls_opts, offsetof(struct px_ramp_config, base))};
+    GROUP(load_opts, RAMP(base)), GROUP(out_opts, RAMP(out)), GROUP(close_opts, RAMP(base)),
+    GROUP(ramp_opts, 0), GROUP(tls_opts, RAMP(base))};
 static const struct optgroup serve_groups[] = {GROUP(serve_opts, 0)};
-static const struct optgroup lab_groups[] = {GROUP(lab_opts, 0)};
+static const struct optgroup lab_groups[] = {GROUP(lab_opts, 0), GROUP(out_opts, LAB(out))};
 static const struct optgroup doctor_groups[] = {GROUP(doctor_opts, 0)};
 
 static const char run_usage[] =
@@ -929,7 +937,8 @@ static int one_stdout(const char *const outs[4], char *err, size_t errlen)
 
 /* The URL operand and the checks between options of run and compare. */
 static int finish_load(const char *cmd, int argc, char **argv, const unsigned char *seen,
-                       struct px_config *cfg, char *err, size_t errlen)
+                       struct px_load *cfg, const struct px_outputs *out, char *err,
+                       size_t errlen)
 {
     if (optind >= argc)
         return usage_error(err, errlen, "missing URL: expected portex %s [options] %s", cmd,
@@ -941,7 +950,7 @@ static int finish_load(const char *cmd, int argc, char **argv, const unsigned ch
         return PX_CLI_USAGE;
     if (cfg->unix_path && px_url_set_unix(&cfg->url, cfg->unix_path, err, errlen) < 0)
         return PX_CLI_USAGE;
-    const char *outs[] = {cfg->json_path, cfg->csv_path, cfg->svg_path, cfg->hlog_path};
+    const char *outs[] = {out->json, out->csv, out->svg, out->hlog};
     if (one_stdout(outs, err, errlen) != PX_CLI_OK)
         return PX_CLI_USAGE;
     /* -n alone: run until the count, not for the default duration. */
@@ -962,16 +971,16 @@ static int finish_load(const char *cmd, int argc, char **argv, const unsigned ch
 }
 
 /* serve: --cert/--key/--write-cert need --tls; --cert and --key go together. */
-static int finish_serve(const struct px_server_config *cfg, char *err, size_t errlen)
+static int finish_serve(const struct px_serve_config *cfg, char *err, size_t errlen)
 {
-    if (!cfg->tls_enabled && (cfg->tls_cert || cfg->tls_key || cfg->tls_write))
+    if (!cfg->tls && (cfg->cert || cfg->key || cfg->write_cert))
         return usage_error(err, errlen, "%s needs --tls",
-                           cfg->tls_cert  ? "--cert"
-                           : cfg->tls_key ? "--key"
-                                          : "--write-cert");
-    if (!cfg->tls_cert != !cfg->tls_key)
+                           cfg->cert  ? "--cert"
+                           : cfg->key ? "--key"
+                                      : "--write-cert");
+    if (!cfg->cert != !cfg->key)
         return usage_error(err, errlen, "%s needs its pair: give both --cert FILE and --key FILE",
-                           cfg->tls_cert ? "--cert" : "--key");
+                           cfg->cert ? "--cert" : "--key");
     return PX_CLI_OK;
 }
 
@@ -984,16 +993,17 @@ static int no_operands(const char *cmd, int argc, char **argv, char *err, size_t
     return PX_CLI_OK;
 }
 
-int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, size_t errlen)
+int px_cli_parse_run(int argc, char **argv, struct px_run_config *cfg, char *err, size_t errlen)
 {
     unsigned char seen[OPT_KEY_MAX] = {0};
-    px_config_defaults(cfg);
+    memset(cfg, 0, sizeof(*cfg));
+    px_load_defaults(&cfg->load);
     int rc = parse_options(&run_spec, argc, argv, cfg, seen, err, errlen);
     if (rc != PX_CLI_OK)
         return rc;
-    rc = finish_load("run", argc, argv, seen, cfg, err, errlen);
+    rc = finish_load("run", argc, argv, seen, &cfg->load, &cfg->out, err, errlen);
     /* --shard: this host's share of -c and -n, once both are known. */
-    if (rc == PX_CLI_OK && px_config_apply_shard(cfg, err, errlen) < 0)
+    if (rc == PX_CLI_OK && px_load_apply_shard(&cfg->load, err, errlen) < 0)
         return PX_CLI_USAGE;
     return rc;
 }
@@ -1006,7 +1016,7 @@ int px_cli_parse_compare(int argc, char **argv, struct px_compare_config *cfg, c
     int rc = parse_options(&compare_spec, argc, argv, cfg, seen, err, errlen);
     if (rc != PX_CLI_OK)
         return rc;
-    rc = finish_load("compare", argc, argv, seen, &cfg->base, err, errlen);
+    rc = finish_load("compare", argc, argv, seen, &cfg->base, &cfg->out, err, errlen);
     if (rc == PX_CLI_OK && !cfg->modes_given)
         cfg->nmodes =
             px_mode_defaults(px_compare_modes, px_compare_nmodes, cfg->allow_sysctl, cfg->modes);
@@ -1052,17 +1062,18 @@ int px_cli_parse_ramp(int argc, char **argv, struct px_ramp_config *cfg, char *e
     rc = check_ramp(seen, cfg, err, errlen);
     if (rc != PX_CLI_OK)
         return rc;
-    return finish_load("ramp", argc, argv, seen, &cfg->base, err, errlen);
+    return finish_load("ramp", argc, argv, seen, &cfg->base, &cfg->out, err, errlen);
 }
 
-int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
+int px_cli_parse_serve(int argc, char **argv, struct px_serve_config *cfg, char *err,
                        size_t errlen)
 {
     unsigned char seen[OPT_KEY_MAX] = {0};
-    px_server_config_defaults(cfg);
+    memset(cfg, 0, sizeof(*cfg));
+    px_server_config_defaults(&cfg->server);
     int rc = parse_options(&serve_spec, argc, argv, cfg, seen, err, errlen);
-    if (cfg->unix_only < 0)
-        cfg->unix_only = 0;
+    if (cfg->server.unix_only < 0)
+        cfg->server.unix_only = 0;
     if (rc == PX_CLI_OK)
         rc = no_operands("serve", argc, argv, err, errlen);
     return rc != PX_CLI_OK ? rc : finish_serve(cfg, err, errlen);
@@ -1073,7 +1084,7 @@ int px_cli_parse_lab(int argc, char **argv, struct px_lab_config *cfg, char *err
     unsigned char seen[OPT_KEY_MAX] = {0};
     px_lab_config_defaults(cfg);
     int rc = parse_options(&lab_spec, argc, argv, cfg, seen, err, errlen);
-    const char *outs[] = {cfg->json_path, cfg->csv_path, cfg->svg_path, NULL};
+    const char *outs[] = {cfg->out.json, cfg->out.csv, cfg->out.svg, NULL};
     if (rc == PX_CLI_OK)
         rc = one_stdout(outs, err, errlen);
     if (rc == PX_CLI_OK && cfg->nmodes == 0)
@@ -1110,6 +1121,6 @@ int px_cli_parse_merge(int argc, char **argv, struct px_merge_config *cfg, char 
                            "'portex run --json'");
     cfg->files = (const char **)(argv + optind);
     cfg->nfiles = (size_t)(argc - optind);
-    const char *outs[] = {cfg->json_path, cfg->csv_path, cfg->svg_path, NULL};
+    const char *outs[] = {cfg->out.json, cfg->out.csv, cfg->out.svg, NULL};
     return one_stdout(outs, err, errlen);
 }

@@ -23,13 +23,14 @@
 #include "portex/kernel/guard.h"
 #include "portex/kernel/netlink.h"
 #include "portex/report/hlog.h"
-#include "portex/report/run_report.h"
+#include "portex/report/compare_report.h"
+#include "portex/load/result.h"
 #include "portex/load/run.h"
 #include "portex/base/url.h"
 #include "portex/kernel/kernel.h"
 
 /* Points the control mode's copy of the config at the server's Unix socket. 0 or -1. */
-static int use_control(const struct px_compare_config *cfg, struct px_config *run, char *err,
+static int use_control(const struct px_compare_config *cfg, struct px_load *run, char *err,
                        size_t errlen)
 {
     run->port_lo = run->port_hi = 0;
@@ -63,7 +64,7 @@ static int drain(const struct px_compare_config *cfg, uint64_t usable_ports,
         if (now >= until)
             break;
         /* TIME_WAIT lasts 60 s: the count falls as the oldest expire. */
-        if (!cfg->base.quiet && (tty || tick % 10 == 0)) {
+        if (!cfg->out.quiet && (tty || tick % 10 == 0)) {
             fprintf(stderr,
                     "%sportex compare: %llu TIME_WAIT sockets toward %s hold ports; "
                     "waiting for them to expire (at most %.0f s more)%s",
@@ -105,62 +106,51 @@ int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns
 
 /*
  * Mode i's own ports: a fresh --port-range window, or its share of several
- * --source addresses. Sets res->cfg and res->isolation; 0 when neither is
+ * --source addresses. Sets them in load, and res->isolation; 0 when neither is
  * possible (the caller waits for TIME_WAIT to drain instead).
  */
 static int isolate(const struct px_compare_config *cfg, size_t i, const struct px_env *env,
-                   struct px_mode_result *res)
+                   struct px_mode_result *res, struct px_load *load)
 {
-    const struct px_config *b = &cfg->base;
+    const struct px_load *b = &cfg->base;
     unsigned lo, hi;
     if (b->port_lo != 0 && px_compare_port_window(b->port_lo, b->port_hi, env->port_lo,
                                                   env->port_hi, (unsigned)i, &lo, &hi) == 0) {
-        res->cfg.port_lo = (uint16_t)lo;
-        res->cfg.port_hi = (uint16_t)hi;
+        load->port_lo = (uint16_t)lo;
+        load->port_hi = (uint16_t)hi;
         res->isolation = "port-window";
         return 1;
     }
     size_t share = b->nsources / (cfg->nmodes ? cfg->nmodes : 1);
     if (b->nsources > 1 && share > 0) {
-        memmove(res->cfg.sources, &b->sources[i * share], share * sizeof(b->sources[0]));
-        res->cfg.nsources = share;
+        memmove(load->sources, &b->sources[i * share], share * sizeof(b->sources[0]));
+        load->nsources = share;
         res->isolation = "source";
         return 1;
     }
     return 0;
 }
 
-/* One line per mode on how its ports were kept clear of the earlier modes'. */
-static void say_isolation(FILE *f, const struct px_mode_result *res)
+/* One mode's run of load into res->run; with --hlog its ticks go to the log,
+ * tagged with the mode's name. 0, or -1 with err. */
+static int run_mode(const struct px_compare_config *cfg, struct px_mode_result *res,
+                    const struct px_load *load, struct px_hlog *hlog, char *err, size_t errlen)
 {
-    const struct px_config *c = &res->cfg;
-    char a[64];
-    if (res->isolation == NULL)
-        return;
-    fprintf(f, "%s: ", res->mode->name);
-    if (strcmp(res->isolation, "port-window") == 0) {
-        fprintf(f, "ports %u-%u, a window of its own (no wait)\n", c->port_lo, c->port_hi);
-    } else if (strcmp(res->isolation, "source") == 0) {
-        px_sockaddr_ip((const struct sockaddr *)&c->sources[0], a, sizeof(a));
-        fprintf(f, "source %s%s, %zu address%s of its own (no wait)\n", a,
-                c->nsources > 1 ? " and on" : "", c->nsources, c->nsources > 1 ? "es" : "");
-    } else if (strcmp(res->isolation, "as-given") == 0) {
-        fprintf(f, "the ports as configured (first mode)\n");
-    } else if (strcmp(res->isolation, "drain") == 0) {
-        fprintf(f, "same ports as the mode before: waited %.1f s for its TIME_WAIT to expire\n",
-                res->waited_s);
-    } else {
-        fprintf(f, "same ports as the mode before, no wait%s\n",
-                res->waited_s > 0 ? "" : " (little or no TIME_WAIT left, or --no-drain)");
+    struct px_hlog_tagged tagged = {.log = hlog, .tag = res->name};
+    struct px_stats_opts opts = {.live = cfg->out.quiet ? NULL : stderr,
+                                 .tick = hlog ? px_hlog_tick_tagged : NULL,
+                                 .tick_arg = &tagged,
+                                 .row_hists = cfg->out.json != NULL};
+    res->run = px_run_new(load);
+    if (res->run == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-}
-
-/* One mode's run; with --hlog its ticks go to the log, tagged with the mode's name. */
-static int run_mode(struct px_mode_result *res, struct px_hlog *hlog, char *err, size_t errlen)
-{
-    struct px_hlog_tagged tagged = {.log = hlog, .tag = res->mode->name};
-    return px_run_execute_tick(&res->cfg, &res->run, hlog ? px_hlog_tick_tagged : NULL, &tagged,
-                               err, errlen);
+    if (px_run_execute(res->run, &opts, err, errlen) == 0)
+        return 0;
+    px_run_free(res->run);
+    res->run = NULL;
+    return -1;
 }
 
 /* Modes that set tcp_tw_reuse need the flag and root. 0, -1, or -2 for a usage error. */
@@ -187,16 +177,17 @@ static int check_sysctl_modes(const struct px_compare_config *cfg, char *err, si
  * it cannot. 1 when a signal came during the wait.
  */
 static int clear_ports(const struct px_compare_config *cfg, size_t i, const struct px_env *env,
-                       struct px_mode_result *results, const sigset_t *stop_set)
+                       struct px_mode_result *results, struct px_load *load,
+                       const sigset_t *stop_set)
 {
     struct px_mode_result *res = &results[i];
     res->isolation = i == 0 ? "as-given" : "none";
     /* The Unix-socket control mode uses no port: nothing to isolate or wait for. */
-    if (res->mode == &px_compare_control_mode || isolate(cfg, i, env, res) || i == 0 ||
+    if (cfg->modes[i] == &px_compare_control_mode || isolate(cfg, i, env, res, load) || i == 0 ||
         cfg->no_drain || !results[i - 1].ran)
         return 0;
     uint64_t t0 = px_clock_us();
-    int stopped = drain(cfg, results[i - 1].run.ex.usable_ports, stop_set);
+    int stopped = drain(cfg, results[i - 1].run->ex.usable_ports, stop_set);
     res->waited_s = (double)(px_clock_us() - t0) / 1e6;
     /* A wait under a second found (almost) nothing to wait for. */
     res->isolation = res->waited_s >= 1.0 ? "drain" : "none";
@@ -204,31 +195,31 @@ static int clear_ports(const struct px_compare_config *cfg, size_t i, const stru
 }
 
 /* One mode's run with its sysctl guarded. 0, or -1 with err. */
-static int run_one(const struct px_compare_config *cfg, struct px_mode_result *res,
-                   struct px_hlog *hlog, char *err, size_t errlen)
+static int run_one(const struct px_compare_config *cfg, const struct px_mode *mode,
+                   struct px_mode_result *res, struct px_load *load, struct px_hlog *hlog,
+                   char *err, size_t errlen)
 {
     struct px_guard guard = {0};
-    if (res->mode->client_reuse >= 0 &&
-        px_guard_set(&guard, "net.ipv4.tcp_tw_reuse", res->mode->client_reuse, err, errlen) < 0)
+    if (mode->client_reuse >= 0 &&
+        px_guard_set(&guard, "net.ipv4.tcp_tw_reuse", mode->client_reuse, err, errlen) < 0)
         return -1;
-    res->cfg.keepalive = res->mode->keepalive;
-    res->cfg.close = res->mode->close;
-    res->cfg.requests_per_conn = res->mode->requests_per_conn;
+    load->keepalive = mode->keepalive;
+    load->close = mode->close;
+    load->requests_per_conn = mode->requests_per_conn;
     int r = 0;
-    if (res->mode == &px_compare_control_mode)
-        r = use_control(cfg, &res->cfg, err, errlen);
-    if (r == 0 && !cfg->base.quiet) {
-        fprintf(stderr, "portex compare: mode %s (%s); ", res->mode->name, res->mode->what);
-        say_isolation(stderr, res);
+    if (mode == &px_compare_control_mode)
+        r = use_control(cfg, load, err, errlen);
+    if (r == 0 && !cfg->out.quiet) {
+        fprintf(stderr, "portex compare: mode %s (%s); ", mode->name, mode->what);
+        px_compare_report_isolation(stderr, res, load);
     }
     if (r == 0)
-        r = run_mode(res, hlog, err, errlen);
+        r = run_mode(cfg, res, load, hlog, err, errlen);
     px_guard_restore(&guard);
     if (r < 0)
         return -1;
     res->ran = 1;
-    res->run.cfg = &res->cfg;
-    res->predicted_ok = px_ceiling_expected_ok(&res->run.ex.ceiling, res->run.duration_s,
+    res->predicted_ok = px_ceiling_expected_ok(&res->run->ex.ceiling, res->run->duration_s,
                                                cfg->base.rate_per_s > 0 ? cfg->base.rate_per_s : 0);
     return 0;
 }
@@ -250,14 +241,16 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
         struct px_mode_result *res = &results[i];
         if (!px_mode_result_start(res, cfg->modes[i], interrupted))
             continue;
-        res->cfg = cfg->base;
-        if (clear_ports(cfg, i, &env, results, &stop_set)) {
+        /* The mode's own load: the base, its ports, its settings. */
+        static struct px_load load;
+        load = cfg->base;
+        if (clear_ports(cfg, i, &env, results, &load, &stop_set)) {
             interrupted = 1;
             snprintf(res->note, sizeof(res->note), "not run: interrupted");
             continue;
         }
-        rc = run_one(cfg, res, hlog, err, errlen);
-        if (rc == 0 && res->run.interrupted)
+        rc = run_one(cfg, cfg->modes[i], res, &load, hlog, err, errlen);
+        if (rc == 0 && res->run->interrupted)
             interrupted = 1;
     }
     if (px_stop_pending(&stop_set))
@@ -268,32 +261,9 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
     return interrupted ? 1 : 0;
 }
 
-void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
-                            const struct px_mode_result *results)
+void px_compare_config_defaults(struct px_compare_config *cfg)
 {
-    const struct px_config *b = &cfg->base;
-    fprintf(f, "portex compare %s: ", b->url_text);
-    if (b->rate_per_s > 0)
-        fprintf(f, "%.10g new requests/s (at most %u in flight)", b->rate_per_s, b->connections);
-    else
-        fprintf(f, "%u connections, closed model", b->connections);
-    if (b->duration_ms)
-        fprintf(f, ", %.1f s per mode\n\n", (double)b->duration_ms / 1000.0);
-    else
-        fprintf(f, ", %llu requests per mode\n\n", (unsigned long long)b->requests);
-    px_mode_report_table(f, results, cfg->nmodes);
-    fprintf(f, "\nports of each mode\n");
-    for (size_t i = 0; i < cfg->nmodes; i++)
-        if (results[i].ran) {
-            fputs("  ", f);
-            say_isolation(f, &results[i]);
-        }
-    fputc('\n', f);
-    for (size_t i = 0; i < cfg->nmodes; i++) {
-        if (!results[i].ran)
-            continue;
-        char diag[1024];
-        px_diagnose(&results[i].run, diag, sizeof(diag));
-        fprintf(f, "%s: %s\n", results[i].mode->name, diag);
-    }
+    memset(cfg, 0, sizeof(*cfg));
+    px_load_defaults(&cfg->base);
+    cfg->drain_max_ms = 65000; /* TIME_WAIT is 60 s; a little margin */
 }

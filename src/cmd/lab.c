@@ -26,10 +26,11 @@
 
 #include "portex/load/combine.h"
 #include "portex/load/engine.h"
-#include "portex/report/json.h"
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/sock.h"
 #include "portex/kernel/netlink.h"
+#include "portex/load/result.h"
+#include "portex/report/lab_report.h"
 #include "portex/report/run_report.h"
 #include "portex/load/result_codec.h"
 #include "portex/load/run.h"
@@ -196,9 +197,9 @@ static void client_net(const struct px_lab_config *lab, const struct px_mode *m,
 
 /* The load of one mode, as the client runs it against the server's namespace. */
 static void client_config(const struct px_lab_config *lab, const struct px_mode *m,
-                          struct px_config *cfg)
+                          struct px_load *cfg)
 {
-    px_config_defaults(cfg);
+    px_load_defaults(cfg);
     snprintf(cfg->url_text, sizeof(cfg->url_text), "http://" SERVER_IP "/");
     char err[256];
     px_url_parse(cfg->url_text, &cfg->url, err, sizeof(err));
@@ -210,7 +211,6 @@ static void client_config(const struct px_lab_config *lab, const struct px_mode 
     cfg->keepalive = m->keepalive;
     cfg->close = m->close;
     cfg->requests_per_conn = m->requests_per_conn;
-    cfg->quiet = 1;
     /* About 20 rows per mode: the chart should show the moment ports run out. */
     cfg->interval_ms = lab->duration_ms / 20;
     if (cfg->interval_ms < 100)
@@ -230,10 +230,9 @@ static void client_config(const struct px_lab_config *lab, const struct px_mode 
     }
 }
 
-static void client_child(const struct px_lab_config *lab, struct px_mode_result *res, unsigned host,
+static void client_child(const struct px_lab_config *lab, const struct px_mode *m, unsigned host,
                          int down_fd, int up_fd)
 {
-    const struct px_mode *m = res->mode;
     child_enter(up_fd);
     if (read_byte(down_fd) != 'G')
         _exit(3);
@@ -243,24 +242,27 @@ static void client_child(const struct px_lab_config *lab, struct px_mode_result 
         (mode_hosts(m) > 1 && read_all(down_fd, &start_at, sizeof(start_at)) < 0))
         _exit(3);
 
-    struct px_config *cfg = &res->cfg;
+    static struct px_load load;
+    struct px_load *cfg = &load;
     client_config(lab, m, cfg);
     char err[256];
     if (mode_hosts(m) > 1) { /* shard `host` of one run, as `portex run --shard` */
         cfg->shard = host;
         cfg->shards = mode_hosts(m);
         cfg->start_at_ns = start_at;
-        if (px_config_apply_shard(cfg, err, sizeof(err)) < 0)
+        if (px_load_apply_shard(cfg, err, sizeof(err)) < 0)
             die_child(up_fd, err, EINVAL);
     }
     uint64_t soft, hard;
     px_sock_fit_nofile(cfg->connections, &soft, &hard);
     /* SIGINT from the parent stops the run early; it still reports. */
-    if (px_run_execute(cfg, &res->run, err, sizeof(err)) < 0)
-        die_child(up_fd, err, EIO);
+    struct px_run *run = px_run_new(cfg);
+    struct px_stats_opts opts = {.row_hists = 1}; /* quiet: the parent prints progress */
+    if (run == NULL || px_run_execute(run, &opts, err, sizeof(err)) < 0)
+        die_child(up_fd, run ? err : "client run", run ? EIO : ENOMEM);
     /* The result crosses the pipe as data with no pointers: the mergeable
      * result format (README.md, Result format), decoded by the parent. */
-    json_t *doc = px_report_json_doc(&res->run, "run");
+    json_t *doc = px_report_json_doc(run, "run");
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     if (text == NULL)
         die_child(up_fd, "client result", ENOMEM);
@@ -305,8 +307,8 @@ static int expect(int fd, char want, char *err, size_t errlen, const char *who)
     return -1;
 }
 
-/* The client's result: a length, then the result document. */
-static int read_result(int fd, struct px_config *cfg, struct px_run *run, char *err, size_t errlen)
+/* The client's result (a length, then the result document) into a new *run. */
+static int read_result(int fd, struct px_run **run, char *err, size_t errlen)
 {
     uint64_t len = 0;
     char *text = NULL;
@@ -317,7 +319,7 @@ static int read_result(int fd, struct px_config *cfg, struct px_run *run, char *
         goto out;
     }
     char msg[200];
-    if (px_result_codec_loads(text, len, cfg, run, msg, sizeof(msg)) < 0) {
+    if ((*run = px_result_codec_loads(text, len, msg, sizeof(msg))) == NULL) {
         snprintf(err, errlen, "client result unreadable: %s", msg);
         goto out;
     }
@@ -373,16 +375,16 @@ struct kids {
     int sdown[2], sup[2], cdown[MAX_HOSTS][2], cup[MAX_HOSTS][2];
 };
 
-static int kids_spawn(const struct px_lab_config *lab, struct px_mode_result *res, struct kids *k,
+static int kids_spawn(const struct px_lab_config *lab, const struct px_mode *m, struct kids *k,
                       char *err, size_t errlen)
 {
     k->spid = spawn(k->sdown, k->sup);
     if (k->spid == 0)
-        server_child(res->mode, k->sdown[0], k->sup[1]);
+        server_child(m, k->sdown[0], k->sup[1]);
     for (unsigned i = 0; i < k->n && k->spid > 0; i++) {
         k->cpid[i] = spawn(k->cdown[i], k->cup[i]);
         if (k->cpid[i] == 0)
-            client_child(lab, res, i, k->cdown[i][0], k->cup[i][1]);
+            client_child(lab, m, i, k->cdown[i][0], k->cup[i][1]);
         if (k->cpid[i] < 0)
             break;
         client_pids[i] = k->cpid[i];
@@ -433,29 +435,27 @@ static int kids_go(struct kids *k, char *err, size_t errlen)
 /* Several hosts: their results merged as `portex merge` does. */
 static int kids_merge(struct kids *k, struct px_mode_result *res, char *err, size_t errlen)
 {
-    struct px_config *cfgs = calloc(k->n, sizeof(*cfgs));
-    struct px_run *runs = calloc(k->n, sizeof(*runs));
+    struct px_run *runs[MAX_HOSTS] = {NULL};
     const struct px_run *parts[MAX_HOSTS];
     const char *names[MAX_HOSTS] = {"host 0", "host 1", "host 2", "host 3",
                                     "host 4", "host 5", "host 6", "host 7"};
     int rc = -1;
-    if (cfgs == NULL || runs == NULL)
-        goto out;
     for (unsigned i = 0; i < k->n; i++) {
         if (expect(k->cup[i][0], 'D', err, errlen, "client") < 0 ||
-            read_result(k->cup[i][0], &cfgs[i], &runs[i], err, errlen) < 0)
+            read_result(k->cup[i][0], &runs[i], err, errlen) < 0)
             goto out;
-        parts[i] = &runs[i];
+        parts[i] = runs[i];
     }
-    if (px_combine_check(parts, names, k->n, err, errlen) < 0 ||
-        px_combine_runs(parts, k->n, &res->cfg, &res->run) < 0)
+    if (px_combine_check(parts, names, k->n, err, errlen) < 0)
         goto out;
+    if ((res->run = px_combine_runs(parts, k->n)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     rc = 0;
 out:
-    for (unsigned i = 0; runs && i < k->n; i++)
-        px_series_free(&runs[i].series);
-    free(cfgs);
-    free(runs);
+    for (unsigned i = 0; i < k->n; i++)
+        px_run_free(runs[i]);
     return rc;
 }
 
@@ -481,21 +481,21 @@ static void kids_end(struct kids *k, int failed)
     }
 }
 
-static int run_mode(const struct px_lab_config *lab, struct px_mode_result *res, char *err,
-                    size_t errlen)
+static int run_mode(const struct px_lab_config *lab, const struct px_mode *m,
+                    struct px_mode_result *res, char *err, size_t errlen)
 {
     struct kids k;
     memset(&k, -1, sizeof(k)); /* every pid and fd -1 */
-    k.n = mode_hosts(res->mode);
+    k.n = mode_hosts(m);
     if (k.n > MAX_HOSTS)
         k.n = MAX_HOSTS;
     int rc = -1;
-    if (kids_spawn(lab, res, &k, err, errlen) < 0 || kids_go(&k, err, errlen) < 0)
+    if (kids_spawn(lab, m, &k, err, errlen) < 0 || kids_go(&k, err, errlen) < 0)
         goto out;
     if (k.n > 1)
         rc = kids_merge(&k, res, err, errlen);
     else if (expect(k.cup[0][0], 'D', err, errlen, "client") == 0)
-        rc = read_result(k.cup[0][0], &res->cfg, &res->run, err, errlen);
+        rc = read_result(k.cup[0][0], &res->run, err, errlen);
 out:
     kids_end(&k, rc < 0);
     return rc;
@@ -550,16 +550,17 @@ int px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, 
             rc = 1;
             continue;
         }
-        if (!have_delay && (res->mode->reuse_delay_ms || cfg->reuse_delay_ms)) {
+        const struct px_mode *m = cfg->modes[i];
+        if (!have_delay && (m->reuse_delay_ms || cfg->reuse_delay_ms)) {
             snprintf(res->note, sizeof(res->note),
                      "skipped: this kernel has no tcp_tw_reuse_delay (6.14+)");
             continue;
         }
-        if (cfg->json_path == NULL || strcmp(cfg->json_path, "-") != 0)
-            if (!cfg->quiet)
-                fprintf(stderr, "portex lab: mode %s (%s) for %.1f s...\n", res->mode->name,
-                        res->mode->what, (double)cfg->duration_ms / 1000.0);
-        if (run_mode(cfg, res, err, errlen) < 0) {
+        if (cfg->out.json == NULL || strcmp(cfg->out.json, "-") != 0)
+            if (!cfg->out.quiet)
+                fprintf(stderr, "portex lab: mode %s (%s) for %.1f s...\n", m->name, m->what,
+                        (double)cfg->duration_ms / 1000.0);
+        if (run_mode(cfg, m, res, err, errlen) < 0) {
             if (interrupted) {
                 snprintf(res->note, sizeof(res->note), "interrupted");
                 rc = 1;
@@ -570,7 +571,7 @@ int px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, 
         }
         res->ran = 1;
         res->predicted_ok = px_ceiling_expected_ok(
-            &res->run.ex.ceiling, (double)cfg->duration_ms / 1000.0, cfg->rate_per_s);
+            &res->run->ex.ceiling, (double)cfg->duration_ms / 1000.0, cfg->rate_per_s);
         if (interrupted)
             rc = 1;
     }
@@ -579,61 +580,21 @@ int px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, 
     return rc;
 }
 
-/* ---- reports ------------------------------------------------------------ */
-
-void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
-                        const struct px_mode_result *results)
+void px_lab_config_defaults(struct px_lab_config *cfg)
 {
-    fprintf(f,
-            "portex lab: %u client ports, %.10g new requests/s for %.1f s per mode, "
-            "client " CLIENT_IP " -> server " SERVER_IP " over veth\n\n",
-            cfg->ports, cfg->rate_per_s, (double)cfg->duration_ms / 1000.0);
-    px_mode_report_table(f, results, cfg->nmodes);
-    fprintf(f, "\n");
-    const struct px_mode_result *no = NULL, *reuse = NULL, *nots = NULL, *ka = NULL;
-    for (size_t i = 0; i < cfg->nmodes; i++) {
-        const struct px_mode_result *r = &results[i];
-        if (!r->ran)
-            continue;
-        if (strcmp(r->mode->name, "noreuse") == 0)
-            no = r;
-        else if (strcmp(r->mode->name, "reuse") == 0)
-            reuse = r;
-        else if (strcmp(r->mode->name, "reuse-server-nots") == 0)
-            nots = r;
-        else if (strcmp(r->mode->name, "keepalive") == 0)
-            ka = r;
-    }
-    /* A low -r or short -d never fills the ports: say so, not that they ran out. */
-    if (no && !no->run.ex.seen)
-        fprintf(f,
-                "Without reuse the client's %u ports never ran out: %llu requests fit in them "
-                "(exhaustion needs over %u new connections within 60 s: raise -r or -d).\n",
-                cfg->ports, (unsigned long long)no->run.totals.ok, cfg->ports);
-    else if (no)
-        fprintf(f,
-                "Without reuse the client's %u ports ran out after %llu requests and stayed "
-                "out: each sits in TIME_WAIT for 60 s (fixed in the kernel; tcp_fin_timeout "
-                "does not change it).\n",
-                cfg->ports, (unsigned long long)no->run.totals.ok);
-    if (reuse)
-        fprintf(f,
-                "tcp_tw_reuse=1 let connect() take a TIME_WAIT port again after %.0f ms, "
-                "so the ceiling rose to about %.0f/s (measured %.1f ok/s).\n",
-                reuse->run.ex.ceiling.hold_s * 1e3, reuse->run.ex.ceiling.per_s,
-                reuse->run.duration_s > 0 ? (double)reuse->run.totals.ok / reuse->run.duration_s
-                                          : 0.0);
-    if (nots)
-        fprintf(f,
-                "With the server's tcp_timestamps off, the same tcp_tw_reuse=1 did nothing "
-                "(%llu ok): reuse needs timestamps negotiated by both ends. This is the "
-                "original incident.\n",
-                (unsigned long long)nots->run.totals.ok);
-    if (ka)
-        fprintf(f,
-                "Keep-alive never needed a new port: %llu requests over %llu connections, "
-                "%llu EADDRNOTAVAIL.\n",
-                (unsigned long long)ka->run.totals.ok,
-                (unsigned long long)ka->run.totals.connections_opened,
-                (unsigned long long)px_totals_errno(&ka->run.totals, EADDRNOTAVAIL));
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->ports = 1000;
+    cfg->rate_per_s = 2000;
+    cfg->duration_ms = 10000;
+    cfg->connections = 64;
+}
+
+void px_lab_report(FILE *f, const struct px_lab_config *cfg, const struct px_mode_result *results)
+{
+    struct px_lab_report lab = {.ports = cfg->ports,
+                                .rate_per_s = cfg->rate_per_s,
+                                .duration_s = (double)cfg->duration_ms / 1000.0,
+                                .client_ip = CLIENT_IP,
+                                .server_ip = SERVER_IP};
+    px_lab_report_text(f, &lab, results, cfg->nmodes);
 }

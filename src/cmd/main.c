@@ -11,7 +11,7 @@
 
 #include "portex/cmd/cli.h"
 #include "portex/cmd/compare.h"
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/cmd/doctor.h"
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/sock.h"
@@ -20,6 +20,11 @@
 #include "portex/cmd/merge.h"
 #include "portex/cmd/mode.h"
 #include "portex/cmd/ramp.h"
+#include "portex/cmd/run.h"
+#include "portex/cmd/serve.h"
+#include "portex/report/compare_report.h"
+#include "portex/report/doctor_report.h"
+#include "portex/report/mode_report.h"
 #include "portex/load/knee.h"
 #include "portex/report/hlog.h"
 #include "portex/report/outfile.h"
@@ -32,8 +37,6 @@
 #include "portex/report/svg.h"
 #include "portex/base/url.h"
 
-/* Exit code of a run, compare or lab stopped by SIGINT or SIGTERM (128 + SIGINT, as a shell). */
-#define PX_EXIT_INTERRUPTED 130
 
 static const char main_usage[] =
     "usage: portex COMMAND [options]\n"
@@ -140,17 +143,14 @@ static void csv_cb(FILE *f, const void *run)
 static void svg_cb(FILE *f, const void *run)
 {
     const struct px_run *runs[1] = {run};
-    const char *names[1] = {((const struct px_run *)run)->cfg->url_text};
+    const char *names[1] = {((const struct px_run *)run)->load->url_text};
     px_svg_write(f, "portex run: ok/s, EADDRNOTAVAIL/s and TIME_WAIT", runs, names, 1);
 }
 
 /* Resolves the URL, checks sockets and fds, for run and compare. 0, or the exit code. */
-static int prepare_load(const char *cmd, struct px_config *cfg)
+static int prepare_load(const char *cmd, struct px_load *cfg)
 {
     char err[512];
-    /* Per-row histograms exist for the JSON result (and merges of it); without
-     * --json a long run keeps flat memory. */
-    cfg->row_hists = cfg->json_path != NULL;
     if (px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 1;
@@ -160,7 +160,8 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
                 cfg->port_lo ? "port-range" : "source");
         return 2;
     }
-    if (px_sock_preflight(cfg, err, sizeof(err)) < 0) {
+    if (px_sock_preflight(cfg->target.ss_family, cfg->port_lo, cfg->port_hi, cfg->sources,
+                          cfg->nsources, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return 2;
     }
@@ -189,7 +190,7 @@ static int prepare_load(const char *cmd, struct px_config *cfg)
 }
 
 /* --start-at: say when the run starts, since it waits silently otherwise. */
-static void announce_start(const struct px_config *cfg)
+static void announce_start(const struct px_load *cfg)
 {
     if (cfg->start_at_ns == 0)
         return;
@@ -214,60 +215,69 @@ static void announce_start(const struct px_config *cfg)
 
 static int cmd_run(int argc, char **argv)
 {
-    static struct px_config cfg;
+    static struct px_run_config cfg;
+    struct px_load *load = &cfg.load;
+    const struct px_outputs *o = &cfg.out;
     char err[512];
     int rc = px_cli_parse_run(argc, argv, &cfg, err, sizeof(err));
     if (rc == PX_CLI_HELP)
         return 0;
     if (rc != PX_CLI_OK) {
         fprintf(stderr, "portex run: %s\n", err);
-        px_config_release(&cfg);
+        px_load_release(load);
         return 2;
     }
-    rc = prepare_load("run", &cfg);
+    rc = prepare_load("run", load);
     struct outputs out;
-    if (rc == 0 && open_outputs("run", &out, cfg.json_path, cfg.csv_path, cfg.svg_path) < 0)
+    if (rc == 0 && open_outputs("run", &out, o->json, o->csv, o->svg) < 0)
         rc = 1;
     if (rc != 0) {
-        px_config_release(&cfg);
+        px_load_release(load);
         return rc;
     }
 
     /* Opened before the load, so that a bad path costs nothing. */
     struct px_hlog *hlog = NULL;
-    if (cfg.hlog_path && (hlog = px_hlog_open(cfg.hlog_path, err, sizeof(err))) == NULL) {
+    if (o->hlog && (hlog = px_hlog_open(o->hlog, err, sizeof(err))) == NULL) {
         fprintf(stderr, "portex run: %s\n", err);
         discard_outputs(&out);
-        px_config_release(&cfg);
+        px_load_release(load);
         return 1;
     }
-    announce_start(&cfg);
-    static struct px_run run;
-    if (px_run_execute_tick(&cfg, &run, hlog ? px_hlog_tick : NULL, hlog, err, sizeof(err)) < 0) {
-        fprintf(stderr, "portex run: %s\n", err);
+    announce_start(load);
+    struct px_run *run = px_run_new(load);
+    /* Per-row histograms exist for the JSON result (and merges of it); without
+     * --json a long run keeps flat memory. */
+    struct px_stats_opts opts = {.live = o->quiet ? NULL : stderr,
+                                 .tick = hlog ? px_hlog_tick : NULL,
+                                 .tick_arg = hlog,
+                                 .row_hists = o->json != NULL};
+    if (run == NULL || px_run_execute(run, &opts, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex run: %s\n", run ? err : "out of memory");
         px_hlog_discard(hlog);
         discard_outputs(&out);
-        px_config_release(&cfg);
         /* Stopped by a signal before the load (the --start-at wait): 130, as any stop. */
-        return run.interrupted ? PX_EXIT_INTERRUPTED : 1;
+        rc = run && run->interrupted ? PX_EXIT_INTERRUPTED : 1;
+        px_run_free(run);
+        px_load_release(load);
+        return rc;
     }
     int failed = px_hlog_close(hlog) < 0;
     if (failed)
-        fprintf(stderr, "portex run: cannot write --hlog '%s'\n", cfg.hlog_path);
-    int hlog_stdout = cfg.hlog_path && strcmp(cfg.hlog_path, "-") == 0;
+        fprintf(stderr, "portex run: cannot write --hlog '%s'\n", o->hlog);
+    int hlog_stdout = o->hlog && strcmp(o->hlog, "-") == 0;
     struct px_outfile text;
-    px_report_text(text_begin(&text, hlog_stdout
-                                         ? stderr
-                                         : text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path)),
-                   &run);
+    px_report_text(text_begin(&text, hlog_stdout ? stderr : text_stream(o->json, o->csv, o->svg)),
+                   run);
     failed |= close_output("run", &text) < 0;
-    failed |= write_report("run", &out.json, json_cb, &run) < 0;
-    failed |= write_report("run", &out.csv, csv_cb, &run) < 0;
-    failed |= write_report("run", &out.svg, svg_cb, &run) < 0;
-    px_series_free(&run.series);
-    px_config_release(&cfg);
+    failed |= write_report("run", &out.json, json_cb, run) < 0;
+    failed |= write_report("run", &out.csv, csv_cb, run) < 0;
+    failed |= write_report("run", &out.svg, svg_cb, run) < 0;
+    int interrupted = run->interrupted;
+    px_run_free(run);
+    px_load_release(load);
     /* One exit code for a stopped run, compare or lab; an output error outranks it. */
-    return failed ? 1 : run.interrupted ? PX_EXIT_INTERRUPTED : 0;
+    return failed ? 1 : interrupted ? PX_EXIT_INTERRUPTED : 0;
 }
 
 /* Results of several modes (lab or compare), for the report writers. */
@@ -322,7 +332,7 @@ static int cmd_lab(int argc, char **argv)
         return 2;
     }
     struct outputs outs;
-    if (open_outputs("lab", &outs, cfg.json_path, cfg.csv_path, cfg.svg_path) < 0)
+    if (open_outputs("lab", &outs, cfg.out.json, cfg.out.csv, cfg.out.svg) < 0)
         return 1;
     rc = px_lab_run(&cfg, res, err, sizeof(err));
     if (rc < 0) {
@@ -331,8 +341,8 @@ static int cmd_lab(int argc, char **argv)
         return 1;
     }
     struct px_outfile text;
-    FILE *tf = text_begin(&text, text_stream(cfg.json_path, cfg.csv_path, cfg.svg_path));
-    px_lab_report_text(tf, &cfg, res);
+    FILE *tf = text_begin(&text, text_stream(cfg.out.json, cfg.out.csv, cfg.out.svg));
+    px_lab_report(tf, &cfg, res);
     if (rc == 1)
         say_interrupted(tf);
     int failed = close_output("lab", &text) < 0;
@@ -352,17 +362,17 @@ static int cmd_compare(int argc, char **argv)
         return 0;
     if (rc != PX_CLI_OK) {
         fprintf(stderr, "portex compare: %s\n", err);
-        px_config_release(&cfg.base);
+        px_load_release(&cfg.base);
         return 2;
     }
     rc = prepare_load("compare", &cfg.base);
-    const struct px_config *b = &cfg.base;
+    const struct px_outputs *b = &cfg.out;
     struct outputs outs;
-    if (rc == 0 && open_outputs("compare", &outs, b->json_path, b->csv_path, b->svg_path) < 0)
+    if (rc == 0 && open_outputs("compare", &outs, b->json, b->csv, b->svg) < 0)
         rc = 1;
     /* Opened before the load, so that a bad path costs nothing. */
     struct px_hlog *hlog = NULL;
-    if (rc == 0 && b->hlog_path && (hlog = px_hlog_open(b->hlog_path, err, sizeof(err))) == NULL) {
+    if (rc == 0 && b->hlog && (hlog = px_hlog_open(b->hlog, err, sizeof(err))) == NULL) {
         fprintf(stderr, "portex compare: %s\n", err);
         discard_outputs(&outs);
         rc = 1;
@@ -378,12 +388,12 @@ static int cmd_compare(int argc, char **argv)
         } else {
             failed = px_hlog_close(hlog) < 0;
             if (failed)
-                fprintf(stderr, "portex compare: cannot write --hlog '%s'\n", b->hlog_path);
-            int hlog_stdout = b->hlog_path && strcmp(b->hlog_path, "-") == 0;
+                fprintf(stderr, "portex compare: cannot write --hlog '%s'\n", b->hlog);
+            int hlog_stdout = b->hlog && strcmp(b->hlog, "-") == 0;
             struct px_outfile text;
-            FILE *tf = text_begin(
-                &text, hlog_stdout ? stderr : text_stream(b->json_path, b->csv_path, b->svg_path));
-            px_compare_report_text(tf, &cfg, res);
+            FILE *tf =
+                text_begin(&text, hlog_stdout ? stderr : text_stream(b->json, b->csv, b->svg));
+            px_compare_report_text(tf, &cfg.base, res, cfg.nmodes);
             if (rc == 1)
                 say_interrupted(tf);
             failed |= close_output("compare", &text) < 0;
@@ -392,7 +402,7 @@ static int cmd_compare(int argc, char **argv)
             rc = failed ? 1 : rc == 1 ? PX_EXIT_INTERRUPTED : 0;
         }
     }
-    px_config_release(&cfg.base);
+    px_load_release(&cfg.base);
     return rc;
 }
 
@@ -428,16 +438,17 @@ static int cmd_ramp(int argc, char **argv)
         return 0;
     if (rc != PX_CLI_OK) {
         fprintf(stderr, "portex ramp: %s\n", err);
-        px_config_release(&cfg.base);
+        px_load_release(&cfg.base);
         return 2;
     }
-    struct px_config *b = &cfg.base;
+    struct px_load *b = &cfg.base;
+    const struct px_outputs *o = &cfg.out;
     rc = prepare_load("ramp", b);
     struct outputs out;
-    if (rc == 0 && open_outputs("ramp", &out, b->json_path, b->csv_path, b->svg_path) < 0)
+    if (rc == 0 && open_outputs("ramp", &out, o->json, o->csv, o->svg) < 0)
         rc = 1;
     if (rc != 0) {
-        px_config_release(b);
+        px_load_release(b);
         return rc;
     }
     int ran = px_ramp_run(&cfg, &ramp, err, sizeof(err));
@@ -448,30 +459,23 @@ static int cmd_ramp(int argc, char **argv)
         failed = 1;
     } else {
         struct px_outfile text;
-        px_ramp_report_text(text_begin(&text, text_stream(b->json_path, b->csv_path, b->svg_path)),
-                            b->url_text, &ramp);
+        px_ramp_report_text(text_begin(&text, text_stream(o->json, o->csv, o->svg)), b->url_text,
+                            &ramp);
         failed |= close_output("ramp", &text) < 0;
         struct ramp_ref ref = {b->url_text, &ramp};
         failed |= write_report("ramp", &out.json, ramp_json_cb, &ref) < 0;
         failed |= write_report("ramp", &out.csv, ramp_csv_cb, &ref) < 0;
         failed |= write_report("ramp", &out.svg, ramp_svg_cb, &ref) < 0;
     }
-    for (size_t i = 0; i < ramp.nsteps; i++)
-        px_series_free(&ramp.steps[i].run.series);
-    px_config_release(b);
+    px_knee_ramp_free(&ramp);
+    px_load_release(b);
     /* Interrupted: what ran was reported; an output error outranks it. */
     return failed ? 1 : ran == 1 ? PX_EXIT_INTERRUPTED : 0;
 }
 
-struct doctor_ref {
-    const struct px_doctor_config *cfg;
-    const struct px_doctor *d;
-};
-
 static void doctor_json_cb(FILE *f, const void *arg)
 {
-    const struct doctor_ref *r = arg;
-    px_doctor_report_json(f, r->cfg, r->d);
+    px_doctor_report_json(f, arg);
 }
 
 static int cmd_doctor(int argc, char **argv)
@@ -488,7 +492,7 @@ static int cmd_doctor(int argc, char **argv)
     }
     memset(&d, 0, sizeof(d));
     struct outputs outs;
-    if (open_outputs("doctor", &outs, cfg.json_path, NULL, NULL) < 0)
+    if (open_outputs("doctor", &outs, cfg.out.json, NULL, NULL) < 0)
         return 1;
     int unreachable = 0;
     if (cfg.has_target) {
@@ -510,10 +514,9 @@ static int cmd_doctor(int argc, char **argv)
     }
     px_doctor_examine(PX_PROC, &cfg, &d);
     struct px_outfile text;
-    px_doctor_report_text(text_begin(&text, text_stream(cfg.json_path, NULL, NULL)), &cfg, &d);
+    px_doctor_report_text(text_begin(&text, text_stream(cfg.out.json, NULL, NULL)), &d);
     int failed = close_output("doctor", &text) < 0;
-    struct doctor_ref ref = {&cfg, &d};
-    failed |= write_report("doctor", &outs.json, doctor_json_cb, &ref) < 0;
+    failed |= write_report("doctor", &outs.json, doctor_json_cb, &d) < 0;
     return failed || unreachable ? 1 : 0;
 }
 
@@ -533,9 +536,10 @@ static int cmd_merge(int argc, char **argv)
 
 static int cmd_serve(int argc, char **argv)
 {
-    struct px_server_config cfg;
+    struct px_serve_config opts;
+    struct px_server_config *srvcfg = &opts.server;
     char err[512];
-    int rc = px_cli_parse_serve(argc, argv, &cfg, err, sizeof(err));
+    int rc = px_cli_parse_serve(argc, argv, &opts, err, sizeof(err));
     if (rc == PX_CLI_HELP)
         return 0;
     if (rc != PX_CLI_OK) {
@@ -543,39 +547,39 @@ static int cmd_serve(int argc, char **argv)
         return 2;
     }
     struct px_tls_server_opts tls_opts = {
-        .cert_file = cfg.tls_cert, .key_file = cfg.tls_key, .write_cert = cfg.tls_write};
-    if (cfg.tls_enabled && (cfg.tls = px_tls_server_new(&tls_opts, err, sizeof(err))) == NULL) {
+        .cert_file = opts.cert, .key_file = opts.key, .write_cert = opts.write_cert};
+    if (opts.tls && (srvcfg->tls = px_tls_server_new(&tls_opts, err, sizeof(err))) == NULL) {
         fprintf(stderr, "portex serve: %s\n", err);
         return 1;
     }
     sigset_t stop_set;
     px_block_stop_signals(&stop_set, NULL);
 
-    struct px_server *srv = px_server_new(&cfg, err, sizeof(err));
+    struct px_server *srv = px_server_new(srvcfg, err, sizeof(err));
     if (srv == NULL || px_server_start(srv, err, sizeof(err)) < 0) {
         char where[80];
-        px_sockaddr_str((struct sockaddr *)&cfg.addr, where, sizeof(where));
-        if (cfg.unix_path[0] && strstr(err, cfg.unix_path)) /* names its Unix socket */
+        px_sockaddr_str((struct sockaddr *)&srvcfg->addr, where, sizeof(where));
+        if (srvcfg->unix_path[0] && strstr(err, srvcfg->unix_path)) /* names its Unix socket */
             fprintf(stderr, "portex serve: %s\n", err);
         else
             fprintf(stderr, "portex serve: %s on %s\n", err, where);
         px_server_free(srv);
-        px_tls_free(cfg.tls);
+        px_tls_free(srvcfg->tls);
         return 1;
     }
     struct sockaddr_storage bound;
     px_server_address(srv, &bound);
     char where[80];
     px_sockaddr_str((struct sockaddr *)&bound, where, sizeof(where));
-    const char *tls = cfg.tls ? " with TLS" : "";
-    if (cfg.unix_only)
-        fprintf(stderr, "portex serve: listening on unix:%s%s (%u threads)\n", cfg.unix_path, tls,
-                cfg.threads);
-    else if (cfg.unix_path[0])
+    const char *tls = srvcfg->tls ? " with TLS" : "";
+    if (srvcfg->unix_only)
+        fprintf(stderr, "portex serve: listening on unix:%s%s (%u threads)\n", srvcfg->unix_path, tls,
+                srvcfg->threads);
+    else if (srvcfg->unix_path[0])
         fprintf(stderr, "portex serve: listening on %s and unix:%s%s (%u threads)\n", where,
-                cfg.unix_path, tls, cfg.threads);
+                srvcfg->unix_path, tls, srvcfg->threads);
     else
-        fprintf(stderr, "portex serve: listening on %s%s (%u threads)\n", where, tls, cfg.threads);
+        fprintf(stderr, "portex serve: listening on %s%s (%u threads)\n", where, tls, srvcfg->threads);
 
     int sig;
     sigwait(&stop_set, &sig);
@@ -586,7 +590,7 @@ static int cmd_serve(int argc, char **argv)
     fprintf(text_begin(&out, stdout), "{\"accepted\": %llu, \"requests\": %llu}\n",
             (unsigned long long)accepted, (unsigned long long)requests);
     px_server_free(srv);
-    px_tls_free(cfg.tls);
+    px_tls_free(srvcfg->tls);
     return close_output("serve", &out) < 0 ? 1 : 0;
 }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/load/knee.h"
 #include "portex/load/run.h"
 
@@ -32,35 +32,41 @@ static void ramp_begin(const struct px_ramp_config *cfg, struct px_ramp *ramp)
 
 int px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *err, size_t errlen)
 {
-    const struct px_config *base = &cfg->base;
+    const struct px_load *base = &cfg->base;
     ramp_begin(cfg, ramp);
     /* Blocked for the whole ramp, so that a signal between two steps is not
      * lost and does not kill the process before the report. */
     sigset_t stop_set, old_set;
     px_block_stop_signals(&stop_set, &old_set);
     int rc = 0;
+    /* Per-row histograms exist for the JSON result; without --json memory stays flat. */
+    struct px_stats_opts opts = {.live = cfg->out.quiet ? NULL : stderr,
+                                 .row_hists = cfg->out.json != NULL};
     double step_s = (double)ramp->step_ms / 1000.0;
     for (size_t i = 0; i < ramp->nplanned; i++) {
         if (px_stop_pending(&stop_set)) {
             ramp->interrupted = 1;
             break;
         }
-        struct px_ramp_step *st = &ramp->steps[i];
-        st->cfg = *base;
-        st->cfg.rate_per_s = px_knee_step_rate(ramp->from_per_s, ramp->step_per_s, i);
-        st->cfg.duration_ms = ramp->step_ms;
-        st->cfg.requests = 0;
-        if (!base->quiet)
+        struct px_load step = *base;
+        step.rate_per_s = px_knee_step_rate(ramp->from_per_s, ramp->step_per_s, i);
+        step.duration_ms = ramp->step_ms;
+        step.requests = 0;
+        if (!cfg->out.quiet)
             fprintf(stderr, "portex ramp: step %zu/%zu: %.10g new requests/s for %.1f s\n", i + 1,
-                    ramp->nplanned, st->cfg.rate_per_s, step_s);
-        if (px_run_execute(&st->cfg, &st->run, err, errlen) < 0) {
+                    ramp->nplanned, step.rate_per_s, step_s);
+        struct px_run *run = px_run_new(&step);
+        if (run == NULL || px_run_execute(run, &opts, err, errlen) < 0) {
+            if (run == NULL)
+                snprintf(err, errlen, "out of memory");
+            px_run_free(run);
             rc = -1;
             break;
         }
-        st->run.cfg = &st->cfg;
+        ramp->runs[i] = run;
         ramp->nsteps = i + 1;
-        px_knee_step_from_run(&st->run, st->cfg.rate_per_s, step_s, &ramp->figs[i]);
-        if (st->run.interrupted) {
+        px_knee_step_from_run(run, step.rate_per_s, step_s, &ramp->figs[i]);
+        if (run->interrupted) {
             ramp->interrupted = 1;
             break;
         }
@@ -77,4 +83,11 @@ int px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *er
     if (rc < 0)
         return rc;
     return ramp->interrupted ? 1 : 0;
+}
+
+void px_ramp_config_defaults(struct px_ramp_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    px_load_defaults(&cfg->base);
+    cfg->step_ms = 5000;
 }

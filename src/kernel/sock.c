@@ -11,7 +11,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "portex/base/config.h"
 #include "portex/base/url.h"
 #include "portex/kernel/kernel.h"
 
@@ -56,32 +55,32 @@ int px_sock_bind_source(int fd, const struct sockaddr_storage *src)
     return bind(fd, (const struct sockaddr *)src, px_sock_addrlen(src));
 }
 
-static int preflight_port_range(const struct px_config *cfg, char *err, size_t errlen)
+static int preflight_port_range(int family, uint16_t lo, uint16_t hi, char *err, size_t errlen)
 {
-    int fd = socket(cfg->target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return 0; /* no socket now: the run will count why */
     int rc = 0;
-    if (px_sock_set_port_range(fd, cfg->port_lo, cfg->port_hi) < 0) {
+    if (px_sock_set_port_range(fd, lo, hi) < 0) {
         char rel[64];
         int major, minor;
         px_kernel_release(rel, sizeof(rel), &major, &minor);
         snprintf(err, errlen,
                  "--port-range %u-%u needs IP_LOCAL_PORT_RANGE (Linux 6.3 or later); "
                  "this kernel is %s",
-                 cfg->port_lo, cfg->port_hi, rel);
+                 lo, hi, rel);
         rc = -1;
     }
     close(fd);
     return rc;
 }
 
-static int preflight_source(const struct px_config *cfg, const struct sockaddr_storage *src,
-                            char *err, size_t errlen)
+static int preflight_source(int family, const struct sockaddr_storage *src, char *err,
+                            size_t errlen)
 {
     char name[64];
     px_sockaddr_ip((const struct sockaddr *)src, name, sizeof(name));
-    if (src->ss_family != cfg->target.ss_family) {
+    if (src->ss_family != family) {
         snprintf(err, errlen, "--source %s is not of the target's address family", name);
         return -1;
     }
@@ -97,12 +96,14 @@ static int preflight_source(const struct px_config *cfg, const struct sockaddr_s
     return rc;
 }
 
-int px_sock_preflight(const struct px_config *cfg, char *err, size_t errlen)
+int px_sock_preflight(int family, uint16_t port_lo, uint16_t port_hi,
+                      const struct sockaddr_storage *sources, size_t nsources, char *err,
+                      size_t errlen)
 {
-    if (cfg->port_lo != 0 && preflight_port_range(cfg, err, errlen) < 0)
+    if (port_lo != 0 && preflight_port_range(family, port_lo, port_hi, err, errlen) < 0)
         return -1;
-    for (size_t i = 0; i < cfg->nsources; i++)
-        if (preflight_source(cfg, &cfg->sources[i], err, errlen) < 0)
+    for (size_t i = 0; i < nsources; i++)
+        if (preflight_source(family, &sources[i], err, errlen) < 0)
             return -1;
     return 0;
 }

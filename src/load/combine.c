@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/load/hist.h"
 #include "portex/load/result.h"
 #include "portex/load/stats.h"
@@ -15,9 +15,9 @@
 int px_combine_check(const struct px_run *const *runs, const char *const *names, size_t n,
                      char *err, size_t errlen)
 {
-    const struct px_config *a = runs[0]->cfg;
+    const struct px_load *a = runs[0]->load;
     for (size_t i = 1; i < n; i++) {
-        const struct px_config *b = runs[i]->cfg;
+        const struct px_load *b = runs[i]->load;
         if (strcmp(a->url_text, b->url_text) != 0) {
             snprintf(err, errlen, "%s targets %s but %s targets %s: only one run's shards merge",
                      names[i], b->url_text, names[0], a->url_text);
@@ -25,8 +25,8 @@ int px_combine_check(const struct px_run *const *runs, const char *const *names,
         }
         if (a->keepalive != b->keepalive || (!a->keepalive && a->close != b->close)) {
             snprintf(err, errlen, "%s ran mode %s/%s but %s ran %s/%s", names[i],
-                     px_config_mode_name(b), px_close_name(b->close), names[0],
-                     px_config_mode_name(a), px_close_name(a->close));
+                     px_load_mode_name(b), px_close_name(b->close), names[0],
+                     px_load_mode_name(a), px_close_name(a->close));
             return -1;
         }
         if (b->shards == 0 || a->shards == 0) {
@@ -40,7 +40,7 @@ int px_combine_check(const struct px_run *const *runs, const char *const *names,
             return -1;
         }
         for (size_t k = 0; k < i; k++)
-            if (runs[k]->cfg->shard == b->shard) {
+            if (runs[k]->load->shard == b->shard) {
                 snprintf(err, errlen, "%s and %s are both shard %u/%u", names[k], names[i],
                          b->shard, b->shards);
                 return -1;
@@ -126,7 +126,7 @@ static int combine_series(const struct px_run *const *runs, size_t n, int64_t t0
 {
     if (n == 1)
         return copy_series(&runs[0]->series, out);
-    double step = runs[0]->cfg->interval_ms ? (double)runs[0]->cfg->interval_ms / 1000.0 : 1.0;
+    double step = runs[0]->load->interval_ms ? (double)runs[0]->load->interval_ms / 1000.0 : 1.0;
     long nb = 0;
     for (size_t k = 0; k < n; k++)
         for (size_t i = 0; i < runs[k]->series.count; i++)
@@ -211,18 +211,16 @@ static void combine_exhaustion(const struct px_run *const *runs, size_t n, int64
                  "sum of the %zu hosts' own ceilings", n);
 }
 
-static void combine_config(const struct px_run *const *runs, size_t n, struct px_config *cfg)
+/* The merged run's load: the first host's, with the split -c, -n and threads added up. */
+static void combine_load(const struct px_run *const *runs, size_t n, struct px_load *cfg)
 {
-    *cfg = *runs[0]->cfg;
     cfg->body = NULL;
-    if (cfg->unix_path) /* it pointed into the copied config's URL */
-        cfg->unix_path = cfg->url.unix_path;
     if (n == 1)
         return;
     /* -c, -n and threads were split between the hosts; the rate is the global one. */
     cfg->shard = 0;
     for (size_t k = 1; k < n; k++) {
-        const struct px_config *c = runs[k]->cfg;
+        const struct px_load *c = runs[k]->load;
         cfg->connections += c->connections;
         cfg->requests += c->requests;
         cfg->threads += c->threads;
@@ -231,12 +229,12 @@ static void combine_config(const struct px_run *const *runs, size_t n, struct px
     }
 }
 
-int px_combine_runs(const struct px_run *const *runs, size_t n, struct px_config *cfg,
-                    struct px_run *out)
+struct px_run *px_combine_runs(const struct px_run *const *runs, size_t n)
 {
-    memset(out, 0, sizeof(*out));
-    combine_config(runs, n, cfg);
-    out->cfg = cfg;
+    struct px_run *out = px_run_new(runs[0]->load);
+    if (out == NULL)
+        return NULL;
+    combine_load(runs, n, out->load);
     out->env = runs[0]->env;
     out->hosts = (unsigned)n;
     px_hist_init(&out->lat.connect);
@@ -268,5 +266,9 @@ int px_combine_runs(const struct px_run *const *runs, size_t n, struct px_config
     out->duration_s = n == 1 ? runs[0]->duration_s : end;
     snprintf(out->host, sizeof(out->host), "%s", n == 1 ? runs[0]->host : "");
     combine_exhaustion(runs, n, t0, &out->ex);
-    return combine_series(runs, n, t0, &out->series);
+    if (combine_series(runs, n, t0, &out->series) < 0) {
+        px_run_free(out);
+        return NULL;
+    }
+    return out;
 }

@@ -29,7 +29,7 @@
 
 #include "portex/base/atomic.h"
 #include "portex/base/clock.h"
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/base/url.h"
 #include "portex/kernel/ceiling.h"
 #include "portex/kernel/sock.h"
@@ -110,7 +110,7 @@ struct px_worker {
 };
 
 struct px_engine {
-    const struct px_config *cfg;
+    const struct px_load *cfg;
     const struct px_transport *transport;
     struct px_tls *tls; /* https: the client context the workers share, else NULL */
     char *req;          /* request bytes */
@@ -382,7 +382,7 @@ static void on_established(struct slot *s)
 /* -k --requests-per-conn N: this request is the connection's Nth, its last. */
 static int conn_last_request(const struct slot *s)
 {
-    const struct px_config *cfg = s->w->e->cfg;
+    const struct px_load *cfg = s->w->e->cfg;
     return cfg->keepalive && cfg->requests_per_conn > 0 && s->conn_reqs >= cfg->requests_per_conn;
 }
 
@@ -460,7 +460,7 @@ static void on_connect_ready(struct slot *s)
 
 static int set_source(struct slot *s, int fd)
 {
-    const struct px_config *cfg = s->w->e->cfg;
+    const struct px_load *cfg = s->w->e->cfg;
     if (cfg->port_lo != 0 && px_sock_set_port_range(fd, cfg->port_lo, cfg->port_hi) < 0)
         return -1;
     if (cfg->nsources == 0)
@@ -480,7 +480,7 @@ static void fail_at_once(struct slot *s, int err)
 static void open_connection(struct slot *s)
 {
     const struct px_engine *e = s->w->e;
-    const struct px_config *cfg = e->cfg;
+    const struct px_load *cfg = e->cfg;
     s->conn_reqs = 1;
     int fd = socket(cfg->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -555,7 +555,7 @@ static void on_wait_eof(struct slot *s, short what);
 static void finish_response(struct slot *s, int fin)
 {
     struct px_worker *w = s->w;
-    const struct px_config *cfg = w->e->cfg;
+    const struct px_load *cfg = w->e->cfg;
     int status = s->resp.status;
     px_hist_record(&w->lat.total, px_clock_us() - s->t_start_us);
     if (status >= 100 && status <= 599)
@@ -889,7 +889,7 @@ static void *worker_main(void *arg)
 
 static int build_request(struct px_engine *e)
 {
-    const struct px_config *cfg = e->cfg;
+    const struct px_load *cfg = e->cfg;
     char host[PX_URL_HOST_MAX + 16];
     px_url_host_header(&cfg->url, host, sizeof(host));
     struct px_http_request_spec spec = {
@@ -969,7 +969,7 @@ static void use_pthreads(void)
 /* https: one client context for the run; each worker keeps its own session. */
 static int engine_tls_setup(struct px_engine *e, char *err, size_t errlen)
 {
-    const struct px_config *cfg = e->cfg;
+    const struct px_load *cfg = e->cfg;
     struct px_tls_client_opts o = {
         .host = cfg->url.host,
         .insecure = cfg->tls_insecure,
@@ -984,7 +984,7 @@ static int engine_tls_setup(struct px_engine *e, char *err, size_t errlen)
     return 0;
 }
 
-struct px_engine *px_engine_new(const struct px_config *cfg, char *err, size_t errlen)
+struct px_engine *px_engine_new(const struct px_load *cfg, char *err, size_t errlen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, use_pthreads);

@@ -74,7 +74,7 @@ void px_knee_step_from_run(const struct px_run *run, double rate_per_s, double s
 {
     const struct px_totals *t = &run->totals;
     const struct px_ceiling *c = &run->ex.ceiling;
-    unsigned sources = run->cfg && run->cfg->nsources > 1 ? (unsigned)run->cfg->nsources : 1;
+    unsigned sources = run->load && run->load->nsources > 1 ? (unsigned)run->load->nsources : 1;
     out->rate_per_s = rate_per_s;
     out->step_s = step_s;
     out->ok = t->ok;
@@ -86,4 +86,13 @@ void px_knee_step_from_run(const struct px_run *run, double rate_per_s, double s
     out->ceiling_per_s = c->port_bound ? c->per_s : INFINITY;
     out->hold_s = c->hold_s;
     out->interrupted = run->interrupted;
+}
+
+void px_knee_ramp_free(struct px_ramp *ramp)
+{
+    for (size_t i = 0; i < ramp->nsteps; i++) {
+        px_run_free(ramp->runs[i]);
+        ramp->runs[i] = NULL;
+    }
+    ramp->nsteps = 0;
 }

@@ -2,10 +2,11 @@
 /* Summing per-worker totals, and the prediction a finished run is compared with. */
 #include "portex/load/result.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "portex/base/atomic.h"
-#include "portex/base/config.h"
 #include "portex/kernel/kernel.h"
 
 void px_totals_add(struct px_totals *dst, const struct px_totals *src)
@@ -34,9 +35,35 @@ uint64_t px_totals_errno(const struct px_totals *t, int err)
     return t->cause[px_cause_from_errno(err)];
 }
 
+struct px_run *px_run_new(const struct px_load *load)
+{
+    struct px_run *run = calloc(1, sizeof(*run));
+    if (run == NULL)
+        return NULL;
+    run->load = malloc(sizeof(*run->load));
+    if (run->load == NULL) {
+        free(run);
+        return NULL;
+    }
+    memcpy(run->load, load, sizeof(*load));
+    if (run->load->unix_path) /* --unix: the URL keeps its own copy of the path */
+        run->load->unix_path = run->load->url.unix_path;
+    run->ex.time_wait_peak = -1;
+    return run;
+}
+
+void px_run_free(struct px_run *run)
+{
+    if (run == NULL)
+        return;
+    px_series_free(&run->series);
+    free(run->load);
+    free(run);
+}
+
 void px_run_predict(struct px_run *run)
 {
-    const struct px_config *cfg = run->cfg;
+    const struct px_load *cfg = run->load;
     struct px_exhaustion *ex = &run->ex;
     ex->usable_ports =
         px_usable_ports(run->env.port_lo, run->env.port_hi, cfg->port_lo, cfg->port_hi,

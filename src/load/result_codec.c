@@ -11,13 +11,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/base/outcome.h"
 #include "portex/base/parse.h"
 #include "portex/base/url.h"
 #include "portex/load/hist.h"
 #include "portex/load/result.h"
 #include "portex/load/stats.h"
+#include "portex/load/tls.h"
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -41,11 +42,11 @@ void px_jset(json_t *o, const char *key, json_t *v)
     json_object_set_new(o, key, v ? v : json_null());
 }
 
-json_t *px_result_codec_config(const struct px_config *cfg)
+json_t *px_result_codec_config(const struct px_load *cfg)
 {
     json_t *o = json_object();
     px_jset(o, "url", json_string(cfg->url_text));
-    px_jset(o, "mode", json_string(px_config_mode_name(cfg)));
+    px_jset(o, "mode", json_string(px_load_mode_name(cfg)));
     /* With N requests per connection the close policy applies after the Nth. */
     px_jset(o, "close",
             cfg->keepalive && !cfg->requests_per_conn ? json_null()
@@ -248,7 +249,7 @@ static json_t *exhaustion_json(const struct px_exhaustion *ex)
 
 json_t *px_result_codec_data(const struct px_run *run)
 {
-    const struct px_config *cfg = run->cfg;
+    const struct px_load *cfg = run->load;
     json_t *o = json_object();
     px_jset(o, "format", json_integer(PX_RESULT_FORMAT));
     px_jset(o, "hist_layout",
@@ -389,7 +390,7 @@ static uint64_t ms_of(double s)
     return s > 0 ? (uint64_t)llround(s * 1000.0) : 0;
 }
 
-static void read_sources(struct rd *r, const json_t *o, struct px_config *cfg)
+static void read_sources(struct rd *r, const json_t *o, struct px_load *cfg)
 {
     const json_t *a = get_arr(r, o, "sources");
     size_t i;
@@ -405,7 +406,7 @@ static void read_sources(struct rd *r, const json_t *o, struct px_config *cfg)
 }
 
 /* config.tls of an https result (absent otherwise); --cacert's path is not kept. */
-static void read_tls_config(const json_t *o, struct px_config *cfg)
+static void read_tls_config(const json_t *o, struct px_load *cfg)
 {
     if (!json_is_object(o))
         return;
@@ -418,7 +419,7 @@ static void read_tls_config(const json_t *o, struct px_config *cfg)
         cfg->tls_resume = 0;
 }
 
-static void read_config(struct rd *r, const json_t *doc, struct px_config *cfg)
+static void read_config(struct rd *r, const json_t *doc, struct px_load *cfg)
 {
     const json_t *o = get_obj(r, doc, "config");
     if (o == NULL)
@@ -712,7 +713,7 @@ static void check_layout(struct rd *r, const json_t *o)
              "buckets 2560)");
 }
 
-static void read_result(struct rd *r, const json_t *doc, struct px_config *cfg, struct px_run *run)
+static void read_result(struct rd *r, const json_t *doc, struct px_load *cfg, struct px_run *run)
 {
     r->where = "";
     const json_t *o = get_obj(r, doc, "result");
@@ -752,17 +753,21 @@ static void read_result(struct rd *r, const json_t *doc, struct px_config *cfg, 
     read_exhaustion(r, ex, &run->ex);
 }
 
-int px_result_codec_read(const json_t *doc, struct px_config *cfg, struct px_run *run, char *err,
-                        size_t errlen)
+struct px_run *px_result_codec_read(const json_t *doc, char *err, size_t errlen)
 {
-    px_config_defaults(cfg);
-    memset(run, 0, sizeof(*run));
-    run->cfg = cfg;
-    struct rd r = {.where = "", .err = err, .errlen = errlen};
     if (!json_is_object(doc)) {
         snprintf(err, errlen, "not a JSON object");
-        return -1;
+        return NULL;
     }
+    struct px_load defaults;
+    px_load_defaults(&defaults);
+    struct px_run *run = px_run_new(&defaults);
+    if (run == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    struct px_load *cfg = run->load;
+    struct rd r = {.where = "", .err = err, .errlen = errlen};
     read_result(&r, doc, cfg, run);
     r.where = "";
     if (!r.failed)
@@ -774,38 +779,36 @@ int px_result_codec_read(const json_t *doc, struct px_config *cfg, struct px_run
     if (!r.failed)
         read_series(&r, doc, &run->series);
     if (r.failed) {
-        px_series_free(&run->series);
-        return -1;
+        px_run_free(run);
+        return NULL;
     }
-    return 0;
+    return run;
 }
 
-int px_result_codec_loads(const char *text, size_t len, struct px_config *cfg, struct px_run *run,
-                         char *err, size_t errlen)
+struct px_run *px_result_codec_loads(const char *text, size_t len, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *doc = json_loadb(text, len, 0, &je);
     if (doc == NULL) {
         snprintf(err, errlen, "not valid JSON: %s (line %d)", je.text, je.line);
-        return -1;
+        return NULL;
     }
-    int rc = px_result_codec_read(doc, cfg, run, err, errlen);
+    struct px_run *run = px_result_codec_read(doc, err, errlen);
     json_decref(doc);
-    return rc;
+    return run;
 }
 
-int px_result_codec_load_file(const char *path, struct px_config *cfg, struct px_run *run, char *err,
-                             size_t errlen)
+struct px_run *px_result_codec_load_file(const char *path, char *err, size_t errlen)
 {
     /* jansson reads both as a document without its '{': say what they are. */
     struct stat st;
     if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "cannot read %s: it is a directory", path);
-        return -1;
+        return NULL;
     }
     if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
         snprintf(err, errlen, "%s: empty file, expected the JSON of portex run --json", path);
-        return -1;
+        return NULL;
     }
     json_error_t je;
     json_t *doc = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &je) : json_load_file(path, 0, &je);
@@ -814,12 +817,12 @@ int px_result_codec_load_file(const char *path, struct px_config *cfg, struct px
             snprintf(err, errlen, "cannot read %s: %s", path, je.text);
         else
             snprintf(err, errlen, "%s: not valid JSON: %s (line %d)", path, je.text, je.line);
-        return -1;
+        return NULL;
     }
     char msg[256];
-    int rc = px_result_codec_read(doc, cfg, run, msg, sizeof(msg));
-    if (rc < 0)
+    struct px_run *run = px_result_codec_read(doc, msg, sizeof(msg));
+    if (run == NULL)
         snprintf(err, errlen, "%s: %s", path, msg);
     json_decref(doc);
-    return rc;
+    return run;
 }

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "portex/base/clock.h"
-#include "portex/base/config.h"
 #include "portex/load/engine.h"
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/netlink.h"
@@ -61,17 +60,9 @@ static int wait_until(int64_t at_ns, const sigset_t *set)
     }
 }
 
-int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, size_t errlen)
+int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *err, size_t errlen)
 {
-    return px_run_execute_tick(cfg, run, NULL, NULL, err, errlen);
-}
-
-int px_run_execute_tick(const struct px_config *cfg, struct px_run *run, px_stats_tick_cb tick,
-                        void *tick_arg, char *err, size_t errlen)
-{
-    memset(run, 0, sizeof(*run));
-    run->cfg = cfg;
-    run->ex.time_wait_peak = -1;
+    const struct px_load *cfg = run->load;
     px_env_read(PX_PROC, &run->env);
     /* Workers and the stats thread inherit this mask: SIGINT and SIGTERM reach
      * only sigtimedwait below. */
@@ -95,7 +86,7 @@ int px_run_execute_tick(const struct px_config *cfg, struct px_run *run, px_stat
         goto out;
     run->t0_unix_ns = wall_start_ns(px_engine_start_us(e));
     gethostname(run->host, sizeof(run->host) - 1);
-    stats = px_stats_start_tick(e, cfg, cfg->quiet ? NULL : stderr, tick, tick_arg);
+    stats = px_stats_start(e, cfg, opts);
     if (stats == NULL) {
         snprintf(err, errlen, "cannot start the stats thread");
         px_engine_stop(e);

@@ -376,6 +376,16 @@ static char *make_head(const char *extra, size_t body, size_t *len)
 /* An active event survives until the loop runs it; a bare event_base_loopbreak
  * before the thread entered event_base_loop would be forgotten (the loop
  * clears the flag on entry) and the join would wait forever. */
+void px_server_config_defaults(struct px_server_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cpus > 0 ? (unsigned)cpus : 1;
+    cfg->body_bytes = 13;
+    char err[128];
+    px_addr_parse("127.0.0.1:8080", &cfg->addr, &cfg->addr_len, err, sizeof(err));
+}
+
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "portex/base/clock.h"
-#include "portex/base/config.h"
 #include "portex/load/engine.h"
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/netlink.h"
@@ -18,7 +17,7 @@
 
 struct px_stats {
     struct px_engine *e;
-    const struct px_config *cfg;
+    const struct px_load *cfg;
     FILE *live; /* NULL: quiet */
     int tty;    /* rewrite the live line in place */
     pthread_t thread;
@@ -36,6 +35,7 @@ struct px_stats {
     struct px_series series;
     int64_t tw_peak;
     px_stats_tick_cb tick; /* NULL: none */
+    int row_hists;         /* keep each row's interval histogram */
     void *tick_arg;
     struct px_hist prev_phase[2], cur_phase[2], interval_phase[2]; /* connect, ttfb: tick only */
     double epoch_s; /* wall-clock time of the engine's start */
@@ -146,7 +146,7 @@ static void sample(struct px_stats *s, int live)
     s->prev = cur;
     if (r.time_wait > s->tw_peak)
         s->tw_peak = r.time_wait;
-    if (s->cfg->row_hists)
+    if (s->row_hists)
         px_series_push_hist(&s->series, &r, &s->interval_hist);
     else
         px_series_push(&s->series, &r);
@@ -187,14 +187,16 @@ static double epoch_of(uint64_t mono_us)
     return now - (double)(px_clock_us() - mono_us) / 1e6;
 }
 
-struct px_stats *px_stats_start_tick(struct px_engine *e, const struct px_config *cfg, FILE *live,
-                                     px_stats_tick_cb tick, void *tick_arg)
+struct px_stats *px_stats_start(struct px_engine *e, const struct px_load *cfg,
+                                const struct px_stats_opts *opts)
 {
     struct px_stats *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
-    s->tick = tick;
-    s->tick_arg = tick_arg;
+    FILE *live = opts->live;
+    s->tick = opts->tick;
+    s->tick_arg = opts->tick_arg;
+    s->row_hists = opts->row_hists;
     s->epoch_s = epoch_of(px_engine_start_us(e));
     s->e = e;
     s->cfg = cfg;

@@ -479,3 +479,8 @@ const struct px_transport px_transport_tls = {
     .write = tls_write,
     .detach = tls_detach,
 };
+
+const char *px_tls_resume_name(int resume)
+{
+    return resume == PX_TLS_RESUME_TICKET ? "ticket" : "off";
+}

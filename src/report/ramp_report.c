@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/load/knee.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
@@ -44,7 +44,7 @@ static void error_words(const struct px_totals *t, char *out, size_t outlen)
 
 static void text_row(FILE *f, const struct px_ramp *ramp, size_t i)
 {
-    const struct px_run *run = &ramp->steps[i].run;
+    const struct px_run *run = ramp->runs[i];
     const struct px_knee_step *s = &ramp->figs[i];
     char p50[16], p99[16], tw[24], ceil_s[24], verdict[48], why[40], errs[256];
     px_format_us(p50, sizeof(p50), px_hist_percentile(&run->lat.total, 50));
@@ -87,7 +87,7 @@ static void text_port_bound(FILE *f, const struct px_ramp *ramp)
     if (first < 0)
         return;
     const struct px_knee_step *s = &ramp->figs[first];
-    const struct px_run *run = &ramp->steps[first].run;
+    const struct px_run *run = ramp->runs[first];
     fprintf(f,
             "\nport-bound: from %.0f/s on, the offered rate is above the predicted port "
             "ceiling of %.1f/s (%s).\n",
@@ -117,9 +117,9 @@ static void text_header(FILE *f, const char *url, const struct px_ramp *ramp)
         fprintf(f, ", p99 under %s", b);
     }
     if (ramp->nsteps > 0) {
-        const struct px_run *run = &ramp->steps[0].run;
+        const struct px_run *run = ramp->runs[0];
         fprintf(f, "\n  %s connections, %u in flight at most, %" PRIu64 " usable ports (%u-%u)",
-                run->cfg->keepalive ? "keep-alive" : "short", run->cfg->connections,
+                run->load->keepalive ? "keep-alive" : "short", run->load->connections,
                 run->ex.usable_ports, run->ex.port_lo, run->ex.port_hi);
     }
     fprintf(f, "\n\n  %9s %9s %7s %9s %9s %9s %8s %15s  %-31s %s\n", "offered/s", "requests",
@@ -174,8 +174,8 @@ static void json_step(struct px_json *j, const struct px_ramp *ramp, size_t i)
         px_json_f64(j, "predicted_ceiling_per_s", s->ceiling_per_s);
     else
         px_json_str(j, "predicted_ceiling_per_s", "not port-bound");
-    px_report_json_summary(j, "summary", &ramp->steps[i].run);
-    px_report_json_series(j, &ramp->steps[i].run.series);
+    px_report_json_summary(j, "summary", ramp->runs[i]);
+    px_report_json_series(j, &ramp->runs[i]->series);
     px_json_obj_end(j);
 }
 
@@ -214,7 +214,7 @@ void px_ramp_report_csv(FILE *f, const struct px_ramp *ramp)
 {
     for (size_t i = 0; i < ramp->nsteps; i++) {
         fprintf(f, "# step %.0f/s\n", ramp->figs[i].rate_per_s);
-        px_report_csv(f, &ramp->steps[i].run.series);
+        px_report_csv(f, &ramp->runs[i]->series);
     }
 }
 

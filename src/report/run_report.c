@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/report/json.h"
 #include "portex/load/result_codec.h"
 #include "portex/load/result.h"
@@ -43,7 +43,7 @@ static double per_s(uint64_t v, double s)
     return s > 0 ? (double)v / s : 0.0;
 }
 
-static const char *close_words(const struct px_config *cfg)
+static const char *close_words(const struct px_load *cfg)
 {
     if (cfg->keepalive)
         return "keep-alive connections";
@@ -76,7 +76,7 @@ static int reuse_set(const struct px_run *run)
  */
 void px_diagnose(const struct px_run *run, char *out, size_t outlen)
 {
-    const struct px_config *cfg = run->cfg;
+    const struct px_load *cfg = run->load;
     const struct px_exhaustion *ex = &run->ex;
     const struct px_ceiling *c = &ex->ceiling;
     double ok_s = per_s(run->totals.ok, run->duration_s);
@@ -143,8 +143,8 @@ static void text_exhaustion(FILE *f, const struct px_run *run)
 {
     const struct px_exhaustion *ex = &run->ex;
     char a[32], target[80];
-    px_sockaddr_str((const struct sockaddr *)&run->cfg->target, target, sizeof(target));
-    if (run->cfg->target.ss_family == AF_UNIX) {
+    px_sockaddr_str((const struct sockaddr *)&run->load->target, target, sizeof(target));
+    if (run->load->target.ss_family == AF_UNIX) {
         /* The control run: what is left is the server and the client, not ports. */
         fprintf(f, "\nno ports involved: %s is a Unix socket (no local port, no TIME_WAIT)\n",
                 target);
@@ -157,7 +157,7 @@ static void text_exhaustion(FILE *f, const struct px_run *run)
     fprintf(f, "\nports and TIME_WAIT\n");
     px_format_count(a, sizeof(a), ex->usable_ports);
     fprintf(f, "  usable ports         %s (%u-%u%s)\n", a, ex->port_lo, ex->port_hi,
-            run->cfg->port_lo ? ", per-socket --port-range" : ", ip_local_port_range");
+            run->load->port_lo ? ", per-socket --port-range" : ", ip_local_port_range");
     if (ex->time_wait_peak >= 0)
         fprintf(f, "  TIME_WAIT peak       %lld toward %s", (long long)ex->time_wait_peak, target);
     if (ex->time_wait_peak >= 0 && ex->time_wait_at_start > 0)
@@ -221,7 +221,7 @@ static void text_tls_line(FILE *f, const struct px_run *run)
 
 void px_report_text(FILE *f, const struct px_run *run)
 {
-    const struct px_config *cfg = run->cfg;
+    const struct px_load *cfg = run->load;
     const struct px_totals *t = &run->totals;
     uint64_t requests = t->ok + t->failed;
     char a[32], b[32], c[32];
@@ -311,7 +311,7 @@ static void summary_exhaustion(json_t *o, const struct px_run *run)
     px_jset(o, "ok_per_s_before",
             ex->seen ? px_jf64(ex->first_s > 0 ? (double)ex->ok_before / ex->first_s : 0.0) : NULL);
     /* A Unix-socket target is the control run: no port is involved at all. */
-    px_jset(o, "ports_involved", json_boolean(run->cfg->target.ss_family != AF_UNIX));
+    px_jset(o, "ports_involved", json_boolean(run->load->target.ss_family != AF_UNIX));
     px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
     px_jset(o, "predicted_ceiling_per_s", px_jf64(ex->ceiling.per_s));
     px_jset(o, "ceiling_formula", json_string(ex->ceiling.formula));
@@ -366,7 +366,7 @@ json_t *px_report_summary_json(const struct px_run *run)
     px_jset(o, "latency_us",
             json_pack("{s:o,s:o,s:o}", "connect", hist_summary(&run->lat.connect), "ttfb",
                       hist_summary(&run->lat.ttfb), "total", hist_summary(&run->lat.total)));
-    if (run->cfg->url.tls) {
+    if (run->load->url.tls) {
         px_jset(json_object_get(o, "latency_us"), "tls", hist_summary(&run->lat.tls));
         px_jset(o, "tls", summary_tls(run));
     }
@@ -429,7 +429,7 @@ json_t *px_report_json_doc(const struct px_run *run, const char *command)
     json_t *o = json_object();
     px_jset(o, "command", json_string(command));
     px_jset(o, "version", json_string(PORTEX_VERSION));
-    px_jset(o, "config", px_result_codec_config(run->cfg));
+    px_jset(o, "config", px_result_codec_config(run->load));
     px_jset(o, "environment", px_result_codec_environment(&run->env));
     px_jset(o, "summary", px_report_summary_json(run));
     px_jset(o, "series", px_result_codec_series(&run->series));

@@ -7,8 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/cmd/cli.h"
+#include "portex/cmd/compare.h"
+#include "portex/cmd/doctor.h"
+#include "portex/cmd/lab.h"
+#include "portex/cmd/ramp.h"
+#include "portex/cmd/run.h"
+#include "portex/cmd/serve.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,9 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     } while (0)
 
 /* Configs are large (URLs, source arrays): static, as main.c keeps them. */
-static struct px_config run_cfg;
+static struct px_run_config run_cfg;
 static struct px_compare_config compare_cfg;
-static struct px_server_config serve_cfg;
+static struct px_serve_config serve_cfg;
 static struct px_lab_config lab_cfg;
 static struct px_doctor_config doctor_cfg;
 static struct px_ramp_config ramp_cfg;
@@ -36,9 +42,9 @@ static int parse_run(int argc, char **argv, char *err, size_t errlen)
 {
     int rc = px_cli_parse_run(argc, argv, &run_cfg, err, errlen);
     if (rc == PX_CLI_OK)
-        CHECK(run_cfg.nsources <= PX_MAX_SOURCES && run_cfg.nheaders <= PX_MAX_HEADERS &&
-              run_cfg.connections >= 1 && run_cfg.threads >= 1);
-    px_config_release(&run_cfg);
+        CHECK(run_cfg.load.nsources <= PX_MAX_SOURCES && run_cfg.load.nheaders <= PX_MAX_HEADERS &&
+              run_cfg.load.connections >= 1 && run_cfg.load.threads >= 1);
+    px_load_release(&run_cfg.load);
     return rc;
 }
 
@@ -48,7 +54,7 @@ static int parse_compare(int argc, char **argv, char *err, size_t errlen)
     if (rc == PX_CLI_OK)
         CHECK(compare_cfg.nmodes >= 1 && compare_cfg.nmodes <= PX_MAX_MODES &&
               compare_cfg.base.nsources <= PX_MAX_SOURCES);
-    px_config_release(&compare_cfg.base);
+    px_load_release(&compare_cfg.base);
     return rc;
 }
 
@@ -56,8 +62,8 @@ static int parse_serve(int argc, char **argv, char *err, size_t errlen)
 {
     int rc = px_cli_parse_serve(argc, argv, &serve_cfg, err, errlen);
     if (rc == PX_CLI_OK)
-        CHECK(serve_cfg.threads >= 1 &&
-              (serve_cfg.addr.ss_family == AF_INET || serve_cfg.addr.ss_family == AF_INET6));
+        CHECK(serve_cfg.server.threads >= 1 && (serve_cfg.server.addr.ss_family == AF_INET ||
+                                                serve_cfg.server.addr.ss_family == AF_INET6));
     return rc;
 }
 
@@ -84,7 +90,7 @@ static int parse_ramp(int argc, char **argv, char *err, size_t errlen)
         CHECK(ramp_cfg.from_per_s > 0 && ramp_cfg.step_per_s > 0 &&
               ramp_cfg.to_per_s >= ramp_cfg.from_per_s && ramp_cfg.base.rate_per_s == 0 &&
               ramp_cfg.base.requests == 0 && ramp_cfg.base.duration_ms == ramp_cfg.step_ms);
-    px_config_release(&ramp_cfg.base);
+    px_load_release(&ramp_cfg.base);
     return rc;
 }
 

@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-struct px_config;
-struct px_server_config;
+struct px_run_config;
+struct px_serve_config;
 struct px_lab_config;
 struct px_compare_config;
 struct px_doctor_config;
@@ -20,9 +20,10 @@ enum px_cli_status {
 };
 
 /* `portex run` arguments (argv[0] is "run"). Does not resolve the host. */
-int px_cli_parse_run(int argc, char **argv, struct px_config *cfg, char *err, size_t errlen);
+int px_cli_parse_run(int argc, char **argv, struct px_run_config *cfg, char *err,
+                     size_t errlen);
 /* `portex serve` arguments. */
-int px_cli_parse_serve(int argc, char **argv, struct px_server_config *cfg, char *err,
+int px_cli_parse_serve(int argc, char **argv, struct px_serve_config *cfg, char *err,
                        size_t errlen);
 
 /* `portex compare` arguments: the run options plus modes and sysctl permission. */

@@ -10,10 +10,29 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "portex/base/config.h"
+#include "portex/cmd/command.h"
 #include "portex/cmd/mode.h"
+#include "portex/load/load.h"
 
 struct px_hlog;
+
+/* `portex compare`: the same load against a real server under several modes. */
+struct px_compare_config {
+    struct px_load base; /* the load; keepalive/close set per mode */
+    struct px_outputs out;
+    const struct px_mode *modes[PX_MAX_MODES];
+    size_t nmodes;
+    int modes_given;       /* --modes was used */
+    int allow_sysctl;      /* may set net.ipv4.tcp_tw_reuse (root), restored after */
+    int no_drain;          /* do not wait for TIME_WAIT between modes */
+    uint64_t drain_max_ms; /* longest wait for TIME_WAIT to drain */
+
+    /* --control unix:PATH: the server's Unix socket for the unix-control mode; "" none. */
+    char control_unix[PX_URL_UNIX_MAX];
+};
+
+/* Defaults: run's load, a drain of at most 65 s. */
+void px_compare_config_defaults(struct px_compare_config *cfg);
 
 /*
  * The k-th port window of the size of [lo, hi] inside the namespace range
@@ -31,7 +50,5 @@ int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns
  */
 int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
                    struct px_mode_result *results, char *err, size_t errlen);
-void px_compare_report_text(FILE *f, const struct px_compare_config *cfg,
-                            const struct px_mode_result *results);
 
 #endif

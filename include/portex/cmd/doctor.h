@@ -9,52 +9,24 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/socket.h>
 
-#include "portex/base/config.h"
-#include "portex/kernel/ceiling.h"
-#include "portex/kernel/kernel.h"
 #include "portex/base/url.h"
+#include "portex/cmd/command.h"
+#include "portex/report/doctor_report.h"
 
-#define PX_DOCTOR_MAX_FLAGS    12
-#define PX_DOCTOR_MAX_CEILINGS 8
-
-/* What TCP_INFO told about one connection to the target. */
-struct px_probe {
-    int reached;     /* the connection was established */
-    char error[512]; /* why not */
-    struct sockaddr_storage addr;
-    int timestamps;       /* negotiated (TCPI_OPT_TIMESTAMPS) */
-    int window_scaling;   /* TCPI_OPT_WSCALE */
-    int sack;             /* TCPI_OPT_SACK */
-    uint32_t rtt_us;      /* smoothed RTT */
-    int http_status;      /* status of a GET, 0 when none came */
-    int tls;              /* https: a TLS probe was made */
-    char tls_version[16]; /* negotiated protocol ("TLSv1.3"), "" when no handshake */
-    int tls_resumed;      /* a second connection resumed the first one's session */
-    char tls_error[320];  /* why the handshake failed, "" when it did not */
+/* `portex doctor`. */
+struct px_doctor_config {
+    int has_target;
+    char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16];
+    struct px_url url;
+    unsigned connections; /* concurrency the user wants (-c) */
+    uint64_t connect_timeout_ms;
+    struct px_outputs out; /* --json only */
 };
 
-struct px_doctor_ceiling {
-    char config[64];
-    struct px_ceiling c;
-};
-
-struct px_doctor {
-    struct px_env env;
-    uint64_t usable_ports;
-    int64_t tw_all;    /* /proc/net/sockstat tw */
-    int64_t tw_target; /* sock_diag toward the target, -1 without one */
-    struct px_tcpext ext;
-    int have_ext;
-    struct px_probe probe;
-    char flags[PX_DOCTOR_MAX_FLAGS][320];
-    size_t nflags;
-    struct px_doctor_ceiling ceilings[PX_DOCTOR_MAX_CEILINGS];
-    size_t nceilings;
-};
-
+/* Defaults: -c 64, a 3 s connect timeout. */
+void px_doctor_config_defaults(struct px_doctor_config *cfg);
 /* Opens one connection to addr, reads TCP_INFO, asks GET path. 0 or -1 (error set). */
 int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const char *host_header,
                     const char *path, uint64_t timeout_ms, struct px_probe *out);
@@ -66,7 +38,5 @@ int px_doctor_probe_tls(const struct sockaddr *addr, socklen_t len, const char *
                         struct px_probe *out);
 /* Fills d from the proc tree (and the probe, already in d->probe when has_target). */
 void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d);
-void px_doctor_report_text(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d);
-void px_doctor_report_json(FILE *f, const struct px_doctor_config *cfg, const struct px_doctor *d);
 
 #endif

@@ -12,8 +12,23 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "portex/base/config.h"
+#include "portex/cmd/command.h"
 #include "portex/cmd/mode.h"
+
+/* `portex lab`: each mode in fresh network namespaces. */
+struct px_lab_config {
+    unsigned ports; /* client port range size */
+    double rate_per_s;
+    uint64_t duration_ms; /* per mode */
+    unsigned connections; /* in-flight cap */
+    int reuse_delay_ms;   /* --reuse-delay for the reuse modes, 0 = kernel default */
+    const struct px_mode *modes[PX_MAX_MODES];
+    size_t nmodes;
+    struct px_outputs out;
+};
+
+/* Defaults: 1000 ports, 2000/s, 10 s, 64 in flight (the modes: cmd/mode.c). */
+void px_lab_config_defaults(struct px_lab_config *cfg);
 
 /*
  * Runs every mode; results[i] for cfg->modes[i]. 0 when all ran, 1 when
@@ -21,8 +36,7 @@
  */
 int px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, char *err,
                size_t errlen);
-/* Table and plain sentences for a person. */
-void px_lab_report_text(FILE *f, const struct px_lab_config *cfg,
-                        const struct px_mode_result *results);
+/* The text report (report/lab_report.h) with this lab's settings and addresses. */
+void px_lab_report(FILE *f, const struct px_lab_config *cfg, const struct px_mode_result *results);
 
 #endif

@@ -5,12 +5,12 @@
 
 #include <stddef.h>
 
+#include "portex/cmd/command.h"
+
 struct px_merge_config {
     const char **files; /* result documents of `portex run --json` */
     size_t nfiles;
-    const char *json_path; /* "-" = stdout */
-    const char *csv_path;
-    const char *svg_path;
+    struct px_outputs out; /* --json, --csv, --svg ("-" = stdout) */
 };
 
 /* Reads, checks and merges the files and writes the reports. The exit code:

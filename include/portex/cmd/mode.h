@@ -2,16 +2,18 @@
 /*
  * Modes: the named settings that lab and compare run one after the other
  * (keep-alive, server closes, tcp_tw_reuse 0/1, ...), their tables, the
- * --modes list parser, the per-mode result, and its table/JSON/SVG/CSV.
+ * --modes list parser; the per-mode result and its reports are in
+ * report/mode_report.h.
  */
 #ifndef PORTEX_CMD_MODE_H
 #define PORTEX_CMD_MODE_H
 
+
 #include <stddef.h>
 #include <stdio.h>
 
-#include "portex/base/config.h"
-#include "portex/load/result.h"
+#include "portex/load/load.h"
+#include "portex/report/mode_report.h"
 
 /* What one mode sets, on top of the command's load. */
 struct px_mode {
@@ -50,31 +52,10 @@ int px_mode_list_parse(const char *list, const struct px_mode *table, size_t nta
 size_t px_mode_defaults(const struct px_mode *table, size_t ntable, int allow_sysctl,
                         const struct px_mode **out);
 
-/* One mode's outcome. */
-struct px_mode_result {
-    const struct px_mode *mode;
-    int ran; /* 0: skipped (reason in note) or interrupted before */
-    char note[160];
-    struct px_config cfg; /* the run's config, as the client used it */
-    struct px_run run;
-    double predicted_ok;
-    const char *isolation; /* compare: "port-window", "source", "drain", "none",
-                              "as-given" (first mode); NULL in lab */
-    double waited_s;       /* compare: time spent waiting for TIME_WAIT before this mode */
-};
-
 /* Clears res for mode. 1 when the mode should run; 0 (noted "not run") when interrupted. */
 int px_mode_result_start(struct px_mode_result *res, const struct px_mode *mode, int stopped);
-/* Frees what the results own (their series). */
+/* Frees what the results own (their runs). */
 void px_mode_results_free(struct px_mode_result *res, size_t n);
 
-/* The table: one row per mode, predicted beside measured. */
-void px_mode_report_table(FILE *f, const struct px_mode_result *res, size_t n);
-/* {"command": ..., "modes": [...]} */
-void px_mode_report_json(FILE *f, const char *command, const struct px_mode_result *res, size_t n);
-/* One chart panel per mode that ran. */
-void px_mode_report_svg(FILE *f, const char *command, const struct px_mode_result *res, size_t n);
-/* Every mode's series as CSV, each after a "# mode NAME" line. */
-void px_mode_report_csv(FILE *f, const struct px_mode_result *res, size_t n);
 
 #endif

@@ -9,9 +9,25 @@
 #define PORTEX_CMD_RAMP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct px_ramp_config;
+#include "portex/cmd/command.h"
+#include "portex/load/load.h"
+
 struct px_ramp;
+
+/* `portex ramp`: run's load, one open-model run per step from --from to --to. */
+struct px_ramp_config {
+    struct px_load base; /* the load; rate and duration set per step */
+    struct px_outputs out;
+    double from_per_s, to_per_s, step_per_s;
+    uint64_t step_ms;    /* --step-duration */
+    uint64_t max_p99_ms; /* --max-p99; 0 = no latency bound */
+    int no_stop;         /* run every step, even after two failed */
+};
+
+/* Defaults: run's load, 5 s steps. */
+void px_ramp_config_defaults(struct px_ramp_config *cfg);
 
 /*
  * Runs the steps against cfg->base.target (resolved) into ramp. Stops after

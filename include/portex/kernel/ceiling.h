@@ -6,7 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "portex/base/config.h"
+
+/* Who closes a TCP connection first, which decides who holds TIME_WAIT (KERNEL-FACTS.md). */
+enum px_close {
+    PX_CLOSE_CLIENT, /* client sends FIN first and holds TIME_WAIT */
+    PX_CLOSE_SERVER, /* "Connection: close", wait for the server's FIN */
+    PX_CLOSE_RST,    /* SO_LINGER {1, 0}: RST, no TIME_WAIT */
+};
 
 enum px_ts { PX_TS_UNKNOWN = -1, PX_TS_NO = 0, PX_TS_YES = 1 };
 

@@ -12,8 +12,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-struct px_config;
-
 /* Bytes of the address that bind()/connect() take for its family (IPv4, IPv6, Unix). */
 socklen_t px_sock_addrlen(const struct sockaddr_storage *ss);
 /* IP_LOCAL_PORT_RANGE's value: high << 16 | low, both inclusive (KERNEL-FACTS.md). */
@@ -27,11 +25,13 @@ int px_sock_set_port_range(int fd, uint16_t lo, uint16_t hi);
  */
 int px_sock_bind_source(int fd, const struct sockaddr_storage *src);
 /*
- * Checks what only this kernel can tell: that --port-range is supported and
- * that every --source address is local and of the target's family. 0, or -1
- * with the reason.
+ * Checks what only this kernel can tell: that a port range [port_lo, port_hi]
+ * (0: none) is supported and that every source address is local and of the
+ * target's family. 0, or -1 with the reason.
  */
-int px_sock_preflight(const struct px_config *cfg, char *err, size_t errlen);
+int px_sock_preflight(int family, uint16_t port_lo, uint16_t port_hi,
+                      const struct sockaddr_storage *sources, size_t nsources, char *err,
+                      size_t errlen);
 /*
  * Raises RLIMIT_NOFILE to its hard limit and returns how many of `connections`
  * sockets fit (== connections when all do); *soft, *hard get the limits now in force.

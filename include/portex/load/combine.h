@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-struct px_config;
+struct px_load;
 struct px_run;
 
 /*
@@ -20,11 +20,10 @@ struct px_run;
 int px_combine_check(const struct px_run *const *runs, const char *const *names, size_t n,
                      char *err, size_t errlen);
 /*
- * Merges runs[0..n) into out (out->cfg = cfg, a merged copy of the configs:
- * connections, requests and threads summed). One run gives back its own
- * figures. The merged series is the caller's to free. 0, or -1 out of memory.
+ * Merges runs[0..n) into a new run (free it with px_run_free) whose load is
+ * the first host's with connections, requests and threads summed. One run
+ * gives back its own figures. NULL when out of memory.
  */
-int px_combine_runs(const struct px_run *const *runs, size_t n, struct px_config *cfg,
-                    struct px_run *out);
+struct px_run *px_combine_runs(const struct px_run *const *runs, size_t n);
 
 #endif

@@ -9,11 +9,11 @@
 #include "portex/load/hist.h"
 #include "portex/load/result.h"
 
-struct px_config;
+struct px_load;
 struct px_engine;
 
 /* Prepares workers and the request bytes; NULL with the reason in err. */
-struct px_engine *px_engine_new(const struct px_config *cfg, char *err, size_t errlen);
+struct px_engine *px_engine_new(const struct px_load *cfg, char *err, size_t errlen);
 /* Starts the worker threads. 0, or -1 with the reason in err. */
 int px_engine_start(struct px_engine *e, char *err, size_t errlen);
 /* Asks every worker to stop starting requests and drain; safe from any thread. */

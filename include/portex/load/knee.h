@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/load/result.h"
 
 #define PX_RAMP_MAX_STEPS 64
@@ -32,12 +32,6 @@ struct px_knee_step {
 #define PX_KNEE_SLOW        4u /* p99 over --max-p99 */
 #define PX_KNEE_INTERRUPTED 8u /* cut short: no verdict */
 
-/* A ramp: its settings and the steps that ran. */
-struct px_ramp_step {
-    struct px_config cfg; /* the base config at this step's rate */
-    struct px_run run;
-};
-
 struct px_ramp {
     double from_per_s, to_per_s, step_per_s;
     uint64_t step_ms;
@@ -48,8 +42,8 @@ struct px_ramp {
     int knee;            /* index of the knee step, -1 when none passed */
     int stopped_early;   /* two steps failed: the rest did not run */
     int interrupted;
-    struct px_ramp_step steps[PX_RAMP_MAX_STEPS];
-    struct px_knee_step figs[PX_RAMP_MAX_STEPS]; /* figs[i] from steps[i].run */
+    struct px_run *runs[PX_RAMP_MAX_STEPS];      /* the steps that ran, each with its load */
+    struct px_knee_step figs[PX_RAMP_MAX_STEPS]; /* figs[i] from runs[i] */
 };
 
 /* Steps from `from` to `to` (inclusive, within a millionth of a step) by `step`. */
@@ -69,6 +63,8 @@ int px_knee_step_too_short(const struct px_knee_step *s);
 int px_knee_find(const struct px_knee_step *steps, size_t n, uint64_t max_p99_us);
 /* Steps that failed (interrupted ones do not count). */
 size_t px_knee_failed_count(const struct px_knee_step *steps, size_t n, uint64_t max_p99_us);
+/* Frees the runs of the steps that ran. */
+void px_knee_ramp_free(struct px_ramp *ramp);
 /* The figures of a finished step's run. */
 void px_knee_step_from_run(const struct px_run *run, double rate_per_s, double step_s,
                            struct px_knee_step *out);

@@ -43,7 +43,7 @@ struct px_tls_summary {
     char reason[PX_CAUSE_TLS_EOF - PX_CAUSE_TLS_HANDSHAKE + 1][PX_TLS_REASON_MAX];
 };
 
-struct px_config;
+#include "portex/load/load.h"
 
 /* What the run did to the port budget, and what theory says it should. */
 struct px_exhaustion {
@@ -61,7 +61,9 @@ struct px_exhaustion {
 
 /* One finished run, as the reports see it. */
 struct px_run {
-    const struct px_config *cfg;
+    /* The load as it ran: the run's own copy (px_run_free frees it); its method,
+     * headers and body are borrowed from the command's config. */
+    struct px_load *load;
     struct px_totals totals;
     struct px_latency lat;
     double duration_s; /* the load window: first start to the end of -d, a stop, or
@@ -77,6 +79,10 @@ struct px_run {
     struct px_tls_summary tls;
 };
 
+/* A run of load, with nothing measured yet (a copy of load is kept). NULL when out of memory. */
+struct px_run *px_run_new(const struct px_load *load);
+/* Frees the run, its series and its copy of the load. NULL is fine. */
+void px_run_free(struct px_run *run);
 /* Fills run->ex.ceiling and the port fields from env, cfg and the measured latency. */
 void px_run_predict(struct px_run *run);
 

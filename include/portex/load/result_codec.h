@@ -15,7 +15,7 @@
 #define PX_RESULT_FORMAT 1
 
 struct json_t;
-struct px_config;
+struct px_load;
 struct px_env;
 struct px_hist;
 struct px_run;
@@ -30,7 +30,7 @@ struct json_t *px_jf64(double v);
 struct json_t *px_ju64(uint64_t v);
 
 /* The `config` object: the settings reports and merge need. */
-struct json_t *px_result_codec_config(const struct px_config *cfg);
+struct json_t *px_result_codec_config(const struct px_load *cfg);
 /* The `environment` object: kernel, sysctls (those the kernel has), limits. */
 struct json_t *px_result_codec_environment(const struct px_env *env);
 /* The `sysctl` object alone. */
@@ -44,16 +44,13 @@ struct json_t *px_result_codec_data(const struct px_run *run);
 
 /*
  * Reads a document holding config, environment, series and result back into
- * cfg and run (run->cfg = cfg; the series is the caller's to free). On error
- * a one-line message naming the key. 0 or -1.
+ * a new run (free it with px_run_free) with its own load. NULL with a
+ * one-line message naming the key.
  */
-int px_result_codec_read(const struct json_t *doc, struct px_config *cfg, struct px_run *run,
-                        char *err, size_t errlen);
-/* Parses text (a whole document) with px_result_codec_read. 0 or -1. */
-int px_result_codec_loads(const char *text, size_t len, struct px_config *cfg, struct px_run *run,
-                         char *err, size_t errlen);
-/* Reads a file ("-" = stdin) with px_result_codec_read; err names the file. 0 or -1. */
-int px_result_codec_load_file(const char *path, struct px_config *cfg, struct px_run *run, char *err,
-                             size_t errlen);
+struct px_run *px_result_codec_read(const struct json_t *doc, char *err, size_t errlen);
+/* Parses text (a whole document) with px_result_codec_read. NULL with the reason. */
+struct px_run *px_result_codec_loads(const char *text, size_t len, char *err, size_t errlen);
+/* Reads a file ("-" = stdin) with px_result_codec_read; err names the file. NULL on error. */
+struct px_run *px_result_codec_load_file(const char *path, char *err, size_t errlen);
 
 #endif

@@ -5,10 +5,10 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "portex/load/stats.h"
 
-struct px_config;
 struct px_run;
 
 /*
@@ -25,13 +25,11 @@ void px_block_stop_signals(sigset_t *stop_set, sigset_t *old);
 int px_stop_pending(const sigset_t *stop_set);
 
 /*
- * Runs the load that cfg describes and fills run. SIGINT and SIGTERM stop it
- * early (what finished is still reported). cfg->target must be resolved.
- * 0, or -1 with the reason in err (nothing ran).
+ * Runs run->load (made by px_run_new; its target resolved) and fills run;
+ * opts says what the stats thread does per tick besides the series row.
+ * SIGINT and SIGTERM stop it early (what finished is still reported, and
+ * run->interrupted says so). 0, or -1 with the reason in err (nothing ran).
  */
-int px_run_execute(const struct px_config *cfg, struct px_run *run, char *err, size_t errlen);
-/* The same, with a callback on every stats tick (px_stats_tick_cb; may be NULL). */
-int px_run_execute_tick(const struct px_config *cfg, struct px_run *run, px_stats_tick_cb tick,
-                        void *tick_arg, char *err, size_t errlen);
+int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *err, size_t errlen);
 
 #endif

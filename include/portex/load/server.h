@@ -7,9 +7,27 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "portex/base/config.h"
+#include "portex/base/url.h"
 
 struct px_server;
+struct px_tls;
+
+/* `portex serve`: the built-in HTTP/1.1 target. */
+struct px_server_config {
+    struct sockaddr_storage addr; /* listen address; port 0 picks a free one */
+    socklen_t addr_len;
+    unsigned threads;  /* loops, each with its own listener */
+    size_t body_bytes; /* size of the fixed response body */
+    struct px_tls *tls; /* HTTPS: a server context (load/tls.h), freed by the caller
+                         * after px_server_free; NULL: plain HTTP */
+
+    /* --listen unix:PATH ("" for none); unix_only: no TCP listener then. */
+    char unix_path[PX_URL_UNIX_MAX];
+    int unix_only;
+};
+
+/* Defaults: 127.0.0.1:8080, one loop per CPU, a 13-byte body, plain HTTP. */
+void px_server_config_defaults(struct px_server_config *cfg);
 
 /* Binds the listeners. NULL with the reason in err. */
 struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen);

@@ -16,7 +16,7 @@
 #include "portex/load/series.h"
 
 struct px_engine;
-struct px_config;
+struct px_load;
 
 struct px_stats;
 struct px_hist;
@@ -37,10 +37,18 @@ struct px_stats_interval {
  */
 typedef void (*px_stats_tick_cb)(void *arg, const struct px_stats_interval *iv);
 
-/* Starts the stats thread over a running engine; live line to `live` unless NULL,
- * and tick(tick_arg, interval) after every row unless tick is NULL. */
-struct px_stats *px_stats_start_tick(struct px_engine *e, const struct px_config *cfg, FILE *live,
-                                     px_stats_tick_cb tick, void *tick_arg);
+/* What the stats thread does on every tick besides the series row. */
+struct px_stats_opts {
+    FILE *live;            /* the live line, once per tick (stderr); NULL: quiet */
+    px_stats_tick_cb tick; /* called after every series row; NULL: none */
+    void *tick_arg;
+    int row_hists; /* keep each series row's interval histogram (about 8 kB a row),
+                    * for --json and merges; off, memory stays flat however long */
+};
+
+/* Starts the stats thread over a running engine. NULL when it cannot. */
+struct px_stats *px_stats_start(struct px_engine *e, const struct px_load *load,
+                                const struct px_stats_opts *opts);
 /*
  * Stops the thread and, once the engine has ended, takes the last row, so that
  * the rows add up to the run's totals. The series then belongs to the caller.

@@ -19,6 +19,9 @@ enum px_tls_resume {
     PX_TLS_RESUME_TICKET,  /* each worker offers the last session ticket it got */
 };
 
+/* "off" or "ticket". */
+const char *px_tls_resume_name(int resume);
+
 struct px_tls_client_opts {
     const char *host;   /* SNI and the name verified; an IP literal is checked as an IP */
     int insecure;       /* skip certificate verification */

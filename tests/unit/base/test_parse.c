@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/base/parse.h"
 
 static void px_parse_duration_ms__units(void **state)
@@ -185,20 +185,20 @@ static void px_parse_wallclock__refuses_days_the_month_lacks(void **state)
     assert_int_equal(px_parse_wallclock("2026-12-31T23:59:59Z", &ns), 0);
 }
 
-static void px_config_apply_shard__remainders_to_lowest(void **state)
+static void px_load_apply_shard__remainders_to_lowest(void **state)
 {
     (void)state;
-    struct px_config cfg;
+    struct px_load cfg;
     char err[256];
     unsigned c = 0;
     uint64_t n = 0;
     for (unsigned k = 0; k < 4; k++) {
-        px_config_defaults(&cfg);
+        px_load_defaults(&cfg);
         cfg.connections = 10;
         cfg.requests = 1001;
         cfg.shard = k;
         cfg.shards = 4;
-        assert_int_equal(px_config_apply_shard(&cfg, err, sizeof(err)), 0);
+        assert_int_equal(px_load_apply_shard(&cfg, err, sizeof(err)), 0);
         assert_int_equal(cfg.connections, k < 2 ? 3 : 2);
         assert_int_equal(cfg.requests, k < 1 ? 251 : 250);
         c += cfg.connections;
@@ -206,14 +206,14 @@ static void px_config_apply_shard__remainders_to_lowest(void **state)
     }
     assert_int_equal(c, 10);
     assert_int_equal(n, 1001);
-    px_config_defaults(&cfg);
+    px_load_defaults(&cfg);
     cfg.connections = 3;
     cfg.shard = 0;
     cfg.shards = 4;
-    assert_int_equal(px_config_apply_shard(&cfg, err, sizeof(err)), -1);
+    assert_int_equal(px_load_apply_shard(&cfg, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "-c 3 is fewer than the 4 shards"));
     cfg.rate_per_s = 100; /* open model: -c is each host's own cap */
-    assert_int_equal(px_config_apply_shard(&cfg, err, sizeof(err)), 0);
+    assert_int_equal(px_load_apply_shard(&cfg, err, sizeof(err)), 0);
     assert_int_equal(cfg.connections, 3);
 }
 
@@ -232,7 +232,7 @@ int main(void)
         cmocka_unit_test(px_parse_shard__valid_and_invalid),
         cmocka_unit_test(px_parse_wallclock__unix_and_rfc3339),
         cmocka_unit_test(px_parse_wallclock__refuses_days_the_month_lacks),
-        cmocka_unit_test(px_config_apply_shard__remainders_to_lowest),
+        cmocka_unit_test(px_load_apply_shard__remainders_to_lowest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,19 +10,23 @@
 
 #include "portex/cmd/cli.h"
 #include "portex/cmd/compare.h"
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/cmd/doctor.h"
 #include "portex/cmd/lab.h"
 #include "portex/cmd/merge.h"
+#include "portex/cmd/ramp.h"
+#include "portex/cmd/run.h"
+#include "portex/cmd/serve.h"
 #include "portex/load/server.h"
 
-static struct px_config cfg;
+static struct px_run_config run_cfg;
+#define cfg (run_cfg.load)
 static char err[512];
 
 #define PARSE_RUN(...)                                                                             \
     ({                                                                                             \
         char *argv_[] = {"run", __VA_ARGS__, NULL};                                                \
-        px_cli_parse_run((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &cfg, err,            \
+        px_cli_parse_run((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &run_cfg, err,        \
                          sizeof(err));                                                             \
     })
 
@@ -62,7 +66,7 @@ static void px_cli_parse_run__all_options(void **state)
     assert_int_equal(cfg.port_lo, 40000);
     assert_int_equal(cfg.port_hi, 40099);
     assert_int_equal(cfg.nsources, 3);
-    px_config_release(&cfg);
+    px_load_release(&cfg);
 }
 
 static void px_cli_parse_run__source_range_at_the_top_of_the_space(void **state)
@@ -137,20 +141,20 @@ static void px_cli_parse_run__shard_splits_and_start_at(void **state)
                  "2026-01-01T00:00:00.5Z",
                  "http://127.0.0.1/",
                  NULL};
-    assert_int_equal(px_cli_parse_run(10, a, &cfg, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_cli_parse_run(10, a, &run_cfg, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(cfg.shard, 1);
     assert_int_equal(cfg.shards, 4);
     assert_int_equal(cfg.connections, 3); /* 10 = 3 + 3 + 2 + 2 */
     assert_int_equal(cfg.requests, 250);  /* 1001 = 251 + 250 + 250 + 250 */
     assert_true(cfg.start_at_ns == 1767225600LL * 1000000000 + 500000000);
     char *b[] = {"run", "--shard", "4/4", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_run(4, b, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_cli_parse_run(4, b, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'4/4'"));
     char *c[] = {"run", "--shard", "0/4", "-c", "3", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_run(6, c, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_cli_parse_run(6, c, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "-c 3 is fewer than the 4 shards"));
     char *d[] = {"run", "--start-at", "soon", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_run(4, d, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_cli_parse_run(4, d, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'soon'"));
 }
 
@@ -163,8 +167,8 @@ static void px_cli_parse_merge__files_and_outputs(void **state)
     assert_int_equal(mc.nfiles, 2);
     assert_string_equal(mc.files[0], "a.json");
     assert_string_equal(mc.files[1], "b.json");
-    assert_string_equal(mc.json_path, "m.json");
-    assert_string_equal(mc.csv_path, "-");
+    assert_string_equal(mc.out.json, "m.json");
+    assert_string_equal(mc.out.csv, "-");
     char *b[] = {"merge", "--json", "m.json", NULL};
     assert_int_equal(px_cli_parse_merge(3, b, &mc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "no FILE given"));
@@ -212,18 +216,18 @@ static void px_cli_parse_run__missing_url(void **state)
 {
     (void)state;
     char *argv[] = {"run", "-c", "4", NULL};
-    assert_int_equal(px_cli_parse_run(3, argv, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_cli_parse_run(3, argv, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "missing URL"));
 }
 
 static void px_cli_parse_serve__listen_threads_body(void **state)
 {
     (void)state;
-    struct px_server_config sc;
+    struct px_serve_config sc;
     char *argv[] = {"serve", "--listen", "127.0.0.1:0", "-t", "3", "--body-bytes", "100", NULL};
     assert_int_equal(px_cli_parse_serve(7, argv, &sc, err, sizeof(err)), PX_CLI_OK);
-    assert_int_equal(sc.threads, 3);
-    assert_int_equal(sc.body_bytes, 100);
+    assert_int_equal(sc.server.threads, 3);
+    assert_int_equal(sc.server.body_bytes, 100);
     char *bad[] = {"serve", "--listen", "nowhere", NULL};
     assert_int_equal(px_cli_parse_serve(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'nowhere'"));
@@ -232,19 +236,19 @@ static void px_cli_parse_serve__listen_threads_body(void **state)
 static void px_cli_parse_serve__listen_unix_alone_or_beside_tcp(void **state)
 {
     (void)state;
-    struct px_server_config sc;
+    struct px_serve_config sc;
     char *only[] = {"serve", "--listen", "unix:/tmp/a.sock", NULL};
     assert_int_equal(px_cli_parse_serve(3, only, &sc, err, sizeof(err)), PX_CLI_OK);
-    assert_string_equal(sc.unix_path, "/tmp/a.sock");
-    assert_int_equal(sc.unix_only, 1);
+    assert_string_equal(sc.server.unix_path, "/tmp/a.sock");
+    assert_int_equal(sc.server.unix_only, 1);
     char *both[] = {"serve", "--listen", "unix:/tmp/a.sock", "--listen", "127.0.0.1:0", NULL};
     assert_int_equal(px_cli_parse_serve(5, both, &sc, err, sizeof(err)), PX_CLI_OK);
-    assert_string_equal(sc.unix_path, "/tmp/a.sock");
-    assert_int_equal(sc.unix_only, 0);
+    assert_string_equal(sc.server.unix_path, "/tmp/a.sock");
+    assert_int_equal(sc.server.unix_only, 0);
     char *tcp[] = {"serve", "--listen", "127.0.0.1:0", NULL};
     assert_int_equal(px_cli_parse_serve(3, tcp, &sc, err, sizeof(err)), PX_CLI_OK);
-    assert_string_equal(sc.unix_path, "");
-    assert_int_equal(sc.unix_only, 0);
+    assert_string_equal(sc.server.unix_path, "");
+    assert_int_equal(sc.server.unix_only, 0);
     char *bad[] = {"serve", "--listen", "unix:", NULL};
     assert_int_equal(px_cli_parse_serve(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "unix:PATH"));
@@ -255,7 +259,7 @@ static void px_cli_parse_run__hlog_and_unix(void **state)
     (void)state;
     assert_int_equal(PARSE_RUN("--hlog", "x.hlog", "--unix", "/tmp/s.sock", "http://a.test/p"),
                      PX_CLI_OK);
-    assert_string_equal(cfg.hlog_path, "x.hlog");
+    assert_string_equal(run_cfg.out.hlog, "x.hlog");
     assert_string_equal(cfg.url.unix_path, "/tmp/s.sock");
     assert_string_equal(cfg.url.host, "a.test");
     assert_string_equal(cfg.url.path, "/p");
@@ -280,7 +284,7 @@ static void px_cli_parse_compare__control_adds_a_mode(void **state)
     assert_int_equal(px_cli_parse_compare(4, b, &cc, err, sizeof(err)), PX_CLI_USAGE);
     char *c[] = {"compare", "--hlog", "x.hlog", "http://127.0.0.1/", NULL};
     assert_int_equal(px_cli_parse_compare(4, c, &cc, err, sizeof(err)), PX_CLI_OK);
-    assert_string_equal(cc.base.hlog_path, "x.hlog");
+    assert_string_equal(cc.out.hlog, "x.hlog");
 }
 
 static void px_cli_parse_compare__modes_and_sysctl(void **state)
@@ -303,7 +307,7 @@ static void px_cli_parse_compare__modes_and_sysctl(void **state)
     char *d[] = {"compare", "--close", "rst", "http://127.0.0.1/", NULL};
     assert_int_equal(px_cli_parse_compare(4, d, &cc, err, sizeof(err)), PX_CLI_USAGE);
     char *e[] = {"run", "--allow-sysctl", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_run(3, e, &cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_cli_parse_run(3, e, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
 }
 
 static void px_cli_parse_lab__defaults_and_modes(void **state)

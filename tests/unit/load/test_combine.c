@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/base/url.h"
 #include "portex/load/combine.h"
 #include "portex/load/hist.h"
@@ -23,18 +23,20 @@
 #define HOSTS 3
 
 /* A shard k/HOSTS whose total latencies are the values v with v % HOSTS == k. */
-static void make_shard(unsigned k, struct px_config *cfg, struct px_run *run)
+static struct px_run *make_shard(unsigned k)
 {
     char err[128];
-    px_config_defaults(cfg);
+    static struct px_load load;
+    struct px_load *cfg = &load;
+    px_load_defaults(cfg);
     snprintf(cfg->url_text, sizeof(cfg->url_text), "http://198.18.0.2/");
     px_url_parse(cfg->url_text, &cfg->url, err, sizeof(err));
     px_addr_parse("198.18.0.2:80", &cfg->target, &cfg->target_len, err, sizeof(err));
     cfg->shard = k;
     cfg->shards = HOSTS;
     cfg->connections = 10;
-    memset(run, 0, sizeof(*run));
-    run->cfg = cfg;
+    struct px_run *run = px_run_new(cfg);
+    assert_non_null(run);
     snprintf(run->env.kernel, sizeof(run->env.kernel), "6.1.0");
     run->t0_unix_ns = 1700000000000000000 + (int64_t)k * 3000000; /* 3 ms apart */
     run->duration_s = 2.5;
@@ -66,10 +68,11 @@ static void make_shard(unsigned k, struct px_config *cfg, struct px_run *run)
             .t = i < 2 ? i + 1 : 2.5, .ok = rows[i].count, .time_wait = 10 * k};
         assert_int_equal(px_series_push_hist(&run->series, &row, &rows[i]), 0);
     }
+    return run;
 }
 
 /* Through the file format: write the document, read it back. */
-static void via_json(const struct px_run *run, struct px_config *cfg, struct px_run *out)
+static struct px_run *via_json(const struct px_run *run)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -79,30 +82,31 @@ static void via_json(const struct px_run *run, struct px_config *cfg, struct px_
     json_decref(doc);
     fclose(f);
     char err[256];
-    assert_int_equal(px_result_codec_loads(buf, len, cfg, out, err, sizeof(err)), 0);
+    struct px_run *out = px_result_codec_loads(buf, len, err, sizeof(err));
+    assert_non_null(out);
     free(buf);
+    return out;
 }
 
 struct shards {
-    struct px_config cfg[HOSTS], rcfg[HOSTS];
-    struct px_run run[HOSTS], read[HOSTS];
+    struct px_run *run[HOSTS], *read[HOSTS];
     const struct px_run *parts[HOSTS];
 };
 
 static void load_shards(struct shards *s)
 {
     for (unsigned k = 0; k < HOSTS; k++) {
-        make_shard(k, &s->cfg[k], &s->run[k]);
-        via_json(&s->run[k], &s->rcfg[k], &s->read[k]);
-        s->parts[k] = &s->read[k];
+        s->run[k] = make_shard(k);
+        s->read[k] = via_json(s->run[k]);
+        s->parts[k] = s->read[k];
     }
 }
 
 static void free_shards(struct shards *s)
 {
     for (unsigned k = 0; k < HOSTS; k++) {
-        px_series_free(&s->run[k].series);
-        px_series_free(&s->read[k].series);
+        px_run_free(s->run[k]);
+        px_run_free(s->read[k]);
     }
 }
 
@@ -115,16 +119,14 @@ static void px_combine_runs__percentiles_equal_those_of_all_values(void **state)
     px_hist_init(&all);
     for (uint64_t v = 1; v < 3000000; v = v + 1 + v / 7)
         px_hist_record(&all, v);
-    struct px_config cfg;
-    struct px_run merged;
-
-    assert_int_equal(px_combine_runs(s.parts, HOSTS, &cfg, &merged), 0);
+    struct px_run *merged = px_combine_runs(s.parts, HOSTS);
+    assert_non_null(merged);
 
     for (double q = 0; q <= 100.0; q += 0.1)
-        assert_int_equal(px_hist_percentile(&merged.lat.total, q), px_hist_percentile(&all, q));
-    assert_int_equal(px_hist_percentile(&merged.lat.total, 99.99), px_hist_percentile(&all, 99.99));
-    assert_memory_equal(&merged.lat.total, &all, sizeof(all));
-    px_series_free(&merged.series);
+        assert_int_equal(px_hist_percentile(&merged->lat.total, q), px_hist_percentile(&all, q));
+    assert_int_equal(px_hist_percentile(&merged->lat.total, 99.99), px_hist_percentile(&all, 99.99));
+    assert_memory_equal(&merged->lat.total, &all, sizeof(all));
+    px_run_free(merged);
     free_shards(&s);
 }
 
@@ -133,31 +135,29 @@ static void px_combine_runs__counts_summed_series_aligned(void **state)
     (void)state;
     static struct shards s;
     load_shards(&s);
-    struct px_config cfg;
-    struct px_run merged;
-
-    assert_int_equal(px_combine_runs(s.parts, HOSTS, &cfg, &merged), 0);
+    struct px_run *merged = px_combine_runs(s.parts, HOSTS);
+    assert_non_null(merged);
 
     uint64_t ok = 0;
     for (unsigned k = 0; k < HOSTS; k++)
-        ok += s.run[k].totals.ok;
-    assert_int_equal(merged.totals.ok, ok);
-    assert_int_equal(merged.totals.failed, 2 * HOSTS);
-    assert_int_equal(px_totals_errno(&merged.totals, EADDRNOTAVAIL), 2 * HOSTS);
-    assert_int_equal(merged.ex.time_wait_peak, 100 + 101 + 102);
-    assert_int_equal(merged.ex.usable_ports, 300);
-    assert_true(merged.ex.ceiling.per_s > 3 * 100.0 / 60.0 - 1e-9);
-    assert_int_equal(cfg.connections, 30);
-    assert_int_equal(merged.hosts, HOSTS);
+        ok += s.run[k]->totals.ok;
+    assert_int_equal(merged->totals.ok, ok);
+    assert_int_equal(merged->totals.failed, 2 * HOSTS);
+    assert_int_equal(px_totals_errno(&merged->totals, EADDRNOTAVAIL), 2 * HOSTS);
+    assert_int_equal(merged->ex.time_wait_peak, 100 + 101 + 102);
+    assert_int_equal(merged->ex.usable_ports, 300);
+    assert_true(merged->ex.ceiling.per_s > 3 * 100.0 / 60.0 - 1e-9);
+    assert_int_equal(merged->load->connections, 30);
+    assert_int_equal(merged->hosts, HOSTS);
     /* Three rows per host, 3 ms apart: three merged rows. */
-    assert_int_equal(merged.series.count, 3);
+    assert_int_equal(merged->series.count, 3);
     uint64_t rows_ok = 0;
-    for (size_t i = 0; i < merged.series.count; i++) {
-        rows_ok += merged.series.rows[i].ok;
-        assert_int_equal(merged.series.rows[i].time_wait, 0 + 10 + 20);
+    for (size_t i = 0; i < merged->series.count; i++) {
+        rows_ok += merged->series.rows[i].ok;
+        assert_int_equal(merged->series.rows[i].time_wait, 0 + 10 + 20);
     }
     assert_int_equal(rows_ok, ok);
-    px_series_free(&merged.series);
+    px_run_free(merged);
     free_shards(&s);
 }
 
@@ -166,17 +166,15 @@ static void px_combine_runs__one_run_gives_its_figures(void **state)
     (void)state;
     static struct shards s;
     load_shards(&s);
-    struct px_config cfg;
-    struct px_run merged;
+    struct px_run *merged = px_combine_runs(s.parts, 1);
+    assert_non_null(merged);
 
-    assert_int_equal(px_combine_runs(s.parts, 1, &cfg, &merged), 0);
-
-    assert_memory_equal(&merged.totals, &s.read[0].totals, sizeof(merged.totals));
-    assert_memory_equal(&merged.lat, &s.read[0].lat, sizeof(merged.lat));
-    assert_int_equal(merged.series.count, s.read[0].series.count);
-    assert_true(merged.duration_s == s.read[0].duration_s);
-    assert_memory_equal(&merged.ex, &s.read[0].ex, sizeof(merged.ex));
-    px_series_free(&merged.series);
+    assert_memory_equal(&merged->totals, &s.read[0]->totals, sizeof(merged->totals));
+    assert_memory_equal(&merged->lat, &s.read[0]->lat, sizeof(merged->lat));
+    assert_int_equal(merged->series.count, s.read[0]->series.count);
+    assert_true(merged->duration_s == s.read[0]->duration_s);
+    assert_memory_equal(&merged->ex, &s.read[0]->ex, sizeof(merged->ex));
+    px_run_free(merged);
     free_shards(&s);
 }
 
@@ -189,16 +187,16 @@ static void px_combine_check__refuses_with_reason(void **state)
     char err[256];
 
     assert_int_equal(px_combine_check(s.parts, names, HOSTS, err, sizeof(err)), 0);
-    s.rcfg[2].shard = 0;
+    s.read[2]->load->shard = 0;
     assert_int_equal(px_combine_check(s.parts, names, HOSTS, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "a.json and c.json are both shard 0/3"));
-    s.rcfg[2].shard = 2;
-    s.rcfg[1].shards = 4;
-    s.rcfg[1].shard = 3;
+    s.read[2]->load->shard = 2;
+    s.read[1]->load->shards = 4;
+    s.read[1]->load->shard = 3;
     assert_int_equal(px_combine_check(s.parts, names, HOSTS, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not the same N"));
-    s.rcfg[1].shards = 3;
-    snprintf(s.rcfg[1].url_text, sizeof(s.rcfg[1].url_text), "http://198.18.0.3/");
+    s.read[1]->load->shards = 3;
+    snprintf(s.read[1]->load->url_text, sizeof(s.read[1]->load->url_text), "http://198.18.0.3/");
     assert_int_equal(px_combine_check(s.parts, names, HOSTS, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "b.json targets http://198.18.0.3/"));
     free_shards(&s);

@@ -14,14 +14,14 @@
 #undef NDEBUG
 #include "../../../src/load/engine.c"
 
-static struct px_config cfg;
+static struct px_load cfg;
 static struct px_engine eng;
 static struct px_worker wk;
 
 /* A worker with n idle slots, not started. */
 static int setup_worker(unsigned n, double rate, uint64_t quota)
 {
-    px_config_defaults(&cfg);
+    px_load_defaults(&cfg);
     cfg.rate_per_s = rate;
     cfg.connections = n;
     memset(&eng, 0, sizeof(eng));
@@ -142,8 +142,8 @@ static void needs_backoff__local_and_routing_errors(void **state)
 static void schedule_time__workers_share_one_timetable(void **state)
 {
     (void)state;
-    struct px_config c;
-    px_config_defaults(&c);
+    struct px_load c;
+    px_load_defaults(&c);
     c.rate_per_s = 1000;
     struct px_engine e = {.cfg = &c, .nworkers = 3, .t0_us = 5000000};
     struct px_worker w1 = {.e = &e, .id = 1};

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/base/outcome.h"
 #include "portex/base/url.h"
 #include "portex/load/hist.h"
@@ -22,10 +22,12 @@
 #include "portex/report/run_report.h"
 #include "portex/load/result_codec.h"
 
-static void fill_run(struct px_config *cfg, struct px_run *run)
+static struct px_run *fill_run(void)
 {
     char err[128];
-    px_config_defaults(cfg);
+    static struct px_load load;
+    struct px_load *cfg = &load;
+    px_load_defaults(cfg);
     snprintf(cfg->url_text, sizeof(cfg->url_text), "http://198.18.0.2:8080/x");
     assert_int_equal(px_url_parse(cfg->url_text, &cfg->url, err, sizeof(err)), 0);
     assert_int_equal(
@@ -37,8 +39,8 @@ static void fill_run(struct px_config *cfg, struct px_run *run)
     px_ip_parse("198.18.0.12", &cfg->sources[cfg->nsources++]);
     cfg->shard = 1;
     cfg->shards = 4;
-    memset(run, 0, sizeof(*run));
-    run->cfg = cfg;
+    struct px_run *run = px_run_new(cfg);
+    assert_non_null(run);
     snprintf(run->env.kernel, sizeof(run->env.kernel), "6.18.44");
     run->env.kernel_major = 6;
     run->env.kernel_minor = 18;
@@ -92,6 +94,7 @@ static void fill_run(struct px_config *cfg, struct px_run *run)
             px_hist_record(&h, v);
         assert_int_equal(px_series_push_hist(&run->series, &row, &h), 0);
     }
+    return run;
 }
 
 static char *write_doc(const struct px_run *run, size_t *len)
@@ -108,55 +111,52 @@ static char *write_doc(const struct px_run *run, size_t *len)
 static void px_result_codec_read__write_read_write_identical(void **state)
 {
     (void)state;
-    struct px_config cfg, cfg2;
-    struct px_run run, run2;
-    fill_run(&cfg, &run);
+    struct px_run *run = fill_run();
     size_t len1, len2;
-    char *one = write_doc(&run, &len1);
+    char *one = write_doc(run, &len1);
     char err[256] = "";
 
-    int rc = px_result_codec_loads(one, len1, &cfg2, &run2, err, sizeof(err));
-    char *two = write_doc(&run2, &len2);
+    struct px_run *run2 = px_result_codec_loads(one, len1, err, sizeof(err));
+    assert_non_null(run2);
+    char *two = write_doc(run2, &len2);
 
-    assert_int_equal(rc, 0);
     assert_string_equal(one, two);
-    assert_int_equal(cfg2.shard, 1);
-    assert_int_equal(cfg2.shards, 4);
-    assert_int_equal(cfg2.nsources, 2);
-    assert_true(isinf(run2.ex.ceiling.burst));
+    assert_int_equal(run2->load->shard, 1);
+    assert_int_equal(run2->load->shards, 4);
+    assert_int_equal(run2->load->nsources, 2);
+    assert_true(isinf(run2->ex.ceiling.burst));
     free(one);
     free(two);
-    px_series_free(&run.series);
-    px_series_free(&run2.series);
+    px_run_free(run);
+    px_run_free(run2);
 }
 
 static void px_result_codec_read__percentiles_recomputed_equal(void **state)
 {
     (void)state;
-    struct px_config cfg, cfg2;
-    struct px_run run, run2;
-    fill_run(&cfg, &run);
+    struct px_run *run = fill_run();
     size_t len;
-    char *text = write_doc(&run, &len);
+    char *text = write_doc(run, &len);
     char err[256];
 
-    assert_int_equal(px_result_codec_loads(text, len, &cfg2, &run2, err, sizeof(err)), 0);
+    struct px_run *run2 = px_result_codec_loads(text, len, err, sizeof(err));
+    assert_non_null(run2);
 
     static const double qs[] = {0, 1, 25, 50, 90, 99, 99.9, 99.99, 100};
     for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
-        assert_int_equal(px_hist_percentile(&run2.lat.total, qs[i]),
-                         px_hist_percentile(&run.lat.total, qs[i]));
-        assert_int_equal(px_hist_percentile(&run2.lat.ttfb, qs[i]),
-                         px_hist_percentile(&run.lat.ttfb, qs[i]));
+        assert_int_equal(px_hist_percentile(&run2->lat.total, qs[i]),
+                         px_hist_percentile(&run->lat.total, qs[i]));
+        assert_int_equal(px_hist_percentile(&run2->lat.ttfb, qs[i]),
+                         px_hist_percentile(&run->lat.ttfb, qs[i]));
     }
-    assert_memory_equal(&run2.lat, &run.lat, sizeof(run.lat));
+    assert_memory_equal(&run2->lat, &run->lat, sizeof(run->lat));
     struct px_hist a, b;
-    px_series_row_hist(&run.series, 2, &a);
-    px_series_row_hist(&run2.series, 2, &b);
+    px_series_row_hist(&run->series, 2, &a);
+    px_series_row_hist(&run2->series, 2, &b);
     assert_memory_equal(&a, &b, sizeof(a));
     free(text);
-    px_series_free(&run.series);
-    px_series_free(&run2.series);
+    px_run_free(run);
+    px_run_free(run2);
 }
 
 /* Replaces the first occurrence of from with to in a malloc'd text. */
@@ -178,22 +178,20 @@ static char *replace(const char *text, const char *from, const char *to)
 
 static void expect_error(const char *from, const char *to, const char *want)
 {
-    struct px_config cfg, cfg2;
-    struct px_run run, run2;
-    fill_run(&cfg, &run);
+    struct px_run *run = fill_run();
     size_t len;
-    char *text = write_doc(&run, &len);
+    char *text = write_doc(run, &len);
     char *bad = replace(text, from, to);
     char err[256] = "";
 
-    int rc = px_result_codec_loads(bad, strlen(bad), &cfg2, &run2, err, sizeof(err));
+    struct px_run *run2 = px_result_codec_loads(bad, strlen(bad), err, sizeof(err));
 
-    assert_int_equal(rc, -1);
+    assert_null(run2);
     assert_non_null(strstr(err, want));
     assert_null(strchr(err, '\n'));
     free(text);
     free(bad);
-    px_series_free(&run.series);
+    px_run_free(run);
 }
 
 static void px_result_codec_read__other_format_refused(void **state)
@@ -224,37 +222,35 @@ static void px_result_codec_read__missing_key_named(void **state)
 static void px_result_codec_read__unix_target_and_requests_per_conn(void **state)
 {
     (void)state;
-    struct px_config cfg, cfg2;
-    struct px_run run, run2;
-    fill_run(&cfg, &run);
+    struct px_run *run = fill_run();
+    struct px_load *cfg = run->load;
     char err[256];
     assert_int_equal(
-        px_unix_addr("/tmp/portex-test.sock", &cfg.target, &cfg.target_len, err, sizeof(err)), 0);
-    cfg.keepalive = 1;
-    cfg.requests_per_conn = 7;
+        px_unix_addr("/tmp/portex-test.sock", &cfg->target, &cfg->target_len, err, sizeof(err)),
+        0);
+    cfg->keepalive = 1;
+    cfg->requests_per_conn = 7;
     size_t len1, len2;
-    char *one = write_doc(&run, &len1);
+    char *one = write_doc(run, &len1);
 
-    int rc = px_result_codec_loads(one, len1, &cfg2, &run2, err, sizeof(err));
-    char *two = write_doc(&run2, &len2);
+    struct px_run *run2 = px_result_codec_loads(one, len1, err, sizeof(err));
+    assert_non_null(run2);
+    char *two = write_doc(run2, &len2);
 
-    assert_int_equal(rc, 0);
     assert_string_equal(one, two);
-    assert_string_equal(cfg2.unix_path, "/tmp/portex-test.sock");
-    assert_int_equal(cfg2.requests_per_conn, 7);
+    assert_string_equal(run2->load->unix_path, "/tmp/portex-test.sock");
+    assert_int_equal(run2->load->requests_per_conn, 7);
     free(one);
     free(two);
-    px_series_free(&run.series);
-    px_series_free(&run2.series);
+    px_run_free(run);
+    px_run_free(run2);
 }
 
 static void px_result_codec_loads__not_json(void **state)
 {
     (void)state;
-    struct px_config cfg;
-    struct px_run run;
     char err[256];
-    assert_int_equal(px_result_codec_loads("{\"a\":", 5, &cfg, &run, err, sizeof(err)), -1);
+    assert_null(px_result_codec_loads("{\"a\":", 5, err, sizeof(err)));
     assert_non_null(strstr(err, "not valid JSON"));
 }
 
@@ -262,16 +258,14 @@ static void px_result_codec_loads__not_json(void **state)
 static void px_result_codec_load_file__directory_and_empty_named(void **state)
 {
     (void)state;
-    static struct px_config cfg;
-    static struct px_run run;
     char err[256];
-    assert_int_equal(px_result_codec_load_file("/", &cfg, &run, err, sizeof(err)), -1);
+    assert_null(px_result_codec_load_file("/", err, sizeof(err)));
     assert_string_equal(err, "cannot read /: it is a directory");
     char path[] = "/tmp/px_empty_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(px_result_codec_load_file(path, &cfg, &run, err, sizeof(err)), -1);
+    assert_null(px_result_codec_load_file(path, err, sizeof(err)));
     unlink(path);
     assert_non_null(strstr(err, ": empty file, expected the JSON of portex run --json"));
 }

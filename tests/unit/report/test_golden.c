@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "fakeproc.h"
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/cmd/doctor.h"
 #include "portex/cmd/mode.h"
 #include "portex/load/knee.h"
@@ -38,8 +38,24 @@
 static const char *const run_docs[] = {"run_http", "run_https"};
 #define NRUNS (sizeof(run_docs) / sizeof(run_docs[0]))
 
-static struct px_config cfgs[NRUNS];
-static struct px_run runs[NRUNS];
+static struct px_run *runs[NRUNS];
+
+/* A shallow copy of src with a load of its own (its series stays src's). */
+static struct px_run *borrow(const struct px_run *src, const struct px_load *load)
+{
+    struct px_run *r = px_run_new(load);
+    assert_non_null(r);
+    struct px_load *own = r->load;
+    *r = *src;
+    r->load = own;
+    return r;
+}
+
+static void unborrow(struct px_run *r)
+{
+    memset(&r->series, 0, sizeof(r->series));
+    px_run_free(r);
+}
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -155,7 +171,7 @@ static int load_runs(void **state)
         char path[512], name[64], err[256];
         snprintf(name, sizeof(name), "%s.json", run_docs[i]);
         golden_path(path, sizeof(path), name);
-        if (px_result_codec_load_file(path, &cfgs[i], &runs[i], err, sizeof(err)) < 0) {
+        if ((runs[i] = px_result_codec_load_file(path, err, sizeof(err))) == NULL) {
             fprintf(stderr, "%s\n", err);
             return -1;
         }
@@ -167,7 +183,7 @@ static int free_runs(void **state)
 {
     (void)state;
     for (size_t i = 0; i < NRUNS; i++)
-        px_series_free(&runs[i].series);
+        px_run_free(runs[i]);
     return 0;
 }
 
@@ -177,7 +193,7 @@ static void run_document__round_trips_byte_for_byte(void **state)
     for (size_t i = 0; i < NRUNS; i++) {
         struct capture c;
         char name[64];
-        px_report_json(capture_begin(&c), &runs[i]);
+        px_report_json(capture_begin(&c), runs[i]);
         capture_end(&c);
         snprintf(name, sizeof(name), "%s.json", run_docs[i]);
         /* Never recorded: the input itself is what must come out. */
@@ -199,18 +215,18 @@ static void run_text_csv_svg__as_recorded(void **state)
     for (size_t i = 0; i < NRUNS; i++) {
         struct capture c;
         char name[64];
-        px_report_text(capture_begin(&c), &runs[i]);
+        px_report_text(capture_begin(&c), runs[i]);
         capture_end(&c);
         snprintf(name, sizeof(name), "%s.txt", run_docs[i]);
         expect_bytes(&c, name);
 
-        px_report_csv(capture_begin(&c), &runs[i].series);
+        px_report_csv(capture_begin(&c), &runs[i]->series);
         capture_end(&c);
         snprintf(name, sizeof(name), "%s.csv", run_docs[i]);
         expect_bytes(&c, name);
 
-        const struct px_run *one[1] = {&runs[i]};
-        const char *names[1] = {cfgs[i].url_text};
+        const struct px_run *one[1] = {runs[i]};
+        const char *names[1] = {runs[i]->load->url_text};
         px_svg_write(capture_begin(&c), "golden", one, names, 1);
         capture_end(&c);
         snprintf(name, sizeof(name), "%s.svg", run_docs[i]);
@@ -224,12 +240,9 @@ static void make_modes(struct px_mode_result *res, const struct px_mode *a, cons
 {
     const struct px_mode *modes[2] = {a, b};
     for (size_t i = 0; i < 2; i++) {
-        memset(&res[i], 0, sizeof(res[i]));
-        res[i].mode = modes[i];
+        px_mode_result_start(&res[i], modes[i], 0);
         res[i].ran = 1;
-        res[i].cfg = cfgs[i];
-        res[i].run = runs[i];
-        res[i].run.cfg = &res[i].cfg;
+        res[i].run = runs[i]; /* borrowed: never freed through res */
         res[i].predicted_ok = 550.0 + (double)i;
         if (compare) {
             res[i].isolation = i == 0 ? "as-given" : "drain";
@@ -274,21 +287,20 @@ static void ramp_reports__as_recorded(void **state)
     ramp.nplanned = 3;
     ramp.nsteps = 2;
     for (size_t i = 0; i < 2; i++) {
-        ramp.steps[i].cfg = cfgs[0];
-        ramp.steps[i].cfg.rate_per_s = 100.0 * (double)(i + 1);
-        ramp.steps[i].run = runs[i];
-        ramp.steps[i].run.cfg = &ramp.steps[i].cfg;
-        px_knee_step_from_run(&ramp.steps[i].run, ramp.steps[i].cfg.rate_per_s, 2.0,
-                              &ramp.figs[i]);
+        ramp.runs[i] = borrow(runs[i], runs[0]->load);
+        ramp.runs[i]->load->rate_per_s = 100.0 * (double)(i + 1);
+        px_knee_step_from_run(ramp.runs[i], ramp.runs[i]->load->rate_per_s, 2.0, &ramp.figs[i]);
     }
     ramp.knee = px_knee_find(ramp.figs, ramp.nsteps, 0);
     struct capture c;
-    px_ramp_report_json(capture_begin(&c), cfgs[0].url_text, &ramp);
+    px_ramp_report_json(capture_begin(&c), runs[0]->load->url_text, &ramp);
     capture_end(&c);
     expect_json(&c, "ramp.json");
-    px_ramp_report_text(capture_begin(&c), cfgs[0].url_text, &ramp);
+    px_ramp_report_text(capture_begin(&c), runs[0]->load->url_text, &ramp);
     capture_end(&c);
     expect_bytes(&c, "ramp.txt");
+    for (size_t i = 0; i < 2; i++)
+        unborrow(ramp.runs[i]);
 }
 
 /* A namespace as a fake /proc: the defaults of a fresh one, reuse off. */
@@ -320,7 +332,7 @@ static void doctor_report__as_recorded(void **state)
     d.env.nofile_soft = d.env.nofile_hard = 1048576;
     d.env.cpus = 2;
     struct capture c;
-    px_doctor_report_json(capture_begin(&c), &cfg, &d);
+    px_doctor_report_json(capture_begin(&c), &d);
     capture_end(&c);
     expect_json(&c, "doctor.json");
     fakeproc_remove(dir);

@@ -10,24 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "portex/base/config.h"
+#include "portex/load/load.h"
 #include "portex/load/result.h"
 #include "portex/report/run_report.h"
 #include "portex/report/svg.h"
 
-static struct px_config cfg;
+static struct px_load cfg;
 static struct px_run run;
 
 /* A finished short-connection run that ran out of ports at t=1.5 s. */
 static void make_run(void)
 {
     char err[128];
-    px_config_defaults(&cfg);
+    px_load_defaults(&cfg);
     snprintf(cfg.url_text, sizeof(cfg.url_text), "http://127.0.0.1:8080/");
     assert_int_equal(px_url_parse(cfg.url_text, &cfg.url, err, sizeof(err)), 0);
     assert_int_equal(px_url_resolve(&cfg.url, &cfg.target, &cfg.target_len, err, sizeof(err)), 0);
     memset(&run, 0, sizeof(run));
-    run.cfg = &cfg;
+    run.load = &cfg;
     run.totals.started = 1000;
     run.totals.ok = 900;
     run.totals.failed = 100;

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* portex serve: the built-in HTTP target until SIGINT or SIGTERM. */
+#ifndef PORTEX_CMD_SERVE_H
+#define PORTEX_CMD_SERVE_H
+
+#include "portex/load/server.h"
+
+/* `portex serve`: the server and where its TLS certificate comes from. */
+struct px_serve_config {
+    struct px_server_config server;
+    int tls;                /* --tls */
+    const char *cert;       /* --cert FILE, NULL: self-signed ECDSA P-256 made at start */
+    const char *key;        /* --key FILE */
+    const char *write_cert; /* --write-cert FILE */
+};
+
+#endif
