@@ -31,14 +31,33 @@ apt_prefix() {
     return 1
   fi
 }
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=$(apt_prefix) || exit 1
-  echo "setup: installing ${missing[*]}"
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
-
 build=${1:-build}
 shift || true
+# apt's progress goes to a log: one line here, the whole story there when it fails.
+aptlog="$build/setup-apt.log"
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=$(apt_prefix) || exit 1
+  mkdir -p "$build"
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]} (log: $aptlog)"
+  if ! { $SUDO apt-get update -q &&
+         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
+           "${missing[@]}"; } >"$aptlog" 2>&1; then
+    tail -n 20 "$aptlog" >&2
+    echo "setup: apt-get failed (the whole log: $aptlog)" >&2
+    exit 1
+  fi
+fi
+
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTEX_WERROR=ON "$@" >/dev/null
 cmake --build "$build" -j "$(nproc)"
+
+# test_hlog decodes --hlog with hdr-histogram-js from npm: installed once here (cached in
+# the build tree), never while the tests run. Without the registry the test says it skipped.
+hlog_js="$build/hlog-node"
+if [ ! -f "$hlog_js/node_modules/hdr-histogram-js/package.json" ] && command -v npm >/dev/null; then
+  if ! npm install --prefix "$hlog_js" --no-audit --no-fund --loglevel=error \
+       --cache "$hlog_js/.npm-cache" hdr-histogram-js@3.0.1 >"$build/setup-npm.log" 2>&1; then
+    echo "setup: npm could not install hdr-histogram-js (log: $build/setup-npm.log);" \
+         "test_hlog will skip that part" >&2
+  fi
+fi

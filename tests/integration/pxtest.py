@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Shared fixtures for portex integration tests: servers on loopback, runs, checks."""
+import atexit
+import ctypes
 import json
 import math
 import os
@@ -17,6 +19,38 @@ FAILURES = []
 SKIPPED = []
 # CI (root) sets PORTEX_NO_SKIP=1: there every part of every test must run, and a skip fails.
 NO_SKIP = os.environ.get("PORTEX_NO_SKIP") == "1"
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+_CHILDREN = []
+
+
+def _die_with_parent():
+    """In a child before exec: the kernel kills it when the test process dies, however."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _kill_children():
+    """At exit (a finished test, or one that raised): every process it started is ended."""
+    for p in _CHILDREN:
+        if p.poll() is None:
+            try:
+                p.kill()
+                p.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+
+
+atexit.register(_kill_children)
+
+
+def spawn(argv, **kw):
+    """subprocess.Popen for every process a test starts: it dies with the test, on any path
+    (an exception, a failed check, SIGKILL of the test: PR_SET_PDEATHSIG), ended by its PID."""
+    p = subprocess.Popen(argv, preexec_fn=_die_with_parent, **kw)
+    _CHILDREN.append(p)
+    return p
 
 
 def check(cond, what):
@@ -91,9 +125,8 @@ def in_new_netns(script, *args, timeout=120):
     Whatever happens (failure, timeout), every process of the group is killed at the end,
     so no background `serve` can outlive the test and keep its namespace alive.
     Returns the CompletedProcess."""
-    p = subprocess.Popen(["unshare", "--net", "bash", "-c", script, "x", *args],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+    p = spawn(["unshare", "--net", "bash", "-c", script, "x", *args],
+              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -173,7 +206,7 @@ class Serve:
         self.url = f"http://127.0.0.1:{self.port}/"
 
     def _start(self, threads, extra, netns_cmd):
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [*netns_cmd, PORTEX, "serve", "--listen", "127.0.0.1:0", "-t", str(threads), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()
@@ -193,13 +226,14 @@ class Serve:
 def run(*args, timeout=120):
     """portex run ... --json - ; returns (exit code, parsed JSON or None, stderr)."""
     p = subprocess.run([PORTEX, "run", *args, "--json", "-"], capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, preexec_fn=_die_with_parent)
     doc = json.loads(p.stdout) if p.returncode == 0 and p.stdout.strip() else None
     return p.returncode, doc, p.stderr
 
 
 def portex(*args, timeout=120):
-    return subprocess.run([PORTEX, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([PORTEX, *args], capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=_die_with_parent)
 
 
 class RawServer:

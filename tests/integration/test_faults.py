@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from pxtest import PORTEX, RawServer, Serve, check, finish, portex, skip_part
+from pxtest import PORTEX, RawServer, Serve, check, finish, portex, skip_part, spawn
 
 
 def read_request(c, buf):
@@ -183,7 +183,7 @@ def dev_full_and_closed_pipe():
 
 def serve_final_line_to_dev_full():
     with open("/dev/full", "w") as full:
-        p = subprocess.Popen([PORTEX, "serve", "--listen", "127.0.0.1:0"], stdout=full,
+        p = spawn([PORTEX, "serve", "--listen", "127.0.0.1:0"], stdout=full,
                              stderr=subprocess.PIPE, text=True)
         line = p.stderr.readline()
         p.send_signal(signal.SIGTERM)
@@ -194,7 +194,7 @@ def serve_final_line_to_dev_full():
 
 
 def interrupt(argv, after):
-    p = subprocess.Popen([PORTEX, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = spawn([PORTEX, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(after)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=30)
@@ -204,7 +204,7 @@ def interrupt(argv, after):
 def interrupted_runs():
     srv = Serve()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        p = subprocess.Popen([PORTEX, "run", "-d", "30s", "-c", "4", "-q", "--json", "-", srv.url],
+        p = spawn([PORTEX, "run", "-d", "30s", "-c", "4", "-q", "--json", "-", srv.url],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(1.5)
         t0 = time.monotonic()
@@ -258,6 +258,8 @@ def setup_without_root_or_sudo():
     # A copy of scripts/setup.sh, a dpkg-query that finds nothing installed,
     # and a PATH with only the tools the script needs: no sudo, no apt-get.
     repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    tools = [os.path.realpath(shutil.which(t)) for t in ("bash", "dirname", "grep", "id")]
+    before = [os.stat(t).st_ctime_ns for t in tools]
     tmp = tempfile.mkdtemp(prefix="px-setup-")
     try:
         os.makedirs(f"{tmp}/repo/scripts")
@@ -267,10 +269,14 @@ def setup_without_root_or_sudo():
             os.symlink(shutil.which(tool), f"{tmp}/bin/{tool}")
         with open(f"{tmp}/bin/dpkg-query", "w") as f:
             f.write("#!/bin/sh\nexit 1\n")
+        # Only what this test created: chmod follows a symlink, and the links point at
+        # the system's own bash, dirname, grep and id.
         for dirpath, _, files in os.walk(tmp):
             os.chmod(dirpath, 0o755)
             for name in files:
-                os.chmod(os.path.join(dirpath, name), 0o755)
+                path = os.path.join(dirpath, name)
+                if not os.path.islink(path):
+                    os.chmod(path, 0o755)
         who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] \
             if os.geteuid() == 0 else []
         p = subprocess.run([*who, "/usr/bin/env", f"PATH={tmp}/bin", "bash",
@@ -278,6 +284,9 @@ def setup_without_root_or_sudo():
                            capture_output=True, text=True, timeout=60)
     finally:
         shutil.rmtree(tmp)
+    # A test never touches system files: even a chmod to the same mode moves a file's ctime.
+    check([os.stat(t).st_ctime_ns for t in tools] == before,
+          f"the system's {', '.join(tools)} are untouched (their ctime did not move)")
     check(p.returncode != 0 and "run as root, or install sudo" in p.stderr
           and "command not found" not in p.stderr,
           f"setup.sh without root or sudo says what to do ({p.returncode}, {p.stderr.strip()!r})")

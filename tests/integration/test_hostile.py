@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from pxtest import PORTEX, Serve, can_run, check, finish, portex
+from pxtest import PORTEX, Serve, can_run, check, finish, portex, spawn
 
 
 def sigint_during_start_at_wait():
@@ -17,7 +17,7 @@ def sigint_during_start_at_wait():
     outs = [os.path.join(tmp, n) for n in ("r.json", "r.hlog")]
     for sig in (signal.SIGINT, signal.SIGTERM):
         start = f"{time.time() + 30:.1f}"
-        p = subprocess.Popen([PORTEX, "run", "--start-at", start, "-n", "5", "-q", "--json",
+        p = spawn([PORTEX, "run", "--start-at", start, "-n", "5", "-q", "--json",
                               outs[0], "--hlog", outs[1], srv.url],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(0.5)
@@ -37,7 +37,7 @@ def serve_refuses_a_port_in_use():
     """A second `portex serve` on the port of a running one must fail (exit 1, one line),
     not join it through SO_REUSEPORT and silently take half of its connections."""
     first = Serve()
-    p = subprocess.Popen([PORTEX, "serve", "--listen", f"127.0.0.1:{first.port}", "-t", "1"],
+    p = spawn([PORTEX, "serve", "--listen", f"127.0.0.1:{first.port}", "-t", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = p.communicate(timeout=5)

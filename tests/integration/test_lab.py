@@ -8,7 +8,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-from pxtest import PORTEX, books, check, finish, reuse_bound, skip, skip_part
+from pxtest import PORTEX, books, check, finish, reuse_bound, skip, skip_part, spawn
 
 
 def leftovers():
@@ -93,7 +93,7 @@ def wait_children(p):
 
 
 def interrupted_lab():
-    p = subprocess.Popen([PORTEX, "lab", "--ports", "200", "-r", "1000", "-d", "5s",
+    p = spawn([PORTEX, "lab", "--ports", "200", "-r", "1000", "-d", "5s",
                           "--modes", "noreuse,reuse", "--json", "-"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_children(p)
@@ -116,7 +116,7 @@ def killed_lab_leaves_nothing():
     # SIGKILL cannot be caught: the design must hold by itself. The children
     # die with the parent (PR_SET_PDEATHSIG) and their namespaces, veth
     # included, go with them.
-    p = subprocess.Popen([PORTEX, "lab", "--ports", "200", "-r", "1000", "-d", "10s", "-q",
+    p = spawn([PORTEX, "lab", "--ports", "200", "-r", "1000", "-d", "10s", "-q",
                           "--modes", "noreuse"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     children = wait_children(p)
     time.sleep(1.5)

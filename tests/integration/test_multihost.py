@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from pxtest import PORTEX, check, finish, skip  # noqa: E402
+from pxtest import PORTEX, check, finish, skip, spawn  # noqa: E402
 
 HOSTS = 4
 RATE = 400          # global: 100/s per host
@@ -64,7 +64,7 @@ def left_behind():
 
 
 def start_server():
-    proc = subprocess.Popen(["ip", "netns", "exec", SERVER_NS, PORTEX, "serve", "--listen",
+    proc = spawn(["ip", "netns", "exec", SERVER_NS, PORTEX, "serve", "--listen",
                              f"{SERVER_IP}:8080", "-t", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()

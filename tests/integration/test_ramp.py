@@ -8,7 +8,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from pxtest import (PORTEX, WAIT_LISTEN, Serve, books, can_run, check, finish, in_new_netns,
-                    isolate)
+                    isolate, spawn)
 
 
 def verdicts_follow_from_counts(doc, max_p99_us=None):
@@ -103,7 +103,7 @@ def namespace_no_reuse_knee():
 
 def sigint_reports_what_ran():
     srv = Serve()
-    p = subprocess.Popen([PORTEX, "ramp", "--from", "50", "--to", "150", "--step", "50",
+    p = spawn([PORTEX, "ramp", "--from", "50", "--to", "150", "--step", "50",
                           "--step-duration", "2s", "-q", "--json", "-", srv.url],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3)

@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from pxtest import (PORTEX, RawServer, Serve, books, check, finish, free_port, portex, run,
-                    skip_part)
+                    skip_part, spawn)
 
 
 def short_mode_one_connection_per_request():
@@ -157,7 +157,7 @@ def http_status_classes():
 
 def sigint_still_reports():
     srv = Serve()
-    p = subprocess.Popen([PORTEX, "run", "-d", "30s", "-c", "4", srv.url, "--json", "-"],
+    p = spawn([PORTEX, "run", "-d", "30s", "-c", "4", srv.url, "--json", "-"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     t0 = time.time()
@@ -220,7 +220,7 @@ def ipv6_target():
     except OSError as e:
         skip_part("the IPv6 target case", f"cannot bind ::1: {e}")
         return
-    p = subprocess.Popen([PORTEX, "serve", "--listen", "[::1]:0", "-t", "1"],
+    p = spawn([PORTEX, "serve", "--listen", "[::1]:0", "-t", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stderr.readline()
     port = int(line.rsplit(":", 1)[1].split()[0])

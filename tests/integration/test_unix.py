@@ -8,7 +8,7 @@ import socket
 import subprocess
 import tempfile
 
-from pxtest import PORTEX, check, finish, portex, run
+from pxtest import PORTEX, check, finish, portex, run, spawn
 
 
 class UnixServe:
@@ -16,7 +16,7 @@ class UnixServe:
 
     def __init__(self, path, tcp=True):
         listen = ["--listen", "127.0.0.1:0"] if tcp else []
-        self.proc = subprocess.Popen([PORTEX, "serve", *listen, "--listen", f"unix:{path}",
+        self.proc = spawn([PORTEX, "serve", *listen, "--listen", f"unix:{path}",
                                       "-t", "2"],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.line = self.proc.stderr.readline()
