@@ -3,6 +3,7 @@
 #include "portex/kernel/kernel.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,38 @@ unsigned px_usable_ports(unsigned ns_lo, unsigned ns_hi, unsigned sk_lo, unsigne
     return res < total ? total - res : 0;
 }
 
+/* The TcpExt counters kept, by their name in /proc/net/netstat. */
+static const struct {
+    const char *name;
+    size_t offset; /* of the uint64_t in struct px_tcpext */
+} tcpext_fields[] = {
+    {.name = "TW", .offset = offsetof(struct px_tcpext, tw)},
+    {.name = "TWRecycled", .offset = offsetof(struct px_tcpext, tw_recycled)},
+    {.name = "TCPTimeWaitOverflow", .offset = offsetof(struct px_tcpext, tw_overflow)},
+    {.name = "TCPAbortOnData", .offset = offsetof(struct px_tcpext, abort_on_data)},
+    {.name = "TCPSynRetrans", .offset = offsetof(struct px_tcpext, syn_retrans)},
+};
+
+static void tcpext_take(const char *name, uint64_t v, struct px_tcpext *out)
+{
+    for (size_t i = 0; i < sizeof(tcpext_fields) / sizeof(tcpext_fields[0]); i++)
+        if (strcmp(name, tcpext_fields[i].name) == 0)
+            memcpy((char *)out + tcpext_fields[i].offset, &v, sizeof(v));
+}
+
+/* The TcpExt pair of lines: names, then values, in the same order. */
+static void tcpext_parse(char *names, char *values, struct px_tcpext *out)
+{
+    char *ns = NULL, *vs = NULL;
+    char *n = strtok_r(names + 7, " \n", &ns);
+    char *v = strtok_r(values + 7, " \n", &vs);
+    while (n != NULL && v != NULL) {
+        tcpext_take(n, strtoull(v, NULL, 10), out);
+        n = strtok_r(NULL, " \n", &ns);
+        v = strtok_r(NULL, " \n", &vs);
+    }
+}
+
 int px_tcpext_read(const char *proc, struct px_tcpext *out)
 {
     char path[256];
@@ -123,29 +156,16 @@ int px_tcpext_read(const char *proc, struct px_tcpext *out)
     if (f == NULL)
         return -1;
     memset(out, 0, sizeof(*out));
-    static char names[8192], values[8192];
+    /* On the stack: the stats thread and doctor read at the same time. A TcpExt
+     * line is about 2.2 KB on 6.x kernels. */
+    char names[8192], values[8192];
     int found = -1;
     while (fgets(names, sizeof(names), f) != NULL) {
         if (fgets(values, sizeof(values), f) == NULL)
             break;
         if (strncmp(names, "TcpExt:", 7) != 0 || strncmp(values, "TcpExt:", 7) != 0)
             continue;
-        char *ns = NULL, *vs = NULL;
-        char *n = strtok_r(names + 7, " \n", &ns);
-        char *v = strtok_r(values + 7, " \n", &vs);
-        while (n != NULL && v != NULL) {
-            uint64_t x = strtoull(v, NULL, 10);
-            if (strcmp(n, "TW") == 0)
-                out->tw = x;
-            else if (strcmp(n, "TWRecycled") == 0)
-                out->tw_recycled = x;
-            else if (strcmp(n, "TCPTimeWaitOverflow") == 0)
-                out->tw_overflow = x;
-            else if (strcmp(n, "TCPAbortOnData") == 0)
-                out->abort_on_data = x;
-            n = strtok_r(NULL, " \n", &ns);
-            v = strtok_r(NULL, " \n", &vs);
-        }
+        tcpext_parse(names, values, out);
         found = 0;
         break;
     }

@@ -3,6 +3,7 @@
  * Reading what the kernel says: sysctls, /proc/net counters, limits. Every
  * reader takes the root it reads under ("/proc" normally), so tests can point
  * it at a fake tree. All values are those of the caller's network namespace.
+ * No reader keeps state between calls: the stats thread and doctor may read at once.
  */
 #ifndef PORTEX_KERNEL_H
 #define PORTEX_KERNEL_H
@@ -31,12 +32,13 @@ unsigned px_reserved_in_range(const char *list, unsigned lo, unsigned hi);
 unsigned px_usable_ports(unsigned ns_lo, unsigned ns_hi, unsigned sk_lo, unsigned sk_hi,
                          const char *reserved, unsigned *eff_lo, unsigned *eff_hi);
 
-/* TcpExt counters of /proc/net/netstat that tell the TIME_WAIT story. */
+/* TcpExt counters of /proc/net/netstat that tell the TIME_WAIT (and dropped SYN) story. */
 struct px_tcpext {
     uint64_t tw;            /* TW: TIME_WAIT sockets that ended (killed by timer) */
     uint64_t tw_recycled;   /* TWRecycled: TIME_WAIT ports reused by connect() */
     uint64_t tw_overflow;   /* TCPTimeWaitOverflow: TIME_WAIT not kept (tcp_max_tw_buckets) */
     uint64_t abort_on_data; /* TCPAbortOnData: RST closes with unread data or linger 0 */
+    uint64_t syn_retrans;   /* TCPSynRetrans: SYNs sent again (a NAT dropping them shows here) */
 };
 
 /* Parses /<proc>/net/netstat. 0 or -1. */
