@@ -13,6 +13,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "portex/kernel/sysctls.h"
+
 static void sysctl_path(const char *proc, const char *name, char *out, size_t outlen)
 {
     int n = snprintf(out, outlen, "%s/sys/", proc);
@@ -218,29 +220,26 @@ int px_is_loopback(const void *sockaddr)
     return 0;
 }
 
-static int64_t sysctl_or_absent(const char *proc, const char *name)
+/* One row of the sysctl table into env; one the kernel lacks as the row says. */
+static void env_read_sysctl(const char *proc, const struct px_sysctl *s, struct px_env *env)
 {
-    int64_t v;
-    return px_sysctl_int(proc, name, &v) == 0 ? v : -1;
+    if (s->kind == PX_SYSCTL_INT) {
+        int64_t v;
+        px_sysctls_set_int(env, s, px_sysctl_int(proc, s->name, &v) == 0 ? v : -1);
+        return;
+    }
+    char text[PX_SYSCTL_TEXT_MAX];
+    if (px_sysctl_str(proc, s->name, text, sizeof(text)) < 0 ||
+        px_sysctls_set_text(env, s, text) < 0)
+        px_sysctls_set_text(env, s, s->fallback);
 }
 
 void px_env_read(const char *proc, struct px_env *env)
 {
     memset(env, 0, sizeof(*env));
     px_kernel_release(env->kernel, sizeof(env->kernel), &env->kernel_major, &env->kernel_minor);
-    if (px_port_range(proc, &env->port_lo, &env->port_hi) < 0) {
-        env->port_lo = 32768; /* the built-in default since 4.2 */
-        env->port_hi = 60999;
-    }
-    px_sysctl_str(proc, "net.ipv4.ip_local_reserved_ports", env->reserved_ports,
-                  sizeof(env->reserved_ports));
-    env->tw_reuse = sysctl_or_absent(proc, "net.ipv4.tcp_tw_reuse");
-    env->tw_reuse_delay_ms = sysctl_or_absent(proc, "net.ipv4.tcp_tw_reuse_delay");
-    env->timestamps = sysctl_or_absent(proc, "net.ipv4.tcp_timestamps");
-    env->fin_timeout = sysctl_or_absent(proc, "net.ipv4.tcp_fin_timeout");
-    env->max_tw_buckets = sysctl_or_absent(proc, "net.ipv4.tcp_max_tw_buckets");
-    env->somaxconn = sysctl_or_absent(proc, "net.core.somaxconn");
-    env->file_max = sysctl_or_absent(proc, "fs.file-max");
+    for (size_t i = 0; i < PX_SYSCTL_COUNT; i++)
+        env_read_sysctl(proc, &px_sysctls[i], env);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
         env->nofile_soft = rl.rlim_cur;

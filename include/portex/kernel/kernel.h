@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portex/kernel/sysctls.h" /* struct px_env */
+
 #define PX_PROC "/proc"
 
 /* Reads /<proc>/sys/<name with dots as slashes> as an integer. 0 or -1. */
@@ -51,24 +53,7 @@ void px_kernel_release(char *out, size_t outlen, int *major, int *minor);
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 int px_is_loopback(const void *sockaddr);
 
-/* Sysctls of KERNEL-FACTS.md, as read at one moment. -1 where absent. */
-struct px_env {
-    char kernel[72]; /* uname release, up to 65 bytes */
-    int kernel_major, kernel_minor;
-    unsigned port_lo, port_hi;
-    char reserved_ports[256];
-    int64_t tw_reuse;
-    int64_t tw_reuse_delay_ms; /* -1: kernel older than 6.14 */
-    int64_t timestamps;
-    int64_t fin_timeout;
-    int64_t max_tw_buckets;
-    int64_t somaxconn;
-    int64_t file_max;
-    uint64_t nofile_soft, nofile_hard;
-    long cpus;
-};
-
-/* Reads every field of px_env under proc. */
+/* Reads every field of px_env under proc: each sysctl of the table, uname, limits. */
 void px_env_read(const char *proc, struct px_env *env);
 
 #endif
