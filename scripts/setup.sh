@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # (ip, pgrep, unshare, python3).
 pkgs=(build-essential cmake pkg-config libevent-dev libhttp-parser-dev libcmocka-dev
       iproute2 procps util-linux python3 clang libclang-rt-14-dev
-      libjansson-dev pdsh python3-yaml libssl-dev ca-certificates
+      libjansson-dev libmnl-dev pdsh python3-yaml libssl-dev ca-certificates
       zlib1g-dev nodejs default-jre-headless libhdrhistogram-java)
 # test_hlog reads --hlog with HdrHistogram's Java log processor and with
 # hdr-histogram-js from npm; NodeSource's nodejs already ships npm.

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* URL parsing and one-shot name resolution for the target. */
+/* URL parsing (http_parser_parse_url for http[s]://) and one-shot name resolution. */
 #include "portex/base/url.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
+#include <http_parser.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,23 +12,23 @@
 
 #include "portex/base/parse.h"
 
-/* "http://" or "https://" (sets url->tls): what follows, or NULL with the reason. */
-static const char *parse_scheme(const char *s, struct px_url *url, char *err, size_t errlen)
+/* "http://" or "https://" (sets url->tls), case as the user likes. Returns the length
+ * of the scheme with its "://", or 0 with the reason. http_parser takes any scheme:
+ * this is the one check that is portex's own. */
+static size_t parse_scheme(const char *s, struct px_url *url, char *err, size_t errlen)
 {
-    const char *sep = strstr(s, "://");
-    if (sep == NULL) {
-        snprintf(err, errlen, "invalid URL '%s': expected http[s]://host[:port][/path]", s);
-        return NULL;
-    }
-    size_t slen = (size_t)(sep - s);
-    if (slen == 5 && strncasecmp(s, "https", 5) == 0) {
+    if (strncasecmp(s, "https://", 8) == 0) {
         url->tls = 1;
-    } else if (slen != 4 || strncasecmp(s, "http", 4) != 0) {
+        return 8;
+    }
+    if (strncasecmp(s, "http://", 7) == 0)
+        return 7;
+    if (strstr(s, "://") == NULL)
+        snprintf(err, errlen, "invalid URL '%s': expected http[s]://host[:port][/path]", s);
+    else
         snprintf(err, errlen, "unsupported scheme in '%s': expected http:// or https:// (or unix:)",
                  s);
-        return NULL;
-    }
-    return sep + 3;
+    return 0;
 }
 
 int px_url_set_unix(struct px_url *url, const char *path, char *err, size_t errlen)
@@ -75,97 +75,85 @@ static int parse_unix(const char *s, struct px_url *url, char *err, size_t errle
     return px_url_set_unix(url, path, err, errlen);
 }
 
-/* The host: an [IPv6] literal or a name/IPv4 of [A-Za-z0-9._-]. Returns what follows it, or NULL.
- */
-static const char *parse_host(const char *s, const char *h, struct px_url *url, char *err,
-                              size_t errlen)
+/* What http_parser takes in a host name (and IPv4 address). */
+#define HOST_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_"
+
+/* The text of one field http_parser found, or NULL when it found none. */
+static const char *field(const char *s, const struct http_parser_url *u,
+                         enum http_parser_url_fields f, size_t *len)
 {
-    const char *host_end, *after;
-    if (*h == '[') {
-        host_end = strchr(h, ']');
-        if (host_end == NULL) {
-            snprintf(err, errlen, "invalid URL '%s': unterminated IPv6 literal", s);
-            return NULL;
-        }
-        h++;
-        after = host_end + 1;
-        url->ipv6_literal = 1;
-    } else {
-        host_end = h + strcspn(h, ":/?#");
-        after = host_end;
-    }
-    size_t hlen = (size_t)(host_end - h);
-    if (hlen == 0 || hlen >= sizeof(url->host)) {
-        snprintf(err, errlen, "invalid URL '%s': expected a host after ://", s);
+    if (!(u->field_set & (1u << f)))
         return NULL;
-    }
-    memcpy(url->host, h, hlen);
-    if (url->ipv6_literal) {
-        struct in6_addr a6;
-        if (inet_pton(AF_INET6, url->host, &a6) != 1) {
-            snprintf(err, errlen, "invalid IPv6 address '%s' in URL", url->host);
-            return NULL;
-        }
-        return after;
-    }
-    for (size_t i = 0; i < hlen; i++) {
-        int c = (unsigned char)url->host[i];
-        if (!isalnum(c) && c != '-' && c != '.' && c != '_') {
-            snprintf(err, errlen, "invalid host '%s' in URL: unexpected character '%c'", url->host,
-                     c);
-            return NULL;
-        }
-    }
-    return after;
+    *len = u->field_data[f].len;
+    return s + u->field_data[f].off;
 }
 
-/* ":PORT" when present (1-65535). Returns what follows it, or NULL. */
-static const char *parse_port(const char *s, const char *after, struct px_url *url, char *err,
-                              size_t errlen)
+/* The host (http_parser has checked its characters), without user info. 0 or -1. */
+static int take_host(const char *s, size_t scheme_len, const struct http_parser_url *u,
+                     struct px_url *url, char *err, size_t errlen)
 {
-    url->port = url->tls ? 443 : 80;
-    if (*after != ':')
-        return after;
-    const char *p = after + 1;
-    size_t plen = strcspn(p, "/?#");
-    char port[8];
-    uint64_t v;
-    if (plen == 0 || plen >= sizeof(port)) {
-        snprintf(err, errlen, "invalid port in '%s': expected 1-65535", s);
-        return NULL;
-    }
-    memcpy(port, p, plen);
-    port[plen] = '\0';
-    if (px_parse_u64(port, 1, 65535, &v) < 0) {
-        snprintf(err, errlen, "invalid port '%s' in URL: expected 1-65535", port);
-        return NULL;
-    }
-    url->port = (uint16_t)v;
-    url->port_given = 1;
-    return p + plen;
-}
-
-/* The path with its query ("/" when absent); the fragment is never sent. 0 or -1. */
-static int parse_path(const char *s, const char *after, struct px_url *url, char *err,
-                      size_t errlen)
-{
-    if (*after == '\0' || *after == '#') {
-        strcpy(url->path, "/");
-        return 0;
-    }
-    if (*after != '/' && *after != '?') {
-        snprintf(err, errlen, "invalid URL '%s': expected http://host[:port][/path]", s);
+    size_t hlen = 0;
+    const char *h = field(s, u, UF_HOST, &hlen);
+    url->ipv6_literal = h != NULL && h[-1] == '[';
+    /* Anything between "://" and the host is user info ("user:pass@"). */
+    if (h != NULL && h - url->ipv6_literal != s + scheme_len) {
+        snprintf(err, errlen,
+                 "invalid URL '%s': user@ is not supported (portex sends no credentials); "
+                 "expected http[s]://host[:port][/path]",
+                 s);
         return -1;
     }
-    size_t plen = strcspn(after, "#");
-    if (plen + 2 > sizeof(url->path)) {
+    if (hlen == 0 || hlen >= sizeof(url->host)) {
+        snprintf(err, errlen, "invalid URL '%s': expected a host of 1-%d bytes after ://", s,
+                 PX_URL_HOST_MAX - 1);
+        return -1;
+    }
+    memcpy(url->host, h, hlen);
+    struct in6_addr a6;
+    if (url->ipv6_literal && inet_pton(AF_INET6, url->host, &a6) != 1) {
+        snprintf(err, errlen, "invalid IPv6 address '%s' in URL", url->host);
+        return -1;
+    }
+    return 0;
+}
+
+/* The port when written (http_parser took 0-65535), else the scheme's. 0 or -1. */
+static int take_port(const char *s, const struct http_parser_url *u, struct px_url *url, char *err,
+                     size_t errlen)
+{
+    size_t plen;
+    const char *p = field(s, u, UF_PORT, &plen);
+    url->port = url->tls ? 443 : 80;
+    if (p == NULL)
+        return 0;
+    if (u->port == 0) {
+        snprintf(err, errlen, "invalid port '%.*s' in URL: expected 1-65535", (int)plen, p);
+        return -1;
+    }
+    url->port = u->port;
+    url->port_given = 1;
+    return 0;
+}
+
+/* The request target: what follows the host and port up to the fragment, "/" when
+ * empty; a bare query gets its "/". http_parser lets tabs and bytes over 0x7f
+ * through (non-strict build), which must not go into a request line. 0 or -1. */
+static int take_path(const char *s, size_t len, const struct http_parser_url *u, struct px_url *url,
+                     char *err, size_t errlen)
+{
+    size_t hlen = 0, plen = 0;
+    const char *host = field(s, u, UF_HOST, &hlen); /* present: take_host passed */
+    const char *port = field(s, u, UF_PORT, &plen);
+    const char *end = port ? port + plen : host + hlen + url->ipv6_literal;
+    size_t tlen = len - (size_t)(end - s);
+    size_t off = *end != '/';
+    if (tlen + 2 > sizeof(url->path)) {
         snprintf(err, errlen, "URL path too long: at most %d bytes", PX_URL_PATH_MAX - 2);
         return -1;
     }
-    size_t off = 0;
-    if (*after == '?')
-        url->path[off++] = '/';
-    memcpy(url->path + off, after, plen);
+    url->path[0] = '/';
+    memcpy(url->path + off, end, tlen);
+    url->path[off + tlen] = '\0';
     for (size_t i = 0; url->path[i]; i++) {
         unsigned char c = (unsigned char)url->path[i];
         if (c <= 0x20 || c >= 0x7f) {
@@ -176,15 +164,96 @@ static int parse_path(const char *s, const char *after, struct px_url *url, char
     return 0;
 }
 
+/* The first byte of s[0, len) that is a space or a control character, or len. */
+static size_t first_blank(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] > 0x20 && (unsigned char)s[i] != 0x7f)
+        i++;
+    return i;
+}
+
+/* True when [from, to) holds 1-65535 in decimal. */
+static int port_ok(const char *from, const char *to)
+{
+    char text[8];
+    uint64_t v;
+    size_t n = (size_t)(to - from);
+    if (n == 0 || n >= sizeof(text))
+        return 0;
+    memcpy(text, from, n);
+    text[n] = '\0';
+    return px_parse_u64(text, 1, 65535, &v) == 0;
+}
+
+/* True when [from, to) is an IPv6 address. */
+static int ipv6_ok(const char *from, const char *to)
+{
+    char text[INET6_ADDRSTRLEN + 1];
+    struct in6_addr a6;
+    size_t n = (size_t)(to - from);
+    if (n >= sizeof(text))
+        return 0;
+    memcpy(text, from, n);
+    text[n] = '\0';
+    return inet_pton(AF_INET6, text, &a6) == 1;
+}
+
+/*
+ * http_parser only says no. Name the part at fault, left to right as a user reads
+ * the URL: a blank, the host, the IPv6 literal, the port; else say what is
+ * expected. Diagnosis only: nothing here accepts a URL.
+ */
+static int explain(const char *s, size_t scheme_len, size_t len, char *err, size_t errlen)
+{
+    const char *auth = s + scheme_len, *end = auth + strcspn(auth, "/?#");
+    const char *close = *auth == '[' ? memchr(auth, ']', (size_t)(end - auth)) : NULL;
+    const char *after = close ? close + 1 : auth + strspn(auth, HOST_CHARS);
+    size_t blank = first_blank(s, len);
+    if (len > UINT16_MAX)
+        snprintf(err, errlen, "URL too long: at most %u bytes before any #fragment", UINT16_MAX);
+    else if (blank < len)
+        snprintf(err, errlen,
+                 "invalid URL '%s': space or control character 0x%02x at byte %zu "
+                 "(percent-encode it in a path)",
+                 s, (unsigned char)s[blank], blank + 1);
+    else if (end == auth || *auth == ':')
+        snprintf(err, errlen, "invalid URL '%s': expected a host after ://", s);
+    else if (*auth == '[' && close == NULL)
+        snprintf(err, errlen, "invalid URL '%s': unterminated IPv6 literal", s);
+    else if (close != NULL && !ipv6_ok(auth + 1, close))
+        snprintf(err, errlen, "invalid IPv6 address '%.*s' in URL", (int)(close - auth - 1),
+                 auth + 1);
+    else if (close == NULL && after < end && *after != ':')
+        snprintf(err, errlen, "invalid host '%.*s' in URL: unexpected character '%c'",
+                 (int)(strcspn(auth, ":/?#")), auth, *after);
+    else if (after < end && *after == ':' && !port_ok(after + 1, end))
+        snprintf(err, errlen, "invalid port '%.*s' in URL: expected 1-65535",
+                 (int)(end - after - 1), after + 1);
+    else
+        snprintf(err, errlen, "invalid URL '%s': expected http[s]://host[:port][/path]", s);
+    return -1;
+}
+
 int px_url_parse(const char *s, struct px_url *url, char *err, size_t errlen)
 {
     memset(url, 0, sizeof(*url));
     if (strncmp(s, "unix:", 5) == 0)
         return parse_unix(s, url, err, errlen);
-    const char *h = parse_scheme(s, url, err, errlen);
-    const char *after = h ? parse_host(s, h, url, err, errlen) : NULL;
-    after = after ? parse_port(s, after, url, err, errlen) : NULL;
-    return after ? parse_path(s, after, url, err, errlen) : -1;
+    size_t scheme_len = parse_scheme(s, url, err, errlen);
+    if (scheme_len == 0)
+        return -1;
+    /* The fragment is never sent: cut before parsing and not checked. http_parser
+     * keeps offsets in 16 bits. */
+    size_t len = strcspn(s, "#");
+    struct http_parser_url u;
+    http_parser_url_init(&u);
+    if (len > UINT16_MAX || http_parser_parse_url(s, len, 0, &u) != 0)
+        return explain(s, scheme_len, len, err, errlen);
+    if (take_host(s, scheme_len, &u, url, err, errlen) < 0 ||
+        take_port(s, &u, url, err, errlen) < 0)
+        return -1;
+    return take_path(s, len, &u, url, err, errlen);
 }
 
 void px_url_host_header(const struct px_url *url, char *out, size_t outlen)

@@ -3,6 +3,7 @@
 #include "portex/kernel/kernel.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include "portex/kernel/sysctls.h"
 
 static void sysctl_path(const char *proc, const char *name, char *out, size_t outlen)
 {
@@ -115,6 +118,38 @@ unsigned px_usable_ports(unsigned ns_lo, unsigned ns_hi, unsigned sk_lo, unsigne
     return res < total ? total - res : 0;
 }
 
+/* The TcpExt counters kept, by their name in /proc/net/netstat. */
+static const struct {
+    const char *name;
+    size_t offset; /* of the uint64_t in struct px_tcpext */
+} tcpext_fields[] = {
+    {.name = "TW", .offset = offsetof(struct px_tcpext, tw)},
+    {.name = "TWRecycled", .offset = offsetof(struct px_tcpext, tw_recycled)},
+    {.name = "TCPTimeWaitOverflow", .offset = offsetof(struct px_tcpext, tw_overflow)},
+    {.name = "TCPAbortOnData", .offset = offsetof(struct px_tcpext, abort_on_data)},
+    {.name = "TCPSynRetrans", .offset = offsetof(struct px_tcpext, syn_retrans)},
+};
+
+static void tcpext_take(const char *name, uint64_t v, struct px_tcpext *out)
+{
+    for (size_t i = 0; i < sizeof(tcpext_fields) / sizeof(tcpext_fields[0]); i++)
+        if (strcmp(name, tcpext_fields[i].name) == 0)
+            memcpy((char *)out + tcpext_fields[i].offset, &v, sizeof(v));
+}
+
+/* The TcpExt pair of lines: names, then values, in the same order. */
+static void tcpext_parse(char *names, char *values, struct px_tcpext *out)
+{
+    char *ns = NULL, *vs = NULL;
+    char *n = strtok_r(names + 7, " \n", &ns);
+    char *v = strtok_r(values + 7, " \n", &vs);
+    while (n != NULL && v != NULL) {
+        tcpext_take(n, strtoull(v, NULL, 10), out);
+        n = strtok_r(NULL, " \n", &ns);
+        v = strtok_r(NULL, " \n", &vs);
+    }
+}
+
 int px_tcpext_read(const char *proc, struct px_tcpext *out)
 {
     char path[256];
@@ -123,29 +158,16 @@ int px_tcpext_read(const char *proc, struct px_tcpext *out)
     if (f == NULL)
         return -1;
     memset(out, 0, sizeof(*out));
-    static char names[8192], values[8192];
+    /* On the stack: the stats thread and doctor read at the same time. A TcpExt
+     * line is about 2.2 KB on 6.x kernels. */
+    char names[8192], values[8192];
     int found = -1;
     while (fgets(names, sizeof(names), f) != NULL) {
         if (fgets(values, sizeof(values), f) == NULL)
             break;
         if (strncmp(names, "TcpExt:", 7) != 0 || strncmp(values, "TcpExt:", 7) != 0)
             continue;
-        char *ns = NULL, *vs = NULL;
-        char *n = strtok_r(names + 7, " \n", &ns);
-        char *v = strtok_r(values + 7, " \n", &vs);
-        while (n != NULL && v != NULL) {
-            uint64_t x = strtoull(v, NULL, 10);
-            if (strcmp(n, "TW") == 0)
-                out->tw = x;
-            else if (strcmp(n, "TWRecycled") == 0)
-                out->tw_recycled = x;
-            else if (strcmp(n, "TCPTimeWaitOverflow") == 0)
-                out->tw_overflow = x;
-            else if (strcmp(n, "TCPAbortOnData") == 0)
-                out->abort_on_data = x;
-            n = strtok_r(NULL, " \n", &ns);
-            v = strtok_r(NULL, " \n", &vs);
-        }
+        tcpext_parse(names, values, out);
         found = 0;
         break;
     }
@@ -198,29 +220,26 @@ int px_is_loopback(const void *sockaddr)
     return 0;
 }
 
-static int64_t sysctl_or_absent(const char *proc, const char *name)
+/* One row of the sysctl table into env; one the kernel lacks as the row says. */
+static void env_read_sysctl(const char *proc, const struct px_sysctl *s, struct px_env *env)
 {
-    int64_t v;
-    return px_sysctl_int(proc, name, &v) == 0 ? v : -1;
+    if (s->kind == PX_SYSCTL_INT) {
+        int64_t v;
+        px_sysctls_set_int(env, s, px_sysctl_int(proc, s->name, &v) == 0 ? v : -1);
+        return;
+    }
+    char text[PX_SYSCTL_TEXT_MAX];
+    if (px_sysctl_str(proc, s->name, text, sizeof(text)) < 0 ||
+        px_sysctls_set_text(env, s, text) < 0)
+        px_sysctls_set_text(env, s, s->fallback);
 }
 
 void px_env_read(const char *proc, struct px_env *env)
 {
     memset(env, 0, sizeof(*env));
     px_kernel_release(env->kernel, sizeof(env->kernel), &env->kernel_major, &env->kernel_minor);
-    if (px_port_range(proc, &env->port_lo, &env->port_hi) < 0) {
-        env->port_lo = 32768; /* the built-in default since 4.2 */
-        env->port_hi = 60999;
-    }
-    px_sysctl_str(proc, "net.ipv4.ip_local_reserved_ports", env->reserved_ports,
-                  sizeof(env->reserved_ports));
-    env->tw_reuse = sysctl_or_absent(proc, "net.ipv4.tcp_tw_reuse");
-    env->tw_reuse_delay_ms = sysctl_or_absent(proc, "net.ipv4.tcp_tw_reuse_delay");
-    env->timestamps = sysctl_or_absent(proc, "net.ipv4.tcp_timestamps");
-    env->fin_timeout = sysctl_or_absent(proc, "net.ipv4.tcp_fin_timeout");
-    env->max_tw_buckets = sysctl_or_absent(proc, "net.ipv4.tcp_max_tw_buckets");
-    env->somaxconn = sysctl_or_absent(proc, "net.core.somaxconn");
-    env->file_max = sysctl_or_absent(proc, "fs.file-max");
+    for (size_t i = 0; i < PX_SYSCTL_COUNT; i++)
+        env_read_sysctl(proc, &px_sysctls[i], env);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
         env->nofile_soft = rl.rlim_cur;

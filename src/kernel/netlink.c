@@ -1,119 +1,166 @@
 /* SPDX-License-Identifier: MIT */
-/* Raw netlink: sock_diag TIME_WAIT counting, and rtnetlink for the lab's veth pair. */
+/* Netlink through libmnl: one exchange for sock_diag dumps and rtnetlink requests. */
 #include "portex/kernel/netlink.h"
 
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/veth.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
-/* TCP_TIME_WAIT in the kernel's state numbering; the TCPF_ masks are kernel-only. */
-#define PX_TCP_TIME_WAIT 6
+/* ---- the exchange -------------------------------------------------------- */
+
+/* The kernel sizes a dump's datagrams after the largest read so far, capped near
+ * 32 KB (netlink_recvmsg, max_recvmsg_len): this holds any of them whole, so a
+ * 30k-socket dump takes a few dozen reads. */
+#define NL_RECV_BUF (64 * 1024)
+
+/*
+ * Sends the request nlh on fd, then runs cb (libmnl's per-message callback; NULL
+ * to ignore data) over the replies until the kernel ends them: NLMSG_DONE for a
+ * dump, the ack for NLM_F_ACK. Replies from another portid (0: any) or with
+ * another sequence number are refused. 0, or -1 with errno.
+ */
+static int nl_exchange(int fd, uint32_t portid, const struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
+{
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    if (sendto(fd, nlh, nlh->nlmsg_len, 0, (const struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+        return -1;
+    _Alignas(struct nlmsghdr) char buf[NL_RECV_BUF];
+    for (;;) {
+        /* MSG_TRUNC: the datagram's real length, to tell a cut one from a whole one. */
+        ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || (size_t)n > sizeof(buf)) {
+            if (n >= 0)
+                errno = n == 0 ? EPROTO : EMSGSIZE;
+            return -1;
+        }
+        int rc = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, arg);
+        if (rc <= MNL_CB_STOP)
+            return rc == MNL_CB_STOP ? 0 : -1;
+    }
+}
+
+/* ---- sock_diag ----------------------------------------------------------- */
+
+/* What a dump hands each record to. */
+struct diag_ctx {
+    px_diag_cb cb;
+    void *arg;
+};
+
+/* One SOCK_DIAG_BY_FAMILY message: decoded on the stack, handed on. */
+static int diag_record_cb(const struct nlmsghdr *nlh, void *data)
+{
+    const struct diag_ctx *ctx = data;
+    if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+        mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg)) {
+        errno = EPROTO;
+        return MNL_CB_ERROR;
+    }
+    const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+    struct px_diag_sock sk = {
+        .family = m->idiag_family,
+        .state = m->idiag_state,
+        .sport = ntohs(m->id.idiag_sport),
+        .dport = ntohs(m->id.idiag_dport),
+        .inode = m->idiag_inode,
+        .expires_ms = m->idiag_expires,
+        .uid = m->idiag_uid,
+    };
+    memcpy(sk.src, m->id.idiag_src, sizeof(sk.src));
+    memcpy(sk.dst, m->id.idiag_dst, sizeof(sk.dst));
+    ctx->cb(&sk, ctx->arg);
+    return MNL_CB_OK;
+}
 
 int px_diag_open(void)
 {
     return socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 }
 
-size_t px_diag_build_request(void *buf, size_t buflen, int family, uint32_t seq)
+size_t px_diag_build_request(void *buf, size_t buflen, int family, uint32_t states, uint32_t seq)
 {
-    struct {
-        struct nlmsghdr nlh;
-        struct inet_diag_req_v2 req;
-    } msg;
-    if (buflen < sizeof(msg))
+    if (buflen < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2)))
         return 0;
-    memset(&msg, 0, sizeof(msg));
-    msg.nlh.nlmsg_len = sizeof(msg);
-    msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    msg.nlh.nlmsg_seq = seq;
-    msg.req.sdiag_family = (uint8_t)family;
-    msg.req.sdiag_protocol = IPPROTO_TCP;
-    msg.req.idiag_states = 1u << PX_TCP_TIME_WAIT;
-    memcpy(buf, &msg, sizeof(msg));
-    return sizeof(msg);
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    nlh->nlmsg_seq = seq;
+    struct inet_diag_req_v2 *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+    req->sdiag_family = (uint8_t)family;
+    req->sdiag_protocol = IPPROTO_TCP;
+    req->idiag_states = states;
+    return nlh->nlmsg_len;
 }
 
-static int matches(const struct inet_diag_msg *m, const struct sockaddr *dst)
+int px_diag_parse(const void *buf, size_t len, uint32_t seq, px_diag_cb cb, void *arg)
 {
-    if (dst == NULL || m->idiag_family != dst->sa_family)
+    struct diag_ctx ctx = {.cb = cb, .arg = arg};
+    int rc = mnl_cb_run(buf, len, seq, 0, diag_record_cb, &ctx);
+    return rc < 0 ? -1 : rc == MNL_CB_STOP ? 1 : 0;
+}
+
+int px_diag_dump(int fd, int family, uint32_t states, px_diag_cb cb, void *arg)
+{
+    /* One number per request, so a reply left over from an earlier dump is refused. */
+    static atomic_uint next_seq;
+    _Alignas(struct nlmsghdr) char req[128];
+    px_diag_build_request(req, sizeof(req), family, states, atomic_fetch_add(&next_seq, 1) + 1);
+    struct diag_ctx ctx = {.cb = cb, .arg = arg};
+    return nl_exchange(fd, 0, (const struct nlmsghdr *)req, diag_record_cb, &ctx);
+}
+
+int px_diag_sock_toward(const struct px_diag_sock *sk, const struct sockaddr *dst)
+{
+    if (dst == NULL || sk->family != dst->sa_family)
         return 0;
     if (dst->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)dst;
-        return m->id.idiag_dport == in->sin_port && m->id.idiag_dst[0] == in->sin_addr.s_addr;
+        return sk->dport == ntohs(in->sin_port) && sk->dst[0] == in->sin_addr.s_addr;
     }
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)dst;
-    return m->id.idiag_dport == in6->sin6_port && memcmp(m->id.idiag_dst, &in6->sin6_addr, 16) == 0;
-}
-
-/* NLMSG_OK without its signed/unsigned comparison. */
-static int msg_ok(const struct nlmsghdr *h, size_t left)
-{
-    return left >= sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= left;
-}
-
-int px_diag_parse(const void *buf, size_t len, const struct sockaddr *dst, struct px_tw_count *out)
-{
-    const char *p = buf;
-    size_t left = len;
-    for (const struct nlmsghdr *h = buf; msg_ok(h, left); h = (const struct nlmsghdr *)p) {
-        size_t step = NLMSG_ALIGN(h->nlmsg_len);
-        p += step;
-        left = step < left ? left - step : 0;
-        if (h->nlmsg_type == NLMSG_DONE)
-            return 1;
-        if (h->nlmsg_type == NLMSG_ERROR) {
-            const struct nlmsgerr *e = NLMSG_DATA(h);
-            errno = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error ? -e->error : EPROTO;
-            return -1;
-        }
-        if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-            h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
-            errno = EPROTO;
-            return -1;
-        }
-        const struct inet_diag_msg *m = NLMSG_DATA(h);
-        if (m->idiag_state != PX_TCP_TIME_WAIT)
-            continue;
-        out->all++;
-        if (matches(m, dst))
-            out->toward++;
+    if (dst->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)dst;
+        return sk->dport == ntohs(in6->sin6_port) &&
+               memcmp(sk->dst, &in6->sin6_addr, sizeof(sk->dst)) == 0;
     }
     return 0;
 }
 
+/* What px_diag_count_tw adds to. */
+struct tw_ctx {
+    const struct sockaddr *dst;
+    struct px_tw_count *out;
+};
+
+static void count_tw_cb(const struct px_diag_sock *sk, void *arg)
+{
+    struct tw_ctx *c = arg;
+    /* The kernel sends only the states asked for; count nothing else all the same. */
+    if (sk->state != TCP_TIME_WAIT)
+        return;
+    c->out->all++;
+    if (px_diag_sock_toward(sk, c->dst))
+        c->out->toward++;
+}
+
 int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out)
 {
-    static __thread uint32_t seq;
-    char req[128];
-    size_t rlen = px_diag_build_request(req, sizeof(req), dst->sa_family, ++seq);
-    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     memset(out, 0, sizeof(*out));
     /* A Unix-socket target: no TCP socket, so none in TIME_WAIT, toward it. */
     if (dst->sa_family != AF_INET && dst->sa_family != AF_INET6)
         return 0;
-    if (sendto(fd, req, rlen, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-        return -1;
-    /* One TIME_WAIT record is about 90 bytes: a large buffer keeps a 30k dump
-     * to a few dozen reads. */
-    static __thread char buf[256 * 1024];
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        int rc = px_diag_parse(buf, (size_t)n, dst, out);
-        if (rc != 0)
-            return rc > 0 ? 0 : -1;
-    }
+    struct tw_ctx c = {.dst = dst, .out = out};
+    return px_diag_dump(fd, dst->sa_family, PX_DIAG_STATE(TCP_TIME_WAIT), count_tw_cb, &c);
 }
 
 int64_t px_diag_time_wait_toward(const struct sockaddr *dst)
@@ -128,95 +175,59 @@ int64_t px_diag_time_wait_toward(const struct sockaddr *dst)
     return n;
 }
 
-/* ---- rtnetlink ---------------------------------------------------------- */
+/* ---- rtnetlink ----------------------------------------------------------- */
 
-/* A request under construction: the header and its attributes, in one buffer. */
-struct rtnl_msg {
-    _Alignas(struct nlmsghdr) char buf[1024];
-};
+/* Room for the largest request here (a veth pair with two names: about 200 bytes). */
+#define RTNL_MSG_MAX 1024
 
-static struct nlmsghdr *rtnl_init(struct rtnl_msg *m, unsigned short type, unsigned short flags,
-                                  size_t payload)
+/* A request header in buf, which must hold RTNL_MSG_MAX bytes. */
+static struct nlmsghdr *rtnl_new(void *buf, uint16_t type, uint16_t flags)
 {
-    memset(m, 0, sizeof(*m));
-    struct nlmsghdr *h = (struct nlmsghdr *)m->buf;
-    h->nlmsg_len = NLMSG_LENGTH(payload);
-    h->nlmsg_type = type;
-    h->nlmsg_flags = flags;
-    return h;
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    nlh->nlmsg_seq = 1;
+    return nlh;
 }
 
-static struct rtattr *attr_put(struct nlmsghdr *h, unsigned short type, const void *data,
-                               size_t len)
+/* Sends one request on a socket of its own and waits for its ack. 0 or a negative errno. */
+static int rtnl_talk(const struct nlmsghdr *nlh)
 {
-    struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-    a->rta_type = type;
-    a->rta_len = (unsigned short)RTA_LENGTH(len);
-    if (len)
-        memcpy(RTA_DATA(a), data, len);
-    h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
-    return a;
-}
-
-static void attr_end(struct nlmsghdr *h, struct rtattr *nest)
-{
-    nest->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)nest);
-}
-
-/* Sends one request and waits for its ack. 0 or a negative errno. */
-static int rtnl_talk(struct nlmsghdr *h)
-{
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0)
+    struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+    if (nl == NULL)
         return -errno;
-    h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-    h->nlmsg_seq = 1;
-    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    int rc = -EPROTO;
-    if (sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    char buf[4096];
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n < 0) {
-        rc = -errno;
-        goto out;
-    }
-    const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
-    if (msg_ok(r, (size_t)n) && r->nlmsg_type == NLMSG_ERROR) {
-        const struct nlmsgerr *e = NLMSG_DATA(r);
-        rc = e->error;
-    }
-out:
-    close(fd);
+    int rc = mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID);
+    if (rc == 0)
+        rc = nl_exchange(mnl_socket_get_fd(nl), mnl_socket_get_portid(nl), nlh, NULL, NULL);
+    rc = rc == 0 ? 0 : -errno;
+    mnl_socket_close(nl);
     return rc;
 }
 
 int px_rtnl_veth_create(const char *name, int pid_a, const char *peer, int pid_b)
 {
-    struct rtnl_msg m;
-    struct nlmsghdr *h =
-        rtnl_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
-    struct ifinfomsg *ifi = NLMSG_DATA(h);
+    /* Names the kernel would refuse anyway; checked first so they fit the buffer. */
+    if (strlen(name) >= IFNAMSIZ || strlen(peer) >= IFNAMSIZ)
+        return -EINVAL;
+    _Alignas(struct nlmsghdr) char buf[RTNL_MSG_MAX];
+    struct nlmsghdr *nlh = rtnl_new(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
     ifi->ifi_family = AF_UNSPEC;
-    uint32_t pa = (uint32_t)pid_a, pb = (uint32_t)pid_b;
-    attr_put(h, IFLA_IFNAME, name, strlen(name) + 1);
-    attr_put(h, IFLA_NET_NS_PID, &pa, sizeof(pa));
-    struct rtattr *linkinfo = attr_put(h, IFLA_LINKINFO, NULL, 0);
-    attr_put(h, IFLA_INFO_KIND, "veth", 4);
-    struct rtattr *data = attr_put(h, IFLA_INFO_DATA, NULL, 0);
-    struct rtattr *vpeer = attr_put(h, VETH_INFO_PEER, NULL, 0);
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+    mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t)pid_a);
+    struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+    mnl_attr_put_str(nlh, IFLA_INFO_KIND, "veth");
+    struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+    struct nlattr *vpeer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
     /* The peer is described by an ifinfomsg followed by its own attributes. */
-    struct ifinfomsg pifi = {.ifi_family = AF_UNSPEC};
-    memcpy(m.buf + h->nlmsg_len, &pifi, sizeof(pifi));
-    h->nlmsg_len += NLMSG_ALIGN(sizeof(pifi));
-    attr_put(h, IFLA_IFNAME, peer, strlen(peer) + 1);
-    attr_put(h, IFLA_NET_NS_PID, &pb, sizeof(pb));
-    attr_end(h, vpeer);
-    attr_end(h, data);
-    attr_end(h, linkinfo);
-    return rtnl_talk(h);
+    struct ifinfomsg *pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+    pifi->ifi_family = AF_UNSPEC;
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+    mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t)pid_b);
+    mnl_attr_nest_end(nlh, vpeer);
+    mnl_attr_nest_end(nlh, data);
+    mnl_attr_nest_end(nlh, linkinfo);
+    return rtnl_talk(nlh);
 }
 
 int px_rtnl_link_up(const char *ifname)
@@ -224,14 +235,14 @@ int px_rtnl_link_up(const char *ifname)
     unsigned idx = if_nametoindex(ifname);
     if (idx == 0)
         return -errno;
-    struct rtnl_msg m;
-    struct nlmsghdr *h = rtnl_init(&m, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
-    struct ifinfomsg *ifi = NLMSG_DATA(h);
+    _Alignas(struct nlmsghdr) char buf[RTNL_MSG_MAX];
+    struct nlmsghdr *nlh = rtnl_new(buf, RTM_NEWLINK, 0);
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_index = (int)idx;
     ifi->ifi_flags = IFF_UP;
     ifi->ifi_change = IFF_UP;
-    return rtnl_talk(h);
+    return rtnl_talk(nlh);
 }
 
 static int addr_add(const char *ifname, uint32_t local_be, uint32_t peer_be, int prefix)
@@ -239,17 +250,16 @@ static int addr_add(const char *ifname, uint32_t local_be, uint32_t peer_be, int
     unsigned idx = if_nametoindex(ifname);
     if (idx == 0)
         return -errno;
-    struct rtnl_msg m;
-    struct nlmsghdr *h =
-        rtnl_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifaddrmsg));
-    struct ifaddrmsg *ifa = NLMSG_DATA(h);
+    _Alignas(struct nlmsghdr) char buf[RTNL_MSG_MAX];
+    struct nlmsghdr *nlh = rtnl_new(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+    struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
     ifa->ifa_family = AF_INET;
     ifa->ifa_prefixlen = (unsigned char)prefix;
     ifa->ifa_index = idx;
-    attr_put(h, IFA_LOCAL, &local_be, 4);
+    mnl_attr_put(nlh, IFA_LOCAL, sizeof(local_be), &local_be);
     /* IFA_ADDRESS is the peer on a point-to-point address, else the local one. */
-    attr_put(h, IFA_ADDRESS, &peer_be, 4);
-    return rtnl_talk(h);
+    mnl_attr_put(nlh, IFA_ADDRESS, sizeof(peer_be), &peer_be);
+    return rtnl_talk(nlh);
 }
 
 int px_rtnl_addr_add4(const char *ifname, uint32_t addr_be, int prefix)

@@ -15,6 +15,7 @@
 #include "portex/base/outcome.h"
 #include "portex/base/parse.h"
 #include "portex/base/url.h"
+#include "portex/kernel/sysctls.h"
 #include "portex/load/hist.h"
 #include "portex/load/result.h"
 #include "portex/load/stats.h"
@@ -85,26 +86,25 @@ json_t *px_result_codec_config(const struct px_load *cfg)
 
 /* A sysctl this kernel lacks (-1) is left out rather than written as a fake
  * value; read back, a missing key is -1 again. */
-static void sysctl_set(json_t *o, const char *key, int64_t v)
+static void sysctl_set(json_t *o, const struct px_sysctl *s, const struct px_env *env)
 {
-    if (v >= 0)
-        px_jset(o, key, json_integer(v));
+    if (s->kind == PX_SYSCTL_INT) {
+        int64_t v = px_sysctls_get_int(env, s);
+        if (v >= 0)
+            px_jset(o, s->name, json_integer(v));
+        return;
+    }
+    char text[PX_SYSCTL_TEXT_MAX];
+    px_sysctls_get_text(env, s, text, sizeof(text));
+    px_jset(o, s->name, json_string(text));
 }
 
 json_t *px_result_codec_sysctl(const struct px_env *env)
 {
     json_t *o = json_object();
-    char range[32];
-    snprintf(range, sizeof(range), "%u %u", env->port_lo, env->port_hi);
-    px_jset(o, "net.ipv4.ip_local_port_range", json_string(range));
-    px_jset(o, "net.ipv4.ip_local_reserved_ports", json_string(env->reserved_ports));
-    sysctl_set(o, "net.ipv4.tcp_tw_reuse", env->tw_reuse);
-    sysctl_set(o, "net.ipv4.tcp_tw_reuse_delay", env->tw_reuse_delay_ms);
-    sysctl_set(o, "net.ipv4.tcp_timestamps", env->timestamps);
-    sysctl_set(o, "net.ipv4.tcp_fin_timeout", env->fin_timeout);
-    sysctl_set(o, "net.ipv4.tcp_max_tw_buckets", env->max_tw_buckets);
-    sysctl_set(o, "net.core.somaxconn", env->somaxconn);
-    sysctl_set(o, "fs.file-max", env->file_max);
+    for (size_t i = 0; i < PX_SYSCTL_COUNT; i++)
+        if (px_sysctls[i].users & PX_SYSCTL_ENV)
+            sysctl_set(o, &px_sysctls[i], env);
     return o;
 }
 
@@ -480,6 +480,21 @@ static int64_t sysctl_get(const json_t *o, const char *key)
     return json_is_integer(v) ? json_integer_value(v) : -1;
 }
 
+/* Integers may be missing (the kernel lacked them); texts and ranges must be there. */
+static void read_sysctl(struct rd *r, const json_t *o, const struct px_sysctl *s,
+                        struct px_env *env)
+{
+    if (s->kind == PX_SYSCTL_INT) {
+        px_sysctls_set_int(env, s, sysctl_get(o, s->name));
+        return;
+    }
+    char text[PX_SYSCTL_TEXT_MAX];
+    get_str(r, o, s->name, text, s->size);
+    /* Only a range can be malformed. */
+    if (!r->failed && px_sysctls_set_text(env, s, text) < 0)
+        fail(r, s->name, "expected \"LO HI\"");
+}
+
 static void read_environment(struct rd *r, const json_t *doc, struct px_env *env)
 {
     const json_t *o = get_obj(r, doc, "environment");
@@ -497,19 +512,9 @@ static void read_environment(struct rd *r, const json_t *doc, struct px_env *env
     env->nofile_soft = (uint64_t)get_i64(r, nf, "soft", 0);
     env->nofile_hard = (uint64_t)get_i64(r, nf, "hard", 0);
     r->where = "environment.sysctl";
-    char range[32];
-    get_str(r, s, "net.ipv4.ip_local_port_range", range, sizeof(range));
-    if (!r->failed && sscanf(range, "%u %u", &env->port_lo, &env->port_hi) != 2)
-        fail(r, "net.ipv4.ip_local_port_range", "expected \"LO HI\"");
-    get_str(r, s, "net.ipv4.ip_local_reserved_ports", env->reserved_ports,
-            sizeof(env->reserved_ports));
-    env->tw_reuse = sysctl_get(s, "net.ipv4.tcp_tw_reuse");
-    env->tw_reuse_delay_ms = sysctl_get(s, "net.ipv4.tcp_tw_reuse_delay");
-    env->timestamps = sysctl_get(s, "net.ipv4.tcp_timestamps");
-    env->fin_timeout = sysctl_get(s, "net.ipv4.tcp_fin_timeout");
-    env->max_tw_buckets = sysctl_get(s, "net.ipv4.tcp_max_tw_buckets");
-    env->somaxconn = sysctl_get(s, "net.core.somaxconn");
-    env->file_max = sysctl_get(s, "fs.file-max");
+    for (size_t i = 0; i < PX_SYSCTL_COUNT; i++)
+        if (px_sysctls[i].users & PX_SYSCTL_ENV)
+            read_sysctl(r, s, &px_sysctls[i], env);
 }
 
 /* [[index, count], ...] into add(idx, count); checks indexes and returns the sum. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "portex/base/url.h"
+#include "portex/kernel/sysctls.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
 
@@ -30,38 +31,42 @@ static void text_tls_probe(FILE *f, const struct px_probe *p)
                                : "no (every connection pays a full handshake)");
 }
 
+/* One sysctl's line: its value and what that means for ports and TIME_WAIT. */
+static void text_sysctl(FILE *f, const struct px_doctor *d, enum px_sysctl_id id)
+{
+    const struct px_env *e = &d->env;
+    const struct px_sysctl *s = &px_sysctls[id];
+    int64_t v;
+    switch (id) {
+    case PX_SYSCTL_PORT_RANGE:
+        fprintf(f, "  %-22s %u-%u: %llu usable ports toward one destination (minus reserved: %s)\n",
+                s->label, e->port_lo, e->port_hi, (unsigned long long)d->usable_ports,
+                e->reserved_ports[0] ? e->reserved_ports : "none");
+        break;
+    case PX_SYSCTL_RESERVED_PORTS:
+        break; /* on the port range's line */
+    case PX_SYSCTL_FILE_MAX:
+        fprintf(f, "  %-22s %lld; RLIMIT_NOFILE soft %llu, hard %llu\n", s->label,
+                (long long)e->file_max, (unsigned long long)e->nofile_soft,
+                (unsigned long long)e->nofile_hard);
+        break;
+    default:
+        v = px_sysctls_get_int(e, s);
+        if (v < 0 && s->absent)
+            fprintf(f, "  %-22s %s\n", s->label, s->absent);
+        else
+            fprintf(f, "  %-22s %lld%s%s: %s\n", s->label, (long long)v, s->unit[0] ? " " : "",
+                    s->unit, px_sysctls_meaning(s, v));
+    }
+}
+
 /* The namespace's settings, each with what it means for ports and TIME_WAIT. */
 static void text_settings(FILE *f, const struct px_doctor *d)
 {
-    const struct px_env *e = &d->env;
-    fprintf(f, "portex doctor: this network namespace, kernel %s\n\n", e->kernel);
-    fprintf(f,
-            "  ip_local_port_range    %u-%u: %llu usable ports toward one destination "
-            "(minus reserved: %s)\n",
-            e->port_lo, e->port_hi, (unsigned long long)d->usable_ports,
-            e->reserved_ports[0] ? e->reserved_ports : "none");
-    fprintf(f, "  tcp_tw_reuse           %lld: %s\n", (long long)e->tw_reuse,
-            e->tw_reuse == 0   ? "connect() never takes a TIME_WAIT port"
-            : e->tw_reuse == 1 ? "connect() may take a TIME_WAIT port if it had timestamps"
-            : e->tw_reuse == 2 ? "as 1, but for loopback connections only"
-                               : "unknown");
-    if (e->tw_reuse_delay_ms >= 0)
-        fprintf(f,
-                "  tcp_tw_reuse_delay     %lld ms: how long a TIME_WAIT port waits before reuse\n",
-                (long long)e->tw_reuse_delay_ms);
-    else
-        fprintf(f, "  tcp_tw_reuse_delay     absent (kernel before 6.14): reuse after about 1 s\n");
-    fprintf(f, "  tcp_timestamps         %lld: %s\n", (long long)e->timestamps,
-            e->timestamps == 0 ? "off: no reuse of TIME_WAIT ports is possible"
-                               : "on (needed by both ends for tcp_tw_reuse)");
-    fprintf(f, "  tcp_fin_timeout        %lld s: FIN_WAIT_2 of orphans, not TIME_WAIT\n",
-            (long long)e->fin_timeout);
-    fprintf(f, "  tcp_max_tw_buckets     %lld: TIME_WAIT sockets kept at most\n",
-            (long long)e->max_tw_buckets);
-    fprintf(f, "  somaxconn              %lld: accept backlog cap\n", (long long)e->somaxconn);
-    fprintf(f, "  fs.file-max            %lld; RLIMIT_NOFILE soft %llu, hard %llu\n",
-            (long long)e->file_max, (unsigned long long)e->nofile_soft,
-            (unsigned long long)e->nofile_hard);
+    fprintf(f, "portex doctor: this network namespace, kernel %s\n\n", d->env.kernel);
+    for (int id = 0; id < PX_SYSCTL_COUNT; id++)
+        if (px_sysctls[id].users & PX_SYSCTL_DOCTOR)
+            text_sysctl(f, d, (enum px_sysctl_id)id);
     fprintf(f, "  TIME_WAIT now          %lld in this namespace (sockstat)", (long long)d->tw_all);
     if (d->tw_target >= 0)
         fprintf(f, ", %lld toward the target", (long long)d->tw_target);

@@ -3,12 +3,15 @@
  * Reading what the kernel says: sysctls, /proc/net counters, limits. Every
  * reader takes the root it reads under ("/proc" normally), so tests can point
  * it at a fake tree. All values are those of the caller's network namespace.
+ * No reader keeps state between calls: the stats thread and doctor may read at once.
  */
 #ifndef PORTEX_KERNEL_H
 #define PORTEX_KERNEL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "portex/kernel/sysctls.h" /* struct px_env */
 
 #define PX_PROC "/proc"
 
@@ -31,12 +34,13 @@ unsigned px_reserved_in_range(const char *list, unsigned lo, unsigned hi);
 unsigned px_usable_ports(unsigned ns_lo, unsigned ns_hi, unsigned sk_lo, unsigned sk_hi,
                          const char *reserved, unsigned *eff_lo, unsigned *eff_hi);
 
-/* TcpExt counters of /proc/net/netstat that tell the TIME_WAIT story. */
+/* TcpExt counters of /proc/net/netstat that tell the TIME_WAIT (and dropped SYN) story. */
 struct px_tcpext {
     uint64_t tw;            /* TW: TIME_WAIT sockets that ended (killed by timer) */
     uint64_t tw_recycled;   /* TWRecycled: TIME_WAIT ports reused by connect() */
     uint64_t tw_overflow;   /* TCPTimeWaitOverflow: TIME_WAIT not kept (tcp_max_tw_buckets) */
     uint64_t abort_on_data; /* TCPAbortOnData: RST closes with unread data or linger 0 */
+    uint64_t syn_retrans;   /* TCPSynRetrans: SYNs sent again (a NAT dropping them shows here) */
 };
 
 /* Parses /<proc>/net/netstat. 0 or -1. */
@@ -49,24 +53,7 @@ void px_kernel_release(char *out, size_t outlen, int *major, int *minor);
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 int px_is_loopback(const void *sockaddr);
 
-/* Sysctls of KERNEL-FACTS.md, as read at one moment. -1 where absent. */
-struct px_env {
-    char kernel[72]; /* uname release, up to 65 bytes */
-    int kernel_major, kernel_minor;
-    unsigned port_lo, port_hi;
-    char reserved_ports[256];
-    int64_t tw_reuse;
-    int64_t tw_reuse_delay_ms; /* -1: kernel older than 6.14 */
-    int64_t timestamps;
-    int64_t fin_timeout;
-    int64_t max_tw_buckets;
-    int64_t somaxconn;
-    int64_t file_max;
-    uint64_t nofile_soft, nofile_hard;
-    long cpus;
-};
-
-/* Reads every field of px_env under proc. */
+/* Reads every field of px_env under proc: each sysctl of the table, uname, limits. */
 void px_env_read(const char *proc, struct px_env *env);
 
 #endif

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Netlink, kept in one module: sock_diag dumps of TIME_WAIT sockets (what `ss`
- * uses) and the few rtnetlink calls the lab needs for its veth pair.
+ * Netlink, kept in one module and spoken through libmnl: sock_diag dumps of TCP
+ * sockets (what `ss` uses), counting TIME_WAIT on top of them, and the few
+ * rtnetlink calls the lab needs for its veth pair. Every family goes through
+ * the same request-and-replies exchange, so another (nfnetlink) is one more
+ * section here.
  */
 #ifndef PORTEX_NETLINK_H
 #define PORTEX_NETLINK_H
@@ -10,36 +13,66 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* The bit of a TCP state in a dump's state mask. States are numbered as the
+ * kernel does (TCP_TIME_WAIT of <netinet/tcp.h> is 6); its TCPF_ masks are
+ * kernel-only. */
+#define PX_DIAG_STATE(tcp_state) (1u << (tcp_state))
+
+/* One TCP socket of a dump, decoded in place: no allocation per record. */
+struct px_diag_sock {
+    int family;            /* AF_INET or AF_INET6 */
+    int state;             /* TCP_ESTABLISHED ... TCP_CLOSING, the kernel's numbering */
+    uint16_t sport, dport; /* host byte order */
+    uint32_t src[4];       /* network byte order, as the kernel gives it; IPv4 in src[0] */
+    uint32_t dst[4];       /* likewise */
+    uint32_t inode;        /* the socket's inode; 0 for TIME_WAIT (no socket file left) */
+    uint32_t expires_ms;   /* until the socket's timer fires (TIME_WAIT: what is left of 60 s) */
+    uint32_t uid;          /* owner; 0 for TIME_WAIT */
+};
+
+/* Called once per socket of a dump, in the order the kernel sends them. */
+typedef void (*px_diag_cb)(const struct px_diag_sock *sk, void *arg);
+
+/* A NETLINK_SOCK_DIAG socket; -1 on error. */
+int px_diag_open(void);
+/*
+ * Dumps the TCP sockets of one family (AF_INET or AF_INET6) whose state is in
+ * states (PX_DIAG_STATE bits), in this network namespace, calling cb for each.
+ * 0, or -1 (errno set).
+ */
+int px_diag_dump(int fd, int family, uint32_t states, px_diag_cb cb, void *arg);
+/* True when the socket's remote end is dst (address and port). */
+int px_diag_sock_toward(const struct px_diag_sock *sk, const struct sockaddr *dst);
+
 /* TIME_WAIT sockets counted by one dump. */
 struct px_tw_count {
     uint64_t toward; /* remote end is the target address and port */
     uint64_t all;    /* every TIME_WAIT socket of the family in this namespace */
 };
 
-/* A NETLINK_SOCK_DIAG socket; -1 on error. */
-int px_diag_open(void);
 /*
- * Dumps TCP sockets in TIME_WAIT of dst's family and counts those toward dst.
- * 0, or -1 (errno set).
+ * Dumps TCP sockets in TIME_WAIT of dst's family and counts those toward dst
+ * (a Unix-socket dst counts none). 0, or -1 (errno set).
  */
 int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out);
-
 /* One-shot count of TIME_WAIT sockets toward dst (own socket); -1 on error. */
 int64_t px_diag_time_wait_toward(const struct sockaddr *dst);
 
-/* Builds the dump request (inet_diag_req_v2, states = TIME_WAIT). Returns its length. */
-size_t px_diag_build_request(void *buf, size_t buflen, int family, uint32_t seq);
+/* Builds the dump request (inet_diag_req_v2 for TCP) into buf, which must be aligned
+ * for struct nlmsghdr. Its length, or 0 when buflen is too small. */
+size_t px_diag_build_request(void *buf, size_t buflen, int family, uint32_t states, uint32_t seq);
 /*
- * Adds the records of one reply buffer to out. 1 when the dump is done
- * (NLMSG_DONE), 0 when more follows, -1 on NLMSG_ERROR or a malformed message.
+ * Runs cb over the records of one reply buffer (seq 0: any sequence number).
+ * 1 when the dump is done (NLMSG_DONE), 0 when more follows, -1 on NLMSG_ERROR,
+ * a foreign sequence number or a malformed record (errno set).
  */
-int px_diag_parse(const void *buf, size_t len, const struct sockaddr *dst, struct px_tw_count *out);
+int px_diag_parse(const void *buf, size_t len, uint32_t seq, px_diag_cb cb, void *arg);
 
 /* rtnetlink, in the caller's namespace. All return 0 or a negative errno. */
 
 /* A veth pair: `name` goes to the netns of pid_a, `peer` to that of pid_b. */
 int px_rtnl_veth_create(const char *name, int pid_a, const char *peer, int pid_b);
-/* Adds IPv4 addr/prefix to the interface and sets it up. */
+/* Adds IPv4 addr/prefix to the interface. */
 int px_rtnl_addr_add4(const char *ifname, uint32_t addr_be, int prefix);
 /* Adds local/32 with a point-to-point peer (a route to peer through the interface). */
 int px_rtnl_addr_add4_peer(const char *ifname, uint32_t local_be, uint32_t peer_be);

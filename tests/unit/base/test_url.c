@@ -78,6 +78,67 @@ static void px_url_parse__rejects_with_reason(void **state)
     assert_int_equal(px_url_parse("ftp://host/", &u, err, sizeof(err)), -1);
 }
 
+/* What http_parser lets through but a request line must not carry, and what it
+ * takes that portex refuses. */
+static void px_url_parse__request_target_and_refusals(void **state)
+{
+    (void)state;
+    struct px_url u;
+    char err[256];
+    assert_int_equal(px_url_parse("http://h?x=1#frag", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.path, "/?x=1");
+    assert_int_equal(px_url_parse("http://h/?", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.path, "/?");
+    /* The fragment is never sent, never checked. */
+    assert_int_equal(px_url_parse("http://h#", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.path, "/");
+    assert_int_equal(px_url_parse("http://h/a#b c", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.path, "/a");
+    assert_int_equal(px_url_parse("http://h/a\tb", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "invalid character in URL path"));
+    assert_int_equal(px_url_parse("http://h/\xc3\xa4", &u, err, sizeof(err)), -1);
+    assert_int_equal(px_url_parse("http://h/a b", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "0x20 at byte 11"));
+    assert_int_equal(px_url_parse("http://u:p@h/", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "user@ is not supported"));
+    assert_int_equal(px_url_parse("http://@h/", &u, err, sizeof(err)), -1);
+    assert_int_equal(px_url_parse("http://a!b/", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unexpected character '!'"));
+    assert_int_equal(px_url_parse("http://h:8x/", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "'8x'"));
+    assert_int_equal(px_url_parse("http:///x", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "expected a host"));
+    assert_int_equal(px_url_parse("http://[zz::1]/", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "invalid IPv6 address 'zz::1'"));
+}
+
+static void px_url_parse__limits(void **state)
+{
+    (void)state;
+    static char s[PX_URL_PATH_MAX + 64];
+    struct px_url u;
+    char err[PX_URL_HOST_MAX + 128]; /* the message quotes the URL */
+    /* A path of PX_URL_PATH_MAX - 2 bytes is the longest taken. */
+    strcpy(s, "http://h/");
+    memset(s + 9, 'p', PX_URL_PATH_MAX - 3);
+    s[9 + PX_URL_PATH_MAX - 3] = '\0';
+    assert_int_equal(px_url_parse(s, &u, err, sizeof(err)), 0);
+    assert_int_equal(strlen(u.path), PX_URL_PATH_MAX - 2);
+    strcat(s, "p");
+    assert_int_equal(px_url_parse(s, &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "path too long"));
+    strcpy(s, "http://");
+    memset(s + 7, 'h', PX_URL_HOST_MAX - 1);
+    s[7 + PX_URL_HOST_MAX - 1] = '\0';
+    assert_int_equal(px_url_parse(s, &u, err, sizeof(err)), 0);
+    strcat(s, "h");
+    assert_int_equal(px_url_parse(s, &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "1-255 bytes"));
+    assert_int_equal(px_url_parse("http://h:65535", &u, err, sizeof(err)), 0);
+    assert_int_equal(u.port, 65535);
+    assert_int_equal(u.port_given, 1);
+}
+
 static void px_addr_parse__v4_v6(void **state)
 {
     (void)state;
@@ -141,6 +202,8 @@ int main(void)
         cmocka_unit_test(px_url_parse__ipv6_literal),
         cmocka_unit_test(px_url_parse__https_default_port),
         cmocka_unit_test(px_url_parse__rejects_with_reason),
+        cmocka_unit_test(px_url_parse__request_target_and_refusals),
+        cmocka_unit_test(px_url_parse__limits),
         cmocka_unit_test(px_addr_parse__v4_v6),
         cmocka_unit_test(px_url_parse__unix_socket_and_path),
         cmocka_unit_test(px_url_parse__unix_rejects_with_reason),

@@ -7,13 +7,15 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 
 #include "fakeproc.h"
 #include "portex/kernel/kernel.h"
 
 static const char netstat[] =
-    "TcpExt: SyncookiesSent TW TWRecycled TWKilled TCPAbortOnData TCPTimeWaitOverflow\n"
-    "TcpExt: 0 1234 56 0 7 89\n"
+    "TcpExt: SyncookiesSent TW TWRecycled TWKilled TCPAbortOnData TCPTimeWaitOverflow "
+    "TCPSynRetrans\n"
+    "TcpExt: 0 1234 56 0 7 89 321\n"
     "IpExt: InNoRoutes\n"
     "IpExt: 0\n";
 
@@ -32,7 +34,46 @@ static void px_tcpext_read__named_fields(void **state)
     assert_int_equal(ext.tw_recycled, 56);
     assert_int_equal(ext.abort_on_data, 7);
     assert_int_equal(ext.tw_overflow, 89);
+    assert_int_equal(ext.syn_retrans, 321);
     fakeproc_remove(dir);
+}
+
+/* One thread's reads of its own tree, and how many came back wrong. */
+struct tcpext_reader {
+    char *dir;
+    uint64_t tw; /* the TW value written in dir */
+    int wrong;
+};
+
+static void *tcpext_read_loop(void *arg)
+{
+    struct tcpext_reader *r = arg;
+    for (int i = 0; i < 3000; i++) {
+        struct px_tcpext ext;
+        if (px_tcpext_read(r->dir, &ext) < 0 || ext.tw != r->tw)
+            r->wrong++;
+    }
+    return NULL;
+}
+
+/* The stats thread and doctor read at the same time: neither may see the other's lines. */
+static void px_tcpext_read__two_threads_at_once(void **state)
+{
+    (void)state;
+    struct tcpext_reader r[2] = {{.dir = fakeproc_new(), .tw = 1111},
+                                 {.dir = fakeproc_new(), .tw = 2222}};
+    fakeproc_write(r[0].dir, "net/netstat", "TcpExt: TW TWRecycled\nTcpExt: 1111 1\n");
+    fakeproc_write(r[1].dir, "net/netstat",
+                   "TcpExt: SyncookiesSent SyncookiesRecv TW\nTcpExt: 0 0 2222\n");
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, tcpext_read_loop, &r[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(r[0].wrong, 0);
+    assert_int_equal(r[1].wrong, 0);
+    fakeproc_remove(r[0].dir);
+    fakeproc_remove(r[1].dir);
 }
 
 static void px_sockstat_tw__reads_tw(void **state)
@@ -114,6 +155,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_tcpext_read__named_fields),
+        cmocka_unit_test(px_tcpext_read__two_threads_at_once),
         cmocka_unit_test(px_sockstat_tw__reads_tw),
         cmocka_unit_test(px_env_read__sysctls_and_absent_delay),
         cmocka_unit_test(px_usable_ports__per_socket_range_narrows),

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the sock_diag request and reply parsing, and an exact live count. */
+/* Unit tests of the sock_diag request and reply parsing, and exact live dumps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,9 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "portex/kernel/netlink.h"
@@ -19,71 +21,154 @@
 static void px_diag_build_request__time_wait_dump(void **state)
 {
     (void)state;
-    char buf[128];
-    size_t n = px_diag_build_request(buf, sizeof(buf), AF_INET6, 7);
+    _Alignas(struct nlmsghdr) char buf[128];
+    size_t n = px_diag_build_request(buf, sizeof(buf), AF_INET6, PX_DIAG_STATE(TCP_TIME_WAIT), 7);
     const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
     const struct inet_diag_req_v2 *r = NLMSG_DATA(h);
     assert_int_equal(n, sizeof(*h) + sizeof(*r));
+    assert_int_equal(h->nlmsg_len, n);
     assert_int_equal(h->nlmsg_type, SOCK_DIAG_BY_FAMILY);
     assert_int_equal(h->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
     assert_int_equal(h->nlmsg_seq, 7);
     assert_int_equal(r->sdiag_family, AF_INET6);
     assert_int_equal(r->sdiag_protocol, IPPROTO_TCP);
     assert_int_equal(r->idiag_states, 1u << 6);
-    assert_int_equal(px_diag_build_request(buf, 8, AF_INET, 1), 0);
+    assert_int_equal(r->idiag_ext, 0);
+    assert_int_equal(px_diag_build_request(buf, 8, AF_INET, 1, 1), 0);
 }
 
-/* Appends one SOCK_DIAG_BY_FAMILY record to buf at *off. */
-static void add_record(char *buf, size_t *off, const char *dst, uint16_t dport, uint8_t st)
+/* A reply under construction, aligned for the headers cast into it. */
+struct reply {
+    _Alignas(struct nlmsghdr) char buf[4096];
+    size_t len;
+};
+
+/* Appends one SOCK_DIAG_BY_FAMILY record (IPv4, 10.0.0.1:sport -> dst:dport). */
+static struct inet_diag_msg *add_record(struct reply *r, const char *dst, uint16_t dport,
+                                        uint8_t st)
 {
-    struct nlmsghdr *h = (struct nlmsghdr *)(buf + *off);
+    struct nlmsghdr *h = (struct nlmsghdr *)(r->buf + r->len);
     memset(h, 0, NLMSG_SPACE(sizeof(struct inet_diag_msg)));
     h->nlmsg_len = NLMSG_LENGTH(sizeof(struct inet_diag_msg));
     h->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    h->nlmsg_seq = 9;
     struct inet_diag_msg *m = NLMSG_DATA(h);
     m->idiag_family = AF_INET;
     m->idiag_state = st;
+    m->id.idiag_sport = htons(40000);
     m->id.idiag_dport = htons(dport);
+    inet_pton(AF_INET, "10.0.0.1", &m->id.idiag_src[0]);
     inet_pton(AF_INET, dst, &m->id.idiag_dst[0]);
-    *off += NLMSG_SPACE(sizeof(struct inet_diag_msg));
+    r->len += NLMSG_SPACE(sizeof(struct inet_diag_msg));
+    return m;
+}
+
+static void add_done(struct reply *r)
+{
+    struct nlmsghdr *h = (struct nlmsghdr *)(r->buf + r->len);
+    memset(h, 0, NLMSG_SPACE(sizeof(int)));
+    h->nlmsg_len = NLMSG_LENGTH(sizeof(int));
+    h->nlmsg_type = NLMSG_DONE;
+    h->nlmsg_seq = 9;
+    r->len += NLMSG_SPACE(sizeof(int));
+}
+
+/* What the test callbacks saw. */
+struct seen {
+    const struct sockaddr *dst;
+    uint64_t records, toward, time_wait;
+    struct px_diag_sock last;
+};
+
+static void seen_cb(const struct px_diag_sock *sk, void *arg)
+{
+    struct seen *s = arg;
+    s->records++;
+    s->time_wait += sk->state == TCP_TIME_WAIT;
+    s->toward += px_diag_sock_toward(sk, s->dst);
+    s->last = *sk;
 }
 
 static void px_diag_parse__counts_toward_target(void **state)
 {
     (void)state;
-    _Alignas(struct nlmsghdr) char buf[4096];
-    size_t off = 0;
-    add_record(buf, &off, "127.0.0.1", 8080, 6);
-    add_record(buf, &off, "127.0.0.1", 8080, 6);
-    add_record(buf, &off, "127.0.0.1", 8081, 6);
-    add_record(buf, &off, "127.0.0.2", 8080, 6);
+    static struct reply r;
+    r.len = 0;
+    add_record(&r, "127.0.0.1", 8080, TCP_TIME_WAIT);
+    add_record(&r, "127.0.0.1", 8080, TCP_TIME_WAIT);
+    add_record(&r, "127.0.0.1", 8081, TCP_TIME_WAIT);
+    add_record(&r, "127.0.0.2", 8080, TCP_TIME_WAIT);
+    add_record(&r, "127.0.0.1", 8080, TCP_ESTABLISHED);
     struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(8080)};
     inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-    struct px_tw_count c = {0};
-    assert_int_equal(px_diag_parse(buf, off, (struct sockaddr *)&dst, &c), 0);
-    assert_int_equal(c.all, 4);
-    assert_int_equal(c.toward, 2);
-    struct nlmsghdr *done = (struct nlmsghdr *)(buf + off);
-    done->nlmsg_len = NLMSG_LENGTH(4);
-    done->nlmsg_type = NLMSG_DONE;
-    off += NLMSG_SPACE(4);
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(px_diag_parse(buf, off, (struct sockaddr *)&dst, &c), 1);
-    assert_int_equal(c.toward, 2);
+    struct seen s = {.dst = (struct sockaddr *)&dst};
+    assert_int_equal(px_diag_parse(r.buf, r.len, 9, seen_cb, &s), 0);
+    assert_int_equal(s.records, 5);
+    assert_int_equal(s.time_wait, 4);
+    assert_int_equal(s.toward, 3);
+    add_done(&r);
+    memset(&s, 0, sizeof(s));
+    s.dst = (struct sockaddr *)&dst;
+    assert_int_equal(px_diag_parse(r.buf, r.len, 9, seen_cb, &s), 1);
+    assert_int_equal(s.records, 5);
+    assert_int_equal(s.toward, 3);
+}
+
+/* Every field of the record reaches the callback, in the byte order the header says. */
+static void px_diag_parse__decodes_record(void **state)
+{
+    (void)state;
+    static struct reply r;
+    r.len = 0;
+    struct inet_diag_msg *m = add_record(&r, "192.0.2.7", 443, TCP_TIME_WAIT);
+    m->idiag_expires = 59123;
+    m->idiag_inode = 4242;
+    m->idiag_uid = 1000;
+    struct seen s = {0};
+    assert_int_equal(px_diag_parse(r.buf, r.len, 0, seen_cb, &s), 0);
+    assert_int_equal(s.records, 1);
+    assert_int_equal(s.last.family, AF_INET);
+    assert_int_equal(s.last.state, TCP_TIME_WAIT);
+    assert_int_equal(s.last.sport, 40000);
+    assert_int_equal(s.last.dport, 443);
+    assert_int_equal(ntohl(s.last.src[0]), 0x0a000001);
+    assert_int_equal(ntohl(s.last.dst[0]), 0xc0000207);
+    assert_int_equal(s.last.expires_ms, 59123);
+    assert_int_equal(s.last.inode, 4242);
+    assert_int_equal(s.last.uid, 1000);
 }
 
 static void px_diag_parse__error_sets_errno(void **state)
 {
     (void)state;
-    _Alignas(struct nlmsghdr) char buf[256];
-    memset(buf, 0, sizeof(buf));
-    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    static struct reply r;
+    memset(&r, 0, sizeof(r));
+    struct nlmsghdr *h = (struct nlmsghdr *)r.buf;
     h->nlmsg_len = NLMSG_LENGTH(sizeof(struct nlmsgerr));
     h->nlmsg_type = NLMSG_ERROR;
     ((struct nlmsgerr *)NLMSG_DATA(h))->error = -EPERM;
-    struct px_tw_count c = {0};
-    assert_int_equal(px_diag_parse(buf, h->nlmsg_len, NULL, &c), -1);
+    struct seen s = {0};
+    assert_int_equal(px_diag_parse(r.buf, h->nlmsg_len, 0, seen_cb, &s), -1);
     assert_int_equal(errno, EPERM);
+}
+
+/* A record cut short, or a reply to another request, is refused without a callback. */
+static void px_diag_parse__refuses_short_record_and_foreign_seq(void **state)
+{
+    (void)state;
+    static struct reply r;
+    r.len = 0;
+    add_record(&r, "127.0.0.1", 80, TCP_TIME_WAIT);
+    struct seen s = {0};
+    errno = 0;
+    assert_int_equal(px_diag_parse(r.buf, r.len, 10, seen_cb, &s), -1);
+    assert_int_not_equal(errno, 0);
+    assert_int_equal(s.records, 0);
+    ((struct nlmsghdr *)r.buf)->nlmsg_len = NLMSG_LENGTH(8);
+    errno = 0;
+    assert_int_equal(px_diag_parse(r.buf, r.len, 9, seen_cb, &s), -1);
+    assert_int_equal(errno, EPROTO);
+    assert_int_equal(s.records, 0);
 }
 
 /* Live: N connections that the client closes first leave exactly N TIME_WAIT. */
@@ -121,13 +206,80 @@ static void px_diag_count_tw__exact_live_count(void **state)
     close(lfd);
 }
 
+/* What find_cb looks for in a live dump, and what it found. */
+struct find {
+    uint16_t port;
+    uint32_t inode;
+    int found, state;
+    uint32_t uid;
+};
+
+static void find_cb(const struct px_diag_sock *sk, void *arg)
+{
+    struct find *f = arg;
+    if (sk->sport != f->port || sk->inode != f->inode)
+        return;
+    f->found++;
+    f->state = sk->state;
+    f->uid = sk->uid;
+}
+
+/* Live: a dump of listening sockets finds this listener, with its port, inode and
+ * owner; a dump of established ones does not. */
+static void px_diag_dump__finds_own_listener(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(listen(lfd, 8), 0);
+    socklen_t alen = sizeof(addr);
+    getsockname(lfd, (struct sockaddr *)&addr, &alen);
+    struct stat st;
+    assert_int_equal(fstat(lfd, &st), 0);
+    int fd = px_diag_open();
+    assert_true(fd >= 0);
+    struct find f = {.port = ntohs(addr.sin_port), .inode = (uint32_t)st.st_ino};
+    assert_int_equal(px_diag_dump(fd, AF_INET, PX_DIAG_STATE(TCP_LISTEN), find_cb, &f), 0);
+    assert_int_equal(f.found, 1);
+    assert_int_equal(f.state, TCP_LISTEN);
+    assert_int_equal(f.uid, getuid());
+    memset(&f, 0, sizeof(f));
+    f.port = ntohs(addr.sin_port);
+    f.inode = (uint32_t)st.st_ino;
+    assert_int_equal(px_diag_dump(fd, AF_INET, PX_DIAG_STATE(TCP_ESTABLISHED), find_cb, &f), 0);
+    assert_int_equal(f.found, 0);
+    close(fd);
+    close(lfd);
+}
+
+static void px_diag_sock_toward__v6_and_family(void **state)
+{
+    (void)state;
+    struct px_diag_sock sk = {.family = AF_INET6, .dport = 8443};
+    struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_port = htons(8443)};
+    inet_pton(AF_INET6, "2001:db8::5", &dst.sin6_addr);
+    memcpy(sk.dst, &dst.sin6_addr, sizeof(sk.dst));
+    assert_true(px_diag_sock_toward(&sk, (struct sockaddr *)&dst));
+    dst.sin6_port = htons(8444);
+    assert_false(px_diag_sock_toward(&sk, (struct sockaddr *)&dst));
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(8443)};
+    assert_false(px_diag_sock_toward(&sk, (struct sockaddr *)&v4));
+    assert_false(px_diag_sock_toward(&sk, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_diag_build_request__time_wait_dump),
         cmocka_unit_test(px_diag_parse__counts_toward_target),
+        cmocka_unit_test(px_diag_parse__decodes_record),
         cmocka_unit_test(px_diag_parse__error_sets_errno),
+        cmocka_unit_test(px_diag_parse__refuses_short_record_and_foreign_seq),
         cmocka_unit_test(px_diag_count_tw__exact_live_count),
+        cmocka_unit_test(px_diag_dump__finds_own_listener),
+        cmocka_unit_test(px_diag_sock_toward__v6_and_family),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -335,6 +335,9 @@ static void doctor_report__as_recorded(void **state)
     px_doctor_report_json(capture_begin(&c), &d);
     capture_end(&c);
     expect_json(&c, "doctor.json");
+    px_doctor_report_text(capture_begin(&c), &d);
+    capture_end(&c);
+    expect_bytes(&c, "doctor.txt");
     fakeproc_remove(dir);
 }
 
