@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "portex/base/clock.h"
+#include "portex/base/stop.h"
 #include "portex/cmd/mode.h"
 #include "portex/kernel/guard.h"
 #include "portex/kernel/netlink.h"
@@ -233,7 +234,7 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
     /* Blocked for the whole comparison: a signal is either taken by the run's
      * own wait or by ours, never lost, and never kills us with a sysctl changed. */
     sigset_t stop_set, old_set;
-    px_block_stop_signals(&stop_set, &old_set);
+    px_stop_block(&stop_set, &old_set);
     int interrupted = 0;
     struct px_env env;
     px_env_read(PX_PROC, &env);

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "portex/base/stop.h"
 #include "portex/load/combine.h"
 #include "portex/load/engine.h"
 #include "portex/kernel/kernel.h"
@@ -121,7 +122,7 @@ static void server_child(const struct px_mode *m, int down_fd, int up_fd)
     if (set_sysctl("net.ipv4.tcp_timestamps", m->server_timestamps) < 0)
         die_child(up_fd, "server tcp_timestamps", errno);
     sigset_t set;
-    px_block_stop_signals(&set, NULL);
+    px_stop_block(&set, NULL);
     struct px_server_config sc = {.threads = 1, .body_bytes = 13};
     char err[256];
     px_addr_parse(SERVER_IP ":80", &sc.addr, &sc.addr_len, err, sizeof(err));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "portex/base/stop.h"
 #include "portex/cmd/cli.h"
 #include "portex/cmd/compare.h"
 #include "portex/load/load.h"
@@ -553,7 +554,7 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     sigset_t stop_set;
-    px_block_stop_signals(&stop_set, NULL);
+    px_stop_block(&stop_set, NULL);
 
     struct px_server *srv = px_server_new(srvcfg, err, sizeof(err));
     if (srv == NULL || px_server_start(srv, err, sizeof(err)) < 0) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "portex/base/stop.h"
 #include "portex/load/load.h"
 #include "portex/load/knee.h"
 #include "portex/load/run.h"
@@ -37,7 +38,7 @@ int px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *er
     /* Blocked for the whole ramp, so that a signal between two steps is not
      * lost and does not kill the process before the report. */
     sigset_t stop_set, old_set;
-    px_block_stop_signals(&stop_set, &old_set);
+    px_stop_block(&stop_set, &old_set);
     int rc = 0;
     /* Per-row histograms exist for the JSON result; without --json memory stays flat. */
     struct px_stats_opts opts = {.live = cfg->out.quiet ? NULL : stderr,
