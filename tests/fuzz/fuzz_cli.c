@@ -40,7 +40,7 @@ static struct px_ramp_config ramp_cfg;
 
 static int parse_run(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_run(argc, argv, &run_cfg, err, errlen);
+    int rc = px_run_parse(argc, argv, &run_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(run_cfg.load.nsources <= PX_MAX_SOURCES && run_cfg.load.nheaders <= PX_MAX_HEADERS &&
               run_cfg.load.connections >= 1 && run_cfg.load.threads >= 1);
@@ -50,7 +50,7 @@ static int parse_run(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_compare(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_compare(argc, argv, &compare_cfg, err, errlen);
+    int rc = px_compare_parse(argc, argv, &compare_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(compare_cfg.nmodes >= 1 && compare_cfg.nmodes <= PX_MAX_MODES &&
               compare_cfg.base.nsources <= PX_MAX_SOURCES);
@@ -60,7 +60,7 @@ static int parse_compare(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_serve(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_serve(argc, argv, &serve_cfg, err, errlen);
+    int rc = px_serve_parse(argc, argv, &serve_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(serve_cfg.server.threads >= 1 && (serve_cfg.server.addr.ss_family == AF_INET ||
                                                 serve_cfg.server.addr.ss_family == AF_INET6));
@@ -69,7 +69,7 @@ static int parse_serve(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_lab(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_lab(argc, argv, &lab_cfg, err, errlen);
+    int rc = px_lab_parse(argc, argv, &lab_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(lab_cfg.nmodes >= 1 && lab_cfg.nmodes <= PX_MAX_MODES);
     return rc;
@@ -77,7 +77,7 @@ static int parse_lab(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_doctor(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_doctor(argc, argv, &doctor_cfg, err, errlen);
+    int rc = px_doctor_parse(argc, argv, &doctor_cfg, err, errlen);
     if (rc == PX_CLI_OK && doctor_cfg.has_target)
         CHECK(doctor_cfg.url.host[0] != '\0');
     return rc;
@@ -85,7 +85,7 @@ static int parse_doctor(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_ramp(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_ramp(argc, argv, &ramp_cfg, err, errlen);
+    int rc = px_ramp_parse(argc, argv, &ramp_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(ramp_cfg.from_per_s > 0 && ramp_cfg.step_per_s > 0 &&
               ramp_cfg.to_per_s >= ramp_cfg.from_per_s && ramp_cfg.base.rate_per_s == 0 &&
