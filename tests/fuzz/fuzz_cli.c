@@ -12,6 +12,7 @@
 #include "portex/cmd/compare.h"
 #include "portex/cmd/doctor.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/merge.h"
 #include "portex/cmd/ramp.h"
 #include "portex/cmd/run.h"
 #include "portex/cmd/serve.h"
@@ -37,6 +38,7 @@ static struct px_serve_config serve_cfg;
 static struct px_lab_config lab_cfg;
 static struct px_doctor_config doctor_cfg;
 static struct px_ramp_config ramp_cfg;
+static struct px_merge_config merge_cfg;
 
 static int parse_run(int argc, char **argv, char *err, size_t errlen)
 {
@@ -94,6 +96,14 @@ static int parse_ramp(int argc, char **argv, char *err, size_t errlen)
     return rc;
 }
 
+static int parse_merge(int argc, char **argv, char *err, size_t errlen)
+{
+    int rc = px_merge_parse(argc, argv, &merge_cfg, err, errlen);
+    if (rc == PX_CLI_OK)
+        CHECK(merge_cfg.nfiles >= 1 && merge_cfg.files[0] != NULL);
+    return rc;
+}
+
 /* One row per command: a new command is one more row. */
 static const struct {
     const char *name;
@@ -102,6 +112,7 @@ static const struct {
     {.name = "run", .parse = parse_run},       {.name = "compare", .parse = parse_compare},
     {.name = "serve", .parse = parse_serve},   {.name = "lab", .parse = parse_lab},
     {.name = "doctor", .parse = parse_doctor}, {.name = "ramp", .parse = parse_ramp},
+    {.name = "merge", .parse = parse_merge},
 };
 
 /* Under $TMPDIR: scripts/fuzz.sh points it at its own scratch directory, which it
