@@ -301,15 +301,22 @@ static int kids_spawn(const struct px_lab_config *lab, const struct px_mode *m, 
     return 0;
 }
 
+/* A child's pipe broke before it was told to go: it ended early. -1 with err. */
+static int gone(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "a lab process ended early (%s)", strerror(errno));
+    return -1;
+}
+
 /* Sets up, then starts every client; hosts share one wall-clock start. */
 static int kids_go(struct kids *k, char *err, size_t errlen)
 {
     char go = 'G';
     if (write(k->server.down[1], &go, 1) != 1)
-        return -1;
+        return gone(err, errlen);
     for (unsigned i = 0; i < k->n; i++)
         if (write(k->client[i].down[1], &go, 1) != 1)
-            return -1;
+            return gone(err, errlen);
     if (px_child_expect(k->waits, k->server.up[0], 'L', err, errlen, "server") < 0)
         return -1;
     struct timespec now;
@@ -318,7 +325,7 @@ static int kids_go(struct kids *k, char *err, size_t errlen)
     for (unsigned i = 0; i < k->n; i++)
         if (write(k->client[i].down[1], &go, 1) != 1 ||
             (k->n > 1 && px_child_write_all(k->client[i].down[1], &at, sizeof(at)) < 0))
-            return -1;
+            return gone(err, errlen);
     return 0;
 }
 

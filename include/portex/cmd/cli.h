@@ -81,7 +81,7 @@ int px_cli_bad_value(const struct px_cli_opt *opt, const char *arg, const char *
 /* "-c" or "--timeout": the option as a person writes it, for messages. */
 const char *px_cli_opt_name(const struct px_cli_opt *opt, char *buf, size_t len);
 
-/* Setters for values of every kind that needs no more than bounds. */
+/* The setters of values that need no more than bounds; an unsigned count within [lo, hi]. */
 int px_cli_set_unsigned(const struct px_cli_opt *opt, void *obj, const char *arg, char *err,
                         size_t errlen);
 /* A uint64_t count within [lo, hi]. */
