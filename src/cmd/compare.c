@@ -12,22 +12,25 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "portex/base/clock.h"
+#include "portex/base/stop.h"
+#include "portex/base/url.h"
+#include "portex/cmd/cli.h"
+#include "portex/cmd/loadopts.h"
 #include "portex/cmd/mode.h"
 #include "portex/kernel/guard.h"
+#include "portex/kernel/kernel.h"
 #include "portex/kernel/netlink.h"
-#include "portex/report/hlog.h"
-#include "portex/report/compare_report.h"
 #include "portex/load/result.h"
 #include "portex/load/run.h"
-#include "portex/base/url.h"
-#include "portex/kernel/kernel.h"
+#include "portex/report/compare_report.h"
+#include "portex/report/hlog.h"
+#include "portex/report/mode_report.h"
 
 /* Points the control mode's copy of the config at the server's Unix socket. 0 or -1. */
 static int use_control(const struct px_compare_config *cfg, struct px_load *run, char *err,
@@ -73,8 +76,7 @@ static int drain(const struct px_compare_config *cfg, uint64_t usable_ports,
             shown = tty;
         }
         const struct timespec sec = {.tv_sec = 1, .tv_nsec = 0};
-        int sig = sigtimedwait(stop_set, NULL, &sec);
-        if (sig == SIGINT || sig == SIGTERM) {
+        if (px_stop_wait(stop_set, &sec)) {
             interrupted = 1;
             break;
         }
@@ -153,8 +155,9 @@ static int run_mode(const struct px_compare_config *cfg, struct px_mode_result *
     return -1;
 }
 
-/* Modes that set tcp_tw_reuse need the flag and root. 0, -1, or -2 for a usage error. */
-static int check_sysctl_modes(const struct px_compare_config *cfg, char *err, size_t errlen)
+/* Modes that set tcp_tw_reuse need the flag (else a usage error) and root. */
+static enum px_exit check_sysctl_modes(const struct px_compare_config *cfg, char *err,
+                                       size_t errlen)
 {
     int needs_sysctl = 0;
     for (size_t i = 0; i < cfg->nmodes; i++)
@@ -163,13 +166,13 @@ static int check_sysctl_modes(const struct px_compare_config *cfg, char *err, si
         snprintf(err, errlen,
                  "modes short-noreuse and short-reuse change net.ipv4.tcp_tw_reuse: "
                  "add --allow-sysctl (root; the value is restored afterwards)");
-        return -2;
+        return PX_EXIT_USAGE;
     }
     if (needs_sysctl && geteuid() != 0) {
         snprintf(err, errlen, "--allow-sysctl needs root to set net.ipv4.tcp_tw_reuse");
-        return -1;
+        return PX_EXIT_FAILED;
     }
-    return 0;
+    return PX_EXIT_OK;
 }
 
 /*
@@ -224,17 +227,17 @@ static int run_one(const struct px_compare_config *cfg, const struct px_mode *mo
     return 0;
 }
 
-int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
-                   struct px_mode_result *results, char *err, size_t errlen)
+enum px_exit px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
+                            struct px_mode_result *results, char *err, size_t errlen)
 {
-    int rc = check_sysctl_modes(cfg, err, errlen);
-    if (rc < 0)
-        return rc;
-    /* Blocked for the whole comparison: a signal is either taken by the run's
-     * own wait or by ours, never lost, and never kills us with a sysctl changed. */
-    sigset_t stop_set, old_set;
-    px_block_stop_signals(&stop_set, &old_set);
-    int interrupted = 0;
+    enum px_exit status = check_sysctl_modes(cfg, err, errlen);
+    if (status != PX_EXIT_OK)
+        return status;
+    /* Blocked since main(): a signal is taken either by the run's own wait or
+     * by ours, never lost, and never kills us with a sysctl changed. */
+    sigset_t stop_set;
+    px_stop_set(&stop_set);
+    int interrupted = 0, rc = 0;
     struct px_env env;
     px_env_read(PX_PROC, &env);
     for (size_t i = 0; i < cfg->nmodes && rc == 0; i++) {
@@ -255,10 +258,9 @@ int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
     }
     if (px_stop_pending(&stop_set))
         interrupted = 1;
-    pthread_sigmask(SIG_SETMASK, &old_set, NULL);
     if (rc < 0)
-        return rc;
-    return interrupted ? 1 : 0;
+        return PX_EXIT_FAILED;
+    return interrupted ? PX_EXIT_INTERRUPTED : PX_EXIT_OK;
 }
 
 void px_compare_config_defaults(struct px_compare_config *cfg)
@@ -267,3 +269,188 @@ void px_compare_config_defaults(struct px_compare_config *cfg)
     px_load_defaults(&cfg->base);
     cfg->drain_max_ms = 65000; /* TIME_WAIT is 60 s; a little margin */
 }
+
+/* ---- options ------------------------------------------------------------ */
+
+static int set_control(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                       size_t errlen)
+{
+    struct px_compare_config *cfg = obj;
+    return px_cli_unix_path(d, arg, cfg->control_unix, sizeof(cfg->control_unix), err, errlen);
+}
+
+static int set_modes(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                     size_t errlen)
+{
+    (void)d;
+    struct px_compare_config *cfg = obj;
+    if (px_mode_list_parse(arg, px_compare_modes, px_compare_nmodes, 0, cfg->modes, &cfg->nmodes,
+                           err, errlen) < 0)
+        return PX_CLI_USAGE;
+    cfg->modes_given = 1;
+    return PX_CLI_OK;
+}
+
+/* compare sets keep-alive and the close policy per mode. */
+static int set_per_mode(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                        size_t errlen)
+{
+    (void)obj;
+    (void)arg;
+    char name[40];
+    return px_cli_usage_error(err, errlen, "option '%s' %s", px_cli_opt_name(d, name, sizeof(name)),
+                              "is set by each compare mode: choose modes with --modes");
+}
+
+#define CMP(field) offsetof(struct px_compare_config, field)
+static const struct px_cli_opt compare_opts[] = {
+    {.name = "modes", .set = set_modes},
+    {.name = "allow-sysctl", .flag = 1, .set = px_cli_set_flag, .off = CMP(allow_sysctl)},
+    {.name = "no-drain", .flag = 1, .set = px_cli_set_flag, .off = CMP(no_drain)},
+    {.name = "control", .set = set_control},
+    {.name = "keepalive", .letter = 'k', .flag = 1, .set = set_per_mode},
+    {.name = "close", .set = set_per_mode},
+    {.name = NULL},
+};
+
+static const struct px_cli_group compare_groups[] = {
+    {.opts = px_loadopts_load, .off = CMP(base)}, {.opts = px_cli_output_opts, .off = CMP(out)},
+    {.opts = px_cli_hlog_opts, .off = CMP(out)},  {.opts = compare_opts, .off = 0},
+    {.opts = px_loadopts_tls, .off = CMP(base)},
+};
+
+static const char compare_usage[] =
+    "usage: portex compare [options] URL\n"
+    "\n"
+    "The same load against a real server under several modes, one table: keepalive,\n"
+    "server-close, rst, short (current settings); with --allow-sysctl (root) also\n"
+    "short-noreuse and short-reuse (net.ipv4.tcp_tw_reuse 0 and 1, restored after\n"
+    "each mode and on SIGINT/SIGTERM). Each mode gets ports of its own: with\n"
+    "--port-range a fresh window of the same size, or with several --source\n"
+    "addresses a share of them; only when neither is possible does it wait while\n"
+    "TIME_WAIT toward the target holds over 5% of the ports (unless --no-drain).\n"
+    "\n"
+    "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
+    "  --connect-timeout --port-range --source --interval -q --unix\n"
+    "  https: --insecure --cacert --tls-version --tls-resume\n"
+    "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse,\n"
+    "                          conn10, reuse-conn10 (10 requests per connection)\n"
+    "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
+    "      --no-drain          do not wait for TIME_WAIT between modes\n"
+    "      --control unix:PATH add mode unix-control: short connections over the server's\n"
+    "                          Unix socket (serve --listen twice), where no port is used\n"
+    "      --hlog FILE         HdrHistogram interval log, lines tagged MODE, MODE.connect,\n"
+    "                          MODE.ttfb (values in us)\n"
+    "      --json FILE         JSON ('-' for stdout)\n"
+    "      --svg FILE          chart, one panel per mode\n"
+    "      --csv FILE          every mode's series as CSV\n"
+    "  -h, --help              this text\n";
+
+static const struct px_cli_spec compare_spec = {.name = "compare",
+                                                .usage = compare_usage,
+                                                .groups = compare_groups,
+                                                .ngroups = PX_NELEMS(compare_groups)};
+
+int px_compare_parse(int argc, char **argv, struct px_compare_config *cfg, char *err, size_t errlen)
+{
+    struct px_cli_args args;
+    px_compare_config_defaults(cfg);
+    int rc = px_cli_parse(&compare_spec, argc, argv, cfg, &args, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    rc = px_loadopts_finish(&args, argc, argv, &cfg->base, &cfg->out, err, errlen);
+    if (rc == PX_CLI_OK && !cfg->modes_given)
+        cfg->nmodes =
+            px_mode_defaults(px_compare_modes, px_compare_nmodes, cfg->allow_sysctl, cfg->modes);
+    if (rc == PX_CLI_OK && cfg->control_unix[0] && cfg->nmodes < PX_MAX_MODES)
+        cfg->modes[cfg->nmodes++] = &px_compare_control_mode;
+    return rc;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+/* The command's state: the config and one result per mode. */
+struct compare_state {
+    struct px_compare_config cfg;
+    struct px_mode_result res[PX_MAX_MODES];
+    enum px_exit status; /* of the run: PX_EXIT_INTERRUPTED adds a line to the text */
+};
+
+static int cmd_parse(void *state, int argc, char **argv, char *err, size_t errlen)
+{
+    return px_compare_parse(argc, argv, &((struct compare_state *)state)->cfg, err, errlen);
+}
+
+static const struct px_outputs *cmd_outputs(const void *state)
+{
+    return &((const struct compare_state *)state)->cfg.out;
+}
+
+static enum px_exit cmd_prepare(void *state)
+{
+    return px_loadopts_prepare("compare", &((struct compare_state *)state)->cfg.base);
+}
+
+static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,
+                   size_t errlen)
+{
+    struct compare_state *s = state;
+    s->status = px_compare_run(&s->cfg, hlog, s->res, err, errlen);
+    *status = s->status;
+    return s->status == PX_EXIT_OK || s->status == PX_EXIT_INTERRUPTED ? 0 : -1;
+}
+
+static void text_cb(FILE *f, const void *state)
+{
+    const struct compare_state *s = state;
+    px_compare_report_text(f, &s->cfg.base, s->res, s->cfg.nmodes);
+    if (s->status == PX_EXIT_INTERRUPTED)
+        px_mode_note_interrupted(f);
+}
+
+static void json_cb(FILE *f, const void *state)
+{
+    const struct compare_state *s = state;
+    px_mode_report_json(f, "compare", s->res, s->cfg.nmodes);
+}
+
+static void svg_cb(FILE *f, const void *state)
+{
+    const struct compare_state *s = state;
+    px_mode_report_svg(f, "compare", s->res, s->cfg.nmodes);
+}
+
+static void csv_cb(FILE *f, const void *state)
+{
+    const struct compare_state *s = state;
+    px_mode_report_csv(f, s->res, s->cfg.nmodes);
+}
+
+static void cmd_free(void *state)
+{
+    struct compare_state *s = state;
+    px_mode_results_free(s->res, s->cfg.nmodes);
+    px_load_release(&s->cfg.base);
+}
+
+static const struct px_report compare_reports[] = {
+    {.output = PX_OUTPUT_TEXT, .write = text_cb},
+    {.output = PX_OUTPUT_JSON, .write = json_cb},
+    {.output = PX_OUTPUT_SVG, .write = svg_cb},
+    {.output = PX_OUTPUT_CSV, .write = csv_cb},
+};
+
+const struct px_command px_compare_command = {
+    .name = "compare",
+    .operands = "URL",
+    .summary = "the same load under several modes against a real server",
+    .waits_for_stop = 1,
+    .state_size = sizeof(struct compare_state),
+    .parse = cmd_parse,
+    .outputs = cmd_outputs,
+    .prepare = cmd_prepare,
+    .run = cmd_run,
+    .reports = compare_reports,
+    .nreports = PX_NELEMS(compare_reports),
+    .free = cmd_free,
+};

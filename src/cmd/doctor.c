@@ -14,12 +14,13 @@
 #include <unistd.h>
 
 #include "portex/base/clock.h"
-#include "portex/kernel/guard.h"
 #include "portex/base/outcome.h"
+#include "portex/cmd/cli.h"
+#include "portex/kernel/guard.h"
+#include "portex/kernel/netlink.h"
 #include "portex/load/http.h"
 #include "portex/load/tls.h"
 #include "portex/load/transport.h"
-#include "portex/kernel/netlink.h"
 
 /* Waits for fd to be ready for `events` until deadline. 1 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, uint64_t deadline_us)
@@ -336,3 +337,136 @@ void px_doctor_config_defaults(struct px_doctor_config *cfg)
     cfg->connections = 64;
     cfg->connect_timeout_ms = 3000;
 }
+
+/* ---- options ------------------------------------------------------------ */
+
+#define DOC(field) offsetof(struct px_doctor_config, field)
+static const struct px_cli_opt doctor_opts[] = {
+    {.name = "connections",
+     .letter = 'c',
+     .set = px_cli_set_unsigned,
+     .off = DOC(connections),
+     .lo = 1,
+     .hi = 1000000},
+    {.name = "connect-timeout",
+     .set = px_cli_set_duration,
+     .off = DOC(connect_timeout_ms),
+     .lo = 1},
+    {.name = "json", .set = px_cli_set_path, .off = DOC(out.json)},
+    {.name = NULL},
+};
+
+static const struct px_cli_group doctor_groups[] = {{.opts = doctor_opts, .off = 0}};
+
+static const char doctor_usage[] =
+    "usage: portex doctor [options] [URL]\n"
+    "\n"
+    "This namespace's port budget and TIME_WAIT settings, the traps among them,\n"
+    "and with a URL: one connection's TCP_INFO (were timestamps negotiated?) and\n"
+    "the predicted short-connection ceilings toward that server.\n"
+    "Exit 0 when everything was read, 1 when the target cannot be reached.\n"
+    "\n"
+    "  -c, --connections N     concurrency you plan, checked against the fd limit; 64\n"
+    "      --connect-timeout D connect timeout of the probe; 3s\n"
+    "      --json FILE         JSON ('-' for stdout)\n"
+    "  -h, --help              this text\n";
+
+static const struct px_cli_spec doctor_spec = {.name = "doctor",
+                                               .usage = doctor_usage,
+                                               .groups = doctor_groups,
+                                               .ngroups = PX_NELEMS(doctor_groups)};
+
+int px_doctor_parse(int argc, char **argv, struct px_doctor_config *cfg, char *err, size_t errlen)
+{
+    struct px_cli_args args;
+    px_doctor_config_defaults(cfg);
+    int rc = px_cli_parse(&doctor_spec, argc, argv, cfg, &args, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    if (args.operand + 1 < argc)
+        return px_cli_usage_error(err, errlen, "unexpected argument '%s': %s",
+                                  argv[args.operand + 1], "give at most one URL");
+    if (args.operand == argc)
+        return PX_CLI_OK;
+    cfg->has_target = 1;
+    return px_cli_url(argv[args.operand], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err,
+                      errlen);
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+/* The command's state: the config and what was found. */
+struct doctor_state {
+    struct px_doctor_config cfg;
+    struct px_doctor d;
+};
+
+static int cmd_parse(void *state, int argc, char **argv, char *err, size_t errlen)
+{
+    return px_doctor_parse(argc, argv, &((struct doctor_state *)state)->cfg, err, errlen);
+}
+
+static const struct px_outputs *cmd_outputs(const void *state)
+{
+    return &((const struct doctor_state *)state)->cfg.out;
+}
+
+/* Probes the target, when there is one. 0, or -1 when it cannot be reached. */
+static int probe(const struct px_doctor_config *cfg, struct px_probe *p)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char host[PX_URL_HOST_MAX + 16], err[512];
+    px_url_host_header(&cfg->url, host, sizeof(host));
+    if (px_url_resolve(&cfg->url, &ss, &len, err, sizeof(err)) < 0) {
+        snprintf(p->error, sizeof(p->error), "%s", err);
+        return -1;
+    }
+    if (cfg->url.tls)
+        return px_doctor_probe_tls((struct sockaddr *)&ss, len, cfg->url.host, host, cfg->url.path,
+                                   cfg->connect_timeout_ms, p);
+    return px_doctor_probe((struct sockaddr *)&ss, len, host, cfg->url.path,
+                           cfg->connect_timeout_ms, p);
+}
+
+/* Always something to report: an unreachable target is in the report and exits 1. */
+static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,
+                   size_t errlen)
+{
+    (void)hlog;
+    (void)err;
+    (void)errlen;
+    struct doctor_state *s = state;
+    int unreachable = s->cfg.has_target && probe(&s->cfg, &s->d.probe) < 0;
+    px_doctor_examine(PX_PROC, &s->cfg, &s->d);
+    *status = unreachable ? PX_EXIT_FAILED : PX_EXIT_OK;
+    return 0;
+}
+
+static void text_cb(FILE *f, const void *state)
+{
+    px_doctor_report_text(f, &((const struct doctor_state *)state)->d);
+}
+
+static void json_cb(FILE *f, const void *state)
+{
+    px_doctor_report_json(f, &((const struct doctor_state *)state)->d);
+}
+
+static const struct px_report doctor_reports[] = {
+    {.output = PX_OUTPUT_TEXT, .write = text_cb},
+    {.output = PX_OUTPUT_JSON, .write = json_cb},
+};
+
+const struct px_command px_doctor_command = {
+    .name = "doctor",
+    .operands = "[URL]",
+    .summary = "sysctls, limits, traps, predicted ceilings; probes the target",
+    .waits_for_stop = 0, /* nothing to put back: a Ctrl-C ends it at once */
+    .state_size = sizeof(struct doctor_state),
+    .parse = cmd_parse,
+    .outputs = cmd_outputs,
+    .run = cmd_run,
+    .reports = doctor_reports,
+    .nreports = PX_NELEMS(doctor_reports),
+};

@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "portex/load/load.h"
+#include "portex/cmd/cli.h"
 #include "portex/load/combine.h"
+#include "portex/load/load.h"
 #include "portex/load/result.h"
-#include "portex/report/json.h"
-#include "portex/report/outfile.h"
-#include "portex/report/run_report.h"
 #include "portex/load/result_codec.h"
+#include "portex/report/json.h"
+#include "portex/report/run_report.h"
 #include "portex/report/svg.h"
 
 /* The files read, and their merge. */
@@ -38,31 +38,32 @@ static void merged_free(struct merged *m)
     free(m->parts);
 }
 
-/* 0, or the exit code with the message printed. */
-static int load(struct merged *m)
+/* Reads, checks and merges the files. PX_EXIT_OK, or the exit code with err:
+ * PX_EXIT_FAILED (a file cannot be read, out of memory), PX_EXIT_USAGE (not mergeable). */
+static enum px_exit load(struct merged *m, char *err, size_t errlen)
 {
-    char err[512];
+    char msg[512];
     m->parts = calloc(m->n, sizeof(*m->parts));
     if (m->parts == NULL) {
-        fprintf(stderr, "portex merge: out of memory\n");
-        return 1;
+        snprintf(err, errlen, "out of memory");
+        return PX_EXIT_FAILED;
     }
     for (size_t i = 0; i < m->n; i++) {
         errno = 0;
-        if ((m->parts[i] = px_result_codec_load_file(m->names[i], err, sizeof(err))) == NULL) {
-            fprintf(stderr, "portex merge: %s\n", err);
-            return strncmp(err, "cannot read", 11) == 0 ? 1 : 2;
+        if ((m->parts[i] = px_result_codec_load_file(m->names[i], msg, sizeof(msg))) == NULL) {
+            snprintf(err, errlen, "%s", msg);
+            return strncmp(msg, "cannot read", 11) == 0 ? PX_EXIT_FAILED : PX_EXIT_USAGE;
         }
     }
-    if (px_combine_check(m->parts, m->names, m->n, err, sizeof(err)) < 0) {
-        fprintf(stderr, "portex merge: cannot merge: %s\n", err);
-        return 2;
+    if (px_combine_check(m->parts, m->names, m->n, msg, sizeof(msg)) < 0) {
+        snprintf(err, errlen, "cannot merge: %s", msg);
+        return PX_EXIT_USAGE;
     }
     if ((m->run = px_combine_runs(m->parts, m->n)) == NULL) {
-        fprintf(stderr, "portex merge: out of memory\n");
-        return 1;
+        snprintf(err, errlen, "out of memory");
+        return PX_EXIT_FAILED;
     }
-    return 0;
+    return PX_EXIT_OK;
 }
 
 static void per_host_text(FILE *f, const struct merged *m)
@@ -88,7 +89,8 @@ static json_t *per_host_json(const struct merged *m)
         const struct px_run *r = m->parts[i];
         json_t *o = json_object();
         json_object_set_new(o, "file", json_string(m->names[i]));
-        json_object_set_new(o, "shard", r->load->shards ? json_integer(r->load->shard) : json_null());
+        json_object_set_new(o, "shard",
+                            r->load->shards ? json_integer(r->load->shard) : json_null());
         json_object_set_new(o, "host", json_string(r->host));
         json_object_set_new(o, "t0_unix_ns", json_integer(r->t0_unix_ns));
         json_object_set_new(o, "summary", px_report_summary_json(r));
@@ -123,77 +125,127 @@ static void write_svg(FILE *f, const struct merged *m)
     px_svg_write(f, "portex merge: ok/s, EADDRNOTAVAIL/s and TIME_WAIT", runs, names, n);
 }
 
-/* The outputs, checked to the last byte (px_outfile); the text on stdout too. */
-struct outputs {
-    struct px_outfile json, csv, svg, text;
+/* ---- options ------------------------------------------------------------ */
+
+#define OUT(field) offsetof(struct px_merge_config, out.field)
+
+/* The machine outputs, no live line. */
+static const struct px_cli_opt merge_opts[] = {
+    {.name = "json", .set = px_cli_set_path, .off = OUT(json)},
+    {.name = "csv", .set = px_cli_set_path, .off = OUT(csv)},
+    {.name = "svg", .set = px_cli_set_path, .off = OUT(svg)},
+    {.name = NULL},
 };
 
-static int outputs_open(const struct px_merge_config *cfg, struct outputs *o)
+static const struct px_cli_group merge_groups[] = {{.opts = merge_opts, .off = 0}};
+
+static const char merge_usage[] =
+    "usage: portex merge FILE... [--json OUT] [--csv OUT] [--svg OUT]\n"
+    "\n"
+    "Merges the results of one run split over hosts (portex run --shard K/N --json FILE):\n"
+    "counters, causes and status classes added, latency histograms added bucket by bucket\n"
+    "(percentiles recomputed, exact), series rows aligned on the wall clock, TIME_WAIT and\n"
+    "predicted ceilings summed. Files must share the URL, the mode and N, with different K.\n"
+    "\n"
+    "      --json FILE         merged result as JSON ('-' for stdout): run's keys, command\n"
+    "                          \"merge\", hosts, per_host\n"
+    "      --csv FILE          merged series as CSV ('-' for stdout)\n"
+    "      --svg FILE          chart: the merged panel, then one per host\n"
+    "  -h, --help              this text\n";
+
+static const struct px_cli_spec merge_spec = {.name = "merge",
+                                              .usage = merge_usage,
+                                              .groups = merge_groups,
+                                              .ngroups = PX_NELEMS(merge_groups)};
+
+int px_merge_parse(int argc, char **argv, struct px_merge_config *cfg, char *err, size_t errlen)
 {
-    char err[512];
-    memset(o, 0, sizeof(*o));
-    if (px_outfile_open(&o->json, cfg->out.json, err, sizeof(err)) < 0 ||
-        px_outfile_open(&o->csv, cfg->out.csv, err, sizeof(err)) < 0 ||
-        px_outfile_open(&o->svg, cfg->out.svg, err, sizeof(err)) < 0) {
-        fprintf(stderr, "portex merge: %s\n", err);
-        px_outfile_discard(&o->json);
-        px_outfile_discard(&o->csv);
-        return -1;
-    }
-    int to_stdout = (cfg->out.json && strcmp(cfg->out.json, "-") == 0) ||
-                    (cfg->out.csv && strcmp(cfg->out.csv, "-") == 0) ||
-                    (cfg->out.svg && strcmp(cfg->out.svg, "-") == 0);
-    /* The text for a person goes to stderr when a machine output takes stdout. */
-    px_outfile_open(&o->text, to_stdout ? NULL : "-", err, sizeof(err));
-    return 0;
+    struct px_cli_args args;
+    memset(cfg, 0, sizeof(*cfg));
+    int rc = px_cli_parse(&merge_spec, argc, argv, cfg, &args, err, errlen);
+    if (rc != PX_CLI_OK)
+        return rc;
+    if (args.operand >= argc)
+        return px_cli_usage_error(err, errlen, "no FILE given: expected one or more results of %s",
+                                  "'portex run --json'");
+    cfg->files = (const char **)(argv + args.operand);
+    cfg->nfiles = (size_t)(argc - args.operand);
+    return px_cli_one_stdout(&cfg->out, err, errlen);
 }
 
-static int finish(struct px_outfile *o)
-{
-    char err[512];
-    if (px_outfile_close(o, err, sizeof(err)) < 0) {
-        fprintf(stderr, "portex merge: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
+/* ---- the command -------------------------------------------------------- */
 
-static int write_outputs(struct outputs *o, const struct merged *m)
-{
-    FILE *text = o->text.f ? px_outfile_begin(&o->text) : stderr;
-    px_report_text(text, m->run);
-    per_host_text(text, m);
-    int rc = finish(&o->text);
-    if (o->json.f)
-        write_json(px_outfile_begin(&o->json), m);
-    rc |= finish(&o->json);
-    if (o->csv.f)
-        px_report_csv(px_outfile_begin(&o->csv), &m->run->series);
-    rc |= finish(&o->csv);
-    if (o->svg.f)
-        write_svg(px_outfile_begin(&o->svg), m);
-    rc |= finish(&o->svg);
-    return rc;
-}
-
-int px_merge_main(const struct px_merge_config *cfg)
-{
+/* The command's state: the config, the files read and their merge. */
+struct merge_state {
+    struct px_merge_config cfg;
     struct merged m;
-    memset(&m, 0, sizeof(m));
-    m.n = cfg->nfiles;
-    m.names = cfg->files;
-    struct outputs o;
-    if (outputs_open(cfg, &o) < 0)
-        return 1;
-    int rc = load(&m);
-    if (rc == 0) {
-        rc = write_outputs(&o, &m) < 0 ? 1 : 0;
-    } else {
-        px_outfile_discard(&o.json);
-        px_outfile_discard(&o.csv);
-        px_outfile_discard(&o.svg);
-        px_outfile_discard(&o.text);
-    }
-    merged_free(&m);
-    return rc;
+};
+
+static int cmd_parse(void *state, int argc, char **argv, char *err, size_t errlen)
+{
+    return px_merge_parse(argc, argv, &((struct merge_state *)state)->cfg, err, errlen);
 }
+
+static const struct px_outputs *cmd_outputs(const void *state)
+{
+    return &((const struct merge_state *)state)->cfg.out;
+}
+
+static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,
+                   size_t errlen)
+{
+    (void)hlog;
+    struct merge_state *s = state;
+    s->m.n = s->cfg.nfiles;
+    s->m.names = s->cfg.files;
+    *status = load(&s->m, err, errlen);
+    return *status == PX_EXIT_OK ? 0 : -1;
+}
+
+static void text_cb(FILE *f, const void *state)
+{
+    const struct merged *m = &((const struct merge_state *)state)->m;
+    px_report_text(f, m->run);
+    per_host_text(f, m);
+}
+
+static void json_cb(FILE *f, const void *state)
+{
+    write_json(f, &((const struct merge_state *)state)->m);
+}
+
+static void csv_cb(FILE *f, const void *state)
+{
+    px_report_csv(f, &((const struct merge_state *)state)->m.run->series);
+}
+
+static void svg_cb(FILE *f, const void *state)
+{
+    write_svg(f, &((const struct merge_state *)state)->m);
+}
+
+static void cmd_free(void *state)
+{
+    merged_free(&((struct merge_state *)state)->m);
+}
+
+static const struct px_report merge_reports[] = {
+    {.output = PX_OUTPUT_TEXT, .write = text_cb},
+    {.output = PX_OUTPUT_JSON, .write = json_cb},
+    {.output = PX_OUTPUT_CSV, .write = csv_cb},
+    {.output = PX_OUTPUT_SVG, .write = svg_cb},
+};
+
+const struct px_command px_merge_command = {
+    .name = "merge",
+    .operands = "FILE...",
+    .summary = "one exact report from several hosts' results (run --shard K/N)",
+    .waits_for_stop = 0, /* reads files and writes reports: a Ctrl-C ends it at once */
+    .state_size = sizeof(struct merge_state),
+    .parse = cmd_parse,
+    .outputs = cmd_outputs,
+    .run = cmd_run,
+    .reports = merge_reports,
+    .nreports = PX_NELEMS(merge_reports),
+    .free = cmd_free,
+};

@@ -217,3 +217,10 @@ void px_mode_results_free(struct px_mode_result *res, size_t n)
         res[i].run = NULL;
     }
 }
+
+void px_mode_note_interrupted(FILE *f)
+{
+    fputs("interrupted by a signal: the mode that was running reports what ran until then, "
+          "later modes did not run\n",
+          f);
+}

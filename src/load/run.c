@@ -11,26 +11,12 @@
 #include <unistd.h>
 
 #include "portex/base/clock.h"
+#include "portex/base/stop.h"
 #include "portex/load/engine.h"
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/netlink.h"
 #include "portex/load/result.h"
 #include "portex/load/stats.h"
-
-int px_stop_pending(const sigset_t *stop_set)
-{
-    const struct timespec zero = {0, 0};
-    int sig = sigtimedwait(stop_set, NULL, &zero);
-    return sig == SIGINT || sig == SIGTERM;
-}
-
-void px_block_stop_signals(sigset_t *stop_set, sigset_t *old)
-{
-    sigemptyset(stop_set);
-    sigaddset(stop_set, SIGINT);
-    sigaddset(stop_set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, stop_set, old);
-}
 
 /* The wall clock at a monotonic instant: both clocks read now, the difference applied. */
 static int64_t wall_start_ns(uint64_t start_us)
@@ -67,7 +53,7 @@ int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *e
     /* Workers and the stats thread inherit this mask: SIGINT and SIGTERM reach
      * only sigtimedwait below. */
     sigset_t stop_set, old_set;
-    px_block_stop_signals(&stop_set, &old_set);
+    px_stop_block(&stop_set, &old_set);
 
     int rc = -1;
     struct px_stats *stats = NULL;

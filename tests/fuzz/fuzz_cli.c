@@ -12,6 +12,7 @@
 #include "portex/cmd/compare.h"
 #include "portex/cmd/doctor.h"
 #include "portex/cmd/lab.h"
+#include "portex/cmd/merge.h"
 #include "portex/cmd/ramp.h"
 #include "portex/cmd/run.h"
 #include "portex/cmd/serve.h"
@@ -37,10 +38,11 @@ static struct px_serve_config serve_cfg;
 static struct px_lab_config lab_cfg;
 static struct px_doctor_config doctor_cfg;
 static struct px_ramp_config ramp_cfg;
+static struct px_merge_config merge_cfg;
 
 static int parse_run(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_run(argc, argv, &run_cfg, err, errlen);
+    int rc = px_run_parse(argc, argv, &run_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(run_cfg.load.nsources <= PX_MAX_SOURCES && run_cfg.load.nheaders <= PX_MAX_HEADERS &&
               run_cfg.load.connections >= 1 && run_cfg.load.threads >= 1);
@@ -50,7 +52,7 @@ static int parse_run(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_compare(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_compare(argc, argv, &compare_cfg, err, errlen);
+    int rc = px_compare_parse(argc, argv, &compare_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(compare_cfg.nmodes >= 1 && compare_cfg.nmodes <= PX_MAX_MODES &&
               compare_cfg.base.nsources <= PX_MAX_SOURCES);
@@ -60,7 +62,7 @@ static int parse_compare(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_serve(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_serve(argc, argv, &serve_cfg, err, errlen);
+    int rc = px_serve_parse(argc, argv, &serve_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(serve_cfg.server.threads >= 1 && (serve_cfg.server.addr.ss_family == AF_INET ||
                                                 serve_cfg.server.addr.ss_family == AF_INET6));
@@ -69,7 +71,7 @@ static int parse_serve(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_lab(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_lab(argc, argv, &lab_cfg, err, errlen);
+    int rc = px_lab_parse(argc, argv, &lab_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(lab_cfg.nmodes >= 1 && lab_cfg.nmodes <= PX_MAX_MODES);
     return rc;
@@ -77,7 +79,7 @@ static int parse_lab(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_doctor(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_doctor(argc, argv, &doctor_cfg, err, errlen);
+    int rc = px_doctor_parse(argc, argv, &doctor_cfg, err, errlen);
     if (rc == PX_CLI_OK && doctor_cfg.has_target)
         CHECK(doctor_cfg.url.host[0] != '\0');
     return rc;
@@ -85,12 +87,20 @@ static int parse_doctor(int argc, char **argv, char *err, size_t errlen)
 
 static int parse_ramp(int argc, char **argv, char *err, size_t errlen)
 {
-    int rc = px_cli_parse_ramp(argc, argv, &ramp_cfg, err, errlen);
+    int rc = px_ramp_parse(argc, argv, &ramp_cfg, err, errlen);
     if (rc == PX_CLI_OK)
         CHECK(ramp_cfg.from_per_s > 0 && ramp_cfg.step_per_s > 0 &&
               ramp_cfg.to_per_s >= ramp_cfg.from_per_s && ramp_cfg.base.rate_per_s == 0 &&
               ramp_cfg.base.requests == 0 && ramp_cfg.base.duration_ms == ramp_cfg.step_ms);
     px_load_release(&ramp_cfg.base);
+    return rc;
+}
+
+static int parse_merge(int argc, char **argv, char *err, size_t errlen)
+{
+    int rc = px_merge_parse(argc, argv, &merge_cfg, err, errlen);
+    if (rc == PX_CLI_OK)
+        CHECK(merge_cfg.nfiles >= 1 && merge_cfg.files[0] != NULL);
     return rc;
 }
 
@@ -102,6 +112,7 @@ static const struct {
     {.name = "run", .parse = parse_run},       {.name = "compare", .parse = parse_compare},
     {.name = "serve", .parse = parse_serve},   {.name = "lab", .parse = parse_lab},
     {.name = "doctor", .parse = parse_doctor}, {.name = "ramp", .parse = parse_ramp},
+    {.name = "merge", .parse = parse_merge},
 };
 
 /* Under $TMPDIR: scripts/fuzz.sh points it at its own scratch directory, which it

@@ -44,11 +44,19 @@ int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns
 /*
  * Runs every mode against cfg->base.target; with hlog (opened and closed by
  * the caller) every tick of every mode goes to that HdrHistogram log, tagged
- * by mode. 0 when all ran, 1 when interrupted (what ran is filled), -1 with
- * err when it cannot start (-2: a usage error).
- * Any sysctl it changed is restored on every path, SIGINT and SIGTERM included.
+ * by mode. PX_EXIT_OK when all ran, PX_EXIT_INTERRUPTED when a signal cut it
+ * short (what ran is filled), PX_EXIT_FAILED or PX_EXIT_USAGE with err when
+ * it cannot start. Any sysctl it changed is restored on every path: SIGINT
+ * and SIGTERM are blocked since main() and taken only by its waits.
  */
-int px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
-                   struct px_mode_result *results, char *err, size_t errlen);
+enum px_exit px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
+                            struct px_mode_result *results, char *err, size_t errlen);
+
+/* `portex compare` arguments into cfg: the run options plus modes and sysctl permission. */
+int px_compare_parse(int argc, char **argv, struct px_compare_config *cfg, char *err,
+                     size_t errlen);
+
+/* The command's row in main.c's table. */
+extern const struct px_command px_compare_command;
 
 #endif

@@ -39,4 +39,10 @@ int px_doctor_probe_tls(const struct sockaddr *addr, socklen_t len, const char *
 /* Fills d from the proc tree (and the probe, already in d->probe when has_target). */
 void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d);
 
+/* `portex doctor` arguments into cfg: a PX_CLI_ status. */
+int px_doctor_parse(int argc, char **argv, struct px_doctor_config *cfg, char *err, size_t errlen);
+
+/* The command's row in main.c's table. */
+extern const struct px_command px_doctor_command;
+
 #endif

@@ -31,12 +31,18 @@ struct px_lab_config {
 void px_lab_config_defaults(struct px_lab_config *cfg);
 
 /*
- * Runs every mode; results[i] for cfg->modes[i]. 0 when all ran, 1 when
- * interrupted (what ran is filled), -1 with err when the lab cannot start.
+ * Runs every mode; results[i] for cfg->modes[i]. PX_EXIT_OK when all ran,
+ * PX_EXIT_INTERRUPTED when SIGINT or SIGTERM cut it short (passed on to the
+ * running clients, whose results are filled; later modes are not run),
+ * PX_EXIT_FAILED with err when the lab cannot start.
  */
-int px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, char *err,
-               size_t errlen);
-/* The text report (report/lab_report.h) with this lab's settings and addresses. */
-void px_lab_report(FILE *f, const struct px_lab_config *cfg, const struct px_mode_result *results);
+enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, char *err,
+                        size_t errlen);
+
+/* `portex lab` arguments into cfg: a PX_CLI_ status. */
+int px_lab_parse(int argc, char **argv, struct px_lab_config *cfg, char *err, size_t errlen);
+
+/* The command's row in main.c's table. */
+extern const struct px_command px_lab_command;
 
 #endif

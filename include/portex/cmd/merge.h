@@ -13,8 +13,12 @@ struct px_merge_config {
     struct px_outputs out; /* --json, --csv, --svg ("-" = stdout) */
 };
 
-/* Reads, checks and merges the files and writes the reports. The exit code:
- * 0, 1 (a file or output cannot be read or written), 2 (not mergeable). */
-int px_merge_main(const struct px_merge_config *cfg);
+/* `portex merge` arguments into cfg: the files to merge and the outputs. A PX_CLI_ status. */
+int px_merge_parse(int argc, char **argv, struct px_merge_config *cfg, char *err, size_t errlen);
+
+/* The command's row in main.c's table: reads, checks and merges the files and writes
+ * run's reports; exit 1 when a file or output cannot be read or written, 2 when the
+ * files do not merge. */
+extern const struct px_command px_merge_command;
 
 #endif

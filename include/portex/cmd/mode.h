@@ -8,7 +8,6 @@
 #ifndef PORTEX_CMD_MODE_H
 #define PORTEX_CMD_MODE_H
 
-
 #include <stddef.h>
 #include <stdio.h>
 
@@ -56,6 +55,7 @@ size_t px_mode_defaults(const struct px_mode *table, size_t ntable, int allow_sy
 int px_mode_result_start(struct px_mode_result *res, const struct px_mode *mode, int stopped);
 /* Frees what the results own (their runs). */
 void px_mode_results_free(struct px_mode_result *res, size_t n);
-
+/* The last line of a lab or compare text report that a signal cut short. */
+void px_mode_note_interrupted(FILE *f);
 
 #endif

@@ -31,9 +31,17 @@ void px_ramp_config_defaults(struct px_ramp_config *cfg);
 
 /*
  * Runs the steps against cfg->base.target (resolved) into ramp. Stops after
- * two failing steps unless cfg->no_stop. 0 when done, 1 when SIGINT/SIGTERM
- * cut it short (what ran is in ramp), -1 with err when a step could not start.
+ * two failing steps unless cfg->no_stop. PX_EXIT_OK when done,
+ * PX_EXIT_INTERRUPTED when SIGINT/SIGTERM cut it short (what ran is in ramp),
+ * PX_EXIT_FAILED with err when a step could not start.
  */
-int px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *err, size_t errlen);
+enum px_exit px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *err,
+                         size_t errlen);
+
+/* `portex ramp` arguments into cfg: run's load options except -r, -d and -n, and the steps. */
+int px_ramp_parse(int argc, char **argv, struct px_ramp_config *cfg, char *err, size_t errlen);
+
+/* The command's row in main.c's table. */
+extern const struct px_command px_ramp_command;
 
 #endif

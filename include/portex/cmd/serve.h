@@ -3,6 +3,9 @@
 #ifndef PORTEX_CMD_SERVE_H
 #define PORTEX_CMD_SERVE_H
 
+#include <stddef.h>
+
+#include "portex/cmd/command.h"
 #include "portex/load/server.h"
 
 /* `portex serve`: the server and where its TLS certificate comes from. */
@@ -13,5 +16,11 @@ struct px_serve_config {
     const char *key;        /* --key FILE */
     const char *write_cert; /* --write-cert FILE */
 };
+
+/* `portex serve` arguments into cfg: a PX_CLI_ status. */
+int px_serve_parse(int argc, char **argv, struct px_serve_config *cfg, char *err, size_t errlen);
+
+/* The command's row in main.c's table. */
+extern const struct px_command px_serve_command;
 
 #endif

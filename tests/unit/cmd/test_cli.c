@@ -26,11 +26,11 @@ static char err[512];
 #define PARSE_RUN(...)                                                                             \
     ({                                                                                             \
         char *argv_[] = {"run", __VA_ARGS__, NULL};                                                \
-        px_cli_parse_run((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &run_cfg, err,        \
-                         sizeof(err));                                                             \
+        px_run_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &run_cfg, err,            \
+                     sizeof(err));                                                                 \
     })
 
-static void px_cli_parse_run__defaults(void **state)
+static void px_run_parse__defaults(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RUN("http://127.0.0.1:8080/"), PX_CLI_OK);
@@ -45,7 +45,7 @@ static void px_cli_parse_run__defaults(void **state)
     assert_int_equal(cfg.url.port, 8080);
 }
 
-static void px_cli_parse_run__all_options(void **state)
+static void px_run_parse__all_options(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RUN("-c", "8", "-r", "1.5k", "-d", "3s", "-t", "2", "--close", "server",
@@ -69,7 +69,7 @@ static void px_cli_parse_run__all_options(void **state)
     px_load_release(&cfg);
 }
 
-static void px_cli_parse_run__source_range_at_the_top_of_the_space(void **state)
+static void px_run_parse__source_range_at_the_top_of_the_space(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RUN("--source", "255.255.255.0-255.255.255.255", "http://127.0.0.1/"),
@@ -85,7 +85,7 @@ static void px_cli_parse_run__source_range_at_the_top_of_the_space(void **state)
     assert_non_null(strstr(err, "at most 256"));
 }
 
-static void px_cli_parse_run__n_alone_has_no_duration(void **state)
+static void px_run_parse__n_alone_has_no_duration(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RUN("-n", "5000", "http://127.0.0.1/"), PX_CLI_OK);
@@ -95,7 +95,7 @@ static void px_cli_parse_run__n_alone_has_no_duration(void **state)
     assert_int_equal(cfg.duration_ms, 1000);
 }
 
-static void px_cli_parse_run__errors_name_the_value(void **state)
+static void px_run_parse__errors_name_the_value(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RUN("-c", "0", "http://127.0.0.1/"), PX_CLI_USAGE);
@@ -127,7 +127,7 @@ static void px_cli_parse_run__errors_name_the_value(void **state)
     assert_non_null(strstr(err, "needs a value"));
 }
 
-static void px_cli_parse_run__shard_splits_and_start_at(void **state)
+static void px_run_parse__shard_splits_and_start_at(void **state)
 {
     (void)state;
     char *a[] = {"run",
@@ -141,41 +141,41 @@ static void px_cli_parse_run__shard_splits_and_start_at(void **state)
                  "2026-01-01T00:00:00.5Z",
                  "http://127.0.0.1/",
                  NULL};
-    assert_int_equal(px_cli_parse_run(10, a, &run_cfg, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_run_parse(10, a, &run_cfg, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(cfg.shard, 1);
     assert_int_equal(cfg.shards, 4);
     assert_int_equal(cfg.connections, 3); /* 10 = 3 + 3 + 2 + 2 */
     assert_int_equal(cfg.requests, 250);  /* 1001 = 251 + 250 + 250 + 250 */
     assert_true(cfg.start_at_ns == 1767225600LL * 1000000000 + 500000000);
     char *b[] = {"run", "--shard", "4/4", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_run(4, b, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_run_parse(4, b, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'4/4'"));
     char *c[] = {"run", "--shard", "0/4", "-c", "3", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_run(6, c, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_run_parse(6, c, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "-c 3 is fewer than the 4 shards"));
     char *d[] = {"run", "--start-at", "soon", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_run(4, d, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_run_parse(4, d, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'soon'"));
 }
 
-static void px_cli_parse_merge__files_and_outputs(void **state)
+static void px_merge_parse__files_and_outputs(void **state)
 {
     (void)state;
     struct px_merge_config mc;
     char *a[] = {"merge", "a.json", "--json", "m.json", "b.json", "--csv", "-", NULL};
-    assert_int_equal(px_cli_parse_merge(7, a, &mc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_merge_parse(7, a, &mc, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(mc.nfiles, 2);
     assert_string_equal(mc.files[0], "a.json");
     assert_string_equal(mc.files[1], "b.json");
     assert_string_equal(mc.out.json, "m.json");
     assert_string_equal(mc.out.csv, "-");
     char *b[] = {"merge", "--json", "m.json", NULL};
-    assert_int_equal(px_cli_parse_merge(3, b, &mc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_merge_parse(3, b, &mc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "no FILE given"));
 }
 
 /* A repeated source adds no port; an empty entry is a typo, not an address. */
-static void px_cli_parse_run__refuses_repeated_and_empty_sources(void **state)
+static void px_run_parse__refuses_repeated_and_empty_sources(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RUN("--source", "127.0.0.1,127.0.0.1", "http://127.0.0.1/"),
@@ -190,7 +190,7 @@ static void px_cli_parse_run__refuses_repeated_and_empty_sources(void **state)
 }
 
 /* Two machine formats on one stdout would parse as neither. */
-static void px_cli_parse_run__refuses_two_outputs_on_stdout(void **state)
+static void px_run_parse__refuses_two_outputs_on_stdout(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RUN("--json", "-", "--csv", "-", "http://127.0.0.1/"), PX_CLI_USAGE);
@@ -205,56 +205,56 @@ static void px_cli_parse_run__refuses_two_outputs_on_stdout(void **state)
                      PX_CLI_OK);
     struct px_merge_config mc;
     char *m[] = {"merge", "a.json", "--json", "-", "--svg", "-", NULL};
-    assert_int_equal(px_cli_parse_merge(6, m, &mc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_merge_parse(6, m, &mc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "--json - and --svg - both want stdout"));
     static struct px_lab_config lc;
     char *l[] = {"lab", "--csv", "-", "--json", "-", NULL};
-    assert_int_equal(px_cli_parse_lab(5, l, &lc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_lab_parse(5, l, &lc, err, sizeof(err)), PX_CLI_USAGE);
 }
 
-static void px_cli_parse_run__missing_url(void **state)
+static void px_run_parse__missing_url(void **state)
 {
     (void)state;
     char *argv[] = {"run", "-c", "4", NULL};
-    assert_int_equal(px_cli_parse_run(3, argv, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_run_parse(3, argv, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "missing URL"));
 }
 
-static void px_cli_parse_serve__listen_threads_body(void **state)
+static void px_serve_parse__listen_threads_body(void **state)
 {
     (void)state;
     struct px_serve_config sc;
     char *argv[] = {"serve", "--listen", "127.0.0.1:0", "-t", "3", "--body-bytes", "100", NULL};
-    assert_int_equal(px_cli_parse_serve(7, argv, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_serve_parse(7, argv, &sc, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(sc.server.threads, 3);
     assert_int_equal(sc.server.body_bytes, 100);
     char *bad[] = {"serve", "--listen", "nowhere", NULL};
-    assert_int_equal(px_cli_parse_serve(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_serve_parse(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'nowhere'"));
 }
 
-static void px_cli_parse_serve__listen_unix_alone_or_beside_tcp(void **state)
+static void px_serve_parse__listen_unix_alone_or_beside_tcp(void **state)
 {
     (void)state;
     struct px_serve_config sc;
     char *only[] = {"serve", "--listen", "unix:/tmp/a.sock", NULL};
-    assert_int_equal(px_cli_parse_serve(3, only, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_serve_parse(3, only, &sc, err, sizeof(err)), PX_CLI_OK);
     assert_string_equal(sc.server.unix_path, "/tmp/a.sock");
     assert_int_equal(sc.server.unix_only, 1);
     char *both[] = {"serve", "--listen", "unix:/tmp/a.sock", "--listen", "127.0.0.1:0", NULL};
-    assert_int_equal(px_cli_parse_serve(5, both, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_serve_parse(5, both, &sc, err, sizeof(err)), PX_CLI_OK);
     assert_string_equal(sc.server.unix_path, "/tmp/a.sock");
     assert_int_equal(sc.server.unix_only, 0);
     char *tcp[] = {"serve", "--listen", "127.0.0.1:0", NULL};
-    assert_int_equal(px_cli_parse_serve(3, tcp, &sc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_serve_parse(3, tcp, &sc, err, sizeof(err)), PX_CLI_OK);
     assert_string_equal(sc.server.unix_path, "");
     assert_int_equal(sc.server.unix_only, 0);
     char *bad[] = {"serve", "--listen", "unix:", NULL};
-    assert_int_equal(px_cli_parse_serve(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_serve_parse(3, bad, &sc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "unix:PATH"));
 }
 
-static void px_cli_parse_run__hlog_and_unix(void **state)
+static void px_run_parse__hlog_and_unix(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RUN("--hlog", "x.hlog", "--unix", "/tmp/s.sock", "http://a.test/p"),
@@ -270,52 +270,52 @@ static void px_cli_parse_run__hlog_and_unix(void **state)
     assert_string_equal(cfg.url.path, "/q");
 }
 
-static void px_cli_parse_compare__control_adds_a_mode(void **state)
+static void px_compare_parse__control_adds_a_mode(void **state)
 {
     (void)state;
     static struct px_compare_config cc;
     char *a[] = {"compare",          "--modes",           "short", "--control",
                  "unix:/tmp/s.sock", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_compare(6, a, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_compare_parse(6, a, &cc, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(cc.nmodes, 2);
     assert_string_equal(cc.modes[1]->name, "unix-control");
     assert_string_equal(cc.control_unix, "/tmp/s.sock");
     char *b[] = {"compare", "--control", "/tmp/s.sock", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_compare(4, b, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_compare_parse(4, b, &cc, err, sizeof(err)), PX_CLI_USAGE);
     char *c[] = {"compare", "--hlog", "x.hlog", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_compare(4, c, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_compare_parse(4, c, &cc, err, sizeof(err)), PX_CLI_OK);
     assert_string_equal(cc.out.hlog, "x.hlog");
 }
 
-static void px_cli_parse_compare__modes_and_sysctl(void **state)
+static void px_compare_parse__modes_and_sysctl(void **state)
 {
     (void)state;
     static struct px_compare_config cc;
     char *a[] = {"compare", "-r", "100", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_compare(4, a, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_compare_parse(4, a, &cc, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(cc.nmodes, 4);
     assert_string_equal(cc.modes[0]->name, "keepalive");
     assert_string_equal(cc.modes[3]->name, "short");
     char *b[] = {"compare", "--allow-sysctl", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_compare(3, b, &cc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_compare_parse(3, b, &cc, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(cc.nmodes, 6);
     assert_int_equal(cc.modes[4]->client_reuse, 0);
     assert_int_equal(cc.modes[5]->client_reuse, 1);
     char *c[] = {"compare", "--modes", "rst,nope", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_compare(4, c, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_compare_parse(4, c, &cc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'nope'"));
     char *d[] = {"compare", "--close", "rst", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_compare(4, d, &cc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_compare_parse(4, d, &cc, err, sizeof(err)), PX_CLI_USAGE);
     char *e[] = {"run", "--allow-sysctl", "http://127.0.0.1/", NULL};
-    assert_int_equal(px_cli_parse_run(3, e, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_run_parse(3, e, &run_cfg, err, sizeof(err)), PX_CLI_USAGE);
 }
 
-static void px_cli_parse_lab__defaults_and_modes(void **state)
+static void px_lab_parse__defaults_and_modes(void **state)
 {
     (void)state;
     static struct px_lab_config lc;
     char *a[] = {"lab", NULL};
-    assert_int_equal(px_cli_parse_lab(1, a, &lc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_lab_parse(1, a, &lc, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(lc.ports, 1000);
     assert_true(lc.rate_per_s == 2000.0);
     assert_int_equal(lc.duration_ms, 10000);
@@ -323,28 +323,28 @@ static void px_cli_parse_lab__defaults_and_modes(void **state)
     assert_string_equal(lc.modes[2]->name, "reuse-server-nots");
     assert_int_equal(lc.modes[2]->server_timestamps, 0);
     char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
-    assert_int_equal(px_cli_parse_lab(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_lab_parse(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(lc.nmodes, 11); /* every lab mode: hosts4 and the conn10 modes too */
     assert_int_equal(lc.ports, 200);
     char *c[] = {"lab", "--reuse-delay", "0", NULL};
-    assert_int_equal(px_cli_parse_lab(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_lab_parse(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'0'"));
 }
 
-static void px_cli_parse_doctor__optional_url(void **state)
+static void px_doctor_parse__optional_url(void **state)
 {
     (void)state;
     static struct px_doctor_config dc;
     char *a[] = {"doctor", NULL};
-    assert_int_equal(px_cli_parse_doctor(1, a, &dc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_doctor_parse(1, a, &dc, err, sizeof(err)), PX_CLI_OK);
     assert_false(dc.has_target);
     char *b[] = {"doctor", "-c", "500", "http://[::1]:81/", NULL};
-    assert_int_equal(px_cli_parse_doctor(4, b, &dc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(px_doctor_parse(4, b, &dc, err, sizeof(err)), PX_CLI_OK);
     assert_true(dc.has_target);
     assert_int_equal(dc.connections, 500);
     assert_int_equal(dc.url.port, 81);
     char *c[] = {"doctor", "a", "b", NULL};
-    assert_int_equal(px_cli_parse_doctor(3, c, &dc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_int_equal(px_doctor_parse(3, c, &dc, err, sizeof(err)), PX_CLI_USAGE);
 }
 
 static struct px_ramp_config ramp;
@@ -352,11 +352,11 @@ static struct px_ramp_config ramp;
 #define PARSE_RAMP(...)                                                                            \
     ({                                                                                             \
         char *argv_[] = {"ramp", __VA_ARGS__, NULL};                                               \
-        px_cli_parse_ramp((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &ramp, err,          \
-                          sizeof(err));                                                            \
+        px_ramp_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, &ramp, err,              \
+                      sizeof(err));                                                                \
     })
 
-static void px_cli_parse_ramp__steps_and_load(void **state)
+static void px_ramp_parse__steps_and_load(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RAMP("--from", "200", "--to", "1k", "--step", "200", "--step-duration",
@@ -372,7 +372,7 @@ static void px_cli_parse_ramp__steps_and_load(void **state)
     assert_int_equal(ramp.base.port_lo, 40000);
 }
 
-static void px_cli_parse_ramp__refuses_rate_duration_and_missing_steps(void **state)
+static void px_ramp_parse__refuses_rate_duration_and_missing_steps(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RAMP("--from", "1", "--to", "2", "--step", "1", "-r", "5", "http://a/"),
@@ -389,7 +389,7 @@ static void px_cli_parse_ramp__refuses_rate_duration_and_missing_steps(void **st
     assert_non_null(strstr(err, "1000 steps"));
 }
 
-static void px_cli_parse_run__requests_per_conn_needs_keepalive(void **state)
+static void px_run_parse__requests_per_conn_needs_keepalive(void **state)
 {
     (void)state;
     assert_int_equal(PARSE_RUN("--requests-per-conn", "10", "http://a/"), PX_CLI_USAGE);
@@ -404,26 +404,26 @@ static void px_cli_parse_run__requests_per_conn_needs_keepalive(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(px_cli_parse_run__defaults),
-        cmocka_unit_test(px_cli_parse_run__shard_splits_and_start_at),
-        cmocka_unit_test(px_cli_parse_merge__files_and_outputs),
-        cmocka_unit_test(px_cli_parse_run__refuses_two_outputs_on_stdout),
-        cmocka_unit_test(px_cli_parse_run__refuses_repeated_and_empty_sources),
-        cmocka_unit_test(px_cli_parse_run__all_options),
-        cmocka_unit_test(px_cli_parse_run__source_range_at_the_top_of_the_space),
-        cmocka_unit_test(px_cli_parse_run__n_alone_has_no_duration),
-        cmocka_unit_test(px_cli_parse_run__errors_name_the_value),
-        cmocka_unit_test(px_cli_parse_run__missing_url),
-        cmocka_unit_test(px_cli_parse_serve__listen_threads_body),
-        cmocka_unit_test(px_cli_parse_compare__modes_and_sysctl),
-        cmocka_unit_test(px_cli_parse_serve__listen_unix_alone_or_beside_tcp),
-        cmocka_unit_test(px_cli_parse_run__hlog_and_unix),
-        cmocka_unit_test(px_cli_parse_compare__control_adds_a_mode),
-        cmocka_unit_test(px_cli_parse_lab__defaults_and_modes),
-        cmocka_unit_test(px_cli_parse_doctor__optional_url),
-        cmocka_unit_test(px_cli_parse_ramp__steps_and_load),
-        cmocka_unit_test(px_cli_parse_ramp__refuses_rate_duration_and_missing_steps),
-        cmocka_unit_test(px_cli_parse_run__requests_per_conn_needs_keepalive),
+        cmocka_unit_test(px_run_parse__defaults),
+        cmocka_unit_test(px_run_parse__shard_splits_and_start_at),
+        cmocka_unit_test(px_merge_parse__files_and_outputs),
+        cmocka_unit_test(px_run_parse__refuses_two_outputs_on_stdout),
+        cmocka_unit_test(px_run_parse__refuses_repeated_and_empty_sources),
+        cmocka_unit_test(px_run_parse__all_options),
+        cmocka_unit_test(px_run_parse__source_range_at_the_top_of_the_space),
+        cmocka_unit_test(px_run_parse__n_alone_has_no_duration),
+        cmocka_unit_test(px_run_parse__errors_name_the_value),
+        cmocka_unit_test(px_run_parse__missing_url),
+        cmocka_unit_test(px_serve_parse__listen_threads_body),
+        cmocka_unit_test(px_compare_parse__modes_and_sysctl),
+        cmocka_unit_test(px_serve_parse__listen_unix_alone_or_beside_tcp),
+        cmocka_unit_test(px_run_parse__hlog_and_unix),
+        cmocka_unit_test(px_compare_parse__control_adds_a_mode),
+        cmocka_unit_test(px_lab_parse__defaults_and_modes),
+        cmocka_unit_test(px_doctor_parse__optional_url),
+        cmocka_unit_test(px_ramp_parse__steps_and_load),
+        cmocka_unit_test(px_ramp_parse__refuses_rate_duration_and_missing_steps),
+        cmocka_unit_test(px_run_parse__requests_per_conn_needs_keepalive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

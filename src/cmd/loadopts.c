@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The load's options (run, compare, ramp): the setters of values that only a
+ * load has (headers, body, sources, ports, shards, TLS), their tables, the URL
+ * operand with the checks between options, and the checks against this host
+ * before the load.
+ */
+#include "portex/cmd/loadopts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portex/base/parse.h"
+#include "portex/base/url.h"
+#include "portex/kernel/kernel.h"
+#include "portex/kernel/sock.h"
+#include "portex/load/load.h"
+
+#define PX_BODY_MAX (64 << 20) /* largest --body @FILE */
+
+/* ---- setters of the load's values --------------------------------------- */
+
+static int set_close(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                     size_t errlen)
+{
+    if (px_close_parse(arg, PX_CLI_FIELD(obj, d, enum px_close)) == 0)
+        return PX_CLI_OK;
+    return px_cli_bad_value(d, arg, "expected client, server or rst", err, errlen);
+}
+
+static int set_tls_version(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                           size_t errlen)
+{
+    if (px_parse_tls_version(arg, PX_CLI_FIELD(obj, d, int)) == 0)
+        return PX_CLI_OK;
+    return px_cli_bad_value(d, arg, "expected 1.2 or 1.3", err, errlen);
+}
+
+static int set_tls_resume(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                          size_t errlen)
+{
+    if (px_parse_tls_resume(arg, PX_CLI_FIELD(obj, d, int)) == 0)
+        return PX_CLI_OK;
+    return px_cli_bad_value(d, arg, "expected off or ticket", err, errlen);
+}
+
+static int set_method(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                      size_t errlen)
+{
+    size_t len = strlen(arg);
+    int ok = len > 0 && len <= 20;
+    for (const char *p = arg; ok && *p; p++)
+        ok = isupper((unsigned char)*p) != 0;
+    if (!ok)
+        return px_cli_bad_value(d, arg, "expected an upper-case method such as GET or POST", err,
+                                errlen);
+    *PX_CLI_FIELD(obj, d, const char *) = arg;
+    return PX_CLI_OK;
+}
+
+static int set_header(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                      size_t errlen)
+{
+    struct px_load *cfg = obj;
+    if (px_parse_header(arg) < 0)
+        return px_cli_bad_value(d, arg, "expected 'Name: value' on one line", err, errlen);
+    if (cfg->nheaders >= PX_MAX_HEADERS)
+        return px_cli_usage_error(err, errlen, "too many -H at '%s': %s", arg,
+                                  "at most 64 headers");
+    cfg->headers[cfg->nheaders++] = arg;
+    return PX_CLI_OK;
+}
+
+static int read_body_file(const char *path, struct px_load *cfg, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot read body file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    int too_big = 0;
+    while (buf != NULL) {
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (len < cap)
+            break;
+        /* A bound, so that @/dev/zero or a huge file is refused, not read forever. */
+        if (cap >= PX_BODY_MAX) {
+            too_big = 1;
+            break;
+        }
+        char *grown = realloc(buf, cap * 2);
+        if (grown == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = grown;
+        cap *= 2;
+    }
+    int bad = ferror(f) || buf == NULL;
+    fclose(f);
+    if (bad || too_big) {
+        free(buf);
+        if (too_big)
+            snprintf(err, errlen, "body file '%s' is larger than %d MiB: expected a smaller file",
+                     path, PX_BODY_MAX >> 20);
+        else
+            snprintf(err, errlen, "cannot read body file '%s'", path);
+        return -1;
+    }
+    cfg->body = buf;
+    cfg->body_len = len;
+    return 0;
+}
+
+/* True when sources a and b are the same IP address. */
+static int same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+/* "A-B" (IPv4 range) or "IP[,IP...]" into cfg->sources. */
+static int parse_sources(const char *arg, struct px_load *cfg, char *err, size_t errlen)
+{
+    char buf[4096];
+    if (strlen(arg) >= sizeof(buf))
+        return px_cli_usage_error(err, errlen, "--source '%.40s...' is too long: %s", arg,
+                                  "at most 4095 characters");
+    strcpy(buf, arg);
+    char *dash = strchr(buf, '-');
+    if (dash != NULL && strchr(buf, ',') == NULL && strchr(buf, ':') == NULL) {
+        *dash = '\0';
+        struct sockaddr_storage a, b;
+        if (px_ip_parse(buf, &a) < 0 || px_ip_parse(dash + 1, &b) < 0 || a.ss_family != AF_INET ||
+            b.ss_family != AF_INET)
+            return px_cli_usage_error(err, errlen, "invalid --source range '%s': %s", arg,
+                                      "expected IPv4 A-B, e.g. 127.0.0.2-127.0.0.5");
+        uint32_t lo = ntohl(((struct sockaddr_in *)&a)->sin_addr.s_addr);
+        uint32_t hi = ntohl(((struct sockaddr_in *)&b)->sin_addr.s_addr);
+        if (lo > hi || hi - lo >= PX_MAX_SOURCES)
+            return px_cli_usage_error(err, errlen, "invalid --source range '%s': %s", arg,
+                                      "expected A <= B and at most 256 addresses");
+        /* Counted, not compared: a range ending at 255.255.255.255 must not wrap. */
+        uint32_t count = hi - lo + 1;
+        for (uint32_t k = 0; k < count; k++) {
+            struct sockaddr_in *in = (struct sockaddr_in *)&cfg->sources[cfg->nsources++];
+            memset(in, 0, sizeof(cfg->sources[0]));
+            in->sin_family = AF_INET;
+            in->sin_addr.s_addr = htonl(lo + k);
+        }
+        return 0;
+    }
+    /* strtok_r would skip an empty entry silently. */
+    size_t n = strlen(buf);
+    if (n == 0 || buf[0] == ',' || buf[n - 1] == ',' || strstr(buf, ",,") != NULL)
+        return px_cli_usage_error(err, errlen, "invalid --source '%s': %s", arg,
+                                  "expected IP[,IP...] or A-B, no empty entry");
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (cfg->nsources >= PX_MAX_SOURCES)
+            return px_cli_usage_error(err, errlen, "--source '%s' names too many addresses: %s",
+                                      arg, "at most 256");
+        if (px_ip_parse(tok, &cfg->sources[cfg->nsources]) < 0)
+            return px_cli_usage_error(err, errlen, "invalid --source address '%s': %s", tok,
+                                      "expected a numeric IPv4 or IPv6 address");
+        /* A repeated address adds no port: counted twice, it doubled the ceiling. */
+        for (size_t i = 0; i < cfg->nsources; i++)
+            if (same_ip(&cfg->sources[i], &cfg->sources[cfg->nsources]))
+                return px_cli_usage_error(err, errlen,
+                                          "invalid --source '%s': %s is given twice (%s)", arg, tok,
+                                          "a repeated address adds no port");
+        cfg->nsources++;
+    }
+    if (cfg->nsources == 0)
+        return px_cli_usage_error(err, errlen, "invalid --source '%s': %s", arg,
+                                  "expected IP[,IP...] or A-B");
+    return 0;
+}
+
+static int set_body(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                    size_t errlen)
+{
+    (void)d;
+    struct px_load *cfg = obj;
+    free(cfg->body);
+    cfg->body = NULL;
+    cfg->body_len = 0;
+    if (arg[0] == '@')
+        return read_body_file(arg + 1, cfg, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
+    cfg->body = strdup(arg);
+    if (cfg->body == NULL)
+        return px_cli_usage_error(err, errlen, "out of memory for --body");
+    cfg->body_len = strlen(arg);
+    return PX_CLI_OK;
+}
+
+static int set_port_range(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                          size_t errlen)
+{
+    struct px_load *cfg = obj;
+    if (px_parse_port_range(arg, &cfg->port_lo, &cfg->port_hi) == 0)
+        return PX_CLI_OK;
+    return px_cli_bad_value(d, arg, "expected LO-HI with 1 <= LO <= HI <= 65535", err, errlen);
+}
+
+static int set_shard(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                     size_t errlen)
+{
+    struct px_load *cfg = obj;
+    if (px_parse_shard(arg, &cfg->shard, &cfg->shards) == 0)
+        return PX_CLI_OK;
+    return px_cli_bad_value(d, arg, "expected K/N with 0 <= K < N, such as 0/4", err, errlen);
+}
+
+static int set_start_at(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                        size_t errlen)
+{
+    struct px_load *cfg = obj;
+    if (px_parse_wallclock(arg, &cfg->start_at_ns) == 0)
+        return PX_CLI_OK;
+    return px_cli_bad_value(
+        d, arg, "expected unix seconds (1767225600.5) or RFC 3339 (2026-01-01T00:00:00Z)", err,
+        errlen);
+}
+
+static int set_source(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                      size_t errlen)
+{
+    (void)d;
+    struct px_load *cfg = obj;
+    cfg->nsources = 0;
+    return parse_sources(arg, cfg, err, errlen) < 0 ? PX_CLI_USAGE : PX_CLI_OK;
+}
+
+/* ---- the tables --------------------------------------------------------- */
+
+#define CFG(field) offsetof(struct px_load, field)
+
+const struct px_cli_opt px_loadopts_load[] = {
+    {.name = "connections",
+     .letter = 'c',
+     .set = px_cli_set_unsigned,
+     .off = CFG(connections),
+     .lo = 1,
+     .hi = 1000000},
+    {.name = "rate", .letter = 'r', .set = px_cli_set_rate, .off = CFG(rate_per_s)},
+    {.name = "duration",
+     .letter = 'd',
+     .set = px_cli_set_duration,
+     .off = CFG(duration_ms),
+     .lo = 1},
+    {.name = "requests",
+     .letter = 'n',
+     .set = px_cli_set_u64,
+     .off = CFG(requests),
+     .lo = 1,
+     .hi = UINT64_MAX / 2,
+     .expect = "expected a whole number of requests >= 1"},
+    {.name = "threads",
+     .letter = 't',
+     .set = px_cli_set_unsigned,
+     .off = CFG(threads),
+     .lo = 1,
+     .hi = 1024},
+    {.name = "method", .letter = 'm', .set = set_method, .off = CFG(method)},
+    {.name = "header", .letter = 'H', .set = set_header},
+    {.name = "body", .set = set_body},
+    {.name = "timeout", .set = px_cli_set_duration, .off = CFG(timeout_ms), .lo = 1},
+    {.name = "connect-timeout",
+     .set = px_cli_set_duration,
+     .off = CFG(connect_timeout_ms),
+     .lo = 1},
+    {.name = "port-range", .set = set_port_range},
+    {.name = "source", .set = set_source},
+    {.name = "interval", .set = px_cli_set_duration, .off = CFG(interval_ms), .lo = 100},
+    {.name = "unix", .set = px_cli_set_path, .off = CFG(unix_path)},
+    {.name = NULL},
+};
+
+const struct px_cli_opt px_loadopts_close[] = {
+    {.name = "keepalive", .letter = 'k', .flag = 1, .set = px_cli_set_flag, .off = CFG(keepalive)},
+    {.name = "close", .set = set_close, .off = CFG(close)},
+    {.name = "requests-per-conn",
+     .set = px_cli_set_unsigned,
+     .off = CFG(requests_per_conn),
+     .lo = 1,
+     .hi = 1000000},
+    {.name = NULL},
+};
+
+const struct px_cli_opt px_loadopts_tls[] = {
+    {.name = "insecure", .flag = 1, .set = px_cli_set_flag, .off = CFG(tls_insecure)},
+    {.name = "cacert", .set = px_cli_set_path, .off = CFG(tls_cacert)},
+    {.name = "tls-version", .set = set_tls_version, .off = CFG(tls_version)},
+    {.name = "tls-resume", .set = set_tls_resume, .off = CFG(tls_resume)},
+    {.name = NULL},
+};
+
+const struct px_cli_opt px_loadopts_shard[] = {
+    {.name = "shard", .set = set_shard},
+    {.name = "start-at", .set = set_start_at},
+    {.name = NULL},
+};
+
+/* ---- after the options, before the load --------------------------------- */
+
+int px_loadopts_finish(const struct px_cli_args *args, int argc, char **argv, struct px_load *cfg,
+                       const struct px_outputs *out, char *err, size_t errlen)
+{
+    int url = args->operand;
+    if (url >= argc)
+        return px_cli_usage_error(err, errlen, "missing URL: expected portex %s [options] %s",
+                                  args->spec->name, "http://host[:port][/path]");
+    if (url + 1 < argc)
+        return px_cli_usage_error(err, errlen, "unexpected argument '%s': %s", argv[url + 1],
+                                  "give one URL");
+    if (px_cli_url(argv[url], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    if (cfg->unix_path && px_url_set_unix(&cfg->url, cfg->unix_path, err, errlen) < 0)
+        return PX_CLI_USAGE;
+    if (px_cli_one_stdout(out, err, errlen) != PX_CLI_OK)
+        return PX_CLI_USAGE;
+    /* -n alone: run until the count, not for the default duration. */
+    if (cfg->requests && !px_cli_given(args, "duration"))
+        cfg->duration_ms = 0;
+    if (cfg->requests_per_conn && !cfg->keepalive)
+        return px_cli_usage_error(err, errlen, "--requests-per-conn %u %s", cfg->requests_per_conn,
+                                  "needs -k: it counts requests on a kept-alive connection");
+    if (cfg->keepalive && px_cli_given(args, "close") && cfg->close != PX_CLOSE_SERVER &&
+        !cfg->requests_per_conn)
+        return px_cli_usage_error(
+            err, errlen, "--close %s %s", px_close_name(cfg->close),
+            "applies to short connections (or -k --requests-per-conn N) only");
+    if (!cfg->url.tls && (px_cli_given(args, "insecure") || px_cli_given(args, "cacert") ||
+                          px_cli_given(args, "tls-version") || px_cli_given(args, "tls-resume")))
+        return px_cli_usage_error(err, errlen,
+                                  "--insecure, --cacert, --tls-version and --tls-resume %s",
+                                  "apply to https:// URLs only");
+    return PX_CLI_OK;
+}
+
+enum px_exit px_loadopts_prepare(const char *cmd, struct px_load *cfg)
+{
+    char err[512];
+    if (px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex %s: %s\n", cmd, err);
+        return PX_EXIT_FAILED;
+    }
+    if (cfg->target.ss_family == AF_UNIX && (cfg->port_lo || cfg->nsources)) {
+        fprintf(stderr, "portex %s: --%s does not apply to a Unix-socket target (no ports)\n", cmd,
+                cfg->port_lo ? "port-range" : "source");
+        return PX_EXIT_USAGE;
+    }
+    if (px_sock_preflight(cfg->target.ss_family, cfg->port_lo, cfg->port_hi, cfg->sources,
+                          cfg->nsources, err, sizeof(err)) < 0) {
+        fprintf(stderr, "portex %s: %s\n", cmd, err);
+        return PX_EXIT_USAGE;
+    }
+    /* A bound outside the namespace range is ignored by the kernel: say so. */
+    unsigned ns_lo, ns_hi, lo, hi;
+    if (cfg->port_lo && px_port_range(PX_PROC, &ns_lo, &ns_hi) == 0 &&
+        (cfg->port_lo < ns_lo || cfg->port_hi > ns_hi)) {
+        px_usable_ports(ns_lo, ns_hi, cfg->port_lo, cfg->port_hi, "", &lo, &hi);
+        fprintf(stderr,
+                "portex %s: --port-range %u-%u is not inside ip_local_port_range %u-%u: "
+                "the kernel uses %u-%u\n",
+                cmd, cfg->port_lo, cfg->port_hi, ns_lo, ns_hi, lo, hi);
+    }
+    uint64_t soft, hard;
+    unsigned fit = px_sock_fit_nofile(cfg->connections, &soft, &hard);
+    if (fit < cfg->connections) {
+        fprintf(stderr,
+                "portex %s: -c %u does not fit the open-files limit (soft %llu, hard %llu); "
+                "running with -c %u (raise 'ulimit -n' for more)\n",
+                cmd, cfg->connections, (unsigned long long)soft, (unsigned long long)hard, fit);
+        cfg->connections = fit;
+    }
+    if (cfg->threads > cfg->connections)
+        cfg->threads = cfg->connections;
+    return PX_EXIT_OK;
+}

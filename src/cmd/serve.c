@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* portex serve: the built-in HTTP target until SIGINT or SIGTERM; its options and its flow. */
+#include "portex/cmd/serve.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "portex/base/stop.h"
+#include "portex/base/url.h"
+#include "portex/cmd/cli.h"
+#include "portex/load/tls.h"
+
+/* ---- options ------------------------------------------------------------ */
+
+/* IP:PORT or unix:PATH; once each. While parsing, unix_only is -1 once an
+ * IP:PORT was given (px_serve_parse settles it). */
+static int set_listen(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
+                      size_t errlen)
+{
+    struct px_server_config *cfg = &((struct px_serve_config *)obj)->server;
+    if (strncmp(arg, "unix:", 5) == 0) {
+        if (cfg->unix_only == 0)
+            cfg->unix_only = 1;
+        return px_cli_unix_path(d, arg, cfg->unix_path, sizeof(cfg->unix_path), err, errlen);
+    }
+    cfg->unix_only = -1;
+    return px_addr_parse(arg, &cfg->addr, &cfg->addr_len, err, errlen) < 0 ? PX_CLI_USAGE
+                                                                           : PX_CLI_OK;
+}
+
+#define SRV(field) offsetof(struct px_serve_config, field)
+static const struct px_cli_opt serve_opts[] = {
+    {.name = "listen", .set = set_listen},
+    {.name = "threads",
+     .letter = 't',
+     .set = px_cli_set_unsigned,
+     .off = SRV(server.threads),
+     .lo = 1,
+     .hi = 1024},
+    {.name = "body-bytes", .set = px_cli_set_size, .off = SRV(server.body_bytes), .hi = 64u << 20},
+    {.name = "tls", .flag = 1, .set = px_cli_set_flag, .off = SRV(tls)},
+    {.name = "cert", .set = px_cli_set_path, .off = SRV(cert)},
+    {.name = "key", .set = px_cli_set_path, .off = SRV(key)},
+    {.name = "write-cert", .set = px_cli_set_path, .off = SRV(write_cert)},
+    {.name = NULL},
+};
+
+static const struct px_cli_group serve_groups[] = {{.opts = serve_opts, .off = 0}};
+
+static const char serve_usage[] =
+    "usage: portex serve [options]\n"
+    "\n"
+    "The built-in HTTP/1.1 target: keep-alive honoured; on Connection: close or\n"
+    "HTTP/1.0 the server answers and closes first. On SIGINT/SIGTERM it prints\n"
+    "{\"accepted\": N, \"requests\": M} on stdout and exits 0.\n"
+    "\n"
+    "      --listen IP:PORT    listen address; 127.0.0.1:8080 (port 0: any free port)\n"
+    "      --listen unix:PATH  a Unix socket: give --listen twice for TCP and a socket\n"
+    "  -t, --threads N         event loops, each with a SO_REUSEPORT listener; online CPUs\n"
+    "      --body-bytes N      response body size; 13\n"
+    "      --tls               HTTPS: self-signed ECDSA P-256 certificate made at start\n"
+    "                          (localhost, 127.0.0.1, ::1), session tickets on\n"
+    "      --cert FILE         PEM certificate (chain) to serve instead; with --key FILE\n"
+    "      --key FILE          PEM private key matching --cert\n"
+    "      --write-cert FILE   write the served certificate as PEM (for run --cacert)\n"
+    "  -h, --help              this text\n";
+
+static const struct px_cli_spec serve_spec = {.name = "serve",
+                                              .usage = serve_usage,
+                                              .groups = serve_groups,
+                                              .ngroups = PX_NELEMS(serve_groups)};
+
+/* --cert/--key/--write-cert need --tls; --cert and --key go together. */
+static int check_tls(const struct px_serve_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->tls && (cfg->cert || cfg->key || cfg->write_cert))
+        return px_cli_usage_error(err, errlen, "%s needs --tls",
+                                  cfg->cert  ? "--cert"
+                                  : cfg->key ? "--key"
+                                             : "--write-cert");
+    if (!cfg->cert != !cfg->key)
+        return px_cli_usage_error(err, errlen,
+                                  "%s needs its pair: give both --cert FILE and --key FILE",
+                                  cfg->cert ? "--cert" : "--key");
+    return PX_CLI_OK;
+}
+
+int px_serve_parse(int argc, char **argv, struct px_serve_config *cfg, char *err, size_t errlen)
+{
+    struct px_cli_args args;
+    memset(cfg, 0, sizeof(*cfg));
+    px_server_config_defaults(&cfg->server);
+    int rc = px_cli_parse(&serve_spec, argc, argv, cfg, &args, err, errlen);
+    if (cfg->server.unix_only < 0)
+        cfg->server.unix_only = 0;
+    if (rc == PX_CLI_OK)
+        rc = px_cli_no_operands(&args, argc, argv, err, errlen);
+    return rc != PX_CLI_OK ? rc : check_tls(cfg, err, errlen);
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+/* The command's state: the config, the server, and its counts once stopped. */
+struct serve_state {
+    struct px_serve_config cfg;
+    struct px_server *srv;
+    uint64_t accepted, requests;
+};
+
+static int cmd_parse(void *state, int argc, char **argv, char *err, size_t errlen)
+{
+    return px_serve_parse(argc, argv, &((struct serve_state *)state)->cfg, err, errlen);
+}
+
+/* Where it listens, on stderr: the tests and scripts wait for this line. */
+static void say_listening(const struct px_server *srv, const struct px_server_config *cfg)
+{
+    struct sockaddr_storage bound;
+    px_server_address(srv, &bound);
+    char where[80];
+    px_sockaddr_str((struct sockaddr *)&bound, where, sizeof(where));
+    const char *tls = cfg->tls ? " with TLS" : "";
+    if (cfg->unix_only)
+        fprintf(stderr, "portex serve: listening on unix:%s%s (%u threads)\n", cfg->unix_path, tls,
+                cfg->threads);
+    else if (cfg->unix_path[0])
+        fprintf(stderr, "portex serve: listening on %s and unix:%s%s (%u threads)\n", where,
+                cfg->unix_path, tls, cfg->threads);
+    else
+        fprintf(stderr, "portex serve: listening on %s%s (%u threads)\n", where, tls, cfg->threads);
+}
+
+/* Serves until SIGINT or SIGTERM (blocked since main(), taken here). */
+static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,
+                   size_t errlen)
+{
+    (void)hlog;
+    struct serve_state *s = state;
+    struct px_server_config *srvcfg = &s->cfg.server;
+    *status = PX_EXIT_FAILED;
+    struct px_tls_server_opts tls_opts = {
+        .cert_file = s->cfg.cert, .key_file = s->cfg.key, .write_cert = s->cfg.write_cert};
+    if (s->cfg.tls && (srvcfg->tls = px_tls_server_new(&tls_opts, err, errlen)) == NULL)
+        return -1;
+    char msg[512];
+    s->srv = px_server_new(srvcfg, msg, sizeof(msg));
+    if (s->srv == NULL || px_server_start(s->srv, msg, sizeof(msg)) < 0) {
+        char where[80];
+        px_sockaddr_str((struct sockaddr *)&srvcfg->addr, where, sizeof(where));
+        if (srvcfg->unix_path[0] && strstr(msg, srvcfg->unix_path)) /* names its Unix socket */
+            snprintf(err, errlen, "%s", msg);
+        else
+            snprintf(err, errlen, "%s on %s", msg, where);
+        return -1;
+    }
+    say_listening(s->srv, srvcfg);
+    sigset_t stop_set;
+    px_stop_set(&stop_set);
+    while (!px_stop_wait(&stop_set, NULL))
+        ;
+    px_server_stop(s->srv);
+    px_server_counts(s->srv, &s->accepted, &s->requests);
+    *status = PX_EXIT_OK;
+    return 0;
+}
+
+static void text_cb(FILE *f, const void *state)
+{
+    const struct serve_state *s = state;
+    fprintf(f, "{\"accepted\": %llu, \"requests\": %llu}\n", (unsigned long long)s->accepted,
+            (unsigned long long)s->requests);
+}
+
+static void cmd_free(void *state)
+{
+    struct serve_state *s = state;
+    px_server_free(s->srv);
+    px_tls_free(s->cfg.server.tls);
+}
+
+static const struct px_report serve_reports[] = {
+    {.output = PX_OUTPUT_TEXT, .write = text_cb},
+};
+
+const struct px_command px_serve_command = {
+    .name = "serve",
+    .operands = "",
+    .summary = "the built-in HTTP target",
+    .waits_for_stop = 1,
+    .state_size = sizeof(struct serve_state),
+    .parse = cmd_parse,
+    .run = cmd_run,
+    .reports = serve_reports,
+    .nreports = PX_NELEMS(serve_reports),
+    .free = cmd_free,
+};
