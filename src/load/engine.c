@@ -34,8 +34,7 @@
 #include "portex/kernel/ceiling.h"
 #include "portex/kernel/sock.h"
 #include "portex/load/http.h"
-#include "portex/load/tls.h"
-#include "portex/load/transport.h"
+#include "portex/load/transports.h"
 
 #define BACKOFF_US   10000u   /* pause of a slot after a local error (EADDRNOTAVAIL...) */
 #define GRACE_MAX_US 2000000u /* how long in-flight requests may finish after a stop */
@@ -103,7 +102,7 @@ struct px_worker {
     int noted_eaddr;          /* saw the run's first EADDRNOTAVAIL */
     uint64_t ok_before_eaddr; /* ok count when noticing it */
     uint64_t end_us;          /* when the loop ended */
-    void *transport_ctx;      /* given to transport->attach (TLS: struct px_tls_worker) */
+    void *transport_worker;   /* given to transport->attach (TLS: struct px_tls_worker) */
     struct px_totals ctr;     /* written by this thread only */
     struct px_latency lat;    /* written by this thread only */
     char rbuf[READ_BUF];
@@ -112,7 +111,7 @@ struct px_worker {
 struct px_engine {
     const struct px_load *cfg;
     const struct px_transport *transport;
-    struct px_tls *tls; /* https: the client context the workers share, else NULL */
+    void *transport_ctx; /* the run's transport context (TLS: the client context) */
     char *req;          /* request bytes */
     size_t req_len;
     char *req_last; /* -k --requests-per-conn N --close server: the Nth, with Connection: close */
@@ -508,7 +507,7 @@ static void open_connection(struct slot *s)
     }
     s->conn.fd = fd;
     s->conn.cause = 0;
-    if (e->transport->attach(&s->conn, s->w->transport_ctx) < 0) {
+    if (e->transport->attach(&s->conn, s->w->transport_worker) < 0) {
         int cause = s->conn.cause;
         close(fd);
         s->conn.fd = -1;
@@ -924,7 +923,7 @@ static int worker_init(struct px_engine *e, struct px_worker *w, unsigned id, un
     px_hist_init(&w->lat.ttfb);
     px_hist_init(&w->lat.total);
     px_hist_init(&w->lat.tls);
-    if (e->tls && (w->transport_ctx = px_tls_worker_new(e->tls)) == NULL)
+    if (e->transport->worker_new(&w->transport_worker, e->transport_ctx) < 0)
         return -1;
     struct event_config *ec = event_config_new();
     if (ec == NULL)
@@ -966,24 +965,6 @@ static void use_pthreads(void)
     evthread_use_pthreads();
 }
 
-/* https: one client context for the run; each worker keeps its own session. */
-static int engine_tls_setup(struct px_engine *e, char *err, size_t errlen)
-{
-    const struct px_load *cfg = e->cfg;
-    struct px_tls_client_opts o = {
-        .host = cfg->url.host,
-        .insecure = cfg->tls_insecure,
-        .cacert = cfg->tls_cacert,
-        .version = cfg->tls_version,
-        .resume = cfg->tls_resume ? PX_TLS_RESUME_TICKET : PX_TLS_RESUME_OFF,
-    };
-    e->tls = px_tls_client_new(&o, err, errlen);
-    if (e->tls == NULL)
-        return -1;
-    e->transport = &px_transport_tls;
-    return 0;
-}
-
 struct px_engine *px_engine_new(const struct px_load *cfg, char *err, size_t errlen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -994,7 +975,7 @@ struct px_engine *px_engine_new(const struct px_load *cfg, char *err, size_t err
         return NULL;
     }
     e->cfg = cfg;
-    e->transport = &px_transport_plain;
+    e->transport = px_transports_for(cfg->url.tls);
     e->timestamps = PX_TS_UNKNOWN;
     pthread_mutex_init(&e->lock, NULL);
     unsigned nw = cfg->threads ? cfg->threads : 1;
@@ -1007,7 +988,7 @@ struct px_engine *px_engine_new(const struct px_load *cfg, char *err, size_t err
         px_engine_free(e);
         return NULL;
     }
-    if (cfg->url.tls && engine_tls_setup(e, err, errlen) < 0) {
+    if (e->transport->ctx_new(&e->transport_ctx, cfg, err, errlen) < 0) {
         px_engine_free(e);
         return NULL;
     }
@@ -1148,17 +1129,8 @@ void px_engine_latency(const struct px_engine *e, struct px_latency *out)
 void px_engine_tls_summary(const struct px_engine *e, struct px_tls_summary *out)
 {
     memset(out, 0, sizeof(*out));
-    for (unsigned i = 0; e->tls && i < e->nworkers; i++) {
-        const struct px_tls_worker *tw = e->workers[i].transport_ctx;
-        if (out->version[0] == '\0')
-            snprintf(out->version, sizeof(out->version), "%s", px_tls_worker_version(tw));
-        for (int c = PX_CAUSE_TLS_HANDSHAKE; c <= PX_CAUSE_TLS_EOF; c++) {
-            char *slot = out->reason[c - PX_CAUSE_TLS_HANDSHAKE];
-            const char *r = px_tls_worker_reason(tw, c);
-            if (slot[0] == '\0' && r)
-                snprintf(slot, PX_TLS_REASON_MAX, "%s", r);
-        }
-    }
+    for (unsigned i = 0; i < e->nworkers; i++)
+        e->transport->summarize(e->workers[i].transport_worker, out);
 }
 
 int px_engine_first_eaddrnotavail(const struct px_engine *e, double *t_s, uint64_t *ok_before)
@@ -1201,10 +1173,9 @@ void px_engine_free(struct px_engine *e)
         free(w->slots);
         if (w->base)
             event_base_free(w->base);
-        if (e->tls)
-            px_tls_worker_free(w->transport_ctx);
+        e->transport->worker_free(w->transport_worker);
     }
-    px_tls_free(e->tls);
+    e->transport->ctx_free(e->transport_ctx);
     free(e->workers);
     free(e->req);
     free(e->req_last);
