@@ -196,15 +196,15 @@ static json_t *totals_json(const struct px_totals *t)
 {
     json_t *o = json_object();
     int https = 0; /* some https counter moved: write that group too */
-#define PUT_COUNTER(name, tls, meaning)                                                           \
-    if (!(tls))                                                                                   \
-        px_jset(o, #name, px_ju64(t->name));                                                      \
-    else                                                                                          \
+#define PUT_COUNTER(name, tls, meaning)                                                            \
+    if (!(tls))                                                                                    \
+        px_jset(o, #name, px_ju64(t->name));                                                       \
+    else                                                                                           \
         https |= t->name != 0;
     PX_TOTALS(PUT_COUNTER)
 #undef PUT_COUNTER
-#define PUT_HTTPS_COUNTER(name, tls, meaning)                                                     \
-    if ((tls) && https)                                                                           \
+#define PUT_HTTPS_COUNTER(name, tls, meaning)                                                      \
+    if ((tls) && https)                                                                            \
         px_jset(o, #name, px_ju64(t->name));
     PX_TOTALS(PUT_HTTPS_COUNTER)
 #undef PUT_HTTPS_COUNTER
@@ -633,10 +633,10 @@ static void read_totals(struct rd *r, const json_t *o, struct px_totals *t)
 {
     r->where = "result.totals";
     int https = -1; /* https results only: the group is there when its first key is */
-#define GET_COUNTER(name, tls, meaning)                                                           \
-    if ((tls) && https < 0)                                                                       \
-        https = json_object_get(o, #name) != NULL;                                                \
-    if (!(tls) || https > 0)                                                                      \
+#define GET_COUNTER(name, tls, meaning)                                                            \
+    if ((tls) && https < 0)                                                                        \
+        https = json_object_get(o, #name) != NULL;                                                 \
+    if (!(tls) || https > 0)                                                                       \
         t->name = get_u64(r, o, #name);
     PX_TOTALS(GET_COUNTER)
 #undef GET_COUNTER

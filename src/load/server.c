@@ -53,10 +53,10 @@ struct srv_loop {
     pthread_t thread;
     struct event_base *base;
     struct evconnlistener *listener;
-    uint64_t accepted;          /* written by this loop only */
-    uint64_t requests;          /* written by this loop only */
-    struct conn *conns;         /* open connections, freed at the end */
-    void *transport_worker;     /* this loop's transport state (TLS: counts, reasons) */
+    uint64_t accepted;      /* written by this loop only */
+    uint64_t requests;      /* written by this loop only */
+    struct conn *conns;     /* open connections, freed at the end */
+    void *transport_worker; /* this loop's transport state (TLS: counts, reasons) */
     char rbuf[READ_BUF];
     struct event *stop_ev; /* activated by px_server_stop from another thread */
 

@@ -15,13 +15,13 @@
  * only when one of them is not 0, and read back when the group's first key is
  * there, so that http results keep their shape.
  */
-#define PX_TOTALS(X)                                                                  \
-    X(started, 0, "attempts begun (requests = ok + failed once all ended)")           \
-    X(ok, 0, "2xx and 3xx")                                                            \
-    X(failed, 0, "every other ending, = sum of cause[]")                               \
-    X(connections_opened, 0, "connections established")                               \
-    X(missed_starts, 0, "open model: no free slot at the scheduled time")             \
-    X(tls_full, 1, "https: completed full TLS handshakes")                            \
+#define PX_TOTALS(X)                                                                               \
+    X(started, 0, "attempts begun (requests = ok + failed once all ended)")                        \
+    X(ok, 0, "2xx and 3xx")                                                                        \
+    X(failed, 0, "every other ending, = sum of cause[]")                                           \
+    X(connections_opened, 0, "connections established")                                            \
+    X(missed_starts, 0, "open model: no free slot at the scheduled time")                          \
+    X(tls_full, 1, "https: completed full TLS handshakes")                                         \
     X(tls_resumed, 1, "https: completed handshakes that resumed a session")
 
 #endif
