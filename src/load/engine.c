@@ -64,7 +64,7 @@ struct px_engine *px_engine_new(const struct px_load *cfg, char *err, size_t err
     }
     struct px_slot_shared *sh = &e->sh.slot;
     sh->load = cfg;
-    sh->transport = px_transports_for(cfg->url.tls);
+    sh->transport = px_transports_pick(cfg->url.tls);
     sh->framing = &px_framing_h1;
     sh->timestamps = PX_TS_UNKNOWN;
     pthread_mutex_init(&e->sh.lock, NULL);

@@ -411,7 +411,7 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         goto oom;
     s->unix_fd = -1;
     s->cfg = *cfg;
-    s->transport = px_transports_for(cfg->tls != NULL);
+    s->transport = px_transports_pick(cfg->tls != NULL);
     s->nloops = cfg->threads ? cfg->threads : 1;
     s->loops = calloc(s->nloops, sizeof(*s->loops));
     s->body = malloc(cfg->body_bytes + 1);

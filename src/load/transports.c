@@ -4,7 +4,7 @@
 
 #include "portex/load/tls.h"
 
-const struct px_transport *px_transports_for(int tls)
+const struct px_transport *px_transports_pick(int tls)
 {
     return tls ? &px_transport_tls : &px_transport_plain;
 }

@@ -29,7 +29,7 @@ struct px_latency;
 struct px_load;
 struct px_totals;
 
-#define PX_SLOT_READ_BUF 65536
+#define PX_SLOT_READ_BUF 65536 /* bytes a read may take: a short read empties the socket */
 
 enum px_slot_state {
     PX_SLOT_IDLE,       /* no request; conn.fd may hold a kept-alive connection */
@@ -83,10 +83,10 @@ struct px_slots;
 
 /* One request at a time, and the connection it rides. */
 struct px_slot {
-    struct px_slots *pool;
-    struct event *ev; /* the one event of this slot: the connection's I/O, or a timer */
-    struct px_conn conn;
-    enum px_slot_state state;
+    struct px_slots *pool;    /* the worker's slots, this one among them */
+    struct event *ev;         /* the one event of this slot: the connection's I/O, or a timer */
+    struct px_conn conn;      /* the connection as the transport sees it */
+    enum px_slot_state state; /* changed by slot_set() only */
     unsigned prev_free, next_free; /* free list links (indexes; n = none) */
     int in_free;                   /* on the free list (exactly when idle) */
     uint64_t t_start_us;           /* intended start: latency counts from here */
@@ -103,19 +103,19 @@ struct px_slot {
 
 /* A worker's slots: the owner reads busy, nfree and stopping, and sets stopping. */
 struct px_slots {
-    struct px_slot_owner owner;
-    struct px_slot *slot;
-    unsigned n;
-    unsigned free_head; /* idle slots, most recently freed first; n = none */
-    unsigned nfree;
-    unsigned busy;            /* slots not idle; busy + nfree == n always */
+    struct px_slot_owner owner; /* who hands the slots work and hears when they are idle */
+    struct px_slot *slot;       /* n of them */
+    unsigned n;                 /* the worker's share of -c */
+    unsigned free_head;         /* idle slots, most recently freed first; n = none */
+    unsigned nfree;             /* idle slots, all on the free list */
+    unsigned busy;              /* slots not idle; busy + nfree == n always */
     int stopping;             /* the owner starts nothing more: connections close as requests end */
     int nodelay;              /* set TCP_NODELAY on new connections */
     unsigned src_next;        /* --source round robin */
     int ts_probed;            /* TCP_INFO read on this worker's first connection */
     int noted_eaddr;          /* saw the run's first EADDRNOTAVAIL (atomic) */
     uint64_t ok_before_eaddr; /* the owner's ok count when noticing it (atomic) */
-    char rbuf[PX_SLOT_READ_BUF];
+    char rbuf[PX_SLOT_READ_BUF]; /* the slots' one read buffer (a worker is one thread) */
 };
 
 /* n idle slots for an owner (copied). 0, or -1 when out of memory. */

@@ -11,6 +11,6 @@
 
 /* The transport of a scheme: TLS when tls (https://, or a server given a TLS
  * context), plain for http:// and Unix sockets. */
-const struct px_transport *px_transports_for(int tls);
+const struct px_transport *px_transports_pick(int tls);
 
 #endif
