@@ -11,13 +11,9 @@
 
 void px_totals_add(struct px_totals *dst, const struct px_totals *src)
 {
-    dst->started += PX_LOAD(src->started);
-    dst->ok += PX_LOAD(src->ok);
-    dst->failed += PX_LOAD(src->failed);
-    dst->connections_opened += PX_LOAD(src->connections_opened);
-    dst->tls_full += PX_LOAD(src->tls_full);
-    dst->tls_resumed += PX_LOAD(src->tls_resumed);
-    dst->missed_starts += PX_LOAD(src->missed_starts);
+#define PX_TOTALS_ADD(name, https, meaning) dst->name += PX_LOAD(src->name);
+    PX_TOTALS(PX_TOTALS_ADD)
+#undef PX_TOTALS_ADD
     for (int i = 0; i < 6; i++)
         dst->status[i] += PX_LOAD(src->status[i]);
     for (int i = 0; i < PX_CAUSE_COUNT; i++)

@@ -195,15 +195,19 @@ json_t *px_result_codec_hist(const struct px_hist *h)
 static json_t *totals_json(const struct px_totals *t)
 {
     json_t *o = json_object();
-    px_jset(o, "started", px_ju64(t->started));
-    px_jset(o, "ok", px_ju64(t->ok));
-    px_jset(o, "failed", px_ju64(t->failed));
-    px_jset(o, "connections_opened", px_ju64(t->connections_opened));
-    px_jset(o, "missed_starts", px_ju64(t->missed_starts));
-    if (t->tls_full || t->tls_resumed) {
-        px_jset(o, "tls_full", px_ju64(t->tls_full));
-        px_jset(o, "tls_resumed", px_ju64(t->tls_resumed));
-    }
+    int https = 0; /* some https counter moved: write that group too */
+#define PUT_COUNTER(name, tls, meaning)                                                            \
+    if (!(tls))                                                                                    \
+        px_jset(o, #name, px_ju64(t->name));                                                       \
+    else                                                                                           \
+        https |= t->name != 0;
+    PX_TOTALS(PUT_COUNTER)
+#undef PUT_COUNTER
+#define PUT_HTTPS_COUNTER(name, tls, meaning)                                                      \
+    if ((tls) && https)                                                                            \
+        px_jset(o, #name, px_ju64(t->name));
+    PX_TOTALS(PUT_HTTPS_COUNTER)
+#undef PUT_HTTPS_COUNTER
     json_t *st = json_object();
     static const char *const cls[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
     for (int i = 1; i <= 5; i++)
@@ -633,15 +637,14 @@ static void read_series(struct rd *r, const json_t *doc, struct px_series *s)
 static void read_totals(struct rd *r, const json_t *o, struct px_totals *t)
 {
     r->where = "result.totals";
-    t->started = get_u64(r, o, "started");
-    t->ok = get_u64(r, o, "ok");
-    t->failed = get_u64(r, o, "failed");
-    t->connections_opened = get_u64(r, o, "connections_opened");
-    t->missed_starts = get_u64(r, o, "missed_starts");
-    if (json_object_get(o, "tls_full")) { /* https results only */
-        t->tls_full = get_u64(r, o, "tls_full");
-        t->tls_resumed = get_u64(r, o, "tls_resumed");
-    }
+    int https = -1; /* https results only: the group is there when its first key is */
+#define GET_COUNTER(name, tls, meaning)                                                            \
+    if ((tls) && https < 0)                                                                        \
+        https = json_object_get(o, #name) != NULL;                                                 \
+    if (!(tls) || https > 0)                                                                       \
+        t->name = get_u64(r, o, #name);
+    PX_TOTALS(GET_COUNTER)
+#undef GET_COUNTER
     const json_t *st = get_obj(r, o, "status");
     const json_t *c = get_obj(r, o, "causes");
     if (st == NULL || c == NULL)

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +47,23 @@ static int wait_until(int64_t at_ns, const sigset_t *set)
     }
 }
 
+/* The finished engine's snapshot into the run: what it counted and measured. */
+static void take_result(struct px_run *run, const struct px_engine_snapshot *snap)
+{
+    run->totals = snap->totals;
+    run->lat = snap->lat;
+    run->tls = snap->tls;
+    run->duration_s = snap->duration_s;
+    run->drain_s = snap->drain_s;
+    px_series_mark_drain(&run->series, run->duration_s);
+    run->ex.seen = snap->eaddr_seen;
+    if (snap->eaddr_seen) {
+        run->ex.first_s = snap->eaddr_first_s;
+        run->ex.ok_before = snap->eaddr_ok_before;
+    }
+    run->ex.timestamps = snap->timestamps;
+}
+
 int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *err, size_t errlen)
 {
     const struct px_load *cfg = run->load;
@@ -59,7 +77,14 @@ int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *e
     struct px_stats *stats = NULL;
     /* Before the first request: an earlier run's TIME_WAIT, not this one's. */
     run->ex.time_wait_at_start = px_diag_time_wait_toward((const struct sockaddr *)&cfg->target);
-    struct px_engine *e = px_engine_new(cfg, err, errlen);
+    struct px_engine *e = NULL;
+    /* About 80 kB of histograms: on the heap. */
+    struct px_engine_snapshot *snap = malloc(sizeof(*snap));
+    if (snap == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    e = px_engine_new(cfg, err, errlen);
     if (e == NULL)
         goto out;
     /* Hosts of one sharded run start their timetables at one wall-clock instant. */
@@ -70,7 +95,8 @@ int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *e
     }
     if (px_engine_start(e, err, errlen) < 0)
         goto out;
-    run->t0_unix_ns = wall_start_ns(px_engine_start_us(e));
+    px_engine_snapshot(e, snap);
+    run->t0_unix_ns = wall_start_ns(snap->start_us);
     gethostname(run->host, sizeof(run->host) - 1);
     stats = px_stats_start(e, cfg, opts);
     if (stats == NULL) {
@@ -89,18 +115,13 @@ int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *e
     }
     px_engine_wait(e);
     px_stats_finish(stats, &run->series, &run->ex.time_wait_peak);
-    px_engine_totals(e, &run->totals);
-    px_engine_latency(e, &run->lat);
-    px_engine_tls_summary(e, &run->tls);
-    run->duration_s = px_engine_duration_s(e);
-    run->drain_s = px_engine_drain_s(e);
-    px_series_mark_drain(&run->series, run->duration_s);
-    run->ex.seen = px_engine_first_eaddrnotavail(e, &run->ex.first_s, &run->ex.ok_before);
-    run->ex.timestamps = px_engine_timestamps(e);
+    px_engine_snapshot(e, snap);
+    take_result(run, snap);
     px_run_predict(run);
     rc = 0;
 out:
     px_engine_free(e);
+    free(snap);
     if (px_stop_pending(&stop_set))
         run->interrupted = 1;
     pthread_sigmask(SIG_SETMASK, &old_set, NULL);

@@ -4,8 +4,9 @@
  * SO_REUSEPORT listener, so the kernel spreads connections without a shared
  * accept queue. Keep-alive is honoured; on "Connection: close" or HTTP/1.0
  * the server sends the response and closes first (it then holds TIME_WAIT).
- * With TLS the handshake runs non-blocking in the same callback before HTTP;
- * plain connections never touch the transport table.
+ * Every byte moves through the transport table (plain or TLS, picked once
+ * from the config): a connection's handshake runs non-blocking in the same
+ * callback before HTTP, and is no system call at all for plain sockets.
  */
 #include "portex/load/server.h"
 
@@ -27,13 +28,11 @@
 #include "portex/base/atomic.h"
 #include "portex/base/outcome.h"
 #include "portex/kernel/sock.h"
-#include "portex/load/tls.h"
+#include "portex/load/transports.h"
 
 #define READ_BUF 16384
 
 struct srv_loop;
-
-enum { TLS_NONE = 0, TLS_HANDSHAKE, TLS_READY };
 
 struct conn {
     struct srv_loop *loop;
@@ -44,8 +43,8 @@ struct conn {
     size_t out_len, out_off, out_cap;
     int close_after;          /* close once `out` is sent */
     int reading;              /* event armed for EV_READ (else EV_WRITE) */
-    int tls;                  /* TLS_NONE, TLS_HANDSHAKE or TLS_READY */
-    struct px_conn tc;        /* the TLS transport's view of this connection */
+    int ready;                /* the transport's handshake is done */
+    struct px_conn tc;        /* the transport's view of this connection */
     struct conn *prev, *next; /* the loop's open connections */
 };
 
@@ -54,10 +53,10 @@ struct srv_loop {
     pthread_t thread;
     struct event_base *base;
     struct evconnlistener *listener;
-    uint64_t accepted;          /* written by this loop only */
-    uint64_t requests;          /* written by this loop only */
-    struct conn *conns;         /* open connections, freed at the end */
-    struct px_tls_worker *tlsw; /* this loop's TLS state, NULL for plain HTTP */
+    uint64_t accepted;      /* written by this loop only */
+    uint64_t requests;      /* written by this loop only */
+    struct conn *conns;     /* open connections, freed at the end */
+    void *transport_worker; /* this loop's transport state (TLS: counts, reasons) */
     char rbuf[READ_BUF];
     struct event *stop_ev; /* activated by px_server_stop from another thread */
 
@@ -67,6 +66,7 @@ struct srv_loop {
 
 struct px_server {
     struct px_server_config cfg;
+    const struct px_transport *transport; /* plain, or TLS when cfg.tls is set */
     struct sockaddr_storage bound;
     struct srv_loop *loops;
     unsigned nloops;
@@ -89,8 +89,7 @@ static void conn_free(struct conn *c)
     event_free(c->ev);
     /* close_notify only when the server closes first: after the client's
      * close it would meet a closed socket and draw an RST. */
-    if (c->tls)
-        px_transport_tls.detach(&c->tc, c->close_after && c->out_off == c->out_len);
+    c->loop->srv->transport->detach(&c->tc, c->close_after && c->out_off == c->out_len);
     close(c->fd);
     free(c->out);
     free(c);
@@ -159,47 +158,19 @@ static void conn_arm(struct conn *c, short what)
     c->reading = reading;
 }
 
-/* TLS part of conn_flush: 0 sent or waiting (event armed), -1 when freed. */
-static int tls_send(struct conn *c)
+/* Sends what is pending. 0 when the connection lives on, -1 when freed. */
+static int conn_flush(struct conn *c)
 {
+    const struct px_transport *t = c->loop->srv->transport;
     while (c->out_off < c->out_len) {
         size_t n = 0;
-        enum px_io r =
-            px_transport_tls.write(&c->tc, c->out + c->out_off, c->out_len - c->out_off, &n);
+        enum px_io r = t->write(&c->tc, c->out + c->out_off, c->out_len - c->out_off, &n);
         if (r == PX_IO_DONE) {
             c->out_off += n;
             continue;
         }
         if (r == PX_IO_WANT_WRITE || r == PX_IO_WANT_READ) {
             conn_arm(c, r == PX_IO_WANT_WRITE ? EV_WRITE : EV_READ);
-            return 0;
-        }
-        conn_free(c);
-        return -1;
-    }
-    return 0;
-}
-
-/* Sends what is pending. 0 when the connection lives on, -1 when freed. */
-static int conn_flush(struct conn *c)
-{
-    while (c->out_off < c->out_len) {
-        if (c->tls) {
-            if (tls_send(c) < 0)
-                return -1;
-            if (c->out_off < c->out_len)
-                return 0;
-            break;
-        }
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-        if (n > 0) {
-            c->out_off += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN) {
-            conn_arm(c, EV_WRITE);
             return 0;
         }
         conn_free(c);
@@ -230,13 +201,18 @@ static int conn_parse(struct conn *c, size_t n)
     return 0;
 }
 
-/* TLS reads go on until OpenSSL wants the socket: records may sit decrypted in
- * its buffer while the socket itself has nothing more to say. */
-static void tls_read(struct conn *c)
+/*
+ * Reads until the transport wants the socket again. A plain read shorter than
+ * the buffer emptied the socket, so no recv just to hear EAGAIN; TLS reads go
+ * on until OpenSSL wants the socket: records may sit decrypted in its buffer
+ * while the socket itself has nothing more to say.
+ */
+static void conn_read(struct conn *c)
 {
+    const struct px_transport *t = c->loop->srv->transport;
     for (;;) {
         size_t n = 0;
-        enum px_io r = px_transport_tls.read(&c->tc, c->loop->rbuf, sizeof(c->loop->rbuf), &n);
+        enum px_io r = t->read(&c->tc, c->loop->rbuf, sizeof(c->loop->rbuf), &n);
         if (r == PX_IO_WANT_READ || r == PX_IO_WANT_WRITE)
             break;
         if (r != PX_IO_DONE) {
@@ -245,75 +221,34 @@ static void tls_read(struct conn *c)
         }
         if (conn_parse(c, n))
             break;
+        if (t->short_read_drains && n < sizeof(c->loop->rbuf))
+            break;
     }
     conn_flush(c);
 }
 
-/*
- * A plain HTTP request on the TLS port: answer with a TLS alert record (fatal
- * unexpected_message), as a TLS server does for what is not TLS, so that the
- * client sees bytes that are not HTTP. The rest of its request is read first:
- * closing over unread bytes would send an RST instead.
- */
-static void tls_reject_plain(struct conn *c)
+static void conn_handshake(struct conn *c)
 {
-    static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a};
-    send(c->fd, alert, sizeof(alert), MSG_NOSIGNAL);
-    while (recv(c->fd, c->loop->rbuf, sizeof(c->loop->rbuf), 0) > 0)
-        ;
-    conn_free(c);
-}
-
-static void tls_handshake(struct conn *c)
-{
-    enum px_io r = px_transport_tls.handshake(&c->tc);
+    enum px_io r = c->loop->srv->transport->handshake(&c->tc);
     if (r == PX_IO_WANT_READ || r == PX_IO_WANT_WRITE) {
         conn_arm(c, r == PX_IO_WANT_READ ? EV_READ : EV_WRITE);
-        return;
-    }
-    if (r == PX_IO_ERROR && c->tc.cause == PX_CAUSE_PARSE) {
-        tls_reject_plain(c);
         return;
     }
     if (r != PX_IO_DONE) {
         conn_free(c);
         return;
     }
-    c->tls = TLS_READY;
-    tls_read(c);
-}
-
-static void conn_read(struct conn *c)
-{
-    for (;;) {
-        ssize_t n = recv(c->fd, c->loop->rbuf, sizeof(c->loop->rbuf), 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-            conn_free(c);
-            return;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            break;
-        if (conn_parse(c, (size_t)n))
-            break;
-        if ((size_t)n < sizeof(c->loop->rbuf))
-            break;
-    }
-    conn_flush(c);
+    c->ready = 1;
+    conn_read(c);
 }
 
 static void conn_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     struct conn *c = arg;
-    if (c->tls == TLS_HANDSHAKE)
-        tls_handshake(c);
-    else if (c->tls && (what & EV_READ) && c->out_off == c->out_len)
-        tls_read(c);
-    else if (c->tls)
-        conn_flush(c);
-    else if (what & EV_READ)
+    if (!c->ready)
+        conn_handshake(c);
+    else if ((what & EV_READ) && c->out_off == c->out_len)
         conn_read(c);
     else
         conn_flush(c);
@@ -345,15 +280,12 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     c->reading = 1;
-    if (loop->tlsw) {
-        c->tc = (struct px_conn){.fd = fd};
-        if (px_transport_tls.attach(&c->tc, loop->tlsw) < 0) {
-            event_free(c->ev);
-            close(fd);
-            free(c);
-            return;
-        }
-        c->tls = TLS_HANDSHAKE;
+    c->tc = (struct px_conn){.fd = fd};
+    if (loop->srv->transport->attach(&c->tc, loop->transport_worker) < 0) {
+        event_free(c->ev);
+        close(fd);
+        free(c);
+        return;
     }
     event_add(c->ev, NULL);
     c->next = loop->conns;
@@ -479,6 +411,7 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         goto oom;
     s->unix_fd = -1;
     s->cfg = *cfg;
+    s->transport = px_transports_pick(cfg->tls != NULL);
     s->nloops = cfg->threads ? cfg->threads : 1;
     s->loops = calloc(s->nloops, sizeof(*s->loops));
     s->body = malloc(cfg->body_bytes + 1);
@@ -507,7 +440,7 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         loop->base = event_base_new();
         if (loop->base == NULL)
             goto oom;
-        if (cfg->tls && (loop->tlsw = px_tls_worker_new(cfg->tls)) == NULL)
+        if (s->transport->worker_new(&loop->transport_worker, cfg->tls) < 0)
             goto oom;
         loop->stop_ev = event_new(loop->base, -1, 0, stop_cb, loop->base);
         if (loop->stop_ev == NULL)
@@ -602,7 +535,7 @@ void px_server_free(struct px_server *s)
             evconnlistener_free(loop->unix_listener);
         while (loop->conns)
             conn_free(loop->conns);
-        px_tls_worker_free(loop->tlsw);
+        s->transport->worker_free(loop->transport_worker);
         if (loop->stop_ev)
             event_free(loop->stop_ev);
         if (loop->base)

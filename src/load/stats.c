@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The stats thread: one series row per tick from worker snapshots and the kernel. */
+/* The stats thread: one series row per tick from an engine snapshot and the kernel. */
 #include "portex/load/stats.h"
 
 #include <errno.h>
@@ -23,13 +23,14 @@ struct px_stats {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop;              /* under mu */
-    int diag_fd;           /* sock_diag socket, -1 when unavailable */
-    struct px_totals prev; /* counters at the previous row */
-    struct px_hist prev_hist;
-    struct px_hist cur_hist;
-    struct px_hist interval_hist;     /* requests that ended in the last interval */
-    struct px_hist tls_prev, tls_cur; /* https: handshake latency, as prev/cur_hist */
+    int stop;                       /* under mu */
+    int diag_fd;                    /* sock_diag socket, -1 when unavailable */
+    uint64_t t0_us;                 /* the engine's start (monotonic us) */
+    struct px_engine_snapshot snap; /* the run at this tick */
+    struct px_totals prev;          /* counters at the previous row */
+    struct px_hist prev_hist;       /* total latency at the previous row */
+    struct px_hist interval_hist;   /* requests that ended in the last interval */
+    struct px_hist tls_prev;        /* https: handshake latency at the previous row */
     struct px_tcpext prev_ext;
     int have_ext;
     struct px_series series;
@@ -37,8 +38,8 @@ struct px_stats {
     px_stats_tick_cb tick; /* NULL: none */
     int row_hists;         /* keep each row's interval histogram */
     void *tick_arg;
-    struct px_hist prev_phase[2], cur_phase[2], interval_phase[2]; /* connect, ttfb: tick only */
-    double epoch_s; /* wall-clock time of the engine's start */
+    struct px_hist prev_phase[2], interval_phase[2]; /* connect, ttfb: tick only */
+    double epoch_s;                                  /* wall-clock time of the engine's start */
 };
 
 static void live_line(struct px_stats *s, const struct px_series_row *r, double dt)
@@ -65,19 +66,18 @@ static void sample_tls(struct px_stats *s, const struct px_totals *cur, struct p
 {
     r->tls_full = cur->tls_full - s->prev.tls_full;
     r->tls_resumed = cur->tls_resumed - s->prev.tls_resumed;
-    px_engine_tls_hist(s->e, &s->tls_cur);
-    px_hist_diff(&s->interval_hist, &s->tls_cur, &s->tls_prev);
+    px_hist_diff(&s->interval_hist, &s->snap.lat.tls, &s->tls_prev);
     r->tls_p50_us = px_hist_percentile(&s->interval_hist, 50);
-    s->tls_prev = s->tls_cur;
+    s->tls_prev = s->snap.lat.tls;
 }
 
 /* Connect and first-byte histograms of the interval, then the callback. */
 static void call_tick(struct px_stats *s, const struct px_series_row *r, double start_s)
 {
-    px_engine_phase_hists(s->e, &s->cur_phase[0], &s->cur_phase[1]);
+    const struct px_hist *cur_phase[2] = {&s->snap.lat.connect, &s->snap.lat.ttfb};
     for (int i = 0; i < 2; i++) {
-        px_hist_diff(&s->interval_phase[i], &s->cur_phase[i], &s->prev_phase[i]);
-        s->prev_phase[i] = s->cur_phase[i];
+        px_hist_diff(&s->interval_phase[i], cur_phase[i], &s->prev_phase[i]);
+        s->prev_phase[i] = *cur_phase[i];
     }
     struct px_stats_interval iv = {
         .epoch_s = s->epoch_s,
@@ -103,10 +103,9 @@ static void sample(struct px_stats *s, int live)
 {
     struct px_series_row r;
     memset(&r, 0, sizeof(r));
-    struct px_totals cur;
-    px_engine_totals(s->e, &cur);
-    px_engine_total_hist(s->e, &s->cur_hist);
-    r.t = (double)(px_clock_us() - px_engine_start_us(s->e)) / 1e6;
+    px_engine_snapshot(s->e, &s->snap);
+    const struct px_totals cur = s->snap.totals;
+    r.t = (double)(px_clock_us() - s->t0_us) / 1e6;
     double dt = r.t - (s->series.count ? s->series.rows[s->series.count - 1].t : 0);
 
     r.started = cur.started - s->prev.started;
@@ -137,12 +136,12 @@ static void sample(struct px_stats *s, int live)
 
     if (s->series.tls)
         sample_tls(s, &cur, &r);
-    px_hist_diff(&s->interval_hist, &s->cur_hist, &s->prev_hist);
+    px_hist_diff(&s->interval_hist, &s->snap.lat.total, &s->prev_hist);
     r.p50_us = px_hist_percentile(&s->interval_hist, 50);
     r.p99_us = px_hist_percentile(&s->interval_hist, 99);
     if (s->tick)
         call_tick(s, &r, r.t - dt);
-    s->prev_hist = s->cur_hist;
+    s->prev_hist = s->snap.lat.total;
     s->prev = cur;
     if (r.time_wait > s->tw_peak)
         s->tw_peak = r.time_wait;
@@ -157,7 +156,7 @@ static void sample(struct px_stats *s, int live)
 static void *stats_main(void *arg)
 {
     struct px_stats *s = arg;
-    uint64_t t0 = px_engine_start_us(s->e);
+    uint64_t t0 = s->t0_us;
     uint64_t step = s->cfg->interval_ms * 1000u;
     uint64_t next = t0 + step;
     pthread_mutex_lock(&s->mu);
@@ -197,8 +196,10 @@ struct px_stats *px_stats_start(struct px_engine *e, const struct px_load *cfg,
     s->tick = opts->tick;
     s->tick_arg = opts->tick_arg;
     s->row_hists = opts->row_hists;
-    s->epoch_s = epoch_of(px_engine_start_us(e));
     s->e = e;
+    px_engine_snapshot(e, &s->snap); /* the start time; the counters are not used */
+    s->t0_us = s->snap.start_us;
+    s->epoch_s = epoch_of(s->t0_us);
     s->cfg = cfg;
     s->live = live;
     s->tty = live != NULL && isatty(fileno(live));

@@ -14,8 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "portex/base/outcome.h"
+#include "portex/load/load.h"
+#include "portex/load/result.h"
 
 #define REASON_MAX   128
 #define N_TLS_CAUSES 3 /* tls_handshake, tls_verify, tls_eof */
@@ -355,9 +358,9 @@ static void keep_reason(struct px_tls_worker *w, int cause, const char *reason)
         snprintf(slot, REASON_MAX, "%s", reason);
 }
 
-static int tls_attach(struct px_conn *c, void *ctx)
+static int tls_attach(struct px_conn *c, void *worker)
 {
-    struct px_tls_worker *w = ctx;
+    struct px_tls_worker *w = worker;
     SSL *ssl = SSL_new(w->tls->ctx);
     if (ssl == NULL || SSL_set_fd(ssl, c->fd) != 1) {
         SSL_free(ssl);
@@ -418,15 +421,34 @@ static enum px_io tls_fail(struct px_conn *c, int rc, int in_handshake)
     return PX_IO_ERROR;
 }
 
+/*
+ * A plain HTTP request on a server's TLS port: answer with a TLS alert record
+ * (fatal unexpected_message), as a TLS server does for what is not TLS, so that
+ * the client sees bytes that are not HTTP. The rest of its request is read
+ * first: closing over unread bytes would send an RST instead.
+ */
+static void reject_plain(int fd)
+{
+    static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a};
+    char buf[16384];
+    send(fd, alert, sizeof(alert), MSG_NOSIGNAL);
+    while (recv(fd, buf, sizeof(buf), 0) > 0)
+        ;
+}
+
 static enum px_io tls_handshake(struct px_conn *c)
 {
     SSL *ssl = c->tls;
+    struct px_tls_worker *w = SSL_get_app_data(ssl);
     ERR_clear_error();
     errno = 0; /* SSL_ERROR_SYSCALL reads it */
     int rc = SSL_do_handshake(ssl);
-    if (rc != 1)
-        return tls_fail(c, rc, 1);
-    struct px_tls_worker *w = SSL_get_app_data(ssl);
+    if (rc != 1) {
+        enum px_io r = tls_fail(c, rc, 1);
+        if (r == PX_IO_ERROR && c->cause == PX_CAUSE_PARSE && w->tls->server)
+            reject_plain(c->fd);
+        return r;
+    }
     c->resumed = SSL_session_reused(ssl);
     if (c->resumed)
         w->resumed++;
@@ -468,11 +490,60 @@ static void tls_detach(struct px_conn *c, int graceful)
     c->tls = NULL;
 }
 
+/* The run's client context from its load: SNI and the verified name from the URL. */
+static int tls_ctx_new(void **ctx, const struct px_load *load, char *err, size_t errlen)
+{
+    struct px_tls_client_opts o = {
+        .host = load->url.host,
+        .insecure = load->tls_insecure,
+        .cacert = load->tls_cacert,
+        .version = load->tls_version,
+        .resume = load->tls_resume ? PX_TLS_RESUME_TICKET : PX_TLS_RESUME_OFF,
+    };
+    *ctx = px_tls_client_new(&o, err, errlen);
+    return *ctx ? 0 : -1;
+}
+
+static void tls_ctx_free(void *ctx)
+{
+    px_tls_free(ctx);
+}
+
+static int tls_worker_new(void **worker, void *ctx)
+{
+    *worker = px_tls_worker_new(ctx);
+    return *worker ? 0 : -1;
+}
+
+static void tls_worker_free(void *worker)
+{
+    px_tls_worker_free(worker);
+}
+
+/* The worker's protocol and first reasons, where the summary has none yet
+ * (the first worker that saw one speaks for the run). */
+static void tls_summarize(const void *worker, struct px_tls_summary *sum)
+{
+    const struct px_tls_worker *w = worker;
+    if (sum->version[0] == '\0')
+        snprintf(sum->version, sizeof(sum->version), "%s", px_tls_worker_version(w));
+    for (int c = PX_CAUSE_TLS_HANDSHAKE; c <= PX_CAUSE_TLS_EOF; c++) {
+        char *slot = sum->reason[c - PX_CAUSE_TLS_HANDSHAKE];
+        const char *r = px_tls_worker_reason(w, c);
+        if (slot[0] == '\0' && r)
+            snprintf(slot, PX_TLS_REASON_MAX, "%s", r);
+    }
+}
+
 const struct px_transport px_transport_tls = {
-    .name = "tls",
     .short_read_drains = 0,
     .handshake_io = 1,
     .nodelay = 1,
+    .ctx_new = tls_ctx_new,
+    .ctx_free = tls_ctx_free,
+    .worker_new = tls_worker_new,
+    .worker_free = tls_worker_free,
+    .summarize = tls_summarize,
     .attach = tls_attach,
     .handshake = tls_handshake,
     .read = tls_read,

@@ -7,9 +7,42 @@
 
 #include "portex/base/outcome.h"
 
-static int plain_attach(struct px_conn *c, void *ctx)
+/* Plain sockets keep nothing per run or per worker, and have nothing to sum up. */
+static int plain_ctx_new(void **ctx, const struct px_load *load, char *err, size_t errlen)
+{
+    (void)load;
+    (void)err;
+    (void)errlen;
+    *ctx = NULL;
+    return 0;
+}
+
+static void plain_ctx_free(void *ctx)
 {
     (void)ctx;
+}
+
+static int plain_worker_new(void **worker, void *ctx)
+{
+    (void)ctx;
+    *worker = NULL;
+    return 0;
+}
+
+static void plain_worker_free(void *worker)
+{
+    (void)worker;
+}
+
+static void plain_summarize(const void *worker, struct px_tls_summary *sum)
+{
+    (void)worker;
+    (void)sum;
+}
+
+static int plain_attach(struct px_conn *c, void *worker)
+{
+    (void)worker;
     c->tls = NULL;
     c->resumed = 0;
     return 0;
@@ -68,10 +101,14 @@ static void plain_detach(struct px_conn *c, int graceful)
 }
 
 const struct px_transport px_transport_plain = {
-    .name = "tcp",
     .short_read_drains = 1,
     .handshake_io = 0,
     .nodelay = 0,
+    .ctx_new = plain_ctx_new,
+    .ctx_free = plain_ctx_free,
+    .worker_new = plain_worker_new,
+    .worker_free = plain_worker_free,
+    .summarize = plain_summarize,
     .attach = plain_attach,
     .handshake = plain_handshake,
     .read = plain_read,

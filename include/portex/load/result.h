@@ -10,19 +10,17 @@
 #include "portex/load/hist.h"
 #include "portex/kernel/kernel.h"
 #include "portex/base/outcome.h"
+#include "portex/load/counters.h"
 #include "portex/load/series.h"
 
-/* Counts of one worker, or of the whole run once summed. */
+/* Counts of one worker, or of the whole run once summed: the PX_TOTALS list
+ * (counters.h, one uint64_t each), then the two families of buckets. */
 struct px_totals {
-    uint64_t started;            /* attempts begun (requests = ok + failed once all ended) */
-    uint64_t ok;                 /* 2xx and 3xx */
-    uint64_t failed;             /* every other ending, = sum of cause[] */
-    uint64_t connections_opened; /* TCP connections established */
-    uint64_t missed_starts;      /* open model: no free slot at the scheduled time */
-    uint64_t status[6];          /* responses by class, index 1..5 */
-    uint64_t cause[PX_CAUSE_COUNT];
-    uint64_t tls_full;    /* https: completed full TLS handshakes */
-    uint64_t tls_resumed; /* https: completed handshakes that resumed a session */
+#define PX_TOTALS_MEMBER(name, https, meaning) uint64_t name;
+    PX_TOTALS(PX_TOTALS_MEMBER)
+#undef PX_TOTALS_MEMBER
+    uint64_t status[6];             /* responses by class, index 1..5 */
+    uint64_t cause[PX_CAUSE_COUNT]; /* failures by enum px_cause; they add up to `failed` */
 };
 
 /* Latency histograms of a run. */

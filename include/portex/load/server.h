@@ -18,8 +18,8 @@ struct px_server_config {
     socklen_t addr_len;
     unsigned threads;  /* loops, each with its own listener */
     size_t body_bytes; /* size of the fixed response body */
-    struct px_tls *tls; /* HTTPS: a server context (load/tls.h), freed by the caller
-                         * after px_server_free; NULL: plain HTTP */
+    struct px_tls *tls; /* HTTPS: a server context (load/tls.h) that the TLS transport
+                         * serves; freed by the caller after px_server_free; NULL: plain */
 
     /* --listen unix:PATH ("" for none); unix_only: no TCP listener then. */
     char unix_path[PX_URL_UNIX_MAX];

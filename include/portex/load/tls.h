@@ -57,7 +57,11 @@ const char *px_tls_worker_version(const struct px_tls_worker *w);
 /* OpenSSL's reason for the first failure of this cause seen by the worker, or NULL. */
 const char *px_tls_worker_reason(const struct px_tls_worker *w, int cause);
 
-/* The TLS transport: attach() takes a `struct px_tls_worker *` as ctx. */
+/*
+ * The TLS transport: ctx_new makes a client context from the load, worker_new
+ * a `struct px_tls_worker` over a client or server context, and a handshake
+ * that meets plain HTTP on a server answers it with a TLS alert.
+ */
 extern const struct px_transport px_transport_tls;
 
 #endif

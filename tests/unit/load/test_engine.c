@@ -1,184 +1,213 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the engine's slot transitions. Like h2o's unit tests, this
- * file includes engine.c to reach its statics; no socket is opened except
- * where a test says so.
+ * Unit tests of the engine's face: whole runs against the built-in server on
+ * a loopback port, read back through one snapshot. The numbers are exact: the
+ * client's counts, the server's counts and the histograms agree.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-/* The debug invariant (busy == slots not idle) is checked on every move here. */
-#undef NDEBUG
-#include "../../../src/load/engine.c"
+#include "portex/kernel/ceiling.h"
+#include "portex/kernel/sock.h"
+#include "portex/load/engine.h"
+#include "portex/load/load.h"
+#include "portex/load/server.h"
+#include "portex/load/tls.h"
 
-static struct px_load cfg;
-static struct px_engine eng;
-static struct px_worker wk;
+struct target {
+    struct px_server *srv;
+    struct px_tls *tls; /* https: the server's context */
+    struct px_load load;
+};
 
-/* A worker with n idle slots, not started. */
-static int setup_worker(unsigned n, double rate, uint64_t quota)
+/* A server on 127.0.0.1:0 (https when tls) and a load toward it, -n n over -c c. */
+static void target_up(struct target *t, int tls, unsigned c, uint64_t n)
 {
-    px_load_defaults(&cfg);
-    cfg.rate_per_s = rate;
-    cfg.connections = n;
-    memset(&eng, 0, sizeof(eng));
-    eng.cfg = &cfg;
-    eng.transport = &px_transport_plain;
-    eng.nworkers = 1;
-    eng.workers = &wk;
-    memset(&wk, 0, sizeof(wk));
-    return worker_init(&eng, &wk, 0, n, quota);
-}
-
-static void teardown_worker(void)
-{
-    for (unsigned j = 0; j < wk.nslots; j++) {
-        conn_close(&wk.slots[j], 0, 0);
-        event_free(wk.slots[j].ev);
+    char err[256] = "";
+    memset(t, 0, sizeof(*t));
+    struct px_server_config sc;
+    px_server_config_defaults(&sc);
+    sc.threads = 1;
+    assert_int_equal(px_addr_parse("127.0.0.1:0", &sc.addr, &sc.addr_len, err, sizeof(err)), 0);
+    if (tls) {
+        struct px_tls_server_opts so = {0};
+        t->tls = sc.tls = px_tls_server_new(&so, err, sizeof(err));
+        assert_non_null(t->tls);
     }
-    event_free(wk.tick);
-    event_free(wk.grace);
-    event_free(wk.stop_ev);
-    free(wk.slots);
-    event_base_free(wk.base);
+    t->srv = px_server_new(&sc, err, sizeof(err));
+    assert_non_null(t->srv);
+    assert_int_equal(px_server_start(t->srv, err, sizeof(err)), 0);
+    struct sockaddr_storage bound;
+    px_server_address(t->srv, &bound);
+    char url[64];
+    snprintf(url, sizeof(url), "%s://127.0.0.1:%u/", tls ? "https" : "http",
+             (unsigned)ntohs(((struct sockaddr_in *)&bound)->sin_port));
+    px_load_defaults(&t->load);
+    assert_int_equal(px_url_parse(url, &t->load.url, err, sizeof(err)), 0);
+    t->load.target = bound;
+    t->load.target_len = px_sock_addrlen(&bound);
+    t->load.connections = c;
+    t->load.threads = 2;
+    t->load.requests = n;
+    t->load.duration_ms = n ? 0 : t->load.duration_ms;
+    t->load.tls_insecure = 1;
 }
 
-static void worker_init__all_slots_idle_and_free(void **state)
+static void target_down(struct target *t, uint64_t *accepted, uint64_t *requests)
 {
-    (void)state;
-    assert_int_equal(setup_worker(8, 0, 100), 0);
-    assert_int_equal(wk.busy, 0);
-    assert_int_equal(wk.nfree, 8);
-    assert_int_equal(wk.free_head, 0); /* slot 0 is taken first */
-    assert_true(worker_consistent(&wk));
-    teardown_worker();
+    px_server_stop(t->srv);
+    px_server_counts(t->srv, accepted, requests);
+    px_server_free(t->srv);
+    px_tls_free(t->tls);
 }
 
-static void slot_set__keeps_busy_and_free_list_in_step(void **state)
+/* Runs the load to its end; the finished snapshot into snap (heap: about 80 kB). */
+static struct px_engine_snapshot *run_load(const struct px_load *load)
 {
-    (void)state;
-    assert_int_equal(setup_worker(4, 0, 100), 0);
-    slot_set(&wk.slots[2], SLOT_CONNECTING);
-    assert_int_equal(wk.busy, 1);
-    assert_int_equal(wk.nfree, 3);
-    assert_false(wk.slots[2].in_free);
-    /* Moving between busy states changes no count. */
-    slot_set(&wk.slots[2], SLOT_READING);
-    slot_set(&wk.slots[2], SLOT_WAIT_EOF);
-    assert_int_equal(wk.busy, 1);
-    slot_set(&wk.slots[0], SLOT_BACKOFF);
-    assert_int_equal(wk.busy, 2);
-    assert_true(worker_consistent(&wk));
-    slot_set(&wk.slots[2], SLOT_IDLE);
-    assert_int_equal(wk.busy, 1);
-    assert_int_equal(wk.free_head, 2); /* the last freed is taken next */
-    slot_set(&wk.slots[0], SLOT_IDLE);
-    assert_int_equal(wk.busy, 0);
-    assert_int_equal(wk.nfree, 4);
-    assert_true(worker_consistent(&wk));
-    teardown_worker();
+    char err[256] = "";
+    struct px_engine_snapshot *snap = malloc(sizeof(*snap));
+    assert_non_null(snap);
+    struct px_engine *e = px_engine_new(load, err, sizeof(err));
+    assert_non_null(e);
+    assert_int_equal(px_engine_start(e, err, sizeof(err)), 0);
+    px_engine_wait(e);
+    px_engine_snapshot(e, snap);
+    px_engine_free(e);
+    return snap;
 }
 
-static void fail_at_once__closed_model_backs_off_never_restarts_inline(void **state)
+static void px_engine_snapshot__short_connections_counted_exactly(void **state)
 {
     (void)state;
-    assert_int_equal(setup_worker(2, 0, 100), 0);
-    struct slot *s = &wk.slots[0];
-    slot_set(s, SLOT_CONNECTING);
-    PX_BUMP(wk.ctr.started, 1);
-    fail_at_once(s, ENETUNREACH);
-    /* Counted by errno name, and the slot waits for a timer: no recursion. */
-    assert_int_equal(wk.ctr.cause[px_cause_from_errno(ENETUNREACH)], 1);
-    assert_int_equal(wk.ctr.failed, 1);
-    assert_int_equal(s->state, SLOT_BACKOFF);
-    assert_int_equal(wk.quota, 100); /* nothing started yet */
-    assert_true(event_pending(s->ev, EV_TIMEOUT, NULL));
-    assert_int_equal(wk.busy, 1);
-    assert_true(worker_consistent(&wk));
-    teardown_worker();
+    struct target t;
+    target_up(&t, 0, 4, 40);
+    struct px_engine_snapshot *s = run_load(&t.load);
+    uint64_t accepted, requests;
+    target_down(&t, &accepted, &requests);
+    assert_true(s->finished);
+    assert_int_equal(s->totals.started, 40);
+    assert_int_equal(s->totals.ok, 40);
+    assert_int_equal(s->totals.failed, 0);
+    assert_int_equal(s->totals.status[2], 40);
+    assert_int_equal(s->totals.connections_opened, 40);
+    assert_int_equal(s->lat.total.count, 40);
+    assert_int_equal(s->lat.connect.count, 40);
+    assert_int_equal(s->lat.ttfb.count, 40);
+    assert_int_equal(s->lat.tls.count, 0);
+    assert_int_equal(accepted, 40);
+    assert_int_equal(requests, 40);
+    /* -n: the window ends at the last completion, so nothing drains. */
+    assert_true(s->duration_s > 0);
+    assert_true(s->drain_s == 0.0);
+    assert_false(s->eaddr_seen);
+    assert_int_not_equal(s->timestamps, PX_TS_UNKNOWN); /* TCP_INFO read on the first one */
+    assert_string_equal(s->tls.version, "");
+    free(s);
 }
 
-static void slot_fail__open_model_frees_the_slot(void **state)
+static void px_engine_snapshot__keepalive_opens_one_connection_per_slot(void **state)
 {
     (void)state;
-    assert_int_equal(setup_worker(2, 100, UINT64_MAX), 0);
-    struct slot *s = &wk.slots[1];
-    slot_set(s, SLOT_READING);
-    slot_fail(s, PX_CAUSE_REQUEST_TIMEOUT);
-    assert_int_equal(s->state, SLOT_IDLE);
-    assert_true(s->in_free);
-    assert_int_equal(wk.busy, 0);
-    assert_int_equal(wk.ctr.cause[PX_CAUSE_REQUEST_TIMEOUT], 1);
-    teardown_worker();
+    struct target t;
+    target_up(&t, 0, 3, 30);
+    t.load.keepalive = 1;
+    struct px_engine_snapshot *s = run_load(&t.load);
+    uint64_t accepted, requests;
+    target_down(&t, &accepted, &requests);
+    assert_int_equal(s->totals.ok, 30);
+    assert_int_equal(s->totals.connections_opened, 3);
+    assert_int_equal(s->lat.connect.count, 3);
+    assert_int_equal(accepted, 3);
+    assert_int_equal(requests, 30);
+    free(s);
 }
 
-static void closed_next__quota_used_up_stops_the_worker(void **state)
+static void px_engine_snapshot__https_handshakes_and_summary(void **state)
 {
     (void)state;
-    assert_int_equal(setup_worker(1, 0, 0), 0);
-    struct slot *s = &wk.slots[0];
-    slot_set(s, SLOT_READING);
-    slot_done(s, NEXT_NOW);
-    assert_int_equal(s->state, SLOT_IDLE);
-    assert_true(wk.stopping);
-    assert_int_equal(wk.ctr.started, 0);
-    teardown_worker();
+    struct target t;
+    target_up(&t, 1, 2, 12);
+    t.load.tls_resume = 1;
+    struct px_engine_snapshot *s = run_load(&t.load);
+    uint64_t accepted, requests;
+    target_down(&t, &accepted, &requests);
+    assert_int_equal(s->totals.ok, 12);
+    assert_int_equal(s->totals.connections_opened, 12);
+    /* Every connection one handshake; the workers' first ones are full, the
+     * rest offer the ticket they got. */
+    assert_int_equal(s->totals.tls_full + s->totals.tls_resumed, 12);
+    assert_true(s->totals.tls_full >= 1 && s->totals.tls_full <= 2);
+    assert_int_equal(s->lat.tls.count, 12);
+    assert_string_equal(s->tls.version, "TLSv1.3");
+    assert_string_equal(s->tls.reason[0], "");
+    assert_int_equal(accepted, 12);
+    free(s);
 }
 
-static void needs_backoff__local_and_routing_errors(void **state)
+static void px_engine_snapshot__open_model_takes_the_whole_timetable(void **state)
 {
     (void)state;
-    const int yes[] = {EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, EACCES,
-                       EPERM,         EMFILE,      ECONNREFUSED};
-    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-        assert_true(needs_backoff(px_cause_from_errno(yes[i])));
-    assert_false(needs_backoff(px_cause_from_errno(ECONNRESET)));
-    assert_false(needs_backoff(PX_CAUSE_PARSE));
+    /* 1000/s for 200 ms over 2 workers: starts at 0..199 ms, 200 of them. */
+    struct target t;
+    target_up(&t, 0, 16, 0);
+    t.load.rate_per_s = 1000;
+    t.load.duration_ms = 200;
+    struct px_engine_snapshot *s = run_load(&t.load);
+    uint64_t accepted, requests;
+    target_down(&t, &accepted, &requests);
+    assert_int_equal(s->totals.started + s->totals.missed_starts, 200);
+    assert_int_equal(s->totals.ok + s->totals.failed, s->totals.started);
+    assert_int_equal(requests, s->totals.ok);
+    assert_true(s->duration_s == 0.2); /* the window is -d, whatever drained after */
+    free(s);
 }
 
-static void schedule_time__workers_share_one_timetable(void **state)
+static void px_engine_stop__ends_the_window_early(void **state)
 {
     (void)state;
-    struct px_load c;
-    px_load_defaults(&c);
-    c.rate_per_s = 1000;
-    struct px_engine e = {.cfg = &c, .nworkers = 3, .t0_us = 5000000};
-    struct px_worker w1 = {.e = &e, .id = 1};
-    /* Worker 1 of 3 takes starts 1, 4, 7...: 1 ms apart on the global table. */
-    assert_int_equal(schedule_time(&w1, 0), 5000000 + 1000);
-    assert_int_equal(schedule_time(&w1, 1), 5000000 + 4000);
-    assert_int_equal(schedule_time(&w1, 2), 5000000 + 7000);
-}
-
-static void load_end_us__window_ends_at_duration_stop_or_last_completion(void **state)
-{
-    (void)state;
-    struct px_engine e = {.t0_us = 1000000, .end_us = 4000000, .finished_us = 5500000};
-    assert_int_equal(load_end_us(&e), 4000000); /* -d 3s, then a 1.5 s drain */
-    assert_true(px_engine_duration_s(&e) == 3.0);
-    assert_true(px_engine_drain_s(&e) == 1.5);
-    e.stop_us = 2000000; /* SIGINT after 1 s */
-    assert_int_equal(load_end_us(&e), 2000000);
-    struct px_engine n = {.t0_us = 1000000, .end_us = 0, .finished_us = 1700000};
-    assert_int_equal(load_end_us(&n), 1700000); /* -n: the last completion */
-    assert_true(px_engine_drain_s(&n) == 0.0);
+    char err[256] = "";
+    struct target t;
+    target_up(&t, 0, 2, 0);
+    t.load.duration_ms = 30000;
+    struct px_engine_snapshot *s = malloc(sizeof(*s));
+    assert_non_null(s);
+    struct px_engine *e = px_engine_new(&t.load, err, sizeof(err));
+    assert_non_null(e);
+    assert_int_equal(px_engine_start(e, err, sizeof(err)), 0);
+    /* While it runs: counters, but no window yet. */
+    px_engine_snapshot(e, s);
+    assert_false(s->finished);
+    assert_true(s->duration_s == 0.0);
+    px_engine_stop(e);
+    while (!px_engine_done(e))
+        usleep(1000);
+    px_engine_wait(e);
+    px_engine_snapshot(e, s);
+    px_engine_free(e);
+    uint64_t accepted, requests;
+    target_down(&t, &accepted, &requests);
+    assert_true(s->finished);
+    assert_true(s->duration_s < 5.0);
+    assert_int_equal(s->totals.ok + s->totals.failed, s->totals.started);
+    assert_int_equal(requests, s->totals.ok);
+    free(s);
 }
 
 int main(void)
 {
-    evthread_use_pthreads();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(worker_init__all_slots_idle_and_free),
-        cmocka_unit_test(slot_set__keeps_busy_and_free_list_in_step),
-        cmocka_unit_test(fail_at_once__closed_model_backs_off_never_restarts_inline),
-        cmocka_unit_test(slot_fail__open_model_frees_the_slot),
-        cmocka_unit_test(closed_next__quota_used_up_stops_the_worker),
-        cmocka_unit_test(needs_backoff__local_and_routing_errors),
-        cmocka_unit_test(schedule_time__workers_share_one_timetable),
-        cmocka_unit_test(load_end_us__window_ends_at_duration_stop_or_last_completion),
+        cmocka_unit_test(px_engine_snapshot__short_connections_counted_exactly),
+        cmocka_unit_test(px_engine_snapshot__keepalive_opens_one_connection_per_slot),
+        cmocka_unit_test(px_engine_snapshot__https_handshakes_and_summary),
+        cmocka_unit_test(px_engine_snapshot__open_model_takes_the_whole_timetable),
+        cmocka_unit_test(px_engine_stop__ends_the_window_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the connection state machine. Like h2o's unit tests, this file
+ * includes slot.c to reach its statics; the owner is a stub that records what
+ * the slots tell it. No socket is opened except where a test says so.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* The debug invariant (busy == slots not idle) is checked on every move here. */
+#undef NDEBUG
+#include "../../../src/load/slot.c"
+
+#include <event2/thread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "portex/load/h1.h"
+
+/* The stub owner: what the slots told it. */
+struct told {
+    int calls;
+    enum px_slot_next next;
+    int idle; /* the slot was idle when told */
+};
+
+static struct px_load cfg;
+static struct px_slot_shared shared;
+static struct px_totals ctr;
+static struct px_latency lat;
+static struct event_base *base;
+static struct px_slots pool;
+static struct told told;
+
+static void stub_done(void *arg, struct px_slot *s, enum px_slot_next next)
+{
+    struct told *t = arg;
+    t->calls++;
+    t->next = next;
+    t->idle = px_slot_idle(s);
+}
+
+/* n idle slots over the plain transport and HTTP/1.1. */
+static void setup_pool(unsigned n)
+{
+    char err[128];
+    px_load_defaults(&cfg);
+    assert_int_equal(px_url_parse("http://localhost/", &cfg.url, err, sizeof(err)), 0);
+    memset(&shared, 0, sizeof(shared));
+    memset(&ctr, 0, sizeof(ctr));
+    memset(&told, 0, sizeof(told));
+    memset(&pool, 0, sizeof(pool));
+    shared.load = &cfg;
+    shared.transport = &px_transport_plain;
+    shared.framing = &px_framing_h1;
+    assert_int_equal(shared.framing->setup(&shared.framing_state, &cfg), 0);
+    px_hist_init(&lat.connect);
+    px_hist_init(&lat.ttfb);
+    px_hist_init(&lat.total);
+    px_hist_init(&lat.tls);
+    base = event_base_new();
+    assert_non_null(base);
+    struct px_slot_owner owner = {
+        .shared = &shared, .base = base, .ctr = &ctr, .lat = &lat, .done = stub_done, .arg = &told};
+    assert_int_equal(px_slots_init(&pool, &owner, n), 0);
+}
+
+static void teardown_pool(void)
+{
+    px_slots_release(&pool);
+    event_base_free(base);
+    shared.framing->teardown(shared.framing_state);
+}
+
+static void px_slots_init__all_slots_idle_and_free(void **state)
+{
+    (void)state;
+    setup_pool(8);
+    assert_int_equal(pool.busy, 0);
+    assert_int_equal(pool.nfree, 8);
+    assert_int_equal(pool.free_head, 0); /* slot 0 is taken first */
+    assert_ptr_equal(px_slots_take(&pool), &pool.slot[0]);
+    assert_true(slots_consistent(&pool));
+    teardown_pool();
+}
+
+static void slot_set__keeps_busy_and_free_list_in_step(void **state)
+{
+    (void)state;
+    setup_pool(4);
+    slot_set(&pool.slot[2], PX_SLOT_CONNECTING);
+    assert_int_equal(pool.busy, 1);
+    assert_int_equal(pool.nfree, 3);
+    assert_false(pool.slot[2].in_free);
+    /* Moving between busy states changes no count. */
+    slot_set(&pool.slot[2], PX_SLOT_READING);
+    slot_set(&pool.slot[2], PX_SLOT_WAIT_EOF);
+    assert_int_equal(pool.busy, 1);
+    slot_set(&pool.slot[0], PX_SLOT_BACKOFF);
+    assert_int_equal(pool.busy, 2);
+    assert_true(slots_consistent(&pool));
+    slot_set(&pool.slot[2], PX_SLOT_IDLE);
+    assert_int_equal(pool.busy, 1);
+    assert_int_equal(pool.free_head, 2); /* the last freed is taken next */
+    slot_set(&pool.slot[0], PX_SLOT_IDLE);
+    assert_int_equal(pool.busy, 0);
+    assert_int_equal(pool.nfree, 4);
+    assert_true(slots_consistent(&pool));
+    teardown_pool();
+}
+
+static void fail_at_once__counts_by_errno_and_tells_the_owner_once_idle(void **state)
+{
+    (void)state;
+    setup_pool(2);
+    struct px_slot *s = &pool.slot[0];
+    slot_set(s, PX_SLOT_CONNECTING);
+    PX_BUMP(ctr.started, 1);
+    fail_at_once(s, ENETUNREACH);
+    /* Counted by errno name; the owner hears of it with the slot idle, and is
+     * asked for a back-off: no restart from inside the failing call. */
+    assert_int_equal(ctr.cause[px_cause_from_errno(ENETUNREACH)], 1);
+    assert_int_equal(ctr.failed, 1);
+    assert_int_equal(told.calls, 1);
+    assert_int_equal(told.next, PX_SLOT_NEXT_BACKOFF);
+    assert_true(told.idle);
+    assert_int_equal(pool.busy, 0);
+    teardown_pool();
+}
+
+static void slot_fail__backs_off_only_when_a_retry_would_repeat(void **state)
+{
+    (void)state;
+    setup_pool(2);
+    struct px_slot *s = &pool.slot[1];
+    slot_set(s, PX_SLOT_READING);
+    slot_fail(s, PX_CAUSE_REQUEST_TIMEOUT);
+    assert_int_equal(told.next, PX_SLOT_NEXT_LOOP);
+    assert_true(s->in_free);
+    assert_int_equal(ctr.cause[PX_CAUSE_REQUEST_TIMEOUT], 1);
+    assert_int_equal(shared.first_eaddr_us, 0);
+    /* EADDRNOTAVAIL: a pause, and the run's first one is noted with the ok count before it. */
+    ctr.ok = 7;
+    slot_set(s, PX_SLOT_CONNECTING);
+    slot_fail(s, px_cause_from_errno(EADDRNOTAVAIL));
+    assert_int_equal(told.next, PX_SLOT_NEXT_BACKOFF);
+    assert_int_not_equal(shared.first_eaddr_us, 0);
+    ctr.ok = 9;
+    assert_int_equal(px_slots_ok_before_eaddr(&pool), 7);
+    assert_int_equal(told.calls, 2);
+    teardown_pool();
+}
+
+static void px_slot_pause__restarts_from_the_loop_after_the_back_off(void **state)
+{
+    (void)state;
+    setup_pool(1);
+    struct px_slot *s = &pool.slot[0];
+    px_slot_pause(s, PX_SLOT_NEXT_BACKOFF);
+    assert_int_equal(s->state, PX_SLOT_BACKOFF);
+    assert_int_equal(pool.busy, 1);
+    assert_true(event_pending(s->ev, EV_TIMEOUT, NULL));
+    assert_int_equal(told.calls, 0);
+    uint64_t t0 = px_clock_us();
+    event_base_loop(base, EVLOOP_ONCE);
+    /* After BACKOFF_US the owner is told, the slot idle, to start the next now. */
+    assert_true(px_clock_us() - t0 >= BACKOFF_US - 1000);
+    assert_int_equal(told.calls, 1);
+    assert_int_equal(told.next, PX_SLOT_NEXT_NOW);
+    assert_true(told.idle);
+    teardown_pool();
+}
+
+static void px_slots_cancel__counts_what_was_in_flight_once(void **state)
+{
+    (void)state;
+    setup_pool(4);
+    slot_set(&pool.slot[0], PX_SLOT_READING);  /* in flight: cancelled */
+    slot_set(&pool.slot[1], PX_SLOT_WAIT_EOF); /* response counted already */
+    slot_set(&pool.slot[2], PX_SLOT_BACKOFF);  /* failure counted already */
+    px_slots_cancel(&pool);
+    assert_int_equal(ctr.cause[PX_CAUSE_CANCELLED], 1);
+    assert_int_equal(ctr.failed, 1);
+    assert_int_equal(pool.busy, 0);
+    assert_int_equal(pool.nfree, 4);
+    teardown_pool();
+}
+
+static void needs_backoff__local_and_routing_errors(void **state)
+{
+    (void)state;
+    const int yes[] = {EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, EACCES,
+                       EPERM,         EMFILE,      ECONNREFUSED};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        assert_true(needs_backoff(px_cause_from_errno(yes[i])));
+    assert_false(needs_backoff(px_cause_from_errno(ECONNRESET)));
+    assert_false(needs_backoff(PX_CAUSE_PARSE));
+}
+
+/* A listening Unix socket at a fresh path, into cfg's target. The fd. */
+static int unix_listener(char *path, size_t len)
+{
+    snprintf(path, len, "/tmp/portex-test-slot-%d.sock", (int)getpid());
+    unlink(path);
+    char err[128];
+    assert_int_equal(px_unix_addr(path, &cfg.target, &cfg.target_len, err, sizeof(err)), 0);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(l >= 0);
+    assert_int_equal(bind(l, (struct sockaddr *)&cfg.target, cfg.target_len), 0);
+    assert_int_equal(listen(l, 4), 0);
+    return l;
+}
+
+static void px_slot_start__one_request_over_a_unix_socket(void **state)
+{
+    (void)state;
+    setup_pool(1);
+    char path[108];
+    int l = unix_listener(path, sizeof(path));
+    struct px_slot *s = &pool.slot[0];
+    /* Act: a Unix connect succeeds at once, and the request goes out with it. */
+    px_slot_start(s, px_clock_us());
+    assert_int_equal(s->state, PX_SLOT_READING);
+    int peer = accept(l, NULL, NULL);
+    char buf[512];
+    assert_true(recv(peer, buf, sizeof(buf), 0) > 0);
+    assert_memory_equal(buf, "GET / HTTP/1.1\r\n", 16);
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    assert_int_equal(send(peer, resp, sizeof(resp) - 1, 0), (ssize_t)(sizeof(resp) - 1));
+    event_base_loop(base, EVLOOP_ONCE);
+    /* Assert: one attempt, one bucket, and the owner asked to go on now. */
+    assert_int_equal(ctr.started, 1);
+    assert_int_equal(ctr.ok, 1);
+    assert_int_equal(ctr.status[2], 1);
+    assert_int_equal(ctr.failed, 0);
+    assert_int_equal(ctr.connections_opened, 1);
+    assert_int_equal(lat.total.count, 1);
+    assert_int_equal(told.calls, 1);
+    assert_int_equal(told.next, PX_SLOT_NEXT_NOW);
+    assert_int_equal(s->conn.fd, -1); /* short connection: the client closed */
+    close(peer);
+    close(l);
+    unlink(path);
+    teardown_pool();
+}
+
+int main(void)
+{
+    evthread_use_pthreads();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(px_slots_init__all_slots_idle_and_free),
+        cmocka_unit_test(slot_set__keeps_busy_and_free_list_in_step),
+        cmocka_unit_test(fail_at_once__counts_by_errno_and_tells_the_owner_once_idle),
+        cmocka_unit_test(slot_fail__backs_off_only_when_a_retry_would_repeat),
+        cmocka_unit_test(px_slot_pause__restarts_from_the_loop_after_the_back_off),
+        cmocka_unit_test(px_slots_cancel__counts_what_was_in_flight_once),
+        cmocka_unit_test(needs_backoff__local_and_routing_errors),
+        cmocka_unit_test(px_slot_start__one_request_over_a_unix_socket),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
