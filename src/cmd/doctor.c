@@ -20,7 +20,9 @@
 #include "portex/kernel/netlink.h"
 #include "portex/load/http.h"
 #include "portex/load/tls.h"
+#include "portex/load/result.h"
 #include "portex/load/transport.h"
+#include "portex/load/transports.h"
 
 /* Waits for fd to be ready for `events` until deadline. 1 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, uint64_t deadline_us)
@@ -118,28 +120,11 @@ static int probe_get(struct px_conn *c, const struct px_transport *t, const char
     return resp.status;
 }
 
-int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const char *host_header,
-                    const char *path, uint64_t timeout_ms, struct px_probe *out)
-{
-    memset(out, 0, sizeof(*out));
-    memcpy(&out->addr, addr, len);
-    uint64_t deadline = px_clock_us() + timeout_ms * 1000u;
-    int fd = probe_connect(addr, len, deadline, out);
-    if (fd < 0)
-        return -1;
-    out->reached = 1;
-    probe_tcp_info(fd, out);
-    /* An HTTP answer is a bonus: the TCP facts above are what doctor is for. */
-    struct px_conn c = {.fd = fd};
-    out->http_status = probe_get(&c, &px_transport_plain, host_header, path, deadline);
-    close(fd);
-    return 0;
-}
-
-/* One TLS connection: handshake, and GET on the first. 0, or -1 with tls_error set. */
-static int probe_tls_once(const struct sockaddr *addr, socklen_t len, struct px_tls_worker *w,
-                          const char *host_header, const char *path, uint64_t deadline,
-                          struct px_probe *out)
+/* One connection over transport t (worker w): the TCP facts on the first, the
+ * handshake, and GET on the first. 0, or -1 (out->error or tls_error set). */
+static int probe_once(const struct sockaddr *addr, socklen_t len, const struct px_transport *t,
+                      void *w, const char *host_header, const char *path, uint64_t deadline,
+                      struct px_probe *out)
 {
     int first = !out->reached;
     int fd = probe_connect(addr, len, deadline, out);
@@ -150,53 +135,73 @@ static int probe_tls_once(const struct sockaddr *addr, socklen_t len, struct px_
         probe_tcp_info(fd, out);
     }
     struct px_conn c = {.fd = fd};
-    const struct px_transport *t = &px_transport_tls;
     enum px_io r = t->attach(&c, w) == 0 ? PX_IO_WANT_WRITE : PX_IO_ERROR;
     while (r != PX_IO_ERROR && (r = t->handshake(&c)) != PX_IO_DONE && r != PX_IO_ERROR)
         if (!io_wait(&c, r, deadline))
             break;
     if (r == PX_IO_DONE) {
-        snprintf(out->tls_version, sizeof(out->tls_version), "%s", px_tls_worker_version(w));
         out->tls_resumed = c.resumed;
+        /* An HTTP answer is a bonus: the TCP facts above are what doctor is for. */
         if (first)
             out->http_status = probe_get(&c, t, host_header, path, deadline);
+    } else if (r != PX_IO_ERROR) {
+        snprintf(out->tls_error, sizeof(out->tls_error), "TLS handshake timed out");
     } else {
-        const char *why = r == PX_IO_ERROR ? px_tls_worker_reason(w, c.cause) : NULL;
-        if (r != PX_IO_ERROR)
-            snprintf(out->tls_error, sizeof(out->tls_error), "TLS handshake timed out");
-        else
-            snprintf(out->tls_error, sizeof(out->tls_error), "TLS handshake failed: %s%s%s%s",
-                     px_cause_name(c.cause), why ? " (" : "", why ? why : "", why ? ")" : "");
+        out->tls_cause = c.cause;
     }
-    if (c.tls)
-        t->detach(&c, r == PX_IO_DONE);
+    t->detach(&c, r == PX_IO_DONE);
     close(fd);
     return r == PX_IO_DONE ? 0 : -1;
 }
 
-int px_doctor_probe_tls(const struct sockaddr *addr, socklen_t len, const char *host,
-                        const char *host_header, const char *path, uint64_t timeout_ms,
-                        struct px_probe *out)
+/* A TLS failure in words, with OpenSSL's first reason for its cause. */
+static void tls_failure(struct px_probe *out, const struct px_tls_summary *sum)
+{
+    if (out->tls_error[0] || out->tls_cause == 0)
+        return;
+    int c = out->tls_cause;
+    const char *why = c >= PX_CAUSE_TLS_HANDSHAKE && c <= PX_CAUSE_TLS_EOF &&
+                              sum->reason[c - PX_CAUSE_TLS_HANDSHAKE][0]
+                          ? sum->reason[c - PX_CAUSE_TLS_HANDSHAKE]
+                          : NULL;
+    snprintf(out->tls_error, sizeof(out->tls_error), "TLS handshake failed: %s%s%s%s",
+             px_cause_name(c), why ? " (" : "", why ? why : "", why ? ")" : "");
+}
+
+int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const struct px_url *url,
+                    uint64_t timeout_ms, struct px_probe *out)
 {
     memset(out, 0, sizeof(*out));
     memcpy(&out->addr, addr, len);
-    out->tls = 1;
+    out->tls = url->tls;
     uint64_t deadline = px_clock_us() + timeout_ms * 1000u;
-    /* Doctor reports what the server does, not whether this host trusts it. */
-    struct px_tls_client_opts o = {.host = host, .insecure = 1, .resume = PX_TLS_RESUME_TICKET};
-    char err[256];
-    struct px_tls *ctx = px_tls_client_new(&o, err, sizeof(err));
-    struct px_tls_worker *w = ctx ? px_tls_worker_new(ctx) : NULL;
+    char host[PX_URL_HOST_MAX + 16], err[256];
+    px_url_host_header(url, host, sizeof(host));
+    /* Doctor reports what the server does, not whether this host trusts it; a
+     * second TLS connection offers the session the first one got. */
+    static struct px_load load;
+    px_load_defaults(&load);
+    load.url = *url;
+    load.tls_insecure = 1;
+    load.tls_resume = PX_TLS_RESUME_TICKET;
+    const struct px_transport *t = px_transports_pick(url->tls);
+    void *ctx = NULL, *w = NULL;
     int rc = -1;
-    if (w == NULL) {
+    if (t->ctx_new(&ctx, &load, err, sizeof(err)) < 0 || t->worker_new(&w, ctx) < 0) {
         snprintf(out->tls_error, sizeof(out->tls_error), "%s", ctx ? "out of memory" : err);
-    } else if (probe_tls_once(addr, len, w, host_header, path, deadline, out) == 0) {
-        /* A second connection offers the session the first one got. */
-        probe_tls_once(addr, len, w, host_header, path, deadline, out);
+    } else if (probe_once(addr, len, t, w, host, url->path, deadline, out) == 0) {
         rc = 0;
+        if (url->tls)
+            probe_once(addr, len, t, w, host, url->path, deadline, out);
     }
-    px_tls_worker_free(w);
-    px_tls_free(ctx);
+    struct px_tls_summary sum;
+    memset(&sum, 0, sizeof(sum));
+    if (w)
+        t->summarize(w, &sum);
+    snprintf(out->tls_version, sizeof(out->tls_version), "%s", sum.version);
+    tls_failure(out, &sum);
+    t->worker_free(w);
+    t->ctx_free(ctx);
     return rc;
 }
 
@@ -416,17 +421,12 @@ static int probe(const struct px_doctor_config *cfg, struct px_probe *p)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    char host[PX_URL_HOST_MAX + 16], err[512];
-    px_url_host_header(&cfg->url, host, sizeof(host));
+    char err[512];
     if (px_url_resolve(&cfg->url, &ss, &len, err, sizeof(err)) < 0) {
         snprintf(p->error, sizeof(p->error), "%s", err);
         return -1;
     }
-    if (cfg->url.tls)
-        return px_doctor_probe_tls((struct sockaddr *)&ss, len, cfg->url.host, host, cfg->url.path,
-                                   cfg->connect_timeout_ms, p);
-    return px_doctor_probe((struct sockaddr *)&ss, len, host, cfg->url.path,
-                           cfg->connect_timeout_ms, p);
+    return px_doctor_probe((struct sockaddr *)&ss, len, &cfg->url, cfg->connect_timeout_ms, p);
 }
 
 /* Always something to report: an unreachable target is in the report and exits 1. */

@@ -378,7 +378,7 @@ static int tls_attach(struct px_conn *c, void *worker)
         if (w->tls->resume == PX_TLS_RESUME_TICKET && w->last)
             SSL_set_session(ssl, w->last);
     }
-    c->tls = ssl;
+    c->state = ssl;
     c->resumed = 0;
     return 0;
 }
@@ -386,7 +386,7 @@ static int tls_attach(struct px_conn *c, void *worker)
 /* Maps a failed SSL call to a transport result; errors get a cause and a reason. */
 static enum px_io tls_fail(struct px_conn *c, int rc, int in_handshake)
 {
-    SSL *ssl = c->tls;
+    SSL *ssl = c->state;
     int saved_errno = errno;
     int e = SSL_get_error(ssl, rc);
     if (e == SSL_ERROR_WANT_READ)
@@ -438,7 +438,7 @@ static void reject_plain(int fd)
 
 static enum px_io tls_handshake(struct px_conn *c)
 {
-    SSL *ssl = c->tls;
+    SSL *ssl = c->state;
     struct px_tls_worker *w = SSL_get_app_data(ssl);
     ERR_clear_error();
     errno = 0; /* SSL_ERROR_SYSCALL reads it */
@@ -462,7 +462,7 @@ static enum px_io tls_read(struct px_conn *c, char *buf, size_t len, size_t *n)
 {
     ERR_clear_error();
     errno = 0;
-    int rc = SSL_read_ex(c->tls, buf, len, n);
+    int rc = SSL_read_ex(c->state, buf, len, n);
     return rc == 1 ? PX_IO_DONE : tls_fail(c, rc, 0);
 }
 
@@ -470,13 +470,13 @@ static enum px_io tls_write(struct px_conn *c, const char *buf, size_t len, size
 {
     ERR_clear_error();
     errno = 0;
-    int rc = SSL_write_ex(c->tls, buf, len, n);
+    int rc = SSL_write_ex(c->state, buf, len, n);
     return rc == 1 ? PX_IO_DONE : tls_fail(c, rc, 0);
 }
 
 static void tls_detach(struct px_conn *c, int graceful)
 {
-    SSL *ssl = c->tls;
+    SSL *ssl = c->state;
     if (ssl == NULL)
         return;
     /* One SSL_shutdown sends close_notify without waiting for the peer's. */
@@ -487,7 +487,7 @@ static void tls_detach(struct px_conn *c, int graceful)
     SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(ssl);
     ERR_clear_error();
-    c->tls = NULL;
+    c->state = NULL;
 }
 
 /* The run's client context from its load: SNI and the verified name from the URL. */

@@ -43,7 +43,7 @@ static void plain_summarize(const void *worker, struct px_tls_summary *sum)
 static int plain_attach(struct px_conn *c, void *worker)
 {
     (void)worker;
-    c->tls = NULL;
+    c->state = NULL;
     c->resumed = 0;
     return 0;
 }

@@ -27,15 +27,14 @@ struct px_doctor_config {
 
 /* Defaults: -c 64, a 3 s connect timeout. */
 void px_doctor_config_defaults(struct px_doctor_config *cfg);
-/* Opens one connection to addr, reads TCP_INFO, asks GET path. 0 or -1 (error set). */
-int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const char *host_header,
-                    const char *path, uint64_t timeout_ms, struct px_probe *out);
-/* As px_doctor_probe over TLS (no verification: doctor describes, it does not
- * judge trust), then a second connection offering the first's session ticket. -1 when
- * no TLS handshake completed (TCP facts still filled when reached). */
-int px_doctor_probe_tls(const struct sockaddr *addr, socklen_t len, const char *host,
-                        const char *host_header, const char *path, uint64_t timeout_ms,
-                        struct px_probe *out);
+/*
+ * One connection to addr (the target of url): TCP_INFO, then GET url's path.
+ * For https a TLS handshake without verification (doctor describes, it does not
+ * judge trust) and a second connection offering the first's session ticket.
+ * 0, or -1 with the reason in out (TCP facts still filled when reached).
+ */
+int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const struct px_url *url,
+                    uint64_t timeout_ms, struct px_probe *out);
 /* Fills d from the proc tree (and the probe, already in d->probe when has_target). */
 void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d);
 

@@ -28,7 +28,7 @@ enum px_io {
 /* One connection as the transport sees it. */
 struct px_conn {
     int fd;      /* connected socket, -1 when none */
-    void *tls;   /* the transport's per-connection state (TLS: SSL *), NULL for plain */
+    void *state; /* the transport's per-connection state (TLS: SSL *), NULL for plain */
     int cause;   /* enum px_cause of the last PX_IO_ERROR */
     int resumed; /* the handshake resumed a session (TLS) */
 };

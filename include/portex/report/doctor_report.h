@@ -29,6 +29,7 @@ struct px_probe {
     char tls_version[16]; /* negotiated protocol ("TLSv1.3"), "" when no handshake */
     int tls_resumed;      /* a second connection resumed the first one's session */
     char tls_error[320];  /* why the handshake failed, "" when it did not */
+    int tls_cause;        /* enum px_cause of a failed handshake (a TLS one), 0 when none */
 };
 
 struct px_doctor_ceiling {
