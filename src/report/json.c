@@ -295,3 +295,16 @@ void px_json_print_tree(FILE *f, const json_t *root)
     px_json_tree(&j, NULL, root);
     px_json_finish(&j);
 }
+
+/* What portex's reports have always printed for these figures ("%.10g"),
+ * read back: the value a reader of an earlier document got. */
+json_t *px_json_real10(double v)
+{
+    if (!isfinite(v))
+        return json_null();
+    if (v == floor(v) && fabs(v) < 1e15)
+        return json_real(v);
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%.10g", v);
+    return json_real(strtod(buf, NULL));
+}

@@ -35,6 +35,10 @@ struct json_t;
 void px_json_tree(struct px_json *j, const char *key, const struct json_t *v);
 /* A whole document from a jansson tree, readable, ending with a newline. */
 void px_json_print_tree(FILE *f, const struct json_t *root);
+/* A real rounded to 10 significant digits (integers below 1e15 kept whole),
+ * null when not finite: for derived figures (rates, predictions) whose
+ * further digits are noise. */
+struct json_t *px_json_real10(double v);
 /* Ends the document with a newline. */
 void px_json_finish(struct px_json *j);
 
