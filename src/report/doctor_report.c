@@ -2,14 +2,15 @@
 /* portex doctor's reports: the settings and what each means, the target, the ceilings, the traps. */
 #include "portex/report/doctor_report.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "portex/base/url.h"
 #include "portex/kernel/sysctls.h"
+#include "portex/load/result_codec.h"
 #include "portex/report/json.h"
-#include "portex/report/run_report.h"
 
 static void per_s_text(char *out, size_t len, const struct px_ceiling *c)
 {
@@ -129,91 +130,93 @@ void px_doctor_report_text(FILE *f, const struct px_doctor *d)
                "Linux 4.12, it broke clients behind NAT).\n");
 }
 
-static void json_tls_probe(struct px_json *j, const struct px_probe *p)
+static json_t *json_tls_probe(const struct px_probe *p)
 {
-    px_json_obj_begin(j, "tls");
-    px_json_str(j, "version", p->tls_version[0] ? p->tls_version : NULL);
+    json_t *o = json_object();
+    px_jset(o, "version", p->tls_version[0] ? json_string(p->tls_version) : NULL);
     if (p->tls_error[0]) {
-        px_json_null(j, "resumes_sessions");
-        px_json_str(j, "error", p->tls_error);
+        px_jset(o, "resumes_sessions", NULL);
+        px_jset(o, "error", json_string(p->tls_error));
     } else {
-        px_json_bool(j, "resumes_sessions", p->tls_resumed);
+        px_jset(o, "resumes_sessions", json_boolean(p->tls_resumed));
     }
-    px_json_obj_end(j);
+    return o;
+}
+
+/* The target as probed: where it is, whether it answered, what TCP (and TLS) agreed. */
+static json_t *json_target(const struct px_doctor *d)
+{
+    const struct px_probe *p = &d->probe;
+    json_t *o = json_object();
+    px_jset(o, "url", json_string(d->url_text));
+    if (p->addr.ss_family == AF_UNIX) {
+        char where[PX_URL_UNIX_MAX + 8];
+        px_sockaddr_str((const struct sockaddr *)&p->addr, where, sizeof(where));
+        px_jset(o, "address", json_string(where));
+        px_jset(o, "port", NULL);
+    } else {
+        char ip[64];
+        px_sockaddr_ip((const struct sockaddr *)&p->addr, ip, sizeof(ip));
+        px_jset(o, "address", json_string(ip));
+        px_jset(o, "port", px_ju64(d->url.port));
+    }
+    px_jset(o, "reached", json_boolean(p->reached));
+    if (!p->reached) {
+        px_jset(o, "error", json_string(p->error));
+        return o;
+    }
+    px_jset(o, "timestamps_negotiated", json_boolean(p->timestamps));
+    px_jset(o, "window_scaling", json_boolean(p->window_scaling));
+    px_jset(o, "sack", json_boolean(p->sack));
+    px_jset(o, "rtt_us", px_ju64(p->rtt_us));
+    px_jset(o, "http_status", p->http_status ? json_integer(p->http_status) : NULL);
+    if (p->tls)
+        px_jset(o, "tls", json_tls_probe(p));
+    return o;
+}
+
+static json_t *json_ceilings(const struct px_doctor *d)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < d->nceilings; i++) {
+        json_t *o = json_object();
+        px_jset(o, "config", json_string(d->ceilings[i].config));
+        px_jset(o, "per_s", px_json_real10(d->ceilings[i].c.per_s));
+        px_jset(o, "formula", json_string(d->ceilings[i].c.formula));
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 void px_doctor_report_json(FILE *f, const struct px_doctor *d)
 {
     const struct px_env *e = &d->env;
-    struct px_json j;
-    px_json_init(&j, f, 0);
-    px_json_obj_begin(&j, NULL);
-    px_json_str(&j, "command", "doctor");
-    px_json_str(&j, "kernel", e->kernel);
-    px_report_json_sysctl(&j, e);
-    px_json_obj_begin(&j, "nofile");
-    px_json_u64(&j, "soft", e->nofile_soft);
-    px_json_u64(&j, "hard", e->nofile_hard);
-    px_json_obj_end(&j);
-    px_json_u64(&j, "usable_ports", d->usable_ports);
-    px_json_obj_begin(&j, "time_wait");
-    px_json_i64(&j, "all", d->tw_all);
-    if (d->tw_target >= 0)
-        px_json_i64(&j, "target", d->tw_target);
-    else
-        px_json_null(&j, "target");
-    px_json_obj_end(&j);
+    json_t *doc = json_object();
+    px_jset(doc, "command", json_string("doctor"));
+    px_jset(doc, "kernel", json_string(e->kernel));
+    px_jset(doc, "sysctl", px_result_codec_sysctl(e));
+    json_t *nofile = json_object();
+    px_jset(nofile, "soft", px_ju64(e->nofile_soft));
+    px_jset(nofile, "hard", px_ju64(e->nofile_hard));
+    px_jset(doc, "nofile", nofile);
+    px_jset(doc, "usable_ports", px_ju64(d->usable_ports));
+    json_t *tw = json_object();
+    px_jset(tw, "all", json_integer(d->tw_all));
+    px_jset(tw, "target", d->tw_target >= 0 ? json_integer(d->tw_target) : NULL);
+    px_jset(doc, "time_wait", tw);
     if (d->have_ext) {
-        px_json_obj_begin(&j, "tcpext");
-        px_json_u64(&j, "TWRecycled", d->ext.tw_recycled);
-        px_json_u64(&j, "TCPTimeWaitOverflow", d->ext.tw_overflow);
-        px_json_obj_end(&j);
+        json_t *ext = json_object();
+        px_jset(ext, "TWRecycled", px_ju64(d->ext.tw_recycled));
+        px_jset(ext, "TCPTimeWaitOverflow", px_ju64(d->ext.tw_overflow));
+        px_jset(doc, "tcpext", ext);
     }
-    if (d->has_target) {
-        const struct px_probe *p = &d->probe;
-        char ip[64];
-        px_sockaddr_ip((const struct sockaddr *)&p->addr, ip, sizeof(ip));
-        px_json_obj_begin(&j, "target");
-        px_json_str(&j, "url", d->url_text);
-        if (p->addr.ss_family == AF_UNIX) {
-            char where[PX_URL_UNIX_MAX + 8];
-            px_sockaddr_str((const struct sockaddr *)&p->addr, where, sizeof(where));
-            px_json_str(&j, "address", where);
-            px_json_null(&j, "port");
-        } else {
-            px_json_str(&j, "address", ip);
-            px_json_u64(&j, "port", d->url.port);
-        }
-        px_json_bool(&j, "reached", p->reached);
-        if (p->reached) {
-            px_json_bool(&j, "timestamps_negotiated", p->timestamps);
-            px_json_bool(&j, "window_scaling", p->window_scaling);
-            px_json_bool(&j, "sack", p->sack);
-            px_json_u64(&j, "rtt_us", p->rtt_us);
-            if (p->http_status)
-                px_json_i64(&j, "http_status", p->http_status);
-            else
-                px_json_null(&j, "http_status");
-            if (p->tls)
-                json_tls_probe(&j, p);
-        } else {
-            px_json_str(&j, "error", p->error);
-        }
-        px_json_obj_end(&j);
-    }
-    px_json_arr_begin(&j, "ceilings");
-    for (size_t i = 0; i < d->nceilings; i++) {
-        px_json_obj_begin(&j, NULL);
-        px_json_str(&j, "config", d->ceilings[i].config);
-        px_json_f64(&j, "per_s", d->ceilings[i].c.per_s);
-        px_json_str(&j, "formula", d->ceilings[i].c.formula);
-        px_json_obj_end(&j);
-    }
-    px_json_arr_end(&j);
-    px_json_arr_begin(&j, "flags");
+    if (d->has_target)
+        px_jset(doc, "target", json_target(d));
+    px_jset(doc, "ceilings", json_ceilings(d));
+    json_t *flags = json_array();
     for (size_t i = 0; i < d->nflags; i++)
-        px_json_str(&j, NULL, d->flags[i]);
-    px_json_arr_end(&j);
-    px_json_obj_end(&j);
-    px_json_finish(&j);
+        json_array_append_new(flags, json_string(d->flags[i]));
+    px_jset(doc, "flags", flags);
+    px_json_print_tree(f, doc);
+    json_decref(doc);
 }

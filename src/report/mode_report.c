@@ -3,11 +3,13 @@
 #include "portex/report/mode_report.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "portex/load/result.h"
+#include "portex/load/result_codec.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
 #include "portex/report/svg.h"
@@ -64,63 +66,74 @@ void px_mode_report_table(FILE *f, const struct px_mode_result *results, size_t 
                    "mode started (an earlier run's)\n");
 }
 
+/* The settings a mode ran with, as its table row names them. */
+static json_t *mode_settings(const struct px_mode_result *r)
+{
+    const struct px_run *run = r->run;
+    json_t *o = json_object();
+    px_jset(o, "what", json_string(r->what));
+    px_jset(o, "keepalive", json_boolean(run->load->keepalive));
+    px_jset(o, "close", json_string(px_close_name(run->load->close)));
+    if (run->env.tw_reuse >= 0)
+        px_jset(o, "client_tcp_tw_reuse", json_integer(run->env.tw_reuse));
+    if (run->env.tw_reuse_delay_ms >= 0)
+        px_jset(o, "client_tcp_tw_reuse_delay", json_integer(run->env.tw_reuse_delay_ms));
+    px_jset(o, "server_tcp_timestamps", json_integer(r->server_timestamps));
+    px_jset(o, "ports", px_ju64(run->ex.usable_ports));
+    px_jset(o, "sources", px_ju64(run->load->nsources ? run->load->nsources : 1));
+    px_jset(o, "rate_per_s", px_json_real10(run->load->rate_per_s));
+    px_jset(o, "duration_s", px_json_real10((double)run->load->duration_ms / 1000.0));
+    return o;
+}
+
+/* compare: how this mode's ports were kept clear of earlier modes' TIME_WAIT. */
+static json_t *mode_isolation(const struct px_mode_result *r)
+{
+    const struct px_run *run = r->run;
+    char window[16];
+    snprintf(window, sizeof(window), "%u-%u", run->ex.port_lo, run->ex.port_hi);
+    json_t *o = json_object();
+    px_jset(o, "method", json_string(r->isolation));
+    px_jset(o, "port_window", json_string(window));
+    px_jset(o, "sources", px_ju64(run->load->nsources ? run->load->nsources : 1));
+    px_jset(o, "waited_s", px_json_real10(r->waited_s));
+    return o;
+}
+
+static json_t *mode_json(const struct px_mode_result *r)
+{
+    json_t *o = json_object();
+    px_jset(o, "name", json_string(r->name));
+    px_jset(o, "ran", json_boolean(r->ran));
+    if (!r->ran) {
+        px_jset(o, "note", json_string(r->note));
+        return o;
+    }
+    px_jset(o, "settings", mode_settings(r));
+    px_jset(o, "predicted_ok", px_json_real10(r->predicted_ok));
+    px_jset(o, "predicted_ceiling_per_s",
+            r->run->ex.ceiling.port_bound ? px_json_real10(r->run->ex.ceiling.per_s)
+                                          : json_string("not port-bound"));
+    if (r->isolation != NULL)
+        px_jset(o, "isolation", mode_isolation(r));
+    px_jset(o, "summary", px_report_summary_json(r->run));
+    px_jset(o, "series", px_result_codec_series(&r->run->series));
+    px_jset(o, "result", px_result_codec_data(r->run)); /* the mergeable totals and histograms */
+    return o;
+}
+
 void px_mode_report_json(FILE *f, const char *command, const struct px_mode_result *results,
                          size_t n)
 {
-    struct px_json j;
-    px_json_init(&j, f, 0);
-    px_json_obj_begin(&j, NULL);
-    px_json_str(&j, "command", command);
-    px_json_str(&j, "version", PORTEX_VERSION);
-    px_json_arr_begin(&j, "modes");
-    for (size_t i = 0; i < n; i++) {
-        const struct px_mode_result *r = &results[i];
-        px_json_obj_begin(&j, NULL);
-        px_json_str(&j, "name", r->name);
-        px_json_bool(&j, "ran", r->ran);
-        if (!r->ran) {
-            px_json_str(&j, "note", r->note);
-            px_json_obj_end(&j);
-            continue;
-        }
-        px_json_obj_begin(&j, "settings");
-        px_json_str(&j, "what", r->what);
-        px_json_bool(&j, "keepalive", r->run->load->keepalive);
-        px_json_str(&j, "close", px_close_name(r->run->load->close));
-        if (r->run->env.tw_reuse >= 0)
-            px_json_i64(&j, "client_tcp_tw_reuse", r->run->env.tw_reuse);
-        if (r->run->env.tw_reuse_delay_ms >= 0)
-            px_json_i64(&j, "client_tcp_tw_reuse_delay", r->run->env.tw_reuse_delay_ms);
-        px_json_i64(&j, "server_tcp_timestamps", r->server_timestamps);
-        px_json_u64(&j, "ports", r->run->ex.usable_ports);
-        px_json_u64(&j, "sources", r->run->load->nsources ? r->run->load->nsources : 1);
-        px_json_f64(&j, "rate_per_s", r->run->load->rate_per_s);
-        px_json_f64(&j, "duration_s", (double)r->run->load->duration_ms / 1000.0);
-        px_json_obj_end(&j);
-        px_json_f64(&j, "predicted_ok", r->predicted_ok);
-        if (r->run->ex.ceiling.port_bound)
-            px_json_f64(&j, "predicted_ceiling_per_s", r->run->ex.ceiling.per_s);
-        else
-            px_json_str(&j, "predicted_ceiling_per_s", "not port-bound");
-        if (r->isolation != NULL) {
-            /* compare: how this mode's ports were kept clear of earlier modes' TIME_WAIT */
-            px_json_obj_begin(&j, "isolation");
-            px_json_str(&j, "method", r->isolation);
-            char window[16];
-            snprintf(window, sizeof(window), "%u-%u", r->run->ex.port_lo, r->run->ex.port_hi);
-            px_json_str(&j, "port_window", window);
-            px_json_u64(&j, "sources", r->run->load->nsources ? r->run->load->nsources : 1);
-            px_json_f64(&j, "waited_s", r->waited_s);
-            px_json_obj_end(&j);
-        }
-        px_report_json_summary(&j, "summary", r->run);
-        px_report_json_series(&j, &r->run->series);
-        px_report_json_result(&j, r->run); /* the mergeable totals and histograms */
-        px_json_obj_end(&j);
-    }
-    px_json_arr_end(&j);
-    px_json_obj_end(&j);
-    px_json_finish(&j);
+    json_t *modes = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(modes, mode_json(&results[i]));
+    json_t *doc = json_object();
+    px_jset(doc, "command", json_string(command));
+    px_jset(doc, "version", json_string(PORTEX_VERSION));
+    px_jset(doc, "modes", modes);
+    px_json_print_tree(f, doc);
+    json_decref(doc);
 }
 
 void px_mode_report_svg(FILE *f, const char *command, const struct px_mode_result *res, size_t n)

@@ -3,11 +3,13 @@
 #include "portex/report/ramp_report.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 
 #include "portex/load/load.h"
 #include "portex/load/knee.h"
+#include "portex/load/result_codec.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
 #include "portex/report/svg.h"
@@ -149,65 +151,58 @@ void px_ramp_report_text(FILE *f, const char *url, const struct px_ramp *ramp)
     text_port_bound(f, ramp);
 }
 
-static void json_step(struct px_json *j, const struct px_ramp *ramp, size_t i)
+static json_t *json_step(const struct px_ramp *ramp, size_t i)
 {
     const struct px_knee_step *s = &ramp->figs[i];
     unsigned why = px_knee_judge(s, ramp->max_p99_us);
-    px_json_obj_begin(j, NULL);
-    px_json_f64(j, "rate_per_s", s->rate_per_s);
-    px_json_f64(j, "step_s", s->step_s);
-    px_json_f64(j, "ok_per_s", px_knee_ok_per_s(s));
-    px_json_bool(j, "passed", why == 0);
-    px_json_arr_begin(j, "failed_on");
+    json_t *failed_on = json_array();
     if (why & PX_KNEE_LOW_OK)
-        px_json_str(j, NULL, "ok_per_s");
+        json_array_append_new(failed_on, json_string("ok_per_s"));
     if (why & PX_KNEE_ERRORS)
-        px_json_str(j, NULL, "errors");
+        json_array_append_new(failed_on, json_string("errors"));
     if (why & PX_KNEE_SLOW)
-        px_json_str(j, NULL, "p99");
-    px_json_arr_end(j);
-    px_json_bool(j, "interrupted", s->interrupted);
-    px_json_bool(j, "port_bound", px_knee_port_bound(s));
-    px_json_bool(j, "shorter_than_port_hold", px_knee_step_too_short(s));
-    px_json_f64(j, "ports_over_step_per_s", s->step_s > 0 ? (double)s->ports / s->step_s : 0);
-    if (isfinite(s->ceiling_per_s))
-        px_json_f64(j, "predicted_ceiling_per_s", s->ceiling_per_s);
-    else
-        px_json_str(j, "predicted_ceiling_per_s", "not port-bound");
-    px_report_json_summary(j, "summary", ramp->runs[i]);
-    px_report_json_series(j, &ramp->runs[i]->series);
-    px_json_obj_end(j);
+        json_array_append_new(failed_on, json_string("p99"));
+    json_t *o = json_object();
+    px_jset(o, "rate_per_s", px_json_real10(s->rate_per_s));
+    px_jset(o, "step_s", px_json_real10(s->step_s));
+    px_jset(o, "ok_per_s", px_json_real10(px_knee_ok_per_s(s)));
+    px_jset(o, "passed", json_boolean(why == 0));
+    px_jset(o, "failed_on", failed_on);
+    px_jset(o, "interrupted", json_boolean(s->interrupted));
+    px_jset(o, "port_bound", json_boolean(px_knee_port_bound(s)));
+    px_jset(o, "shorter_than_port_hold", json_boolean(px_knee_step_too_short(s)));
+    px_jset(o, "ports_over_step_per_s",
+            px_json_real10(s->step_s > 0 ? (double)s->ports / s->step_s : 0));
+    px_jset(o, "predicted_ceiling_per_s",
+            isfinite(s->ceiling_per_s) ? px_json_real10(s->ceiling_per_s)
+                                       : json_string("not port-bound"));
+    px_jset(o, "summary", px_report_summary_json(ramp->runs[i]));
+    px_jset(o, "series", px_result_codec_series(&ramp->runs[i]->series));
+    return o;
 }
 
 void px_ramp_report_json(FILE *f, const char *url, const struct px_ramp *ramp)
 {
-    struct px_json j;
-    px_json_init(&j, f, 0);
-    px_json_obj_begin(&j, NULL);
-    px_json_str(&j, "command", "ramp");
-    px_json_str(&j, "version", PORTEX_VERSION);
-    px_json_str(&j, "url", url);
-    px_json_f64(&j, "from_per_s", ramp->from_per_s);
-    px_json_f64(&j, "to_per_s", ramp->to_per_s);
-    px_json_f64(&j, "step_per_s", ramp->step_per_s);
-    px_json_f64(&j, "step_duration_s", (double)ramp->step_ms / 1000.0);
-    if (ramp->max_p99_us)
-        px_json_u64(&j, "max_p99_us", ramp->max_p99_us);
-    else
-        px_json_null(&j, "max_p99_us");
-    px_json_u64(&j, "planned_steps", ramp->nplanned);
-    px_json_bool(&j, "stopped_early", ramp->stopped_early);
-    px_json_bool(&j, "interrupted", ramp->interrupted);
-    px_json_arr_begin(&j, "steps");
+    json_t *steps = json_array();
     for (size_t i = 0; i < ramp->nsteps; i++)
-        json_step(&j, ramp, i);
-    px_json_arr_end(&j);
-    if (ramp->knee >= 0)
-        px_json_f64(&j, "knee_per_s", ramp->figs[ramp->knee].rate_per_s);
-    else
-        px_json_null(&j, "knee_per_s");
-    px_json_obj_end(&j);
-    px_json_finish(&j);
+        json_array_append_new(steps, json_step(ramp, i));
+    json_t *doc = json_object();
+    px_jset(doc, "command", json_string("ramp"));
+    px_jset(doc, "version", json_string(PORTEX_VERSION));
+    px_jset(doc, "url", json_string(url));
+    px_jset(doc, "from_per_s", px_json_real10(ramp->from_per_s));
+    px_jset(doc, "to_per_s", px_json_real10(ramp->to_per_s));
+    px_jset(doc, "step_per_s", px_json_real10(ramp->step_per_s));
+    px_jset(doc, "step_duration_s", px_json_real10((double)ramp->step_ms / 1000.0));
+    px_jset(doc, "max_p99_us", ramp->max_p99_us ? px_ju64(ramp->max_p99_us) : NULL);
+    px_jset(doc, "planned_steps", px_ju64(ramp->nplanned));
+    px_jset(doc, "stopped_early", json_boolean(ramp->stopped_early));
+    px_jset(doc, "interrupted", json_boolean(ramp->interrupted));
+    px_jset(doc, "steps", steps);
+    px_jset(doc, "knee_per_s",
+            ramp->knee >= 0 ? px_json_real10(ramp->figs[ramp->knee].rate_per_s) : NULL);
+    px_json_print_tree(f, doc);
+    json_decref(doc);
 }
 
 void px_ramp_report_csv(FILE *f, const struct px_ramp *ramp)

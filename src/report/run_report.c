@@ -374,27 +374,6 @@ json_t *px_report_summary_json(const struct px_run *run)
     return o;
 }
 
-void px_report_json_summary(struct px_json *j, const char *key, const struct px_run *run)
-{
-    json_t *o = px_report_summary_json(run);
-    px_json_tree(j, key, o);
-    json_decref(o);
-}
-
-void px_report_json_sysctl(struct px_json *j, const struct px_env *env)
-{
-    json_t *o = px_result_codec_sysctl(env);
-    px_json_tree(j, "sysctl", o);
-    json_decref(o);
-}
-
-void px_report_json_series(struct px_json *j, const struct px_series *series)
-{
-    json_t *o = px_result_codec_series(series);
-    px_json_tree(j, "series", o);
-    json_decref(o);
-}
-
 void px_report_csv(FILE *f, const struct px_series *series)
 {
     fprintf(f,
@@ -415,13 +394,6 @@ void px_report_csv(FILE *f, const struct px_series *series)
                     r->tls_p50_us);
         fputc('\n', f);
     }
-}
-
-void px_report_json_result(struct px_json *j, const struct px_run *run)
-{
-    json_t *o = px_result_codec_data(run);
-    px_json_tree(j, "result", o);
-    json_decref(o);
 }
 
 json_t *px_report_json_doc(const struct px_run *run, const char *command)

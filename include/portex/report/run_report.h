@@ -8,8 +8,6 @@
 #include <stdio.h>
 
 struct px_run;
-struct px_json;
-struct px_env;
 struct px_series;
 
 /* The summary a person reads. */
@@ -22,14 +20,6 @@ struct json_t;
 struct json_t *px_report_json_doc(const struct px_run *run, const char *command);
 /* The `summary` object of a run as a jansson tree. */
 struct json_t *px_report_summary_json(const struct px_run *run);
-/* The `summary` object of a run, for documents that hold several runs. */
-void px_report_json_summary(struct px_json *j, const char *key, const struct px_run *run);
-/* The `sysctl` object: KERNEL-FACTS.md's sysctls, those the kernel has. */
-void px_report_json_sysctl(struct px_json *j, const struct px_env *env);
-/* The `series` array, one object per tick. */
-void px_report_json_series(struct px_json *j, const struct px_series *series);
-/* The `result` object (README.md, Result format): raw totals and histograms. */
-void px_report_json_result(struct px_json *j, const struct px_run *run);
 /* The series as CSV with a header line. */
 void px_report_csv(FILE *f, const struct px_series *series);
 /* A few plain sentences on why the run got the ceiling it got. */
