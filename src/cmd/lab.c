@@ -33,7 +33,7 @@
 #include "portex/kernel/sock.h"
 #include "portex/load/combine.h"
 #include "portex/load/result.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_decode.h"
 #include "portex/load/run.h"
 #include "portex/load/server.h"
 #include "portex/report/lab_report.h"
@@ -239,7 +239,7 @@ static int read_result(struct px_child_waits *w, int fd, struct px_run **run, ch
         goto out;
     }
     char msg[200];
-    if ((*run = px_result_codec_loads(text, len, msg, sizeof(msg))) == NULL) {
+    if ((*run = px_result_decode_text(text, len, msg, sizeof(msg))) == NULL) {
         snprintf(err, errlen, "client result unreadable: %s", msg);
         goto out;
     }

@@ -17,7 +17,7 @@
 #include "portex/load/combine.h"
 #include "portex/load/load.h"
 #include "portex/load/result.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_decode.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
 #include "portex/report/svg.h"
@@ -50,7 +50,7 @@ static enum px_exit load(struct merged *m, char *err, size_t errlen)
     }
     for (size_t i = 0; i < m->n; i++) {
         errno = 0;
-        if ((m->parts[i] = px_result_codec_load_file(m->names[i], msg, sizeof(msg))) == NULL) {
+        if ((m->parts[i] = px_result_decode_file(m->names[i], msg, sizeof(msg))) == NULL) {
             snprintf(err, errlen, "%s", msg);
             return strncmp(msg, "cannot read", 11) == 0 ? PX_EXIT_FAILED : PX_EXIT_USAGE;
         }

@@ -9,7 +9,7 @@
 
 #include "portex/base/url.h"
 #include "portex/kernel/sysctls.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_encode.h"
 #include "portex/report/json.h"
 
 static void per_s_text(char *out, size_t len, const struct px_ceiling *c)
@@ -194,7 +194,7 @@ void px_doctor_report_json(FILE *f, const struct px_doctor *d)
     json_t *doc = json_object();
     px_jset(doc, "command", json_string("doctor"));
     px_jset(doc, "kernel", json_string(e->kernel));
-    px_jset(doc, "sysctl", px_result_codec_sysctl(e));
+    px_jset(doc, "sysctl", px_result_encode_sysctl(e));
     json_t *nofile = json_object();
     px_jset(nofile, "soft", px_ju64(e->nofile_soft));
     px_jset(nofile, "hard", px_ju64(e->nofile_hard));

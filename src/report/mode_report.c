@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "portex/load/result.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_encode.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
 #include "portex/report/svg.h"
@@ -117,8 +117,8 @@ static json_t *mode_json(const struct px_mode_result *r)
     if (r->isolation != NULL)
         px_jset(o, "isolation", mode_isolation(r));
     px_jset(o, "summary", px_report_summary_json(r->run));
-    px_jset(o, "series", px_result_codec_series(&r->run->series));
-    px_jset(o, "result", px_result_codec_data(r->run)); /* the mergeable totals and histograms */
+    px_jset(o, "series", px_result_encode_series(&r->run->series));
+    px_jset(o, "result", px_result_encode_data(r->run)); /* the mergeable totals and histograms */
     return o;
 }
 

@@ -9,7 +9,7 @@
 
 #include "portex/load/load.h"
 #include "portex/load/knee.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_encode.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
 #include "portex/report/svg.h"
@@ -177,7 +177,7 @@ static json_t *json_step(const struct px_ramp *ramp, size_t i)
             isfinite(s->ceiling_per_s) ? px_json_real10(s->ceiling_per_s)
                                        : json_string("not port-bound"));
     px_jset(o, "summary", px_report_summary_json(ramp->runs[i]));
-    px_jset(o, "series", px_result_codec_series(&ramp->runs[i]->series));
+    px_jset(o, "series", px_result_encode_series(&ramp->runs[i]->series));
     return o;
 }
 

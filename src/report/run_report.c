@@ -9,7 +9,7 @@
 
 #include "portex/load/load.h"
 #include "portex/report/json.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_encode.h"
 #include "portex/load/result.h"
 #include "portex/base/url.h"
 
@@ -401,11 +401,11 @@ json_t *px_report_json_doc(const struct px_run *run, const char *command)
     json_t *o = json_object();
     px_jset(o, "command", json_string(command));
     px_jset(o, "version", json_string(PORTEX_VERSION));
-    px_jset(o, "config", px_result_codec_config(run->load));
-    px_jset(o, "environment", px_result_codec_environment(&run->env));
+    px_jset(o, "config", px_result_encode_config(run->load));
+    px_jset(o, "environment", px_result_encode_environment(&run->env));
     px_jset(o, "summary", px_report_summary_json(run));
-    px_jset(o, "series", px_result_codec_series(&run->series));
-    px_jset(o, "result", px_result_codec_data(run));
+    px_jset(o, "series", px_result_encode_series(&run->series));
+    px_jset(o, "result", px_result_encode_data(run));
     return o;
 }
 

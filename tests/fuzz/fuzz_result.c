@@ -13,7 +13,7 @@
 #include "portex/load/series.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[512];
     err[0] = '\0';
-    struct px_run *run = px_result_codec_loads((const char *)data, size, err, sizeof(err));
+    struct px_run *run = px_result_decode_text((const char *)data, size, err, sizeof(err));
     if (run == NULL) {
         /* Refused: one line saying why. */
         CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Accepted: what it reads back from its own writing is itself again. */
     size_t len1, len2;
     char *one = write_doc(run, &len1);
-    struct px_run *run2 = px_result_codec_loads(one, len1, err, sizeof(err));
+    struct px_run *run2 = px_result_decode_text(one, len1, err, sizeof(err));
     CHECK(run2 != NULL);
     char *two = write_doc(run2, &len2);
     CHECK(len1 == len2 && memcmp(one, two, len1) == 0);

@@ -2,7 +2,7 @@
 /*
  * The counters of a run, listed once. The struct (struct px_totals in
  * result.h), the sum of workers and of merged hosts (px_totals_add), and the
- * result format's writer and reader (result_codec.c) all expand this list, so
+ * result format's writer and reader (result_encode.c, result_decode.c) all expand this list, so
  * a new counter is one line here. The order is the key order of the result
  * document's "totals" (the golden test holds it).
  */

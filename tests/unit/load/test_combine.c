@@ -18,7 +18,7 @@
 #include "portex/load/result.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_decode.h"
 
 #define HOSTS 3
 
@@ -82,7 +82,7 @@ static struct px_run *via_json(const struct px_run *run)
     json_decref(doc);
     fclose(f);
     char err[256];
-    struct px_run *out = px_result_codec_loads(buf, len, err, sizeof(err));
+    struct px_run *out = px_result_decode_text(buf, len, err, sizeof(err));
     assert_non_null(out);
     free(buf);
     return out;

@@ -28,7 +28,7 @@
 #include "portex/load/result.h"
 #include "portex/report/ramp_report.h"
 #include "portex/report/run_report.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_decode.h"
 #include "portex/report/svg.h"
 
 #ifndef PX_GOLDEN_DIR
@@ -171,7 +171,7 @@ static int load_runs(void **state)
         char path[512], name[64], err[256];
         snprintf(name, sizeof(name), "%s.json", run_docs[i]);
         golden_path(path, sizeof(path), name);
-        if ((runs[i] = px_result_codec_load_file(path, err, sizeof(err))) == NULL) {
+        if ((runs[i] = px_result_decode_file(path, err, sizeof(err))) == NULL) {
             fprintf(stderr, "%s\n", err);
             return -1;
         }

@@ -20,7 +20,7 @@
 #include "portex/load/result.h"
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
-#include "portex/load/result_codec.h"
+#include "portex/load/result_decode.h"
 
 static struct px_run *fill_run(void)
 {
@@ -108,7 +108,7 @@ static char *write_doc(const struct px_run *run, size_t *len)
     return buf;
 }
 
-static void px_result_codec_read__write_read_write_identical(void **state)
+static void px_result_encode_read__write_read_write_identical(void **state)
 {
     (void)state;
     struct px_run *run = fill_run();
@@ -116,7 +116,7 @@ static void px_result_codec_read__write_read_write_identical(void **state)
     char *one = write_doc(run, &len1);
     char err[256] = "";
 
-    struct px_run *run2 = px_result_codec_loads(one, len1, err, sizeof(err));
+    struct px_run *run2 = px_result_decode_text(one, len1, err, sizeof(err));
     assert_non_null(run2);
     char *two = write_doc(run2, &len2);
 
@@ -131,7 +131,7 @@ static void px_result_codec_read__write_read_write_identical(void **state)
     px_run_free(run2);
 }
 
-static void px_result_codec_read__percentiles_recomputed_equal(void **state)
+static void px_result_encode_read__percentiles_recomputed_equal(void **state)
 {
     (void)state;
     struct px_run *run = fill_run();
@@ -139,7 +139,7 @@ static void px_result_codec_read__percentiles_recomputed_equal(void **state)
     char *text = write_doc(run, &len);
     char err[256];
 
-    struct px_run *run2 = px_result_codec_loads(text, len, err, sizeof(err));
+    struct px_run *run2 = px_result_decode_text(text, len, err, sizeof(err));
     assert_non_null(run2);
 
     static const double qs[] = {0, 1, 25, 50, 90, 99, 99.9, 99.99, 100};
@@ -184,7 +184,7 @@ static void expect_error(const char *from, const char *to, const char *want)
     char *bad = replace(text, from, to);
     char err[256] = "";
 
-    struct px_run *run2 = px_result_codec_loads(bad, strlen(bad), err, sizeof(err));
+    struct px_run *run2 = px_result_decode_text(bad, strlen(bad), err, sizeof(err));
 
     assert_null(run2);
     assert_non_null(strstr(err, want));
@@ -194,32 +194,32 @@ static void expect_error(const char *from, const char *to, const char *want)
     px_run_free(run);
 }
 
-static void px_result_codec_read__other_format_refused(void **state)
+static void px_result_encode_read__other_format_refused(void **state)
 {
     (void)state;
     expect_error("\"format\": 1", "\"format\": 2", "result.format: 2, expected 1");
 }
 
-static void px_result_codec_read__other_layout_refused(void **state)
+static void px_result_encode_read__other_layout_refused(void **state)
 {
     (void)state;
     expect_error("\"sub_bits\": 8", "\"sub_bits\": 7", "result.hist_layout");
 }
 
-static void px_result_codec_read__bucket_index_out_of_range(void **state)
+static void px_result_encode_read__bucket_index_out_of_range(void **state)
 {
     (void)state;
     expect_error("\"buckets\": [[", "\"buckets\": [[99999,1],[", "buckets");
 }
 
-static void px_result_codec_read__missing_key_named(void **state)
+static void px_result_encode_read__missing_key_named(void **state)
 {
     (void)state;
     expect_error("\"ok\": 90,\n      \"failed\"", "\"okk\": 90,\n      \"failed\"",
                  "result.totals.ok: missing");
 }
 
-static void px_result_codec_read__unix_target_and_requests_per_conn(void **state)
+static void px_result_encode_read__unix_target_and_requests_per_conn(void **state)
 {
     (void)state;
     struct px_run *run = fill_run();
@@ -233,7 +233,7 @@ static void px_result_codec_read__unix_target_and_requests_per_conn(void **state
     size_t len1, len2;
     char *one = write_doc(run, &len1);
 
-    struct px_run *run2 = px_result_codec_loads(one, len1, err, sizeof(err));
+    struct px_run *run2 = px_result_decode_text(one, len1, err, sizeof(err));
     assert_non_null(run2);
     char *two = write_doc(run2, &len2);
 
@@ -246,26 +246,26 @@ static void px_result_codec_read__unix_target_and_requests_per_conn(void **state
     px_run_free(run2);
 }
 
-static void px_result_codec_loads__not_json(void **state)
+static void px_result_encode_loads__not_json(void **state)
 {
     (void)state;
     char err[256];
-    assert_null(px_result_codec_loads("{\"a\":", 5, err, sizeof(err)));
+    assert_null(px_result_decode_text("{\"a\":", 5, err, sizeof(err)));
     assert_non_null(strstr(err, "not valid JSON"));
 }
 
 /* A directory or an empty file is named as such, not as JSON that lacks a '{'. */
-static void px_result_codec_load_file__directory_and_empty_named(void **state)
+static void px_result_encode_load_file__directory_and_empty_named(void **state)
 {
     (void)state;
     char err[256];
-    assert_null(px_result_codec_load_file("/", err, sizeof(err)));
+    assert_null(px_result_decode_file("/", err, sizeof(err)));
     assert_string_equal(err, "cannot read /: it is a directory");
     char path[] = "/tmp/px_empty_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_null(px_result_codec_load_file(path, err, sizeof(err)));
+    assert_null(px_result_decode_file(path, err, sizeof(err)));
     unlink(path);
     assert_non_null(strstr(err, ": empty file, expected the JSON of portex run --json"));
 }
@@ -273,15 +273,15 @@ static void px_result_codec_load_file__directory_and_empty_named(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(px_result_codec_read__write_read_write_identical),
-        cmocka_unit_test(px_result_codec_read__percentiles_recomputed_equal),
-        cmocka_unit_test(px_result_codec_read__other_format_refused),
-        cmocka_unit_test(px_result_codec_read__other_layout_refused),
-        cmocka_unit_test(px_result_codec_read__bucket_index_out_of_range),
-        cmocka_unit_test(px_result_codec_read__missing_key_named),
-        cmocka_unit_test(px_result_codec_read__unix_target_and_requests_per_conn),
-        cmocka_unit_test(px_result_codec_loads__not_json),
-        cmocka_unit_test(px_result_codec_load_file__directory_and_empty_named),
+        cmocka_unit_test(px_result_encode_read__write_read_write_identical),
+        cmocka_unit_test(px_result_encode_read__percentiles_recomputed_equal),
+        cmocka_unit_test(px_result_encode_read__other_format_refused),
+        cmocka_unit_test(px_result_encode_read__other_layout_refused),
+        cmocka_unit_test(px_result_encode_read__bucket_index_out_of_range),
+        cmocka_unit_test(px_result_encode_read__missing_key_named),
+        cmocka_unit_test(px_result_encode_read__unix_target_and_requests_per_conn),
+        cmocka_unit_test(px_result_encode_loads__not_json),
+        cmocka_unit_test(px_result_encode_load_file__directory_and_empty_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
