@@ -50,7 +50,7 @@ def ask(sock, timeout_s):
     try:
         sock.sendall(REQUEST)
         data = b""
-        while b"\r\n\r\n" not in data or not data.endswith(b"\n"):
+        while not complete(data):
             chunk = sock.recv(4096)
             if not chunk:
                 return False
@@ -58,6 +58,13 @@ def ask(sock, timeout_s):
         return data.startswith(b"HTTP/1.1 200")
     except OSError:
         return False
+
+
+def complete(data):
+    """True when data holds a whole response: its head and Content-Length bytes of body."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+    return bool(sep) and m is not None and len(body) >= int(m.group(1))
 
 
 def fresh_answer(port, within_s):
@@ -71,10 +78,13 @@ def fresh_answer(port, within_s):
 
 
 def hold(port, n):
-    """n connections to port, connected (the kernel completes them from the backlog)."""
+    """n connections to port, not waited for: the kernel completes them into the listen
+    queue as far as it has room (somaxconn), the rest keep trying their SYN."""
     socks = []
     for _ in range(n):
-        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", port))
         socks.append(s)
     return socks
 
