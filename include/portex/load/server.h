@@ -40,9 +40,10 @@ void px_server_stop(struct px_server *s);
 /* Connections accepted and requests answered so far. */
 void px_server_counts(const struct px_server *s, uint64_t *accepted, uint64_t *requests);
 /*
- * accept() calls that failed so far (EMFILE at the open-files limit, ENFILE,
- * ENOBUFS, ENOMEM, ...; each pauses that listener for 10 ms to 1 s), and the
- * errno of one of them (0 when none failed).
+ * accept() calls that failed so far, and the errno of a recent one (0 when
+ * none failed). EMFILE at the open-files limit, ENFILE, ENOBUFS and ENOMEM
+ * pause that listener for 10 ms, doubling to 1 s; the errors of one queued
+ * connection (EPROTO, ENETUNREACH, ...) do not. Safe from another thread.
  */
 void px_server_accept_errors(const struct px_server *s, uint64_t *errors, int *last_errno);
 void px_server_free(struct px_server *s);
