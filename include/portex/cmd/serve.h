@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "portex/cmd/command.h"
+#include "portex/cmd/metrics.h"
 #include "portex/load/server.h"
 
 /* `portex serve`: the server and where its TLS certificate comes from. */
@@ -15,6 +16,7 @@ struct px_serve_config {
     const char *cert;       /* --cert FILE, NULL: self-signed ECDSA P-256 made at start */
     const char *key;        /* --key FILE */
     const char *write_cert; /* --write-cert FILE */
+    struct px_metrics_config metrics;
 };
 
 /* `portex serve` arguments into cfg: a PX_CLI_ status. */
