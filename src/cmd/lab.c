@@ -180,9 +180,19 @@ static void client_config(const struct px_lab_config *lab, const struct px_mode 
     }
 }
 
-static void client_child(const struct px_lab_config *lab, const struct px_mode *m, unsigned host,
-                         int down_fd, int up_fd)
+/* The lab's processes for one mode: a server and one client per host. */
+struct kids {
+    unsigned n;
+    struct px_child server, client[MAX_HOSTS];
+    struct px_child_waits *waits; /* the parent's, which passes a stop on to the clients */
+    struct px_metrics *metrics;   /* --metrics (its serving process); NULL without */
+    const char *label;            /* the mode's label there */
+};
+
+static void client_child(const struct px_lab_config *lab, const struct px_mode *m,
+                         const struct kids *k, unsigned host)
 {
+    int down_fd = k->client[host].down[0], up_fd = k->client[host].up[1];
     child_enter(up_fd);
     if (px_child_read_byte(down_fd) != 'G')
         _exit(3);
@@ -208,6 +218,9 @@ static void client_child(const struct px_lab_config *lab, const struct px_mode *
     /* SIGINT from the parent stops the run early; it still reports. */
     struct px_run *run = px_run_new(cfg);
     struct px_stats_opts opts = {.row_hists = 1}; /* quiet: the parent prints progress */
+    /* Each tick to the lab's metrics process (a shard's own labels under hosts). */
+    px_metrics_begin(k->metrics, k->label, cfg);
+    px_metrics_hook(k->metrics, &opts, run);
     if (run == NULL || px_run_execute(run, &opts, err, sizeof(err)) < 0)
         px_child_fail(up_fd, run ? err : "client run", run ? EIO : ENOMEM);
     /* The result crosses the pipe as data with no pointers: the mergeable
@@ -249,13 +262,6 @@ out:
     return rc;
 }
 
-/* The lab's processes for one mode: a server and one client per host. */
-struct kids {
-    unsigned n;
-    struct px_child server, client[MAX_HOSTS];
-    struct px_child_waits *waits; /* the parent's, which passes a stop on to the clients */
-};
-
 /* In a newly forked child: the parent's signalfd is not its own. */
 static void child_start(struct kids *k)
 {
@@ -273,7 +279,7 @@ static int kids_spawn(const struct px_lab_config *lab, const struct px_mode *m, 
         struct px_child *c = &k->client[i];
         if (px_child_spawn(c) == 0) {
             child_start(k);
-            client_child(lab, m, i, c->down[0], c->up[1]);
+            client_child(lab, m, k, i);
         }
         if (c->pid < 0)
             break;
@@ -329,13 +335,16 @@ static int kids_go(struct kids *k, char *err, size_t errlen)
     return 0;
 }
 
-/* One client's result into *run. 0, or -1 with err. */
+/* One client's result into *run, and its final values to the live metrics. 0, or -1 with err. */
 static int kid_result(struct kids *k, unsigned i, struct px_run **run, char *err, size_t errlen)
 {
     int fd = k->client[i].up[0];
-    if (px_child_expect(k->waits, fd, 'D', err, errlen, "client") < 0)
+    if (px_child_expect(k->waits, fd, 'D', err, errlen, "client") < 0 ||
+        read_result(k->waits, fd, run, err, errlen) < 0)
         return -1;
-    return read_result(k->waits, fd, run, err, errlen);
+    px_metrics_begin(k->metrics, k->label, (*run)->load);
+    px_metrics_set_run(k->metrics, *run);
+    return 0;
 }
 
 /* Several hosts: their results merged as `portex merge` does. */
@@ -373,13 +382,14 @@ static void kids_end(struct kids *k, int failed)
     px_child_end(&k->server, SIGTERM);
 }
 
-static int run_mode(const struct px_lab_config *lab, const struct px_mode *m,
-                    struct px_child_waits *waits, struct px_mode_result *res, char *err,
-                    size_t errlen)
+static int run_mode(const struct px_lab_config *lab, const struct px_mode *m, struct kids *live,
+                    struct px_mode_result *res, char *err, size_t errlen)
 {
     struct kids k;
     memset(&k, -1, sizeof(k)); /* every pid and fd -1 */
-    k.waits = waits;
+    k.waits = live->waits;
+    k.metrics = live->metrics;
+    k.label = live->label;
     k.n = mode_hosts(m);
     if (k.n > MAX_HOSTS)
         k.n = MAX_HOSTS;
@@ -426,11 +436,15 @@ bad:
     return -1;
 }
 
-/* One mode into res: 0 when it ran (or was skipped), -1 with err when it failed. */
-static int lab_mode(const struct px_lab_config *cfg, const struct px_mode *m, int have_delay,
-                    struct px_child_waits *waits, struct px_mode_result *res, char *err,
-                    size_t errlen)
+/* Mode i into res: 0 when it ran (or was skipped), -1 with err when it failed.
+ * live: the parent's waits and metrics. */
+static int lab_mode(const struct px_lab_config *cfg, size_t i, int have_delay, struct kids *live,
+                    struct px_mode_result *res, char *err, size_t errlen)
 {
+    const struct px_mode *m = cfg->modes[i];
+    char label[64];
+    px_mode_label(cfg->modes, i, label, sizeof(label));
+    live->label = label;
     if (!have_delay && (m->reuse_delay_ms || cfg->reuse_delay_ms)) {
         snprintf(res->note, sizeof(res->note),
                  "skipped: this kernel has no tcp_tw_reuse_delay (6.14+)");
@@ -440,7 +454,7 @@ static int lab_mode(const struct px_lab_config *cfg, const struct px_mode *m, in
         if (!cfg->out.quiet)
             fprintf(stderr, "portex lab: mode %s (%s) for %.1f s...\n", m->name, m->what,
                     (double)cfg->duration_ms / 1000.0);
-    if (run_mode(cfg, m, waits, res, err, errlen) < 0)
+    if (run_mode(cfg, m, live, res, err, errlen) < 0)
         return -1;
     res->ran = 1;
     res->predicted_ok = px_ceiling_expected_ok(&res->run->ex.ceiling,
@@ -448,8 +462,8 @@ static int lab_mode(const struct px_lab_config *cfg, const struct px_mode *m, in
     return 0;
 }
 
-enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, char *err,
-                        size_t errlen)
+enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_metrics *metrics,
+                        struct px_mode_result *results, char *err, size_t errlen)
 {
     if (become_lab_root(err, errlen) < 0)
         return PX_EXIT_FAILED;
@@ -461,6 +475,7 @@ enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *
         return PX_EXIT_FAILED;
     }
     int have_delay = access(PX_PROC "/sys/net/ipv4/tcp_tw_reuse_delay", F_OK) == 0;
+    struct kids live = {.waits = &waits, .metrics = metrics};
     enum px_exit status = PX_EXIT_OK;
     for (size_t i = 0; i < cfg->nmodes; i++) {
         struct px_mode_result *res = &results[i];
@@ -468,7 +483,7 @@ enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *
             status = PX_EXIT_INTERRUPTED;
             continue;
         }
-        if (lab_mode(cfg, cfg->modes[i], have_delay, &waits, res, err, errlen) < 0) {
+        if (lab_mode(cfg, i, have_delay, &live, res, err, errlen) < 0) {
             if (px_child_stopped(&waits)) {
                 snprintf(res->note, sizeof(res->note), "interrupted");
                 status = PX_EXIT_INTERRUPTED;
@@ -487,6 +502,7 @@ enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *
 void px_lab_config_defaults(struct px_lab_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+    px_metrics_config_defaults(&cfg->metrics);
     cfg->ports = 1000;
     cfg->rate_per_s = 2000;
     cfg->duration_ms = 10000;
@@ -533,6 +549,7 @@ static const struct px_cli_opt lab_opts[] = {
 static const struct px_cli_group lab_groups[] = {
     {.opts = lab_opts, .off = 0},
     {.opts = px_cli_output_opts, .off = LAB(out)},
+    {.opts = px_metrics_opts, .off = LAB(metrics)},
 };
 
 static const char lab_usage[] =
@@ -555,7 +572,8 @@ static const char lab_usage[] =
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
     "      --csv FILE          every mode's series as CSV\n"
-    "  -q, --quiet             no progress on stderr\n"
+    "  -q, --quiet             no progress on stderr\n" PX_METRICS_USAGE
+    "                          (label mode: each mode's name; shard K/N for hosts4)\n"
     "  -h, --help              this text\n";
 
 static const struct px_cli_spec lab_spec = {
@@ -575,9 +593,10 @@ int px_lab_parse(int argc, char **argv, struct px_lab_config *cfg, char *err, si
 
 /* ---- the command -------------------------------------------------------- */
 
-/* The command's state: the config and one result per mode. */
+/* The command's state: the config, the live metrics and one result per mode. */
 struct lab_state {
     struct px_lab_config cfg;
+    struct px_metrics *metrics; /* --metrics (served by a process of its own); NULL without */
     struct px_mode_result res[PX_MAX_MODES];
     enum px_exit status; /* of the run: PX_EXIT_INTERRUPTED adds a line to the text */
 };
@@ -592,12 +611,19 @@ static const struct px_outputs *cmd_outputs(const void *state)
     return &((const struct lab_state *)state)->cfg.out;
 }
 
+/* Detached: the lab forks its namespaces' processes and must hold no thread then. */
+static enum px_exit cmd_prepare(void *state)
+{
+    struct lab_state *s = state;
+    return px_metrics_open(&s->metrics, "lab", &s->cfg.metrics, 1);
+}
+
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,
                    size_t errlen)
 {
     (void)hlog;
     struct lab_state *s = state;
-    s->status = px_lab_run(&s->cfg, s->res, err, errlen);
+    s->status = px_lab_run(&s->cfg, s->metrics, s->res, err, errlen);
     *status = s->status;
     return s->status == PX_EXIT_OK || s->status == PX_EXIT_INTERRUPTED ? 0 : -1;
 }
@@ -634,9 +660,15 @@ static void csv_cb(FILE *f, const void *state)
     px_mode_report_csv(f, s->res, s->cfg.nmodes);
 }
 
+static void after_reports(void *state)
+{
+    px_metrics_finish(((struct lab_state *)state)->metrics);
+}
+
 static void cmd_free(void *state)
 {
     struct lab_state *s = state;
+    px_metrics_free(s->metrics);
     px_mode_results_free(s->res, s->cfg.nmodes);
 }
 
@@ -655,8 +687,10 @@ const struct px_command px_lab_command = {
     .state_size = sizeof(struct lab_state),
     .parse = cmd_parse,
     .outputs = cmd_outputs,
+    .prepare = cmd_prepare,
     .run = cmd_run,
     .reports = lab_reports,
     .nreports = PX_NELEMS(lab_reports),
+    .after_reports = after_reports,
     .free = cmd_free,
 };
