@@ -107,8 +107,10 @@ struct px_metrics {
     struct px_expo_load *loads;
     size_t nloads, cap;
     struct px_expo_serve serve;
-    int serving_counts; /* portex serve's counts are part of it */
-    uint64_t ts_ms;     /* the last publish's timestamp */
+    int serving_counts;       /* portex serve's counts are part of it */
+    px_metrics_write_cb *own; /* a command's own families; NULL: none */
+    const void *own_arg;
+    uint64_t ts_ms; /* the last publish's timestamp */
 
     /* The load running now, in the process that runs it. */
     struct px_expo_labels labels;
@@ -154,6 +156,8 @@ static char *render(const struct px_metrics *m, enum px_expo_format fmt, size_t 
     px_expo_write_loads(f, fmt, m->loads, m->nloads, m->ts_ms);
     if (m->serving_counts)
         px_expo_write_serve(f, fmt, &m->serve, m->ts_ms);
+    if (m->own)
+        m->own(f, fmt, m->ts_ms, m->own_arg);
     px_expo_end(f, fmt);
     if (fclose(f) != 0) {
         free(buf);
@@ -353,6 +357,16 @@ void px_metrics_serve(struct px_metrics *m, const struct px_expo_serve *counts)
         return;
     m->serve = *counts;
     m->serving_counts = 1;
+    stamp(m, wall_ms());
+    publish(m, 0);
+}
+
+void px_metrics_publish_own(struct px_metrics *m, px_metrics_write_cb *write, const void *arg)
+{
+    if (m == NULL || m->ep == NULL)
+        return;
+    m->own = write;
+    m->own_arg = arg;
     stamp(m, wall_ms());
     publish(m, 0);
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "portex/cmd/cli.h"
@@ -62,6 +63,18 @@ void px_metrics_hook(struct px_metrics *m, struct px_stats_opts *opts, const str
 void px_metrics_set_run(struct px_metrics *m, const struct px_run *run);
 /* portex serve's counts now. */
 void px_metrics_serve(struct px_metrics *m, const struct px_expo_serve *counts);
+/*
+ * A command's own families (watch: the ports of each channel), written by
+ * write with px_expo_family and px_expo_line in the format asked, every
+ * sample stamped ts_ms; fmt is an enum px_expo_format.
+ */
+typedef void px_metrics_write_cb(FILE *f, int fmt, uint64_t ts_ms, const void *arg);
+/*
+ * Publishes them now, beside any load's or serve's, stamped now: write(arg)
+ * is called on this thread for both formats, and again by px_metrics_finish,
+ * so what arg points to must stay until then. Not with a detached px_metrics.
+ */
+void px_metrics_publish_own(struct px_metrics *m, px_metrics_write_cb *write, const void *arg);
 /*
  * After the reports: the values published last become the final ones, served
  * until a scrape took them whole, --metrics-linger ran out, or SIGINT or
