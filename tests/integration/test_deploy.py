@@ -15,6 +15,9 @@ from pxtest import PORTEX, Serve, check, finish, skip  # noqa: E402
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 MANIFEST = os.path.join(ROOT, "deploy", "kubernetes", "portex-job.yaml")
 PROMETHEUS = os.path.join(ROOT, "deploy", "prometheus", "prometheus.yml")
+DASHBOARD = os.path.join(ROOT, "deploy", "grafana", "portex-dashboard.json")
+# What portex exposes, recorded (tests/unit/report/test_golden.c).
+EXPOSITION = os.path.join(ROOT, "tests", "golden", "metrics.om")
 
 
 def env_of(container):
@@ -72,6 +75,29 @@ def metrics_fields(job, service, prom):
           f"prometheus.yml discovers the pods through the Service's DNS name ({dns})")
 
 
+def dashboard():
+    """The Grafana dashboard asks only for metrics portex exposes, has the panels the README
+    names, and a row per shard (test_prometheus.py runs its queries on a real Prometheus)."""
+    with open(DASHBOARD) as f:
+        d = json.load(f)
+    with open(EXPOSITION) as f:
+        exposed = set(re.findall(r"^(portex_\w+?)(?:\{| )", f.read(), re.M))
+    exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
+    used = {m for e in exprs for m in re.findall(r"\bportex_\w+", e)}
+    check(used and used <= exposed,
+          f"the dashboard's metrics are all exposed (unknown: {sorted(used - exposed)})")
+    titles = [p["title"] for p in d["panels"] if p["type"] == "timeseries"]
+    for want in ("Requests/s and EADDRNOTAVAIL/s", "TIME_WAIT against usable ports",
+                 "ok/s against the predicted ceiling", "Latency quantiles (total)"):
+        check(titles.count(want) == 2, f"panel {want!r} for all shards and per shard")
+    check(any("histogram_quantile(0.99, sum by (le, mode) (rate(portex_latency_seconds_bucket"
+              in e for e in exprs), "latency quantiles through histogram_quantile")
+    rows = [p for p in d["panels"] if p["type"] == "row"]
+    check([r.get("repeat") for r in rows] == [None, "shard"], "a row repeated for each shard")
+    names = [v["name"] for v in d["templating"]["list"]]
+    check(names == ["datasource", "mode", "shard"], f"variables datasource, mode, shard ({names})")
+
+
 def expand(text, values):
     """The kubelet's $(VAR) expansion of command and args."""
     return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: values.get(m.group(1), m.group(0)),
@@ -109,6 +135,7 @@ def main():
     with open(PROMETHEUS) as f:
         prom = yaml.safe_load(f)
     job = docs["Job"]
+    dashboard()
     c, env = fields(job)
     metrics_fields(job, docs.get("Service", {"kind": None, "spec": {}, "metadata": {}}), prom)
     run_like_kubelet(c, env)
