@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "portex/base/clock.h"
+#include "portex/base/parse.h"
 #include "portex/base/stop.h"
 #include "portex/base/url.h"
 #include "portex/cmd/child.h"
@@ -59,9 +60,11 @@ static int set_addr(const struct px_cli_opt *opt, void *obj, const char *arg, ch
 static int set_linger(const struct px_cli_opt *opt, void *obj, const char *arg, char *err,
                       size_t errlen)
 {
-    if (strcmp(arg, "0") != 0)
-        return px_cli_set_duration(opt, obj, arg, err, errlen);
-    *PX_CLI_FIELD(obj, opt, uint64_t) = 0;
+    uint64_t ms = 0;
+    if (strcmp(arg, "0") != 0 && px_parse_duration_ms(arg, &ms) < 0)
+        return px_cli_bad_value(opt, arg, "expected 0 or a duration such as 500ms, 5s or 1m",
+                                err, errlen);
+    *PX_CLI_FIELD(obj, opt, uint64_t) = ms;
     return PX_CLI_OK;
 }
 
