@@ -5,16 +5,14 @@ JSON (every counter, cause, gauge and histogram bucket), the linger (ended by th
 final values, by its time, or at once by a second SIGINT), hostile scrapers that cannot stall
 the load, and the labels of compare's modes, ramp's steps, lab's modes and shards, serve."""
 import json
-import os
 import signal
 import socket
-import subprocess
 import threading
 import time
 
 from metricslib import (OPENMETRICS, PROMETHEUS, Live, expected, free_listener, matches, parse,
                         rss_kb, scrape, tmpfile, value)
-from pxtest import (PORTEX, Serve, books, can_run, check, finish, isolate, portex)
+from pxtest import Serve, books, can_run, check, finish, isolate, portex
 
 PORTS = "40000-40099"
 
