@@ -141,6 +141,8 @@ static json_t *mode_isolation(const struct px_mode_result *r)
     px_jset(o, "port_window", json_string(window));
     px_jset(o, "sources", px_ju64(run->load->nsources ? run->load->nsources : 1));
     px_jset(o, "waited_s", px_json_real10(r->waited_s));
+    if (r->isolation_note[0])
+        px_jset(o, "note", json_string(r->isolation_note));
     return o;
 }
 
