@@ -354,6 +354,9 @@ static int run_one(const struct px_compare_config *cfg, const struct px_mode *mo
     res->ran = 1;
     res->predicted_ok = px_ceiling_expected_ok(&res->run->ex.ceiling, res->run->duration_s,
                                                cfg->base.rate_per_s > 0 ? cfg->base.rate_per_s : 0);
+    /* -n asks for exactly that many: no more can succeed, whatever the ports allow. */
+    if (cfg->base.requests > 0 && res->predicted_ok > (double)cfg->base.requests)
+        res->predicted_ok = (double)cfg->base.requests;
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "portex/report/compare_report.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "portex/base/url.h"
 #include "portex/load/result.h"
@@ -17,7 +18,9 @@ void px_compare_report_isolation(FILE *f, const struct px_mode_result *res, cons
     if (res->isolation == NULL)
         return;
     fprintf(f, "%s: ", res->name);
-    if (strcmp(res->isolation, "port-window") == 0) {
+    if (c->target.ss_family == AF_UNIX) {
+        fprintf(f, "no ports (a Unix socket), nothing to keep clear");
+    } else if (strcmp(res->isolation, "port-window") == 0) {
         fprintf(f, "ports %u-%u, a window of its own (no wait)", c->port_lo, c->port_hi);
     } else if (strcmp(res->isolation, "source") == 0) {
         px_sockaddr_ip((const struct sockaddr *)&c->sources[0], a, sizeof(a));

@@ -86,7 +86,11 @@ static void sustained_lines(FILE *f, const struct px_mode_result *results, size_
             snprintf(rate, sizeof(rate), "%.1f/s", c->per_s);
         else if (c->port_bound)
             snprintf(rate, sizeof(rate), "unbounded");
-        fprintf(f, "  %-18s %14s  %s\n", results[i].name, rate, c->formula);
+        /* A formula that says it already (a Unix socket) is not said twice. */
+        const char *why = c->formula;
+        if (strncmp(why, "not port-bound: ", 16) == 0)
+            why += 16;
+        fprintf(f, "  %-18s %14s  %s\n", results[i].name, rate, why);
     }
 }
 
