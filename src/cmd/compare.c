@@ -101,8 +101,8 @@ struct tw_scan {
 static void tw_scan_cb(const struct px_diag_sock *sk, void *arg)
 {
     struct tw_scan *s = arg;
-    if (sk->state == TCP_TIME_WAIT && px_diag_sock_toward(sk, s->dst) && sk->sport >= s->set->lo && sk->sport <= s->set->hi &&
-        src_in(sk, s->set))
+    if (sk->state == TCP_TIME_WAIT && px_diag_sock_toward(sk, s->dst) && sk->sport >= s->set->lo &&
+        sk->sport <= s->set->hi && src_in(sk, s->set))
         s->count++;
 }
 

@@ -55,8 +55,8 @@ static void figures_of(const struct px_run *run, struct figures *fig)
     unsigned long long ports = (unsigned long long)run->ex.usable_ports;
     size_t n = 0;
     if (run->hosts > 1)
-        n = (size_t)snprintf(fig->budget, sizeof(fig->budget), "%u hosts x %llu ports",
-                             run->hosts, ports / run->hosts);
+        n = (size_t)snprintf(fig->budget, sizeof(fig->budget), "%u hosts x %llu ports", run->hosts,
+                             ports / run->hosts);
     else if (load->nsources > 1)
         n = (size_t)snprintf(fig->budget, sizeof(fig->budget), "%zu addresses x %llu ports",
                              load->nsources, ports);
@@ -77,8 +77,7 @@ static void rule_end(FILE *f, const struct story *st)
 }
 
 /* Ports held: each port sits in TIME_WAIT for 60 s, so the budget is spent once. */
-static void tell_held(FILE *f, const char *name, const struct figures *fig,
-                      const struct story *st)
+static void tell_held(FILE *f, const char *name, const struct figures *fig, const struct story *st)
 {
     const struct px_run *run = fig->run;
     if (!run->ex.seen) {
@@ -105,8 +104,7 @@ static void tell_held(FILE *f, const char *name, const struct figures *fig,
 }
 
 /* Ports given back: tcp_tw_reuse lets connect() take a TIME_WAIT port after the delay. */
-static void tell_reuse(FILE *f, const char *name, const struct figures *fig,
-                       const struct story *st)
+static void tell_reuse(FILE *f, const char *name, const struct figures *fig, const struct story *st)
 {
     const struct px_run *run = fig->run;
     double delay_ms = fig->c->hold_s * 1e3;
@@ -114,8 +112,9 @@ static void tell_reuse(FILE *f, const char *name, const struct figures *fig,
     if (fig->conns != fig->ok)
         fprintf(f, " over %llu connections", fig->conns);
     if (fig->recycled == 0 && !run->ex.seen) {
-        fprintf(f, " fit in the budget of %s without taking back a single port, so this run "
-                   "does not show reuse (raise -r or -d)",
+        fprintf(f,
+                " fit in the budget of %s without taking back a single port, so this run "
+                "does not show reuse (raise -r or -d)",
                 fig->budget);
     } else if (fig->recycled == 0) {
         fprintf(f,
@@ -140,8 +139,7 @@ static void tell_reuse(FILE *f, const char *name, const struct figures *fig,
 }
 
 /* No TIME_WAIT on the client: ports come free at once (or are never given up). */
-static void tell_free(FILE *f, const char *name, const struct figures *fig,
-                      const struct story *st)
+static void tell_free(FILE *f, const char *name, const struct figures *fig, const struct story *st)
 {
     const struct px_run *run = fig->run;
     unsigned long long ports = (unsigned long long)run->ex.usable_ports;
@@ -150,8 +148,7 @@ static void tell_free(FILE *f, const char *name, const struct figures *fig,
         fprintf(f, "%s: yet %llu EADDRNOTAVAIL from t=%.2f s: ports did bind here (%s)", name,
                 fig->ea, run->ex.first_s, fig->c->formula);
     } else if (reused) {
-        fprintf(f, "%s: %llu ok over %llu connections, 0 EADDRNOTAVAIL", name, fig->ok,
-                fig->conns);
+        fprintf(f, "%s: %llu ok over %llu connections, 0 EADDRNOTAVAIL", name, fig->ok, fig->conns);
         if (fig->missed)
             fprintf(f, " (%llu starts missed: all %u connections were busy)", fig->missed,
                     run->load->connections);
@@ -170,7 +167,7 @@ static void tell_free(FILE *f, const char *name, const struct figures *fig,
 }
 
 #define INCIDENT                                                                                   \
-    "This was the original incident: a client with tcp_tw_reuse=1 still ran out of ports "       \
+    "This was the original incident: a client with tcp_tw_reuse=1 still ran out of ports "         \
     "because the server had TCP timestamps off."
 
 static const struct story stories[] = {

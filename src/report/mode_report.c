@@ -45,8 +45,8 @@ static double window_rate(double count, const struct px_run *run)
 static void table_header(FILE *f)
 {
     fprintf(f, "%-18s %-42s %17s  %17s\n", "", "", "--- predicted ---", "--- measured ----");
-    fprintf(f, ROW_FMT, "mode", "set", "ok", "ok/s", "ok", "ok/s", "EADDRNOTAVAIL", "TIME_WAIT peak",
-            "ran out at", "verdict");
+    fprintf(f, ROW_FMT, "mode", "set", "ok", "ok/s", "ok", "ok/s", "EADDRNOTAVAIL",
+            "TIME_WAIT peak", "ran out at", "verdict");
 }
 
 /* One mode that ran; 1 when its TIME_WAIT peak counts sockets that were there before it. */

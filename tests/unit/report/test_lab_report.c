@@ -90,7 +90,12 @@ static void make_all(void)
     } all[NMODES] = {
         {"noreuse", {.ok = 1000, .ea = 9000, .conns = 1000, .first_s = 0.5, .tw_peak = 1000}},
         {"reuse",
-         {.ok = 5000, .ea = 5000, .conns = 5000, .recycled = 4000, .first_s = 0.5, .tw_peak = 1000}},
+         {.ok = 5000,
+          .ea = 5000,
+          .conns = 5000,
+          .recycled = 4000,
+          .first_s = 0.5,
+          .tw_peak = 1000}},
         {"reuse-server-nots",
          {.ok = 1000, .ea = 9000, .conns = 1000, .first_s = 0.5, .tw_peak = 1000}},
         {"keepalive", {.ok = 10000, .conns = 18, .tw_peak = 18}},
@@ -186,14 +191,15 @@ static void px_lab_report_story__figures_and_rules(void **state)
     expect_story(6, "4000 ok, then the budget of 4 addresses x 1000 ports ran out at t=2.00 s",
                  "IP_BIND_ADDRESS_NO_PORT", NULL);
     expect_story(7, "10000 ok and the ports never ran out: 9500 connections took a TIME_WAIT",
-                 "the offered 2000/s stayed under the ceiling of 9901.0/s",
-                 "not where it stops", "tcp_tw_reuse_delay=100", NULL);
+                 "the offered 2000/s stayed under the ceiling of 9901.0/s", "not where it stops",
+                 "tcp_tw_reuse_delay=100", NULL);
     expect_story(8, "the budget of 4 hosts x 1000 ports ran out at t=2.00 s",
                  "port space of its own", NULL);
     expect_story(9, "10000 ok over 1018 connections and the ports never ran out",
                  "N x P / (N x T + D)", NULL);
-    expect_story(10, "9876 ok over 1000 connections, then the budget of 1000 ports x 10 "
-                     "requests ran out at t=4.94 s",
+    expect_story(10,
+                 "9876 ok over 1000 connections, then the budget of 1000 ports x 10 "
+                 "requests ran out at t=4.94 s",
                  "(124 EADDRNOTAVAIL)", "10 requests before its port sits 60 s", NULL);
     free_all();
 }
@@ -212,8 +218,8 @@ static void px_lab_report_story__says_what_the_run_did_not_show(void **state)
     make_mode(4, "server-close", &low);
     expect_story(4, "500 ok over 500 connections, no more than the 1000 ports",
                  "cannot show ports coming free", NULL);
-    const struct measured nots = {.ok = 5000, .ea = 5000, .conns = 5000, .recycled = 4000,
-                                  .first_s = 0.5, .tw_peak = 1000};
+    const struct measured nots = {
+        .ok = 5000, .ea = 5000, .conns = 5000, .recycled = 4000, .first_s = 0.5, .tw_peak = 1000};
     make_mode(2, "reuse-server-nots", &nots);
     expect_story(2, "TWRecycled 4000: yet some ports were reused", NULL);
     for (size_t i = 0; i < 5; i++)
@@ -224,8 +230,8 @@ static void px_lab_report_story__says_what_the_run_did_not_show(void **state)
 static void px_lab_report_story__a_mode_without_a_row(void **state)
 {
     (void)state;
-    const struct measured m = {.ok = 1000, .ea = 9000, .conns = 1000, .first_s = 0.5,
-                               .tw_peak = 1000};
+    const struct measured m = {
+        .ok = 1000, .ea = 9000, .conns = 1000, .first_s = 0.5, .tw_peak = 1000};
     make_mode(0, "noreuse", &m);
     res[0].name = "nat";
     expect_story(0, "1000 ok, then the budget of 1000 ports ran out at t=0.50 s",

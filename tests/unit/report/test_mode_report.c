@@ -119,8 +119,8 @@ static void px_mode_report_table__predicted_over_the_same_window(void **state)
     char *t = table(2);
     char *row = line_of(t, "noreuse ");
     char want[256];
-    snprintf(want, sizeof(want), " %8s %8s  %8s %8s  %13s  %14s  %10s  %s", "1000", "200.0",
-             "1000", "200.0", "9000", "1000", "0.50s", "matches");
+    snprintf(want, sizeof(want), " %8s %8s  %8s %8s  %13s  %14s  %10s  %s", "1000", "200.0", "1000",
+             "200.0", "9000", "1000", "0.50s", "matches");
     assert_non_null(strstr(row, want));
     assert_null(strstr(row, "16.7"));
     char *sustained = line_of(t, "  noreuse ");
