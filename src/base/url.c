@@ -330,17 +330,6 @@ int px_url_resolve_all(const struct px_url *url, int family, struct px_url_addr 
     return (int)n;
 }
 
-int px_url_resolve(const struct px_url *url, struct sockaddr_storage *ss, socklen_t *sslen,
-                   char *err, size_t errlen)
-{
-    struct px_url_addr first;
-    if (px_url_resolve_all(url, AF_UNSPEC, &first, 1, err, errlen) < 0)
-        return -1;
-    memcpy(ss, &first.ss, sizeof(*ss));
-    *sslen = first.len;
-    return 0;
-}
-
 const char *px_addr_probe_name(int probe)
 {
     if (probe == PX_ADDR_NOT_TRIED)

@@ -10,6 +10,7 @@
 #include "portex/base/url.h"
 #include "portex/kernel/sysctls.h"
 #include "portex/load/result_encode.h"
+#include "portex/report/addresses.h"
 #include "portex/report/json.h"
 
 static void per_s_text(char *out, size_t len, const struct px_ceiling *c)
@@ -84,6 +85,10 @@ static void text_target(FILE *f, const struct px_doctor *d)
     char where[80];
     px_sockaddr_str((const struct sockaddr *)&p->addr, where, sizeof(where));
     fprintf(f, "\ntarget %s (%s)\n", d->url_text, where);
+    char words[1200];
+    px_addrs_target_words(words, sizeof(words), &d->url, d->family, &p->addr, d->addrs, d->naddrs);
+    if (words[0])
+        fprintf(f, "  address                %s\n", words);
     if (!p->reached) {
         fprintf(f, "  %s\n", p->error);
     } else if (p->addr.ss_family == AF_UNIX) {
@@ -160,6 +165,8 @@ static json_t *json_target(const struct px_doctor *d)
         px_jset(o, "address", json_string(ip));
         px_jset(o, "port", px_ju64(d->url.port));
     }
+    px_jset(o, "family", px_family_name(d->family) ? json_string(px_family_name(d->family)) : NULL);
+    px_jset(o, "resolved", px_result_encode_addrs(d->addrs, d->naddrs));
     px_jset(o, "reached", json_boolean(p->reached));
     if (!p->reached) {
         px_jset(o, "error", json_string(p->error));

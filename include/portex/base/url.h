@@ -34,9 +34,6 @@ int px_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *sslen
                  size_t errlen);
 /* The Host header value: host, [v6] and ":port" when the port was given. */
 void px_url_host_header(const struct px_url *url, char *out, size_t outlen);
-/* Resolves host:port (first answer), or the Unix socket. 0, or -1 with the reason in err. */
-int px_url_resolve(const struct px_url *url, struct sockaddr_storage *ss, socklen_t *sslen,
-                   char *err, size_t errlen);
 
 /* Addresses of one name kept at most, in the resolver's order. */
 #define PX_URL_ADDRS_MAX 8

@@ -160,8 +160,6 @@ static void px_url_parse__unix_socket_and_path(void **state)
 {
     (void)state;
     struct px_url u;
-    struct sockaddr_storage ss;
-    socklen_t len;
     char err[256], out[160];
 
     assert_int_equal(px_url_parse("unix:/tmp/px.sock:/a/b?x=1", &u, err, sizeof(err)), 0);
@@ -169,10 +167,11 @@ static void px_url_parse__unix_socket_and_path(void **state)
     assert_string_equal(u.path, "/a/b?x=1");
     px_url_host_header(&u, out, sizeof(out));
     assert_string_equal(out, "localhost");
-    assert_int_equal(px_url_resolve(&u, &ss, &len, err, sizeof(err)), 0);
-    assert_int_equal(ss.ss_family, AF_UNIX);
-    assert_int_equal(len, 2 + strlen("/tmp/px.sock") + 1);
-    px_sockaddr_str((struct sockaddr *)&ss, out, sizeof(out));
+    struct px_url_addr a;
+    assert_int_equal(px_url_resolve_all(&u, AF_UNSPEC, &a, 1, err, sizeof(err)), 1);
+    assert_int_equal(a.ss.ss_family, AF_UNIX);
+    assert_int_equal(a.len, 2 + strlen("/tmp/px.sock") + 1);
+    px_sockaddr_str((struct sockaddr *)&a.ss, out, sizeof(out));
     assert_string_equal(out, "unix:/tmp/px.sock");
 
     assert_int_equal(px_url_parse("unix:/tmp/px.sock:/a#frag", &u, err, sizeof(err)), 0);
