@@ -314,16 +314,32 @@ static void predict_ceilings(const struct px_doctor_config *cfg, struct px_docto
     add_ceiling(d, "short, 4 source addresses", &v);
 }
 
-void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d)
+/* Usable ports: the namespace range minus reserved ports and the ports bound in it. */
+static void count_ports(struct px_doctor *d, const struct px_bound_ports *bound)
 {
     const struct px_env *env = &d->env;
+    d->usable_ports =
+        px_usable_ports(env->port_lo, env->port_hi, 0, 0, env->reserved_ports, NULL, NULL);
+    d->bound_ports = d->bound_listening = -1;
+    if (bound == NULL)
+        return;
+    uint64_t listening;
+    uint64_t n =
+        px_bound_ports_count(bound, env->port_lo, env->port_hi, env->reserved_ports, &listening);
+    d->bound_ports = (int64_t)n;
+    d->bound_listening = (int64_t)listening;
+    d->usable_ports = n < d->usable_ports ? d->usable_ports - n : 0;
+}
+
+void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg,
+                       const struct px_bound_ports *bound, struct px_doctor *d)
+{
     d->has_target = cfg->has_target;
     snprintf(d->url_text, sizeof(d->url_text), "%s", cfg->url_text);
     d->url = cfg->url;
     d->family = cfg->family;
     px_env_read(proc, &d->env);
-    d->usable_ports =
-        px_usable_ports(env->port_lo, env->port_hi, 0, 0, env->reserved_ports, NULL, NULL);
+    count_ports(d, bound);
     d->tw_all = px_sockstat_tw(proc);
     d->tw_target = -1;
     d->have_ext = px_tcpext_read(proc, &d->ext) == 0;
@@ -466,7 +482,13 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
     (void)errlen;
     struct doctor_state *s = state;
     int unreachable = s->cfg.has_target && probe(&s->cfg, &s->d) < 0;
-    px_doctor_examine(PX_PROC, &s->cfg, &s->d);
+    /* The ports this namespace's sockets hold, for the usable ports (16 kB: static). */
+    static struct px_bound_ports bound;
+    int fd = px_diag_open();
+    int have = fd >= 0 && px_diag_bound_ports(fd, &bound) == 0;
+    if (fd >= 0)
+        close(fd);
+    px_doctor_examine(PX_PROC, &s->cfg, have ? &bound : NULL, &s->d);
     *status = unreachable ? PX_EXIT_FAILED : PX_EXIT_OK;
     return 0;
 }

@@ -459,6 +459,10 @@ static void read_exhaustion(struct rd *r, const json_t *o, struct px_exhaustion 
     ex->first_s = get_f64(r, o, "first_s", 0);
     ex->ok_before = get_u64(r, o, "ok_before");
     ex->usable_ports = get_u64(r, o, "usable_ports");
+    /* Results written before portex counted bound ports lack both: unknown. */
+    ex->bound_ports = json_object_get(o, "bound_ports") ? get_i64(r, o, "bound_ports", -1) : -1;
+    ex->bound_listening =
+        json_object_get(o, "bound_listening") ? get_i64(r, o, "bound_listening", -1) : -1;
     ex->port_lo = (unsigned)get_u64(r, o, "port_lo");
     ex->port_hi = (unsigned)get_u64(r, o, "port_hi");
     ex->timestamps = (int)get_i64(r, o, "timestamps", -1);

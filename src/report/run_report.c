@@ -11,6 +11,7 @@
 #include "portex/load/load.h"
 #include "portex/report/addresses.h"
 #include "portex/report/json.h"
+#include "portex/report/ports.h"
 #include "portex/load/result_encode.h"
 #include "portex/load/result.h"
 #include "portex/base/url.h"
@@ -170,9 +171,10 @@ static void text_exhaustion(FILE *f, const struct px_run *run)
         return;
     }
     fprintf(f, "\nports and TIME_WAIT\n");
+    char range[320];
     px_format_count(a, sizeof(a), ex->usable_ports);
-    fprintf(f, "  usable ports         %s (%u-%u%s)\n", a, ex->port_lo, ex->port_hi,
-            run->load->port_lo ? ", per-socket --port-range" : ", ip_local_port_range");
+    px_ports_range_text(range, sizeof(range), ex, run->load->port_lo != 0, run->hosts);
+    fprintf(f, "  usable ports         %s %s\n", a, range);
     if (ex->time_wait_peak >= 0)
         fprintf(f, "  TIME_WAIT peak       %lld toward %s", (long long)ex->time_wait_peak, target);
     if (ex->time_wait_peak >= 0 && ex->time_wait_at_start > 0)
@@ -333,6 +335,7 @@ static void summary_exhaustion(json_t *o, const struct px_run *run)
     /* A Unix-socket target is the control run: no port is involved at all. */
     px_jset(o, "ports_involved", json_boolean(run->load->target.ss_family != AF_UNIX));
     px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
+    px_jset(o, "bound_ports", ex->bound_ports >= 0 ? json_integer(ex->bound_ports) : NULL);
     px_jset(o, "predicted_ceiling_per_s", px_jf64(ex->ceiling.per_s));
     px_jset(o, "ceiling_formula", json_string(ex->ceiling.formula));
     px_jset(o, "timestamps_negotiated",

@@ -15,6 +15,8 @@
 #include "portex/cmd/command.h"
 #include "portex/report/doctor_report.h"
 
+struct px_bound_ports;
+
 /* `portex doctor`. */
 struct px_doctor_config {
     int has_target;
@@ -37,10 +39,12 @@ void px_doctor_config_defaults(struct px_doctor_config *cfg);
 int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const struct px_url *url,
                     uint64_t timeout_ms, struct px_probe *out);
 /*
- * Fills d from the proc tree (and the probe, already in d->probe and d->addrs when
- * has_target).
+ * Fills d from the proc tree and the bound ports of this namespace (a sock_diag
+ * dump; NULL: unknown), and the probe, already in d->probe and d->addrs when
+ * has_target.
  */
-void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d);
+void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg,
+                       const struct px_bound_ports *bound, struct px_doctor *d);
 
 /* `portex doctor` arguments into cfg: a PX_CLI_ status. */
 int px_doctor_parse(int argc, char **argv, struct px_doctor_config *cfg, char *err, size_t errlen);

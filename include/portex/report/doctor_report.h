@@ -46,7 +46,9 @@ struct px_doctor {
     struct px_url_addr addrs[PX_URL_ADDRS_MAX]; /* the URL's addresses and each probe */
     size_t naddrs;                              /* 0: none (no URL, or not resolved) */
     struct px_env env;
-    uint64_t usable_ports;
+    uint64_t usable_ports;   /* the range minus reserved and bound ports */
+    int64_t bound_ports;     /* ports of the range held without a connection; -1 unknown */
+    int64_t bound_listening; /* of them, by a listener; -1 unknown */
     int64_t tw_all;    /* /proc/net/sockstat tw */
     int64_t tw_target; /* sock_diag toward the target, -1 without one */
     struct px_tcpext ext;

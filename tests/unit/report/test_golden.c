@@ -24,6 +24,7 @@
 #include "portex/load/load.h"
 #include "portex/cmd/doctor.h"
 #include "portex/cmd/mode.h"
+#include "portex/kernel/netlink.h"
 #include "portex/load/combine.h"
 #include "portex/load/knee.h"
 #include "portex/load/result.h"
@@ -240,6 +241,9 @@ static void run_text_csv_svg__as_recorded(void **state)
 static const char *const added_keys[][2] = {
     {"config", "family"},
     {"config", "resolved"},
+    {"summary", "bound_ports"},
+    {"result.exhaustion", "bound_ports"},
+    {"result.exhaustion", "bound_listening"},
 };
 
 /* The object at a dotted path ("result.exhaustion") inside doc, NULL when absent. */
@@ -269,6 +273,8 @@ static void run_document__older_without_added_keys_reads_and_merges(void **state
         fail_msg("an older document no longer reads: %s", err);
     assert_int_equal(old->load->naddrs, 0);
     assert_int_equal(old->load->family, AF_UNSPEC);
+    assert_int_equal(old->ex.bound_ports, -1);
+    assert_int_equal(old->ex.bound_listening, -1);
     const struct px_run *two[2] = {old, runs[0]};
     struct px_run *merged = px_combine_runs(two, 2);
     assert_non_null(merged);
@@ -374,7 +380,12 @@ static void doctor_report__as_recorded(void **state)
     static struct px_doctor d;
     px_doctor_config_defaults(&cfg);
     memset(&d, 0, sizeof(d));
-    px_doctor_examine(dir, &cfg, &d);
+    /* A listener inside the range (taken from the usable ports) and one outside it. */
+    static struct px_bound_ports bound;
+    memset(&bound, 0, sizeof(bound));
+    bound.listening[40000 / 8] |= 1u << (40000 % 8);
+    bound.listening[80 / 8] |= 1u << (80 % 8);
+    px_doctor_examine(dir, &cfg, &bound, &d);
     /* What the machine says, not the fake tree: fixed so the record holds anywhere. */
     snprintf(d.env.kernel, sizeof(d.env.kernel), "6.18.44");
     d.env.nofile_soft = d.env.nofile_hard = 1048576;

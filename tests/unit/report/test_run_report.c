@@ -276,6 +276,39 @@ static void px_report_text__names_the_address_used(void **state)
     px_series_free(&run.series);
 }
 
+/* Ports bound inside the range at start: connect() skips them, so the usable ports,
+ * the ceiling and the words all leave them out. */
+static void px_report_text__bound_ports_are_not_usable(void **state)
+{
+    (void)state;
+    make_run();
+    run.env.port_lo = 40000;
+    run.env.port_hi = 40499;
+    run.ex.bound_ports = run.ex.bound_listening = 1;
+    px_run_predict(&run);
+    assert_int_equal(run.ex.usable_ports, 499);
+    assert_non_null(strstr(run.ex.ceiling.formula, "499 / 60 s"));
+    char *t = capture(write_text);
+    assert_non_null(
+        strstr(t, "usable ports         499 (500 in 40000-40499, ip_local_port_range; 1 bound by a "
+                  "listener)\n"));
+    assert_non_null(strstr(t, "ports ran out at t=1.50s: 499 usable ports"));
+    free(t);
+    char *j = capture(write_json);
+    assert_non_null(strstr(j, "\"usable_ports\": 499,\n    \"bound_ports\": 1,"));
+    free(j);
+    /* Ten reserved, two bound without listening: the range's 500 told apart. */
+    snprintf(run.env.reserved_ports, sizeof(run.env.reserved_ports), "40100-40109");
+    run.ex.bound_ports = 2;
+    run.ex.bound_listening = 0;
+    px_run_predict(&run);
+    t = capture(write_text);
+    assert_non_null(strstr(t, "usable ports         488 (500 in 40000-40499, ip_local_port_range; "
+                              "10 reserved, 2 bound by sockets that neither listen nor connect)"));
+    free(t);
+    px_series_free(&run.series);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +317,7 @@ int main(void)
         cmocka_unit_test(px_diagnose__reuse_without_timestamps),
         cmocka_unit_test(px_diagnose__nothing_listens),
         cmocka_unit_test(px_report_text__names_the_address_used),
+        cmocka_unit_test(px_report_text__bound_ports_are_not_usable),
         cmocka_unit_test(px_report_json__keys_values_and_balance),
         cmocka_unit_test(px_report_csv__header_and_one_line_per_row),
         cmocka_unit_test(px_svg_write__one_panel_per_run_escaped),
