@@ -366,6 +366,10 @@ static int pick_target(const char *cmd, struct px_load *cfg)
     int family =
         cfg->family == AF_UNSPEC && cfg->nsources ? cfg->sources[0].ss_family : cfg->family;
     int n = px_url_resolve_all(&cfg->url, family, cfg->addrs, PX_URL_ADDRS_MAX, err, sizeof(err));
+    /* None of the sources' family: resolve as asked, and the preflight names --source. */
+    if (n < 0 && family != cfg->family)
+        n = px_url_resolve_all(&cfg->url, cfg->family, cfg->addrs, PX_URL_ADDRS_MAX, err,
+                               sizeof(err));
     if (n < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
         return -1;

@@ -75,13 +75,18 @@ def pinned_families():
           c["resolved"] == [{"address": f"[::1]:{port}", "probe": "not tried"}],
           f"-6: config says ipv6, [::1] the one address, not probed ({c['family']}, {c['resolved']})")
     rc, doc, _ = run("-4", "-n", "20", "-c", "2", "-t", "1", "-q", url)
-    counts = srv.stop()
     c = doc["config"]
     check(doc["summary"]["ok"] == 20 and c["family"] == "ipv4" and
           c["resolved"] == [{"address": f"127.0.0.1:{port}", "probe": "not tried"}],
           f"-4: 20 ok to 127.0.0.1, nothing probed ({doc['summary']['ok']}, {c['resolved']})")
-    check(counts["accepted"] == counts["requests"] == 20,
-          f"server: -4 made no probe, -6 never reached it ({counts})")
+    rc, doc, _ = run("--source", "127.0.0.1", "-n", "20", "-c", "2", "-t", "1", "-q", url)
+    counts = srv.stop()
+    c = doc["config"]
+    check(doc["summary"]["ok"] == 20 and c["family"] is None and
+          c["resolved"] == [{"address": f"127.0.0.1:{port}", "probe": "not tried"}],
+          f"--source 127.0.0.1 keeps IPv4: 20 ok ({doc['summary']['ok']}, {c['resolved']})")
+    check(counts["accepted"] == counts["requests"] == 40,
+          f"server: -4 and --source made no probe, -6 never reached it ({counts})")
     p = portex("run", "-4", "-n", "1", "http://[::1]:9/")
     check(p.returncode == 1 and "to an IPv4 address (-4)" in p.stderr,
           f"-4 with an IPv6 literal: exit 1 naming -4 ({p.returncode}, {p.stderr!r})")
