@@ -153,7 +153,10 @@ static void client_config(const struct px_lab_config *lab, const struct px_mode 
     snprintf(cfg->url_text, sizeof(cfg->url_text), "http://" SERVER_IP "/");
     char err[256];
     px_url_parse(cfg->url_text, &cfg->url, err, sizeof(err));
-    px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err));
+    if (px_url_resolve_all(&cfg->url, AF_UNSPEC, cfg->addrs, 1, err, sizeof(err)) == 1)
+        cfg->naddrs = 1; /* a numeric address: nothing to probe */
+    cfg->target = cfg->addrs[0].ss;
+    cfg->target_len = cfg->addrs[0].len;
     cfg->threads = 1;
     cfg->connections = lab->connections;
     cfg->rate_per_s = lab->rate_per_s;

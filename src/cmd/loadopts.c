@@ -18,6 +18,7 @@
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/sock.h"
 #include "portex/load/load.h"
+#include "portex/report/addresses.h"
 
 #define PX_BODY_MAX (64 << 20) /* largest --body @FILE */
 
@@ -286,6 +287,8 @@ const struct px_cli_opt px_loadopts_load[] = {
     {.name = "source", .set = set_source},
     {.name = "interval", .set = px_cli_set_duration, .off = CFG(interval_ms), .lo = 100},
     {.name = "unix", .set = px_cli_set_path, .off = CFG(unix_path)},
+    {.name = "ipv4", .letter = '4', .flag = 1, .set = px_cli_set_family, .off = CFG(family)},
+    {.name = "ipv6", .letter = '6', .flag = 1, .set = px_cli_set_family, .off = CFG(family)},
     {.name = NULL},
 };
 
@@ -351,18 +354,51 @@ int px_loadopts_finish(const struct px_cli_args *args, int argc, char **argv, st
     return PX_CLI_OK;
 }
 
+/*
+ * Resolves the URL and picks the address the load goes to: the first that answers
+ * a probe, else the first (px_sock_pick); a line on stderr when an address was
+ * passed over or none answered. 0, or -1 when the name does not resolve (said).
+ */
+static int pick_target(const char *cmd, struct px_load *cfg)
+{
+    char err[512];
+    /* --source addresses fix the family: the other one cannot be reached from them. */
+    int family =
+        cfg->family == AF_UNSPEC && cfg->nsources ? cfg->sources[0].ss_family : cfg->family;
+    int n = px_url_resolve_all(&cfg->url, family, cfg->addrs, PX_URL_ADDRS_MAX, err, sizeof(err));
+    /* None of the sources' family: resolve as asked, and the preflight names --source. */
+    if (n < 0 && family != cfg->family)
+        n = px_url_resolve_all(&cfg->url, cfg->family, cfg->addrs, PX_URL_ADDRS_MAX, err,
+                               sizeof(err));
+    if (n < 0) {
+        fprintf(stderr, "portex %s: %s\n", cmd, err);
+        return -1;
+    }
+    cfg->naddrs = (size_t)n;
+    size_t i = px_sock_pick(cfg->addrs, cfg->naddrs, cfg->connect_timeout_ms);
+    cfg->target = cfg->addrs[i].ss;
+    cfg->target_len = cfg->addrs[i].len;
+    if (n > 1 && (i > 0 || cfg->addrs[i].probe != PX_ADDR_ANSWERED)) {
+        char words[1024];
+        px_addrs_target_words(words, sizeof(words), &cfg->url, cfg->family, &cfg->target,
+                              cfg->addrs, cfg->naddrs);
+        fprintf(stderr, "portex %s: to %s\n", cmd, words);
+    }
+    return 0;
+}
+
 enum px_exit px_loadopts_prepare(const char *cmd, struct px_load *cfg)
 {
     char err[512];
-    if (px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err)) < 0) {
-        fprintf(stderr, "portex %s: %s\n", cmd, err);
-        return PX_EXIT_FAILED;
-    }
-    if (cfg->target.ss_family == AF_UNIX && (cfg->port_lo || cfg->nsources)) {
-        fprintf(stderr, "portex %s: --%s does not apply to a Unix-socket target (no ports)\n", cmd,
-                cfg->port_lo ? "port-range" : "source");
+    if (cfg->url.unix_path[0] && (cfg->port_lo || cfg->nsources || cfg->family)) {
+        fprintf(stderr, "portex %s: %s does not apply to a Unix-socket target (no ports)\n", cmd,
+                cfg->port_lo    ? "--port-range"
+                : cfg->nsources ? "--source"
+                                : "-4/-6");
         return PX_EXIT_USAGE;
     }
+    if (pick_target(cmd, cfg) < 0)
+        return PX_EXIT_FAILED;
     if (px_sock_preflight(cfg->target.ss_family, cfg->port_lo, cfg->port_hi, cfg->sources,
                           cfg->nsources, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);

@@ -39,6 +39,20 @@ void px_jset(json_t *o, const char *key, json_t *v)
     json_object_set_new(o, key, v ? v : json_null());
 }
 
+json_t *px_result_encode_addrs(const struct px_url_addr *a, size_t n)
+{
+    if (n == 0)
+        return json_null();
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char where[PX_URL_UNIX_MAX + 16];
+        px_sockaddr_str((const struct sockaddr *)&a[i].ss, where, sizeof(where));
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s}", "address", where, "probe", px_addr_probe_name(a[i].probe)));
+    }
+    return arr;
+}
+
 json_t *px_result_encode_config(const struct px_load *cfg)
 {
     json_t *o = json_object();
@@ -62,6 +76,8 @@ json_t *px_result_encode_config(const struct px_load *cfg)
     char buf[PX_URL_UNIX_MAX + 16]; /* "unix:" and a socket path, or IP:PORT */
     px_sockaddr_str((const struct sockaddr *)&cfg->target, buf, sizeof(buf));
     px_jset(o, "target", json_string(buf));
+    px_jset(o, "family", jstr(px_family_name(cfg->family)));
+    px_jset(o, "resolved", px_result_encode_addrs(cfg->addrs, cfg->naddrs));
     px_jset(o, "port_range", cfg->port_lo ? json_pack("[ii]", cfg->port_lo, cfg->port_hi) : NULL);
     json_t *src = json_array();
     for (size_t i = 0; i < cfg->nsources; i++) {
@@ -239,6 +255,8 @@ static json_t *exhaustion_json(const struct px_exhaustion *ex)
     px_jset(o, "first_s", px_jf64(ex->first_s));
     px_jset(o, "ok_before", px_ju64(ex->ok_before));
     px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
+    px_jset(o, "bound_ports", json_integer(ex->bound_ports));
+    px_jset(o, "bound_listening", json_integer(ex->bound_listening));
     px_jset(o, "port_lo", px_ju64(ex->port_lo));
     px_jset(o, "port_hi", px_ju64(ex->port_hi));
     px_jset(o, "timestamps", json_integer(ex->timestamps));

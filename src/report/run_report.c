@@ -2,13 +2,16 @@
 /* Text and JSON reports of one run: formatting only, from a const result. */
 #include "portex/report/run_report.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
 
 #include "portex/load/load.h"
+#include "portex/report/addresses.h"
 #include "portex/report/json.h"
+#include "portex/report/ports.h"
 #include "portex/load/result_encode.h"
 #include "portex/load/result.h"
 #include "portex/base/url.h"
@@ -66,13 +69,22 @@ static int reuse_set(const struct px_run *run)
     return run->env.tw_reuse == 1 || (run->env.tw_reuse == 2 && run->ex.loopback);
 }
 
+/* No request succeeded and every failure was ECONNREFUSED (or cancelled at a stop):
+ * nothing listens at the target, and no port figure explains anything. */
+static int nothing_listens(const struct px_totals *t)
+{
+    uint64_t refused = px_totals_errno(t, ECONNREFUSED);
+    return t->ok == 0 && refused > 0 && refused + t->cause[PX_CAUSE_CANCELLED] == t->failed;
+}
+
 /*
- * Four cases, in the order a reader needs them: ports ran out (say why: 60 s
- * of TIME_WAIT, or reuse and its delay, and the timestamps trap); no exhaustion
- * but port-bound (the burst and the sustained ceiling); RST (no TIME_WAIT, so
- * only the connection lifetime binds); not port-bound at all (keep-alive, the
- * server closes first). tcp_fin_timeout is named only to say it is not
- * TIME_WAIT, the most common myth.
+ * Nothing listening comes first (every request refused: no port figure
+ * matters); then four cases, in the order a reader needs them: ports ran out
+ * (say why: 60 s of TIME_WAIT, or reuse and its delay, and the timestamps
+ * trap); no exhaustion but port-bound (the burst and the sustained ceiling);
+ * RST (no TIME_WAIT, so only the connection lifetime binds); not port-bound at
+ * all (keep-alive, the server closes first). tcp_fin_timeout is named only to
+ * say it is not TIME_WAIT, the most common myth.
  */
 void px_diagnose(const struct px_run *run, char *out, size_t outlen)
 {
@@ -80,10 +92,14 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     const struct px_exhaustion *ex = &run->ex;
     const struct px_ceiling *c = &ex->ceiling;
     double ok_s = per_s(run->totals.ok, run->duration_s);
+    char where[PX_URL_UNIX_MAX + 16];
+    px_sockaddr_str((const struct sockaddr *)&cfg->target, where, sizeof(where));
     size_t n = 0;
 #define ADD(...) n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, __VA_ARGS__)
     out[0] = '\0';
-    if (cfg->target.ss_family == AF_UNIX) {
+    if (nothing_listens(&run->totals)) {
+        ADD("nothing listens at %s: every request was refused (ECONNREFUSED).", where);
+    } else if (cfg->target.ss_family == AF_UNIX) {
         ADD("no ports involved (Unix socket): %.1f ok/s over %" PRIu64 " connections is what "
             "client and server reach without the port budget; a TCP run below this rate is "
             "held back by ports or by TCP itself.",
@@ -155,9 +171,10 @@ static void text_exhaustion(FILE *f, const struct px_run *run)
         return;
     }
     fprintf(f, "\nports and TIME_WAIT\n");
+    char range[320];
     px_format_count(a, sizeof(a), ex->usable_ports);
-    fprintf(f, "  usable ports         %s (%u-%u%s)\n", a, ex->port_lo, ex->port_hi,
-            run->load->port_lo ? ", per-socket --port-range" : ", ip_local_port_range");
+    px_ports_range_text(range, sizeof(range), ex, run->load->port_lo != 0, run->hosts);
+    fprintf(f, "  usable ports         %s %s\n", a, range);
     if (ex->time_wait_peak >= 0)
         fprintf(f, "  TIME_WAIT peak       %lld toward %s", (long long)ex->time_wait_peak, target);
     if (ex->time_wait_peak >= 0 && ex->time_wait_at_start > 0)
@@ -240,6 +257,11 @@ void px_report_text(FILE *f, const struct px_run *run)
                 cfg->rate_per_s, cfg->connections, cfg->threads);
     else
         fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
+    char to[1200];
+    px_addrs_target_words(to, sizeof(to), &cfg->url, cfg->family, &cfg->target, cfg->addrs,
+                          cfg->naddrs);
+    if (to[0])
+        fprintf(f, "  to %s\n", to);
     if (run->interrupted)
         fprintf(f, "  interrupted by a signal: the figures and rates cover what ran until then\n");
     fprintf(f, "\n");
@@ -313,6 +335,7 @@ static void summary_exhaustion(json_t *o, const struct px_run *run)
     /* A Unix-socket target is the control run: no port is involved at all. */
     px_jset(o, "ports_involved", json_boolean(run->load->target.ss_family != AF_UNIX));
     px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
+    px_jset(o, "bound_ports", ex->bound_ports >= 0 ? json_integer(ex->bound_ports) : NULL);
     px_jset(o, "predicted_ceiling_per_s", px_jf64(ex->ceiling.per_s));
     px_jset(o, "ceiling_formula", json_string(ex->ceiling.formula));
     px_jset(o, "timestamps_negotiated",

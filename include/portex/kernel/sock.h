@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "portex/base/url.h"
+
 /* Bytes of the address that bind()/connect() take for its family (IPv4, IPv6, Unix). */
 socklen_t px_sock_addrlen(const struct sockaddr_storage *ss);
 /*
@@ -29,6 +31,19 @@ int px_sock_set_port_range(int fd, uint16_t lo, uint16_t hi);
  * whole range toward each target. 0, or -1 with errno.
  */
 int px_sock_bind_source(int fd, const struct sockaddr_storage *src);
+/*
+ * One probe connect() to addr, waiting at most timeout_ms: PX_ADDR_ANSWERED when the
+ * connection was established (then reset, so that no TIME_WAIT keeps a port of the
+ * run's range), else the errno it failed with (ETIMEDOUT at the timeout).
+ */
+int px_sock_probe(const struct sockaddr *addr, socklen_t len, uint64_t timeout_ms);
+/*
+ * Which of a name's addresses a run uses, as curl without Happy Eyeballs does: each
+ * probed in order, timeout_ms at most each, until one answers; each probe is kept
+ * in addrs. A lone address is not probed (the run itself tells). The index of the
+ * one that answered, or 0 (the first) when none did.
+ */
+size_t px_sock_pick(struct px_url_addr *addrs, size_t n, uint64_t timeout_ms);
 /*
  * Checks what only this kernel can tell: that a port range [port_lo, port_hi]
  * (0: none) is supported and that every source address is local and of the

@@ -20,8 +20,11 @@
 struct px_load {
     char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16];
     struct px_url url;
-    struct sockaddr_storage target; /* resolved once at start */
+    struct sockaddr_storage target; /* resolved once at start: the address the run uses */
     socklen_t target_len;
+    int family; /* -4 AF_INET, -6 AF_INET6; AF_UNSPEC: both, as the name resolves */
+    struct px_url_addr addrs[PX_URL_ADDRS_MAX]; /* the name's addresses, in order, and probes */
+    size_t naddrs;                              /* 0: not resolved here (a result read back) */
 
     unsigned threads;     /* worker threads, each with its own event_base */
     unsigned connections; /* closed model: slots; open model: in-flight cap */

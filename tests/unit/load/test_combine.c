@@ -42,6 +42,8 @@ static struct px_run *make_shard(unsigned k)
     run->duration_s = 2.5;
     run->ex.time_wait_peak = 100 + k;
     run->ex.usable_ports = 100;
+    run->ex.bound_ports = k; /* host k has k ports bound in its range */
+    run->ex.bound_listening = k > 0;
     run->ex.ceiling.per_s = 100.0 / 60.0;
     run->ex.ceiling.burst = 100;
     snprintf(run->host, sizeof(run->host), "ns%u", k);
@@ -146,6 +148,8 @@ static void px_combine_runs__counts_summed_series_aligned(void **state)
     assert_int_equal(px_totals_errno(&merged->totals, EADDRNOTAVAIL), 2 * HOSTS);
     assert_int_equal(merged->ex.time_wait_peak, 100 + 101 + 102);
     assert_int_equal(merged->ex.usable_ports, 300);
+    assert_int_equal(merged->ex.bound_ports, 0 + 1 + 2);
+    assert_int_equal(merged->ex.bound_listening, 2);
     assert_true(merged->ex.ceiling.per_s > 3 * 100.0 / 60.0 - 1e-9);
     assert_int_equal(merged->load->connections, 30);
     assert_int_equal(merged->hosts, HOSTS);

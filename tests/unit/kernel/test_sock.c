@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the probe connect and the choice of a target's address, on loopback. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "portex/kernel/netlink.h"
+#include "portex/kernel/sock.h"
+
+/* A listener on 127.0.0.1 and a port nobody listens on (bound, never listening). */
+struct ports {
+    int lfd, closed_fd;
+    struct px_url_addr open, closed;
+};
+
+static void loopback_addr(int fd, struct px_url_addr *a)
+{
+    struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
+    memset(a, 0, sizeof(*a));
+    in->sin_family = AF_INET;
+    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->len = sizeof(*in);
+    assert_int_equal(bind(fd, (struct sockaddr *)in, a->len), 0);
+    getsockname(fd, (struct sockaddr *)in, &a->len);
+    a->probe = PX_ADDR_NOT_TRIED;
+}
+
+static void ports_open(struct ports *p)
+{
+    p->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    loopback_addr(p->lfd, &p->open);
+    assert_int_equal(listen(p->lfd, 16), 0);
+    /* Bound without listen(): the port stays taken and every SYN to it gets RST. */
+    p->closed_fd = socket(AF_INET, SOCK_STREAM, 0);
+    loopback_addr(p->closed_fd, &p->closed);
+}
+
+static void ports_close(struct ports *p)
+{
+    close(p->lfd);
+    close(p->closed_fd);
+}
+
+/* A listener answers; the probe resets its connection, so no TIME_WAIT is left toward it. */
+static void px_sock_probe__answered_refused_and_no_time_wait(void **state)
+{
+    (void)state;
+    struct ports p;
+    ports_open(&p);
+    const struct sockaddr *open = (const struct sockaddr *)&p.open.ss;
+    assert_int_equal(px_sock_probe(open, p.open.len, 1000), PX_ADDR_ANSWERED);
+    assert_int_equal(px_sock_probe((const struct sockaddr *)&p.closed.ss, p.closed.len, 1000),
+                     ECONNREFUSED);
+    assert_int_equal(px_diag_time_wait_toward(open), 0);
+    ports_close(&p);
+}
+
+/* In order until one answers; the ones after it are not tried; none answering gives the first. */
+static void px_sock_pick__first_that_answers(void **state)
+{
+    (void)state;
+    struct ports p;
+    ports_open(&p);
+    struct px_url_addr a[3] = {p.closed, p.open, p.closed};
+    assert_int_equal(px_sock_pick(a, 3, 1000), 1);
+    assert_int_equal(a[0].probe, ECONNREFUSED);
+    assert_int_equal(a[1].probe, PX_ADDR_ANSWERED);
+    assert_int_equal(a[2].probe, PX_ADDR_NOT_TRIED);
+    struct px_url_addr none[2] = {p.closed, p.closed};
+    assert_int_equal(px_sock_pick(none, 2, 1000), 0);
+    assert_int_equal(none[0].probe, ECONNREFUSED);
+    assert_int_equal(none[1].probe, ECONNREFUSED);
+    /* A lone address is the run's anyway: not probed. */
+    struct px_url_addr lone[1] = {p.closed};
+    assert_int_equal(px_sock_pick(lone, 1, 1000), 0);
+    assert_int_equal(lone[0].probe, PX_ADDR_NOT_TRIED);
+    ports_close(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(px_sock_probe__answered_refused_and_no_time_wait),
+        cmocka_unit_test(px_sock_pick__first_that_answers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
