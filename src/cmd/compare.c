@@ -331,7 +331,7 @@ static const char compare_usage[] =
     "TIME_WAIT toward the target holds over 5% of the ports (unless --no-drain).\n"
     "\n"
     "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
-    "  --connect-timeout --port-range --source --interval -q --unix\n"
+    "  --connect-timeout --port-range --source --interval -q --unix --no-retry\n"
     "  https: --insecure --cacert --tls-version --tls-resume\n"
     "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse,\n"
     "                          conn10, reuse-conn10 (10 requests per connection)\n"

@@ -285,6 +285,7 @@ const struct px_cli_opt px_loadopts_load[] = {
     {.name = "port-range", .set = set_port_range},
     {.name = "source", .set = set_source},
     {.name = "interval", .set = px_cli_set_duration, .off = CFG(interval_ms), .lo = 100},
+    {.name = "no-retry", .flag = 1, .set = px_cli_set_flag, .off = CFG(no_retry)},
     {.name = "unix", .set = px_cli_set_path, .off = CFG(unix_path)},
     {.name = NULL},
 };
