@@ -388,7 +388,8 @@ static const struct px_outputs *cmd_outputs(const void *state)
 
 static enum px_exit cmd_prepare(void *state)
 {
-    return px_loadopts_prepare("compare", &((struct compare_state *)state)->cfg.base);
+    struct compare_state *s = state;
+    return px_loadopts_prepare("compare", &s->cfg.base, &s->cfg.out);
 }
 
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,

@@ -204,7 +204,12 @@ static const struct px_outputs *cmd_outputs(const void *state)
 
 static enum px_exit cmd_prepare(void *state)
 {
-    return px_loadopts_prepare("ramp", &((struct ramp_state *)state)->cfg.base);
+    struct ramp_state *s = state;
+    /* Every step runs the open model: its event loops' timerfds count too. */
+    s->cfg.base.rate_per_s = s->cfg.from_per_s;
+    enum px_exit rc = px_loadopts_prepare("ramp", &s->cfg.base, &s->cfg.out);
+    s->cfg.base.rate_per_s = 0;
+    return rc;
 }
 
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,

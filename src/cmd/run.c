@@ -111,7 +111,8 @@ static const struct px_outputs *cmd_outputs(const void *state)
 
 static enum px_exit cmd_prepare(void *state)
 {
-    return px_loadopts_prepare("run", &((struct run_state *)state)->cfg.load);
+    struct run_state *s = state;
+    return px_loadopts_prepare("run", &s->cfg.load, &s->cfg.out);
 }
 
 /* --start-at: say when the run starts, since it waits silently otherwise. */

@@ -191,6 +191,11 @@ static double epoch_of(uint64_t mono_us)
     return now - (double)(px_clock_us() - mono_us) / 1e6;
 }
 
+unsigned px_stats_fds(void)
+{
+    return 2;
+}
+
 struct px_stats *px_stats_start(struct px_engine *e, const struct px_load *cfg,
                                 const struct px_stats_opts *opts)
 {

@@ -34,9 +34,11 @@ int px_loadopts_finish(const struct px_cli_args *args, int argc, char **argv, st
                        const struct px_outputs *out, char *err, size_t errlen);
 /*
  * Before the outputs open: resolves the URL, checks the source addresses and
- * the port range, fits -c to the open-files limit. Messages are printed as
- * "portex CMD: ...". PX_EXIT_OK, PX_EXIT_FAILED or PX_EXIT_USAGE.
+ * the port range, fits -c (and -t) to the open-files limit beside what the
+ * process holds and will open (out: the files to come). Messages are printed
+ * as "portex CMD: ...". PX_EXIT_OK, PX_EXIT_FAILED or PX_EXIT_USAGE.
  */
-enum px_exit px_loadopts_prepare(const char *cmd, struct px_load *load);
+enum px_exit px_loadopts_prepare(const char *cmd, struct px_load *load,
+                                 const struct px_outputs *out);
 
 #endif
