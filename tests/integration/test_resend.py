@@ -12,7 +12,7 @@ import struct
 import tempfile
 import threading
 
-from pxtest import PORTEX, RawServer, books, check, finish, portex
+from pxtest import RawServer, books, check, finish, portex
 
 
 class DroppingServer:
