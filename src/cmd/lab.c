@@ -207,7 +207,7 @@ static void client_child(const struct px_lab_config *lab, const struct px_mode *
             px_child_fail(up_fd, err, EINVAL);
     }
     uint64_t soft, hard;
-    px_sock_fit_nofile(cfg->connections, &soft, &hard);
+    px_sock_raise_nofile(&soft, &hard);
     /* SIGINT from the parent stops the run early; it still reports. */
     struct px_run *run = px_run_new(cfg);
     struct px_stats_opts opts = {.row_hists = 1}; /* quiet: the parent prints progress */

@@ -38,6 +38,9 @@ static const char run_usage[] =
     "  -n, --requests N        exactly N requests, then stop\n"
     "  -t, --threads N         worker threads; default: online CPUs\n"
     "  -k, --keepalive         persistent HTTP/1.1 connections\n"
+    "      --no-retry          with -k: never resend a request whose kept-alive connection\n"
+    "                          closed before any response byte (by default GET, HEAD, PUT,\n"
+    "                          DELETE, OPTIONS and TRACE are resent once, counted in retries)\n"
     "      --requests-per-conn N  with -k: N requests per connection, then it closes\n"
     "                          as --close says (client, server or rst)\n"
     "      --close WHO         short mode: client (default; client holds TIME_WAIT),\n"
@@ -112,7 +115,8 @@ static const struct px_outputs *cmd_outputs(const void *state)
 
 static enum px_exit cmd_prepare(void *state)
 {
-    return px_loadopts_prepare("run", &((struct run_state *)state)->cfg.load);
+    struct run_state *s = state;
+    return px_loadopts_prepare("run", &s->cfg.load, &s->cfg.out);
 }
 
 /* --start-at: say when the run starts, since it waits silently otherwise. */

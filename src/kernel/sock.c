@@ -175,19 +175,20 @@ int px_sock_preflight(int family, uint16_t port_lo, uint16_t port_hi,
     return 0;
 }
 
-unsigned px_sock_fit_nofile(unsigned connections, uint64_t *soft, uint64_t *hard)
+unsigned px_sock_fit_nofile(uint64_t soft, const struct px_fd_reserve *r, unsigned connections,
+                            unsigned *threads)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    getrlimit(RLIMIT_NOFILE, &rl);
-    *soft = rl.rlim_cur;
-    *hard = rl.rlim_max;
-    /* Room for stdio, the event loops, netlink and output files. */
-    const uint64_t reserve = 64;
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (uint64_t)connections + reserve)
+    uint64_t fixed = (uint64_t)r->open_now + r->later;
+    uint64_t room = soft > fixed ? soft - fixed : 0; /* for threads and connections */
+    uint64_t t = *threads < connections ? *threads : connections;
+    if (soft == RLIM_INFINITY || room >= t * r->per_thread + connections)
         return connections;
-    return rl.rlim_cur > reserve ? (unsigned)(rl.rlim_cur - reserve) : 1;
+    if (room >= t * r->per_thread + t)
+        return (unsigned)(room - t * r->per_thread);
+    /* Fewer connections than threads fit: one thread per connection. */
+    uint64_t fit = room / (r->per_thread + 1u);
+    if (fit < 1)
+        fit = 1;
+    *threads = (unsigned)fit;
+    return (unsigned)fit;
 }

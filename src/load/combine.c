@@ -29,6 +29,11 @@ int px_combine_check(const struct px_run *const *runs, const char *const *names,
                      px_load_mode_name(a), px_close_name(a->close));
             return -1;
         }
+        if (a->no_retry != b->no_retry) {
+            snprintf(err, errlen, "%s ran %s --no-retry but %s %s: not one run's shards", names[i],
+                     b->no_retry ? "with" : "without", names[0], a->no_retry ? "did" : "did not");
+            return -1;
+        }
         if (b->shards == 0 || a->shards == 0) {
             snprintf(err, errlen, "%s is not a shard (run each host with --shard K/N)",
                      b->shards == 0 ? names[i] : names[0]);
@@ -85,6 +90,7 @@ static void bin_add(struct bin *b, const struct px_series_row *r, const struct p
     b->row.tw_recycled += r->tw_recycled;
     b->row.tw_overflow += r->tw_overflow;
     b->row.drain |= r->drain;
+    b->row.retries += r->retries;
     px_hist_merge(&b->h, h);
 }
 

@@ -223,6 +223,8 @@ static void read_config(struct rd *r, const json_t *doc, struct px_load *cfg)
     cfg->requests = (uint64_t)get_i64(r, o, "requests", 0);
     get_str(r, o, "method", buf, sizeof(buf));
     cfg->method = intern_method(buf);
+    /* Added after format 1: a document from before it resent as the default does. */
+    cfg->no_retry = json_object_get(o, "no_retry") ? get_bool(r, o, "no_retry") : 0;
     cfg->connect_timeout_ms = ms_of(get_f64(r, o, "connect_timeout_s", 0));
     cfg->timeout_ms = ms_of(get_f64(r, o, "timeout_s", 0));
     cfg->interval_ms = ms_of(get_f64(r, o, "interval_s", 0));
@@ -374,6 +376,8 @@ static void read_row(struct rd *r, const json_t *o, struct px_series *s)
     row.p50_us = get_u64(r, o, "p50_us");
     row.p99_us = get_u64(r, o, "p99_us");
     row.drain = get_bool(r, o, "drain");
+    /* Added after format 1: a row from before it reads 0. */
+    row.retries = json_object_get(o, "retries") ? get_u64(r, o, "retries") : 0;
     if (json_object_get(o, "tls_full")) { /* https results only */
         s->tls = 1;
         row.tls_full = get_u64(r, o, "tls_full");
@@ -417,10 +421,11 @@ static void read_totals(struct rd *r, const json_t *o, struct px_totals *t)
 {
     r->where = "result.totals";
     int https = -1; /* https results only: the group is there when its first key is */
-#define GET_COUNTER(name, tls, meaning)                                                            \
-    if ((tls) && https < 0)                                                                        \
+#define GET_COUNTER(name, kind, meaning)                                                           \
+    if ((kind) == PX_COUNTER_HTTPS && https < 0)                                                   \
         https = json_object_get(o, #name) != NULL;                                                 \
-    if (!(tls) || https > 0)                                                                       \
+    if ((kind) == PX_COUNTER_BASE || ((kind) == PX_COUNTER_HTTPS && https > 0) ||                  \
+        ((kind) == PX_COUNTER_ADDED && json_object_get(o, #name) != NULL))                         \
         t->name = get_u64(r, o, #name);
     PX_TOTALS(GET_COUNTER)
 #undef GET_COUNTER

@@ -70,6 +70,7 @@ json_t *px_result_encode_config(const struct px_load *cfg)
     px_jset(o, "duration_s", cfg->duration_ms ? px_jf64((double)cfg->duration_ms / 1000.0) : NULL);
     px_jset(o, "requests", cfg->requests ? px_ju64(cfg->requests) : NULL);
     px_jset(o, "method", jstr(cfg->method));
+    px_jset(o, "no_retry", json_boolean(cfg->no_retry));
     px_jset(o, "connect_timeout_s", px_jf64((double)cfg->connect_timeout_ms / 1000.0));
     px_jset(o, "timeout_s", px_jf64((double)cfg->timeout_ms / 1000.0));
     px_jset(o, "interval_s", px_jf64((double)cfg->interval_ms / 1000.0));
@@ -167,6 +168,7 @@ static json_t *row_json(const struct px_series *s, const struct px_series_row *r
     px_jset(o, "p50_us", px_ju64(r->p50_us));
     px_jset(o, "p99_us", px_ju64(r->p99_us));
     px_jset(o, "drain", json_boolean(r->drain));
+    px_jset(o, "retries", px_ju64(r->retries));
     px_jset(o, "hist_count", px_ju64(r->hist_count));
     px_jset(o, "hist_sum_us", px_ju64(r->hist_sum_us));
     px_jset(o, "hist_min_us", px_ju64(r->hist_min_us));
@@ -208,15 +210,15 @@ static json_t *totals_json(const struct px_totals *t)
 {
     json_t *o = json_object();
     int https = 0; /* some https counter moved: write that group too */
-#define PUT_COUNTER(name, tls, meaning)                                                            \
-    if (!(tls))                                                                                    \
+#define PUT_COUNTER(name, kind, meaning)                                                           \
+    if ((kind) != PX_COUNTER_HTTPS)                                                                \
         px_jset(o, #name, px_ju64(t->name));                                                       \
     else                                                                                           \
         https |= t->name != 0;
     PX_TOTALS(PUT_COUNTER)
 #undef PUT_COUNTER
-#define PUT_HTTPS_COUNTER(name, tls, meaning)                                                      \
-    if ((tls) && https)                                                                            \
+#define PUT_HTTPS_COUNTER(name, kind, meaning)                                                     \
+    if ((kind) == PX_COUNTER_HTTPS && https)                                                       \
         px_jset(o, #name, px_ju64(t->name));
     PX_TOTALS(PUT_HTTPS_COUNTER)
 #undef PUT_HTTPS_COUNTER

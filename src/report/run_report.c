@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "portex/load/http.h"
 #include "portex/load/load.h"
 #include "portex/report/addresses.h"
 #include "portex/report/json.h"
@@ -236,6 +237,31 @@ static void text_tls_line(FILE *f, const struct px_run *run)
             run->tls.version[0] ? " (" : "", run->tls.version, run->tls.version[0] ? ")" : "");
 }
 
+/* How many requests were sent twice and why; or, when a kept-alive connection
+ * closed under requests that were not, why not. */
+static void text_resends(FILE *f, const struct px_run *run)
+{
+    const struct px_load *cfg = run->load;
+    static const char closed[] = "a request whose kept-alive connection closed before any "
+                                 "response byte is closed_before_response";
+    char a[32];
+    px_format_count(a, sizeof(a), run->totals.retries);
+    if (run->totals.retries > 0)
+        fprintf(f,
+                "  resent               %s (their kept-alive connection closed before any "
+                "response byte: %s is idempotent, so each went once more on a new connection)\n",
+                a, cfg->method);
+    else if (!cfg->keepalive || run->totals.cause[PX_CAUSE_CLOSED] == 0)
+        return;
+    else if (cfg->no_retry)
+        fprintf(f, "  resent               0 (--no-retry: %s)\n", closed);
+    else if (!px_http_idempotent(cfg->method))
+        fprintf(f,
+                "  resent               0 (%s is not idempotent, RFC 9110 9.2.2: %s, never "
+                "sent twice)\n",
+                cfg->method, closed);
+}
+
 void px_report_text(FILE *f, const struct px_run *run)
 {
     const struct px_load *cfg = run->load;
@@ -277,6 +303,7 @@ void px_report_text(FILE *f, const struct px_run *run)
             per_s(t->ok, run->duration_s));
     px_format_count(a, sizeof(a), t->connections_opened);
     fprintf(f, "  connections opened   %s\n", a);
+    text_resends(f, run);
     if (cfg->url.tls)
         text_tls_line(f, run);
     if (cfg->rate_per_s > 0) {
@@ -376,6 +403,7 @@ json_t *px_report_summary_json(const struct px_run *run)
     px_jset(o, "ok_per_s", px_jf64(per_s(t->ok, run->duration_s)));
     px_jset(o, "connections_opened", px_ju64(t->connections_opened));
     px_jset(o, "missed_starts", px_ju64(t->missed_starts));
+    px_jset(o, "retries", px_ju64(t->retries));
     json_t *errors = json_object();
     for (int cause = 0; cause < PX_CAUSE_COUNT; cause++)
         if (t->cause[cause] > 0 && cause != PX_CAUSE_HTTP_4XX && cause != PX_CAUSE_HTTP_5XX)
@@ -401,17 +429,17 @@ void px_report_csv(FILE *f, const struct px_series *series)
 {
     fprintf(f,
             "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
-            "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain%s\n",
+            "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain,retries%s\n",
             series->tls ? ",tls_full,tls_resumed,tls_p50_us" : "");
     for (size_t i = 0; i < series->count; i++) {
         const struct px_series_row *r = &series->rows[i];
         fprintf(f,
                 "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%d",
+                ",%d,%" PRIu64,
                 r->t, r->started, r->ok, r->failed, r->eaddrnotavail, r->other_errors,
                 r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all, r->tw_recycled,
-                r->tw_overflow, r->p50_us, r->p99_us, r->drain);
+                r->tw_overflow, r->p50_us, r->p99_us, r->drain, r->retries);
         if (series->tls)
             fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, r->tls_full, r->tls_resumed,
                     r->tls_p50_us);

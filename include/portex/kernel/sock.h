@@ -52,10 +52,21 @@ size_t px_sock_pick(struct px_url_addr *addrs, size_t n, uint64_t timeout_ms);
 int px_sock_preflight(int family, uint16_t port_lo, uint16_t port_hi,
                       const struct sockaddr_storage *sources, size_t nsources, char *err,
                       size_t errlen);
+
+/* The file descriptors a run holds besides its connections. */
+struct px_fd_reserve {
+    unsigned open_now;   /* open before the run (px_fd_count) */
+    unsigned later;      /* opened for the run whatever its threads: outputs, the stats thread */
+    unsigned per_thread; /* each worker thread's, for its event loop */
+};
+
 /*
- * Raises RLIMIT_NOFILE to its hard limit and returns how many of `connections`
- * sockets fit (== connections when all do); *soft, *hard get the limits now in force.
+ * How many of `connections` sockets fit under the soft limit beside r, with
+ * min(*threads, connections) worker threads; where fewer connections than
+ * threads fit, *threads is lowered with them (one connection a thread at
+ * least). At least 1, even when that does not fit.
  */
-unsigned px_sock_fit_nofile(unsigned connections, uint64_t *soft, uint64_t *hard);
+unsigned px_sock_fit_nofile(uint64_t soft, const struct px_fd_reserve *r, unsigned connections,
+                            unsigned *threads);
 
 #endif

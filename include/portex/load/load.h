@@ -32,6 +32,7 @@ struct px_load {
     uint64_t duration_ms; /* 0 with requests > 0 */
     uint64_t requests;    /* -n: exact count, 0 = by duration */
     int keepalive;        /* -k */
+    int no_retry;         /* --no-retry: never resend a request (slot.c resend_fresh) */
     enum px_close close;  /* short mode only */
     /* -k --requests-per-conn N: N requests per connection, then --close applies; 0 = no limit */
     unsigned requests_per_conn;
