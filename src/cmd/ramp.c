@@ -152,8 +152,8 @@ static const char ramp_usage[] =
     "      --no-stop           run every step, even after two failed\n"
     "  load options as for portex run, except -r, -d and -n: -c -t -k\n"
     "  --requests-per-conn --close -m -H --body --timeout --connect-timeout\n"
-    "  --port-range --source --interval -q --unix, and for https:// URLs --insecure\n"
-    "  --cacert --tls-version --tls-resume\n"
+    "  --port-range --source --interval -q --unix -4 -6 --no-retry, and for https:// URLs\n"
+    "  --insecure --cacert --tls-version --tls-resume\n"
     "      --json FILE         every step's summary and the knee ('-' for stdout)\n"
     "      --svg FILE          chart: offered vs ok/s and p99 per step, the knee marked\n"
     "      --csv FILE          every step's series as CSV\n" PX_METRICS_USAGE
@@ -227,7 +227,10 @@ static const struct px_outputs *cmd_outputs(const void *state)
 static enum px_exit cmd_prepare(void *state)
 {
     struct ramp_state *s = state;
-    enum px_exit rc = px_loadopts_prepare("ramp", &s->cfg.base);
+    /* Every step runs the open model: its event loops' timerfds count too. */
+    s->cfg.base.rate_per_s = s->cfg.from_per_s;
+    enum px_exit rc = px_loadopts_prepare("ramp", &s->cfg.base, &s->cfg.out);
+    s->cfg.base.rate_per_s = 0;
     return rc != PX_EXIT_OK ? rc : px_metrics_open(&s->metrics, "ramp", &s->cfg.metrics, 0);
 }
 
