@@ -131,6 +131,7 @@ def expected(doc):
     want = {("portex_requests_total", ()): s["requests"], ("portex_ok_total", ()): t["ok"],
             ("portex_connections_opened_total", ()): t["connections_opened"],
             ("portex_missed_starts_total", ()): t["missed_starts"],
+            ("portex_retries_total", ()): t.get("retries", 0),
             ("portex_failures_total", (("cause", "EADDRNOTAVAIL"),)):
                 t["causes"].get("EADDRNOTAVAIL", 0),
             ("portex_usable_ports", ()): s["usable_ports"],
