@@ -417,7 +417,7 @@ static int fit_nofile(const char *cmd, struct px_load *cfg, const struct px_outp
     }
     unsigned files = output_files(out);
     struct px_fd_reserve r = {.open_now = px_fd_count(PX_PROC, soft),
-                              .later = files + px_stats_fds(),
+                              .later = files + px_stats_fds() + out->scrapers,
                               .per_thread = (unsigned)per_thread};
     unsigned asked = cfg->connections, threads = cfg->threads;
     unsigned fit = px_sock_fit_nofile(soft, &r, asked, &threads);
@@ -427,14 +427,17 @@ static int fit_nofile(const char *cmd, struct px_load *cfg, const struct px_outp
     char lowered_t[32] = "";
     if (threads < cfg->threads && threads < asked)
         snprintf(lowered_t, sizeof(lowered_t), " -t %u", threads);
+    char scrapers[48] = "";
+    if (out->scrapers)
+        snprintf(scrapers, sizeof(scrapers), ", %u for --metrics scrapers", out->scrapers);
     fprintf(stderr,
             "portex %s: -c %u does not fit the open-files limit (soft %llu, hard %llu): "
-            "besides its connections portex holds %u fds open now, %u output file%s, %u for "
+            "besides its connections portex holds %u fds open now, %u output file%s%s, %u for "
             "the stats thread (sock_diag socket, /proc reads) and %u for each of %u event "
             "loop%s (measured); running with -c %u%s (raise 'ulimit -n' for more)\n",
             cmd, asked, (unsigned long long)soft, (unsigned long long)hard, r.open_now, files,
-            files == 1 ? "" : "s", px_stats_fds(), r.per_thread, t, t == 1 ? "" : "s", fit,
-            lowered_t);
+            files == 1 ? "" : "s", scrapers, px_stats_fds(), r.per_thread, t,
+            t == 1 ? "" : "s", fit, lowered_t);
     cfg->connections = fit;
     cfg->threads = threads;
     return 0;

@@ -315,6 +315,11 @@ enum px_exit px_metrics_open(struct px_metrics **out, const char *cmd,
     return PX_EXIT_OK;
 }
 
+unsigned px_metrics_scraper_fds(const struct px_metrics *m)
+{
+    return m != NULL && m->ep != NULL ? PX_ENDPOINT_MAX_CONNS : 0;
+}
+
 void px_metrics_begin(struct px_metrics *m, const char *mode, const struct px_load *load)
 {
     if (m != NULL)

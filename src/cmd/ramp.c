@@ -227,11 +227,16 @@ static const struct px_outputs *cmd_outputs(const void *state)
 static enum px_exit cmd_prepare(void *state)
 {
     struct ramp_state *s = state;
+    /* First: the endpoint's fds are open when the load's fd reserve is counted. */
+    enum px_exit rc = px_metrics_open(&s->metrics, "ramp", &s->cfg.metrics, 0);
+    s->cfg.out.scrapers = px_metrics_scraper_fds(s->metrics);
+    if (rc != PX_EXIT_OK)
+        return rc;
     /* Every step runs the open model: its event loops' timerfds count too. */
     s->cfg.base.rate_per_s = s->cfg.from_per_s;
-    enum px_exit rc = px_loadopts_prepare("ramp", &s->cfg.base, &s->cfg.out);
+    rc = px_loadopts_prepare("ramp", &s->cfg.base, &s->cfg.out);
     s->cfg.base.rate_per_s = 0;
-    return rc != PX_EXIT_OK ? rc : px_metrics_open(&s->metrics, "ramp", &s->cfg.metrics, 0);
+    return rc;
 }
 
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,

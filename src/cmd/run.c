@@ -120,8 +120,10 @@ static const struct px_outputs *cmd_outputs(const void *state)
 static enum px_exit cmd_prepare(void *state)
 {
     struct run_state *s = state;
-    enum px_exit rc = px_loadopts_prepare("run", &s->cfg.load, &s->cfg.out);
-    return rc != PX_EXIT_OK ? rc : px_metrics_open(&s->metrics, "run", &s->cfg.metrics, 0);
+    /* First: the endpoint's fds are open when the load's fd reserve is counted. */
+    enum px_exit rc = px_metrics_open(&s->metrics, "run", &s->cfg.metrics, 0);
+    s->cfg.out.scrapers = px_metrics_scraper_fds(s->metrics);
+    return rc != PX_EXIT_OK ? rc : px_loadopts_prepare("run", &s->cfg.load, &s->cfg.out);
 }
 
 /* --start-at: say when the run starts, since it waits silently otherwise. */

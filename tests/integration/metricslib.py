@@ -27,11 +27,12 @@ class Live:
     """A portex command with --metrics: its stderr lines as they come (the metrics address
     first), its stdout in a file."""
 
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, wrap=()):
+        """wrap: an argv prefix (prlimit ...) portex runs under."""
         self.out = tempfile.TemporaryFile(mode="w+")
         self.started = time.monotonic()
-        self.proc = spawn([PORTEX, *args], stdout=self.out, stderr=subprocess.PIPE, text=True,
-                          env=env)
+        self.proc = spawn([*wrap, PORTEX, *args], stdout=self.out, stderr=subprocess.PIPE,
+                          text=True, env=env)
         self.lines = []
         self.cv = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()

@@ -27,6 +27,7 @@ struct px_outputs {
     const char *svg;  /* --svg FILE */
     const char *hlog; /* --hlog FILE (run and compare) */
     int quiet;        /* -q: no live line or progress on stderr */
+    unsigned scrapers; /* --metrics: fds its scrapers may hold (set at prepare); 0 without */
 };
 
 /* Where one report goes. */

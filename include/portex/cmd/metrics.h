@@ -50,6 +50,9 @@ void px_metrics_config_defaults(struct px_metrics_config *cfg);
  */
 enum px_exit px_metrics_open(struct px_metrics **out, const char *cmd,
                              const struct px_metrics_config *cfg, int detach);
+/* The fds m's scrapers may hold at once (PX_ENDPOINT_MAX_CONNS; 0 for NULL): a
+ * load's fd reserve counts them beside the endpoint's own, open already. */
+unsigned px_metrics_scraper_fds(const struct px_metrics *m);
 /* The values of the runs that follow go under these labels: mode, and the shard and target of load.
  */
 void px_metrics_begin(struct px_metrics *m, const char *mode, const struct px_load *load);
