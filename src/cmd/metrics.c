@@ -194,7 +194,11 @@ static void stamp(struct px_metrics *m, uint64_t ts_ms)
 static void apply(struct px_metrics *m, const struct metrics_msg *msg)
 {
     if (msg->kind == MSG_FINAL) {
-        publish(m, 1); /* the same values and timestamp, now the final ones */
+        /* The loads' values and timestamp, now the final ones; a command's own
+         * families are rendered anew, so they get a stamp of their own. */
+        if (m->own)
+            stamp(m, wall_ms());
+        publish(m, 1);
         return;
     }
     struct px_expo_load *l = load_of(m, &msg->labels);
@@ -369,13 +373,14 @@ void px_metrics_serve(struct px_metrics *m, const struct px_expo_serve *counts)
     publish(m, 0);
 }
 
-void px_metrics_publish_own(struct px_metrics *m, px_metrics_write_cb *write, const void *arg)
+void px_metrics_publish_own(struct px_metrics *m, px_metrics_write_cb *write, const void *arg,
+                            uint64_t ts_ms)
 {
     if (m == NULL || m->ep == NULL)
         return;
     m->own = write;
     m->own_arg = arg;
-    stamp(m, wall_ms());
+    stamp(m, ts_ms ? ts_ms : wall_ms());
     publish(m, 0);
 }
 

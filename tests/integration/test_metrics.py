@@ -27,22 +27,31 @@ def one_line_refusal(args, code, text, what):
 
 
 def refusals():
+    """Bad, busy and unbindable ADDRs, on every command: one line, before any load."""
     srv = Serve()
-    one_line_refusal(["run", "--metrics", "localhost:9100", "-n", "5", srv.url], 2,
-                     "invalid --metrics 'localhost:9100': expected IP:PORT", "a name as ADDR")
+    commands = (["run", "-n", "50", srv.url], ["compare", "-n", "50", srv.url],
+                ["ramp", "--from", "10", "--to", "20", "--step", "10", srv.url],
+                ["serve", "--listen", "127.0.0.1:0"], ["lab", "--modes", "noreuse"])
     one_line_refusal(["run", "--metrics", "127.0.0.1", "-n", "5", srv.url], 2,
                      "invalid --metrics '127.0.0.1'", "ADDR without a port")
+    one_line_refusal(["run", "--metrics", "127.0.0.1:65536", "-n", "5", srv.url], 2,
+                     "invalid --metrics '127.0.0.1:65536'", "a port above 65535")
     one_line_refusal(["run", "--metrics-linger", "soon", "-n", "5", srv.url], 2,
                      "invalid --metrics-linger 'soon': expected 0 or a duration",
                      "a linger that is not a duration")
     busy, port = free_listener()
-    want = f"--metrics: cannot listen on 127.0.0.1:{port}: Address already in use"
-    addr = f"127.0.0.1:{port}"
-    for args in (["run", "-n", "50", srv.url], ["compare", "-n", "50", srv.url],
-                 ["ramp", "--from", "10", "--to", "20", "--step", "10", srv.url],
-                 ["serve", "--listen", "127.0.0.1:0"], ["lab", "--modes", "noreuse"]):
-        one_line_refusal([*args, "--metrics", addr], 1, f"portex {args[0]}: {want}",
-                         f"{args[0]} with --metrics on a port in use")
+    refused = {
+        "localhost:9100": (2, "invalid --metrics 'localhost:9100': expected IP:PORT", "a name"),
+        f"127.0.0.1:{port}": (1, f"--metrics: cannot listen on 127.0.0.1:{port}: Address "
+                              "already in use", "a port in use"),
+        # Not an address of this namespace: bind fails, nothing is sent anywhere.
+        "192.0.2.1:9100": (1, "--metrics: cannot listen on 192.0.2.1:9100: Cannot assign "
+                           "requested address", "an address not of this host"),
+    }
+    for addr, (code, text, what) in refused.items():
+        for args in commands:
+            one_line_refusal([*args, "--metrics", addr], code, f"portex {args[0]}: {text}",
+                             f"{args[0]} --metrics {addr} ({what})")
     busy.close()
     served = srv.stop()
     check(served["accepted"] == 0, f"no load was sent by any refused command ({served})")
@@ -87,7 +96,23 @@ def run_live_and_final():
           f"the predicted ceiling is the summary's ({ceiling}, {s['predicted_ceiling_per_s']})")
     check(value(samples, "portex_time_wait") == doc["series"][-1]["time_wait"],
           "portex_time_wait is the last row's TIME_WAIT")
+    ticks_in_series(seen, doc["series"])
     srv.stop()
+
+
+def ticks_in_series(seen, rows):
+    """Each live value is a tick's: the requests ended by some series row (its running sum),
+    stamped with that row's time, so every scrape's timestamp minus its row's t is one and
+    the same instant: the run's start."""
+    ended, total = {}, 0
+    for r in rows:
+        total += r["ok"] + r["failed"]
+        ended.setdefault(total, r["t"])
+    starts = [ts - ended[v] if v in ended else None for v, ts in seen]
+    check(None not in starts and max(starts) - min(starts) < 0.0015,
+          f"every live value is a series row's, under that row's time "
+          f"(start = timestamp - t: {sorted(set(round(x, 3) for x in starts if x))[:4]}, "
+          f"unmatched {starts.count(None)} of {len(starts)})")
 
 
 def linger_and_signals():
@@ -215,11 +240,39 @@ def final_of(live):
     return rc, out, parse(body)
 
 
+COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
+
+
+def counters_only_go_up(live, what, modes):
+    """Scrapes until the final values are served: no counter sample ever goes down or
+    disappears, across the modes (or steps) one after another."""
+    last, problems, scrapes, labels = {}, [], 0, set()
+    while live.wait_for("serving the final", timeout=0.05) is None and live.proc.poll() is None:
+        try:
+            samples = parse(scrape(live.url)[2])
+        except OSError:
+            continue
+        scrapes += 1
+        for key, (v, _) in samples.items():
+            if key[0].endswith(COUNTER_SUFFIXES):
+                if v < last.get(key, 0):
+                    problems.append(f"{key}: {last[key]} -> {v}")
+                last[key] = v
+        gone = [k for k in last if k not in samples]
+        problems += [f"{k} disappeared" for k in gone[:2]]
+        labels |= {dict(k[1]).get("mode") for k in samples}
+    check(scrapes >= 3 and len(labels - {None}) >= modes and not problems,
+          f"{what}: over {scrapes} scrapes, seeing modes {sorted(filter(None, labels))}, no counter "
+          f"went back or disappeared ({problems[:3]})")
+
+
 def compare_modes():
     srv = Serve()
     out = tmpfile("compare.json")
-    live = Live("compare", "--modes", "short,short,keepalive", "-n", "300", "-c", "8", "-q",
-                "--no-drain", "--metrics", "127.0.0.1:0", "--json", out, srv.url)
+    live = Live("compare", "--modes", "short,short,keepalive", "-r", "400", "-d", "1500ms",
+                "--interval", "250ms", "-c", "8", "-q", "--no-drain", "--metrics", "127.0.0.1:0",
+                "--json", out, srv.url)
+    counters_only_go_up(live, "compare", 3)
     rc, _, samples = final_of(live)
     with open(out) as f:
         modes = json.load(f)["modes"]
@@ -232,8 +285,9 @@ def compare_modes():
 def ramp_steps():
     srv = Serve()
     out = tmpfile("ramp.json")
-    live = Live("ramp", "--from", "100", "--to", "200", "--step", "100", "--step-duration",
+    live = Live("ramp", "--from", "100", "--to", "300", "--step", "100", "--step-duration",
                 "1s", "-q", "--metrics", "127.0.0.1:0", "--json", out, srv.url)
+    counters_only_go_up(live, "ramp", 2)
     rc, _, samples = final_of(live)
     with open(out) as f:
         steps = json.load(f)["steps"]

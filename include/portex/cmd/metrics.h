@@ -73,11 +73,19 @@ void px_metrics_serve(struct px_metrics *m, const struct px_expo_serve *counts);
  */
 typedef void px_metrics_write_cb(FILE *f, int fmt, uint64_t ts_ms, const void *arg);
 /*
- * Publishes them now, beside any load's or serve's, stamped now: write(arg)
- * is called on this thread for both formats, and again by px_metrics_finish,
- * so what arg points to must stay until then. Not with a detached px_metrics.
+ * Publishes them, beside any load's or serve's, stamped ts_ms (the tick's
+ * wall-clock time in ms; 0: now; never earlier than the last publish):
+ * write(arg) is called on this thread for both formats, and again by
+ * px_metrics_finish under a later stamp (what arg points to may have moved
+ * since, and Prometheus drops a new value under a timestamp it has), so what
+ * arg points to must stay until then. Not with a detached px_metrics.
+ *
+ * watch (#20) wires in with this alone: px_metrics_opts in its groups,
+ * px_metrics_open in prepare, this after each tick (from on_tick),
+ * px_metrics_finish after the reports and px_metrics_free.
  */
-void px_metrics_publish_own(struct px_metrics *m, px_metrics_write_cb *write, const void *arg);
+void px_metrics_publish_own(struct px_metrics *m, px_metrics_write_cb *write, const void *arg,
+                            uint64_t ts_ms);
 /*
  * After the reports: the values published last become the final ones, served
  * until a scrape took them whole, --metrics-linger ran out, or SIGINT or
