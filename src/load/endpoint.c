@@ -342,6 +342,7 @@ int px_endpoint_start(struct px_endpoint *ep, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the metrics thread");
         return -1;
     }
+    pthread_setname_np(ep->thread, "px-metrics"); /* for top -H, and bench/metrics.py */
     ep->started = 1;
     return 0;
 }

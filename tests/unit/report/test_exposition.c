@@ -187,6 +187,7 @@ static void px_expo_write_loads__openmetrics(void **state)
     assert_non_null(strstr(om, "portex_ok_total{"));
     assert_non_null(strstr(om, "portex_connections_opened_total{"));
     assert_non_null(strstr(om, "portex_missed_starts_total{"));
+    assert_non_null(strstr(om, "portex_retries_total{"));
     assert_null(strstr(om, "portex_started"));
     assert_null(strstr(om, "portex_failed"));
     /* https counters for the https load only */
