@@ -260,6 +260,8 @@ __attribute__((noreturn)) static void serving_main(struct px_metrics *m)
             break;
         if (p[0].revents)
             apply(m, &msg);
+        if (p[0].revents && msg.kind == MSG_FINAL)
+            px_child_send(up, 'F'); /* the final values are served from now on */
     }
     px_endpoint_free(m->ep);
     _exit(0);
@@ -412,6 +414,11 @@ void px_metrics_finish(struct px_metrics *m)
         return;
     const struct metrics_msg final = {.kind = MSG_FINAL};
     deliver(m, &final, 0);
+    /* Detached: the serving process works through the messages before it in
+     * the pipe first; the line below must not come before the values do. */
+    struct pollfd ack = {.fd = m->serving.up[0], .events = POLLIN};
+    if (m->ep == NULL && poll(&ack, 1, 10000) == 1 && px_child_read_byte(m->serving.up[0]) != 'F')
+        return; /* the serving process is gone */
     if (m->linger_ms == 0)
         return;
     fprintf(stderr,
