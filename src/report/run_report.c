@@ -75,8 +75,8 @@ static int reuse_set(const struct px_run *run)
  * and no port figure explains anything. */
 static int nothing_listens(const struct px_totals *t, int family)
 {
-    uint64_t refused = px_totals_errno(t, ECONNREFUSED) +
-                       (family == AF_UNIX ? px_totals_errno(t, ENOENT) : 0);
+    uint64_t refused =
+        px_totals_errno(t, ECONNREFUSED) + (family == AF_UNIX ? px_totals_errno(t, ENOENT) : 0);
     return t->ok == 0 && refused > 0 && refused + t->cause[PX_CAUSE_CANCELLED] == t->failed;
 }
 
