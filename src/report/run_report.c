@@ -306,10 +306,11 @@ void px_report_text(FILE *f, const struct px_run *run)
                 cfg->close == PX_CLOSE_SERVER ? "server" : "client",
                 cfg->close == PX_CLOSE_RST ? " with RST" : "");
     if (cfg->rate_per_s > 0)
-        fprintf(f, "  open model: %.10g new requests/s, at most %u in flight, %u threads\n",
-                cfg->rate_per_s, cfg->connections, cfg->threads);
+        fprintf(f, "  open model: %.10g new requests/s, at most %u in flight, %u thread%s\n",
+                cfg->rate_per_s, cfg->connections, cfg->threads, cfg->threads == 1 ? "" : "s");
     else
-        fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
+        fprintf(f, "  closed model: %u connection%s, %u thread%s\n", cfg->connections,
+                cfg->connections == 1 ? "" : "s", cfg->threads, cfg->threads == 1 ? "" : "s");
     char to[1200];
     px_addrs_target_words(to, sizeof(to), &cfg->url, cfg->family, &cfg->target, cfg->addrs,
                           cfg->naddrs);
