@@ -28,6 +28,8 @@ struct px_channels {
     struct px_channel_rules rules;
     struct sockaddr_storage dest;   /* ss_family AF_UNSPEC: every destination */
     uint64_t listening[PORT_WORDS]; /* local ports of this tick's listeners */
+    uint32_t by_local[65536];       /* this tick's connected sockets by local port */
+    uint32_t by_peer[65536];        /* and by peer port */
     uint64_t bound[PORT_WORDS];     /* ports bound without listening (last bound dump) */
     uint64_t reserved[PORT_WORDS];  /* ip_local_reserved_ports */
     uint32_t usable, bound_in_range, reserved_in_range;
@@ -324,23 +326,33 @@ void px_channels_set_bound(struct px_channels *t, const struct px_diag_sock *soc
 
 /* ---- one tick ------------------------------------------------------------ */
 
+/* A state that a connected socket has (neither listening, bound only, nor a request). */
+static int connected_state(int state)
+{
+    return state > 0 && state < PX_TCP_STATES && state != TCP_LISTEN && state != TCP_CLOSE &&
+           state != TCP_SYN_RECV && state != TCP_STATE_NEW_SYN_RECV;
+}
+
 /*
  * Client side or not. A listener's local port never comes out of connect()
  * (__inet_hash_connect skips ports with a bind bucket), so a socket on a
- * listening port is a server's; so is one whose local port lies outside the
- * range while its peer's lies inside (accepted before its listener went away).
+ * listening port is a server's. Once its listener is gone (a server that
+ * closed first leaves TIME_WAIT behind), a local port outside the range with a
+ * peer inside is a server's, the other way round a client's. When both ends
+ * are in the range (a server on port 0) or both outside, the side whose port
+ * more sockets share is the server's: a client's port serves one connection
+ * per destination, a server's port all of them.
  */
 static int client_side(const struct px_channels *t, const struct px_diag_sock *sk)
 {
-    if (sk->state <= 0 || sk->state >= PX_TCP_STATES || sk->state == TCP_LISTEN ||
-        sk->state == TCP_CLOSE || sk->state == TCP_SYN_RECV || sk->state == TCP_STATE_NEW_SYN_RECV)
-        return 0;
-    if (bit_get(t->listening, sk->sport))
+    if (!connected_state(sk->state) || bit_get(t->listening, sk->sport))
         return 0;
     unsigned lo = t->rules.port_lo, hi = t->rules.port_hi;
     int local_in = sk->sport >= lo && sk->sport <= hi;
     int peer_in = sk->dport >= lo && sk->dport <= hi;
-    return local_in || !peer_in;
+    if (local_in != peer_in)
+        return local_in;
+    return t->by_local[sk->sport] <= t->by_peer[sk->dport];
 }
 
 static int toward_dest(const struct px_channels *t, const struct px_channel_key *k)
@@ -425,9 +437,16 @@ int px_channels_sum(struct px_channels *t, const struct px_diag_sock *socks, siz
 {
     int rc = 0;
     memset(t->listening, 0, sizeof(t->listening));
-    for (size_t i = 0; i < n; i++)
-        if (socks[i].state == TCP_LISTEN)
+    memset(t->by_local, 0, sizeof(t->by_local));
+    memset(t->by_peer, 0, sizeof(t->by_peer));
+    for (size_t i = 0; i < n; i++) {
+        if (socks[i].state == TCP_LISTEN) {
             bit_set(t->listening, socks[i].sport);
+        } else if (connected_state(socks[i].state)) {
+            t->by_local[socks[i].sport]++;
+            t->by_peer[socks[i].dport]++;
+        }
+    }
     compute_usable(t);
     for (size_t i = 0; i < t->n; i++)
         channel_clear_tick(t->v[i]);
@@ -512,7 +531,8 @@ size_t px_channels_count(const struct px_channels *t)
     return t->n;
 }
 
-/* Fullest first: in use now, the sooner exhausted, the higher peak; then by key. */
+/* Fullest first: in use now, the sooner exhausted, the more sockets, the higher peak;
+ * then by key. */
 static int cmp_fullest(const void *pa, const void *pb)
 {
     const struct px_channel *a = *(const struct px_channel *const *)pa;
@@ -523,6 +543,9 @@ static int cmp_fullest(const void *pa, const void *pb)
     double eb = b->exhausted_in_s < 0 ? 1e300 : b->exhausted_in_s;
     if (ea != eb)
         return ea < eb ? -1 : 1;
+    uint32_t sa = a->live + a->state[TCP_TIME_WAIT], sb = b->live + b->state[TCP_TIME_WAIT];
+    if (sa != sb)
+        return sa > sb ? -1 : 1;
     if (a->peak.in_use != b->peak.in_use)
         return a->peak.in_use > b->peak.in_use ? -1 : 1;
     if (a->key.family != b->key.family)
