@@ -36,6 +36,21 @@ socklen_t px_sock_addrlen(const struct sockaddr_storage *ss)
     }
 }
 
+int px_sock_raise_nofile(uint64_t *soft, uint64_t *hard)
+{
+    struct rlimit rl = {.rlim_cur = 0, .rlim_max = 0};
+    int rc = getrlimit(RLIMIT_NOFILE, &rl);
+    if (rc == 0 && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
+        rc = setrlimit(RLIMIT_NOFILE, &up);
+        if (rc == 0)
+            rl = up;
+    }
+    *soft = rl.rlim_cur;
+    *hard = rl.rlim_max;
+    return rc;
+}
+
 uint32_t px_sock_port_range_pack(uint16_t lo, uint16_t hi)
 {
     return ((uint32_t)hi << 16) | lo;

@@ -45,12 +45,24 @@ def _kill_children():
 atexit.register(_kill_children)
 
 
+class _Popen(subprocess.Popen):
+    """Every process a test starts, through spawn, subprocess.run or a bare Popen: it dies
+    with the test on any path (an exception, a failed check, SIGKILL of the test:
+    PR_SET_PDEATHSIG), and what is still running at exit is ended by its PID."""
+
+    def __init__(self, *args, **kw):
+        kw.setdefault("preexec_fn", _die_with_parent)
+        super().__init__(*args, **kw)
+        _CHILDREN.append(self)
+
+
+# subprocess.run and check_output create their processes through subprocess.Popen.
+subprocess.Popen = _Popen
+
+
 def spawn(argv, **kw):
-    """subprocess.Popen for every process a test starts: it dies with the test, on any path
-    (an exception, a failed check, SIGKILL of the test: PR_SET_PDEATHSIG), ended by its PID."""
-    p = subprocess.Popen(argv, preexec_fn=_die_with_parent, **kw)
-    _CHILDREN.append(p)
-    return p
+    """A process that dies with the test (see _Popen)."""
+    return _Popen(argv, **kw)
 
 
 def check(cond, what):

@@ -14,6 +14,11 @@
 
 /* Bytes of the address that bind()/connect() take for its family (IPv4, IPv6, Unix). */
 socklen_t px_sock_addrlen(const struct sockaddr_storage *ss);
+/*
+ * Raises RLIMIT_NOFILE's soft limit to the hard one. *soft and *hard get the
+ * limits now in force (RLIM_INFINITY: UINT64_MAX). 0, or -1 with errno.
+ */
+int px_sock_raise_nofile(uint64_t *soft, uint64_t *hard);
 /* IP_LOCAL_PORT_RANGE's value: high << 16 | low, both inclusive (KERNEL-FACTS.md). */
 uint32_t px_sock_port_range_pack(uint16_t lo, uint16_t hi);
 /* Narrows fd's ephemeral range to [lo, hi] (Linux 6.3+). 0, or -1 with errno. */

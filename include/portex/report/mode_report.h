@@ -27,6 +27,9 @@ struct px_mode_result {
     const char *isolation; /* compare: "port-window", "source", "drain", "none",
                               "as-given" (first mode); NULL in lab */
     double waited_s;       /* compare: time spent waiting for TIME_WAIT before this mode */
+    /* compare: what was found in the ports before this mode (windows passed over for their
+     * TIME_WAIT, or TIME_WAIT it had to wait for or, with --no-drain, ran with); "" none */
+    char isolation_note[256];
 };
 
 /* The table: one row per mode, predicted beside measured. */
