@@ -24,6 +24,7 @@
 #define RING_PAGES_MAX 256 /* per CPU: 1 MB; 0 events lost in the spike under load */
 #define RING_PAGES_MIN 8
 #define OPEN_SLOTS     16384 /* threads inside connect() at once, by tid */
+#define OPEN_PROBES    8     /* slots a thread may take from its hash on */
 #define HOLD_BACK_NS   1000000ull
 
 /* The perf events of one CPU: the first owns the ring, the others write into it. */
@@ -427,16 +428,32 @@ static int cmp_rec(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static struct open_call *open_slot(struct px_trace *t, uint32_t tid)
+/*
+ * The slot of a thread inside connect(): its own among OPEN_PROBES slots from its
+ * hash, else a free one, else the oldest entry (a thread that never came back).
+ * With want_free 0 only its own; NULL when it has none.
+ */
+static struct open_call *open_slot(struct px_trace *t, uint32_t tid, int want_free)
 {
-    return &t->open[(tid * 2654435761u) % OPEN_SLOTS];
+    size_t j = (tid * 2654435761u) % OPEN_SLOTS;
+    struct open_call *free_slot = NULL, *oldest = &t->open[j];
+    for (size_t k = 0; k < OPEN_PROBES; k++) {
+        struct open_call *o = &t->open[(j + k) % OPEN_SLOTS];
+        if (o->since_ns != 0 && o->tid == tid)
+            return o;
+        if (o->since_ns == 0 && free_slot == NULL)
+            free_slot = o;
+        else if (o->since_ns < oldest->since_ns)
+            oldest = o;
+    }
+    return !want_free ? NULL : free_slot ? free_slot : oldest;
 }
 
 /* One record in time order: names and failures as they are, enter and exit paired. */
 static int hand_on(struct px_trace *t, const struct rec *r, px_trace_cb cb, void *arg)
 {
     struct px_trace_event ev = {.pid = r->pid, .tid = r->tid, .time_ns = r->time_ns};
-    struct open_call *o = open_slot(t, r->tid);
+    struct open_call *o;
     switch (r->kind) {
     case -1:
         if (r->pid != r->tid)
@@ -448,11 +465,13 @@ static int hand_on(struct px_trace *t, const struct rec *r, px_trace_cb cb, void
         ev.kind = PX_TRACE_EADDRNOTAVAIL;
         break;
     case EV_ENTER:
+        o = open_slot(t, r->tid, 1);
         o->tid = r->tid;
         o->since_ns = r->time_ns;
         return 0;
     default: /* EV_EXIT: a call whose entry was seen (not one begun before the start) */
-        if (o->tid != r->tid || o->since_ns == 0 || o->since_ns > r->time_ns)
+        o = open_slot(t, r->tid, 0);
+        if (o == NULL || o->since_ns > r->time_ns)
             return 0;
         ev.kind = PX_TRACE_CONNECT_CALL;
         ev.duration_ns = r->time_ns - o->since_ns;

@@ -248,7 +248,7 @@ static void proc_row(struct sink *s, const struct px_proc *p)
 static void procs_part(struct sink *s, const struct px_watch *w, size_t max)
 {
     if (w->trace == NULL) {
-        put(s, "tracing off: %s", w->trace_why);
+        put(s, "no processes: tracing is off (%s)", w->trace_why);
         return;
     }
     const struct px_proc *p[TEXT_PROCS];
