@@ -42,6 +42,7 @@ static int use_control(const struct px_compare_config *cfg, struct px_load *run,
 {
     run->port_lo = run->port_hi = 0;
     run->nsources = 0;
+    run->naddrs = 0; /* the URL's addresses are not this mode's target */
     return px_unix_addr(cfg->control_unix, &run->target, &run->target_len, err, errlen);
 }
 
@@ -468,7 +469,7 @@ static const char compare_usage[] =
     "to expire (unless --no-drain, and then says so).\n"
     "\n"
     "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
-    "  --connect-timeout --port-range --source --interval -q --unix\n"
+    "  --connect-timeout --port-range --source --interval -q --unix -4 -6 --no-retry\n"
     "  https: --insecure --cacert --tls-version --tls-resume\n"
     "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse,\n"
     "                          conn10, reuse-conn10 (10 requests per connection)\n"
@@ -525,7 +526,8 @@ static const struct px_outputs *cmd_outputs(const void *state)
 
 static enum px_exit cmd_prepare(void *state)
 {
-    return px_loadopts_prepare("compare", &((struct compare_state *)state)->cfg.base);
+    struct compare_state *s = state;
+    return px_loadopts_prepare("compare", &s->cfg.base, &s->cfg.out);
 }
 
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,

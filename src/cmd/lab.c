@@ -153,7 +153,10 @@ static void client_config(const struct px_lab_config *lab, const struct px_mode 
     snprintf(cfg->url_text, sizeof(cfg->url_text), "http://" SERVER_IP "/");
     char err[256];
     px_url_parse(cfg->url_text, &cfg->url, err, sizeof(err));
-    px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err));
+    if (px_url_resolve_all(&cfg->url, AF_UNSPEC, cfg->addrs, 1, err, sizeof(err)) == 1)
+        cfg->naddrs = 1; /* a numeric address: nothing to probe */
+    cfg->target = cfg->addrs[0].ss;
+    cfg->target_len = cfg->addrs[0].len;
     cfg->threads = 1;
     cfg->connections = lab->connections;
     cfg->rate_per_s = lab->rate_per_s;
@@ -204,7 +207,7 @@ static void client_child(const struct px_lab_config *lab, const struct px_mode *
             px_child_fail(up_fd, err, EINVAL);
     }
     uint64_t soft, hard;
-    px_sock_fit_nofile(cfg->connections, &soft, &hard);
+    px_sock_raise_nofile(&soft, &hard);
     /* SIGINT from the parent stops the run early; it still reports. */
     struct px_run *run = px_run_new(cfg);
     struct px_stats_opts opts = {.row_hists = 1}; /* quiet: the parent prints progress */

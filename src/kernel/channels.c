@@ -19,19 +19,18 @@
 #define TIME_WAIT_MS 60000u
 /* Past this many channels a dump's other destinations are not kept (about 30 MB). */
 #define MAX_CHANNELS 65536u
-#define PORT_WORDS   (65536 / 64)
 
 /* TCP states of the kernel's numbering that <netinet/tcp.h> names differently or not at all. */
 #define TCP_STATE_NEW_SYN_RECV 12 /* a request socket: always a listener's */
 
 struct px_channels {
     struct px_channel_rules rules;
-    struct sockaddr_storage dest;   /* ss_family AF_UNSPEC: every destination */
-    uint64_t listening[PORT_WORDS]; /* local ports of this tick's listeners */
-    uint32_t by_local[65536];       /* this tick's connected sockets by local port */
-    uint32_t by_peer[65536];        /* and by peer port */
-    uint64_t bound[PORT_WORDS];     /* ports bound without listening (last bound dump) */
-    uint64_t reserved[PORT_WORDS];  /* ip_local_reserved_ports */
+    struct sockaddr_storage dest; /* ss_family AF_UNSPEC: every destination */
+    char reserved[256];           /* ip_local_reserved_ports, as the kernel wrote it */
+    struct px_bound_ports ports;  /* listening: this tick's listeners; bound: the sockets
+                                   * bound by bind() alone at the last bound dump */
+    uint32_t by_local[65536];     /* this tick's connected sockets by local port */
+    uint32_t by_peer[65536];      /* and by peer port */
     uint32_t usable, bound_in_range, reserved_in_range;
     uint64_t ticks;        /* px_channels_sum calls */
     size_t client_sockets; /* client-side records of the last tick */
@@ -40,53 +39,6 @@ struct px_channels {
     uint32_t *index; /* open addressing: 1 + position in v; 0 empty */
     size_t index_cap;
 };
-
-static void bit_set(uint64_t *map, unsigned port)
-{
-    map[port / 64] |= 1ull << (port % 64);
-}
-
-static int bit_get(const uint64_t *map, unsigned port)
-{
-    return (int)((map[port / 64] >> (port % 64)) & 1u);
-}
-
-/* Ports of [lo, hi] (hi < 65536) set in a and not in b (b may be NULL). */
-static uint32_t count_ports(const uint64_t *a, const uint64_t *b, unsigned lo, unsigned hi)
-{
-    uint32_t n = 0;
-    for (unsigned w = lo / 64; w <= hi / 64; w++) {
-        uint64_t bits = a[w] & ~(b ? b[w] : 0);
-        if (w == lo / 64)
-            bits &= ~0ull << (lo % 64);
-        if (w == hi / 64 && hi % 64 != 63)
-            bits &= (1ull << (hi % 64 + 1)) - 1;
-        n += (uint32_t)__builtin_popcountll(bits);
-    }
-    return n;
-}
-
-/* Sets the ports of a list like "1000-1010,2000" in map. */
-static void parse_reserved(const char *list, uint64_t *map)
-{
-    memset(map, 0, PORT_WORDS * sizeof(*map));
-    const char *p = list ? list : "";
-    while (*p) {
-        char *end;
-        unsigned long a = strtoul(p, &end, 10), b = a;
-        if (end == p)
-            break;
-        p = end;
-        if (*p == '-') {
-            b = strtoul(p + 1, &end, 10);
-            p = end;
-        }
-        for (unsigned long port = a; port <= b && port < 65536; port++)
-            bit_set(map, (unsigned)port);
-        while (*p == ',' || *p == ' ')
-            p++;
-    }
-}
 
 /* ---- keys ---------------------------------------------------------------- */
 
@@ -250,7 +202,8 @@ static struct px_channel *channel_get(struct px_channels *t, const struct px_cha
     return c;
 }
 
-/* Usable ports from the range, the reserved list and the ports bound inside the range. */
+/* Usable ports from the range, the reserved list and the ports bound inside the range
+ * (counted as run and doctor count them, kernel/netlink.h). */
 static void compute_usable(struct px_channels *t)
 {
     unsigned lo = t->rules.port_lo, hi = t->rules.port_hi;
@@ -258,11 +211,8 @@ static void compute_usable(struct px_channels *t)
         t->usable = t->bound_in_range = t->reserved_in_range = 0;
         return;
     }
-    uint64_t taken[PORT_WORDS];
-    for (size_t i = 0; i < PORT_WORDS; i++)
-        taken[i] = t->listening[i] | t->bound[i];
-    t->reserved_in_range = count_ports(t->reserved, NULL, lo, hi);
-    t->bound_in_range = count_ports(taken, t->reserved, lo, hi);
+    t->reserved_in_range = px_reserved_in_range(t->reserved, lo, hi);
+    t->bound_in_range = (uint32_t)px_bound_ports_count(&t->ports, lo, hi, t->reserved, NULL);
     uint32_t total = hi - lo + 1;
     uint32_t gone = t->reserved_in_range + t->bound_in_range;
     t->usable = gone < total ? total - gone : 0;
@@ -308,23 +258,25 @@ void px_channels_free(struct px_channels *t)
 void px_channels_set_rules(struct px_channels *t, const struct px_channel_rules *rules)
 {
     t->rules = *rules;
-    t->rules.reserved = NULL; /* read now, not kept */
-    parse_reserved(rules->reserved, t->reserved);
+    snprintf(t->reserved, sizeof(t->reserved), "%s", rules->reserved ? rules->reserved : "");
+    t->rules.reserved = t->reserved;
     compute_usable(t);
     for (size_t i = 0; i < t->n; i++)
         channel_apply_rules(t->v[i], &t->rules, t->usable);
 }
 
-void px_channels_set_bound(struct px_channels *t, const struct px_diag_sock *socks, size_t n)
+void px_channels_set_bound(struct px_channels *t, const struct px_bound_ports *b)
 {
-    memset(t->bound, 0, sizeof(t->bound));
-    for (size_t i = 0; i < n; i++)
-        if (socks[i].state == TCP_CLOSE && socks[i].sport != 0)
-            bit_set(t->bound, socks[i].sport);
+    memcpy(t->ports.bound, b->bound, sizeof(t->ports.bound));
     compute_usable(t);
 }
 
 /* ---- one tick ------------------------------------------------------------ */
+
+static int port_listening(const struct px_channels *t, unsigned port)
+{
+    return (t->ports.listening[port / 8] >> (port % 8)) & 1;
+}
 
 /* A state that a connected socket has (neither listening, bound only, nor a request). */
 static int connected_state(int state)
@@ -345,7 +297,7 @@ static int connected_state(int state)
  */
 static int client_side(const struct px_channels *t, const struct px_diag_sock *sk)
 {
-    if (!connected_state(sk->state) || bit_get(t->listening, sk->sport))
+    if (!connected_state(sk->state) || port_listening(t, sk->sport))
         return 0;
     unsigned lo = t->rules.port_lo, hi = t->rules.port_hi;
     int local_in = sk->sport >= lo && sk->sport <= hi;
@@ -436,12 +388,12 @@ int px_channels_sum(struct px_channels *t, const struct px_diag_sock *socks, siz
                     uint32_t elapsed_ms, double now_s)
 {
     int rc = 0;
-    memset(t->listening, 0, sizeof(t->listening));
+    memset(t->ports.listening, 0, sizeof(t->ports.listening));
     memset(t->by_local, 0, sizeof(t->by_local));
     memset(t->by_peer, 0, sizeof(t->by_peer));
     for (size_t i = 0; i < n; i++) {
         if (socks[i].state == TCP_LISTEN) {
-            bit_set(t->listening, socks[i].sport);
+            t->ports.listening[socks[i].sport / 8] |= (uint8_t)(1u << (socks[i].sport % 8));
         } else if (connected_state(socks[i].state)) {
             t->by_local[socks[i].sport]++;
             t->by_peer[socks[i].dport]++;

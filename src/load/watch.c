@@ -44,7 +44,8 @@ struct owner_name {
 struct watch_io {
     int diag_fd;
     struct owner_name names[NAME_SLOTS];
-    struct socks all, bound;
+    struct socks all;
+    struct px_bound_ports ports;    /* listeners and bound-only sockets, every tenth tick */
     uint32_t *unknown;              /* this tick's live sockets without an owner */
     struct px_channel **unknown_ch; /* and their channels */
     size_t nunknown;
@@ -116,9 +117,11 @@ static int read_slow(struct px_watch *w, char *err, size_t errlen)
     struct px_channel_rules r;
     rules_of(&w->env, &r);
     px_channels_set_rules(w->channels, &r);
-    if (dump(io->diag_fd, PX_DIAG_BOUND_INACTIVE, &io->bound, err, errlen) < 0)
+    if (px_diag_bound_ports(io->diag_fd, &io->ports) < 0) {
+        snprintf(err, errlen, "sock_diag dump of the bound ports failed: %s", strerror(errno));
         return -1;
-    px_channels_set_bound(w->channels, io->bound.v, io->bound.n);
+    }
+    px_channels_set_bound(w->channels, &io->ports);
     return 0;
 }
 
@@ -313,7 +316,6 @@ void px_watch_free(struct px_watch *w)
         if (w->io->diag_fd >= 0)
             close(w->io->diag_fd);
         free(w->io->all.v);
-        free(w->io->bound.v);
         free(w->io->unknown);
         free(w->io->unknown_ch);
         free(w->io);

@@ -97,6 +97,10 @@ def check_completion(cmds):
     check({"keepalive", "server-close", "rst", "short"} <= set(cmp_modes),
           f"compare --modes <TAB> gives its mode names ({' '.join(cmp_modes)})")
     check(complete("portex", "run", "-c", "") == [], "no completion for the value of -c")
+    check({"-4", "-6"} <= set(complete("portex", "run", "-")), "portex run -<TAB> offers -4 and -6")
+    for cmd in ("compare", "ramp", "doctor"):
+        check(sorted(complete("portex", cmd, "--ipv")) == ["--ipv4", "--ipv6"],
+              f"portex {cmd} --ipv<TAB> gives --ipv4 and --ipv6")
     for cmd in cmds:
         offered = set(complete("portex", cmd, "--"))
         missing = sorted(set(LONG.findall(help_text(cmd))) - offered)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct px_bound_ports;
 struct px_diag_sock;
 
 #define PX_TCP_STATES        14 /* the kernel's numbering, 1 (ESTABLISHED) to 13 */
@@ -80,9 +81,9 @@ struct px_channels *px_channels_new(const struct px_channel_rules *rules,
 void px_channels_free(struct px_channels *t);
 /* New rules (the sysctls changed): the usable ports and every channel's hold. */
 void px_channels_set_rules(struct px_channels *t, const struct px_channel_rules *rules);
-/* Ports bound without listening (a dump of PX_DIAG_BOUND_INACTIVE): they leave the
- * usable ports until the next call. */
-void px_channels_set_bound(struct px_channels *t, const struct px_diag_sock *socks, size_t n);
+/* The ports bound by bind() alone, from px_diag_bound_ports (its listeners are not used:
+ * every tick's dump has them fresh): they leave the usable ports until the next call. */
+void px_channels_set_bound(struct px_channels *t, const struct px_bound_ports *b);
 /*
  * One tick: the records of a dump of every state (PX_DIAG_STATES_ALL), taken
  * elapsed_ms after the previous one, at watch time now_s. Sums the client side

@@ -20,8 +20,10 @@
 /* Every real TCP state, LISTEN and NEW_SYN_RECV included (bits 1-12). Not ~0: bit 13
  * (TCP_BOUND_INACTIVE, 6.7+) makes the kernel walk its whole bind hash as well. */
 #define PX_DIAG_STATES_ALL 0x1ffeu
-/* Sockets bound to a port but neither listening nor connected (6.7+); they come back
- * with the state TCP_CLOSE. Older kernels send none. */
+/* Sockets bound to a port by bind() alone, neither listening nor connected
+ * (TCP_BOUND_INACTIVE, 6.7+, not in <netinet/tcp.h>): asking for them makes a dump
+ * walk the bind hash too; they come back with the state TCP_CLOSE. Older kernels
+ * send none. */
 #define PX_DIAG_BOUND_INACTIVE (1u << 13)
 
 /* One TCP socket of a dump, decoded in place: no allocation per record. */
@@ -64,6 +66,37 @@ struct px_tw_count {
 int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out);
 /* One-shot count of TIME_WAIT sockets toward dst (own socket); -1 on error. */
 int64_t px_diag_time_wait_toward(const struct sockaddr *dst);
+
+/*
+ * The local ports held in this namespace by TCP sockets that are not connected:
+ * connect() skips every port with a bind bucket (KERNEL-FACTS.md, "More that
+ * connect() does"), so inside the port range these are ports no connection can
+ * take. One bit per port.
+ */
+struct px_bound_ports {
+    uint8_t listening[65536 / 8]; /* a LISTEN socket holds the port */
+    uint8_t bound[65536 / 8];     /* a socket bound by bind() alone (neither listening nor
+                                   * connected; seen on Linux 6.7+) holds it */
+};
+
+/*
+ * Dumps the LISTEN and the bound-only (TCP_BOUND_INACTIVE, state bit 13, 6.7+:
+ * they come back as TCP_CLOSE) TCP sockets of both families into out; a v4-mapped
+ * or dual-stack IPv6 socket holds the same port as an IPv4 one. 0, or -1 (errno set).
+ */
+int px_diag_bound_ports(int fd, struct px_bound_ports *out);
+/*
+ * Ports of [lo, hi] that b holds, each once, leaving out those in the reserved
+ * list (ip_local_reserved_ports: connect() skips them anyway); *listening gets
+ * how many of them a listener holds (may be NULL).
+ */
+uint64_t px_bound_ports_count(const struct px_bound_ports *b, unsigned lo, unsigned hi,
+                              const char *reserved, uint64_t *listening);
+/*
+ * One-shot (own socket) count of the ports of [lo, hi] held without a
+ * connection, as px_bound_ports_count; -1 when sock_diag cannot tell.
+ */
+int64_t px_diag_bound_in_range(unsigned lo, unsigned hi, const char *reserved, int64_t *listening);
 
 /* Builds the dump request (inet_diag_req_v2 for TCP; AF_UNSPEC: the v1 TCPDIAG_GETSOCK
  * request, both families in one walk) into buf, which must be aligned for struct

@@ -9,6 +9,7 @@
 
 #include "fakeproc.h"
 #include "portex/cmd/doctor.h"
+#include "portex/kernel/netlink.h"
 
 /* A fresh namespace's settings with the TcpExt line given. */
 static char *namespace_with(const char *tcpext_values)
@@ -41,15 +42,16 @@ static void px_doctor_examine__tw_buckets_reached(void **state)
     (void)state;
     static struct px_doctor_config cfg;
     static struct px_doctor d;
+    static struct px_bound_ports none; /* no port held inside the range */
     char *dir = namespace_with("10 0 0");
     px_doctor_config_defaults(&cfg);
     memset(&d, 0, sizeof(d));
-    px_doctor_examine(dir, &cfg, &d);
+    px_doctor_examine(dir, &cfg, &none, &d);
     assert_false(has_flag(&d, "TCPTimeWaitOverflow is"));
     fakeproc_remove(dir);
     dir = namespace_with("10 0 250");
     memset(&d, 0, sizeof(d));
-    px_doctor_examine(dir, &cfg, &d);
+    px_doctor_examine(dir, &cfg, &none, &d);
     assert_true(has_flag(&d, "TCPTimeWaitOverflow is 250: tcp_max_tw_buckets (262144) was "
                              "reached and that many sockets skipped TIME_WAIT"));
     char *text = NULL;

@@ -130,9 +130,12 @@ static void px_channels_usable__range_reserved_bound(void **state)
     px_channels_sum(t, s, 3, 1000, 1.0);
     assert_int_equal(px_channels_usable(t), 89);
     assert_int_equal(px_channels_bound(t), 1);
-    struct px_diag_sock b[] = {v4("0.0.0.0", 40060, "0.0.0.0", 0, TCP_CLOSE),
-                               v4("0.0.0.0", 40050, "0.0.0.0", 0, TCP_CLOSE)};
-    px_channels_set_bound(t, b, 2);
+    static struct px_bound_ports b;
+    memset(&b, 0, sizeof(b));
+    b.bound[40060 / 8] |= 1u << (40060 % 8);
+    b.bound[40050 / 8] |= 1u << (40050 % 8);
+    b.listening[40070 / 8] |= 1u << (40070 % 8); /* not this tick's: left out */
+    px_channels_set_bound(t, &b);
     assert_int_equal(px_channels_usable(t), 88);
     assert_int_equal(px_channels_bound(t), 2);
     px_channels_free(t);
