@@ -17,8 +17,8 @@ import tempfile
 import threading
 import time
 
-from pxtest import (PORTEX, RawServer, can_run, check, finish, isolate, portex, skip_part,
-                    spawn)
+from pxtest import (PORTEX, RawServer, Serve, can_run, check, finish, isolate, portex,
+                    skip_part, spawn)
 
 LO, HI = 40000, 40099  # the namespace's port range: 100 usable ports
 FAILS = 500            # errno 99 failures the client collects before it stops
@@ -152,7 +152,7 @@ def tracefs_mounts():
 def exhaust_and_count(d):
     """The main part: a channel that fills, then a client that exhausts another one."""
     # The servers first: their port 0 lands outside the range set next.
-    srv, slow_srv = RawServer(drain_server), RawServer(drain_server)
+    srv, slow_srv, serve = RawServer(drain_server), RawServer(drain_server), Serve()
     open("/proc/sys/net/ipv4/ip_local_port_range", "w").write(f"{LO} {HI}")
     open("/proc/sys/net/ipv4/tcp_tw_reuse", "w").write("0")
     mounts = tracefs_mounts()
@@ -176,6 +176,15 @@ def exhaust_and_count(d):
     check(client.returncode == 0 and 100 <= int(got.get("ok", 0)) <= 102 and
           got.get("eaddrnotavail") == str(FAILS) and got.get("other") == "0",
           f"the client filled the 100 ports, then had {FAILS} failures ({out!r})")
+    # portex run, 300 requests over 100 ports: it counts its own connect() calls
+    # (connect_call), which watch sees from the tracepoints.
+    run = spawn([PORTEX, "run", "-n", "300", "-c", "1", "-t", "1", "--close", "client", "-q",
+                 "--json", "-", serve.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True)
+    out, err = run.communicate(timeout=120)
+    run_doc = json.loads(out) if out.strip() else {}
+    check(run.returncode == 0 and run_doc.get("summary", {}).get("ok", 0) >= 100,
+          f"portex run filled its 100 ports ({run.returncode}, {err[-300:]!r})")
     for _ in range(100):  # the server's closes come back: the client's ports in TIME_WAIT
         if ss_time_wait(srv.port) >= 98 and ss_time_wait(slow_srv.port) >= 58:
             break
@@ -192,7 +201,7 @@ def exhaust_and_count(d):
     check(tracefs_mounts() == mounts, "no tracefs mount is left on the host")
     return {"port": srv.port, "slow_port": slow_srv.port, "pid": int(got.get("pid", 0)),
             "ok": int(got.get("ok", 0)), "before": before, "after": after, "tick": tick,
-            "lines": w.lines}
+            "lines": w.lines, "run_pid": run.pid, "run": run_doc}
 
 
 def tick_channel(r, port):
@@ -255,8 +264,26 @@ def check_document(path, r):
           <= p[0]["connect_call_us"]["max"],
           f"JSON: its {r['ok'] + FAILS} connect() calls timed inside the kernel ({p})")
     check(doc["tracing"] == {"on": True, "why": None, "lost": 0}, f"JSON: {doc['tracing']}")
+    check_run_calls(doc, r)
     check(doc["ticks"] >= 3 and doc["interrupted"] is True and doc["counters"]["TW"] >= 160,
           f"JSON: ticks {doc['ticks']}, interrupted, TcpExt TW {doc['counters']['TW']} >= 160")
+
+
+def check_run_calls(doc, r):
+    """portex run's own connect_call row counts every connect() it made, and watch counts
+    the same calls and failures for its pid from the tracepoints."""
+    s = r["run"].get("summary", {})
+    calls = s.get("latency_us", {}).get("connect_call", {})
+    eaddr = s.get("errors", {}).get("EADDRNOTAVAIL", 0)
+    check(calls.get("count") == s.get("connections_opened", -1) + eaddr and eaddr > 0 and
+          set(s.get("errors", {})) == {"EADDRNOTAVAIL"},
+          f"run: connect_call counts each connect(): {s.get('connections_opened')} established "
+          f"+ {eaddr} EADDRNOTAVAIL = {calls.get('count')}")
+    p = [x for x in doc["processes"] if x["pid"] == r["run_pid"]]
+    check(len(p) == 1 and p[0]["comm"] == "portex" and p[0]["eaddrnotavail"] == eaddr and
+          p[0]["connect_calls"] == calls.get("count"),
+          f"watch saw the run's {calls.get('count')} connect() calls and {eaddr} EADDRNOTAVAIL "
+          f"({p})")
 
 
 def check_dest(port, tw):
