@@ -8,6 +8,7 @@
 #include "portex/cmd/watch.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,15 +107,19 @@ int px_watch_parse(int argc, char **argv, struct px_watch_cmd_config *cfg, char 
  * so that an exit from anywhere, or a crash, can still put the screen back. */
 static int screen_fd = -1;
 
-static void write_all(int fd, const char *buf, size_t len)
+/* 0, or -1 when the terminal is gone. */
+static int write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
-            return;
+            return -1;
         buf += n;
         len -= (size_t)n;
     }
+    return 0;
 }
 
 static void screen_leave(void)
@@ -179,30 +184,35 @@ static void read_size(struct watch_state *s)
     }
 }
 
-/* The last tick's frame, in one write: no flicker, no scroll. */
-static void draw(struct watch_state *s)
+/* The last tick's frame, in one write: no flicker, no scroll. 0, or -1 when the
+ * terminal is gone. */
+static int draw(struct watch_state *s)
 {
     if (s->w->ticks == 0 || screen_fd < 0)
-        return;
+        return 0;
     size_t need = (size_t)s->rows * (s->cols + 8) + 64;
     if (need > s->frame_len) {
         char *f = realloc(s->frame, need);
         if (f == NULL)
-            return;
+            return 0;
         s->frame = f;
         s->frame_len = need;
     }
     size_t n = px_watch_report_frame(s->frame, s->frame_len, s->w, s->rows, s->cols);
-    write_all(screen_fd, s->frame, n);
+    return write_all(screen_fd, s->frame, n);
 }
 
-static void tick_cb(void *arg, const struct px_watch *w)
+/* The tick shown; a reader that went away (`portex watch | head`, a closed
+ * terminal) ends the watch instead of ticking on unread. */
+static int tick_cb(void *arg, const struct px_watch *w)
 {
     struct watch_state *s = arg;
     if (s->live)
-        draw(s);
-    else if (!s->cfg.out.quiet)
-        px_watch_report_lines(s->stream, w);
+        return draw(s);
+    if (s->cfg.out.quiet)
+        return 0;
+    px_watch_report_lines(s->stream, w);
+    return fflush(s->stream) != 0 || ferror(s->stream) ? -1 : 0;
 }
 
 /* A resize redraws; Ctrl-Z gives the terminal back while stopped. */

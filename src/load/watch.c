@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "portex/base/clock.h"
@@ -83,6 +84,14 @@ static int dump(int fd, uint32_t states, struct socks *s, char *err, size_t errl
         return -1;
     }
     return 0;
+}
+
+/* This thread's CPU time, user and system, in us. */
+static uint64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static double cpu_now_s(void)
@@ -210,7 +219,7 @@ int px_watch_tick(struct px_watch *w, char *err, size_t errlen)
 {
     struct watch_io *io = w->io;
     px_watch_drain(w, 0);
-    uint64_t t0 = px_clock_us();
+    uint64_t t0 = px_clock_us(), c0 = thread_cpu_us();
     if (w->ticks == 0) {
         io->start_us = t0;
         io->last_tick_us = t0 - w->cfg.interval_ms * 1000u;
@@ -239,8 +248,10 @@ int px_watch_tick(struct px_watch *w, char *err, size_t errlen)
     name_owners(w);
     read_counters(w);
     px_procs_end_tick(w->procs);
-    uint64_t t2 = px_clock_us();
+    uint64_t t2 = px_clock_us(), c2 = thread_cpu_us();
     k->tick_ms = (double)(t2 - t0) / 1e3;
+    k->tick_cpu_ms = (double)(c2 - c0) / 1e3;
+    px_hist_record(&w->tick_cpu_us, c2 - c0);
     px_hist_record(&w->dump_us, t1 - t0);
     px_hist_record(&w->tick_us, t2 - t0);
     w->cpu_s = cpu_now_s() - io->cpu0_s;
@@ -273,6 +284,7 @@ struct px_watch *px_watch_new(const struct px_watch_config *cfg, char *err, size
     io->cpu0_s = cpu_now_s();
     px_hist_init(&w->dump_us);
     px_hist_init(&w->tick_us);
+    px_hist_init(&w->tick_cpu_us);
     /* The tracer first: it forks its tracefs helper, best done with one thread. */
     if (cfg->trace)
         w->trace = px_trace_open(w->trace_why, sizeof(w->trace_why));
@@ -410,9 +422,7 @@ int px_watch_run(struct px_watch *w, const sigset_t *extra, px_watch_signal_cb o
             rc = -1;
             break;
         }
-        if (on_tick != NULL)
-            on_tick(arg, w);
-        if (watch_done(w))
+        if ((on_tick != NULL && on_tick(arg, w) != 0) || watch_done(w))
             break;
         /* The next tick on the timetable; ticks a slow one overran are skipped. */
         uint64_t now = px_clock_us();

@@ -271,9 +271,9 @@ static void cost_line(struct sink *s, const struct px_watch *w)
     if (w->trace_lost)
         snprintf(lost, sizeof(lost), ", %" PRIu64 " trace events LOST", w->trace_lost);
     put(s,
-        "watch itself: dump %.1f ms (%zu sockets), tick %.1f ms, %.1f%% of a core; owner scans "
-        "%" PRIu64 " full (last %.0f ms), %" PRIu64 " per process%s",
-        w->last.dump_ms, w->last.sockets, w->last.tick_ms, cpu, os.full_scans,
+        "watch itself: dump %.1f ms (%zu sockets), tick %.1f ms (CPU %.1f ms), %.1f%% of a core; "
+        "owner scans %" PRIu64 " full (last %.0f ms), %" PRIu64 " per process%s",
+        w->last.dump_ms, w->last.sockets, w->last.tick_ms, w->last.tick_cpu_ms, cpu, os.full_scans,
         (double)os.last_full_us / 1e3, os.pid_scans, lost);
 }
 
@@ -323,11 +323,11 @@ void px_watch_report_lines(FILE *f, const struct px_watch *w)
             "tick=%" PRIu64 " t=%.3f sockets=%zu client_sockets=%zu channels=%zu usable=%" PRIu32
             " bound=%" PRIu32 " fullest_in_use=%" PRIu32 " eaddrnotavail=%" PRIu64
             " tw_entered=%" PRIu64 " tw_recycled=%" PRIu64 " tw_overflow=%" PRIu64
-            " syn_retrans=%" PRIu64 " dump_ms=%.2f tick_ms=%.2f tracing=%s\n",
+            " syn_retrans=%" PRIu64 " dump_ms=%.2f tick_ms=%.2f tick_cpu_ms=%.2f tracing=%s\n",
             w->last.n, w->last.t_s, w->last.sockets, px_channels_client_sockets(w->channels), n,
             usable, px_channels_bound(w->channels), n ? c[0]->in_use : 0,
             px_procs_eaddr_last(w->procs), x->tw, x->tw_recycled, x->tw_overflow, x->syn_retrans,
-            w->last.dump_ms, w->last.tick_ms, w->trace ? "on" : "off");
+            w->last.dump_ms, w->last.tick_ms, w->last.tick_cpu_ms, w->trace ? "on" : "off");
     for (size_t i = 0; i < n; i++) {
         char src[64], dst[80], eta[32] = "none", comm[40];
         px_channel_source(&c[i]->key, src, sizeof(src));
@@ -521,6 +521,7 @@ static json_t *json_cost(const struct px_watch *w)
     json_t *o = json_object();
     px_jset(o, "dump_ms", json_ms(&w->dump_us));
     px_jset(o, "tick_ms", json_ms(&w->tick_us));
+    px_jset(o, "tick_cpu_ms", json_ms(&w->tick_cpu_us));
     px_jset(o, "sockets_last_tick", px_ju64(w->last.sockets));
     px_jset(o, "cpu_s", px_json_real10(w->cpu_s));
     px_jset(o, "cpu_percent",

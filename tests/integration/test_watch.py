@@ -94,6 +94,37 @@ def bad_input():
               f"(got {p.returncode}, {p.stderr.strip()!r})")
 
 
+def ways_out():
+    """A reader that goes away (`portex watch | head -1`) ends the watch at its next tick
+    instead of leaving it ticking on unread; SIGTERM and SIGHUP end it like Ctrl-C: exit 0
+    without -d/--count, 130 before the --count asked for, the summary printed either way."""
+    p = spawn([PORTEX, "watch", "--interval", "100ms"], stdout=subprocess.PIPE,
+              stderr=subprocess.PIPE, text=True)
+    first = p.stdout.readline()
+    p.stdout.close()
+    t0 = time.monotonic()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    err = p.stderr.read()
+    check(first.startswith("tick=1 ") and time.monotonic() - t0 < 5 and p.returncode == 1 and
+          "cannot write to stdout" in err,
+          f"watch | head -1: it ends within a tick or two, saying stdout is gone "
+          f"({p.returncode}, {time.monotonic() - t0:.1f} s, {err[-200:]!r})")
+    for sig, count, want in ((signal.SIGTERM, [], 0), (signal.SIGHUP, [], 0),
+                             (signal.SIGTERM, ["--count", "1000"], 130)):
+        p = spawn([PORTEX, "watch", "--interval", "100ms", *count], stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+        p.stdout.readline()
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=30)
+        check(p.returncode == want and "ended by a signal" in out and "channels" in out,
+              f"{signal.Signals(sig).name} {' '.join(count)}: exit {want} and the summary "
+              f"({p.returncode}, {err[-200:]!r})")
+
+
 class Watch:
     """portex watch in the background; its plain lines (every one carries tick=N) gathered
     by a thread as they come."""
@@ -329,6 +360,7 @@ def without_tracing(d, port, tw):
 def main():
     isolate()
     bad_input()
+    ways_out()
     if os.environ.get("PXTEST_ISOLATED") != "1" or \
             not can_run("watch in a namespace of its own", root=True, tools=("ss", "setpriv")):
         skip_part("the watch of a namespace this test fills", "needs root and a namespace")

@@ -46,6 +46,8 @@ struct px_watch_tick {
     size_t sockets;       /* records of its dump, both families, every state */
     double dump_ms;       /* the dump and its bound-inactive dump, when there was one */
     double tick_ms;       /* the whole tick: dumps, sums, owners, counters */
+    double tick_cpu_ms;   /* the CPU time of it (the kernel's walk included): on a busy
+                           * host tick_ms also counts the time spent waiting for a core */
     struct px_tcpext ext; /* TcpExt counters over the tick */
 };
 
@@ -65,6 +67,7 @@ struct px_watch {
     int have_ext;
     struct px_tcpext ext_start, ext_now; /* TcpExt at the first tick and now */
     struct px_hist dump_us, tick_us;     /* every tick's dump and tick times */
+    struct px_hist tick_cpu_us;          /* and the CPU time of each tick */
     double cpu_s;                        /* this process's CPU time since the start */
     struct watch_io *io;                 /* sockets, buffers, the clock: watch.c's own */
 };
@@ -78,14 +81,15 @@ struct px_watch *px_watch_new(const struct px_watch_config *cfg, char *err, size
 /* Stops the tracer (its fds closed) and frees everything. NULL is fine. */
 void px_watch_free(struct px_watch *w);
 
-/* After every tick, with the watch as it stands. */
-typedef void (*px_watch_tick_cb)(void *arg, const struct px_watch *w);
+/* After every tick, with the watch as it stands; nonzero ends the watch (the
+ * place it writes to is gone: a closed pipe, a hung-up terminal). */
+typedef int (*px_watch_tick_cb)(void *arg, const struct px_watch *w);
 /* A signal of the extra set came (SIGWINCH, SIGTSTP, ...). */
 typedef void (*px_watch_signal_cb)(void *arg, int sig);
 
 /*
- * Ticks until --count or -d is reached or a stop signal (SIGINT, SIGTERM,
- * SIGHUP) comes; between ticks drains the tracer as its rings fill or a
+ * Ticks until --count or -d is reached, a stop signal (SIGINT, SIGTERM,
+ * SIGHUP) comes or on_tick asks to stop; between ticks drains the tracer as its rings fill or a
  * failure wakes it (at most every 10 ms). The caller has blocked the stop
  * signals and those of extra (may be NULL), which go to on_signal. 0, or -1
  * with err when a dump fails (what was measured before stays).
