@@ -46,12 +46,15 @@ struct ring {
     uint64_t id[EV_COUNT]; /* PERF_EVENT_IOC_ID: tells the events of one ring apart */
 };
 
+#define REC_COMM (-1)
+#define REC_FORK (-3)
+
 /* A record read from a ring, waiting to be handed on in time order. */
 struct rec {
     uint64_t time_ns;
     uint64_t seq; /* read order: keeps equal times in order */
-    uint32_t pid, tid;
-    int kind; /* enum ev, or -1 for a COMM */
+    uint32_t pid, tid, ppid;
+    int kind; /* enum ev, or REC_COMM, REC_FORK */
     char comm[16];
 };
 
@@ -214,6 +217,7 @@ static void event_attr(struct perf_event_attr *a, long id, int owner, int wake_e
     if (owner) {
         a->comm = 1;
         a->comm_exec = 1;
+        a->task = 1; /* FORK records: the names children inherit */
         /* COMM records carry their time: rings are read one CPU after another, so
          * only the time tells which of two names came last. */
         a->sample_id_all = 1;
@@ -385,12 +389,22 @@ static void take_record(struct px_trace *t, const struct ring *ring, const unsig
         /* pid, tid, the name (NUL padded to 8 bytes), then pid, tid, time, id. */
         if ((r = push_rec(t)) == NULL)
             return;
-        r->kind = -1;
+        r->kind = REC_COMM;
         memcpy(&r->pid, p, 4);
         memcpy(&r->tid, p + 4, 4);
         size_t len = size - sizeof(h) - 8 - 24;
         memcpy(r->comm, p + 8, len < sizeof(r->comm) - 1 ? len : sizeof(r->comm) - 1);
         memcpy(&r->time_ns, rec + size - 16, 8);
+    } else if (h.type == PERF_RECORD_FORK && size >= sizeof(h) + 24) {
+        /* pid, ppid, tid, ptid, time: a thread has its parent's pid, skipped. */
+        uint32_t ids[4];
+        memcpy(ids, p, sizeof(ids));
+        if (ids[0] == ids[1] || ids[0] != ids[2] || (r = push_rec(t)) == NULL)
+            return;
+        r->kind = REC_FORK;
+        r->pid = r->tid = ids[0];
+        r->ppid = ids[1];
+        memcpy(&r->time_ns, p + 16, 8);
     }
 }
 
@@ -455,7 +469,11 @@ static int hand_on(struct px_trace *t, const struct rec *r, px_trace_cb cb, void
     struct px_trace_event ev = {.pid = r->pid, .tid = r->tid, .time_ns = r->time_ns};
     struct open_call *o;
     switch (r->kind) {
-    case -1:
+    case REC_FORK:
+        ev.kind = PX_TRACE_FORK;
+        ev.ppid = r->ppid;
+        break;
+    case REC_COMM:
         if (r->pid != r->tid)
             return 0; /* a thread's own name; the process's is its leader's */
         ev.kind = PX_TRACE_COMM;

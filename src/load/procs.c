@@ -17,6 +17,7 @@
 
 struct name {
     uint32_t pid;
+    uint32_t ppid; /* forked from it and no name of its own seen: its parent's, read late */
     uint64_t time_ns;
     char comm[16];
 };
@@ -70,19 +71,44 @@ static uint64_t now_ns(void)
     return px_clock_us() * 1000u;
 }
 
-/* A new row's name: a COMM record seen for it, else /proc read now. */
+/* The name of pid from /proc now; 0, or -1 when it is gone. */
+static int read_comm(const struct px_procs *p, uint32_t pid, char *comm, size_t len)
+{
+    return pid != 0 && px_owners_comm(p->proc, (int)pid, comm, len) == 0 && comm[0] != '\0'
+               ? 0
+               : -1;
+}
+
+/* A new row's name: a COMM record seen for it (or its parent's, inherited at a fork),
+ * else /proc read now, else, for a child gone already, its parent's from /proc. */
 static void first_name(struct px_procs *p, struct px_proc *r)
 {
     const struct name *nm = &p->names[r->pid % NAME_SLOTS];
-    if (nm->pid == r->pid && nm->pid != 0) {
+    int known = nm->pid == r->pid && nm->pid != 0;
+    if (known && nm->comm[0] != '\0') {
         memcpy(r->comm, nm->comm, sizeof(r->comm));
         r->comm_ns = nm->time_ns;
-    } else if (px_owners_comm(p->proc, (int)r->pid, r->comm, sizeof(r->comm)) == 0 &&
-               r->comm[0] != '\0') {
+    } else if (read_comm(p, r->pid, r->comm, sizeof(r->comm)) == 0 ||
+               (known && read_comm(p, nm->ppid, r->comm, sizeof(r->comm)) == 0)) {
         r->comm_ns = now_ns();
     } else {
         snprintf(r->comm, sizeof(r->comm), "?");
     }
+}
+
+/* A process forked: it bears its parent's name, known now or read when needed. */
+static void forked(struct px_procs *p, const struct px_trace_event *ev)
+{
+    const struct name *parent = &p->names[ev->ppid % NAME_SLOTS];
+    struct name *nm = &p->names[ev->pid % NAME_SLOTS];
+    if (nm->pid == ev->pid && nm->time_ns > ev->time_ns)
+        return; /* a later name of its own came first */
+    nm->pid = ev->pid;
+    nm->ppid = ev->ppid;
+    nm->time_ns = ev->time_ns;
+    nm->comm[0] = '\0';
+    if (parent->pid == ev->ppid && parent->comm[0] != '\0')
+        memcpy(nm->comm, parent->comm, sizeof(nm->comm));
 }
 
 /* The slot of pid: its row's, or the empty one where it goes. */
@@ -118,6 +144,7 @@ static void took_name(struct px_procs *p, const struct px_trace_event *ev)
 {
     struct name *nm = &p->names[ev->pid % NAME_SLOTS];
     nm->pid = ev->pid;
+    nm->ppid = 0;
     nm->time_ns = ev->time_ns;
     snprintf(nm->comm, sizeof(nm->comm), "%s", ev->comm);
     size_t j = slot_find(p, ev->pid);
@@ -133,6 +160,10 @@ void px_procs_event(const struct px_trace_event *ev, void *arg)
     struct px_procs *p = arg;
     if (ev->kind == PX_TRACE_COMM) {
         took_name(p, ev);
+        return;
+    }
+    if (ev->kind == PX_TRACE_FORK) {
+        forked(p, ev);
         return;
     }
     struct px_proc *r = row(p, ev->pid);

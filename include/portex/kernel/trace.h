@@ -4,7 +4,8 @@
  * through perf_event_open: each call that returns EADDRNOTAVAIL
  * (syscalls:sys_exit_connect with the filter ret == -99), the time each call
  * spends in the kernel (sys_enter_connect to sys_exit_connect of a thread),
- * and the names processes take. Read-only: the tracepoint ids are read from
+ * the names processes take and the processes forked (a child that never execs
+ * keeps its parent's name: a shell's subshell, a prefork worker). Read-only: the tracepoint ids are read from
  * tracefs, mounted read-only in a mount namespace of a forked helper when the
  * host has none; the filters are set on the perf fds, never written to
  * tracefs; everything goes with the fds, which the kernel closes on any exit.
@@ -20,12 +21,15 @@ enum px_trace_kind {
     PX_TRACE_EADDRNOTAVAIL, /* a connect() returned -EADDRNOTAVAIL */
     PX_TRACE_CONNECT_CALL,  /* a connect() call ended; duration_ns inside the kernel */
     PX_TRACE_COMM,          /* the process took a name (exec, prctl): comm */
+    PX_TRACE_FORK,          /* a new process (not a thread), ppid its parent: it bears
+                             * the parent's name until it takes one of its own */
 };
 
 /* One event, handed on in time order across CPUs. */
 struct px_trace_event {
     enum px_trace_kind kind;
     uint32_t pid, tid;
+    uint32_t ppid;        /* PX_TRACE_FORK */
     uint64_t time_ns;     /* CLOCK_MONOTONIC, the clock of px_clock_us */
     uint64_t duration_ns; /* PX_TRACE_CONNECT_CALL */
     const char *comm;     /* PX_TRACE_COMM; valid during the callback */

@@ -85,6 +85,38 @@ static void px_procs_event__latest_name_wins(void **state)
     px_procs_free(p);
 }
 
+static void fork_event(struct px_procs *p, uint32_t pid, uint32_t ppid, uint64_t t)
+{
+    struct px_trace_event ev = {.kind = PX_TRACE_FORK, .pid = pid, .tid = pid, .ppid = ppid,
+                                .time_ns = t};
+    px_procs_event(&ev, p);
+}
+
+/* A child that never execs bears its parent's name: known from a COMM record at the fork,
+ * or read from the parent's /proc entry when the child was gone before its first event;
+ * its own exec later still wins. */
+static void px_procs_event__forked_child_has_parents_name(void **state)
+{
+    struct px_procs *p = px_procs_new(*state);
+    event(p, PX_TRACE_COMM, 20, 5, 0, "nginx");
+    fork_event(p, 21, 20, 6); /* pid 21 has no /proc entry: gone */
+    fork_event(p, 40, 10, 7); /* pid 10 (bash) has one, 40 not */
+    fork_event(p, 50, 99, 8); /* neither has one */
+    event(p, PX_TRACE_EADDRNOTAVAIL, 21, 10, 0, NULL);
+    event(p, PX_TRACE_EADDRNOTAVAIL, 40, 11, 0, NULL);
+    event(p, PX_TRACE_EADDRNOTAVAIL, 50, 12, 0, NULL);
+    const struct px_proc *r[3];
+    assert_int_equal(px_procs_sorted(p, r, 3), 3);
+    for (int i = 0; i < 3; i++) {
+        const char *want = r[i]->pid == 21 ? "nginx" : r[i]->pid == 40 ? "bash" : "?";
+        assert_string_equal(r[i]->comm, want);
+    }
+    event(p, PX_TRACE_COMM, 21, 20, 0, "worker");
+    const struct px_proc *w = r[0]->pid == 21 ? r[0] : r[1]->pid == 21 ? r[1] : r[2];
+    assert_string_equal(w->comm, "worker");
+    px_procs_free(p);
+}
+
 /* Past PX_PROCS_MAX processes, new ones are summed under pid 0. */
 static void px_procs_event__others_past_the_cap(void **state)
 {
@@ -106,6 +138,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(px_procs_event__counts_per_process, setup, teardown),
         cmocka_unit_test_setup_teardown(px_procs_event__latest_name_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(px_procs_event__forked_child_has_parents_name, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(px_procs_event__others_past_the_cap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
