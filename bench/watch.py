@@ -194,7 +194,8 @@ def in_namespaces(portex, mix, part):
 
 LOAD = r"""
 ip link set lo up
-"$1" serve --listen 127.0.0.1:8080 -t 1 2>/dev/null &
+"$1" serve --listen 127.0.0.1:8080 -t 1 >/dev/null 2>&1 & S=$!
+trap 'kill $S 2>/dev/null' EXIT
 sleep 0.5
 for i in $(seq "$2"); do
   for mode in off on; do
@@ -209,6 +210,7 @@ for i in $(seq "$2"); do
   done
 done
 rm -f /tmp/pxbench-watch.$$
+kill $S; wait $S
 """
 
 
@@ -218,8 +220,12 @@ def tracing_cost(portex, reps):
                        start_new_session=True)
     runs = {"off": [], "on": []}
     for line in p.stdout.splitlines():
-        mode, rate, failed = line.split()
-        runs[mode].append((float(rate), int(failed)))
+        parts = line.split()
+        if len(parts) == 3 and parts[0] in runs:
+            runs[parts[0]].append((float(parts[1]), int(parts[2])))
+    if not runs["off"] or not runs["on"]:
+        raise RuntimeError(f"the tracing runs gave no figures: {p.stdout[-1000:]!r} "
+                           f"{p.stderr[-1000:]!r}")
     return runs
 
 

@@ -139,10 +139,23 @@ static void proc_name(const struct px_proc *p, char *out, size_t len)
     snprintf(out, len, "%s[%u]", p->comm, p->pid);
 }
 
+/* Of the fullest channels, the one that runs out soonest; NULL when none fills. A
+ * channel less full but filling faster runs out first. */
+static const struct px_channel *soonest(const struct px_watch *w)
+{
+    const struct px_channel *c[256], *best = NULL;
+    size_t n = px_channels_sorted(w->channels, c, sizeof(c) / sizeof(c[0]), 1);
+    for (size_t i = 0; i < n; i++)
+        if (c[i]->exhausted_in_s > 0 &&
+            (best == NULL || c[i]->exhausted_in_s < best->exhausted_in_s))
+            best = c[i];
+    return best;
+}
+
 /* The one line the person on call reads first. */
 static void verdict(const struct px_watch *w, char *out, size_t len)
 {
-    const struct px_channel *c[1];
+    const struct px_channel *c[1], *soon;
     int have = px_channels_sorted(w->channels, c, 1, 1) == 1;
     uint32_t usable = px_channels_usable(w->channels);
     uint64_t failing = px_procs_eaddr_last(w->procs);
@@ -156,10 +169,10 @@ static void verdict(const struct px_watch *w, char *out, size_t len)
     else if (failing > 0)
         snprintf(out, len, "FAILING: %" PRIu64 " EADDRNOTAVAIL in the last tick, the last from %s",
                  failing, who);
-    else if (have && c[0]->exhausted_in_s > 0)
+    else if ((soon = soonest(w)) != NULL)
         snprintf(out, len, "filling: %s full in %s at %.0f new/s",
-                 channel_name(c[0], name, sizeof(name)),
-                 when_text(c[0]->exhausted_in_s, eta, sizeof(eta)), c[0]->new_per_s);
+                 channel_name(soon, name, sizeof(name)),
+                 when_text(soon->exhausted_in_s, eta, sizeof(eta)), soon->new_per_s);
     else if (have)
         snprintf(out, len, "ok: fullest channel %.0f%% of %" PRIu32 " usable ports",
                  percent(c[0]->in_use, usable), usable);

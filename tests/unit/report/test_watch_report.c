@@ -90,6 +90,29 @@ static void px_watch_report_frame__verdicts(void **state)
     px_watch_free(w);
 }
 
+/* A channel less full but filling names the verdict: 60 old TIME_WAIT toward :8080 take
+ * no new port, 20 entered this tick toward :8081 (20/s) leave it 80 ports, 4 s. */
+static void px_watch_report_frame__filling_names_the_soonest(void **state)
+{
+    (void)state;
+    static char buf[65536];
+    struct px_watch *w = fed_watch(0, 0);
+    struct px_diag_sock s[80];
+    for (int i = 0; i < 80; i++) {
+        s[i] = (struct px_diag_sock){.family = AF_INET,
+                                     .state = TCP_TIME_WAIT,
+                                     .sport = (uint16_t)(40000 + i),
+                                     .dport = i < 60 ? 8080 : 8081,
+                                     .expires_ms = i < 60 ? 50000 : 59500};
+        inet_pton(AF_INET, "127.0.0.1", &s[i].src[0]);
+        inet_pton(AF_INET, "127.0.0.1", &s[i].dst[0]);
+    }
+    px_channels_sum(w->channels, s, 80, 1000, 0);
+    px_watch_report_frame(buf, sizeof(buf), w, 40, 200);
+    assert_non_null(strstr(buf, "filling: 127.0.0.1 -> 127.0.0.1:8081 full in 4s at 20 new/s"));
+    px_watch_free(w);
+}
+
 static void px_watch_report_lines__key_values(void **state)
 {
     (void)state;
@@ -149,6 +172,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_watch_report_frame__fits_the_screen),
         cmocka_unit_test(px_watch_report_frame__verdicts),
+        cmocka_unit_test(px_watch_report_frame__filling_names_the_soonest),
         cmocka_unit_test(px_watch_report_lines__key_values),
         cmocka_unit_test(px_watch_report_json__document),
     };
