@@ -20,6 +20,19 @@
 #include "portex/load/watch.h"
 #include "portex/report/watch_report.h"
 
+/* A client-side TIME_WAIT socket 127.0.0.1:(40000 + i) -> 127.0.0.1:dport. */
+static struct px_diag_sock tw_sock(int i, uint16_t dport, uint32_t expires_ms)
+{
+    struct px_diag_sock s = {.family = AF_INET,
+                             .state = TCP_TIME_WAIT,
+                             .sport = (uint16_t)(40000 + i),
+                             .dport = dport,
+                             .expires_ms = expires_ms};
+    inet_pton(AF_INET, "127.0.0.1", &s.src[0]);
+    inet_pton(AF_INET, "127.0.0.1", &s.dst[0]);
+    return s;
+}
+
 /* A watch whose namespace has 100 ports and no reuse, and whose last tick saw n TIME_WAIT
  * sockets toward 127.0.0.1:8080 and, when failures, that many EADDRNOTAVAIL of pid 4242. */
 static struct px_watch *fed_watch(int n, int failures)
@@ -32,15 +45,8 @@ static struct px_watch *fed_watch(int n, int failures)
         .port_lo = 40000, .port_hi = 40099, .tw_reuse = 0, .timestamps = 1, .kernel_major = 6};
     px_channels_set_rules(w->channels, &r);
     struct px_diag_sock s[100];
-    for (int i = 0; i < n; i++) {
-        s[i] = (struct px_diag_sock){.family = AF_INET,
-                                     .state = TCP_TIME_WAIT,
-                                     .sport = (uint16_t)(40000 + i),
-                                     .dport = 8080,
-                                     .expires_ms = 50000};
-        inet_pton(AF_INET, "127.0.0.1", &s[i].src[0]);
-        inet_pton(AF_INET, "127.0.0.1", &s[i].dst[0]);
-    }
+    for (int i = 0; i < n; i++)
+        s[i] = tw_sock(i, 8080, 50000);
     px_channels_sum(w->channels, s, (size_t)n, 1000, 0);
     for (int i = 0; i < failures; i++) {
         struct px_trace_event ev = {.kind = PX_TRACE_EADDRNOTAVAIL, .pid = 4242, .time_ns = 10};
@@ -98,15 +104,8 @@ static void px_watch_report_frame__filling_names_the_soonest(void **state)
     static char buf[65536];
     struct px_watch *w = fed_watch(0, 0);
     struct px_diag_sock s[80];
-    for (int i = 0; i < 80; i++) {
-        s[i] = (struct px_diag_sock){.family = AF_INET,
-                                     .state = TCP_TIME_WAIT,
-                                     .sport = (uint16_t)(40000 + i),
-                                     .dport = i < 60 ? 8080 : 8081,
-                                     .expires_ms = i < 60 ? 50000 : 59500};
-        inet_pton(AF_INET, "127.0.0.1", &s[i].src[0]);
-        inet_pton(AF_INET, "127.0.0.1", &s[i].dst[0]);
-    }
+    for (int i = 0; i < 80; i++)
+        s[i] = i < 60 ? tw_sock(i, 8080, 50000) : tw_sock(i, 8081, 59500);
     px_channels_sum(w->channels, s, 80, 1000, 0);
     px_watch_report_frame(buf, sizeof(buf), w, 40, 200);
     assert_non_null(strstr(buf, "filling: 127.0.0.1 -> 127.0.0.1:8081 full in 4s at 20 new/s"));
