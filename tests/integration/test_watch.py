@@ -180,12 +180,32 @@ def tracefs_mounts():
     return sum(" tracefs " in line for line in open("/proc/self/mountinfo"))
 
 
+def usable_ports():
+    """Usable = the range, minus reserved ports, minus ports bound inside it (a listener
+    and a socket bound without listening); the namespace's 100 ports again afterwards."""
+    open("/proc/sys/net/ipv4/ip_local_reserved_ports", "w").write("40098-40099")
+    lis, bound = socket.socket(), socket.socket()
+    try:
+        lis.bind(("127.0.0.1", 40097))
+        lis.listen(1)
+        bound.bind(("127.0.0.1", 40096))
+        p = portex("watch", "--count", "1", "-q", "--json", "-", timeout=60)
+        ns = json.loads(p.stdout).get("namespace", {}) if p.returncode == 0 else {}
+        check((ns.get("usable_ports"), ns.get("reserved_in_range"), ns.get("bound_in_range"))
+              == (96, 2, 2), f"usable ports: 100 - 2 reserved - 2 bound = 96 ({ns})")
+    finally:
+        lis.close()
+        bound.close()
+        open("/proc/sys/net/ipv4/ip_local_reserved_ports", "w").write("\n")
+
+
 def exhaust_and_count(d):
     """The main part: a channel that fills, then a client that exhausts another one."""
     # The servers first: their port 0 lands outside the range set next.
     srv, slow_srv, serve = RawServer(drain_server), RawServer(drain_server), Serve()
     open("/proc/sys/net/ipv4/ip_local_port_range", "w").write(f"{LO} {HI}")
     open("/proc/sys/net/ipv4/tcp_tw_reuse", "w").write("0")
+    usable_ports()
     mounts = tracefs_mounts()
     w = Watch(os.path.join(d, "watch.json"))
     w.wait(1)
