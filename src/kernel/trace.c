@@ -503,6 +503,8 @@ static int hand_on(struct px_trace *t, const struct rec *r, px_trace_cb cb, void
 /* Hands on pending records up to until_ns in time order; keeps the later ones. */
 static size_t hand_on_until(struct px_trace *t, uint64_t until_ns, px_trace_cb cb, void *arg)
 {
+    if (t->npending == 0)
+        return 0; /* pending may still be NULL: qsort and memmove must not see it */
     qsort(t->pending, t->npending, sizeof(*t->pending), cmp_rec);
     size_t n = 0, i = 0;
     for (; i < t->npending && t->pending[i].time_ns <= until_ns; i++)
