@@ -5,15 +5,18 @@ attribute exactly that count to that pid and comm, see its channel's TIME_WAIT e
 does at a quiet moment, print the time to exhaustion (a number while a channel fills, 0 once
 full), and, without root or without the rights tracing needs, print one line saying so and
 go on. Bad input is refused with one line and exit 2."""
+import fcntl
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 
@@ -123,6 +126,38 @@ def ways_out():
         check(p.returncode == want and "ended by a signal" in out and "channels" in out,
               f"{signal.Signals(sig).name} {' '.join(count)}: exit {want} and the summary "
               f"({p.returncode}, {err[-200:]!r})")
+
+
+def on_a_terminal():
+    """On a terminal: the live table in the alternate screen, redrawn in place (one frame a
+    tick, each starting at the top left), and on SIGINT the screen put back before the
+    summary, which stays on the normal screen."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    p = spawn([PORTEX, "watch", "--interval", "100ms"], stdin=slave, stdout=slave,
+              stderr=subprocess.DEVNULL, env=dict(os.environ, TERM="xterm"))
+    os.close(slave)
+    out = b""
+    end = time.monotonic() + 20
+    while out.count(b"\033[H") < 4 and time.monotonic() < end:
+        out += os.read(master, 65536)
+    p.send_signal(signal.SIGINT)
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the process and its terminal are gone
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=30)
+    os.close(master)
+    leave, frames = out.find(b"\033[?1049l"), out.count(b"\033[H")
+    check(p.returncode == 0 and out.startswith(b"\033[?1049h") and frames >= 4
+          and b"portex watch  tick " in out and leave > 0 and
+          b"ended by a signal" in out[leave:] and b"tick=" not in out,
+          f"on a terminal: frames in the alternate screen, put back before the summary "
+          f"({p.returncode}, {frames} frames, {out[-300:]!r})")
 
 
 class Watch:
@@ -381,6 +416,7 @@ def main():
     isolate()
     bad_input()
     ways_out()
+    on_a_terminal()
     if os.environ.get("PXTEST_ISOLATED") != "1" or \
             not can_run("watch in a namespace of its own", root=True, tools=("ss", "setpriv")):
         skip_part("the watch of a namespace this test fills", "needs root and a namespace")
