@@ -358,6 +358,7 @@ void px_report_text(FILE *f, const struct px_run *run)
 
     fprintf(f, "\nlatency      %9s %9s %9s %9s %9s %9s\n", "p50", "p90", "p99", "p99.9", "max",
             "mean");
+    latency_row(f, "connect()", &run->lat.connect_call);
     latency_row(f, "connect", &run->lat.connect);
     if (cfg->url.tls)
         latency_row(f, "tls", &run->lat.tls);
@@ -443,7 +444,8 @@ json_t *px_report_summary_json(const struct px_run *run)
         px_jset(status, cls[i - 1], px_ju64(t->status[i]));
     px_jset(o, "http_status", status);
     px_jset(o, "latency_us",
-            json_pack("{s:o,s:o,s:o}", "connect", hist_summary(&run->lat.connect), "ttfb",
+            json_pack("{s:o,s:o,s:o,s:o}", "connect_call", hist_summary(&run->lat.connect_call),
+                      "connect", hist_summary(&run->lat.connect), "ttfb",
                       hist_summary(&run->lat.ttfb), "total", hist_summary(&run->lat.total)));
     if (run->load->url.tls) {
         px_jset(json_object_get(o, "latency_us"), "tls", hist_summary(&run->lat.tls));
