@@ -366,6 +366,8 @@ static void open_connection(struct px_slot *s)
     }
     s->t_connect_us = px_clock_us();
     int rc = connect(fd, (const struct sockaddr *)&cfg->target, cfg->target_len);
+    /* The call alone, failed ones too: the figure portex watch reads from the tracepoints. */
+    px_hist_record(&s->pool->owner.lat->connect_call, px_clock_us() - s->t_connect_us);
     if (rc < 0 && errno != EINPROGRESS) {
         int err = errno;
         close(fd);
