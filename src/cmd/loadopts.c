@@ -469,8 +469,8 @@ static int fit_nofile(const char *cmd, struct px_load *cfg, const struct px_outp
             "the stats thread (sock_diag socket, /proc reads) and %u for each of %u event "
             "loop%s (measured); running with -c %u%s (raise 'ulimit -n' for more)\n",
             cmd, asked, (unsigned long long)soft, (unsigned long long)hard, r.open_now, files,
-            files == 1 ? "" : "s", scrapers, px_stats_fds(), r.per_thread, t,
-            t == 1 ? "" : "s", fit, lowered_t);
+            files == 1 ? "" : "s", scrapers, px_stats_fds(), r.per_thread, t, t == 1 ? "" : "s",
+            fit, lowered_t);
     cfg->connections = fit;
     cfg->threads = threads;
     return 0;

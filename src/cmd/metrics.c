@@ -62,8 +62,8 @@ static int set_linger(const struct px_cli_opt *opt, void *obj, const char *arg, 
 {
     uint64_t ms = 0;
     if (strcmp(arg, "0") != 0 && px_parse_duration_ms(arg, &ms) < 0)
-        return px_cli_bad_value(opt, arg, "expected 0 or a duration such as 500ms, 5s or 1m",
-                                err, errlen);
+        return px_cli_bad_value(opt, arg, "expected 0 or a duration such as 500ms, 5s or 1m", err,
+                                errlen);
     *PX_CLI_FIELD(obj, opt, uint64_t) = ms;
     return PX_CLI_OK;
 }

@@ -32,7 +32,8 @@ def refusals():
     srv = Serve()
     commands = (["run", "-n", "50", srv.url], ["compare", "-n", "50", srv.url],
                 ["ramp", "--from", "10", "--to", "20", "--step", "10", srv.url],
-                ["serve", "--listen", "127.0.0.1:0"], ["lab", "--modes", "noreuse"])
+                ["serve", "--listen", "127.0.0.1:0"], ["lab", "--modes", "noreuse"],
+                ["watch", "--count", "1", "-q"])
     one_line_refusal(["run", "--metrics", "127.0.0.1", "-n", "5", srv.url], 2,
                      "invalid --metrics '127.0.0.1'", "ADDR without a port")
     one_line_refusal(["run", "--metrics", "127.0.0.1:65536", "-n", "5", srv.url], 2,
@@ -325,6 +326,28 @@ def serve_counts():
           f"serve's final values are its final line ({counts})")
 
 
+def watch_channels():
+    """watch --metrics: the channel toward a server holds the TIME_WAIT a run left, live
+    and in the final values."""
+    srv = Serve()
+    dest = srv.url.split("//")[1].rstrip("/")
+    live = Live("watch", "--interval", "500ms", "-d", "3s", "-q", "--metrics", "127.0.0.1:0",
+                "--metrics-linger", "20s")
+    p = portex("run", "-n", "300", "-c", "4", "-q", "--json", "-", srv.url)
+    tw = json.loads(p.stdout)["summary"]["time_wait_peak"] if p.returncode == 0 else None
+    time.sleep(1.2)
+    body = scrape(live.url)[2] if live.url else ""
+    got = value(parse(body), "portex_watch_channel_time_wait", destination=dest)
+    rc, _, final = final_of(live)
+    fin = value(final, "portex_watch_channel_time_wait", destination=dest)
+    check(tw == 300 and got == tw and fin == tw and rc == 0,
+          f"watch: portex_watch_channel_time_wait toward {dest} is the run's TIME_WAIT, live "
+          f"and final ({got}, {fin}, run {tw}, exit {rc})")
+    usable = value(final, "portex_watch_usable_ports")
+    check(usable is not None and usable > 0, f"watch: portex_watch_usable_ports ({usable})")
+    srv.stop()
+
+
 def lab_modes():
     if not can_run("lab --metrics", root=True, tools=("ip",)):
         return
@@ -356,6 +379,7 @@ def main():
     compare_modes()
     ramp_steps()
     serve_counts()
+    watch_channels()
     lab_modes()
     finish()
 
