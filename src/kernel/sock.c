@@ -55,6 +55,11 @@ int px_sock_bind_source(int fd, const struct sockaddr_storage *src)
     return bind(fd, (const struct sockaddr *)src, px_sock_addrlen(src));
 }
 
+int px_sock_bind_first(int fd, const struct sockaddr_storage *src)
+{
+    return bind(fd, (const struct sockaddr *)src, px_sock_addrlen(src));
+}
+
 static int preflight_port_range(int family, uint16_t lo, uint16_t hi, char *err, size_t errlen)
 {
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -25,6 +25,12 @@ int px_sock_set_port_range(int fd, uint16_t lo, uint16_t hi);
  */
 int px_sock_bind_source(int fd, const struct sockaddr_storage *src);
 /*
+ * Binds fd to src with port 0 the plain way: the kernel takes a free port now,
+ * for every destination, and fails with EADDRINUSE when none is left (the
+ * pitfall IP_BIND_ADDRESS_NO_PORT removes). 0, or -1 with errno.
+ */
+int px_sock_bind_first(int fd, const struct sockaddr_storage *src);
+/*
  * Checks what only this kernel can tell: that a port range [port_lo, port_hi]
  * (0: none) is supported and that every source address is local and of the
  * target's family. 0, or -1 with the reason.
