@@ -16,8 +16,9 @@ struct px_tls;
 struct px_server_config {
     struct sockaddr_storage addr; /* listen address; port 0 picks a free one */
     socklen_t addr_len;
-    unsigned threads;  /* loops, each with its own listener */
-    size_t body_bytes; /* size of the fixed response body */
+    unsigned threads;   /* loops, each with its own listener */
+    size_t body_bytes;  /* size of the fixed response body */
+    uint64_t delay_us;  /* service time: each response waits this long after its request */
     struct px_tls *tls; /* HTTPS: a server context (load/tls.h) that the TLS transport
                          * serves; freed by the caller after px_server_free; NULL: plain */
 
