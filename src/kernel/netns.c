@@ -97,8 +97,9 @@ void px_netns_watch_sample(struct px_netns_watch *w)
     }
     if (counted && tw > w->fig.time_wait_peak)
         w->fig.time_wait_peak = tw;
-    if (entries > w->fig.ct.entries)
-        w->fig.ct.entries = entries;
+    w->fig.ct.entries = entries; /* the last sample is the end's */
+    if (entries > w->fig.ct_peak)
+        w->fig.ct_peak = entries;
 }
 
 /* after - before, field by field, for structs made of uint64_t counters only. */

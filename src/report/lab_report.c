@@ -7,6 +7,7 @@
 
 #include "portex/load/result.h"
 #include "portex/report/mode_report.h"
+#include "portex/report/topo_report.h"
 
 void px_lab_report_text(FILE *f, const struct px_lab_report *lab,
                         const struct px_mode_result *results, size_t n)
@@ -16,6 +17,7 @@ void px_lab_report_text(FILE *f, const struct px_lab_report *lab,
             "client %s -> server %s over veth\n\n",
             lab->ports, lab->rate_per_s, lab->duration_s, lab->client_ip, lab->server_ip);
     px_mode_report_table(f, results, n);
+    px_topo_report_table(f, results, n);
     fprintf(f, "\n");
     const struct px_mode_result *no = NULL, *reuse = NULL, *nots = NULL, *ka = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -49,7 +51,7 @@ void px_lab_report_text(FILE *f, const struct px_lab_report *lab,
                 "so the ceiling rose to about %.0f/s (measured %.1f ok/s).\n",
                 reuse->run->ex.ceiling.hold_s * 1e3, reuse->run->ex.ceiling.per_s,
                 reuse->run->duration_s > 0 ? (double)reuse->run->totals.ok / reuse->run->duration_s
-                                          : 0.0);
+                                           : 0.0);
     if (nots)
         fprintf(f,
                 "With the server's tcp_timestamps off, the same tcp_tw_reuse=1 did nothing "
@@ -63,4 +65,6 @@ void px_lab_report_text(FILE *f, const struct px_lab_report *lab,
                 (unsigned long long)ka->run->totals.ok,
                 (unsigned long long)ka->run->totals.connections_opened,
                 (unsigned long long)px_totals_errno(&ka->run->totals, EADDRNOTAVAIL));
+    for (size_t i = 0; i < n; i++) /* the topology modes: one sentence each, by name */
+        px_topo_report_sentence(f, &results[i]);
 }

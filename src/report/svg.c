@@ -137,7 +137,19 @@ static void axes(FILE *f, const struct frame *fr)
     }
 }
 
-static void panel(FILE *f, const struct px_run *run, const char *name, double y_top, double t_max)
+/* A line of text inside the panel's top left corner: the figures measured beside the run. */
+static void panel_note(FILE *f, const struct frame *fr, const char *note)
+{
+    if (note == NULL || *note == '\0')
+        return;
+    fprintf(f, "<text class=\"note\" x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"#7a3e00\">",
+            fr->x0 + 6, fr->y_top + 14);
+    px_svg_xml_text(f, note);
+    fputs("</text>\n", f);
+}
+
+static void panel(FILE *f, const struct px_run *run, const char *name, const char *note,
+                  double y_top, double t_max)
 {
     struct frame fr = {
         .x0 = LEFT, .y_top = y_top, .pw = W - LEFT - RIGHT, .ph = PANEL_H, .t_max = t_max};
@@ -169,11 +181,18 @@ static void panel(FILE *f, const struct px_run *run, const char *name, double y_
                 fr.x0, fr.x0 + fr.pw, y, y, fr.x0 + fr.pw - 4, y - 4, ceiling);
     }
     axes(f, &fr);
+    panel_note(f, &fr, note);
     fputs("</g>\n", f);
 }
 
 void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
                   const char *const *names, size_t n)
+{
+    px_svg_write_notes(f, title, runs, names, NULL, n);
+}
+
+void px_svg_write_notes(FILE *f, const char *title, const struct px_run *const *runs,
+                        const char *const *names, const char *const *notes, size_t n)
 {
     double t_max = 0;
     for (size_t i = 0; i < n; i++) {
@@ -208,7 +227,8 @@ void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
             "</g>\n",
             LEFT);
     for (size_t i = 0; i < n; i++)
-        panel(f, runs[i], names[i], TOP + 20 + (double)i * (PANEL_H + GAP), t_max);
+        panel(f, runs[i], names[i], notes ? notes[i] : NULL, TOP + 20 + (double)i * (PANEL_H + GAP),
+              t_max);
     fprintf(f,
             "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">time since "
             "start (s)</text>\n</svg>\n",

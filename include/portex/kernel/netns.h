@@ -23,7 +23,8 @@ struct px_netns_figures {
     struct px_tcpext ext;   /* TcpExt deltas */
     struct px_tcp_snmp tcp; /* Tcp deltas */
     int have_conntrack;     /* the namespace has conntrack statistics */
-    struct px_conntrack ct; /* entries: highest sample; insert_failed, drop: deltas */
+    struct px_conntrack ct; /* entries: at the end; insert_failed, drop: deltas */
+    uint64_t ct_peak;       /* entries, highest sample (new flows not yet placed count too) */
 };
 
 /* A group of namespaces watched as one (usually a group of one). */

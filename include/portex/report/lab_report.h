@@ -10,9 +10,10 @@ struct px_mode_result;
 
 /* The lab's settings as its report names them. */
 struct px_lab_report {
-    unsigned ports;       /* client port range size */
-    double rate_per_s;    /* offered new requests per second */
-    double duration_s;    /* per mode */
+    unsigned ports;        /* client port range size; the proxy's in the proxy modes */
+    unsigned nat_ports;    /* source ports per NAT address in the nat modes */
+    double rate_per_s;     /* offered new requests per second */
+    double duration_s;     /* per mode */
     const char *client_ip; /* the client's address on the veth */
     const char *server_ip;
 };

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lab's topologies in words and numbers. The modes through a middle get a
+ * table of their own (the figure their rule predicts is not always ok: a NAT
+ * caps connections, a refused SYN ends in a failure), the rule under it, and
+ * one sentence each from a table of per-mode functions.
+ */
+#include "portex/report/topo_report.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "portex/base/outcome.h"
+#include "portex/kernel/middle.h"
+#include "portex/load/result.h"
+#include "portex/load/result_encode.h"
+#include "portex/report/json.h"
+#include "portex/report/mode_result.h"
+
+typedef unsigned long long ull;
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static json_t *ns_json(const struct px_netns_figures *f)
+{
+    json_t *o = json_object();
+    px_jset(o, "time_wait_peak", json_integer(f->time_wait_peak));
+    px_jset(o, "closed_first", px_ju64(px_netns_closed_first(f)));
+    return o;
+}
+
+json_t *px_topo_report_namespaces(const struct px_mode_result *r)
+{
+    const struct px_middle_figures *f = &r->fig;
+    if (!f->measured)
+        return json_null();
+    json_t *client = ns_json(&f->client), *server = ns_json(&f->server), *middle = json_null();
+    px_jset(client, "syn_retransmits", px_ju64(f->client.ext.syn_retrans));
+    px_jset(server, "connections_accepted", px_ju64(f->server.tcp.passive_opens));
+    px_jset(server, "paws_refused", px_ju64(f->server.ext.paws_timewait));
+    if (f->has_middle) {
+        middle = ns_json(&f->middle);
+        if (r->middle.kind == PX_MIDDLE_NAT)
+            px_jset(middle, "conntrack",
+                    json_pack("{s:I,s:I,s:I,s:I}", "count", (json_int_t)f->middle.ct.entries,
+                              "count_peak", (json_int_t)f->middle.ct_peak, "insert_failed",
+                              (json_int_t)f->middle.ct.insert_failed, "drop",
+                              (json_int_t)f->middle.ct.drop));
+        if (r->middle.kind == PX_MIDDLE_PROXY)
+            px_jset(middle, "upstream_eaddrnotavail", json_integer(f->upstream_eaddrnotavail));
+    }
+    json_t *o = json_object();
+    px_jset(o, "client", client);
+    px_jset(o, "middle", middle);
+    px_jset(o, "server", server);
+    return o;
+}
+
+json_t *px_topo_report_prediction(const struct px_mode_result *r)
+{
+    if (!r->judged)
+        return NULL;
+    const struct px_judgement *j = &r->judgement;
+    json_t *o = json_object();
+    px_jset(o, "figure", json_string(j->figure));
+    px_jset(o, "predicted", px_json_real10(j->predicted));
+    px_jset(o, "measured", px_json_real10(j->measured));
+    px_jset(o, "rule", json_string(j->rule));
+    if (j->split[0])
+        px_jset(o, "split", json_string(j->split));
+    if (j->why[0])
+        px_jset(o, "differs", json_string(j->why));
+    return o;
+}
+
+json_t *px_topo_report_middle(const struct px_mode_result *r)
+{
+    const struct px_middle_settings *s = &r->middle;
+    if (s->kind == PX_MIDDLE_NAT)
+        return json_pack("{s:s,s:I,s:I,s:o}", "kind", "nat", "ports", (json_int_t)s->nat_ports,
+                         "addresses", (json_int_t)s->nat_addrs, "flags",
+                         s->nat_flags ? json_string(s->nat_flags) : json_null());
+    if (s->kind == PX_MIDDLE_PROXY)
+        return json_pack("{s:s,s:I,s:i,s:s,s:I}", "kind", "proxy", "ports",
+                         (json_int_t)s->proxy_ports, "tcp_tw_reuse", s->proxy_reuse, "upstream",
+                         s->upstream_http11 ? "HTTP/1.1" : "HTTP/1.0", "upstream_keepalive",
+                         (json_int_t)s->upstream_keepalive);
+    return NULL;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+/* The middle's own figures in a few words. */
+static void middle_words(const struct px_mode_result *r, char *out, size_t outlen)
+{
+    const struct px_middle_figures *f = &r->fig;
+    if (r->middle.kind == PX_MIDDLE_NAT)
+        snprintf(out, outlen, "conntrack %llu, insert_failed %llu, drop %llu",
+                 (ull)f->middle.ct.entries, (ull)f->middle.ct.insert_failed,
+                 (ull)f->middle.ct.drop);
+    else
+        snprintf(out, outlen, "nginx errno-99 lines %lld", (long long)f->upstream_eaddrnotavail);
+}
+
+static int through_middle(const struct px_mode_result *r)
+{
+    return r->ran && r->middle.kind != PX_MIDDLE_NONE;
+}
+
+static void table_row(FILE *f, const struct px_mode_result *r)
+{
+    const struct px_run *run = r->run;
+    const struct px_judgement *j = &r->judgement;
+    const struct px_middle_figures *fig = &r->fig;
+    char tw[48], mid[96], fails[32];
+    snprintf(tw, sizeof(tw), "%lld/%lld/%lld", (long long)fig->client.time_wait_peak,
+             (long long)fig->middle.time_wait_peak, (long long)fig->server.time_wait_peak);
+    middle_words(r, mid, sizeof(mid));
+    uint64_t timeouts = run->totals.cause[PX_CAUSE_CONNECT_TIMEOUT];
+    snprintf(fails, sizeof(fails), "%llu/%llu", (ull)run->totals.status[5], (ull)timeouts);
+    fprintf(f, "%-17s %-12s %7.0f %7.0f %7llu %7llu %9s %7llu %-16s %-44s %s\n", r->name, j->figure,
+            j->predicted, j->measured, (ull)run->totals.ok, (ull)run->totals.failed, fails,
+            (ull)fig->client.ext.syn_retrans, tw, mid, px_verdict_name(j->verdict));
+}
+
+void px_topo_report_table(FILE *f, const struct px_mode_result *res, size_t n)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < n; i++)
+        shown += through_middle(&res[i]);
+    if (shown == 0)
+        return;
+    fprintf(f, "\nThrough a middle (client 198.18.1.1 -> middle 198.18.1.254 | 198.18.2.254 -> "
+               "server 198.18.2.1):\n\n");
+    fprintf(f, "%-17s %-12s %7s %7s %7s %7s %9s %7s %-16s %-44s %s\n", "mode", "predicts", "pred.",
+            "meas.", "ok", "failed", "5xx/tmo", "SYN re", "TW peak c/m/s", "middle", "verdict");
+    for (size_t i = 0; i < n; i++)
+        if (through_middle(&res[i]))
+            table_row(f, &res[i]);
+    fprintf(f, "\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct px_mode_result *r = &res[i];
+        if (!through_middle(r))
+            continue;
+        fprintf(f, "%s: %s.\n", r->name, r->judgement.rule);
+        if (r->judgement.split[0])
+            fprintf(f, "  measured split: %s.\n", r->judgement.split);
+        if (r->judgement.why[0])
+            fprintf(f, "  differs: %s.\n", r->judgement.why);
+    }
+}
+
+/* ---- one sentence per mode ------------------------------------------------ */
+
+static uint64_t totals_of(const struct px_mode_result *r, int err)
+{
+    return px_totals_errno(&r->run->totals, err);
+}
+
+static void say_nat(FILE *f, const struct px_mode_result *r)
+{
+    const struct px_middle_figures *g = &r->fig;
+    fprintf(f,
+            "Through a source NAT with %u ports, the client closing first: %llu of %llu requests "
+            "ok; conntrack recycled its tuples and ended with %llu entries, and nobody saw "
+            "EADDRNOTAVAIL (%llu).\n",
+            r->middle.nat_ports, (ull)r->run->totals.ok, (ull)r->run->totals.started,
+            (ull)g->middle.ct.entries, (ull)totals_of(r, EADDRNOTAVAIL));
+}
+
+static void say_nat_server_close(FILE *f, const struct px_mode_result *r)
+{
+    const struct px_middle_figures *g = &r->fig;
+    fprintf(f,
+            "When the server closes first it holds TIME_WAIT on the NAT's recycled tuples: it "
+            "refused %llu SYNs (PAWS), the NAT dropped %llu, the client sent %llu SYNs again and "
+            "%llu requests failed on connect timeouts, never with EADDRNOTAVAIL.\n",
+            (ull)g->server.ext.paws_timewait, (ull)g->middle.ct.drop,
+            (ull)g->client.ext.syn_retrans, (ull)r->run->totals.failed);
+}
+
+static void say_nat_keepalive(FILE *f, const struct px_mode_result *r)
+{
+    const struct px_middle_figures *g = &r->fig;
+    fprintf(f,
+            "Keep-alive through %u NAT ports: %llu connections opened of the %u wanted; the "
+            "NAT dropped the others' SYNs (insert_failed %llu, drop %llu), and the client saw "
+            "%llu SYN retransmits and %llu failures, not EADDRNOTAVAIL.\n",
+            r->middle.nat_ports, (ull)r->run->totals.connections_opened, r->run->load->connections,
+            (ull)g->middle.ct.insert_failed, (ull)g->middle.ct.drop, (ull)g->client.ext.syn_retrans,
+            (ull)r->run->totals.failed);
+}
+
+static void say_nat_2addr(FILE *f, const struct px_mode_result *r)
+{
+    fprintf(f,
+            "A second NAT address doubled it: %llu connections through %u x %u tuples, each new "
+            "flow taking the next address (nft's `snat to A-B` would hash one client and one "
+            "server onto a single address).\n",
+            (ull)r->run->totals.connections_opened, r->middle.nat_addrs, r->middle.nat_ports);
+}
+
+static void say_nat_random_fully(FILE *f, const struct px_mode_result *r)
+{
+    fprintf(f,
+            "fully-random changed nothing that counts: %llu ok, conntrack %llu entries, %llu "
+            "drops; it randomises which NAT port a flow gets, not how many there are.\n",
+            (ull)r->run->totals.ok, (ull)r->fig.middle.ct.entries, (ull)r->fig.middle.ct.drop);
+}
+
+static void say_proxy(FILE *f, const struct px_mode_result *r)
+{
+    const struct px_middle_figures *g = &r->fig;
+    uint64_t fm = px_netns_closed_first(&g->middle), up = g->server.tcp.passive_opens;
+    fprintf(f,
+            "nginx's default HTTP/1.0 upstream makes who closes first a race: nginx closed %llu "
+            "of %llu upstream connections first, the server %llu. ",
+            (ull)fm, (ull)up, (ull)px_netns_closed_first(&g->server));
+    if (r->run->totals.status[5] > 0)
+        fprintf(f, "Its %u ports ran out: %llu ok, then %llu 502s (%lld errno-99 lines).\n",
+                r->middle.proxy_ports, (ull)r->run->totals.ok, (ull)r->run->totals.status[5],
+                (long long)g->upstream_eaddrnotavail);
+    else
+        fprintf(f, "Its %u ports held: %llu ok, no 502.\n", r->middle.proxy_ports,
+                (ull)r->run->totals.ok);
+}
+
+static void say_proxy_http11(FILE *f, const struct px_mode_result *r)
+{
+    fprintf(f,
+            "With an HTTP/1.1 upstream and no keepalive nginx closes first every time: %llu ok "
+            "(its %u ports), then %llu 502s, each an errno-99 line in its log (%lld); the client "
+            "saw no EADDRNOTAVAIL, the proxy did.\n",
+            (ull)r->run->totals.ok, r->middle.proxy_ports, (ull)r->run->totals.status[5],
+            (long long)r->fig.upstream_eaddrnotavail);
+}
+
+static void say_proxy_keepalive(FILE *f, const struct px_mode_result *r)
+{
+    fprintf(f,
+            "With upstream keepalive nginx sent %llu requests over %llu upstream connections: "
+            "%llu failed.\n",
+            (ull)r->run->totals.started, (ull)r->fig.server.tcp.passive_opens,
+            (ull)r->run->totals.failed);
+}
+
+static void say_proxy_reuse(FILE *f, const struct px_mode_result *r)
+{
+    fprintf(f,
+            "tcp_tw_reuse=1 in the proxy's namespace let nginx take its TIME_WAIT ports again "
+            "(TWRecycled %llu): %llu ok from %u ports, %llu 502s.\n",
+            (ull)r->fig.middle.ext.tw_recycled, (ull)r->run->totals.ok, r->middle.proxy_ports,
+            (ull)r->run->totals.status[5]);
+}
+
+static void say_two_targets(FILE *f, const struct px_mode_result *r)
+{
+    fprintf(f,
+            "Two server ports doubled the client's ports: connect() picks a port per "
+            "destination, so %llu ok from %llu ports.\n",
+            (ull)r->run->totals.ok, (ull)r->run->ex.usable_ports);
+}
+
+static void say_two_targets_bind(FILE *f, const struct px_mode_result *r)
+{
+    fprintf(f,
+            "bind(addr, 0) before connect() took each port for both server ports: %llu ok from "
+            "%llu ports, and then bind() failed with EADDRINUSE (%llu), the port exhaustion of "
+            "this pattern (IP_BIND_ADDRESS_NO_PORT avoids it).\n",
+            (ull)r->run->totals.ok, (ull)r->run->ex.usable_ports, (ull)totals_of(r, EADDRINUSE));
+}
+
+static const struct {
+    const char *name;
+    void (*say)(FILE *f, const struct px_mode_result *r);
+} sentences[] = {
+    {.name = "nat", .say = say_nat},
+    {.name = "nat-server-close", .say = say_nat_server_close},
+    {.name = "nat-keepalive", .say = say_nat_keepalive},
+    {.name = "nat-2addr", .say = say_nat_2addr},
+    {.name = "nat-random-fully", .say = say_nat_random_fully},
+    {.name = "proxy", .say = say_proxy},
+    {.name = "proxy-http11", .say = say_proxy_http11},
+    {.name = "proxy-keepalive", .say = say_proxy_keepalive},
+    {.name = "proxy-reuse", .say = say_proxy_reuse},
+    {.name = "two-targets", .say = say_two_targets},
+    {.name = "two-targets-bind", .say = say_two_targets_bind},
+};
+
+int px_topo_report_sentence(FILE *f, const struct px_mode_result *r)
+{
+    for (size_t i = 0; r->ran && i < sizeof(sentences) / sizeof(sentences[0]); i++)
+        if (strcmp(sentences[i].name, r->name) == 0) {
+            sentences[i].say(f, r);
+            return 1;
+        }
+    return 0;
+}
+
+void px_topo_report_note(const struct px_mode_result *r, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (!through_middle(r))
+        return;
+    const struct px_run *run = r->run;
+    if (r->middle.kind == PX_MIDDLE_NAT)
+        snprintf(out, outlen,
+                 "NAT: conntrack %llu entries, insert_failed %llu, drop %llu; client: %llu "
+                 "failed, %llu SYN retransmits",
+                 (ull)r->fig.middle.ct.entries, (ull)r->fig.middle.ct.insert_failed,
+                 (ull)r->fig.middle.ct.drop, (ull)run->totals.failed,
+                 (ull)r->fig.client.ext.syn_retrans);
+    else
+        snprintf(out, outlen,
+                 "nginx: %lld upstream connect() EADDRNOTAVAIL (errno 99); client: %llu HTTP "
+                 "5xx; upstream connections %llu",
+                 (long long)r->fig.upstream_eaddrnotavail, (ull)run->totals.status[5],
+                 (ull)r->fig.server.tcp.passive_opens);
+}
