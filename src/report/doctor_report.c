@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* portex doctor's reports: the settings and what each means, the target, the ceilings, the traps.
- */
+/* portex doctor's reports: the settings and what each means, the target, the ceilings, the traps. */
 #include "portex/report/doctor_report.h"
 
 #include <jansson.h>

@@ -38,7 +38,7 @@ struct px_doctor_ceiling {
 };
 
 struct px_doctor {
-    int has_target;                                        /* a URL was given */
+    int has_target;                              /* a URL was given */
     char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16]; /* as given */
     struct px_url url;
     struct px_env env;
