@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/benchlib.sh
-bench_install wrk apache2-utils nghttp2-client httperf nginx-light
+bench_install wrk apache2-utils nghttp2-client httperf nginx
 scripts/setup.sh build-bench -DCMAKE_BUILD_TYPE=Release
 python3 bench/peers.py build-bench/portex "${@}"

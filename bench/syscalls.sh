@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/benchlib.sh
-bench_install wrk nghttp2-client nginx-light strace
+bench_install wrk nghttp2-client nginx strace
 # Warnings are CI's business (-Werror there); a bench needs the binary, so a
 # new compiler warning in some unit test must not stop it.
 scripts/setup.sh build-bench -DCMAKE_BUILD_TYPE=Release -DPORTEX_WERROR=OFF >/dev/null

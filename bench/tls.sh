@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/benchlib.sh
-bench_install wrk nghttp2-client nginx-light openssl
+bench_install wrk nghttp2-client nginx openssl
 # Tests are not needed here (and a Release -Werror build of them is not what is measured).
 scripts/setup.sh build-bench -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF
 python3 bench/tls.py build-bench/portex "${@}"

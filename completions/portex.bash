@@ -6,12 +6,13 @@
 
 _portex_commands="run serve compare lab doctor merge ramp"
 
-# The long and short options a help text lists ("  -c, --connections N", "--body --timeout").
+# The long and short options a help text lists ("  -c, --connections N", "  -4, --ipv4",
+# "--body --timeout").
 _portex_options() {
     local text=$1
     {
         grep -oE -- '(^|[[:space:],(])--[a-z][a-z0-9-]*' <<<"$text" | sed 's/^[^-]*//'
-        grep -oE -- '^[[:space:]]+-[A-Za-z],' <<<"$text" | sed 's/^[[:space:]]*//; s/,$//'
+        grep -oE -- '^[[:space:]]+-[A-Za-z0-9],' <<<"$text" | sed 's/^[[:space:]]*//; s/,$//'
     } | sort -u
 }
 
@@ -22,7 +23,7 @@ _portex_shared_long() {
     # shellcheck disable=SC2013 # words (the short options), not lines
     for opt in $(awk '/load options as for portex run/{on=1; sub(/.*: /, ""); print; next}
                       on && /^  [^ ]/{print; next}
-                      on{exit}' <<<"$help" | grep -oE -- '(^|[[:space:]])-[A-Za-z]\b'); do
+                      on{exit}' <<<"$help" | grep -oE -- '(^|[[:space:]])-[A-Za-z0-9]\b'); do
         grep -oE -- "^[[:space:]]+$opt, --[a-z][a-z0-9-]*" <<<"$run_help" | sed 's/.* //'
     done
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* URL parsing (http_parser_parse_url for http[s]://) and one-shot name resolution. */
+/* URL parsing (http_parser_parse_url for http[s]://) and name resolution at start. */
 #include "portex/base/url.h"
 
 #include <arpa/inet.h>
@@ -282,24 +282,79 @@ int px_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *sslen
     return 0;
 }
 
-int px_url_resolve(const struct px_url *url, struct sockaddr_storage *ss, socklen_t *sslen,
-                   char *err, size_t errlen)
+/* True when a and b are the same address and port. */
+static int same_addr(const struct px_url_addr *a, const struct addrinfo *b)
 {
+    return a->len == b->ai_addrlen && memcmp(&a->ss, b->ai_addr, b->ai_addrlen) == 0;
+}
+
+/* The words of a failed resolution, with the family when -4 or -6 narrowed it. */
+static void resolve_error(const struct px_url *url, int family, int rc, char *err, size_t errlen)
+{
+    if (family == AF_UNSPEC)
+        snprintf(err, errlen, "cannot resolve '%s': %s", url->host, gai_strerror(rc));
+    else
+        snprintf(err, errlen, "cannot resolve '%s' to an %s address (%s): %s", url->host,
+                 family == AF_INET ? "IPv4" : "IPv6", family == AF_INET ? "-4" : "-6",
+                 gai_strerror(rc));
+}
+
+int px_url_resolve_all(const struct px_url *url, int family, struct px_url_addr *out, size_t max,
+                       char *err, size_t errlen)
+{
+    memset(out, 0, max * sizeof(*out));
+    out[0].probe = PX_ADDR_NOT_TRIED;
     if (url->unix_path[0])
-        return px_unix_addr(url->unix_path, ss, sslen, err, errlen);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+        return px_unix_addr(url->unix_path, &out[0].ss, &out[0].len, err, errlen) < 0 ? -1 : 1;
+    struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
     char port[8];
     snprintf(port, sizeof(port), "%u", url->port);
     int rc = getaddrinfo(url->host, port, &hints, &res);
     if (rc != 0 || res == NULL) {
-        snprintf(err, errlen, "cannot resolve '%s': %s", url->host, gai_strerror(rc));
+        resolve_error(url, family, rc != 0 ? rc : EAI_NONAME, err, errlen);
         return -1;
     }
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *sslen = res->ai_addrlen;
+    size_t n = 0;
+    for (const struct addrinfo *ai = res; ai != NULL && n < max; ai = ai->ai_next) {
+        int seen = ai->ai_addrlen > sizeof(out[0].ss);
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = same_addr(&out[i], ai);
+        if (seen)
+            continue;
+        memcpy(&out[n].ss, ai->ai_addr, ai->ai_addrlen);
+        out[n].len = ai->ai_addrlen;
+        out[n++].probe = PX_ADDR_NOT_TRIED;
+    }
     freeaddrinfo(res);
-    return 0;
+    return (int)n;
+}
+
+const char *px_addr_probe_name(int probe)
+{
+    if (probe == PX_ADDR_NOT_TRIED)
+        return "not tried";
+    if (probe == PX_ADDR_ANSWERED)
+        return "answered";
+    const char *name = probe > 0 ? strerrorname_np(probe) : NULL;
+    return name ? name : "error";
+}
+
+int px_addr_probe_parse(const char *name, int *probe)
+{
+    /* Every errno glibc names lies below 256. */
+    for (int p = PX_ADDR_NOT_TRIED; p < 256; p++) {
+        if (strcmp(px_addr_probe_name(p), name) == 0) {
+            *probe = p;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *px_family_name(int family)
+{
+    return family == AF_INET ? "ipv4" : family == AF_INET6 ? "ipv6" : NULL;
 }
 
 int px_ip_parse(const char *s, struct sockaddr_storage *ss)

@@ -10,6 +10,7 @@
 #include "portex/cmd/cli.h"
 
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,6 +132,18 @@ int px_cli_set_flag(const struct px_cli_opt *opt, void *obj, const char *arg, ch
     (void)err;
     (void)errlen;
     *PX_CLI_FIELD(obj, opt, int) = 1;
+    return PX_CLI_OK;
+}
+
+int px_cli_set_family(const struct px_cli_opt *opt, void *obj, const char *arg, char *err,
+                      size_t errlen)
+{
+    (void)arg;
+    int *family = PX_CLI_FIELD(obj, opt, int);
+    int want = opt->letter == '6' ? AF_INET6 : AF_INET;
+    if (*family != AF_UNSPEC && *family != want)
+        return px_cli_usage_error(err, errlen, "-4 and -6 exclude each other: give one of them");
+    *family = want;
     return PX_CLI_OK;
 }
 

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * portex compare. Modes run one after the other in this namespace. An earlier
- * mode's TIME_WAIT sockets would eat the next mode's ports, so each mode gets
- * ports of its own: with --port-range a fresh window of the same size inside
- * ip_local_port_range, or with several --source addresses fresh addresses.
- * Only when neither is possible does it wait for them to expire (unless
- * --no-drain). A mode that needs tcp_tw_reuse changed sets it through a guard
- * and puts it back right after.
+ * mode's TIME_WAIT sockets (or an earlier run's: they last 60 s) would eat a
+ * mode's ports, so each mode gets ports of its own: with --port-range the next
+ * window of the same size inside ip_local_port_range whose ports hold at most
+ * 5% TIME_WAIT toward the target (sock_diag, looked at before each mode), or
+ * with several --source addresses fresh addresses. Only when its ports still
+ * hold more does it wait for them to expire (unless --no-drain, and then the
+ * mode's note says so). A mode that needs tcp_tw_reuse changed sets it
+ * through a guard and puts it back right after.
  */
 #include "portex/cmd/compare.h"
 
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -38,52 +42,126 @@ static int use_control(const struct px_compare_config *cfg, struct px_load *run,
 {
     run->port_lo = run->port_hi = 0;
     run->nsources = 0;
+    run->naddrs = 0; /* the URL's addresses are not this mode's target */
     return px_unix_addr(cfg->control_unix, &run->target, &run->target_len, err, errlen);
 }
 
 /*
- * Waits (signals still count) while this run's TIME_WAIT sockets toward the
- * target would hold more than 5% of the next mode's ports: a few left by
- * closing idle keep-alive connections are not worth a minute. 1 when a signal
+ * The ports a mode uses toward the target: a port window (its --port-range
+ * window, or the namespace's whole range) on each of its source addresses
+ * (none given: whatever address the route picks).
+ */
+struct port_set {
+    unsigned lo, hi;
+    const struct sockaddr_storage *src;
+    size_t nsrc;
+};
+
+static struct port_set port_set_of(const struct px_load *load, const struct px_env *env)
+{
+    struct port_set set = {.lo = load->port_lo ? load->port_lo : env->port_lo,
+                           .hi = load->port_lo ? load->port_hi : env->port_hi,
+                           .src = load->sources,
+                           .nsrc = load->nsources};
+    return set;
+}
+
+static uint64_t set_ports(const struct port_set *set)
+{
+    return (uint64_t)(set->hi - set->lo + 1) * (set->nsrc > 1 ? set->nsrc : 1);
+}
+
+/* Over 5% of its ports in TIME_WAIT: not clean. A few left by closing idle keep-alive
+ * connections are not worth a minute's wait. */
+static int set_dirty(const struct port_set *set, int64_t tw)
+{
+    return tw >= 0 && (uint64_t)tw > set_ports(set) / 20;
+}
+
+static int src_in(const struct px_diag_sock *sk, const struct port_set *set)
+{
+    for (size_t i = 0; i < set->nsrc; i++) {
+        const struct sockaddr *a = (const struct sockaddr *)&set->src[i];
+        if (a->sa_family == AF_INET && sk->family == AF_INET &&
+            sk->src[0] == ((const struct sockaddr_in *)a)->sin_addr.s_addr)
+            return 1;
+        if (a->sa_family == AF_INET6 && sk->family == AF_INET6 &&
+            memcmp(sk->src, &((const struct sockaddr_in6 *)a)->sin6_addr, sizeof(sk->src)) == 0)
+            return 1;
+    }
+    return set->nsrc == 0;
+}
+
+/* What one sock_diag dump counts: TIME_WAIT toward dst holding a port of set. */
+struct tw_scan {
+    const struct sockaddr *dst;
+    const struct port_set *set;
+    int64_t count;
+};
+
+static void tw_scan_cb(const struct px_diag_sock *sk, void *arg)
+{
+    struct tw_scan *s = arg;
+    if (sk->state == TCP_TIME_WAIT && px_diag_sock_toward(sk, s->dst) && sk->sport >= s->set->lo &&
+        sk->sport <= s->set->hi && src_in(sk, s->set))
+        s->count++;
+}
+
+/* TIME_WAIT sockets toward dst that hold ports of set; -1 when sock_diag cannot tell
+ * (no socket, or a Unix-socket target, which has no ports). */
+static int64_t tw_in_set(int diag, const struct sockaddr *dst, const struct port_set *set)
+{
+    if (diag < 0 || (dst->sa_family != AF_INET && dst->sa_family != AF_INET6))
+        return -1;
+    struct tw_scan s = {.dst = dst, .set = set, .count = 0};
+    if (px_diag_dump(diag, dst->sa_family, PX_DIAG_STATE(TCP_TIME_WAIT), tw_scan_cb, &s) < 0)
+        return -1;
+    return s.count;
+}
+
+/* What compare keeps from mode to mode to give each ports of its own. */
+struct ports_state {
+    struct px_env env;
+    int diag;             /* sock_diag socket; -1: TIME_WAIT cannot be looked at */
+    unsigned next_window; /* the next --port-range window to try */
+    sigset_t stop_set;
+};
+
+/*
+ * Waits (signals still count) while TIME_WAIT toward the target holds more
+ * than 5% of the ports of set, at most cfg->drain_max_ms. 1 when a signal
  * came, 0 otherwise.
  */
-static int drain(const struct px_compare_config *cfg, uint64_t usable_ports,
-                 const sigset_t *stop_set)
+static int drain(const struct px_compare_config *cfg, struct ports_state *ps,
+                 const struct port_set *set)
 {
-    int fd = px_diag_open();
-    if (fd < 0)
-        return 0;
-    uint64_t allowed = usable_ports / 20;
+    const struct sockaddr *dst = (const struct sockaddr *)&cfg->base.target;
     uint64_t until = px_clock_us() + cfg->drain_max_ms * 1000u;
     int interrupted = 0, shown = 0, tty = isatty(STDERR_FILENO);
     char target[80];
-    px_sockaddr_str((const struct sockaddr *)&cfg->base.target, target, sizeof(target));
+    px_sockaddr_str(dst, target, sizeof(target));
     for (unsigned tick = 0;; tick++) {
-        struct px_tw_count tw;
-        if (px_diag_count_tw(fd, (const struct sockaddr *)&cfg->base.target, &tw) < 0 ||
-            tw.toward <= allowed)
-            break;
+        int64_t tw = tw_in_set(ps->diag, dst, set);
         uint64_t now = px_clock_us();
-        if (now >= until)
+        if (!set_dirty(set, tw) || now >= until)
             break;
         /* TIME_WAIT lasts 60 s: the count falls as the oldest expire. */
         if (!cfg->out.quiet && (tty || tick % 10 == 0)) {
             fprintf(stderr,
-                    "%sportex compare: %llu TIME_WAIT sockets toward %s hold ports; "
+                    "%sportex compare: %lld TIME_WAIT sockets toward %s hold ports; "
                     "waiting for them to expire (at most %.0f s more)%s",
-                    tty ? "\r" : "", (unsigned long long)tw.toward, target,
-                    (double)(until - now) / 1e6, tty ? "\033[K" : "\n");
+                    tty ? "\r" : "", (long long)tw, target, (double)(until - now) / 1e6,
+                    tty ? "\033[K" : "\n");
             shown = tty;
         }
         const struct timespec sec = {.tv_sec = 1, .tv_nsec = 0};
-        if (px_stop_wait(stop_set, &sec)) {
+        if (px_stop_wait(&ps->stop_set, &sec)) {
             interrupted = 1;
             break;
         }
     }
     if (shown)
         fputc('\n', stderr);
-    close(fd);
     return interrupted;
 }
 
@@ -107,22 +185,54 @@ int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns
 }
 
 /*
- * Mode i's own ports: a fresh --port-range window, or its share of several
- * --source addresses. Sets them in load, and res->isolation; 0 when neither is
- * possible (the caller waits for TIME_WAIT to drain instead).
+ * The next --port-range window whose ports hold at most 5% TIME_WAIT toward
+ * the target (an earlier mode's or run's), into load; the windows passed over
+ * are named in res->isolation_note. 0 when none is left.
  */
-static int isolate(const struct px_compare_config *cfg, size_t i, const struct px_env *env,
+static int clean_window(const struct px_compare_config *cfg, struct ports_state *ps,
+                        struct px_mode_result *res, struct px_load *load)
+{
+    const struct px_load *b = &cfg->base;
+    const struct sockaddr *dst = (const struct sockaddr *)&b->target;
+    unsigned lo, hi, skipped = 0, first_lo = 0, first_hi = 0;
+    int found = 0;
+    for (; !found && px_compare_port_window(b->port_lo, b->port_hi, ps->env.port_lo,
+                                            ps->env.port_hi, ps->next_window, &lo, &hi) == 0;
+         ps->next_window++) {
+        struct port_set set = port_set_of(load, &ps->env);
+        set.lo = lo;
+        set.hi = hi;
+        found = !set_dirty(&set, tw_in_set(ps->diag, dst, &set));
+        if (!found && skipped++ == 0) {
+            first_lo = lo;
+            first_hi = hi;
+        }
+    }
+    if (!found)
+        return 0;
+    if (skipped)
+        snprintf(res->isolation_note, sizeof(res->isolation_note),
+                 "passed over %u window%s (the first %u-%u) with over 5%% of %s ports in "
+                 "TIME_WAIT toward the target, left by an earlier run",
+                 skipped, skipped > 1 ? "s" : "", first_lo, first_hi,
+                 skipped > 1 ? "their" : "its");
+    load->port_lo = (uint16_t)lo;
+    load->port_hi = (uint16_t)hi;
+    res->isolation = "port-window";
+    return 1;
+}
+
+/*
+ * Mode i's own ports: a clean --port-range window, or its share of several
+ * --source addresses. Sets them in load, and res->isolation; 0 when neither is
+ * possible (the caller then looks at the TIME_WAIT in the ports it has).
+ */
+static int isolate(const struct px_compare_config *cfg, size_t i, struct ports_state *ps,
                    struct px_mode_result *res, struct px_load *load)
 {
     const struct px_load *b = &cfg->base;
-    unsigned lo, hi;
-    if (b->port_lo != 0 && px_compare_port_window(b->port_lo, b->port_hi, env->port_lo,
-                                                  env->port_hi, (unsigned)i, &lo, &hi) == 0) {
-        load->port_lo = (uint16_t)lo;
-        load->port_hi = (uint16_t)hi;
-        res->isolation = "port-window";
+    if (b->port_lo != 0 && clean_window(cfg, ps, res, load))
         return 1;
-    }
     size_t share = b->nsources / (cfg->nmodes ? cfg->nmodes : 1);
     if (b->nsources > 1 && share > 0) {
         memmove(load->sources, &b->sources[i * share], share * sizeof(b->sources[0]));
@@ -175,25 +285,46 @@ static enum px_exit check_sysctl_modes(const struct px_compare_config *cfg, char
     return PX_EXIT_OK;
 }
 
-/*
- * Gives mode i ports of its own, or waits for the last mode's TIME_WAIT when
- * it cannot. 1 when a signal came during the wait.
- */
-static int clear_ports(const struct px_compare_config *cfg, size_t i, const struct px_env *env,
-                       struct px_mode_result *results, struct px_load *load,
-                       const sigset_t *stop_set)
+/* Why mode i's ports could not be clean, for its note. */
+static const char *why_not_clean(const struct px_compare_config *cfg, const struct px_load *load)
 {
-    struct px_mode_result *res = &results[i];
+    if (cfg->base.port_lo != 0)
+        return "no window of its size left with at most 5% in TIME_WAIT";
+    if (load->nsources > 0)
+        return "its source addresses, with no --port-range to move to another window";
+    return "the whole port range: no --port-range to move to another window";
+}
+
+/*
+ * Gives mode i ports of its own (a clean window or source addresses). When the
+ * ports it has still hold over 5% TIME_WAIT toward the target (an earlier
+ * mode's or run's), waits for it to expire, or with --no-drain says why it did
+ * not. 1 when a signal came during the wait.
+ */
+static int clear_ports(const struct px_compare_config *cfg, size_t i, struct ports_state *ps,
+                       struct px_mode_result *res, struct px_load *load)
+{
     res->isolation = i == 0 ? "as-given" : "none";
     /* The Unix-socket control mode uses no port: nothing to isolate or wait for. */
-    if (cfg->modes[i] == &px_compare_control_mode || isolate(cfg, i, env, res, load) || i == 0 ||
-        cfg->no_drain || !results[i - 1].ran)
+    if (cfg->modes[i] == &px_compare_control_mode)
+        return 0;
+    /* A clean window passes the look below; source addresses cannot move, and may not be. */
+    isolate(cfg, i, ps, res, load);
+    const struct sockaddr *dst = (const struct sockaddr *)&cfg->base.target;
+    struct port_set set = port_set_of(load, &ps->env);
+    int64_t tw = tw_in_set(ps->diag, dst, &set);
+    if (!set_dirty(&set, tw))
+        return 0;
+    snprintf(res->isolation_note, sizeof(res->isolation_note),
+             "%lld of its %llu ports were in TIME_WAIT toward the target (%s)%s", (long long)tw,
+             (unsigned long long)set_ports(&set), why_not_clean(cfg, load),
+             cfg->no_drain ? "; --no-drain: ran without waiting" : "");
+    if (cfg->no_drain)
         return 0;
     uint64_t t0 = px_clock_us();
-    int stopped = drain(cfg, results[i - 1].run->ex.usable_ports, stop_set);
+    int stopped = drain(cfg, ps, &set);
     res->waited_s = (double)(px_clock_us() - t0) / 1e6;
-    /* A wait under a second found (almost) nothing to wait for. */
-    res->isolation = res->waited_s >= 1.0 ? "drain" : "none";
+    res->isolation = "drain";
     return stopped;
 }
 
@@ -224,6 +355,9 @@ static int run_one(const struct px_compare_config *cfg, const struct px_mode *mo
     res->ran = 1;
     res->predicted_ok = px_ceiling_expected_ok(&res->run->ex.ceiling, res->run->duration_s,
                                                cfg->base.rate_per_s > 0 ? cfg->base.rate_per_s : 0);
+    /* -n asks for exactly that many: no more can succeed, whatever the ports allow. */
+    if (cfg->base.requests > 0 && res->predicted_ok > (double)cfg->base.requests)
+        res->predicted_ok = (double)cfg->base.requests;
     return 0;
 }
 
@@ -235,11 +369,12 @@ enum px_exit px_compare_run(const struct px_compare_config *cfg, struct px_hlog 
         return status;
     /* Blocked since main(): a signal is taken either by the run's own wait or
      * by ours, never lost, and never kills us with a sysctl changed. */
-    sigset_t stop_set;
-    px_stop_set(&stop_set);
+    static struct ports_state ps;
+    memset(&ps, 0, sizeof(ps));
+    px_stop_set(&ps.stop_set);
     int interrupted = 0, rc = 0;
-    struct px_env env;
-    px_env_read(PX_PROC, &env);
+    px_env_read(PX_PROC, &ps.env);
+    ps.diag = px_diag_open();
     for (size_t i = 0; i < cfg->nmodes && rc == 0; i++) {
         struct px_mode_result *res = &results[i];
         if (!px_mode_result_start(res, cfg->modes[i], interrupted))
@@ -247,7 +382,7 @@ enum px_exit px_compare_run(const struct px_compare_config *cfg, struct px_hlog 
         /* The mode's own load: the base, its ports, its settings. */
         static struct px_load load;
         load = cfg->base;
-        if (clear_ports(cfg, i, &env, results, &load, &stop_set)) {
+        if (clear_ports(cfg, i, &ps, res, &load)) {
             interrupted = 1;
             snprintf(res->note, sizeof(res->note), "not run: interrupted");
             continue;
@@ -256,8 +391,10 @@ enum px_exit px_compare_run(const struct px_compare_config *cfg, struct px_hlog 
         if (rc == 0 && res->run->interrupted)
             interrupted = 1;
     }
-    if (px_stop_pending(&stop_set))
+    if (px_stop_pending(&ps.stop_set))
         interrupted = 1;
+    if (ps.diag >= 0)
+        close(ps.diag);
     if (rc < 0)
         return PX_EXIT_FAILED;
     return interrupted ? PX_EXIT_INTERRUPTED : PX_EXIT_OK;
@@ -326,17 +463,18 @@ static const char compare_usage[] =
     "server-close, rst, short (current settings); with --allow-sysctl (root) also\n"
     "short-noreuse and short-reuse (net.ipv4.tcp_tw_reuse 0 and 1, restored after\n"
     "each mode and on SIGINT/SIGTERM). Each mode gets ports of its own: with\n"
-    "--port-range a fresh window of the same size, or with several --source\n"
-    "addresses a share of them; only when neither is possible does it wait while\n"
-    "TIME_WAIT toward the target holds over 5% of the ports (unless --no-drain).\n"
+    "--port-range the next window of the same size with at most 5% of its ports in\n"
+    "TIME_WAIT toward the target (an earlier run's too), or with several --source\n"
+    "addresses a share of them; when its ports still hold more, it waits for them\n"
+    "to expire (unless --no-drain, and then says so).\n"
     "\n"
     "  load options as for portex run: -c -r -d -n -t -m -H --body --timeout\n"
-    "  --connect-timeout --port-range --source --interval -q --unix\n"
+    "  --connect-timeout --port-range --source --interval -q --unix -4 -6 --no-retry\n"
     "  https: --insecure --cacert --tls-version --tls-resume\n"
     "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse,\n"
     "                          conn10, reuse-conn10 (10 requests per connection)\n"
     "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
-    "      --no-drain          do not wait for TIME_WAIT between modes\n"
+    "      --no-drain          do not wait for TIME_WAIT in a mode's ports\n"
     "      --control unix:PATH add mode unix-control: short connections over the server's\n"
     "                          Unix socket (serve --listen twice), where no port is used\n"
     "      --hlog FILE         HdrHistogram interval log, lines tagged MODE, MODE.connect,\n"
@@ -388,7 +526,8 @@ static const struct px_outputs *cmd_outputs(const void *state)
 
 static enum px_exit cmd_prepare(void *state)
 {
-    return px_loadopts_prepare("compare", &((struct compare_state *)state)->cfg.base);
+    struct compare_state *s = state;
+    return px_loadopts_prepare("compare", &s->cfg.base, &s->cfg.out);
 }
 
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,

@@ -45,6 +45,7 @@ static int probe_connect(const struct sockaddr *addr, socklen_t len, uint64_t de
 {
     int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
+        out->connect_errno = errno;
         snprintf(out->error, sizeof(out->error), "socket: %s", strerror(errno));
         return -1;
     }
@@ -61,6 +62,7 @@ static int probe_connect(const struct sockaddr *addr, socklen_t len, uint64_t de
         errno = err;
     }
     if (rc < 0) {
+        out->connect_errno = errno;
         snprintf(out->error, sizeof(out->error), "cannot connect: %s (%s)", strerror(errno),
                  strerrorname_np(errno) ? strerrorname_np(errno) : "?");
         close(fd);
@@ -312,15 +314,32 @@ static void predict_ceilings(const struct px_doctor_config *cfg, struct px_docto
     add_ceiling(d, "short, 4 source addresses", &v);
 }
 
-void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d)
+/* Usable ports: the namespace range minus reserved ports and the ports bound in it. */
+static void count_ports(struct px_doctor *d, const struct px_bound_ports *bound)
 {
     const struct px_env *env = &d->env;
+    d->usable_ports =
+        px_usable_ports(env->port_lo, env->port_hi, 0, 0, env->reserved_ports, NULL, NULL);
+    d->bound_ports = d->bound_listening = -1;
+    if (bound == NULL)
+        return;
+    uint64_t listening;
+    uint64_t n =
+        px_bound_ports_count(bound, env->port_lo, env->port_hi, env->reserved_ports, &listening);
+    d->bound_ports = (int64_t)n;
+    d->bound_listening = (int64_t)listening;
+    d->usable_ports = n < d->usable_ports ? d->usable_ports - n : 0;
+}
+
+void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg,
+                       const struct px_bound_ports *bound, struct px_doctor *d)
+{
     d->has_target = cfg->has_target;
     snprintf(d->url_text, sizeof(d->url_text), "%s", cfg->url_text);
     d->url = cfg->url;
+    d->family = cfg->family;
     px_env_read(proc, &d->env);
-    d->usable_ports =
-        px_usable_ports(env->port_lo, env->port_hi, 0, 0, env->reserved_ports, NULL, NULL);
+    count_ports(d, bound);
     d->tw_all = px_sockstat_tw(proc);
     d->tw_target = -1;
     d->have_ext = px_tcpext_read(proc, &d->ext) == 0;
@@ -358,6 +377,8 @@ static const struct px_cli_opt doctor_opts[] = {
      .off = DOC(connect_timeout_ms),
      .lo = 1},
     {.name = "json", .set = px_cli_set_path, .off = DOC(out.json)},
+    {.name = "ipv4", .letter = '4', .flag = 1, .set = px_cli_set_family, .off = DOC(family)},
+    {.name = "ipv6", .letter = '6', .flag = 1, .set = px_cli_set_family, .off = DOC(family)},
     {.name = NULL},
 };
 
@@ -368,11 +389,14 @@ static const char doctor_usage[] =
     "\n"
     "This namespace's port budget and TIME_WAIT settings, the traps among them,\n"
     "and with a URL: one connection's TCP_INFO (were timestamps negotiated?) and\n"
-    "the predicted short-connection ceilings toward that server.\n"
+    "the predicted short-connection ceilings toward that server. A name's addresses\n"
+    "are tried in order until one answers, as portex run does.\n"
     "Exit 0 when everything was read, 1 when the target cannot be reached.\n"
     "\n"
     "  -c, --connections N     concurrency you plan, checked against the fd limit; 64\n"
     "      --connect-timeout D connect timeout of the probe; 3s\n"
+    "  -4, --ipv4              only the URL's IPv4 addresses\n"
+    "  -6, --ipv6              only the URL's IPv6 addresses\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "  -h, --help              this text\n";
 
@@ -394,8 +418,11 @@ int px_doctor_parse(int argc, char **argv, struct px_doctor_config *cfg, char *e
     if (args.operand == argc)
         return PX_CLI_OK;
     cfg->has_target = 1;
-    return px_cli_url(argv[args.operand], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err,
-                      errlen);
+    rc = px_cli_url(argv[args.operand], cfg->url_text, sizeof(cfg->url_text), &cfg->url, err,
+                    errlen);
+    if (rc == PX_CLI_OK && cfg->family && cfg->url.unix_path[0])
+        return px_cli_usage_error(err, errlen, "-4/-6 do not apply to a Unix-socket target");
+    return rc;
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -416,17 +443,34 @@ static const struct px_outputs *cmd_outputs(const void *state)
     return &((const struct doctor_state *)state)->cfg.out;
 }
 
-/* Probes the target, when there is one. 0, or -1 when it cannot be reached. */
-static int probe(const struct px_doctor_config *cfg, struct px_probe *p)
+/*
+ * Probes the target, when there is one, the way run picks its address: each
+ * address of the name in order until one is reached. d->probe tells of that one,
+ * or of the first when none is. 0, or -1 when it cannot be reached.
+ */
+static int probe(const struct px_doctor_config *cfg, struct px_doctor *d)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
     char err[512];
-    if (px_url_resolve(&cfg->url, &ss, &len, err, sizeof(err)) < 0) {
-        snprintf(p->error, sizeof(p->error), "%s", err);
+    int n =
+        px_url_resolve_all(&cfg->url, cfg->family, d->addrs, PX_URL_ADDRS_MAX, err, sizeof(err));
+    if (n < 0) {
+        snprintf(d->probe.error, sizeof(d->probe.error), "%s", err);
         return -1;
     }
-    return px_doctor_probe((struct sockaddr *)&ss, len, &cfg->url, cfg->connect_timeout_ms, p);
+    d->naddrs = (size_t)n;
+    struct px_probe one;
+    int rc = -1;
+    for (size_t i = 0; i < d->naddrs; i++) {
+        struct px_url_addr *a = &d->addrs[i];
+        rc = px_doctor_probe((struct sockaddr *)&a->ss, a->len, &cfg->url, cfg->connect_timeout_ms,
+                             &one);
+        a->probe = one.reached ? PX_ADDR_ANSWERED : one.connect_errno;
+        if (i == 0 || one.reached)
+            d->probe = one;
+        if (one.reached)
+            return rc;
+    }
+    return -1;
 }
 
 /* Always something to report: an unreachable target is in the report and exits 1. */
@@ -437,8 +481,14 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
     (void)err;
     (void)errlen;
     struct doctor_state *s = state;
-    int unreachable = s->cfg.has_target && probe(&s->cfg, &s->d.probe) < 0;
-    px_doctor_examine(PX_PROC, &s->cfg, &s->d);
+    int unreachable = s->cfg.has_target && probe(&s->cfg, &s->d) < 0;
+    /* The ports this namespace's sockets hold, for the usable ports (16 kB: static). */
+    static struct px_bound_ports bound;
+    int fd = px_diag_open();
+    int have = fd >= 0 && px_diag_bound_ports(fd, &bound) == 0;
+    if (fd >= 0)
+        close(fd);
+    px_doctor_examine(PX_PROC, &s->cfg, have ? &bound : NULL, &s->d);
     *status = unreachable ? PX_EXIT_FAILED : PX_EXIT_OK;
     return 0;
 }

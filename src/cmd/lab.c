@@ -327,7 +327,6 @@ static void text_cb(FILE *f, const void *state)
     struct px_lab_topo pair;
     px_lab_topo(&px_lab_modes[0], &pair);
     struct px_lab_report lab = {.ports = s->cfg.ports,
-                                .nat_ports = s->cfg.nat_ports,
                                 .rate_per_s = s->cfg.rate_per_s,
                                 .duration_s = (double)s->cfg.duration_ms / 1000.0,
                                 .client_ip = pair.client_ip,

@@ -250,7 +250,10 @@ void px_lab_client_load(const struct px_lab_config *lab, const struct px_mode *m
     snprintf(cfg->url_text, sizeof(cfg->url_text), "http://%s/", t.target_ip);
     char err[256];
     px_url_parse(cfg->url_text, &cfg->url, err, sizeof(err));
-    px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err));
+    if (px_url_resolve_all(&cfg->url, AF_UNSPEC, cfg->addrs, 1, err, sizeof(err)) == 1)
+        cfg->naddrs = 1; /* a numeric address: nothing to probe */
+    cfg->target = cfg->addrs[0].ss;
+    cfg->target_len = cfg->addrs[0].len;
     cfg->threads = 1;
     cfg->connections = px_lab_connections(lab, m);
     cfg->rate_per_s = m->closed_model ? 0 : lab->rate_per_s;
@@ -309,7 +312,7 @@ void px_lab_client_main(const struct px_lab_proc *p)
             px_child_fail(p->up_fd, err, EINVAL);
     }
     uint64_t soft, hard;
-    px_sock_fit_nofile(load.connections, &soft, &hard);
+    px_sock_raise_nofile(&soft, &hard);
     /* SIGINT from the parent stops the run early; it still reports. */
     struct px_run *run = px_run_new(&load);
     struct px_stats_opts opts = {.row_hists = 1}; /* quiet: the parent prints progress */
@@ -354,7 +357,7 @@ static pid_t middle_proxy(const struct px_lab_proc *p)
     if (delay && set_sysctl("net.ipv4.tcp_tw_reuse_delay", delay) < 0)
         px_child_fail(p->up_fd, "middle tcp_tw_reuse_delay", errno);
     uint64_t soft, hard;
-    px_sock_fit_nofile(16384, &soft, &hard); /* nginx inherits it */
+    px_sock_raise_nofile(&soft, &hard); /* nginx inherits it */
     char err[PX_CHILD_MSG_MAX], up[32];
     snprintf(up, sizeof(up), MID_SERVER_IP ":%u", SERVER_PORT);
     struct px_nginx_conf c = {.dir = PX_NGINX_DIR,

@@ -17,7 +17,10 @@
 #include "portex/base/url.h"
 #include "portex/kernel/kernel.h"
 #include "portex/kernel/sock.h"
+#include "portex/load/engine.h"
 #include "portex/load/load.h"
+#include "portex/report/addresses.h"
+#include "portex/load/stats.h"
 
 #define PX_BODY_MAX (64 << 20) /* largest --body @FILE */
 
@@ -285,7 +288,10 @@ const struct px_cli_opt px_loadopts_load[] = {
     {.name = "port-range", .set = set_port_range},
     {.name = "source", .set = set_source},
     {.name = "interval", .set = px_cli_set_duration, .off = CFG(interval_ms), .lo = 100},
+    {.name = "no-retry", .flag = 1, .set = px_cli_set_flag, .off = CFG(no_retry)},
     {.name = "unix", .set = px_cli_set_path, .off = CFG(unix_path)},
+    {.name = "ipv4", .letter = '4', .flag = 1, .set = px_cli_set_family, .off = CFG(family)},
+    {.name = "ipv6", .letter = '6', .flag = 1, .set = px_cli_set_family, .off = CFG(family)},
     {.name = NULL},
 };
 
@@ -351,18 +357,101 @@ int px_loadopts_finish(const struct px_cli_args *args, int argc, char **argv, st
     return PX_CLI_OK;
 }
 
-enum px_exit px_loadopts_prepare(const char *cmd, struct px_load *cfg)
+/*
+ * Resolves the URL and picks the address the load goes to: the first that answers
+ * a probe, else the first (px_sock_pick); a line on stderr when an address was
+ * passed over or none answered. 0, or -1 when the name does not resolve (said).
+ */
+static int pick_target(const char *cmd, struct px_load *cfg)
 {
     char err[512];
-    if (px_url_resolve(&cfg->url, &cfg->target, &cfg->target_len, err, sizeof(err)) < 0) {
+    /* --source addresses fix the family: the other one cannot be reached from them. */
+    int family =
+        cfg->family == AF_UNSPEC && cfg->nsources ? cfg->sources[0].ss_family : cfg->family;
+    int n = px_url_resolve_all(&cfg->url, family, cfg->addrs, PX_URL_ADDRS_MAX, err, sizeof(err));
+    /* None of the sources' family: resolve as asked, and the preflight names --source. */
+    if (n < 0 && family != cfg->family)
+        n = px_url_resolve_all(&cfg->url, cfg->family, cfg->addrs, PX_URL_ADDRS_MAX, err,
+                               sizeof(err));
+    if (n < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
-        return PX_EXIT_FAILED;
+        return -1;
     }
-    if (cfg->target.ss_family == AF_UNIX && (cfg->port_lo || cfg->nsources)) {
-        fprintf(stderr, "portex %s: --%s does not apply to a Unix-socket target (no ports)\n", cmd,
-                cfg->port_lo ? "port-range" : "source");
+    cfg->naddrs = (size_t)n;
+    size_t i = px_sock_pick(cfg->addrs, cfg->naddrs, cfg->connect_timeout_ms);
+    cfg->target = cfg->addrs[i].ss;
+    cfg->target_len = cfg->addrs[i].len;
+    if (n > 1 && (i > 0 || cfg->addrs[i].probe != PX_ADDR_ANSWERED)) {
+        char words[1024];
+        px_addrs_target_words(words, sizeof(words), &cfg->url, cfg->family, &cfg->target,
+                              cfg->addrs, cfg->naddrs);
+        fprintf(stderr, "portex %s: to %s\n", cmd, words);
+    }
+    return 0;
+}
+
+/* Output files still to open (each an fd for the whole run; "-" is stdout). */
+static unsigned output_files(const struct px_outputs *out)
+{
+    const char *paths[] = {out->json, out->csv, out->svg, out->hlog};
+    unsigned n = 0;
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        n += paths[i] != NULL && strcmp(paths[i], "-") != 0;
+    return n;
+}
+
+/*
+ * Raises the soft open-files limit to the hard one and lowers -c (and -t)
+ * to what fits beside the fds the process holds now and will open for the
+ * run, each counted: what is open, the outputs, the stats thread's, and each
+ * worker thread's event loop (measured). 0, or -1 with the message printed.
+ */
+static int fit_nofile(const char *cmd, struct px_load *cfg, const struct px_outputs *out)
+{
+    uint64_t soft, hard;
+    px_sock_raise_nofile(&soft, &hard);
+    int per_thread = px_engine_thread_fds(cfg);
+    if (per_thread < 0) {
+        fprintf(stderr, "portex %s: cannot make an epoll event loop with edge triggers\n", cmd);
+        return -1;
+    }
+    unsigned files = output_files(out);
+    struct px_fd_reserve r = {.open_now = px_fd_count(PX_PROC, soft),
+                              .later = files + px_stats_fds(),
+                              .per_thread = (unsigned)per_thread};
+    unsigned asked = cfg->connections, threads = cfg->threads;
+    unsigned fit = px_sock_fit_nofile(soft, &r, asked, &threads);
+    if (fit == asked)
+        return 0;
+    unsigned t = threads < fit ? threads : fit; /* the worker threads, one event loop each */
+    char lowered_t[32] = "";
+    if (threads < cfg->threads && threads < asked)
+        snprintf(lowered_t, sizeof(lowered_t), " -t %u", threads);
+    fprintf(stderr,
+            "portex %s: -c %u does not fit the open-files limit (soft %llu, hard %llu): "
+            "besides its connections portex holds %u fds open now, %u output file%s, %u for "
+            "the stats thread (sock_diag socket, /proc reads) and %u for each of %u event "
+            "loop%s (measured); running with -c %u%s (raise 'ulimit -n' for more)\n",
+            cmd, asked, (unsigned long long)soft, (unsigned long long)hard, r.open_now, files,
+            files == 1 ? "" : "s", px_stats_fds(), r.per_thread, t, t == 1 ? "" : "s", fit,
+            lowered_t);
+    cfg->connections = fit;
+    cfg->threads = threads;
+    return 0;
+}
+
+enum px_exit px_loadopts_prepare(const char *cmd, struct px_load *cfg, const struct px_outputs *out)
+{
+    char err[512];
+    if (cfg->url.unix_path[0] && (cfg->port_lo || cfg->nsources || cfg->family)) {
+        fprintf(stderr, "portex %s: %s does not apply to a Unix-socket target (no ports)\n", cmd,
+                cfg->port_lo    ? "--port-range"
+                : cfg->nsources ? "--source"
+                                : "-4/-6");
         return PX_EXIT_USAGE;
     }
+    if (pick_target(cmd, cfg) < 0)
+        return PX_EXIT_FAILED;
     if (px_sock_preflight(cfg->target.ss_family, cfg->port_lo, cfg->port_hi, cfg->sources,
                           cfg->nsources, err, sizeof(err)) < 0) {
         fprintf(stderr, "portex %s: %s\n", cmd, err);
@@ -378,15 +467,8 @@ enum px_exit px_loadopts_prepare(const char *cmd, struct px_load *cfg)
                 "the kernel uses %u-%u\n",
                 cmd, cfg->port_lo, cfg->port_hi, ns_lo, ns_hi, lo, hi);
     }
-    uint64_t soft, hard;
-    unsigned fit = px_sock_fit_nofile(cfg->connections, &soft, &hard);
-    if (fit < cfg->connections) {
-        fprintf(stderr,
-                "portex %s: -c %u does not fit the open-files limit (soft %llu, hard %llu); "
-                "running with -c %u (raise 'ulimit -n' for more)\n",
-                cmd, cfg->connections, (unsigned long long)soft, (unsigned long long)hard, fit);
-        cfg->connections = fit;
-    }
+    if (fit_nofile(cmd, cfg, out) < 0)
+        return PX_EXIT_FAILED;
     if (cfg->threads > cfg->connections)
         cfg->threads = cfg->connections;
     return PX_EXIT_OK;

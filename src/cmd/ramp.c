@@ -132,8 +132,8 @@ static const char ramp_usage[] =
     "      --no-stop           run every step, even after two failed\n"
     "  load options as for portex run, except -r, -d and -n: -c -t -k\n"
     "  --requests-per-conn --close -m -H --body --timeout --connect-timeout\n"
-    "  --port-range --source --interval -q --unix, and for https:// URLs --insecure\n"
-    "  --cacert --tls-version --tls-resume\n"
+    "  --port-range --source --interval -q --unix -4 -6 --no-retry, and for https:// URLs\n"
+    "  --insecure --cacert --tls-version --tls-resume\n"
     "      --json FILE         every step's summary and the knee ('-' for stdout)\n"
     "      --svg FILE          chart: offered vs ok/s and p99 per step, the knee marked\n"
     "      --csv FILE          every step's series as CSV\n"
@@ -204,7 +204,12 @@ static const struct px_outputs *cmd_outputs(const void *state)
 
 static enum px_exit cmd_prepare(void *state)
 {
-    return px_loadopts_prepare("ramp", &((struct ramp_state *)state)->cfg.base);
+    struct ramp_state *s = state;
+    /* Every step runs the open model: its event loops' timerfds count too. */
+    s->cfg.base.rate_per_s = s->cfg.from_per_s;
+    enum px_exit rc = px_loadopts_prepare("ramp", &s->cfg.base, &s->cfg.out);
+    s->cfg.base.rate_per_s = 0;
+    return rc;
 }
 
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,

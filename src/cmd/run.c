@@ -29,6 +29,8 @@ static const char run_usage[] =
     "\n"
     "Drive an HTTP server with short connections (one per request) or keep-alive,\n"
     "and tell exactly why requests fail (EADDRNOTAVAIL = no free local port).\n"
+    "A name's addresses are probed in order (each within --connect-timeout); the run\n"
+    "goes to the first that answers, or to the first when none does.\n"
     "\n"
     "  -c, --connections N     in-flight connections (closed model) or cap (open); 64\n"
     "  -r, --rate R            open model: R new requests per second on a fixed timetable\n"
@@ -36,6 +38,9 @@ static const char run_usage[] =
     "  -n, --requests N        exactly N requests, then stop\n"
     "  -t, --threads N         worker threads; default: online CPUs\n"
     "  -k, --keepalive         persistent HTTP/1.1 connections\n"
+    "      --no-retry          with -k: never resend a request whose kept-alive connection\n"
+    "                          closed before any response byte (by default GET, HEAD, PUT,\n"
+    "                          DELETE, OPTIONS and TRACE are resent once, counted in retries)\n"
     "      --requests-per-conn N  with -k: N requests per connection, then it closes\n"
     "                          as --close says (client, server or rst)\n"
     "      --close WHO         short mode: client (default; client holds TIME_WAIT),\n"
@@ -48,6 +53,8 @@ static const char run_usage[] =
     "      --timeout D         whole-request timeout; 10s\n"
     "      --port-range LO-HI  per-socket local port range (IP_LOCAL_PORT_RANGE, 6.3+)\n"
     "      --source IP[,IP..]  source addresses, round robin (also A-B for IPv4)\n"
+    "  -4, --ipv4              only the URL's IPv4 addresses\n"
+    "  -6, --ipv6              only the URL's IPv6 addresses\n"
     "      --interval D        stats tick (series row, live line); 1s, at least 100ms\n"
     "  -q, --quiet             no live line on stderr\n"
     "      --json FILE         JSON result ('-' for stdout)\n"
@@ -108,7 +115,8 @@ static const struct px_outputs *cmd_outputs(const void *state)
 
 static enum px_exit cmd_prepare(void *state)
 {
-    return px_loadopts_prepare("run", &((struct run_state *)state)->cfg.load);
+    struct run_state *s = state;
+    return px_loadopts_prepare("run", &s->cfg.load, &s->cfg.out);
 }
 
 /* --start-at: say when the run starts, since it waits silently otherwise. */

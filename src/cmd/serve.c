@@ -2,6 +2,7 @@
 /* portex serve: the built-in HTTP target until SIGINT or SIGTERM; its options and its flow. */
 #include "portex/cmd/serve.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "portex/base/stop.h"
 #include "portex/base/url.h"
 #include "portex/cmd/cli.h"
+#include "portex/kernel/sock.h"
 #include "portex/load/tls.h"
 
 /* ---- options ------------------------------------------------------------ */
@@ -53,8 +55,11 @@ static const char serve_usage[] =
     "usage: portex serve [options]\n"
     "\n"
     "The built-in HTTP/1.1 target: keep-alive honoured; on Connection: close or\n"
-    "HTTP/1.0 the server answers and closes first. On SIGINT/SIGTERM it prints\n"
-    "{\"accepted\": N, \"requests\": M} on stdout and exits 0.\n"
+    "HTTP/1.0 the server answers and closes first. It raises its open-files limit\n"
+    "to the hard one; when accept() fails (EMFILE at that limit) it pauses accepting\n"
+    "(10 ms to 1 s), serves the connections it has, and says so at most once a\n"
+    "second. On SIGINT/SIGTERM it prints {\"accepted\": N, \"requests\": M,\n"
+    "\"accept_errors\": K} on stdout and exits 0.\n"
     "\n"
     "      --listen IP:PORT    listen address; 127.0.0.1:8080 (port 0: any free port)\n"
     "      --listen unix:PATH  a Unix socket: give --listen twice for TCP and a socket\n"
@@ -109,7 +114,7 @@ int px_serve_parse(int argc, char **argv, struct px_serve_config *cfg, char *err
 struct serve_state {
     struct px_serve_config cfg;
     struct px_server *srv;
-    uint64_t accepted, requests;
+    uint64_t accepted, requests, accept_errors;
 };
 
 static int cmd_parse(void *state, int argc, char **argv, char *err, size_t errlen)
@@ -135,6 +140,67 @@ static void say_listening(const struct px_server *srv, const struct px_server_co
         fprintf(stderr, "portex serve: listening on %s%s (%u threads)\n", where, tls, cfg->threads);
 }
 
+/*
+ * Below this many open files a load test's connections may well outnumber the
+ * server's descriptors (Debian's default soft limit is 1024): worth a line. Above
+ * it, saying so on every start would be noise; accept errors are reported anyway.
+ */
+#define NOFILE_ENOUGH 16384
+
+/*
+ * After the open-files limit was raised to the hard one (raise_errno: why
+ * not), says so when it is still low: connections beyond it wait unaccepted.
+ */
+static void say_nofile(uint64_t soft, uint64_t hard, int raise_errno)
+{
+    if (raise_errno)
+        fprintf(stderr,
+                "portex serve: cannot raise the open-files limit from %llu to its hard limit "
+                "%llu (%s)\n",
+                (unsigned long long)soft, (unsigned long long)hard, strerror(raise_errno));
+    else if (soft < NOFILE_ENOUGH)
+        fprintf(stderr,
+                "portex serve: open-files limit %llu, which is also the hard limit: fewer than "
+                "%llu connections at once, the rest wait unaccepted; raise 'ulimit -Hn' for "
+                "more\n",
+                (unsigned long long)soft, (unsigned long long)soft);
+}
+
+/*
+ * What to do about accept()'s errno err: EMFILE is the open-files limit,
+ * ENFILE the system's, ENOBUFS and ENOMEM kernel memory.
+ */
+static const char *accept_advice(int err)
+{
+    switch (err) {
+    case EMFILE:
+        return "raise 'ulimit -n' (and the hard limit) for more connections at once";
+    case ENFILE:
+        return "the system's file table is full: raise fs.file-max or close files";
+    case ENOBUFS:
+    case ENOMEM:
+        return "the kernel is short of memory for sockets";
+    default:
+        return "see accept(2)";
+    }
+}
+
+/* One line on the accept() failures since the last one (`told` of them before). */
+static uint64_t say_accept_errors(const struct px_server *srv, uint64_t told)
+{
+    uint64_t n;
+    int err;
+    px_server_accept_errors(srv, &n, &err);
+    if (n == told)
+        return n;
+    fprintf(stderr,
+            "portex serve: accept() failed: %s (%llu in the last second, %llu in all); new "
+            "connections wait while the open ones are served; %s\n",
+            strerror(err), (unsigned long long)(n - told), (unsigned long long)n,
+            accept_advice(err));
+    return n;
+}
+
 /* Serves until SIGINT or SIGTERM (blocked since main(), taken here). */
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,
                    size_t errlen)
@@ -147,6 +213,9 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
         .cert_file = s->cfg.cert, .key_file = s->cfg.key, .write_cert = s->cfg.write_cert};
     if (s->cfg.tls && (srvcfg->tls = px_tls_server_new(&tls_opts, err, errlen)) == NULL)
         return -1;
+    /* Raised first, as run does: accept() fails with EMFILE at the soft limit. */
+    uint64_t soft, hard;
+    int raise_errno = px_sock_raise_nofile(&soft, &hard) < 0 ? errno : 0;
     char msg[512];
     s->srv = px_server_new(srvcfg, msg, sizeof(msg));
     if (s->srv == NULL || px_server_start(s->srv, msg, sizeof(msg)) < 0) {
@@ -159,12 +228,18 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
         return -1;
     }
     say_listening(s->srv, srvcfg);
+    say_nofile(soft, hard, raise_errno);
+    /* Wakes once a second: at most one line a second on accept()'s failures. */
     sigset_t stop_set;
     px_stop_set(&stop_set);
-    while (!px_stop_wait(&stop_set, NULL))
-        ;
+    const struct timespec tick = {.tv_sec = 1};
+    uint64_t told = 0;
+    while (!px_stop_wait(&stop_set, &tick))
+        told = say_accept_errors(s->srv, told);
     px_server_stop(s->srv);
     px_server_counts(s->srv, &s->accepted, &s->requests);
+    int last_errno;
+    px_server_accept_errors(s->srv, &s->accept_errors, &last_errno);
     *status = PX_EXIT_OK;
     return 0;
 }
@@ -172,8 +247,9 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
 static void text_cb(FILE *f, const void *state)
 {
     const struct serve_state *s = state;
-    fprintf(f, "{\"accepted\": %llu, \"requests\": %llu}\n", (unsigned long long)s->accepted,
-            (unsigned long long)s->requests);
+    fprintf(f, "{\"accepted\": %llu, \"requests\": %llu, \"accept_errors\": %llu}\n",
+            (unsigned long long)s->accepted, (unsigned long long)s->requests,
+            (unsigned long long)s->accept_errors);
 }
 
 static void cmd_free(void *state)

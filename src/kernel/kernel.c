@@ -2,6 +2,8 @@
 /* Sysctls, /proc/net counters and limits, read under a given proc root. */
 #include "portex/kernel/kernel.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <netinet/in.h>
@@ -268,6 +270,27 @@ int64_t px_sockstat_tw(const char *proc)
     }
     fclose(f);
     return tw;
+}
+
+unsigned px_fd_count(const char *proc, uint64_t limit)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/self/fd", proc);
+    DIR *d = opendir(path);
+    unsigned n = 0;
+    if (d == NULL) {
+        /* fs.nr_open's default (1048576) bounds fd numbers unless raised. */
+        for (uint64_t fd = 0; fd < limit && fd < (1u << 20); fd++)
+            n += fcntl((int)fd, F_GETFD) != -1;
+        return n;
+    }
+    char self[16];
+    snprintf(self, sizeof(self), "%d", dirfd(d));
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.' && strcmp(e->d_name, self) != 0;
+    closedir(d);
+    return n;
 }
 
 void px_kernel_release(char *out, size_t outlen, int *major, int *minor)

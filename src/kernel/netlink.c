@@ -12,8 +12,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "portex/kernel/kernel.h"
 
 /* ---- the exchange -------------------------------------------------------- */
 
@@ -201,6 +204,72 @@ int64_t px_diag_time_wait_toward(const struct sockaddr *dst)
         n = (int64_t)tw.toward;
     if (fd >= 0)
         close(fd);
+    return n;
+}
+
+/* Linux 6.7+: a socket bound by bind() alone. Its state bit makes a dump walk the
+ * bind hash too; its records come back in TCP_CLOSE. Not in <netinet/tcp.h>. */
+#define PX_TCP_BOUND_INACTIVE 13
+
+static void bit_set(uint8_t *bits, uint16_t port)
+{
+    bits[port / 8] |= (uint8_t)(1u << (port % 8));
+}
+
+static int bit_get(const uint8_t *bits, unsigned port)
+{
+    return (bits[port / 8] >> (port % 8)) & 1;
+}
+
+static void bound_cb(const struct px_diag_sock *sk, void *arg)
+{
+    struct px_bound_ports *b = arg;
+    if (sk->state == TCP_LISTEN)
+        bit_set(b->listening, sk->sport);
+    else if (sk->state == TCP_CLOSE && sk->sport != 0)
+        bit_set(b->bound, sk->sport);
+}
+
+int px_diag_bound_ports(int fd, struct px_bound_ports *out)
+{
+    memset(out, 0, sizeof(*out));
+    uint32_t states = PX_DIAG_STATE(TCP_LISTEN) | PX_DIAG_STATE(PX_TCP_BOUND_INACTIVE);
+    if (px_diag_dump(fd, AF_INET, states, bound_cb, out) < 0)
+        return -1;
+    return px_diag_dump(fd, AF_INET6, states, bound_cb, out);
+}
+
+uint64_t px_bound_ports_count(const struct px_bound_ports *b, unsigned lo, unsigned hi,
+                              const char *reserved, uint64_t *listening)
+{
+    uint64_t held = 0, by_listener = 0;
+    for (unsigned p = lo; p <= hi && p < 65536; p++) {
+        int l = bit_get(b->listening, p);
+        if (!l && !bit_get(b->bound, p))
+            continue;
+        if (reserved && px_reserved_in_range(reserved, p, p))
+            continue;
+        held++;
+        by_listener += (uint64_t)l;
+    }
+    if (listening)
+        *listening = by_listener;
+    return held;
+}
+
+int64_t px_diag_bound_in_range(unsigned lo, unsigned hi, const char *reserved, int64_t *listening)
+{
+    struct px_bound_ports *b = malloc(sizeof(*b));
+    int fd = px_diag_open();
+    int64_t n = -1;
+    uint64_t l = 0;
+    if (b != NULL && fd >= 0 && px_diag_bound_ports(fd, b) == 0)
+        n = (int64_t)px_bound_ports_count(b, lo, hi, reserved, &l);
+    if (listening)
+        *listening = n < 0 ? -1 : (int64_t)l;
+    if (fd >= 0)
+        close(fd);
+    free(b);
     return n;
 }
 

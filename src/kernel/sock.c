@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "portex/base/clock.h"
 #include "portex/base/url.h"
 #include "portex/kernel/kernel.h"
 
@@ -36,6 +38,21 @@ socklen_t px_sock_addrlen(const struct sockaddr_storage *ss)
     }
 }
 
+int px_sock_raise_nofile(uint64_t *soft, uint64_t *hard)
+{
+    struct rlimit rl = {.rlim_cur = 0, .rlim_max = 0};
+    int rc = getrlimit(RLIMIT_NOFILE, &rl);
+    if (rc == 0 && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
+        rc = setrlimit(RLIMIT_NOFILE, &up);
+        if (rc == 0)
+            rl = up;
+    }
+    *soft = rl.rlim_cur;
+    *hard = rl.rlim_max;
+    return rc;
+}
+
 uint32_t px_sock_port_range_pack(uint16_t lo, uint16_t hi)
 {
     return ((uint32_t)hi << 16) | lo;
@@ -58,6 +75,56 @@ int px_sock_bind_source(int fd, const struct sockaddr_storage *src)
 int px_sock_bind_first(int fd, const struct sockaddr_storage *src)
 {
     return bind(fd, (const struct sockaddr *)src, px_sock_addrlen(src));
+}
+
+/* Waits for a non-blocking connect() on fd until deadline_us: its errno, 0 when it connected. */
+static int connect_wait(int fd, uint64_t deadline_us)
+{
+    for (;;) {
+        uint64_t now = px_clock_us();
+        if (now >= deadline_us)
+            return ETIMEDOUT;
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int rc = poll(&p, 1, (int)((deadline_us - now + 999) / 1000));
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            return rc == 0 ? ETIMEDOUT : errno;
+        int err = 0;
+        socklen_t elen = sizeof(err);
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+            return errno;
+        return err;
+    }
+}
+
+int px_sock_probe(const struct sockaddr *addr, socklen_t len, uint64_t timeout_ms)
+{
+    uint64_t deadline = px_clock_us() + timeout_ms * 1000u;
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    int err = connect(fd, addr, len) == 0 ? 0 : errno;
+    if (err == EINPROGRESS)
+        err = connect_wait(fd, deadline);
+    /* SO_LINGER {1, 0}: close() sends RST, so the probe holds no port in TIME_WAIT. */
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
+    return err == 0 ? PX_ADDR_ANSWERED : err;
+}
+
+size_t px_sock_pick(struct px_url_addr *addrs, size_t n, uint64_t timeout_ms)
+{
+    if (n < 2)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        addrs[i].probe =
+            px_sock_probe((const struct sockaddr *)&addrs[i].ss, addrs[i].len, timeout_ms);
+        if (addrs[i].probe == PX_ADDR_ANSWERED)
+            return i;
+    }
+    return 0;
 }
 
 static int preflight_port_range(int family, uint16_t lo, uint16_t hi, char *err, size_t errlen)
@@ -113,19 +180,20 @@ int px_sock_preflight(int family, uint16_t port_lo, uint16_t port_hi,
     return 0;
 }
 
-unsigned px_sock_fit_nofile(unsigned connections, uint64_t *soft, uint64_t *hard)
+unsigned px_sock_fit_nofile(uint64_t soft, const struct px_fd_reserve *r, unsigned connections,
+                            unsigned *threads)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    getrlimit(RLIMIT_NOFILE, &rl);
-    *soft = rl.rlim_cur;
-    *hard = rl.rlim_max;
-    /* Room for stdio, the event loops, netlink and output files. */
-    const uint64_t reserve = 64;
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (uint64_t)connections + reserve)
+    uint64_t fixed = (uint64_t)r->open_now + r->later;
+    uint64_t room = soft > fixed ? soft - fixed : 0; /* for threads and connections */
+    uint64_t t = *threads < connections ? *threads : connections;
+    if (soft == RLIM_INFINITY || room >= t * r->per_thread + connections)
         return connections;
-    return rl.rlim_cur > reserve ? (unsigned)(rl.rlim_cur - reserve) : 1;
+    if (room >= t * r->per_thread + t)
+        return (unsigned)(room - t * r->per_thread);
+    /* Fewer connections than threads fit: one thread per connection. */
+    uint64_t fit = room / (r->per_thread + 1u);
+    if (fit < 1)
+        fit = 1;
+    *threads = (unsigned)fit;
+    return (unsigned)fit;
 }

@@ -36,6 +36,11 @@ int px_combine_check(const struct px_run *const *runs, const char *const *names,
                      names[i], names[0]);
             return -1;
         }
+        if (a->no_retry != b->no_retry) {
+            snprintf(err, errlen, "%s ran %s --no-retry but %s %s: not one run's shards", names[i],
+                     b->no_retry ? "with" : "without", names[0], a->no_retry ? "did" : "did not");
+            return -1;
+        }
         if (b->shards == 0 || a->shards == 0) {
             snprintf(err, errlen, "%s is not a shard (run each host with --shard K/N)",
                      b->shards == 0 ? names[i] : names[0]);
@@ -92,6 +97,7 @@ static void bin_add(struct bin *b, const struct px_series_row *r, const struct p
     b->row.tw_recycled += r->tw_recycled;
     b->row.tw_overflow += r->tw_overflow;
     b->row.drain |= r->drain;
+    b->row.retries += r->retries;
     px_hist_merge(&b->h, h);
 }
 
@@ -187,6 +193,7 @@ static void combine_exhaustion(const struct px_run *const *runs, size_t n, int64
     if (n == 1)
         return;
     ex->time_wait_peak = ex->time_wait_at_start = -1;
+    ex->bound_ports = ex->bound_listening = -1;
     ex->seen = 0;
     ex->ok_before = ex->usable_ports = 0;
     ex->ceiling.per_s = ex->ceiling.burst = 0;
@@ -195,6 +202,8 @@ static void combine_exhaustion(const struct px_run *const *runs, size_t n, int64
         const struct px_exhaustion *e = &runs[k]->ex;
         ex->time_wait_peak = add_known(ex->time_wait_peak, e->time_wait_peak);
         ex->time_wait_at_start = add_known(ex->time_wait_at_start, e->time_wait_at_start);
+        ex->bound_ports = add_known(ex->bound_ports, e->bound_ports);
+        ex->bound_listening = add_known(ex->bound_listening, e->bound_listening);
         double first = e->first_s + (double)(runs[k]->t0_unix_ns - t0) / 1e9;
         if (e->seen && (!ex->seen || first < ex->first_s))
             ex->first_s = first;

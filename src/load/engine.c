@@ -37,6 +37,15 @@ static void use_pthreads(void)
     evthread_use_pthreads();
 }
 
+static pthread_once_t use_pthreads_once = PTHREAD_ONCE_INIT;
+
+int px_engine_thread_fds(const struct px_load *cfg)
+{
+    /* Threads on first: a loop made with them holds one more fd (its notify eventfd). */
+    pthread_once(&use_pthreads_once, use_pthreads);
+    return px_worker_loop_fds(cfg->rate_per_s > 0);
+}
+
 /* The workers, their slots and -n shares. 0, or -1 with the reason in err. */
 static int engine_workers(struct px_engine *e, const struct px_load *cfg, char *err, size_t errlen)
 {
@@ -55,8 +64,7 @@ static int engine_workers(struct px_engine *e, const struct px_load *cfg, char *
 
 struct px_engine *px_engine_new(const struct px_load *cfg, char *err, size_t errlen)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, use_pthreads);
+    pthread_once(&use_pthreads_once, use_pthreads);
     struct px_engine *e = calloc(1, sizeof(*e));
     if (e == NULL) {
         snprintf(err, errlen, "out of memory");

@@ -40,6 +40,15 @@ int px_http_request_build(const struct px_http_request_spec *spec, char **out, s
     return 0;
 }
 
+int px_http_idempotent(const char *method)
+{
+    static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
+    for (size_t i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++)
+        if (strcmp(method, idempotent[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* A 1xx other than 101: the final response follows on the same stream. */
 static int is_interim(unsigned status)
 {

@@ -160,6 +160,47 @@ static void read_tls_config(const json_t *o, struct px_load *cfg)
         cfg->tls_resume = 0;
 }
 
+/* "IP:PORT", "[IPv6]:PORT" or "unix:PATH" into ss. 0, or -1 with the reason in e. */
+static int parse_target(const char *text, struct sockaddr_storage *ss, socklen_t *len, char *e,
+                        size_t elen)
+{
+    if (strncmp(text, "unix:", 5) == 0)
+        return px_unix_addr(text + 5, ss, len, e, elen);
+    return px_addr_parse(text, ss, len, e, elen);
+}
+
+/* config.family and config.resolved; results written before portex kept them lack both. */
+static void read_addrs(struct rd *r, const json_t *o, struct px_load *cfg)
+{
+    const char *fam = json_string_value(json_object_get(o, "family"));
+    cfg->family = AF_UNSPEC;
+    if (fam != NULL)
+        cfg->family = strcmp(fam, "ipv4") == 0 ? AF_INET : strcmp(fam, "ipv6") == 0 ? AF_INET6 : -1;
+    if (cfg->family < 0)
+        fail(r, "family", "expected \"ipv4\", \"ipv6\" or null");
+    const json_t *a = json_object_get(o, "resolved");
+    if (a == NULL || json_is_null(a))
+        return;
+    size_t i;
+    const json_t *v;
+    char e[128];
+    if (!json_is_array(a) || json_array_size(a) > PX_URL_ADDRS_MAX)
+        fail(r, "resolved", "expected null or at most 8 {\"address\", \"probe\"}");
+    json_array_foreach(a, i, v)
+    {
+        struct px_url_addr *x = &cfg->addrs[i];
+        const char *addr = json_string_value(json_object_get(v, "address"));
+        const char *probe = json_string_value(json_object_get(v, "probe"));
+        if (r->failed || addr == NULL || probe == NULL ||
+            parse_target(addr, &x->ss, &x->len, e, sizeof(e)) < 0 ||
+            px_addr_probe_parse(probe, &x->probe) < 0) {
+            fail(r, "resolved", "expected {\"address\": IP:PORT, \"probe\": a probe's outcome}");
+            return;
+        }
+        cfg->naddrs = i + 1;
+    }
+}
+
 static void read_config(struct rd *r, const json_t *doc, struct px_load *cfg)
 {
     const json_t *o = get_obj(r, doc, "config");
@@ -182,6 +223,8 @@ static void read_config(struct rd *r, const json_t *doc, struct px_load *cfg)
     cfg->requests = (uint64_t)get_i64(r, o, "requests", 0);
     get_str(r, o, "method", buf, sizeof(buf));
     cfg->method = intern_method(buf);
+    /* Added after format 1: a document from before it resent as the default does. */
+    cfg->no_retry = json_object_get(o, "no_retry") ? get_bool(r, o, "no_retry") : 0;
     cfg->connect_timeout_ms = ms_of(get_f64(r, o, "connect_timeout_s", 0));
     cfg->timeout_ms = ms_of(get_f64(r, o, "timeout_s", 0));
     cfg->interval_ms = ms_of(get_f64(r, o, "interval_s", 0));
@@ -201,6 +244,7 @@ static void read_config(struct rd *r, const json_t *doc, struct px_load *cfg)
     if (!r->failed && !is_unix &&
         px_addr_parse(target, &cfg->target, &cfg->target_len, e, sizeof(e)) < 0)
         fail(r, "target", e);
+    read_addrs(r, o, cfg);
     read_tls_config(json_object_get(o, "tls"), cfg);
     const json_t *pr = json_object_get(o, "port_range");
     int lo, hi;
@@ -338,6 +382,8 @@ static void read_row(struct rd *r, const json_t *o, struct px_series *s)
     row.p50_us = get_u64(r, o, "p50_us");
     row.p99_us = get_u64(r, o, "p99_us");
     row.drain = get_bool(r, o, "drain");
+    /* Added after format 1: a row from before it reads 0. */
+    row.retries = json_object_get(o, "retries") ? get_u64(r, o, "retries") : 0;
     if (json_object_get(o, "tls_full")) { /* https results only */
         s->tls = 1;
         row.tls_full = get_u64(r, o, "tls_full");
@@ -381,10 +427,11 @@ static void read_totals(struct rd *r, const json_t *o, struct px_totals *t)
 {
     r->where = "result.totals";
     int https = -1; /* https results only: the group is there when its first key is */
-#define GET_COUNTER(name, tls, meaning)                                                            \
-    if ((tls) && https < 0)                                                                        \
+#define GET_COUNTER(name, kind, meaning)                                                           \
+    if ((kind) == PX_COUNTER_HTTPS && https < 0)                                                   \
         https = json_object_get(o, #name) != NULL;                                                 \
-    if (!(tls) || https > 0)                                                                       \
+    if ((kind) == PX_COUNTER_BASE || ((kind) == PX_COUNTER_HTTPS && https > 0) ||                  \
+        ((kind) == PX_COUNTER_ADDED && json_object_get(o, #name) != NULL))                         \
         t->name = get_u64(r, o, #name);
     PX_TOTALS(GET_COUNTER)
 #undef GET_COUNTER
@@ -423,6 +470,10 @@ static void read_exhaustion(struct rd *r, const json_t *o, struct px_exhaustion 
     ex->first_s = get_f64(r, o, "first_s", 0);
     ex->ok_before = get_u64(r, o, "ok_before");
     ex->usable_ports = get_u64(r, o, "usable_ports");
+    /* Results written before portex counted bound ports lack both: unknown. */
+    ex->bound_ports = json_object_get(o, "bound_ports") ? get_i64(r, o, "bound_ports", -1) : -1;
+    ex->bound_listening =
+        json_object_get(o, "bound_listening") ? get_i64(r, o, "bound_listening", -1) : -1;
     ex->port_lo = (unsigned)get_u64(r, o, "port_lo");
     ex->port_hi = (unsigned)get_u64(r, o, "port_hi");
     ex->timestamps = (int)get_i64(r, o, "timestamps", -1);

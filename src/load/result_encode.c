@@ -39,6 +39,20 @@ void px_jset(json_t *o, const char *key, json_t *v)
     json_object_set_new(o, key, v ? v : json_null());
 }
 
+json_t *px_result_encode_addrs(const struct px_url_addr *a, size_t n)
+{
+    if (n == 0)
+        return json_null();
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char where[PX_URL_UNIX_MAX + 16];
+        px_sockaddr_str((const struct sockaddr *)&a[i].ss, where, sizeof(where));
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s}", "address", where, "probe", px_addr_probe_name(a[i].probe)));
+    }
+    return arr;
+}
+
 json_t *px_result_encode_config(const struct px_load *cfg)
 {
     json_t *o = json_object();
@@ -56,12 +70,15 @@ json_t *px_result_encode_config(const struct px_load *cfg)
     px_jset(o, "duration_s", cfg->duration_ms ? px_jf64((double)cfg->duration_ms / 1000.0) : NULL);
     px_jset(o, "requests", cfg->requests ? px_ju64(cfg->requests) : NULL);
     px_jset(o, "method", jstr(cfg->method));
+    px_jset(o, "no_retry", json_boolean(cfg->no_retry));
     px_jset(o, "connect_timeout_s", px_jf64((double)cfg->connect_timeout_ms / 1000.0));
     px_jset(o, "timeout_s", px_jf64((double)cfg->timeout_ms / 1000.0));
     px_jset(o, "interval_s", px_jf64((double)cfg->interval_ms / 1000.0));
     char buf[PX_URL_UNIX_MAX + 16]; /* "unix:" and a socket path, or IP:PORT */
     px_sockaddr_str((const struct sockaddr *)&cfg->target, buf, sizeof(buf));
     px_jset(o, "target", json_string(buf));
+    px_jset(o, "family", jstr(px_family_name(cfg->family)));
+    px_jset(o, "resolved", px_result_encode_addrs(cfg->addrs, cfg->naddrs));
     px_jset(o, "port_range", cfg->port_lo ? json_pack("[ii]", cfg->port_lo, cfg->port_hi) : NULL);
     json_t *src = json_array();
     for (size_t i = 0; i < cfg->nsources; i++) {
@@ -156,6 +173,7 @@ static json_t *row_json(const struct px_series *s, const struct px_series_row *r
     px_jset(o, "p50_us", px_ju64(r->p50_us));
     px_jset(o, "p99_us", px_ju64(r->p99_us));
     px_jset(o, "drain", json_boolean(r->drain));
+    px_jset(o, "retries", px_ju64(r->retries));
     px_jset(o, "hist_count", px_ju64(r->hist_count));
     px_jset(o, "hist_sum_us", px_ju64(r->hist_sum_us));
     px_jset(o, "hist_min_us", px_ju64(r->hist_min_us));
@@ -197,15 +215,15 @@ static json_t *totals_json(const struct px_totals *t)
 {
     json_t *o = json_object();
     int https = 0; /* some https counter moved: write that group too */
-#define PUT_COUNTER(name, tls, meaning)                                                            \
-    if (!(tls))                                                                                    \
+#define PUT_COUNTER(name, kind, meaning)                                                           \
+    if ((kind) != PX_COUNTER_HTTPS)                                                                \
         px_jset(o, #name, px_ju64(t->name));                                                       \
     else                                                                                           \
         https |= t->name != 0;
     PX_TOTALS(PUT_COUNTER)
 #undef PUT_COUNTER
-#define PUT_HTTPS_COUNTER(name, tls, meaning)                                                      \
-    if ((tls) && https)                                                                            \
+#define PUT_HTTPS_COUNTER(name, kind, meaning)                                                     \
+    if ((kind) == PX_COUNTER_HTTPS && https)                                                       \
         px_jset(o, #name, px_ju64(t->name));
     PX_TOTALS(PUT_HTTPS_COUNTER)
 #undef PUT_HTTPS_COUNTER
@@ -244,6 +262,8 @@ static json_t *exhaustion_json(const struct px_exhaustion *ex)
     px_jset(o, "first_s", px_jf64(ex->first_s));
     px_jset(o, "ok_before", px_ju64(ex->ok_before));
     px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
+    px_jset(o, "bound_ports", json_integer(ex->bound_ports));
+    px_jset(o, "bound_listening", json_integer(ex->bound_listening));
     px_jset(o, "port_lo", px_ju64(ex->port_lo));
     px_jset(o, "port_hi", px_ju64(ex->port_hi));
     px_jset(o, "timestamps", json_integer(ex->timestamps));

@@ -64,6 +64,20 @@ static void take_result(struct px_run *run, const struct px_engine_snapshot *sna
     run->ex.timestamps = snap->timestamps;
 }
 
+/* Before the first request: an earlier run's TIME_WAIT (not this one's), and the
+ * ports of the range in force that are bound already, which connect() skips. */
+static void measure_start(struct px_run *run)
+{
+    const struct px_load *cfg = run->load;
+    run->ex.time_wait_at_start = px_diag_time_wait_toward((const struct sockaddr *)&cfg->target);
+    if (cfg->target.ss_family == AF_UNIX)
+        return;
+    unsigned lo, hi;
+    px_usable_ports(run->env.port_lo, run->env.port_hi, cfg->port_lo, cfg->port_hi, "", &lo, &hi);
+    run->ex.bound_ports =
+        px_diag_bound_in_range(lo, hi, run->env.reserved_ports, &run->ex.bound_listening);
+}
+
 int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *err, size_t errlen)
 {
     const struct px_load *cfg = run->load;
@@ -75,8 +89,7 @@ int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *e
 
     int rc = -1;
     struct px_stats *stats = NULL;
-    /* Before the first request: an earlier run's TIME_WAIT, not this one's. */
-    run->ex.time_wait_at_start = px_diag_time_wait_toward((const struct sockaddr *)&cfg->target);
+    measure_start(run);
     struct px_engine *e = NULL;
     /* About 80 kB of histograms: on the heap. */
     struct px_engine_snapshot *snap = malloc(sizeof(*snap));

@@ -30,9 +30,26 @@
 #include "portex/kernel/sock.h"
 #include "portex/load/transports.h"
 
-#define READ_BUF 16384
+#define READ_BUF         16384
+#define BACKOFF_FIRST_MS 10   /* the first pause of a listener after accept() ran out */
+#define BACKOFF_MAX_MS   1000 /* the longest: one try a second while the shortage lasts */
 
 struct srv_loop;
+
+/*
+ * A loop's listener and its pause. When accept() fails for want of descriptors
+ * or memory the connection stays queued and the socket stays readable, so a
+ * listener left on would call accept() again at once, for ever (libevent's
+ * does, and logs each failure): it is disabled for backoff_ms instead, the
+ * pause doubling while the failures go on, and the loop serves the
+ * connections it has meanwhile.
+ */
+struct srv_listener {
+    struct srv_loop *loop;
+    struct evconnlistener *lev;
+    struct event *resume; /* timer: enables lev again */
+    unsigned backoff_ms;  /* the last pause; 0 once an accept succeeded */
+};
 
 struct conn {
     struct srv_loop *loop;
@@ -53,16 +70,18 @@ struct srv_loop {
     struct px_server *srv;
     pthread_t thread;
     struct event_base *base;
-    struct evconnlistener *listener;
-    uint64_t accepted;      /* written by this loop only */
-    uint64_t requests;      /* written by this loop only */
-    struct conn *conns;     /* open connections, freed at the end */
-    void *transport_worker; /* this loop's transport state (TLS: counts, reasons) */
+    struct srv_listener listener; /* TCP; lev NULL with unix_only */
+    uint64_t accepted;            /* written by this loop only */
+    uint64_t requests;            /* written by this loop only */
+    uint64_t accept_errors;       /* failed accept() calls; written by this loop only */
+    int accept_errno;             /* the last one's errno; written by this loop only */
+    struct conn *conns;           /* open connections, freed at the end */
+    void *transport_worker;       /* this loop's transport state (TLS: counts, reasons) */
     char rbuf[READ_BUF];
     struct event *stop_ev; /* activated by px_server_stop from another thread */
 
-    /* On the Unix socket that every loop shares, or NULL. */
-    struct evconnlistener *unix_listener;
+    /* On the Unix socket that every loop shares; lev NULL without one. */
+    struct srv_listener unix_listener;
 };
 
 struct px_server {
@@ -287,7 +306,9 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     (void)l;
     (void)sa;
     (void)salen;
-    struct srv_loop *loop = arg;
+    struct srv_listener *sl = arg;
+    struct srv_loop *loop = sl->loop;
+    sl->backoff_ms = 0;
     struct conn *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         close(fd);
@@ -319,6 +340,88 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     if (loop->conns)
         loop->conns->prev = c;
     loop->conns = c;
+}
+
+/*
+ * Errors of one queued connection that Linux hands up through accept()
+ * (accept(2): "Error handling"): the next accept may well succeed, so they
+ * are counted but do not pause the listener.
+ */
+static int accept_error_is_one_connection(int err)
+{
+    switch (err) {
+    case ENETDOWN:
+    case EPROTO:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The pause after `last_ms`: 10 ms, doubling up to 1 s. */
+static unsigned backoff_next(unsigned last_ms)
+{
+    if (last_ms == 0)
+        return BACKOFF_FIRST_MS;
+    return last_ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : last_ms * 2;
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct srv_listener *sl = arg;
+    evconnlistener_enable(sl->lev);
+}
+
+/*
+ * accept() failed with an error that libevent does not retry by itself (it
+ * skips EAGAIN, EINTR and ECONNABORTED). Set, this callback also keeps
+ * libevent from logging the failure. EMFILE, ENFILE, ENOBUFS and ENOMEM (and
+ * anything unknown) pause the listener; see struct srv_listener.
+ */
+static void accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+    struct srv_listener *sl = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    PX_BUMP(sl->loop->accept_errors, 1);
+    PX_STORE(sl->loop->accept_errno, err);
+    if (accept_error_is_one_connection(err))
+        return;
+    evconnlistener_disable(lev);
+    sl->backoff_ms = backoff_next(sl->backoff_ms);
+    struct timeval pause = {.tv_sec = sl->backoff_ms / 1000,
+                            .tv_usec = (suseconds_t)(sl->backoff_ms % 1000) * 1000};
+    event_add(sl->resume, &pause);
+}
+
+/* Makes lev (NULL: failed) sl's listener, with the error callback and the
+ * resume timer. 0, or -1 (sl->lev stays set for the cleanup). */
+static int listener_init(struct srv_listener *sl, struct srv_loop *loop, struct evconnlistener *lev)
+{
+    sl->loop = loop;
+    sl->lev = lev;
+    if (lev == NULL)
+        return -1;
+    sl->resume = evtimer_new(loop->base, resume_cb, sl);
+    if (sl->resume == NULL)
+        return -1;
+    evconnlistener_set_error_cb(lev, accept_error_cb);
+    return 0;
+}
+
+static void listener_free(struct srv_listener *sl)
+{
+    if (sl->lev)
+        evconnlistener_free(sl->lev);
+    if (sl->resume)
+        event_free(sl->resume);
 }
 
 static char *make_head(const char *extra, size_t body, size_t *len)
@@ -429,6 +532,49 @@ static int port_in_use(const struct sockaddr_storage *addr)
     return busy;
 }
 
+/* Loop i: its event base, transport state, stop event and listeners. 0, or -1 with the reason. */
+static int loop_init(struct px_server *s, unsigned i, char *err, size_t errlen)
+{
+    struct srv_loop *loop = &s->loops[i];
+    loop->srv = s;
+    loop->base = event_base_new();
+    if (loop->base == NULL || s->transport->worker_new(&loop->transport_worker, s->cfg.tls) < 0)
+        goto oom;
+    loop->stop_ev = event_new(loop->base, -1, 0, stop_cb, loop->base);
+    if (loop->stop_ev == NULL)
+        goto oom;
+    /* Every loop watches the one Unix socket (no SO_REUSEPORT for paths);
+     * a loop that loses the race to accept gets EAGAIN, which libevent skips. */
+    struct srv_listener *ul = &loop->unix_listener;
+    if (s->unix_fd >= 0 &&
+        listener_init(ul, loop,
+                      evconnlistener_new(loop->base, accept_cb, ul, LEV_OPT_CLOSE_ON_EXEC, 0,
+                                         s->unix_fd)) < 0)
+        goto oom;
+    if (s->cfg.unix_only)
+        return 0;
+    /* Every loop binds the same port: the first one picks it when 0 was asked. */
+    struct srv_listener *tl = &loop->listener;
+    struct evconnlistener *lev = evconnlistener_new_bind(
+        loop->base, accept_cb, tl,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+        4096, (struct sockaddr *)&s->bound, (int)px_sock_addrlen(&s->bound));
+    if (lev == NULL) {
+        snprintf(err, errlen, "cannot listen: %s", strerror(errno));
+        return -1;
+    }
+    if (listener_init(tl, loop, lev) < 0)
+        goto oom;
+    if (i == 0) {
+        socklen_t blen = sizeof(s->bound);
+        getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&s->bound, &blen);
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory setting up the server");
+    return -1;
+}
+
 struct px_server *px_server_new(const struct px_server_config *cfg, char *err, size_t errlen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -462,40 +608,9 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         return NULL;
     }
     for (unsigned i = 0; i < s->nloops; i++) {
-        struct srv_loop *loop = &s->loops[i];
-        loop->srv = s;
-        loop->base = event_base_new();
-        if (loop->base == NULL)
-            goto oom;
-        if (s->transport->worker_new(&loop->transport_worker, cfg->tls) < 0)
-            goto oom;
-        loop->stop_ev = event_new(loop->base, -1, 0, stop_cb, loop->base);
-        if (loop->stop_ev == NULL)
-            goto oom;
-        /* Every loop watches the one Unix socket (no SO_REUSEPORT for paths);
-         * a loop that loses the race to accept gets EAGAIN, which libevent skips. */
-        if (s->unix_fd >= 0) {
-            loop->unix_listener = evconnlistener_new(loop->base, accept_cb, loop,
-                                                     LEV_OPT_CLOSE_ON_EXEC, 0, s->unix_fd);
-            if (loop->unix_listener == NULL)
-                goto oom;
-        }
-        if (cfg->unix_only)
-            continue;
-        /* Every loop binds the same port: the first one picks it when 0 was asked. */
-        socklen_t len = px_sock_addrlen(&s->bound);
-        loop->listener = evconnlistener_new_bind(loop->base, accept_cb, loop,
-                                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                                     LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
-                                                 4096, (struct sockaddr *)&s->bound, (int)len);
-        if (loop->listener == NULL) {
-            snprintf(err, errlen, "cannot listen: %s", strerror(errno));
+        if (loop_init(s, i, err, errlen) < 0) {
             px_server_free(s);
             return NULL;
-        }
-        if (i == 0) {
-            socklen_t blen = sizeof(s->bound);
-            getsockname(evconnlistener_get_fd(loop->listener), (struct sockaddr *)&s->bound, &blen);
         }
     }
     return s;
@@ -549,6 +664,18 @@ void px_server_counts(const struct px_server *s, uint64_t *accepted, uint64_t *r
     }
 }
 
+void px_server_accept_errors(const struct px_server *s, uint64_t *errors, int *last_errno)
+{
+    *errors = 0;
+    *last_errno = 0;
+    for (unsigned i = 0; i < s->nloops; i++) {
+        uint64_t n = PX_LOAD(s->loops[i].accept_errors);
+        *errors += n;
+        if (n > 0)
+            *last_errno = PX_LOAD(s->loops[i].accept_errno);
+    }
+}
+
 void px_server_free(struct px_server *s)
 {
     if (s == NULL)
@@ -556,10 +683,8 @@ void px_server_free(struct px_server *s)
     px_server_stop(s);
     for (unsigned i = 0; s->loops && i < s->nloops; i++) {
         struct srv_loop *loop = &s->loops[i];
-        if (loop->listener)
-            evconnlistener_free(loop->listener);
-        if (loop->unix_listener)
-            evconnlistener_free(loop->unix_listener);
+        listener_free(&loop->listener);
+        listener_free(&loop->unix_listener);
         while (loop->conns)
             conn_free(loop->conns);
         s->transport->worker_free(loop->transport_worker);

@@ -15,6 +15,7 @@
 #include "portex/kernel/ceiling.h"
 #include "portex/load/dial.h"
 #include "portex/load/hist.h"
+#include "portex/load/http.h"
 #include "portex/load/load.h"
 #include "portex/load/result.h"
 
@@ -198,23 +199,43 @@ static void slot_fail(struct px_slot *s, int cause)
 
 static void open_connection(struct px_slot *s);
 
-/* A kept-alive connection died before any byte of the answer: the server
- * closed it while idle. Retry once on a new connection, uncounted. */
-static int retry_fresh(struct px_slot *s)
+/* The request's connection carried it but closed before any byte of the
+ * answer, on a kept-alive connection (the server may have closed it while
+ * idle) or under a resend. */
+static int closed_early(const struct px_slot *s)
 {
-    if (!s->reused || s->got_bytes)
+    return (s->reused || s->resent) && s->established && !s->got_bytes;
+}
+
+/* Sends the request once more on a new connection, counted in retries: only
+ * from a kept-alive connection, never a resend again, and only when the pool
+ * may (an idempotent method, RFC 9110 9.2.2, and no --no-retry). 1 when sent. */
+static int resend_fresh(struct px_slot *s)
+{
+    if (!s->reused || s->resent || !s->pool->resend)
         return 0;
+    PX_BUMP(s->pool->owner.ctr->retries, 1);
     conn_close(s, 0, 0);
     s->reused = 0;
+    s->resent = 1;
     open_connection(s);
     return 1;
 }
 
-/* A transport step failed: retry on a fresh connection or count the cause. */
+/* The connection ended before the whole response: resend it, or count the
+ * cause (closed_before_response when no byte of the answer came). */
+static void conn_lost(struct px_slot *s, int cause)
+{
+    if (!closed_early(s))
+        slot_fail(s, cause);
+    else if (!resend_fresh(s))
+        slot_fail(s, PX_CAUSE_CLOSED);
+}
+
+/* A transport step failed. */
 static void io_failed(struct px_slot *s)
 {
-    if (!retry_fresh(s))
-        slot_fail(s, s->conn.cause);
+    conn_lost(s, s->conn.cause);
 }
 
 /* ---- one request's steps ----------------------------------------------- */
@@ -380,6 +401,7 @@ void px_slot_start(struct px_slot *s, uint64_t t_start_us)
     PX_BUMP(s->pool->owner.ctr->started, 1);
     s->t_start_us = t_start_us;
     s->deadline_us = t_start_us + load_of(s)->timeout_ms * 1000u;
+    s->resent = 0;
     /* Leaves idle here, so that the counts are right whatever follows. */
     slot_set(s, PX_SLOT_CONNECTING);
     if (s->conn.fd >= 0) {
@@ -477,8 +499,8 @@ static void take_eof(struct px_slot *s)
     enum px_frame step = s->pool->owner.shared->framing->eof(&s->x);
     if (step == PX_FRAME_DONE)
         finish_response(s, 1);
-    else if (!retry_fresh(s))
-        slot_fail(s, step == PX_FRAME_ERROR ? PX_CAUSE_PARSE : PX_CAUSE_CLOSED);
+    else
+        conn_lost(s, step == PX_FRAME_ERROR ? PX_CAUSE_PARSE : PX_CAUSE_CLOSED);
 }
 
 static void on_readable(struct px_slot *s, short what)
@@ -587,6 +609,7 @@ int px_slots_init(struct px_slots *p, const struct px_slot_owner *owner, unsigne
     p->free_head = n;
     sh->framing->request(sh->framing_state, 0, &req, &req_len);
     p->nodelay = sh->transport->nodelay || req_len > NODELAY_MIN_BYTES;
+    p->resend = !sh->load->no_retry && px_http_idempotent(sh->load->method);
     p->slot = calloc(n, sizeof(*p->slot));
     if (p->slot == NULL)
         return -1;

@@ -52,11 +52,15 @@ static void live_line(struct px_stats *s, const struct px_series_row *r, double 
     char tw[32] = "?";
     if (r->time_wait >= 0)
         snprintf(tw, sizeof(tw), "%lld", (long long)r->time_wait);
+    /* Only a kept-alive connection can close under a request that is then resent. */
+    char resent[32] = "";
+    if (s->cfg->keepalive)
+        snprintf(resent, sizeof(resent), "  resent %5.0f/s", (double)r->retries / dt);
     fprintf(s->live,
             "%s[%6.1fs/%s] new %7.0f/s  ok %7.0f/s  EADDRNOTAVAIL %6.0f/s  "
-            "other errors %5.0f/s  TIME_WAIT %6s  in flight %4llu%s",
+            "other errors %5.0f/s%s  TIME_WAIT %6s  in flight %4llu%s",
             s->tty ? "\r" : "", r->t, total, (double)r->started / dt, (double)r->ok / dt,
-            (double)r->eaddrnotavail / dt, (double)r->other_errors / dt, tw,
+            (double)r->eaddrnotavail / dt, (double)r->other_errors / dt, resent, tw,
             (unsigned long long)r->in_flight, s->tty ? "\033[K" : "\n");
     fflush(s->live);
 }
@@ -119,6 +123,7 @@ static void sample(struct px_stats *s, int live)
      * add up to the totals once the run ended. */
     r.other_errors = other_causes(&cur) - other_causes(&s->prev);
     r.connections_opened = cur.connections_opened - s->prev.connections_opened;
+    r.retries = cur.retries - s->prev.retries;
     r.in_flight = px_totals_in_flight(&cur);
 
     struct px_tw_count tw;
@@ -185,6 +190,11 @@ static double epoch_of(uint64_t mono_us)
     clock_gettime(CLOCK_REALTIME, &ts);
     double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     return now - (double)(px_clock_us() - mono_us) / 1e6;
+}
+
+unsigned px_stats_fds(void)
+{
+    return 2;
 }
 
 struct px_stats *px_stats_start(struct px_engine *e, const struct px_load *cfg,

@@ -6,6 +6,7 @@
 
 #include "portex/base/atomic.h"
 #include "portex/base/clock.h"
+#include "portex/kernel/kernel.h"
 #include "portex/load/hist.h"
 
 static struct timeval us_to_tv(uint64_t us)
@@ -185,6 +186,17 @@ static struct event_base *new_base(int open)
     struct event_base *base = event_base_new_with_config(ec);
     event_config_free(ec);
     return base;
+}
+
+int px_worker_loop_fds(int open)
+{
+    unsigned before = px_fd_count(PX_PROC, UINT32_MAX);
+    struct event_base *base = new_base(open);
+    if (base == NULL)
+        return -1;
+    unsigned after = px_fd_count(PX_PROC, UINT32_MAX);
+    event_base_free(base);
+    return after > before ? (int)(after - before) : 0;
 }
 
 int px_worker_init(struct px_worker *w, struct px_worker_shared *sh, unsigned id, unsigned nslots,

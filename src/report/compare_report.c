@@ -3,34 +3,42 @@
 #include "portex/report/compare_report.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "portex/base/url.h"
 #include "portex/load/result.h"
 #include "portex/report/mode_report.h"
 #include "portex/report/run_report.h"
 
-/* One line per mode on how its ports were kept clear of the earlier modes'. */
+/* One line per mode on how its ports were kept clear of TIME_WAIT left by earlier modes or
+ * runs, and what was found there. */
 void px_compare_report_isolation(FILE *f, const struct px_mode_result *res, const struct px_load *c)
 {
     char a[64];
     if (res->isolation == NULL)
         return;
     fprintf(f, "%s: ", res->name);
-    if (strcmp(res->isolation, "port-window") == 0) {
-        fprintf(f, "ports %u-%u, a window of its own (no wait)\n", c->port_lo, c->port_hi);
+    if (c->target.ss_family == AF_UNIX) {
+        fprintf(f, "no ports (a Unix socket), nothing to keep clear");
+    } else if (strcmp(res->isolation, "port-window") == 0) {
+        fprintf(f, "ports %u-%u, a window of its own (no wait)", c->port_lo, c->port_hi);
     } else if (strcmp(res->isolation, "source") == 0) {
         px_sockaddr_ip((const struct sockaddr *)&c->sources[0], a, sizeof(a));
-        fprintf(f, "source %s%s, %zu address%s of its own (no wait)\n", a,
+        fprintf(f, "source %s%s, %zu address%s of its own (no wait)", a,
                 c->nsources > 1 ? " and on" : "", c->nsources, c->nsources > 1 ? "es" : "");
     } else if (strcmp(res->isolation, "as-given") == 0) {
-        fprintf(f, "the ports as configured (first mode)\n");
+        fprintf(f, "the ports as configured (first mode)");
     } else if (strcmp(res->isolation, "drain") == 0) {
-        fprintf(f, "same ports as the mode before: waited %.1f s for its TIME_WAIT to expire\n",
-                res->waited_s);
+        if (c->port_lo)
+            fprintf(f, "ports %u-%u: ", c->port_lo, c->port_hi);
+        fprintf(f, "waited %.1f s for TIME_WAIT toward the target to expire", res->waited_s);
     } else {
-        fprintf(f, "same ports as the mode before, no wait%s\n",
-                res->waited_s > 0 ? "" : " (little or no TIME_WAIT left, or --no-drain)");
+        fprintf(f, "same ports as the mode before, no wait%s",
+                res->isolation_note[0] ? "" : " (little or no TIME_WAIT left)");
     }
+    if (res->isolation_note[0])
+        fprintf(f, "; %s", res->isolation_note);
+    fputc('\n', f);
 }
 
 void px_compare_report_text(FILE *f, const struct px_load *b, const struct px_mode_result *results,

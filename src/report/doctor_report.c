@@ -10,7 +10,9 @@
 #include "portex/base/url.h"
 #include "portex/kernel/sysctls.h"
 #include "portex/load/result_encode.h"
+#include "portex/report/addresses.h"
 #include "portex/report/json.h"
+#include "portex/report/ports.h"
 
 static void per_s_text(char *out, size_t len, const struct px_ceiling *c)
 {
@@ -37,12 +39,15 @@ static void text_sysctl(FILE *f, const struct px_doctor *d, enum px_sysctl_id id
 {
     const struct px_env *e = &d->env;
     const struct px_sysctl *s = &px_sysctls[id];
+    char bound[160];
     int64_t v;
     switch (id) {
     case PX_SYSCTL_PORT_RANGE:
-        fprintf(f, "  %-22s %u-%u: %llu usable ports toward one destination (minus reserved: %s)\n",
-                s->label, e->port_lo, e->port_hi, (unsigned long long)d->usable_ports,
-                e->reserved_ports[0] ? e->reserved_ports : "none");
+        px_ports_bound_words(bound, sizeof(bound), d->bound_ports, d->bound_listening);
+        fprintf(
+            f, "  %-22s %u-%u: %llu usable ports toward one destination (minus reserved: %s%s%s)\n",
+            s->label, e->port_lo, e->port_hi, (unsigned long long)d->usable_ports,
+            e->reserved_ports[0] ? e->reserved_ports : "none", bound[0] ? "; minus " : "", bound);
         break;
     case PX_SYSCTL_RESERVED_PORTS:
         break; /* on the port range's line */
@@ -84,6 +89,10 @@ static void text_target(FILE *f, const struct px_doctor *d)
     char where[80];
     px_sockaddr_str((const struct sockaddr *)&p->addr, where, sizeof(where));
     fprintf(f, "\ntarget %s (%s)\n", d->url_text, where);
+    char words[1200];
+    px_addrs_target_words(words, sizeof(words), &d->url, d->family, &p->addr, d->addrs, d->naddrs);
+    if (words[0])
+        fprintf(f, "  address                %s\n", words);
     if (!p->reached) {
         fprintf(f, "  %s\n", p->error);
     } else if (p->addr.ss_family == AF_UNIX) {
@@ -160,6 +169,8 @@ static json_t *json_target(const struct px_doctor *d)
         px_jset(o, "address", json_string(ip));
         px_jset(o, "port", px_ju64(d->url.port));
     }
+    px_jset(o, "family", px_family_name(d->family) ? json_string(px_family_name(d->family)) : NULL);
+    px_jset(o, "resolved", px_result_encode_addrs(d->addrs, d->naddrs));
     px_jset(o, "reached", json_boolean(p->reached));
     if (!p->reached) {
         px_jset(o, "error", json_string(p->error));
@@ -200,6 +211,7 @@ void px_doctor_report_json(FILE *f, const struct px_doctor *d)
     px_jset(nofile, "hard", px_ju64(e->nofile_hard));
     px_jset(doc, "nofile", nofile);
     px_jset(doc, "usable_ports", px_ju64(d->usable_ports));
+    px_jset(doc, "bound_ports", d->bound_ports >= 0 ? json_integer(d->bound_ports) : NULL);
     json_t *tw = json_object();
     px_jset(tw, "all", json_integer(d->tw_all));
     px_jset(tw, "target", d->tw_target >= 0 ? json_integer(d->tw_target) : NULL);

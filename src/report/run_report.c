@@ -2,13 +2,17 @@
 /* Text and JSON reports of one run: formatting only, from a const result. */
 #include "portex/report/run_report.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
 
+#include "portex/load/http.h"
 #include "portex/load/load.h"
+#include "portex/report/addresses.h"
 #include "portex/report/json.h"
+#include "portex/report/ports.h"
 #include "portex/load/result_encode.h"
 #include "portex/load/result.h"
 #include "portex/base/url.h"
@@ -66,13 +70,22 @@ static int reuse_set(const struct px_run *run)
     return run->env.tw_reuse == 1 || (run->env.tw_reuse == 2 && run->ex.loopback);
 }
 
+/* No request succeeded and every failure was ECONNREFUSED (or cancelled at a stop):
+ * nothing listens at the target, and no port figure explains anything. */
+static int nothing_listens(const struct px_totals *t)
+{
+    uint64_t refused = px_totals_errno(t, ECONNREFUSED);
+    return t->ok == 0 && refused > 0 && refused + t->cause[PX_CAUSE_CANCELLED] == t->failed;
+}
+
 /*
- * Four cases, in the order a reader needs them: ports ran out (say why: 60 s
- * of TIME_WAIT, or reuse and its delay, and the timestamps trap); no exhaustion
- * but port-bound (the burst and the sustained ceiling); RST (no TIME_WAIT, so
- * only the connection lifetime binds); not port-bound at all (keep-alive, the
- * server closes first). tcp_fin_timeout is named only to say it is not
- * TIME_WAIT, the most common myth.
+ * Nothing listening comes first (every request refused: no port figure
+ * matters); then four cases, in the order a reader needs them: ports ran out
+ * (say why: 60 s of TIME_WAIT, or reuse and its delay, and the timestamps
+ * trap); no exhaustion but port-bound (the burst and the sustained ceiling);
+ * RST (no TIME_WAIT, so only the connection lifetime binds); not port-bound at
+ * all (keep-alive, the server closes first). tcp_fin_timeout is named only to
+ * say it is not TIME_WAIT, the most common myth.
  */
 void px_diagnose(const struct px_run *run, char *out, size_t outlen)
 {
@@ -80,10 +93,14 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     const struct px_exhaustion *ex = &run->ex;
     const struct px_ceiling *c = &ex->ceiling;
     double ok_s = per_s(run->totals.ok, run->duration_s);
+    char where[PX_URL_UNIX_MAX + 16];
+    px_sockaddr_str((const struct sockaddr *)&cfg->target, where, sizeof(where));
     size_t n = 0;
 #define ADD(...) n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, __VA_ARGS__)
     out[0] = '\0';
-    if (cfg->target.ss_family == AF_UNIX) {
+    if (nothing_listens(&run->totals)) {
+        ADD("nothing listens at %s: every request was refused (ECONNREFUSED).", where);
+    } else if (cfg->target.ss_family == AF_UNIX) {
         ADD("no ports involved (Unix socket): %.1f ok/s over %" PRIu64 " connections is what "
             "client and server reach without the port budget; a TCP run below this rate is "
             "held back by ports or by TCP itself.",
@@ -155,9 +172,10 @@ static void text_exhaustion(FILE *f, const struct px_run *run)
         return;
     }
     fprintf(f, "\nports and TIME_WAIT\n");
+    char range[320];
     px_format_count(a, sizeof(a), ex->usable_ports);
-    fprintf(f, "  usable ports         %s (%u-%u%s)\n", a, ex->port_lo, ex->port_hi,
-            run->load->port_lo ? ", per-socket --port-range" : ", ip_local_port_range");
+    px_ports_range_text(range, sizeof(range), ex, run->load->port_lo != 0, run->hosts);
+    fprintf(f, "  usable ports         %s %s\n", a, range);
     if (ex->time_wait_peak >= 0)
         fprintf(f, "  TIME_WAIT peak       %lld toward %s", (long long)ex->time_wait_peak, target);
     if (ex->time_wait_peak >= 0 && ex->time_wait_at_start > 0)
@@ -219,6 +237,31 @@ static void text_tls_line(FILE *f, const struct px_run *run)
             run->tls.version[0] ? " (" : "", run->tls.version, run->tls.version[0] ? ")" : "");
 }
 
+/* How many requests were sent twice and why; or, when a kept-alive connection
+ * closed under requests that were not, why not. */
+static void text_resends(FILE *f, const struct px_run *run)
+{
+    const struct px_load *cfg = run->load;
+    static const char closed[] = "a request whose kept-alive connection closed before any "
+                                 "response byte is closed_before_response";
+    char a[32];
+    px_format_count(a, sizeof(a), run->totals.retries);
+    if (run->totals.retries > 0)
+        fprintf(f,
+                "  resent               %s (their kept-alive connection closed before any "
+                "response byte: %s is idempotent, so each went once more on a new connection)\n",
+                a, cfg->method);
+    else if (!cfg->keepalive || run->totals.cause[PX_CAUSE_CLOSED] == 0)
+        return;
+    else if (cfg->no_retry)
+        fprintf(f, "  resent               0 (--no-retry: %s)\n", closed);
+    else if (!px_http_idempotent(cfg->method))
+        fprintf(f,
+                "  resent               0 (%s is not idempotent, RFC 9110 9.2.2: %s, never "
+                "sent twice)\n",
+                cfg->method, closed);
+}
+
 void px_report_text(FILE *f, const struct px_run *run)
 {
     const struct px_load *cfg = run->load;
@@ -240,6 +283,11 @@ void px_report_text(FILE *f, const struct px_run *run)
                 cfg->rate_per_s, cfg->connections, cfg->threads);
     else
         fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
+    char to[1200];
+    px_addrs_target_words(to, sizeof(to), &cfg->url, cfg->family, &cfg->target, cfg->addrs,
+                          cfg->naddrs);
+    if (to[0])
+        fprintf(f, "  to %s\n", to);
     if (run->interrupted)
         fprintf(f, "  interrupted by a signal: the figures and rates cover what ran until then\n");
     fprintf(f, "\n");
@@ -255,6 +303,7 @@ void px_report_text(FILE *f, const struct px_run *run)
             per_s(t->ok, run->duration_s));
     px_format_count(a, sizeof(a), t->connections_opened);
     fprintf(f, "  connections opened   %s\n", a);
+    text_resends(f, run);
     if (cfg->url.tls)
         text_tls_line(f, run);
     if (cfg->rate_per_s > 0) {
@@ -313,6 +362,7 @@ static void summary_exhaustion(json_t *o, const struct px_run *run)
     /* A Unix-socket target is the control run: no port is involved at all. */
     px_jset(o, "ports_involved", json_boolean(run->load->target.ss_family != AF_UNIX));
     px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
+    px_jset(o, "bound_ports", ex->bound_ports >= 0 ? json_integer(ex->bound_ports) : NULL);
     px_jset(o, "predicted_ceiling_per_s", px_jf64(ex->ceiling.per_s));
     px_jset(o, "ceiling_formula", json_string(ex->ceiling.formula));
     px_jset(o, "timestamps_negotiated",
@@ -353,6 +403,7 @@ json_t *px_report_summary_json(const struct px_run *run)
     px_jset(o, "ok_per_s", px_jf64(per_s(t->ok, run->duration_s)));
     px_jset(o, "connections_opened", px_ju64(t->connections_opened));
     px_jset(o, "missed_starts", px_ju64(t->missed_starts));
+    px_jset(o, "retries", px_ju64(t->retries));
     json_t *errors = json_object();
     for (int cause = 0; cause < PX_CAUSE_COUNT; cause++)
         if (t->cause[cause] > 0 && cause != PX_CAUSE_HTTP_4XX && cause != PX_CAUSE_HTTP_5XX)
@@ -378,17 +429,17 @@ void px_report_csv(FILE *f, const struct px_series *series)
 {
     fprintf(f,
             "t,started,ok,failed,eaddrnotavail,other_errors,connections_opened,in_flight,"
-            "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain%s\n",
+            "time_wait,time_wait_all,tw_recycled,tw_overflow,p50_us,p99_us,drain,retries%s\n",
             series->tls ? ",tls_full,tls_resumed,tls_p50_us" : "");
     for (size_t i = 0; i < series->count; i++) {
         const struct px_series_row *r = &series->rows[i];
         fprintf(f,
                 "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%d",
+                ",%d,%" PRIu64,
                 r->t, r->started, r->ok, r->failed, r->eaddrnotavail, r->other_errors,
                 r->connections_opened, r->in_flight, r->time_wait, r->time_wait_all, r->tw_recycled,
-                r->tw_overflow, r->p50_us, r->p99_us, r->drain);
+                r->tw_overflow, r->p50_us, r->p99_us, r->drain, r->retries);
         if (series->tls)
             fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, r->tls_full, r->tls_resumed,
                     r->tls_p50_us);

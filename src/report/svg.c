@@ -64,34 +64,82 @@ static void polyline(FILE *f, const struct px_series *s, int eaddr, double x0, d
     fputs("\"/>\n", f);
 }
 
+double px_svg_tick_step(double span, int intervals)
+{
+    if (!(span > 0) || intervals < 1)
+        return 1;
+    double raw = span / intervals;
+    double p = pow(10, floor(log10(raw)));
+    const double steps[] = {1, 2, 5, 10};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (steps[i] * p >= raw * (1 - 1e-9))
+            return steps[i] * p;
+    return 10 * p;
+}
+
+/* An axis from 0 to a whole number of round steps at or above v. */
+struct axis {
+    double max, step;
+};
+
+static struct axis axis_for(double v)
+{
+    struct axis a = {.step = px_svg_tick_step(v > 0 ? v : 1, 4)};
+    a.max = a.step * ceil((v > 0 ? v : 1) / a.step - 1e-9);
+    return a;
+}
+
+/* What one panel would need on its y axes: its highest rate (and ceiling) and TIME_WAIT. */
+struct need {
+    double rate, ceiling, tw;
+};
+
+static struct need panel_need(const struct px_run *run)
+{
+    const struct px_series *s = &run->series;
+    struct need nd = {0, 0, 0};
+    for (size_t i = 0; i < s->count; i++) {
+        double a = row_rate(s, i, 0), b = row_rate(s, i, 1);
+        if (a > nd.rate)
+            nd.rate = a;
+        if (b > nd.rate)
+            nd.rate = b;
+        if ((double)s->rows[i].time_wait > nd.tw)
+            nd.tw = (double)s->rows[i].time_wait;
+    }
+    if (run->ex.ceiling.port_bound && isfinite(run->ex.ceiling.per_s))
+        nd.ceiling = run->ex.ceiling.per_s;
+    return nd;
+}
+
 /* One panel's frame and scales: x in seconds, left y in requests/s, right y in TIME_WAIT. */
 struct frame {
     double x0, y0, y_top, pw, ph; /* plot area: left, bottom, top, width, height */
     double xs, ys, ts;            /* pixels per second, per request/s, per TIME_WAIT socket */
-    double rate_max, tw_max, t_max;
+    struct axis rate, tw;
+    double t_max;
+    int own_rate, own_tw; /* this panel is drawn on a y scale of its own, not the shared one */
 };
 
-static void frame_scale(struct frame *fr, const struct px_run *run, double ceiling,
-                        int show_ceiling)
+/*
+ * Panels share their y scales, so that heights compare across modes. A panel
+ * whose data would be a flat line on the shared scale (under a tenth of it),
+ * or whose predicted ceiling lies above it, gets a scale of its own, and its
+ * label says so.
+ */
+static void frame_scale(struct frame *fr, const struct need *nd, const struct need *shared,
+                        size_t npanels)
 {
-    const struct px_series *s = &run->series;
-    double rate_max = 0, tw_max = 0;
-    for (size_t i = 0; i < s->count; i++) {
-        double a = row_rate(s, i, 0), b = row_rate(s, i, 1);
-        if (a > rate_max)
-            rate_max = a;
-        if (b > rate_max)
-            rate_max = b;
-        if ((double)s->rows[i].time_wait > tw_max)
-            tw_max = (double)s->rows[i].time_wait;
+    double rate = nd->rate > nd->ceiling ? nd->rate : nd->ceiling;
+    if (npanels > 1) {
+        fr->own_rate = rate > 0 && (rate * 10 < shared->rate || rate > shared->rate * 1.05);
+        fr->own_tw = nd->tw > 0 && nd->tw * 10 < shared->tw;
     }
-    if (show_ceiling && ceiling > rate_max)
-        rate_max = ceiling;
-    fr->rate_max = px_svg_nice_max(rate_max * 1.05);
-    fr->tw_max = px_svg_nice_max(tw_max * 1.05);
+    fr->rate = axis_for((npanels < 2 || fr->own_rate ? rate : shared->rate) * 1.05);
+    fr->tw = axis_for((npanels < 2 || fr->own_tw ? nd->tw : shared->tw) * 1.05);
     fr->xs = fr->pw / fr->t_max;
-    fr->ys = fr->ph / fr->rate_max;
-    fr->ts = fr->ph / fr->tw_max;
+    fr->ys = fr->ph / fr->rate.max;
+    fr->ts = fr->ph / fr->tw.max;
 }
 
 /* TIME_WAIT toward the target: a shaded area on the right axis. */
@@ -110,16 +158,16 @@ static void tw_area(FILE *f, const struct px_series *s, const struct frame *fr)
     fputs("\"/>\n", f);
 }
 
-/* Three ticks on each y axis, five on the time axis, and the axis titles. */
+/* Ticks at round values (1-2-5 steps) on both y axes and the time axis, and the titles. */
 static void axes(FILE *f, const struct frame *fr)
 {
-    for (int k = 0; k <= 2; k++) {
-        double q = k / 2.0;
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.0f</text>\n",
-                fr->x0 - 6, fr->y0 - q * fr->ph + 4, q * fr->rate_max);
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" fill=\"#4a78c2\">%.0f</text>\n",
-                fr->x0 + fr->pw + 6, fr->y0 - q * fr->ph + 4, q * fr->tw_max);
-    }
+    for (double v = 0; v <= fr->rate.max * (1 + 1e-9); v += fr->rate.step)
+        fprintf(f,
+                "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.10g</text>\n",
+                fr->x0 - 6, fr->y0 - v * fr->ys + 4, v);
+    for (double v = 0; v <= fr->tw.max * (1 + 1e-9); v += fr->tw.step)
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" fill=\"#4a78c2\">%.10g</text>\n",
+                fr->x0 + fr->pw + 6, fr->y0 - v * fr->ts + 4, v);
     fprintf(f,
             "<text transform=\"translate(%.0f,%.0f) rotate(-90)\" font-size=\"12\" "
             "text-anchor=\"middle\">requests/s</text>\n",
@@ -128,13 +176,12 @@ static void axes(FILE *f, const struct frame *fr)
             "<text transform=\"translate(%.0f,%.0f) rotate(90)\" font-size=\"12\" "
             "text-anchor=\"middle\" fill=\"#4a78c2\">TIME_WAIT sockets</text>\n",
             fr->x0 + fr->pw + 50, fr->y_top + fr->ph / 2);
-    for (int k = 0; k <= 4; k++) {
-        double t = fr->t_max * k / 4.0;
+    double step = px_svg_tick_step(fr->t_max, 6);
+    for (int k = 0; k * step <= fr->t_max * (1 + 1e-9); k++)
         fprintf(f,
                 "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">"
-                "%.1fs</text>\n",
-                fr->x0 + t * fr->xs, fr->y0 + 15, t);
-    }
+                "%.10gs</text>\n",
+                fr->x0 + k * step * fr->xs, fr->y0 + 15, k * step);
 }
 
 /* A line of text inside the panel's top left corner: the figures measured beside the run. */
@@ -148,21 +195,34 @@ static void panel_note(FILE *f, const struct frame *fr, const char *note)
     fputs("</text>\n", f);
 }
 
+/* The panel's name, and which of its y scales are its own. */
+static void panel_label(FILE *f, const char *name, const struct frame *fr)
+{
+    fprintf(f, "<text x=\"%d\" y=\"%.0f\" font-weight=\"bold\">", LEFT, fr->y_top - 10);
+    px_svg_xml_text(f, name);
+    if (fr->own_rate && fr->own_tw)
+        fputs(" (own y scales, not shared with the other panels)", f);
+    else if (fr->own_rate)
+        fputs(" (own requests/s scale, not shared with the other panels)", f);
+    else if (fr->own_tw)
+        fputs(" (own TIME_WAIT scale, not shared with the other panels)", f);
+    fputs("</text>\n", f);
+}
+
 static void panel(FILE *f, const struct px_run *run, const char *name, const char *note,
-                  double y_top, double t_max)
+                  double y_top, const struct need *shared, size_t npanels, double t_max)
 {
     struct frame fr = {
         .x0 = LEFT, .y_top = y_top, .pw = W - LEFT - RIGHT, .ph = PANEL_H, .t_max = t_max};
     fr.y0 = y_top + fr.ph;
-    double ceiling = run->ex.ceiling.per_s;
-    int show_ceiling = run->ex.ceiling.port_bound && isfinite(ceiling);
-    frame_scale(&fr, run, ceiling, show_ceiling);
+    struct need nd = panel_need(run);
+    frame_scale(&fr, &nd, shared, npanels);
+    double ceiling = nd.ceiling;
 
     fprintf(f, "<g class=\"panel\" id=\"panel-");
     px_svg_xml_text(f, name);
-    fprintf(f, "\">\n<text x=\"%d\" y=\"%.0f\" font-weight=\"bold\">", LEFT, y_top - 10);
-    px_svg_xml_text(f, name);
-    fprintf(f, "</text>\n");
+    fprintf(f, "\">\n");
+    panel_label(f, name, &fr);
     fprintf(f,
             "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" "
             "stroke=\"#999\"/>\n",
@@ -171,7 +231,7 @@ static void panel(FILE *f, const struct px_run *run, const char *name, const cha
     /* ok/s last, so that it stays visible where the two lines meet. */
     polyline(f, &run->series, 1, fr.x0, fr.xs, fr.y0, fr.ys, "#d1342f");
     polyline(f, &run->series, 0, fr.x0, fr.xs, fr.y0, fr.ys, "#2a9d3a");
-    if (show_ceiling) {
+    if (ceiling > 0) {
         double y = fr.y0 - ceiling * fr.ys;
         fprintf(f,
                 "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
@@ -195,10 +255,14 @@ void px_svg_write_notes(FILE *f, const char *title, const struct px_run *const *
                         const char *const *names, const char *const *notes, size_t n)
 {
     double t_max = 0;
+    struct need shared = {0, 0, 0}; /* the panels' data, their ceilings left out */
     for (size_t i = 0; i < n; i++) {
         const struct px_series *s = &runs[i]->series;
         if (s->count && s->rows[s->count - 1].t > t_max)
             t_max = s->rows[s->count - 1].t;
+        struct need nd = panel_need(runs[i]);
+        shared.rate = nd.rate > shared.rate ? nd.rate : shared.rate;
+        shared.tw = nd.tw > shared.tw ? nd.tw : shared.tw;
     }
     if (t_max <= 0)
         t_max = 1;
@@ -228,7 +292,7 @@ void px_svg_write_notes(FILE *f, const char *title, const struct px_run *const *
             LEFT);
     for (size_t i = 0; i < n; i++)
         panel(f, runs[i], names[i], notes ? notes[i] : NULL, TOP + 20 + (double)i * (PANEL_H + GAP),
-              t_max);
+              &shared, n, t_max);
     fprintf(f,
             "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">time since "
             "start (s)</text>\n</svg>\n",

@@ -110,20 +110,26 @@ static int through_middle(const struct px_mode_result *r)
     return r->ran && r->middle.kind != PX_MIDDLE_NONE;
 }
 
+#define TOPO_FMT "%-17s %-11s %9s %9s %7s %7s %8s %8s %10s  %-16s %-44s %s\n"
+
 static void table_row(FILE *f, const struct px_mode_result *r)
 {
     const struct px_run *run = r->run;
     const struct px_judgement *j = &r->judgement;
     const struct px_middle_figures *fig = &r->fig;
-    char tw[48], mid[96], fails[32];
+    char pred[24], meas[24], ok[24], failed[24], s5[24], tmo[24], syn[24], tw[48], mid[96];
+    snprintf(pred, sizeof(pred), "%.0f", j->predicted);
+    snprintf(meas, sizeof(meas), "%.0f", j->measured);
+    snprintf(ok, sizeof(ok), "%llu", (ull)run->totals.ok);
+    snprintf(failed, sizeof(failed), "%llu", (ull)run->totals.failed);
+    snprintf(s5, sizeof(s5), "%llu", (ull)run->totals.status[5]);
+    snprintf(tmo, sizeof(tmo), "%llu", (ull)run->totals.cause[PX_CAUSE_CONNECT_TIMEOUT]);
+    snprintf(syn, sizeof(syn), "%llu", (ull)fig->client.ext.syn_retrans);
     snprintf(tw, sizeof(tw), "%lld/%lld/%lld", (long long)fig->client.time_wait_peak,
              (long long)fig->middle.time_wait_peak, (long long)fig->server.time_wait_peak);
     middle_words(r, mid, sizeof(mid));
-    uint64_t timeouts = run->totals.cause[PX_CAUSE_CONNECT_TIMEOUT];
-    snprintf(fails, sizeof(fails), "%llu/%llu", (ull)run->totals.status[5], (ull)timeouts);
-    fprintf(f, "%-17s %-12s %7.0f %7.0f %7llu %7llu %9s %7llu %-16s %-44s %s\n", r->name, j->figure,
-            j->predicted, j->measured, (ull)run->totals.ok, (ull)run->totals.failed, fails,
-            (ull)fig->client.ext.syn_retrans, tw, mid, px_verdict_name(j->verdict));
+    fprintf(f, TOPO_FMT, r->name, j->figure, pred, meas, ok, failed, s5, tmo, syn, tw, mid,
+            px_verdict_name(j->verdict));
 }
 
 void px_topo_report_table(FILE *f, const struct px_mode_result *res, size_t n)
@@ -133,24 +139,15 @@ void px_topo_report_table(FILE *f, const struct px_mode_result *res, size_t n)
         shown += through_middle(&res[i]);
     if (shown == 0)
         return;
-    fprintf(f, "\nThrough a middle (client 198.18.1.1 -> middle 198.18.1.254 | 198.18.2.254 -> "
-               "server 198.18.2.1):\n\n");
-    fprintf(f, "%-17s %-12s %7s %7s %7s %7s %9s %7s %-16s %-44s %s\n", "mode", "predicts", "pred.",
-            "meas.", "ok", "failed", "5xx/tmo", "SYN re", "TW peak c/m/s", "middle", "verdict");
+    fprintf(f, "\nthrough a middle: client 198.18.1.1 -> middle 198.18.1.254 | 198.18.2.254 -> "
+               "server 198.18.2.1 (a source NAT, or nginx)\n");
+    fprintf(f, TOPO_FMT, "mode", "predicts", "predicted", "measured", "ok", "failed", "HTTP 5xx",
+            "timeouts", "SYN resent", "TIME_WAIT c/m/s", "middle", "verdict");
     for (size_t i = 0; i < n; i++)
         if (through_middle(&res[i]))
             table_row(f, &res[i]);
-    fprintf(f, "\n");
-    for (size_t i = 0; i < n; i++) {
-        const struct px_mode_result *r = &res[i];
-        if (!through_middle(r))
-            continue;
-        fprintf(f, "%s: %s.\n", r->name, r->judgement.rule);
-        if (r->judgement.split[0])
-            fprintf(f, "  measured split: %s.\n", r->judgement.split);
-        if (r->judgement.why[0])
-            fprintf(f, "  differs: %s.\n", r->judgement.why);
-    }
+    fprintf(f, "timeouts: connect timeouts; SYN resent: the client's TCPSynRetrans; TIME_WAIT "
+               "c/m/s: peaks in the client, middle and server namespaces\n");
 }
 
 /* ---- one sentence per mode ------------------------------------------------ */
@@ -160,117 +157,113 @@ static uint64_t totals_of(const struct px_mode_result *r, int err)
     return px_totals_errno(&r->run->totals, err);
 }
 
+/* ": rule." closing the sentence of a judged mode, then its split or what differs. */
+static void rule_end(FILE *f, const struct px_mode_result *r)
+{
+    const struct px_judgement *j = &r->judgement;
+    fprintf(f, ": %s.", j->rule);
+    if (j->split[0])
+        fprintf(f, " Measured split: %s.", j->split);
+    if (j->why[0])
+        fprintf(f, " It differs: %s.", j->why);
+    fputc('\n', f);
+}
+
 static void say_nat(FILE *f, const struct px_mode_result *r)
 {
-    const struct px_middle_figures *g = &r->fig;
     fprintf(f,
-            "Through a source NAT with %u ports, the client closing first: %llu of %llu requests "
-            "ok; conntrack recycled its tuples and ended with %llu entries, and nobody saw "
-            "EADDRNOTAVAIL (%llu).\n",
-            r->middle.nat_ports, (ull)r->run->totals.ok, (ull)r->run->totals.started,
-            (ull)g->middle.ct.entries, (ull)totals_of(r, EADDRNOTAVAIL));
+            "%s: %llu of %llu requests ok through a source NAT of %u ports, conntrack ended "
+            "with %llu entries, %llu EADDRNOTAVAIL",
+            r->name, (ull)r->run->totals.ok, (ull)r->run->totals.started, r->middle.nat_ports,
+            (ull)r->fig.middle.ct.entries, (ull)totals_of(r, EADDRNOTAVAIL));
+    rule_end(f, r);
 }
 
 static void say_nat_server_close(FILE *f, const struct px_mode_result *r)
 {
-    const struct px_middle_figures *g = &r->fig;
     fprintf(f,
-            "When the server closes first it holds TIME_WAIT on the NAT's recycled tuples: it "
-            "refused %llu SYNs (PAWS), the NAT dropped %llu, the client sent %llu SYNs again and "
-            "%llu requests failed on connect timeouts, never with EADDRNOTAVAIL.\n",
-            (ull)g->server.ext.paws_timewait, (ull)g->middle.ct.drop,
-            (ull)g->client.ext.syn_retrans, (ull)r->run->totals.failed);
+            "%s: %llu ok, %llu failed on connect timeouts and never with EADDRNOTAVAIL; the "
+            "server counted %llu entries into TIME_WAIT on the NAT's %u tuples",
+            r->name, (ull)r->run->totals.ok, (ull)r->run->totals.failed,
+            (ull)px_netns_closed_first(&r->fig.server), r->middle.nat_ports);
+    rule_end(f, r);
 }
 
 static void say_nat_keepalive(FILE *f, const struct px_mode_result *r)
 {
     const struct px_middle_figures *g = &r->fig;
     fprintf(f,
-            "Keep-alive through %u NAT ports: %llu connections opened of the %u wanted; the "
-            "NAT dropped the others' SYNs (insert_failed %llu, drop %llu), and the client saw "
-            "%llu SYN retransmits and %llu failures, not EADDRNOTAVAIL.\n",
-            r->middle.nat_ports, (ull)r->run->totals.connections_opened, r->run->load->connections,
+            "%s: %llu connections opened of the %u wanted; the NAT dropped the others' SYNs "
+            "(insert_failed %llu, drop %llu), and the client saw %llu SYN retransmits and %llu "
+            "connect timeouts, not EADDRNOTAVAIL",
+            r->name, (ull)r->run->totals.connections_opened, r->run->load->connections,
             (ull)g->middle.ct.insert_failed, (ull)g->middle.ct.drop, (ull)g->client.ext.syn_retrans,
-            (ull)r->run->totals.failed);
+            (ull)r->run->totals.cause[PX_CAUSE_CONNECT_TIMEOUT]);
+    rule_end(f, r);
 }
 
 static void say_nat_2addr(FILE *f, const struct px_mode_result *r)
 {
     fprintf(f,
-            "A second NAT address doubled it: %llu connections through %u x %u tuples, each new "
-            "flow taking the next address (nft's `snat to A-B` would hash one client and one "
-            "server onto a single address).\n",
-            (ull)r->run->totals.connections_opened, r->middle.nat_addrs, r->middle.nat_ports);
+            "%s: %llu connections through %u addresses x %u ports, each new flow taking the "
+            "next address (nft's `snat to A-B` would hash one client and one server onto one "
+            "address)",
+            r->name, (ull)r->run->totals.connections_opened, r->middle.nat_addrs,
+            r->middle.nat_ports);
+    rule_end(f, r);
 }
 
 static void say_nat_random_fully(FILE *f, const struct px_mode_result *r)
 {
     fprintf(f,
-            "fully-random changed nothing that counts: %llu ok, conntrack %llu entries, %llu "
-            "drops; it randomises which NAT port a flow gets, not how many there are.\n",
-            (ull)r->run->totals.ok, (ull)r->fig.middle.ct.entries, (ull)r->fig.middle.ct.drop);
+            "%s: %llu of %llu ok, conntrack %llu entries, %llu drops, as without fully-random, "
+            "which picks the port at random and adds none",
+            r->name, (ull)r->run->totals.ok, (ull)r->run->totals.started,
+            (ull)r->fig.middle.ct.entries, (ull)r->fig.middle.ct.drop);
+    rule_end(f, r);
 }
 
+/* A proxy mode: ok, 502s, and the errno-99 lines beside them. */
 static void say_proxy(FILE *f, const struct px_mode_result *r)
 {
-    const struct px_middle_figures *g = &r->fig;
-    uint64_t fm = px_netns_closed_first(&g->middle), up = g->server.tcp.passive_opens;
     fprintf(f,
-            "nginx's default HTTP/1.0 upstream makes who closes first a race: nginx closed %llu "
-            "of %llu upstream connections first, the server %llu. ",
-            (ull)fm, (ull)up, (ull)px_netns_closed_first(&g->server));
-    if (r->run->totals.status[5] > 0)
-        fprintf(f, "Its %u ports ran out: %llu ok, then %llu 502s (%lld errno-99 lines).\n",
-                r->middle.proxy_ports, (ull)r->run->totals.ok, (ull)r->run->totals.status[5],
-                (long long)g->upstream_eaddrnotavail);
-    else
-        fprintf(f, "Its %u ports held: %llu ok, no 502.\n", r->middle.proxy_ports,
-                (ull)r->run->totals.ok);
-}
-
-static void say_proxy_http11(FILE *f, const struct px_mode_result *r)
-{
-    fprintf(f,
-            "With an HTTP/1.1 upstream and no keepalive nginx closes first every time: %llu ok "
-            "(its %u ports), then %llu 502s, each an errno-99 line in its log (%lld); the client "
-            "saw no EADDRNOTAVAIL, the proxy did.\n",
-            (ull)r->run->totals.ok, r->middle.proxy_ports, (ull)r->run->totals.status[5],
-            (long long)r->fig.upstream_eaddrnotavail);
-}
-
-static void say_proxy_keepalive(FILE *f, const struct px_mode_result *r)
-{
-    fprintf(f,
-            "With upstream keepalive nginx sent %llu requests over %llu upstream connections: "
-            "%llu failed.\n",
-            (ull)r->run->totals.started, (ull)r->fig.server.tcp.passive_opens,
-            (ull)r->run->totals.failed);
+            "%s: %llu ok, %llu HTTP 502 and %lld errno-99 lines in nginx's log, %llu upstream "
+            "connections, nginx's TIME_WAIT peak %lld, 0 EADDRNOTAVAIL at the client",
+            r->name, (ull)r->run->totals.ok, (ull)r->run->totals.status[5],
+            (long long)r->fig.upstream_eaddrnotavail, (ull)r->fig.server.tcp.passive_opens,
+            (long long)r->fig.middle.time_wait_peak);
+    if (totals_of(r, EADDRNOTAVAIL) > 0)
+        fprintf(f, " (%llu here)", (ull)totals_of(r, EADDRNOTAVAIL));
+    rule_end(f, r);
 }
 
 static void say_proxy_reuse(FILE *f, const struct px_mode_result *r)
 {
-    fprintf(f,
-            "tcp_tw_reuse=1 in the proxy's namespace let nginx take its TIME_WAIT ports again "
-            "(TWRecycled %llu): %llu ok from %u ports, %llu 502s.\n",
-            (ull)r->fig.middle.ext.tw_recycled, (ull)r->run->totals.ok, r->middle.proxy_ports,
-            (ull)r->run->totals.status[5]);
+    fprintf(f, "%s: %llu ok from %u ports, TWRecycled %llu in nginx's namespace, %llu HTTP 502",
+            r->name, (ull)r->run->totals.ok, r->middle.proxy_ports,
+            (ull)r->fig.middle.ext.tw_recycled, (ull)r->run->totals.status[5]);
+    rule_end(f, r);
 }
 
 static void say_two_targets(FILE *f, const struct px_mode_result *r)
 {
     fprintf(f,
-            "Two server ports doubled the client's ports: connect() picks a port per "
-            "destination, so %llu ok from %llu ports.\n",
-            (ull)r->run->totals.ok, (ull)r->run->ex.usable_ports);
+            "%s: %llu ok from %llu client ports toward two server ports, then EADDRNOTAVAIL "
+            "(%llu): connect() picks a port per destination (4-tuple), so each destination "
+            "gets the whole range.\n",
+            r->name, (ull)r->run->totals.ok, (ull)r->run->ex.usable_ports,
+            (ull)totals_of(r, EADDRNOTAVAIL));
 }
 
 static void say_two_targets_bind(FILE *f, const struct px_mode_result *r)
 {
     fprintf(f,
-            "bind(addr, 0) before connect() took each port for both server ports: %llu ok from "
-            "%llu ports, and then bind() failed with EADDRINUSE (%llu), the port exhaustion of "
-            "this pattern (IP_BIND_ADDRESS_NO_PORT avoids it).\n",
-            (ull)r->run->totals.ok, (ull)r->run->ex.usable_ports, (ull)totals_of(r, EADDRINUSE));
+            "%s: %llu ok from %llu client ports toward two server ports, then bind() failed "
+            "with EADDRINUSE (%llu): a bind(addr, 0) before connect() takes the port for every "
+            "destination, so the two share one range; IP_BIND_ADDRESS_NO_PORT leaves the "
+            "choice to connect().\n",
+            r->name, (ull)r->run->totals.ok, (ull)r->run->ex.usable_ports,
+            (ull)totals_of(r, EADDRINUSE));
 }
 
 static const struct {
@@ -283,8 +276,8 @@ static const struct {
     {.name = "nat-2addr", .say = say_nat_2addr},
     {.name = "nat-random-fully", .say = say_nat_random_fully},
     {.name = "proxy", .say = say_proxy},
-    {.name = "proxy-http11", .say = say_proxy_http11},
-    {.name = "proxy-keepalive", .say = say_proxy_keepalive},
+    {.name = "proxy-http11", .say = say_proxy},
+    {.name = "proxy-keepalive", .say = say_proxy},
     {.name = "proxy-reuse", .say = say_proxy_reuse},
     {.name = "two-targets", .say = say_two_targets},
     {.name = "two-targets-bind", .say = say_two_targets_bind},
@@ -292,7 +285,10 @@ static const struct {
 
 int px_topo_report_sentence(FILE *f, const struct px_mode_result *r)
 {
-    for (size_t i = 0; r->ran && i < sizeof(sentences) / sizeof(sentences[0]); i++)
+    /* A topology of its own: a middle, or several target ports. */
+    if (!r->ran || (r->middle.kind == PX_MIDDLE_NONE && r->run->load->target_ports <= 1))
+        return 0;
+    for (size_t i = 0; i < sizeof(sentences) / sizeof(sentences[0]); i++)
         if (strcmp(sentences[i].name, r->name) == 0) {
             sentences[i].say(f, r);
             return 1;

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -45,12 +46,24 @@ def _kill_children():
 atexit.register(_kill_children)
 
 
+class _Popen(subprocess.Popen):
+    """Every process a test starts, through spawn, subprocess.run or a bare Popen: it dies
+    with the test on any path (an exception, a failed check, SIGKILL of the test:
+    PR_SET_PDEATHSIG), and what is still running at exit is ended by its PID."""
+
+    def __init__(self, *args, **kw):
+        kw.setdefault("preexec_fn", _die_with_parent)
+        super().__init__(*args, **kw)
+        _CHILDREN.append(self)
+
+
+# subprocess.run and check_output create their processes through subprocess.Popen.
+subprocess.Popen = _Popen
+
+
 def spawn(argv, **kw):
-    """subprocess.Popen for every process a test starts: it dies with the test, on any path
-    (an exception, a failed check, SIGKILL of the test: PR_SET_PDEATHSIG), ended by its PID."""
-    p = subprocess.Popen(argv, preexec_fn=_die_with_parent, **kw)
-    _CHILDREN.append(p)
-    return p
+    """A process that dies with the test (see _Popen)."""
+    return _Popen(argv, **kw)
 
 
 def check(cond, what):
@@ -100,23 +113,55 @@ def can_run(what, root=False, tools=()):
     return True
 
 
-def isolate():
+# Debian 12's /etc/hosts: localhost is both 127.0.0.1 and ::1, and the resolver (RFC 6724)
+# answers ::1 first. isolate(hosts=DEBIAN_HOSTS) puts a test on such a machine.
+DEBIAN_HOSTS = """127.0.0.1\tlocalhost
+127.0.1.1\tpxtest
+
+# The following lines are desirable for IPv6 capable hosts
+::1     localhost ip6-localhost ip6-loopback
+ff02::1 ip6-allnodes
+ff02::2 ip6-allrouters
+"""
+
+
+def isolate(hosts=None):
     """Re-runs this script in a network namespace of its own (root, unshare), lo up.
 
     Port ranges, TIME_WAIT counts and bound ports then belong to this test alone: on a shared
     machine another process listening on a port of --port-range would otherwise take a port
     out of the range and turn an exact count into an off-by-one. The namespace goes with
-    the process: nothing is left behind, even after SIGKILL."""
+    the process: nothing is left behind, even after SIGKILL.
+
+    hosts: the text of an /etc/hosts for the resolver. The script then also runs in a mount
+    namespace of its own (private propagation) where a temporary file with that text is
+    bind-mounted over /etc/hosts: the host's file is never touched, and the mount goes with
+    the namespace."""
     if os.environ.get("PXTEST_ISOLATED") == "1":
         return
-    if not can_run("isolation in a network namespace of its own", root=True, tools=("unshare", "ip")):
+    tools = ("unshare", "ip", "mount") if hosts is not None else ("unshare", "ip")
+    if not can_run("isolation in a network namespace of its own", root=True, tools=tools):
         return
     print("note: this test runs in a network namespace of its own (unshare --net)", flush=True)
     env = dict(os.environ, PXTEST_ISOLATED="1")
-    cmd = ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+    setup, unshare, path = "ip link set lo up", ["unshare", "--net"], None
+    if hosts is not None:
+        fd, path = tempfile.mkstemp(prefix="pxtest-hosts-")
+        with os.fdopen(fd, "w") as f:
+            f.write(hosts)
+        print("note: and in a mount namespace of its own, /etc/hosts replaced there", flush=True)
+        setup += ' && mount --bind "$PXTEST_HOSTS" /etc/hosts'
+        unshare += ["--mount", "--propagation", "private"]
+        env["PXTEST_HOSTS"] = path
+    cmd = [*unshare, "sh", "-c", setup + ' && exec "$@"', "sh",
            sys.executable, os.path.abspath(sys.argv[0]), PORTEX, *sys.argv[2:]]
     sys.stdout.flush()
-    sys.exit(subprocess.run(cmd, env=env).returncode)
+    try:
+        rc = spawn(cmd, env=env).wait()
+    finally:
+        if path is not None:
+            os.unlink(path)
+    sys.exit(rc)
 
 
 def in_new_netns(script, *args, timeout=120):

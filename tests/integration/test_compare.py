@@ -138,6 +138,97 @@ def fresh_sources_instead_of_waiting():
           "the second mode's line names its first address")
 
 
+RERUN = WAIT_LISTEN + r"""
+ip link set lo up
+echo "40000 40399" > /proc/sys/net/ipv4/ip_local_port_range
+echo 0 > /proc/sys/net/ipv4/tcp_tw_reuse
+"$1" serve --listen 127.0.0.1:8080 -t 1 >/dev/null 2>&1 &
+srv=$!
+trap 'kill -TERM $srv 2>/dev/null' EXIT
+wait_listen 8080 || exit 1
+url=http://127.0.0.1:8080/
+# The same compare twice in a row: the second finds the first's TIME_WAIT in its windows.
+for run in a b; do
+  "$1" compare -q --modes short,short -r 500 -d 1s --port-range 40000-40099 \
+      --json "$2/$run.json" $url >"$2/$run.txt" 2>&1
+  echo "rc_$run=$?"
+done
+# Every window of the range is full now: --no-drain runs anyway and says why.
+"$1" compare -q --no-drain --modes short -r 500 -d 1s --port-range 40000-40099 \
+    --json "$2/c.json" $url >"$2/c.txt" 2>&1
+echo "rc_c=$?"
+"$1" compare -q --no-drain --modes short -n 50 -c 1 --json "$2/d.json" $url >"$2/d.txt" 2>&1
+echo "rc_d=$?"
+# Without --no-drain it waits for them at the start; SIGINT ends the wait.
+"$1" compare --modes short -r 500 -d 1s --port-range 40000-40099 --json "$2/e.json" $url \
+    >/dev/null 2>"$2/e.err" &
+pid=$!
+sleep 2
+kill -INT $pid
+wait $pid
+echo "rc_e=$?"
+kill -TERM $srv; wait $srv
+trap - EXIT
+"""
+
+
+def rerun_moves_to_clean_windows():
+    """A compare rerun within 60 s finds its windows full of the last run's TIME_WAIT: it
+    moves to clean windows and gets the same ok; with no clean window left it waits, or with
+    --no-drain says why."""
+    if not can_run("compare rerun within 60 s (a namespace of its own, tcp_tw_reuse=0)",
+                   root=True, tools=("unshare", "ip", "ss")):
+        return
+    with tempfile.TemporaryDirectory() as d:
+        p = in_new_netns(RERUN, PORTEX, d)
+        kv = dict(w.split("=", 1) for w in p.stdout.split() if "=" in w)
+        docs = {}
+        for run in "abcde":
+            try:
+                docs[run] = json.load(open(f"{d}/{run}.json"))
+            except (OSError, ValueError):
+                docs[run] = None
+        text = {run: open(f"{d}/{run}.txt").read() for run in "abcd"}
+        err_e = open(f"{d}/e.err").read()
+    check(all(kv.get(f"rc_{r}") == "0" for r in "abcd") and all(docs[r] for r in "abcd"),
+          f"the four compares exit 0 and write their JSON ({kv} {p.stderr.strip()[-200:]})")
+    if not all(docs[r] for r in "abcd"):
+        return
+    a, b = docs["a"]["modes"], docs["b"]["modes"]
+    for name, doc in (("first run", a), ("second run", b)):
+        for m in doc:
+            books(f"{name} {m['name']}", m, 500)
+    win = lambda modes: [m["isolation"]["port_window"] for m in modes]
+    ok = lambda modes: [m["summary"]["ok"] for m in modes]
+    check(win(a) == ["40000-40099", "40100-40199"], f"first run: the given window, then the next ({win(a)})")
+    check(win(b) == ["40200-40299", "40300-40399"],
+          f"second run: the first run's windows are full of TIME_WAIT, it moves on ({win(b)})")
+    check(ok(a) == [100, 100] and ok(b) == ok(a),
+          f"100 ports, tcp_tw_reuse=0: exactly 100 ok in every mode of both runs ({ok(a)}, {ok(b)})")
+    check([m["isolation"]["method"] for m in a + b] == ["port-window"] * 4 and
+          all(m["isolation"]["waited_s"] == 0 for m in a + b), "all four by port window, no wait")
+    note = b[0]["isolation"].get("note", "")
+    check("passed over 2 windows (the first 40000-40099)" in note and "TIME_WAIT" in note,
+          f"the second run's JSON isolation says which windows it passed over ({note!r})")
+    check("note" not in a[0]["isolation"] and "note" not in b[1]["isolation"],
+          "no note where the window was clean")
+    check("passed over 2 windows" in text["b"], "and so does its text")
+    for run, why in (("c", "no window of its size left"), ("d", "the whole port range")):
+        m = docs[run]["modes"][0]
+        note = m["isolation"].get("note", "")
+        check(m["summary"]["ok"] == 0 and "--no-drain: ran without waiting" in note and why in note,
+              f"{run}: no clean ports, --no-drain: 0 ok and the note says why "
+              f"({m['summary']['ok']} ok, {note!r})")
+        check(why in text[run] and "--no-drain" in text[run], f"{run}: the text says why too")
+    check(docs["d"]["modes"][0]["isolation"]["method"] == "as-given",
+          "d: no --port-range, the ports as configured")
+    check(kv.get("rc_e") == "130" and "waiting for them to expire" in err_e,
+          f"no clean window, no --no-drain: waits at the start, SIGINT ends it "
+          f"({kv.get('rc_e')}, {err_e.strip()[-200:]!r})")
+    check(docs["e"] is not None and not docs["e"]["modes"][0]["ran"],
+          "the interrupted wait: the mode did not run")
+
+
 NETNS = WAIT_LISTEN + r"""
 ip link set lo up
 before=$(cat /proc/sys/net/ipv4/tcp_tw_reuse)
@@ -219,4 +310,5 @@ if __name__ == "__main__":
     fresh_port_windows_instead_of_waiting()
     fresh_sources_instead_of_waiting()
     sysctl_restored_in_namespace()
+    rerun_moves_to_clean_windows()
     finish()

@@ -7,10 +7,11 @@ import shutil
 import subprocess
 import tempfile
 
-from pxtest import PORTEX, check, finish
+from pxtest import PORTEX, check, finish, spawn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MAN = os.path.join(ROOT, "portex.1")
+README = os.path.join(ROOT, "README.md")
 COMPLETION = os.path.join(ROOT, "completions", "portex.bash")
 LONG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
@@ -96,6 +97,10 @@ def check_completion(cmds):
     check({"keepalive", "server-close", "rst", "short"} <= set(cmp_modes),
           f"compare --modes <TAB> gives its mode names ({' '.join(cmp_modes)})")
     check(complete("portex", "run", "-c", "") == [], "no completion for the value of -c")
+    check({"-4", "-6"} <= set(complete("portex", "run", "-")), "portex run -<TAB> offers -4 and -6")
+    for cmd in ("compare", "ramp", "doctor"):
+        check(sorted(complete("portex", cmd, "--ipv")) == ["--ipv4", "--ipv6"],
+              f"portex {cmd} --ipv<TAB> gives --ipv4 and --ipv6")
     for cmd in cmds:
         offered = set(complete("portex", cmd, "--"))
         missing = sorted(set(LONG.findall(help_text(cmd))) - offered)
@@ -111,12 +116,40 @@ def check_completion(cmds):
               == ["@" + os.path.join(d, "body.txt")], "--body @<TAB> completes a file name")
 
 
+def check_readme_top():
+    """A newcomer reads the top: the two commands first, then where the binary is and how to
+    install it; `cmake --install` as written there puts the binary, man page and completion."""
+    with open(README, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    blocks = re.findall(r"```sh\n(.*?)```", "\n".join(lines), re.S)
+    check(blocks and [l.split()[0] for l in blocks[0].strip().split("\n")]
+          == ["scripts/demo.sh", "scripts/test.sh"],
+          "README's first lines are the two commands (scripts/demo.sh, scripts/test.sh)")
+    top = "\n".join(lines[:40])
+    for words in ("build/portex", "cmake --install build", "cpack -G DEB", "apt-get install ./build/"):
+        check(words in top, f"README says near the top (first 40 lines): {words!r}")
+    build = os.path.dirname(PORTEX)
+    if not os.path.exists(os.path.join(build, "cmake_install.cmake")):
+        check(False, f"{build} is a CMake build directory (cmake --install needs it)")
+        return
+    with tempfile.TemporaryDirectory(prefix="pxinstall") as d:
+        p = spawn(["cmake", "--install", build, "--prefix", d], stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+        _, err = p.communicate(timeout=60)
+        got = sorted(os.path.relpath(os.path.join(r, f), d)
+                     for r, _, fs in os.walk(d) for f in fs)
+        check(p.returncode == 0 and got == ["bin/portex", "share/bash-completion/completions/portex",
+                                            "share/man/man1/portex.1.gz"],
+              f"cmake --install puts the binary, man page and completion ({got}, {err.strip()!r})")
+
+
 def main():
     cmds = commands()
     check({"run", "serve", "compare", "lab", "doctor"} <= set(cmds),
           f"portex --help lists the commands ({' '.join(cmds)})")
     check_man(cmds)
     check_completion(cmds)
+    check_readme_top()
     finish()
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The test harness itself: every process a test starts dies with the test, on every path."""
+"""The test harness itself: every process a test starts (spawn, subprocess.run, a bare Popen)
+dies with the test, on every path."""
 import os
 import signal
 import subprocess
@@ -17,7 +18,11 @@ CHILD = textwrap.dedent("""
     import os, sys, time
     sys.argv = [sys.argv[0], sys.argv[1], *sys.argv[3:]]
     how = os.environ["HOW"]
+    import subprocess
     import pxtest
+    if how == "bare":  # a plain subprocess.Popen, as subprocess.run makes
+        print(subprocess.Popen(["sleep", "60"]).pid, flush=True)
+        time.sleep(60)
     srv = pxtest.Serve()
     print(srv.proc.pid, flush=True)
     if how == "raise":
@@ -52,7 +57,7 @@ def serve_dies_with(how):
     if not line.isdigit():
         return
     pid = int(line)
-    if how == "sigkill":
+    if how in ("sigkill", "bare"):
         p.kill()
     p.wait(timeout=30)
     ok = gone_within(pid, 5)
@@ -64,4 +69,5 @@ def serve_dies_with(how):
 if __name__ == "__main__":
     serve_dies_with("raise")
     serve_dies_with("sigkill")
+    serve_dies_with("bare")
     finish()

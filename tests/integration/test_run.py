@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """portex run against portex serve on loopback: counts, models, close modes, errors."""
+import re
 import signal
 import socket
 import subprocess
@@ -201,15 +202,18 @@ def bad_input():
 
 def nofile_limit_lowers_c():
     srv = Serve()
-    p = subprocess.run(["bash", "-c", 'ulimit -n 100 && exec "$0" run -q -c 500 -n 300 --json - "$1"',
+    p = subprocess.run(["bash", "-c", 'ulimit -n 100 && exec "$0" run -q -c 500 -t 2 -n 300 --json - "$1"',
                         PORTEX, srv.url], capture_output=True, text=True, timeout=60)
     srv.stop()
     import json
     doc = json.loads(p.stdout)
-    check("-c 500 does not fit the open-files limit" in p.stderr and "running with -c 36" in p.stderr,
+    m = re.search(r"running with -c (\d+)", p.stderr)
+    n = int(m.group(1)) if m else None
+    # Besides its connections portex holds about a dozen fds (test_nofile.py counts them).
+    check("-c 500 does not fit the open-files limit" in p.stderr and n is not None and 80 <= n < 100,
           f"fd limit 100: says -c 500 does not fit and lowers it ({p.stderr.strip()})")
-    check(doc["config"]["connections"] == 36 and doc["summary"]["ok"] == 300,
-          f"fd limit 100: runs with -c 36, 300 ok ({doc['config']['connections']}, {doc['summary']['ok']})")
+    check(doc["config"]["connections"] == n and doc["summary"]["ok"] == 300,
+          f"fd limit 100: runs with -c {n}, 300 ok ({doc['config']['connections']}, {doc['summary']['ok']})")
 
 
 def ipv6_target():

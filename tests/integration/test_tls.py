@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""HTTPS: portex run against portex serve --tls on 127.0.0.1 (counts, resumption, errors)."""
+"""HTTPS: portex run against portex serve --tls on 127.0.0.1 (counts, resumption, errors).
+
+As root it runs where /etc/hosts is Debian 12's (localhost resolves ::1 first; a mount
+namespace of its own, the host's file untouched): https://localhost must still verify."""
 import json
 import os
 import re
@@ -7,7 +10,9 @@ import subprocess
 import tempfile
 import time
 
-from pxtest import PORTEX, Serve, check, finish, portex, run
+from pxtest import DEBIAN_HOSTS, PORTEX, Serve, check, finish, isolate, portex, run
+
+isolate(hosts=DEBIAN_HOSTS)
 
 
 class TlsServe(Serve):

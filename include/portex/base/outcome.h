@@ -17,7 +17,8 @@ enum px_cause {
     PX_CAUSE_SWITCHED,        /* 101 Switching Protocols: left HTTP, never reused */
     PX_CAUSE_CONNECT_TIMEOUT, /* no connection within --connect-timeout */
     PX_CAUSE_REQUEST_TIMEOUT, /* no whole response within --timeout */
-    PX_CAUSE_CLOSED,          /* peer closed before the whole response */
+    PX_CAUSE_CLOSED,          /* peer closed before the whole response; on a kept-alive
+                               * connection or a resend, before any byte, and not resent */
     PX_CAUSE_PARSE,           /* response is not valid HTTP/1.x */
     PX_CAUSE_CANCELLED,       /* still in flight when the run was stopped */
     PX_CAUSE_TLS_HANDSHAKE,   /* TLS handshake failed (OpenSSL's reason kept per worker) */

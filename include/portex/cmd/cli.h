@@ -102,6 +102,9 @@ int px_cli_set_rate(const struct px_cli_opt *opt, void *obj, const char *arg, ch
 /* A flag: sets the int to 1. */
 int px_cli_set_flag(const struct px_cli_opt *opt, void *obj, const char *arg, char *err,
                     size_t errlen);
+/* -4 or -6 (the option's letter): the int gets AF_INET or AF_INET6; both given is refused. */
+int px_cli_set_family(const struct px_cli_opt *opt, void *obj, const char *arg, char *err,
+                      size_t errlen);
 /* A path or any string kept as given (points into argv). */
 int px_cli_set_path(const struct px_cli_opt *opt, void *obj, const char *arg, char *err,
                     size_t errlen);

@@ -15,11 +15,14 @@
 #include "portex/cmd/command.h"
 #include "portex/report/doctor_report.h"
 
+struct px_bound_ports;
+
 /* `portex doctor`. */
 struct px_doctor_config {
     int has_target;
     char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16];
     struct px_url url;
+    int family;           /* -4 AF_INET, -6 AF_INET6; AF_UNSPEC: both */
     unsigned connections; /* concurrency the user wants (-c) */
     uint64_t connect_timeout_ms;
     struct px_outputs out; /* --json only */
@@ -35,8 +38,13 @@ void px_doctor_config_defaults(struct px_doctor_config *cfg);
  */
 int px_doctor_probe(const struct sockaddr *addr, socklen_t len, const struct px_url *url,
                     uint64_t timeout_ms, struct px_probe *out);
-/* Fills d from the proc tree (and the probe, already in d->probe when has_target). */
-void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg, struct px_doctor *d);
+/*
+ * Fills d from the proc tree and the bound ports of this namespace (a sock_diag
+ * dump; NULL: unknown), and the probe, already in d->probe and d->addrs when
+ * has_target.
+ */
+void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg,
+                       const struct px_bound_ports *bound, struct px_doctor *d);
 
 /* `portex doctor` arguments into cfg: a PX_CLI_ status. */
 int px_doctor_parse(int argc, char **argv, struct px_doctor_config *cfg, char *err, size_t errlen);

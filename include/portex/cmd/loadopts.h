@@ -15,8 +15,8 @@
 
 struct px_load;
 
-/* -c -r -d -n -t -m -H --body --timeout --connect-timeout --port-range --source --interval --unix
- */
+/* -c -r -d -n -t -m -H --body --timeout --connect-timeout --port-range --source --interval
+ * --unix -4 -6 */
 extern const struct px_cli_opt px_loadopts_load[];
 /* -k, --close, --requests-per-conn: how one connection ends (run and ramp; compare's modes). */
 extern const struct px_cli_opt px_loadopts_close[];
@@ -33,10 +33,13 @@ extern const struct px_cli_opt px_loadopts_shard[];
 int px_loadopts_finish(const struct px_cli_args *args, int argc, char **argv, struct px_load *load,
                        const struct px_outputs *out, char *err, size_t errlen);
 /*
- * Before the outputs open: resolves the URL, checks the source addresses and
- * the port range, fits -c to the open-files limit. Messages are printed as
+ * Before the outputs open: resolves the URL and picks the address to load (the
+ * first that answers a probe, -4/-6 pinning a family), checks the source addresses and
+ * the port range, fits -c (and -t) to the open-files limit beside what the process
+ * holds and will open (out: the files to come). Messages are printed as
  * "portex CMD: ...". PX_EXIT_OK, PX_EXIT_FAILED or PX_EXIT_USAGE.
  */
-enum px_exit px_loadopts_prepare(const char *cmd, struct px_load *load);
+enum px_exit px_loadopts_prepare(const char *cmd, struct px_load *load,
+                                 const struct px_outputs *out);
 
 #endif

@@ -79,6 +79,12 @@ int px_conntrack_read(const char *proc, struct px_conntrack *out);
 /* `tw` of /<proc>/net/sockstat: namespace-wide, includes FIN_WAIT2 of orphans. -1 on error. */
 int64_t px_sockstat_tw(const char *proc);
 
+/*
+ * File descriptors this process has open now: the entries of /<proc>/self/fd,
+ * less the one that reads them; without that directory, the fds below limit
+ * that fcntl finds open.
+ */
+unsigned px_fd_count(const char *proc, uint64_t limit);
 /* Kernel release ("6.18.44") and its major/minor numbers. */
 void px_kernel_release(char *out, size_t outlen, int *major, int *minor);
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */

@@ -61,6 +61,37 @@ int px_diag_count_tw_ports(int fd, const struct sockaddr *dst, unsigned nports,
 /* One-shot count of TIME_WAIT sockets toward dst (own socket); -1 on error. */
 int64_t px_diag_time_wait_toward(const struct sockaddr *dst);
 
+/*
+ * The local ports held in this namespace by TCP sockets that are not connected:
+ * connect() skips every port with a bind bucket (KERNEL-FACTS.md, "More that
+ * connect() does"), so inside the port range these are ports no connection can
+ * take. One bit per port.
+ */
+struct px_bound_ports {
+    uint8_t listening[65536 / 8]; /* a LISTEN socket holds the port */
+    uint8_t bound[65536 / 8];     /* a socket bound by bind() alone (neither listening nor
+                                   * connected; seen on Linux 6.7+) holds it */
+};
+
+/*
+ * Dumps the LISTEN and the bound-only (TCP_BOUND_INACTIVE, state bit 13, 6.7+:
+ * they come back as TCP_CLOSE) TCP sockets of both families into out; a v4-mapped
+ * or dual-stack IPv6 socket holds the same port as an IPv4 one. 0, or -1 (errno set).
+ */
+int px_diag_bound_ports(int fd, struct px_bound_ports *out);
+/*
+ * Ports of [lo, hi] that b holds, each once, leaving out those in the reserved
+ * list (ip_local_reserved_ports: connect() skips them anyway); *listening gets
+ * how many of them a listener holds (may be NULL).
+ */
+uint64_t px_bound_ports_count(const struct px_bound_ports *b, unsigned lo, unsigned hi,
+                              const char *reserved, uint64_t *listening);
+/*
+ * One-shot (own socket) count of the ports of [lo, hi] held without a
+ * connection, as px_bound_ports_count; -1 when sock_diag cannot tell.
+ */
+int64_t px_diag_bound_in_range(unsigned lo, unsigned hi, const char *reserved, int64_t *listening);
+
 /* Builds the dump request (inet_diag_req_v2 for TCP) into buf, which must be aligned
  * for struct nlmsghdr. Its length, or 0 when buflen is too small. */
 size_t px_diag_build_request(void *buf, size_t buflen, int family, uint32_t states, uint32_t seq);

@@ -10,18 +10,26 @@
 #define PORTEX_LOAD_COUNTERS_H
 
 /*
- * X(name, https, meaning), every one a uint64_t count. https 1: a counter that
- * only an https run moves; those are written as a group after the others, and
- * only when one of them is not 0, and read back when the group's first key is
- * there, so that http results keep their shape.
+ * X(name, kind, meaning), every one a uint64_t count. kind says how the result
+ * format writes and reads it. PX_COUNTER_BASE: always written, and a document
+ * without it is refused. PX_COUNTER_HTTPS: only an https run moves it; these
+ * are written as a group after the others, only when one of them is not 0, and
+ * read back when the group's first key is there, so that http results keep
+ * their shape. PX_COUNTER_ADDED: added after format 1, always written; a
+ * document from before it reads 0, so that older results still read and merge.
  */
+#define PX_COUNTER_BASE  0
+#define PX_COUNTER_HTTPS 1
+#define PX_COUNTER_ADDED 2
+
 #define PX_TOTALS(X)                                                                               \
-    X(started, 0, "attempts begun (requests = ok + failed once all ended)")                        \
-    X(ok, 0, "2xx and 3xx")                                                                        \
-    X(failed, 0, "every other ending, = sum of cause[]")                                           \
-    X(connections_opened, 0, "connections established")                                            \
-    X(missed_starts, 0, "open model: no free slot at the scheduled time")                          \
-    X(tls_full, 1, "https: completed full TLS handshakes")                                         \
-    X(tls_resumed, 1, "https: completed handshakes that resumed a session")
+    X(started, PX_COUNTER_BASE, "attempts begun (requests = ok + failed once all ended)")          \
+    X(ok, PX_COUNTER_BASE, "2xx and 3xx")                                                          \
+    X(failed, PX_COUNTER_BASE, "every other ending, = sum of cause[]")                             \
+    X(connections_opened, PX_COUNTER_BASE, "connections established")                              \
+    X(missed_starts, PX_COUNTER_BASE, "open model: no free slot at the scheduled time")            \
+    X(retries, PX_COUNTER_ADDED, "resent once: the kept-alive connection closed, no byte back")    \
+    X(tls_full, PX_COUNTER_HTTPS, "https: completed full TLS handshakes")                          \
+    X(tls_resumed, PX_COUNTER_HTTPS, "https: completed handshakes that resumed a session")
 
 #endif

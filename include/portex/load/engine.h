@@ -50,6 +50,11 @@ void px_engine_wait(struct px_engine *e);
  * complete (finished) after px_engine_wait.
  */
 void px_engine_snapshot(const struct px_engine *e, struct px_engine_snapshot *out);
+/*
+ * File descriptors each worker thread of a run with this load holds besides
+ * its connections (its event loop, measured); -1 when no loop could be made.
+ */
+int px_engine_thread_fds(const struct px_load *cfg);
 /* Frees the engine (its workers must have been joined). NULL is fine. */
 void px_engine_free(struct px_engine *e);
 

@@ -19,6 +19,11 @@ struct px_http_request_spec {
 
 /* Builds the request bytes into a malloc'd buffer. 0, or -1 on allocation failure. */
 int px_http_request_build(const struct px_http_request_spec *spec, char **out, size_t *out_len);
+/*
+ * True for the methods RFC 9110 9.2.2 calls idempotent (GET, HEAD, PUT,
+ * DELETE, OPTIONS, TRACE): the only ones a client may send again on its own.
+ */
+int px_http_idempotent(const char *method);
 
 enum px_http_step {
     PX_HTTP_MORE = 0,  /* response not complete yet */

@@ -20,8 +20,11 @@
 struct px_load {
     char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16];
     struct px_url url;
-    struct sockaddr_storage target; /* resolved once at start */
+    struct sockaddr_storage target; /* resolved once at start: the address the run uses */
     socklen_t target_len;
+    int family; /* -4 AF_INET, -6 AF_INET6; AF_UNSPEC: both, as the name resolves */
+    struct px_url_addr addrs[PX_URL_ADDRS_MAX]; /* the name's addresses, in order, and probes */
+    size_t naddrs;                              /* 0: not resolved here (a result read back) */
 
     unsigned threads;     /* worker threads, each with its own event_base */
     unsigned connections; /* closed model: slots; open model: in-flight cap */
@@ -29,6 +32,7 @@ struct px_load {
     uint64_t duration_ms; /* 0 with requests > 0 */
     uint64_t requests;    /* -n: exact count, 0 = by duration */
     int keepalive;        /* -k */
+    int no_retry;         /* --no-retry: never resend a request (slot.c resend_fresh) */
     enum px_close close;  /* short mode only */
     /* -k --requests-per-conn N: N requests per connection, then --close applies; 0 = no limit */
     unsigned requests_per_conn;

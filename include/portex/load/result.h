@@ -50,7 +50,10 @@ struct px_exhaustion {
     int seen;                   /* some request failed with EADDRNOTAVAIL */
     double first_s;             /* time of the first one */
     uint64_t ok_before;         /* ok requests before it */
-    uint64_t usable_ports;      /* P: range in force minus reserved ports */
+    uint64_t usable_ports;      /* P: range in force minus reserved and bound ports */
+    int64_t bound_ports;        /* ports of the range held without a connection at start
+                                 * (listeners, bound-only sockets), each once; -1 unknown */
+    int64_t bound_listening;    /* of them, held by a listener; -1 unknown */
     unsigned port_lo, port_hi;  /* range in force (namespace range or --port-range) */
     int timestamps;             /* enum px_ts, from TCP_INFO on the first connection */
     int loopback;               /* target is on loopback */
@@ -81,7 +84,8 @@ struct px_run {
 struct px_run *px_run_new(const struct px_load *load);
 /* Frees the run, its series and its copy of the load. NULL is fine. */
 void px_run_free(struct px_run *run);
-/* Fills run->ex.ceiling and the port fields from env, cfg and the measured latency. */
+/* Fills run->ex.ceiling and the port fields from env, cfg, the bound ports and the
+ * measured latency. */
 void px_run_predict(struct px_run *run);
 
 /* dst += src; reads src with relaxed atomic loads (a worker may be writing it). */

@@ -20,6 +20,7 @@ struct px_env;
 struct px_hist;
 struct px_run;
 struct px_series;
+struct px_url_addr;
 
 /* Helpers every jansson writer of portex shares: */
 /* o[key] = v, or null when v is NULL (v's reference is taken). */
@@ -31,6 +32,8 @@ struct json_t *px_ju64(uint64_t v);
 
 /* The `config` object: the settings reports and merge need. */
 struct json_t *px_result_encode_config(const struct px_load *cfg);
+/* `resolved`: [{"address", "probe"}] in the resolver's order, or null for n == 0. */
+struct json_t *px_result_encode_addrs(const struct px_url_addr *a, size_t n);
 /* The `environment` object: kernel, sysctls (those the kernel has), limits. */
 struct json_t *px_result_encode_environment(const struct px_env *env);
 /* The `sysctl` object alone. */

@@ -22,6 +22,7 @@ struct px_series_row {
     uint64_t tw_overflow;    /* TcpExt TCPTimeWaitOverflow in the interval */
     uint64_t p50_us, p99_us; /* total latency of requests finished in the interval */
     int drain;               /* the interval began after the load window ended */
+    uint64_t retries;        /* requests resent on a fresh connection in the interval */
     uint64_t tls_full;       /* https: full TLS handshakes completed in the interval */
     uint64_t tls_resumed;    /* https: resumed TLS handshakes completed in the interval */
     uint64_t tls_p50_us;     /* https: median handshake latency in the interval */

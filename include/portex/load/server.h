@@ -40,6 +40,13 @@ int px_server_start(struct px_server *s, char *err, size_t errlen);
 void px_server_stop(struct px_server *s);
 /* Connections accepted and requests answered so far. */
 void px_server_counts(const struct px_server *s, uint64_t *accepted, uint64_t *requests);
+/*
+ * accept() calls that failed so far, and the errno of a recent one (0 when
+ * none failed). EMFILE at the open-files limit, ENFILE, ENOBUFS and ENOMEM
+ * pause that listener for 10 ms, doubling to 1 s; the errors of one queued
+ * connection (EPROTO, ENETUNREACH, ...) do not. Safe from another thread.
+ */
+void px_server_accept_errors(const struct px_server *s, uint64_t *errors, int *last_errno);
 void px_server_free(struct px_server *s);
 
 #endif

@@ -95,6 +95,7 @@ struct px_slot {
     uint64_t deadline_us;          /* t_start + timeout */
     size_t written;                /* request bytes sent */
     int reused;                    /* request rides a kept-alive connection */
+    int resent;                    /* this attempt is the request's one resend */
     unsigned conn_reqs;            /* requests begun on this connection (--requests-per-conn) */
     int got_bytes;                 /* some response byte arrived */
     int established;               /* the connection carried its first successful step */
@@ -111,6 +112,7 @@ struct px_slots {
     unsigned busy;              /* slots not idle; busy + nfree == n always */
     int stopping;             /* the owner starts nothing more: connections close as requests end */
     int nodelay;              /* set TCP_NODELAY on new connections */
+    int resend;               /* may resend: an idempotent method and no --no-retry */
     unsigned src_next;        /* --source round robin */
     unsigned dst_next;        /* target ports round robin (lab two-targets) */
     int ts_probed;            /* TCP_INFO read on this worker's first connection */

@@ -46,6 +46,11 @@ struct px_stats_opts {
                     * for --json and merges; off, memory stays flat however long */
 };
 
+/*
+ * File descriptors the stats thread holds during a run: its sock_diag socket,
+ * and the /proc file it reads on each tick (one at a time).
+ */
+unsigned px_stats_fds(void);
 /* Starts the stats thread over a running engine. NULL when it cannot. */
 struct px_stats *px_stats_start(struct px_engine *e, const struct px_load *load,
                                 const struct px_stats_opts *opts);

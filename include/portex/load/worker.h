@@ -57,5 +57,12 @@ void px_worker_stop(struct px_worker *w);
 void px_worker_join(struct px_worker *w);
 /* Frees what px_worker_init set up (all of it, or part); a zeroed worker is fine. */
 void px_worker_release(struct px_worker *w);
+/*
+ * File descriptors one worker's event loop holds (open: the open model's),
+ * measured by making one: libevent's epoll backend takes an epoll fd and a
+ * pipe for signals, a notify eventfd once threads are on, and a timerfd with
+ * the precise timer. -1 when no loop could be made.
+ */
+int px_worker_loop_fds(int open);
 
 #endif

@@ -17,8 +17,9 @@
 
 /* What TCP_INFO told about one connection to the target. */
 struct px_probe {
-    int reached;     /* the connection was established */
-    char error[512]; /* why not */
+    int reached;       /* the connection was established */
+    char error[512];   /* why not */
+    int connect_errno; /* connect()'s errno when not reached; 0 otherwise */
     struct sockaddr_storage addr;
     int timestamps;       /* negotiated (TCPI_OPT_TIMESTAMPS) */
     int window_scaling;   /* TCPI_OPT_WSCALE */
@@ -38,13 +39,18 @@ struct px_doctor_ceiling {
 };
 
 struct px_doctor {
-    int has_target;                              /* a URL was given */
+    int has_target;                                        /* a URL was given */
     char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16]; /* as given */
     struct px_url url;
+    int family;                                 /* -4 AF_INET, -6 AF_INET6, else AF_UNSPEC */
+    struct px_url_addr addrs[PX_URL_ADDRS_MAX]; /* the URL's addresses and each probe */
+    size_t naddrs;                              /* 0: none (no URL, or not resolved) */
     struct px_env env;
-    uint64_t usable_ports;
-    int64_t tw_all;    /* /proc/net/sockstat tw */
-    int64_t tw_target; /* sock_diag toward the target, -1 without one */
+    uint64_t usable_ports;   /* the range minus reserved and bound ports */
+    int64_t bound_ports;     /* ports of the range held without a connection; -1 unknown */
+    int64_t bound_listening; /* of them, by a listener; -1 unknown */
+    int64_t tw_all;          /* /proc/net/sockstat tw */
+    int64_t tw_target;       /* sock_diag toward the target, -1 without one */
     struct px_tcpext ext;
     int have_ext;
     struct px_probe probe;

@@ -26,7 +26,10 @@ struct px_mode_result {
     const char *isolation; /* compare: "port-window", "source", "drain", "none",
                               "as-given" (first mode); NULL in lab */
     double waited_s;       /* compare: time spent waiting for TIME_WAIT before this mode */
-    double tolerance;      /* verdict on predicted_ok: "matches" within this share (0: 15%) */
+    /* compare: what was found in the ports before this mode (windows passed over for their
+     * TIME_WAIT, or TIME_WAIT it had to wait for or, with --no-drain, ran with); "" none */
+    char isolation_note[256];
+    double tolerance; /* verdict on predicted_ok: "matches" within this share (0: 15%) */
     /* lab: what sat between client and server, what every namespace measured, and,
      * for a mode through a middle, the rule it was judged by (then `judged`) */
     struct px_middle_settings middle;

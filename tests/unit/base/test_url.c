@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <string.h>
 
 #include "portex/base/url.h"
@@ -159,8 +160,6 @@ static void px_url_parse__unix_socket_and_path(void **state)
 {
     (void)state;
     struct px_url u;
-    struct sockaddr_storage ss;
-    socklen_t len;
     char err[256], out[160];
 
     assert_int_equal(px_url_parse("unix:/tmp/px.sock:/a/b?x=1", &u, err, sizeof(err)), 0);
@@ -168,10 +167,11 @@ static void px_url_parse__unix_socket_and_path(void **state)
     assert_string_equal(u.path, "/a/b?x=1");
     px_url_host_header(&u, out, sizeof(out));
     assert_string_equal(out, "localhost");
-    assert_int_equal(px_url_resolve(&u, &ss, &len, err, sizeof(err)), 0);
-    assert_int_equal(ss.ss_family, AF_UNIX);
-    assert_int_equal(len, 2 + strlen("/tmp/px.sock") + 1);
-    px_sockaddr_str((struct sockaddr *)&ss, out, sizeof(out));
+    struct px_url_addr a;
+    assert_int_equal(px_url_resolve_all(&u, AF_UNSPEC, &a, 1, err, sizeof(err)), 1);
+    assert_int_equal(a.ss.ss_family, AF_UNIX);
+    assert_int_equal(a.len, 2 + strlen("/tmp/px.sock") + 1);
+    px_sockaddr_str((struct sockaddr *)&a.ss, out, sizeof(out));
     assert_string_equal(out, "unix:/tmp/px.sock");
 
     assert_int_equal(px_url_parse("unix:/tmp/px.sock:/a#frag", &u, err, sizeof(err)), 0);
@@ -195,6 +195,50 @@ static void px_url_parse__unix_rejects_with_reason(void **state)
     assert_non_null(strstr(err, "1-107 bytes"));
 }
 
+/* Numeric hosts resolve to themselves; -4/-6 keep one family and name the option
+ * when the host has none of it; a Unix socket is its one address. */
+static void px_url_resolve_all__family_and_count(void **state)
+{
+    (void)state;
+    struct px_url u;
+    struct px_url_addr a[PX_URL_ADDRS_MAX];
+    char err[256], out[160];
+    assert_int_equal(px_url_parse("http://[::1]:8080/", &u, err, sizeof(err)), 0);
+    assert_int_equal(px_url_resolve_all(&u, AF_UNSPEC, a, PX_URL_ADDRS_MAX, err, sizeof(err)), 1);
+    px_sockaddr_str((struct sockaddr *)&a[0].ss, out, sizeof(out));
+    assert_string_equal(out, "[::1]:8080");
+    assert_int_equal(a[0].len, sizeof(struct sockaddr_in6));
+    assert_int_equal(a[0].probe, PX_ADDR_NOT_TRIED);
+    assert_int_equal(px_url_resolve_all(&u, AF_INET6, a, PX_URL_ADDRS_MAX, err, sizeof(err)), 1);
+    assert_int_equal(px_url_resolve_all(&u, AF_INET, a, PX_URL_ADDRS_MAX, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "cannot resolve '::1' to an IPv4 address (-4)"));
+    assert_int_equal(px_url_parse("http://127.0.0.1:81/", &u, err, sizeof(err)), 0);
+    assert_int_equal(px_url_resolve_all(&u, AF_INET6, a, PX_URL_ADDRS_MAX, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "(-6)"));
+    assert_int_equal(px_url_parse("unix:/tmp/px.sock", &u, err, sizeof(err)), 0);
+    assert_int_equal(px_url_resolve_all(&u, AF_UNSPEC, a, PX_URL_ADDRS_MAX, err, sizeof(err)), 1);
+    assert_int_equal(a[0].ss.ss_family, AF_UNIX);
+}
+
+/* The words of a probe read back as the same value, errno names included. */
+static void px_addr_probe_name__round_trips(void **state)
+{
+    (void)state;
+    static const int probes[] = {PX_ADDR_NOT_TRIED, PX_ADDR_ANSWERED, ECONNREFUSED, ETIMEDOUT,
+                                 ENETUNREACH};
+    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        int back = -2;
+        assert_int_equal(px_addr_probe_parse(px_addr_probe_name(probes[i]), &back), 0);
+        assert_int_equal(back, probes[i]);
+    }
+    assert_string_equal(px_addr_probe_name(ECONNREFUSED), "ECONNREFUSED");
+    assert_string_equal(px_addr_probe_name(PX_ADDR_ANSWERED), "answered");
+    int p;
+    assert_int_equal(px_addr_probe_parse("refused", &p), -1);
+    assert_string_equal(px_family_name(AF_INET6), "ipv6");
+    assert_null(px_family_name(AF_UNSPEC));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +251,8 @@ int main(void)
         cmocka_unit_test(px_addr_parse__v4_v6),
         cmocka_unit_test(px_url_parse__unix_socket_and_path),
         cmocka_unit_test(px_url_parse__unix_rejects_with_reason),
+        cmocka_unit_test(px_url_resolve_all__family_and_count),
+        cmocka_unit_test(px_addr_probe_name__round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -360,6 +360,26 @@ static void px_doctor_parse__optional_url(void **state)
     assert_int_equal(px_doctor_parse(3, c, &dc, err, sizeof(err)), PX_CLI_USAGE);
 }
 
+/* -4 and -6 pin a family for run (and so compare and ramp) and doctor; both is refused. */
+static void px_run_parse__family_pins(void **state)
+{
+    (void)state;
+    assert_int_equal(PARSE_RUN("http://localhost/"), PX_CLI_OK);
+    assert_int_equal(cfg.family, AF_UNSPEC);
+    assert_int_equal(PARSE_RUN("-4", "http://localhost/"), PX_CLI_OK);
+    assert_int_equal(cfg.family, AF_INET);
+    assert_int_equal(PARSE_RUN("--ipv6", "http://localhost/"), PX_CLI_OK);
+    assert_int_equal(cfg.family, AF_INET6);
+    assert_int_equal(PARSE_RUN("-4", "-6", "http://localhost/"), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "-4 and -6 exclude each other"));
+    static struct px_doctor_config dc;
+    char *a[] = {"doctor", "-6", "http://localhost/", NULL};
+    assert_int_equal(px_doctor_parse(3, a, &dc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(dc.family, AF_INET6);
+    char *b[] = {"doctor", "-4", "unix:/tmp/x.sock", NULL};
+    assert_int_equal(px_doctor_parse(3, b, &dc, err, sizeof(err)), PX_CLI_USAGE);
+}
+
 static struct px_ramp_config ramp;
 
 #define PARSE_RAMP(...)                                                                            \
@@ -434,6 +454,7 @@ int main(void)
         cmocka_unit_test(px_compare_parse__control_adds_a_mode),
         cmocka_unit_test(px_lab_parse__defaults_and_modes),
         cmocka_unit_test(px_doctor_parse__optional_url),
+        cmocka_unit_test(px_run_parse__family_pins),
         cmocka_unit_test(px_ramp_parse__steps_and_load),
         cmocka_unit_test(px_ramp_parse__refuses_rate_duration_and_missing_steps),
         cmocka_unit_test(px_run_parse__requests_per_conn_needs_keepalive),

@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "portex/kernel/kernel.h"
 #include "portex/kernel/netlink.h"
+#include "pxskip.h"
 
 static void px_diag_build_request__time_wait_dump(void **state)
 {
@@ -269,6 +271,83 @@ static void px_diag_sock_toward__v6_and_family(void **state)
     assert_false(px_diag_sock_toward(&sk, NULL));
 }
 
+/* Ports held once each, whoever holds them; reserved ports and those outside [lo, hi] left out. */
+static void px_bound_ports_count__once_each_in_range(void **state)
+{
+    (void)state;
+    static struct px_bound_ports b;
+    memset(&b, 0, sizeof(b));
+    b.listening[40010 / 8] |= 1u << (40010 % 8);
+    b.bound[40010 / 8] |= 1u << (40010 % 8); /* the same port twice: counted once */
+    b.bound[40011 / 8] |= 1u << (40011 % 8);
+    b.listening[40100 / 8] |= 1u << (40100 % 8);
+    b.listening[39999 / 8] |= 1u << (39999 % 8); /* below the range */
+    uint64_t listening = 0;
+    assert_int_equal(px_bound_ports_count(&b, 40000, 40499, "", &listening), 3);
+    assert_int_equal(listening, 2);
+    assert_int_equal(px_bound_ports_count(&b, 40000, 40499, "40100,50000-50010", &listening), 2);
+    assert_int_equal(listening, 1);
+    assert_int_equal(px_bound_ports_count(&b, 40011, 40011, NULL, NULL), 1);
+}
+
+/* A bound socket of the given family on loopback, port chosen by the kernel; its port. */
+static int bound_socket(int family, int do_listen, uint16_t *port)
+{
+    int fd = socket(family, SOCK_STREAM, 0);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    ss.ss_family = (sa_family_t)family;
+    if (family == AF_INET6)
+        ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+    else
+        ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+    if (do_listen)
+        assert_int_equal(listen(fd, 8), 0);
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    *port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                     : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+/* Live: listeners of both families, and sockets bound by bind() alone (Linux 6.7+). */
+static void px_diag_bound_ports__listeners_and_bound_only(void **state)
+{
+    (void)state;
+    uint16_t l4, l6, b4, b6;
+    int fds[4] = {bound_socket(AF_INET, 1, &l4), bound_socket(AF_INET6, 1, &l6),
+                  bound_socket(AF_INET, 0, &b4), bound_socket(AF_INET6, 0, &b6)};
+    static struct px_bound_ports b;
+    int fd = px_diag_open();
+    assert_true(fd >= 0);
+    assert_int_equal(px_diag_bound_ports(fd, &b), 0);
+    close(fd);
+    uint64_t listening = 0;
+    assert_int_equal(px_bound_ports_count(&b, l4, l4, "", &listening), 1);
+    assert_int_equal(listening, 1);
+    assert_int_equal(px_bound_ports_count(&b, l6, l6, "", &listening), 1);
+    assert_int_equal(listening, 1);
+    int64_t l = -2;
+    assert_int_equal(px_diag_bound_in_range(l4, l4, "", &l), 1);
+    assert_int_equal(l, 1);
+    char rel[64];
+    int major = 0, minor = 0;
+    px_kernel_release(rel, sizeof(rel), &major, &minor);
+    int inactive = major > 6 || (major == 6 && minor >= 7);
+    for (int i = 0; i < 4; i++)
+        if (i < 2 || !inactive)
+            close(fds[i]);
+    if (!inactive)
+        PX_SKIP("bound-only sockets are reported by Linux 6.7 and later");
+    assert_int_equal(px_bound_ports_count(&b, b4, b4, "", &listening), 1);
+    assert_int_equal(listening, 0);
+    assert_int_equal(px_bound_ports_count(&b, b6, b6, "", &listening), 1);
+    assert_int_equal(listening, 0);
+    close(fds[2]);
+    close(fds[3]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +359,8 @@ int main(void)
         cmocka_unit_test(px_diag_count_tw__exact_live_count),
         cmocka_unit_test(px_diag_dump__finds_own_listener),
         cmocka_unit_test(px_diag_sock_toward__v6_and_family),
+        cmocka_unit_test(px_bound_ports_count__once_each_in_range),
+        cmocka_unit_test(px_diag_bound_ports__listeners_and_bound_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

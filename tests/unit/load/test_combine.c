@@ -42,6 +42,8 @@ static struct px_run *make_shard(unsigned k)
     run->duration_s = 2.5;
     run->ex.time_wait_peak = 100 + k;
     run->ex.usable_ports = 100;
+    run->ex.bound_ports = k; /* host k has k ports bound in its range */
+    run->ex.bound_listening = k > 0;
     run->ex.ceiling.per_s = 100.0 / 60.0;
     run->ex.ceiling.burst = 100;
     snprintf(run->host, sizeof(run->host), "ns%u", k);
@@ -63,9 +65,10 @@ static struct px_run *make_shard(unsigned k)
     run->totals.started = n + 2;
     run->totals.failed = 2;
     run->totals.cause[px_cause_from_errno(EADDRNOTAVAIL)] = 2;
+    run->totals.retries = 3 * k; /* k in each of its 3 rows */
     for (int i = 0; i < 3; i++) {
         struct px_series_row row = {
-            .t = i < 2 ? i + 1 : 2.5, .ok = rows[i].count, .time_wait = 10 * k};
+            .t = i < 2 ? i + 1 : 2.5, .ok = rows[i].count, .time_wait = 10 * k, .retries = k};
         assert_int_equal(px_series_push_hist(&run->series, &row, &rows[i]), 0);
     }
     return run;
@@ -146,6 +149,8 @@ static void px_combine_runs__counts_summed_series_aligned(void **state)
     assert_int_equal(px_totals_errno(&merged->totals, EADDRNOTAVAIL), 2 * HOSTS);
     assert_int_equal(merged->ex.time_wait_peak, 100 + 101 + 102);
     assert_int_equal(merged->ex.usable_ports, 300);
+    assert_int_equal(merged->ex.bound_ports, 0 + 1 + 2);
+    assert_int_equal(merged->ex.bound_listening, 2);
     assert_true(merged->ex.ceiling.per_s > 3 * 100.0 / 60.0 - 1e-9);
     assert_int_equal(merged->load->connections, 30);
     assert_int_equal(merged->hosts, HOSTS);
@@ -155,8 +160,10 @@ static void px_combine_runs__counts_summed_series_aligned(void **state)
     for (size_t i = 0; i < merged->series.count; i++) {
         rows_ok += merged->series.rows[i].ok;
         assert_int_equal(merged->series.rows[i].time_wait, 0 + 10 + 20);
+        assert_int_equal(merged->series.rows[i].retries, 0 + 1 + 2);
     }
     assert_int_equal(rows_ok, ok);
+    assert_int_equal(merged->totals.retries, 3 * (0 + 1 + 2));
     px_run_free(merged);
     free_shards(&s);
 }
@@ -199,6 +206,62 @@ static void px_combine_check__refuses_with_reason(void **state)
     snprintf(s.read[1]->load->url_text, sizeof(s.read[1]->load->url_text), "http://198.18.0.3/");
     assert_int_equal(px_combine_check(s.parts, names, HOSTS, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "b.json targets http://198.18.0.3/"));
+    snprintf(s.read[1]->load->url_text, sizeof(s.read[1]->load->url_text), "http://198.18.0.2/");
+    s.read[2]->load->no_retry = 1;
+    assert_int_equal(px_combine_check(s.parts, names, HOSTS, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "c.json ran with --no-retry but a.json did not"));
+    free_shards(&s);
+}
+
+/* The document of a run from before retries were counted: no totals.retries,
+ * no series retries, no config.no_retry. */
+static char *older_document(const struct px_run *run, size_t *len)
+{
+    json_t *doc = px_report_json_doc(run, "run");
+    json_object_del(json_object_get(doc, "config"), "no_retry");
+    json_object_del(json_object_get(doc, "summary"), "retries");
+    json_object_del(json_object_get(json_object_get(doc, "result"), "totals"), "retries");
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(doc, "series"), i, row)
+    {
+        json_object_del(row, "retries");
+    }
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    px_json_print_tree(f, doc);
+    fclose(f);
+    json_decref(doc);
+    assert_null(strstr(buf, "retr"));
+    return buf;
+}
+
+static void px_combine_runs__older_results_read_0_retries_and_merge(void **state)
+{
+    (void)state;
+    static struct shards s;
+    load_shards(&s);
+    char err[256] = "";
+    for (unsigned k = 0; k < HOSTS; k++) {
+        size_t len;
+        char *text = older_document(s.run[k], &len);
+        px_run_free(s.read[k]);
+        s.read[k] = px_result_decode_text(text, len, err, sizeof(err));
+        free(text);
+        assert_non_null(s.read[k]);
+        s.parts[k] = s.read[k];
+    }
+    const char *names[HOSTS] = {"a.json", "b.json", "c.json"};
+    assert_int_equal(px_combine_check(s.parts, names, HOSTS, err, sizeof(err)), 0);
+    struct px_run *merged = px_combine_runs(s.parts, HOSTS);
+    assert_non_null(merged);
+
+    assert_int_equal(merged->totals.retries, 0);
+    assert_int_equal(merged->load->no_retry, 0);
+    for (size_t i = 0; i < merged->series.count; i++)
+        assert_int_equal(merged->series.rows[i].retries, 0);
+    assert_int_equal(merged->totals.failed, 2 * HOSTS);
+    px_run_free(merged);
     free_shards(&s);
 }
 
@@ -209,6 +272,7 @@ int main(void)
         cmocka_unit_test(px_combine_runs__counts_summed_series_aligned),
         cmocka_unit_test(px_combine_runs__one_run_gives_its_figures),
         cmocka_unit_test(px_combine_check__refuses_with_reason),
+        cmocka_unit_test(px_combine_runs__older_results_read_0_retries_and_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "portex/kernel/ceiling.h"
+#include "portex/kernel/kernel.h"
 #include "portex/kernel/sock.h"
 #include "portex/load/engine.h"
 #include "portex/load/load.h"
@@ -200,6 +201,36 @@ static void px_engine_stop__ends_the_window_early(void **state)
     free(s);
 }
 
+/* What the reserve counts per worker thread is what px_engine_new really opens. */
+static void px_engine_thread_fds__what_each_worker_holds(void **state)
+{
+    (void)state;
+    int measured[2];
+    for (int open = 0; open <= 1; open++) {
+        char err[256] = "";
+        struct px_load load;
+        px_load_defaults(&load);
+        assert_int_equal(px_url_parse("http://127.0.0.1:9/", &load.url, err, sizeof(err)), 0);
+        load.threads = 3;
+        load.connections = 3;
+        load.rate_per_s = open ? 100 : 0;
+        int per_thread = px_engine_thread_fds(&load);
+        unsigned before = px_fd_count(PX_PROC, UINT32_MAX);
+
+        struct px_engine *e = px_engine_new(&load, err, sizeof(err));
+        unsigned after = px_fd_count(PX_PROC, UINT32_MAX);
+        px_engine_free(e);
+
+        assert_non_null(e);
+        assert_true(per_thread >= 2); /* an epoll fd, the notify eventfd at least */
+        assert_int_equal(after - before, 3 * (unsigned)per_thread);
+        assert_int_equal(px_fd_count(PX_PROC, UINT32_MAX), before);
+        measured[open] = per_thread;
+    }
+    /* The open model's precise timer is a timerfd more. */
+    assert_int_equal(measured[1], measured[0] + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +238,7 @@ int main(void)
         cmocka_unit_test(px_engine_snapshot__keepalive_opens_one_connection_per_slot),
         cmocka_unit_test(px_engine_snapshot__https_handshakes_and_summary),
         cmocka_unit_test(px_engine_snapshot__open_model_takes_the_whole_timetable),
+        cmocka_unit_test(px_engine_thread_fds__what_each_worker_holds),
         cmocka_unit_test(px_engine_stop__ends_the_window_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,6 +69,8 @@ static struct px_run *fill_run(void)
     run->totals.failed = 10;
     run->totals.started = 100;
     run->totals.connections_opened = 95;
+    run->totals.retries = 4;
+    run->load->no_retry = 1;
     run->totals.status[2] = 90;
     run->totals.cause[px_cause_from_errno(EADDRNOTAVAIL)] = 7;
     run->totals.cause[PX_CAUSE_CONNECT_TIMEOUT] = 3;
@@ -87,7 +89,8 @@ static struct px_run *fill_run(void)
     run->ex.ceiling.port_bound = 1;
     snprintf(run->ex.ceiling.formula, sizeof(run->ex.ceiling.formula), "P / 60 s");
     for (int i = 0; i < 3; i++) {
-        struct px_series_row row = {.t = i + 1, .started = 30, .ok = 30, .time_wait = i};
+        struct px_series_row row = {
+            .t = i + 1, .started = 30, .ok = 30, .time_wait = i, .retries = (uint64_t)i};
         struct px_hist h;
         px_hist_init(&h);
         for (uint64_t v = 10; v < 5000; v += 97 * (uint64_t)(i + 1))
@@ -125,6 +128,9 @@ static void px_result_encode_read__write_read_write_identical(void **state)
     assert_int_equal(run2->load->shards, 4);
     assert_int_equal(run2->load->nsources, 2);
     assert_true(isinf(run2->ex.ceiling.burst));
+    assert_int_equal(run2->totals.retries, 4);
+    assert_int_equal(run2->load->no_retry, 1);
+    assert_int_equal(run2->series.rows[2].retries, 2);
     free(one);
     free(two);
     px_run_free(run);
@@ -219,6 +225,14 @@ static void px_result_encode_read__missing_key_named(void **state)
                  "result.totals.ok: missing");
 }
 
+static void px_result_encode_read__retries_must_be_counts(void **state)
+{
+    (void)state;
+    expect_error("      \"retries\": 4", "      \"retries\": -4",
+                 "result.totals.retries: missing or not");
+    expect_error("\"no_retry\": true", "\"no_retry\": 1", "config.no_retry: missing or not");
+}
+
 static void px_result_encode_read__unix_target_and_requests_per_conn(void **state)
 {
     (void)state;
@@ -279,6 +293,7 @@ int main(void)
         cmocka_unit_test(px_result_encode_read__other_layout_refused),
         cmocka_unit_test(px_result_encode_read__bucket_index_out_of_range),
         cmocka_unit_test(px_result_encode_read__missing_key_named),
+        cmocka_unit_test(px_result_encode_read__retries_must_be_counts),
         cmocka_unit_test(px_result_encode_read__unix_target_and_requests_per_conn),
         cmocka_unit_test(px_result_encode_loads__not_json),
         cmocka_unit_test(px_result_encode_load_file__directory_and_empty_named),

@@ -35,6 +35,10 @@ static struct px_latency lat;
 static struct event_base *base;
 static struct px_slots pool;
 static struct told told;
+/* The next pool's loop reads CLOCK_MONOTONIC, not libevent's default
+ * CLOCK_MONOTONIC_COARSE (4 ms ticks here): a test that times a pause
+ * against px_clock_us needs the same clock. */
+static int precise_timer;
 
 static void stub_done(void *arg, struct px_slot *s, enum px_slot_next next)
 {
@@ -62,7 +66,13 @@ static void setup_pool(unsigned n)
     px_hist_init(&lat.ttfb);
     px_hist_init(&lat.total);
     px_hist_init(&lat.tls);
-    base = event_base_new();
+    struct event_config *ec = event_config_new();
+    assert_non_null(ec);
+    if (precise_timer)
+        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    precise_timer = 0;
     assert_non_null(base);
     struct px_slot_owner owner = {
         .shared = &shared, .base = base, .ctr = &ctr, .lat = &lat, .done = stub_done, .arg = &told};
@@ -158,14 +168,16 @@ static void slot_fail__backs_off_only_when_a_retry_would_repeat(void **state)
 static void px_slot_pause__restarts_from_the_loop_after_the_back_off(void **state)
 {
     (void)state;
+    precise_timer = 1;
     setup_pool(1);
     struct px_slot *s = &pool.slot[0];
+    /* Before the pause is armed: a busy machine may run other work right after it. */
+    uint64_t t0 = px_clock_us();
     px_slot_pause(s, PX_SLOT_NEXT_BACKOFF);
     assert_int_equal(s->state, PX_SLOT_BACKOFF);
     assert_int_equal(pool.busy, 1);
     assert_true(event_pending(s->ev, EV_TIMEOUT, NULL));
     assert_int_equal(told.calls, 0);
-    uint64_t t0 = px_clock_us();
     event_base_loop(base, EVLOOP_ONCE);
     /* After BACKOFF_US the owner is told, the slot idle, to start the next now. */
     assert_true(px_clock_us() - t0 >= BACKOFF_US - 1000);
@@ -248,6 +260,110 @@ static void px_slot_start__one_request_over_a_unix_socket(void **state)
     teardown_pool();
 }
 
+/* A request in flight whose connection carried it: kept-alive (reused) or a resend. */
+static struct px_slot *lost_slot(int reused, int resent, int got_bytes)
+{
+    struct px_slot *s = &pool.slot[0];
+    slot_set(s, PX_SLOT_READING);
+    s->reused = reused;
+    s->resent = resent;
+    s->established = 1;
+    s->got_bytes = got_bytes;
+    return s;
+}
+
+static void conn_lost__not_resent_is_closed_before_response(void **state)
+{
+    (void)state;
+    const int reset = px_cause_from_errno(ECONNRESET);
+    setup_pool(1);
+    /* Arrange: a POST, or --no-retry: the pool may not resend. */
+    pool.resend = 0;
+    conn_lost(lost_slot(1, 0, 0), reset);
+    assert_int_equal(ctr.cause[PX_CAUSE_CLOSED], 1);
+    /* A resend whose own connection closed too: never sent a third time. */
+    pool.resend = 1;
+    conn_lost(lost_slot(0, 1, 0), reset);
+    assert_int_equal(ctr.cause[PX_CAUSE_CLOSED], 2);
+    /* Part of the answer came: cut short, the cause as the transport gave it. */
+    conn_lost(lost_slot(1, 0, 1), reset);
+    assert_int_equal(ctr.cause[reset], 1);
+    /* A new connection's first request: not a kept-alive close, nothing resent. */
+    conn_lost(lost_slot(0, 0, 0), reset);
+    assert_int_equal(ctr.cause[reset], 2);
+    assert_int_equal(ctr.retries, 0);
+    assert_int_equal(ctr.failed, 4);
+    assert_int_equal(told.calls, 4);
+    teardown_pool();
+}
+
+static void conn_lost__resend_connect_failure_keeps_its_errno(void **state)
+{
+    (void)state;
+    const int refused = px_cause_from_errno(ECONNREFUSED);
+    setup_pool(1);
+    struct px_slot *s = lost_slot(0, 1, 0);
+    s->established = 0; /* the resend's connect() failed: its first send tells */
+    conn_lost(s, refused);
+    assert_int_equal(ctr.cause[refused], 1);
+    assert_int_equal(ctr.cause[PX_CAUSE_CLOSED], 0);
+    teardown_pool();
+}
+
+static void conn_lost__idempotent_request_resent_once_on_a_new_connection(void **state)
+{
+    (void)state;
+    setup_pool(1);
+    char path[108];
+    int l = unix_listener(path, sizeof(path));
+    assert_true(pool.resend); /* GET, no --no-retry */
+    struct px_slot *s = lost_slot(1, 0, 0);
+    /* Act: the kept-alive connection closed before any byte of the answer. */
+    conn_lost(s, PX_CAUSE_CLOSED);
+    /* Assert: counted as a retry, not as a request or a failure; the request is
+     * out again on a new connection, marked as the resend. */
+    assert_int_equal(ctr.retries, 1);
+    assert_int_equal(ctr.failed, 0);
+    assert_int_equal(ctr.started, 0);
+    assert_int_equal(told.calls, 0);
+    assert_int_equal(s->state, PX_SLOT_READING);
+    assert_true(s->resent);
+    assert_false(s->reused);
+    int peer = accept(l, NULL, NULL);
+    char buf[512];
+    assert_true(recv(peer, buf, sizeof(buf), 0) > 0);
+    assert_memory_equal(buf, "GET / HTTP/1.1\r\n", 16);
+    close(peer);
+    close(l);
+    unlink(path);
+    teardown_pool();
+}
+
+static void px_slots_init__resends_only_idempotent_methods(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method;
+        int no_retry, resend;
+    } cases[] = {
+        {.method = "GET", .resend = 1},      {.method = "HEAD", .resend = 1},
+        {.method = "PUT", .resend = 1},      {.method = "DELETE", .resend = 1},
+        {.method = "OPTIONS", .resend = 1},  {.method = "TRACE", .resend = 1},
+        {.method = "POST", .resend = 0},     {.method = "PATCH", .resend = 0},
+        {.method = "PROPFIND", .resend = 0}, {.method = "GET", .no_retry = 1, .resend = 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        setup_pool(1);
+        px_slots_release(&pool);
+        cfg.method = cases[i].method;
+        cfg.no_retry = cases[i].no_retry;
+        struct px_slot_owner owner = pool.owner;
+        assert_int_equal(px_slots_init(&pool, &owner, 1), 0);
+        assert_int_equal(pool.resend, cases[i].resend);
+        teardown_pool();
+    }
+}
+
 int main(void)
 {
     evthread_use_pthreads();
@@ -260,6 +376,10 @@ int main(void)
         cmocka_unit_test(px_slots_cancel__counts_what_was_in_flight_once),
         cmocka_unit_test(needs_backoff__local_and_routing_errors),
         cmocka_unit_test(px_slot_start__one_request_over_a_unix_socket),
+        cmocka_unit_test(conn_lost__not_resent_is_closed_before_response),
+        cmocka_unit_test(conn_lost__resend_connect_failure_keeps_its_errno),
+        cmocka_unit_test(conn_lost__idempotent_request_resent_once_on_a_new_connection),
+        cmocka_unit_test(px_slots_init__resends_only_idempotent_methods),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,8 +25,11 @@
 #include "portex/load/load.h"
 #include "portex/cmd/doctor.h"
 #include "portex/cmd/mode.h"
+#include "portex/kernel/netlink.h"
+#include "portex/load/combine.h"
 #include "portex/load/knee.h"
 #include "portex/load/result.h"
+#include "portex/report/lab_report.h"
 #include "portex/report/ramp_report.h"
 #include "portex/report/run_report.h"
 #include "portex/load/result_decode.h"
@@ -236,6 +239,58 @@ static void run_text_csv_svg__as_recorded(void **state)
     }
 }
 
+/* Keys a newer portex added to the run document, by the object that holds them: a
+ * document written before them must still read, merge and write. */
+static const char *const added_keys[][2] = {
+    {"config", "family"},
+    {"config", "resolved"},
+    {"summary", "bound_ports"},
+    {"result.exhaustion", "bound_ports"},
+    {"result.exhaustion", "bound_listening"},
+};
+
+/* The object at a dotted path ("result.exhaustion") inside doc, NULL when absent. */
+static json_t *member_at(json_t *doc, const char *path)
+{
+    char copy[64], *save = NULL;
+    snprintf(copy, sizeof(copy), "%s", path);
+    json_t *o = doc;
+    for (char *k = strtok_r(copy, ".", &save); o != NULL && k; k = strtok_r(NULL, ".", &save))
+        o = json_object_get(o, k);
+    return o;
+}
+
+static void run_document__older_without_added_keys_reads_and_merges(void **state)
+{
+    (void)state;
+    char path[512], err[256];
+    golden_path(path, sizeof(path), "run_http.json");
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    assert_non_null(doc);
+    for (size_t i = 0; i < sizeof(added_keys) / sizeof(added_keys[0]); i++)
+        assert_int_equal(json_object_del(member_at(doc, added_keys[i][0]), added_keys[i][1]), 0);
+    struct px_run *old = px_result_decode(doc, err, sizeof(err));
+    json_decref(doc);
+    if (old == NULL)
+        fail_msg("an older document no longer reads: %s", err);
+    assert_int_equal(old->load->naddrs, 0);
+    assert_int_equal(old->load->family, AF_UNSPEC);
+    assert_int_equal(old->ex.bound_ports, -1);
+    assert_int_equal(old->ex.bound_listening, -1);
+    const struct px_run *two[2] = {old, runs[0]};
+    struct px_run *merged = px_combine_runs(two, 2);
+    assert_non_null(merged);
+    assert_int_equal(merged->totals.ok, 2 * runs[0]->totals.ok);
+    struct capture c;
+    px_report_json(capture_begin(&c), merged);
+    capture_end(&c);
+    assert_non_null(strstr(c.buf, "\"hosts\": 2"));
+    free(c.buf);
+    px_run_free(merged);
+    px_run_free(old);
+}
+
 /* Two modes made from the two runs, as lab and compare hold them. */
 static void make_modes(struct px_mode_result *res, const struct px_mode *a, const struct px_mode *b,
                        int compare)
@@ -316,7 +371,9 @@ static void topo_reports__as_recorded(void **state)
     px_mode_report_json(capture_begin(&c), "lab", res, 1);
     capture_end(&c);
     expect_json(&c, "lab_topo.json");
-    px_topo_report_table(capture_begin(&c), res, 1);
+    FILE *out = capture_begin(&c);
+    px_topo_report_table(out, res, 1);
+    px_lab_report_story(out, &res[0]);
     capture_end(&c);
     expect_bytes(&c, "lab_topo.txt");
 }
@@ -372,7 +429,12 @@ static void doctor_report__as_recorded(void **state)
     static struct px_doctor d;
     px_doctor_config_defaults(&cfg);
     memset(&d, 0, sizeof(d));
-    px_doctor_examine(dir, &cfg, &d);
+    /* A listener inside the range (taken from the usable ports) and one outside it. */
+    static struct px_bound_ports bound;
+    memset(&bound, 0, sizeof(bound));
+    bound.listening[40000 / 8] |= 1u << (40000 % 8);
+    bound.listening[80 / 8] |= 1u << (80 % 8);
+    px_doctor_examine(dir, &cfg, &bound, &d);
     /* What the machine says, not the fake tree: fixed so the record holds anywhere. */
     snprintf(d.env.kernel, sizeof(d.env.kernel), "6.18.44");
     d.env.nofile_soft = d.env.nofile_hard = 1048576;
@@ -391,6 +453,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(run_document__round_trips_byte_for_byte),
+        cmocka_unit_test(run_document__older_without_added_keys_reads_and_merges),
         cmocka_unit_test(run_text_csv_svg__as_recorded),
         cmocka_unit_test(mode_reports__as_recorded),
         cmocka_unit_test(topo_reports__as_recorded),

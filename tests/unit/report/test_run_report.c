@@ -25,7 +25,8 @@ static void make_run(void)
     px_load_defaults(&cfg);
     snprintf(cfg.url_text, sizeof(cfg.url_text), "http://127.0.0.1:8080/");
     assert_int_equal(px_url_parse(cfg.url_text, &cfg.url, err, sizeof(err)), 0);
-    assert_int_equal(px_url_resolve(&cfg.url, &cfg.target, &cfg.target_len, err, sizeof(err)), 0);
+    assert_int_equal(
+        px_addr_parse("127.0.0.1:8080", &cfg.target, &cfg.target_len, err, sizeof(err)), 0);
     memset(&run, 0, sizeof(run));
     run.load = &cfg;
     run.totals.started = 1000;
@@ -221,12 +222,102 @@ static void px_svg_write__one_panel_per_run_escaped(void **state)
     px_series_free(&run.series);
 }
 
+/* Every request refused: the last line says nothing listens there, not a port ceiling. */
+static void px_diagnose__nothing_listens(void **state)
+{
+    (void)state;
+    make_run();
+    memset(run.totals.cause, 0, sizeof(run.totals.cause));
+    run.totals.ok = run.totals.status[2] = run.totals.connections_opened = 0;
+    run.totals.failed = 1000;
+    run.totals.cause[px_cause_from_errno(ECONNREFUSED)] = 990;
+    run.totals.cause[PX_CAUSE_CANCELLED] = 10;
+    char diag[1024];
+    px_diagnose(&run, diag, sizeof(diag));
+    assert_string_equal(
+        diag, "nothing listens at 127.0.0.1:8080: every request was refused (ECONNREFUSED).");
+    /* One other cause, or one ok: the port story again. */
+    run.totals.cause[PX_CAUSE_CANCELLED] = 0;
+    run.totals.cause[px_cause_from_errno(ECONNRESET)] = 10;
+    px_diagnose(&run, diag, sizeof(diag));
+    assert_null(strstr(diag, "nothing listens"));
+    px_series_free(&run.series);
+}
+
+/* A name's addresses: which one the load went to and what the probe found at each. */
+static void px_report_text__names_the_address_used(void **state)
+{
+    (void)state;
+    make_run();
+    char *t = capture(write_text);
+    assert_null(strstr(t, "\n  to ")); /* an IP literal says it all */
+    free(t);
+    char err[128];
+    snprintf(cfg.url_text, sizeof(cfg.url_text), "http://localhost:8080/");
+    assert_int_equal(px_url_parse(cfg.url_text, &cfg.url, err, sizeof(err)), 0);
+    assert_int_equal(
+        px_addr_parse("[::1]:8080", &cfg.addrs[0].ss, &cfg.addrs[0].len, err, sizeof(err)), 0);
+    cfg.addrs[0].probe = ECONNREFUSED;
+    cfg.addrs[1].ss = cfg.target;
+    cfg.addrs[1].len = cfg.target_len;
+    cfg.addrs[1].probe = PX_ADDR_ANSWERED;
+    cfg.naddrs = 2;
+    t = capture(write_text);
+    assert_non_null(strstr(t,
+                           "\n  to 127.0.0.1:8080, the first of the 2 addresses of localhost to "
+                           "answer a probe ([::1]:8080 ECONNREFUSED, 127.0.0.1:8080 answered)\n"));
+    free(t);
+    char *j = capture(write_json);
+    assert_non_null(strstr(j, "\"target\": \"127.0.0.1:8080\",\n    \"family\": null,\n"
+                              "    \"resolved\": [\n      {\"address\":\"[::1]:8080\",\"probe\":"
+                              "\"ECONNREFUSED\"},\n"));
+    free(j);
+    cfg.naddrs = 0;
+    px_series_free(&run.series);
+}
+
+/* Ports bound inside the range at start: connect() skips them, so the usable ports,
+ * the ceiling and the words all leave them out. */
+static void px_report_text__bound_ports_are_not_usable(void **state)
+{
+    (void)state;
+    make_run();
+    run.env.port_lo = 40000;
+    run.env.port_hi = 40499;
+    run.ex.bound_ports = run.ex.bound_listening = 1;
+    px_run_predict(&run);
+    assert_int_equal(run.ex.usable_ports, 499);
+    assert_non_null(strstr(run.ex.ceiling.formula, "499 / 60 s"));
+    char *t = capture(write_text);
+    assert_non_null(
+        strstr(t, "usable ports         499 (500 in 40000-40499, ip_local_port_range; 1 bound by a "
+                  "listener)\n"));
+    assert_non_null(strstr(t, "ports ran out at t=1.50s: 499 usable ports"));
+    free(t);
+    char *j = capture(write_json);
+    assert_non_null(strstr(j, "\"usable_ports\": 499,\n    \"bound_ports\": 1,"));
+    free(j);
+    /* Ten reserved, two bound without listening: the range's 500 told apart. */
+    snprintf(run.env.reserved_ports, sizeof(run.env.reserved_ports), "40100-40109");
+    run.ex.bound_ports = 2;
+    run.ex.bound_listening = 0;
+    px_run_predict(&run);
+    t = capture(write_text);
+    assert_non_null(strstr(t, "usable ports         488 (500 in 40000-40499, ip_local_port_range; "
+                              "10 reserved, 2 bound by sockets that neither listen nor connect)"));
+    free(t);
+    px_series_free(&run.series);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_report_text__counts_causes_and_exhaustion),
         cmocka_unit_test(px_report_text__fractional_rate_shown),
         cmocka_unit_test(px_diagnose__reuse_without_timestamps),
+        cmocka_unit_test(px_diagnose__nothing_listens),
+        cmocka_unit_test(px_report_text__names_the_address_used),
+        cmocka_unit_test(px_report_text__bound_ports_are_not_usable),
         cmocka_unit_test(px_report_json__keys_values_and_balance),
         cmocka_unit_test(px_report_csv__header_and_one_line_per_row),
         cmocka_unit_test(px_svg_write__one_panel_per_run_escaped),
