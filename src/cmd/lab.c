@@ -213,7 +213,7 @@ static int set_modes(const struct px_cli_opt *d, void *obj, const char *arg, cha
 #define LAB(field) offsetof(struct px_lab_config, field)
 static const struct px_cli_opt lab_opts[] = {
     {.name = "ports", .set = px_cli_set_unsigned, .off = LAB(ports), .lo = 10, .hi = 25000},
-    {.name = "nat-ports", .set = px_cli_set_unsigned, .off = LAB(nat_ports), .lo = 10, .hi = 25000},
+    {.name = "nat-ports", .set = px_cli_set_unsigned, .off = LAB(nat_ports), .lo = 10, .hi = 500},
     {.name = "rate", .letter = 'r', .set = px_cli_set_rate, .off = LAB(rate_per_s)},
     {.name = "duration",
      .letter = 'd',
@@ -252,7 +252,8 @@ static const char lab_usage[] =
     "\n"
     "      --ports N           client port range size; 1000 (in the proxy modes\n"
     "                          the proxy's range; 100 unless given)\n"
-    "      --nat-ports N       source ports per NAT address in the nat modes; 100\n"
+    "      --nat-ports N       source ports per NAT address in the nat modes, 10 to\n"
+    "                          500; 100 (nat-keepalive opens 2 x N connections)\n"
     "  -r, --rate R            new requests per second; 2000\n"
     "  -d, --duration D        per mode; 3s\n"
     "  -c, --connections N     in-flight cap; 64 (the nat modes set their own)\n"

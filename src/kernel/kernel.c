@@ -137,6 +137,7 @@ static const struct counter_field tcpext_fields[] = {
     {.name = "TCPAbortOnData", .offset = offsetof(struct px_tcpext, abort_on_data)},
     {.name = "TCPSynRetrans", .offset = offsetof(struct px_tcpext, syn_retrans)},
     {.name = "PAWSTimewait", .offset = offsetof(struct px_tcpext, paws_timewait)},
+    {.name = "ListenDrops", .offset = offsetof(struct px_tcpext, listen_drops)},
 };
 
 /* The Tcp counters kept, by their name in /proc/net/snmp. */

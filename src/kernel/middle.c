@@ -92,25 +92,32 @@ static void judge_nat_recycle(const struct px_middle_in *in, struct px_judgement
 
 /* Server closes first: it holds TIME_WAIT on every recycled tuple, and takes a
  * SYN for one only with a newer timestamp (RFC 6191); each refused SYN (server
- * PAWSTimewait) or one the NAT dropped ends in a SYN sent again or a timeout. */
+ * PAWSTimewait), one the NAT dropped, or one a busy server's listener dropped
+ * (ListenDrops) ends in a SYN sent again or a connect timeout. */
 static void judge_nat_paws(const struct px_middle_in *in, struct px_judgement *out)
 {
     const struct px_middle_figures *f = in->fig;
     uint64_t refused = f->server.ext.paws_timewait, dropped = f->middle.ct.drop;
-    uint64_t resent = f->client.ext.syn_retrans;
+    uint64_t listen = f->server.ext.listen_drops, resent = f->client.ext.syn_retrans;
+    uint64_t lost = refused + dropped + listen;
     out->figure = "failed";
-    out->predicted = refused + dropped > resent ? (double)(refused + dropped - resent) : 0;
+    out->predicted = lost > resent ? (double)(lost - resent) : 0;
     out->measured = (double)in->failed;
+    char drops[64] = "";
+    if (listen)
+        snprintf(drops, sizeof(drops), " + %llu", (ull)listen);
     snprintf(out->rule, sizeof(out->rule),
              "the server closes first and holds TIME_WAIT on the %u NAT tuples; a recycled "
              "tuple's SYN is taken only with a newer timestamp (RFC 6191), so some are "
              "refused; each refused or dropped SYN ends in a SYN sent again or a connect "
-             "timeout: failed = refused + dropped - resent = %llu + %llu - %llu",
-             nat_tuples(&in->set), (ull)refused, (ull)dropped, (ull)resent);
+             "timeout: failed = refused + dropped%s - resent = %llu + %llu%s - %llu",
+             nat_tuples(&in->set), listen ? " + listen drops" : "", (ull)refused, (ull)dropped,
+             drops, (ull)resent);
+    snprintf(drops, sizeof(drops), ", the server's listener dropped %llu", (ull)listen);
     snprintf(out->split, sizeof(out->split),
-             "server refused %llu SYNs on its TIME_WAIT tuples (PAWS), NAT dropped %llu, "
+             "server refused %llu SYNs on its TIME_WAIT tuples (PAWS), NAT dropped %llu%s, "
              "client sent %llu SYNs again",
-             (ull)refused, (ull)dropped, (ull)resent);
+             (ull)refused, (ull)dropped, listen ? drops : "", (ull)resent);
     settle(out, PX_VERDICT_EXPLAINED);
 }
 

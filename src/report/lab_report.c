@@ -16,6 +16,7 @@
 
 #include "portex/load/result.h"
 #include "portex/report/mode_report.h"
+#include "portex/report/mode_result.h"
 #include "portex/report/topo_report.h"
 
 /* What a mode's run measured, in the figures its sentence uses. */
@@ -250,11 +251,19 @@ void px_lab_report_story(FILE *f, const struct px_mode_result *r)
 void px_lab_report_text(FILE *f, const struct px_lab_report *lab,
                         const struct px_mode_result *results, size_t n)
 {
-    fprintf(f,
-            "portex lab: %u client ports, %.10g new requests/s for %.1f s per mode, "
-            "client %s -> server %s over veth\n\n",
-            lab->ports, lab->rate_per_s, lab->duration_s, lab->client_ip, lab->server_ip);
-    px_mode_report_table(f, results, n);
+    size_t direct = 0; /* modes of the client-server table (not through a middle) */
+    for (size_t i = 0; i < n; i++)
+        direct += !results[i].ran || results[i].middle.kind == PX_MIDDLE_NONE;
+    if (direct == 0) {
+        fprintf(f, "portex lab: %.10g new requests/s for %.1f s per mode\n", lab->rate_per_s,
+                lab->duration_s);
+    } else {
+        fprintf(f,
+                "portex lab: %u client ports, %.10g new requests/s for %.1f s per mode, "
+                "client %s -> server %s over veth\n\n",
+                lab->ports, lab->rate_per_s, lab->duration_s, lab->client_ip, lab->server_ip);
+        px_mode_report_table(f, results, n);
+    }
     px_topo_report_table(f, results, n);
     fprintf(f, "\n");
     for (size_t i = 0; i < n; i++)

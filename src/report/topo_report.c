@@ -41,6 +41,7 @@ json_t *px_topo_report_namespaces(const struct px_mode_result *r)
     px_jset(client, "syn_retransmits", px_ju64(f->client.ext.syn_retrans));
     px_jset(server, "connections_accepted", px_ju64(f->server.tcp.passive_opens));
     px_jset(server, "paws_refused", px_ju64(f->server.ext.paws_timewait));
+    px_jset(server, "listen_drops", px_ju64(f->server.ext.listen_drops));
     if (f->has_middle) {
         middle = ns_json(&f->middle);
         if (r->middle.kind == PX_MIDDLE_NAT)

@@ -47,6 +47,7 @@ struct px_tcpext {
     uint64_t syn_retrans;   /* TCPSynRetrans: SYNs sent again (a NAT dropping them shows here) */
     uint64_t paws_timewait; /* PAWSTimewait: SYNs refused by a TIME_WAIT socket's timestamp
                              * check (a recycled NAT tuple meeting the server's TIME_WAIT) */
+    uint64_t listen_drops;  /* ListenDrops: SYNs a listener dropped (a full queue, a busy host) */
 };
 
 /* Tcp counters of /proc/net/snmp. */

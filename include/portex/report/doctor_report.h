@@ -53,6 +53,9 @@ struct px_doctor {
     int64_t tw_target;       /* sock_diag toward the target, -1 without one */
     struct px_tcpext ext;
     int have_ext;
+    int64_t ct_count; /* nf_conntrack_count: connections tracked now; -1 no conntrack */
+    int64_t ct_max;   /* nf_conntrack_max; -1 no conntrack */
+    int nat_rules;    /* a nat chain (nftables) or table (iptables): 1 yes, 0 no, -1 unknown */
     struct px_probe probe;
     char flags[PX_DOCTOR_MAX_FLAGS][320];
     size_t nflags;

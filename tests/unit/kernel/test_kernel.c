@@ -14,8 +14,8 @@
 
 static const char netstat[] =
     "TcpExt: SyncookiesSent TW TWRecycled TWKilled PAWSTimewait TCPAbortOnData "
-    "TCPTimeWaitOverflow TCPSynRetrans\n"
-    "TcpExt: 0 1234 56 3 2749 7 89 321\n"
+    "TCPTimeWaitOverflow TCPSynRetrans ListenOverflows ListenDrops\n"
+    "TcpExt: 0 1234 56 3 2749 7 89 321 4 5\n"
     "IpExt: InNoRoutes\n"
     "IpExt: 0\n";
 
@@ -37,6 +37,7 @@ static void px_tcpext_read__named_fields(void **state)
     assert_int_equal(ext.syn_retrans, 321);
     assert_int_equal(ext.tw_killed, 3);
     assert_int_equal(ext.paws_timewait, 2749);
+    assert_int_equal(ext.listen_drops, 5);
     fakeproc_remove(dir);
 }
 

@@ -422,6 +422,8 @@ static void doctor_report__as_recorded(void **state)
     fakeproc_write(dir, "sys/net/core/somaxconn", "4096\n");
     fakeproc_write(dir, "sys/fs/file-max", "100000\n");
     fakeproc_write(dir, "net/sockstat", "TCP: inuse 5 orphan 0 tw 17 alloc 9 mem 1\n");
+    fakeproc_write(dir, "sys/net/netfilter/nf_conntrack_count", "3\n");
+    fakeproc_write(dir, "sys/net/netfilter/nf_conntrack_max", "262144\n");
     fakeproc_write(dir, "net/netstat",
                    "TcpExt: TW TWRecycled TCPTimeWaitOverflow TCPAbortOnData\n"
                    "TcpExt: 10 2 0 4\n");
