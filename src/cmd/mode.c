@@ -171,10 +171,11 @@ const struct px_mode px_lab_modes[] = {
      .rule = PX_RULE_PROXY_CLOSES,
      .upstream_http11 = 1,
      .proxy_reuse = 1,
-     /* Not a divisor of the default 3 s: a wave of reused ports starting right at the
-      * end of the load would count or not on a busy machine's whim (waves at 0, 0.8,
-      * 1.6 and 2.4 s, each 50 ms long at the defaults). */
-     .proxy_reuse_delay_ms = 800,
+     /* Far from a divisor of the default 3 s on both sides: a wave of reused ports
+      * starting near the end of the load would count or not on a busy machine's whim
+      * (waves at 0, 0.85, 1.7 and 2.55 s, each 50 ms long at the defaults; the next
+      * at 3.4 s; a client stalled and sending late still lands in the same waves). */
+     .proxy_reuse_delay_ms = 850,
      .connections = 1000},
     /* One client, one server listening on two ports. */
     {.name = "two-targets",

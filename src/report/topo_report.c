@@ -29,6 +29,7 @@ static json_t *ns_json(const struct px_netns_figures *f)
     json_t *o = json_object();
     px_jset(o, "time_wait_peak", json_integer(f->time_wait_peak));
     px_jset(o, "closed_first", px_ju64(px_netns_closed_first(f)));
+    px_jset(o, "tw_recycled", px_ju64(f->ext.tw_recycled));
     return o;
 }
 
@@ -246,25 +247,27 @@ static void say_proxy_reuse(FILE *f, const struct px_mode_result *r)
     rule_end(f, r);
 }
 
+/* Two server ports: what ran out (connect()'s EADDRNOTAVAIL or bind()'s EADDRINUSE), or not. */
 static void say_two_targets(FILE *f, const struct px_mode_result *r)
 {
-    fprintf(f,
-            "%s: %llu ok from %llu client ports toward two server ports, then EADDRNOTAVAIL "
-            "(%llu): connect() picks a port per destination (4-tuple), so each destination "
-            "gets the whole range.\n",
-            r->name, (ull)r->run->totals.ok, (ull)r->run->ex.usable_ports,
-            (ull)totals_of(r, EADDRNOTAVAIL));
-}
-
-static void say_two_targets_bind(FILE *f, const struct px_mode_result *r)
-{
-    fprintf(f,
-            "%s: %llu ok from %llu client ports toward two server ports, then bind() failed "
-            "with EADDRINUSE (%llu): a bind(addr, 0) before connect() takes the port for every "
-            "destination, so the two share one range; IP_BIND_ADDRESS_NO_PORT leaves the "
-            "choice to connect().\n",
-            r->name, (ull)r->run->totals.ok, (ull)r->run->ex.usable_ports,
-            (ull)totals_of(r, EADDRINUSE));
+    int bind_first = r->run->load->bind_first;
+    uint64_t out = totals_of(r, bind_first ? EADDRINUSE : EADDRNOTAVAIL);
+    fprintf(f, "%s: %llu ok from %llu client ports toward two server ports", r->name,
+            (ull)r->run->totals.ok, (ull)r->run->ex.usable_ports);
+    if (out == 0)
+        fprintf(f, " and the ports never ran out, so this run does not show the ceiling "
+                   "(raise -r or -d)");
+    else if (bind_first)
+        fprintf(f, ", then bind() failed with EADDRINUSE (%llu)", (ull)out);
+    else
+        fprintf(f, ", then EADDRNOTAVAIL (%llu)", (ull)out);
+    if (bind_first)
+        fprintf(f, ": a bind(addr, 0) before connect() takes the port for every destination, "
+                   "so the two share one range; IP_BIND_ADDRESS_NO_PORT leaves the choice to "
+                   "connect().\n");
+    else
+        fprintf(f, ": connect() picks a port per destination (4-tuple), so each destination "
+                   "gets the whole range.\n");
 }
 
 static const struct {
@@ -281,7 +284,7 @@ static const struct {
     {.name = "proxy-keepalive", .say = say_proxy},
     {.name = "proxy-reuse", .say = say_proxy_reuse},
     {.name = "two-targets", .say = say_two_targets},
-    {.name = "two-targets-bind", .say = say_two_targets_bind},
+    {.name = "two-targets-bind", .say = say_two_targets},
 };
 
 int px_topo_report_sentence(FILE *f, const struct px_mode_result *r)

@@ -123,10 +123,15 @@ def proxy_modes():
                   f"proxy: verdict explained ({m['verdict']}, {m['prediction']})")
             check("split" in m["prediction"], "proxy: the measured split is shown")
         else:
-            check(s["ok"] == m["predicted_ok"],
-                  f"proxy-reuse: ok == the waves of reused ports ({s['ok']}, "
-                  f"{m['predicted_ok']})")
-            check(m["verdict"] == "matches", f"proxy-reuse: verdict matches ({m['verdict']})")
+            # Every upstream connection after the first P took a TIME_WAIT port back.
+            rec = ns["middle"]["tw_recycled"]
+            check(rec == s["ok"] - PROXY_PORTS and up == s["ok"],
+                  f"proxy-reuse: TWRecycled == ok - the proxy's ports ({rec}, {s['ok']})")
+            # The waves are exact on a quiet machine (400, 400, 400 here); a client or nginx
+            # stalled on a busy one sends a few late, into the next wave (405): within 5%.
+            check(m["verdict"] == "matches",
+                  f"proxy-reuse: ok as the waves of reused ports, verdict matches ({s['ok']}, "
+                  f"{m['predicted_ok']}, {m['verdict']})")
 
 
 def two_targets():
