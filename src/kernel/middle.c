@@ -201,18 +201,30 @@ static void judge_proxy_race(const struct px_middle_in *in, struct px_judgement 
     uint64_t both = fm + fs > up ? fm + fs - up : 0;
     double share = up ? (double)fm / (double)up : 0;
     double cap = share > 0 ? in->set.proxy_ports / share : INFINITY;
+    /* Requests that failed but not with a 502 (timeouts of a stalled, busy machine) had
+     * nothing to do with nginx's ports: left out of what its ports could carry. */
+    uint64_t other = in->failed > in->status_5xx ? in->failed - in->status_5xx : 0;
+    double offered = (double)(in->requests - (other < in->requests ? other : in->requests));
     out->figure = "ok";
-    out->predicted = cap < (double)in->requests ? floor(cap + 0.5) : (double)in->requests;
+    out->predicted = cap < offered ? floor(cap + 0.5) : offered;
     out->measured = (double)in->ok;
+    char runs_out[96] = "so with none closed first by it, its ports never run out";
+    if (share > 0)
+        snprintf(runs_out, sizeof(runs_out),
+                 "so it runs out after %u / %.2f (its share) = %.0f upstream connections",
+                 in->set.proxy_ports, share, cap);
     snprintf(out->rule, sizeof(out->rule),
              "nginx's default upstream is HTTP/1.0, so the server closes too and who sends the "
              "first FIN is a race; each connection nginx closes first holds one of its %u ports "
-             "for 60 s, so it runs out after %u / %.2f (its share) = %.0f upstream connections",
-             in->set.proxy_ports, in->set.proxy_ports, share, cap);
-    snprintf(out->split, sizeof(out->split),
-             "nginx closed %llu of %llu upstream connections first, the server %llu "
-             "(both at once: %llu)",
-             (ull)fm, (ull)up, (ull)fs, (ull)both);
+             "for 60 s, %s",
+             in->set.proxy_ports, runs_out);
+    int n = snprintf(out->split, sizeof(out->split),
+                     "nginx closed %llu of %llu upstream connections first, the server %llu "
+                     "(both at once: %llu)",
+                     (ull)fm, (ull)up, (ull)fs, (ull)both);
+    if (other && n > 0 && (size_t)n < sizeof(out->split))
+        snprintf(out->split + n, sizeof(out->split) - (size_t)n,
+                 "; %llu requests failed otherwise (not a 502), left out", (ull)other);
     settle(out, PX_VERDICT_EXPLAINED);
     proxy_lines(in, out);
 }
