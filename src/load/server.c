@@ -223,22 +223,12 @@ static int conn_parse(struct conn *c, size_t n)
     return 0;
 }
 
-static void delay_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    conn_flush(arg);
-}
-
-/*
- * --delay: the answer waits on a timer with the connection's event off, so
- * that nothing the client sends meanwhile flushes it early. 0, or -1 when
- * the timer cannot be made (then it goes at once).
- */
+/* --delay: the answer waits on a timer (conn_cb flushes it: EV_TIMEOUT) with the socket's
+ * event off, so nothing the client sends flushes it early. 0, or -1: no timer, send now. */
 static int conn_delay(struct conn *c)
 {
     uint64_t us = c->loop->srv->cfg.delay_us;
-    if (c->delay_ev == NULL && (c->delay_ev = evtimer_new(c->loop->base, delay_cb, c)) == NULL)
+    if (c->delay_ev == NULL && (c->delay_ev = evtimer_new(c->loop->base, conn_cb, c)) == NULL)
         return -1;
     struct timeval tv = {.tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000)};
     event_del(c->ev);

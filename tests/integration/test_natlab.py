@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from pxtest import PORTEX, books, check, finish, skip, spawn
+from pxtest import PORTEX, Serve, books, check, finish, run, skip, spawn
 
 NAT_PORTS = 100      # --nat-ports' default
 PROXY_PORTS = 100    # the proxy's range in the proxy modes when --ports is not given
@@ -224,6 +224,22 @@ def stopped(mode, sig):
     check(host_state() == before, f"{label}: host nftables and links as before")
 
 
+def serve_delay():
+    """serve --delay 200ms: every answer waits 200 ms, keep-alive or not; bad values exit 2."""
+    srv = Serve(extra=("--delay", "200ms"))
+    rc, doc, err = run(srv.url, "-n", "6", "-c", "2", "-k")
+    counts = srv.stop()
+    s = doc["summary"] if doc else {}
+    fastest = min((r["hist_min_us"] for r in doc["series"] if r["hist_count"]), default=0)
+    check(rc == 0 and s["ok"] == 6 and counts["requests"] == 6 and fastest >= 200000,
+          f"serve --delay 200ms: 6 answers, none sooner than 200 ms ({fastest} us, {counts})")
+    for v in ("-1s", "abc", "5x"):
+        p = subprocess.run([PORTEX, "serve", "--delay", v], capture_output=True, text=True,
+                           timeout=10)
+        check(p.returncode == 2 and f"'{v}'" in p.stderr,
+              f"serve --delay {v}: exit 2 naming it ({p.stderr.strip()})")
+
+
 def bad_input():
     for v in ("0", "9", "501", "-5", "abc", "100x", ""):
         p = subprocess.run([PORTEX, "lab", "--modes", "nat", "--nat-ports", v],
@@ -268,6 +284,7 @@ def doctor_nat():
 
 if __name__ == "__main__":
     bad_input()
+    serve_delay()
     if os.geteuid() != 0:
         skip("portex lab tests need root (CI runs them as root)")
     check(shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"),
