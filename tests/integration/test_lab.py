@@ -85,6 +85,10 @@ def full_lab():
     check(all(len(v["series"]) >= 3 for v in m.values() if v["ran"]), "every mode has a series")
     panels = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "panel"]
     check(len(panels) == len(s), f"SVG parses and has one panel per mode ({len(panels)})")
+    notes = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "note"]
+    middles = [k for k in s if k.startswith(("nat", "proxy"))]
+    check(len(notes) == len(middles) and all(n.startswith(("NAT: conntrack", "nginx: ")) for n in notes),
+          f"SVG: each middle mode's panel has the middle's figures ({len(notes)} of {len(middles)})")
     check(leftovers() == [], f"no portex namespace or veth left ({leftovers()})")
     check(host_sysctls() == before, "host sysctls unchanged")
 

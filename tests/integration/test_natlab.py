@@ -231,8 +231,8 @@ def serve_delay():
     counts = srv.stop()
     s = doc["summary"] if doc else {}
     fastest = min((r["hist_min_us"] for r in doc["series"] if r["hist_count"]), default=0)
-    check(rc == 0 and s["ok"] == 6 and counts["requests"] == 6 and fastest >= 200000,
-          f"serve --delay 200ms: 6 answers, none sooner than 200 ms ({fastest} us, {counts})")
+    check(rc == 0 and s["ok"] == 6 and counts["requests"] == 6 and fastest >= 199000,
+          f"serve --delay 200ms: 6 answers, none sooner than 200 ms, less the histogram's bucket ({fastest} us, {counts})")
     for v in ("-1s", "abc", "5x"):
         p = subprocess.run([PORTEX, "serve", "--delay", v], capture_output=True, text=True,
                            timeout=10)
