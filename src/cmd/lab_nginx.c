@@ -43,10 +43,13 @@ int px_nginx_conf_text(const struct px_nginx_conf *c, char *out, size_t outlen)
     /* master_process off: one process, still uid 0, which keeps its parent-death
      * signal; a master's workers would switch user, lose it and outlive the lab.
      * Every path nginx writes is under dir, the five temp paths included (Debian's
-     * defaults are in /var/lib/nginx). The errno-99 line is logged at crit. */
+     * defaults are in /var/lib/nginx). The errno-99 line is logged at crit. `user root`:
+     * one process never switches user anyway, and the temp paths are chown()ed to it,
+     * which fails for nobody in a user namespace that maps only root (an unprivileged lab). */
     int n = snprintf(out, outlen,
                      "daemon off;\n"
                      "master_process off;\n"
+                     "user root root;\n"
                      "worker_processes 1;\n"
                      "pid %s/nginx.pid;\n"
                      "error_log %s/error.log error;\n"

@@ -80,11 +80,14 @@ static void text_settings(FILE *f, const struct px_doctor *d)
     if (d->have_ext)
         fprintf(f, "  TcpExt                 TWRecycled %llu, TCPTimeWaitOverflow %llu\n",
                 (unsigned long long)d->ext.tw_recycled, (unsigned long long)d->ext.tw_overflow);
+    const char *nat = d->nat_rules == 1 ? "yes" : "none";
+    if (d->nat_rules < 0)
+        nat = "unknown (needs root)";
     if (d->ct_count >= 0)
-        fprintf(f, "  conntrack              %lld of %lld entries (nf_conntrack_count/max); NAT "
-                   "rules: %s\n",
-                (long long)d->ct_count, (long long)d->ct_max,
-                d->nat_rules == 1 ? "yes" : d->nat_rules == 0 ? "none" : "unknown (needs root)");
+        fprintf(f,
+                "  conntrack              %lld of %lld entries (nf_conntrack_count/max); "
+                "NAT rules: %s\n",
+                (long long)d->ct_count, (long long)d->ct_max, nat);
 }
 
 /* What one connection to the target told (TCP_INFO, TLS, one GET). */

@@ -253,6 +253,18 @@ def bad_input():
         check(mode in p.stdout, f"lab --help lists {mode}")
 
 
+def unprivileged():
+    """As uid 65534 the lab runs in a user namespace of its own: nft and nginx too."""
+    who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    for mode in ("nat-keepalive", "proxy-http11"):
+        p = subprocess.run([*who, PORTEX, "lab", "-q", "--json", "-", "--modes", mode],
+                           capture_output=True, text=True, timeout=60, cwd="/")
+        m = json.loads(p.stdout)["modes"][0] if p.returncode == 0 else {}
+        check(p.returncode == 0 and m.get("verdict") == "matches",
+              f"{mode} as uid 65534: runs, verdict matches ({p.returncode}, "
+              f"{m.get('verdict')}, {p.stderr.strip()[-200:]})")
+
+
 def missing_nginx():
     # nginx hidden in a mount namespace of this test's own: PATH and the sbin fallbacks.
     script = ("mount -t tmpfs none /usr/sbin && mount -t tmpfs none /usr/local/sbin && "
@@ -301,4 +313,5 @@ if __name__ == "__main__":
     stopped("proxy-keepalive", signal.SIGKILL)
     stopped("nat", signal.SIGKILL)
     missing_nginx()
+    unprivileged()
     finish()

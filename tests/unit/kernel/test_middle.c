@@ -46,11 +46,8 @@ static void px_middle_judge__nat_concurrency_is_ports_times_addresses(void **sta
     struct px_middle_figures f = {.measured = 1, .has_middle = 1};
     struct px_middle_settings two = nat100;
     two.nat_addrs = 2;
-    struct px_middle_in in = {.rule = PX_RULE_NAT_CONCURRENCY,
-                              .set = two,
-                              .connections = 200,
-                              .slots = 400,
-                              .fig = &f};
+    struct px_middle_in in = {
+        .rule = PX_RULE_NAT_CONCURRENCY, .set = two, .connections = 200, .slots = 400, .fig = &f};
     struct px_judgement j;
     px_middle_judge(&in, &j);
     assert_int_equal(j.verdict, PX_VERDICT_MATCHES);
