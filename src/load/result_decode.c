@@ -184,8 +184,9 @@ static void read_addrs(struct rd *r, const json_t *o, struct px_load *cfg)
     size_t i;
     const json_t *v;
     char e[128];
+    _Static_assert(PX_URL_ADDRS_MAX == 32, "the message below names the most addresses");
     if (!json_is_array(a) || json_array_size(a) > PX_URL_ADDRS_MAX)
-        fail(r, "resolved", "expected null or at most 8 {\"address\", \"probe\"}");
+        fail(r, "resolved", "expected null or at most 32 {\"address\", \"probe\"}");
     json_array_foreach(a, i, v)
     {
         struct px_url_addr *x = &cfg->addrs[i];
@@ -550,6 +551,8 @@ static void read_result(struct rd *r, const json_t *doc, struct px_load *cfg, st
     read_hist(r, lat, "total", &run->lat.total);
     if (json_object_get(lat, "tls")) /* https results only; else left zeroed */
         read_hist(r, lat, "tls", &run->lat.tls);
+    if (json_object_get(lat, "connect_call")) /* absent before it was measured: zeroed */
+        read_hist(r, lat, "connect_call", &run->lat.connect_call);
     const char *v = json_string_value(json_object_get(o, "tls_version"));
     snprintf(run->tls.version, sizeof(run->tls.version), "%s", v ? v : "");
     read_exhaustion(r, ex, &run->ex);

@@ -365,6 +365,8 @@ static void open_connection(struct px_slot *s)
     }
     s->t_connect_us = px_clock_us();
     int rc = px_dial_connect(fd, cfg, &s->pool->dst_next);
+    /* The call alone, failed ones too: the figure portex watch reads from the tracepoints. */
+    px_hist_record(&s->pool->owner.lat->connect_call, px_clock_us() - s->t_connect_us);
     if (rc < 0 && errno != EINPROGRESS) {
         int err = errno;
         close(fd);

@@ -247,6 +247,8 @@ static const char *const added_keys[][2] = {
     {"summary", "bound_ports"},
     {"result.exhaustion", "bound_ports"},
     {"result.exhaustion", "bound_listening"},
+    {"summary.latency_us", "connect_call"},
+    {"result.latency", "connect_call"},
 };
 
 /* The object at a dotted path ("result.exhaustion") inside doc, NULL when absent. */
