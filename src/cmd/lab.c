@@ -256,7 +256,7 @@ static const char lab_usage[] =
     "                          500; 100 (nat-keepalive opens 2 x N connections)\n"
     "  -r, --rate R            new requests per second; 2000\n"
     "  -d, --duration D        per mode; 3s\n"
-    "  -c, --connections N     in-flight cap; 64 (the nat modes set their own)\n"
+    "  -c, --connections N     in-flight cap; 64 (nat and proxy modes: their own)\n"
     "      --modes LIST        noreuse,reuse,reuse-server-nots,keepalive (default),\n"
     "                          server-close, rst, sources4, delay100, hosts4,\n"
     "                          reuse-conn10, noreuse-conn10 (10 requests each),\n"
