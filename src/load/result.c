@@ -72,6 +72,8 @@ void px_exhaustion_predict(struct px_exhaustion *ex, const struct px_load *cfg,
     struct px_ceiling_in in = {
         .ports = ex->usable_ports,
         .sources = (unsigned)cfg->nsources,
+        .destinations = cfg->target_ports,
+        .bind_first = cfg->bind_first,
         .keepalive = cfg->keepalive,
         .close = cfg->close,
         .tw_reuse = env->tw_reuse,

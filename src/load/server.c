@@ -62,6 +62,7 @@ struct conn {
     int reading;              /* event armed for EV_READ (else EV_WRITE) */
     int ready;                /* the transport's handshake is done */
     struct px_conn tc;        /* the transport's view of this connection */
+    struct event *delay_ev;   /* --delay: the response's timer, made at first use */
     struct conn *prev, *next; /* the loop's open connections */
 };
 
@@ -106,6 +107,8 @@ static void conn_free(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     event_free(c->ev);
+    if (c->delay_ev)
+        event_free(c->delay_ev);
     /* close_notify only when the server closes first: after the client's
      * close it would meet a closed socket and draw an RST. */
     c->loop->srv->transport->detach(&c->tc, c->close_after && c->out_off == c->out_len);
@@ -220,6 +223,18 @@ static int conn_parse(struct conn *c, size_t n)
     return 0;
 }
 
+/* --delay: the answer waits on a timer (conn_cb flushes it: EV_TIMEOUT) with the socket's
+ * event off, so nothing the client sends flushes it early. 0, or -1: no timer, send now. */
+static int conn_delay(struct conn *c)
+{
+    uint64_t us = c->loop->srv->cfg.delay_us;
+    if (c->delay_ev == NULL && (c->delay_ev = evtimer_new(c->loop->base, conn_cb, c)) == NULL)
+        return -1;
+    struct timeval tv = {.tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000)};
+    event_del(c->ev);
+    return evtimer_add(c->delay_ev, &tv);
+}
+
 /*
  * Reads until the transport wants the socket again. A plain read shorter than
  * the buffer emptied the socket, so no recv just to hear EAGAIN; TLS reads go
@@ -243,6 +258,8 @@ static void conn_read(struct conn *c)
         if (t->short_read_drains && n < sizeof(c->loop->rbuf))
             break;
     }
+    if (c->loop->srv->cfg.delay_us && c->out_off < c->out_len && conn_delay(c) == 0)
+        return;
     conn_flush(c);
 }
 

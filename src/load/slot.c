@@ -147,8 +147,7 @@ static void count_failure(struct px_slot *s, int cause)
     PX_BUMP(ctr->failed, 1);
     /* Once the first is recorded, a plain load keeps the many that follow
      * off the shared cache line's compare-and-swap. */
-    if (cause == px_cause_from_errno(EADDRNOTAVAIL) &&
-        __atomic_load_n(first, __ATOMIC_RELAXED) == 0) {
+    if (px_dial_out_of_ports(load_of(s), cause) && __atomic_load_n(first, __ATOMIC_RELAXED) == 0) {
         uint64_t none = 0;
         __atomic_compare_exchange_n(first, &none, px_clock_us(), 0, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
@@ -365,7 +364,7 @@ static void open_connection(struct px_slot *s)
         return;
     }
     s->t_connect_us = px_clock_us();
-    int rc = connect(fd, (const struct sockaddr *)&cfg->target, cfg->target_len);
+    int rc = px_dial_connect(fd, cfg, &s->pool->dst_next);
     /* The call alone, failed ones too: the figure portex watch reads from the tracepoints. */
     px_hist_record(&s->pool->owner.lat->connect_call, px_clock_us() - s->t_connect_us);
     if (rc < 0 && errno != EINPROGRESS) {

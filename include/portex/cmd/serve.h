@@ -16,6 +16,7 @@ struct px_serve_config {
     const char *cert;       /* --cert FILE, NULL: self-signed ECDSA P-256 made at start */
     const char *key;        /* --key FILE */
     const char *write_cert; /* --write-cert FILE */
+    uint64_t delay_ms;      /* --delay: service time per request */
     struct px_metrics_config metrics;
 };
 

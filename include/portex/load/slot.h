@@ -114,6 +114,7 @@ struct px_slots {
     int nodelay;              /* set TCP_NODELAY on new connections */
     int resend;               /* may resend: an idempotent method and no --no-retry */
     unsigned src_next;        /* --source round robin */
+    unsigned dst_next;        /* target ports round robin (lab two-targets) */
     int ts_probed;            /* TCP_INFO read on this worker's first connection */
     int noted_eaddr;          /* saw the run's first EADDRNOTAVAIL (atomic) */
     uint64_t ok_before_eaddr; /* the owner's ok count when noticing it (atomic) */
