@@ -232,6 +232,8 @@ static int conn_delay(struct conn *c)
         return -1;
     struct timeval tv = {.tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000)};
     event_del(c->ev);
+    /* From now, not the loop's cached time: the answer never leaves before D. */
+    event_base_update_cache_time(c->loop->base);
     return evtimer_add(c->delay_ev, &tv);
 }
 
