@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config libevent-dev libhttp-parser-dev libcmocka-dev
       iproute2 procps util-linux python3 clang libclang-rt-14-dev
       libjansson-dev libmnl-dev pdsh python3-yaml libssl-dev ca-certificates
-      zlib1g-dev nodejs default-jre-headless libhdrhistogram-java)
+      zlib1g-dev nodejs default-jre-headless libhdrhistogram-java
+      libnghttp2-dev nghttp2-client nghttp2-server nginx openssl)
 # test_hlog reads --hlog with HdrHistogram's Java log processor and with
 # hdr-histogram-js from npm; NodeSource's nodejs already ships npm.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
