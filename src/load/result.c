@@ -83,6 +83,7 @@ void px_run_predict(struct px_run *run)
         .kernel_minor = run->env.kernel_minor,
         .timestamps = (enum px_ts)ex->timestamps,
         .connections = cfg->connections,
+        .streams = px_load_conn_streams(cfg),
         .lifetime_s = px_hist_mean(&run->lat.total) / 1e6,
         .requests_per_conn = cfg->keepalive ? cfg->requests_per_conn : 0,
         .unix_socket = cfg->target.ss_family == AF_UNIX,

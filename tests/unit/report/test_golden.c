@@ -244,6 +244,9 @@ static const char *const added_keys[][2] = {
     {"summary", "bound_ports"},
     {"result.exhaustion", "bound_ports"},
     {"result.exhaustion", "bound_listening"},
+    {"config", "protocol"},
+    {"config", "streams"},
+    {"summary", "protocol"},
 };
 
 /* The object at a dotted path ("result.exhaustion") inside doc, NULL when absent. */
