@@ -164,6 +164,8 @@ static void client_config(const struct px_lab_config *lab, const struct px_mode 
     cfg->keepalive = m->keepalive;
     cfg->close = m->close;
     cfg->requests_per_conn = m->requests_per_conn;
+    cfg->http2 = m->http2;
+    cfg->streams = m->streams ? m->streams : 1;
     /* About 20 rows per mode: the chart should show the moment ports run out. */
     cfg->interval_ms = lab->duration_ms / 20;
     if (cfg->interval_ms < 100)
@@ -553,6 +555,7 @@ static const char lab_usage[] =
     "      --modes LIST        noreuse,reuse,reuse-server-nots,keepalive (default),\n"
     "                          server-close, rst, sources4, delay100, hosts4,\n"
     "                          reuse-conn10, noreuse-conn10 (10 requests per\n"
+    "                          connection), h2 (HTTP/2 h2c, 10 streams per\n"
     "                          connection), or all\n"
     "      --reuse-delay MS    tcp_tw_reuse_delay for the reuse modes (6.14+)\n"
     "      --json FILE         JSON ('-' for stdout)\n"

@@ -227,7 +227,31 @@ def no_h2_by_alpn():
     stop(p)
 
 
+def compare_and_lab_h2_mode():
+    import json
+    from pxtest import portex
+    srv = Serve(threads=1)
+    p = portex("compare", "-q", "-c", "4", "-r", "500", "-d", "1s", "--modes", "keepalive,h2",
+               "--json", "-", srv.url)
+    srv.stop()
+    modes = {m["name"]: m for m in json.loads(p.stdout)["modes"]} if p.returncode == 0 else {}
+    h2 = modes.get("h2", {}).get("summary", {})
+    check(h2.get("protocol") == "h2" and h2.get("ok") == 500 and h2.get("failed") == 0,
+          f"compare --modes h2: 500 ok over h2 ({h2.get('protocol')}, {h2.get('ok')})")
+    check(1 <= h2.get("connections_opened", 0) <= 4,
+          f"compare h2: at most C = 4 connections ({h2.get('connections_opened')})")
+    if not can_run("lab --modes h2", root=True):
+        return
+    p = portex("lab", "-q", "--modes", "h2", "-r", "500", "-d", "1s", "--json", "-")
+    modes = {m["name"]: m for m in json.loads(p.stdout)["modes"]} if p.returncode == 0 else {}
+    s = modes.get("h2", {}).get("summary", {})
+    check(s.get("protocol") == "h2" and s.get("ok") == 500 and s.get("failed") == 0 and
+          s.get("connections_opened", 99) <= 64,
+          f"lab --modes h2: 500 ok, at most 64 connections ({s or p.stderr.strip()[:200]})")
+
+
 usage_errors()
+compare_and_lab_h2_mode()
 if can_run("HTTP/2 against nghttpd, nginx, h2load", tools=("nghttpd", "nginx", "h2load", "curl",
                                                              "openssl")):
     make_cert()
