@@ -198,6 +198,35 @@ def h2load_against_serve():
     srv.stop()
 
 
+def merge_h2_shards():
+    import json
+    from pxtest import portex
+    srv = Serve(threads=1)
+    files = []
+    for k in (0, 1):
+        path = os.path.join(WORK, f"shard{k}.json")
+        rc, doc, err = run("--http2", "-k", "-c", "4", "--streams", "4", "-n", "2000", "-t", "1",
+                           "--shard", f"{k}/2", "-q", srv.url)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        files.append(path)
+    plain = os.path.join(WORK, "plain.json")
+    rc, doc, err = run("-k", "-c", "2", "-n", "100", "-t", "1", "--shard", "1/2", "-q", srv.url)
+    with open(plain, "w") as f:
+        json.dump(doc, f)
+    srv.stop()
+    p = portex("merge", *files, "--json", "-")
+    s = json.loads(p.stdout)["summary"] if p.returncode == 0 else {}
+    check(s.get("protocol") == "h2" and s.get("ok") == 2000 and s.get("failed") == 0,
+          f"merge of two h2 shards: protocol h2, 2000 ok ({s.get('protocol')}, {s.get('ok')}"
+          f"{'' if s else ', ' + p.stderr.strip()[:200]})")
+    p = portex("merge", files[0], plain)
+    check(p.returncode != 0 and "h2" in p.stderr and "http/1.1" in p.stderr,
+          f"an h2 shard and an HTTP/1.1 one do not merge ({p.stderr.strip()[:200]})")
+    p = portex("merge", *files)
+    check("protocol h2" in p.stdout + p.stderr, "merge's text names the protocol")
+
+
 def usage_errors():
     from pxtest import portex
     p = portex("run", "--streams", "4", "-n", "1", "http://127.0.0.1:9/")
@@ -251,6 +280,7 @@ def compare_and_lab_h2_mode():
 
 
 usage_errors()
+merge_h2_shards()
 compare_and_lab_h2_mode()
 if can_run("HTTP/2 against nghttpd, nginx, h2load", tools=("nghttpd", "nginx", "h2load", "curl",
                                                              "openssl")):
