@@ -324,7 +324,7 @@ static void px_lab_parse__defaults_and_modes(void **state)
     assert_int_equal(lc.modes[2]->server_timestamps, 0);
     char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
     assert_int_equal(px_lab_parse(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
-    assert_int_equal(lc.nmodes, 11); /* every lab mode: hosts4 and the conn10 modes too */
+    assert_int_equal(lc.nmodes, 12); /* every lab mode: hosts4, the conn10 modes and h2 too */
     assert_int_equal(lc.ports, 200);
     char *c[] = {"lab", "--reuse-delay", "0", NULL};
     assert_int_equal(px_lab_parse(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
