@@ -199,6 +199,15 @@ static int ipv6_ok(const char *from, const char *to)
     return inet_pton(AF_INET6, text, &a6) == 1;
 }
 
+/* The colons in [from, to): two or more is an IPv6 address (a port adds one). */
+static size_t colons(const char *from, const char *to)
+{
+    size_t n = 0;
+    for (; from < to; from++)
+        n += *from == ':';
+    return n;
+}
+
 /*
  * http_parser only says no. Name the part at fault, left to right as a user reads
  * the URL: a blank, the host, the IPv6 literal, the port; else say what is
@@ -217,6 +226,11 @@ static int explain(const char *s, size_t scheme_len, size_t len, char *err, size
                  "invalid URL '%s': space or control character 0x%02x at byte %zu "
                  "(percent-encode it in a path)",
                  s, (unsigned char)s[blank], blank + 1);
+    else if (*auth != '[' && colons(auth, end) >= 2)
+        snprintf(err, errlen,
+                 "invalid URL '%s': an IPv6 address goes in brackets, as in "
+                 "http://[::1]:8080/",
+                 s);
     else if (end == auth || *auth == ':')
         snprintf(err, errlen, "invalid URL '%s': expected a host after ://", s);
     else if (*auth == '[' && close == NULL)

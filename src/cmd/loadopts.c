@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "portex/base/parse.h"
 #include "portex/base/url.h"
@@ -412,29 +413,57 @@ static unsigned output_files(const struct px_outputs *out)
     return n;
 }
 
+/* An event loop's fds (epoll, the signal socketpair, the notify eventfd; the open
+ * model's timerfd too), as measured with libevent 2.1: what measuring one needs free. */
+#define LOOP_FDS_CLOSED 4
+#define LOOP_FDS_OPEN   5
+
+/* Not even one connection fits beside what the run holds: said, with the limit it needs. */
+static void say_no_room(const char *cmd, uint64_t soft, uint64_t hard,
+                        const struct px_fd_reserve *r, unsigned files)
+{
+    fprintf(stderr,
+            "portex %s: the open-files limit (soft %llu, hard %llu) leaves no fd for a "
+            "connection: portex holds %u fds open now and needs %u output file%s, %u for the "
+            "stats thread (sock_diag socket, /proc reads) and %u for an event loop; raise "
+            "'ulimit -n' to at least %u\n",
+            cmd, (unsigned long long)soft, (unsigned long long)hard, r->open_now, files,
+            files == 1 ? "" : "s", px_stats_fds(), r->per_thread,
+            r->open_now + r->later + r->per_thread + 1);
+}
+
 /*
  * Raises the soft open-files limit to the hard one and lowers -c (and -t)
  * to what fits beside the fds the process holds now and will open for the
  * run, each counted: what is open, the outputs, the stats thread's, and each
- * worker thread's event loop (measured). 0, or -1 with the message printed.
+ * worker thread's event loop (measured). 0, or -1 with the message printed
+ * (also when not one connection fits: every request would fail with EMFILE).
  */
 static int fit_nofile(const char *cmd, struct px_load *cfg, const struct px_outputs *out)
 {
     uint64_t soft, hard;
     px_sock_raise_nofile(&soft, &hard);
-    int per_thread = px_engine_thread_fds(cfg);
+    unsigned open_now = px_fd_count(PX_PROC, soft);
+    /* Measuring makes a loop, and libevent exits the process when it cannot make its
+     * signal socketpair: under that few free fds, what a loop took when measured. */
+    int per_thread = soft != RLIM_INFINITY && soft < (uint64_t)open_now + LOOP_FDS_OPEN
+                         ? (cfg->rate_per_s > 0 ? LOOP_FDS_OPEN : LOOP_FDS_CLOSED)
+                         : px_engine_thread_fds(cfg);
     if (per_thread < 0) {
         fprintf(stderr, "portex %s: cannot make an epoll event loop with edge triggers\n", cmd);
         return -1;
     }
     unsigned files = output_files(out);
-    struct px_fd_reserve r = {.open_now = px_fd_count(PX_PROC, soft),
-                              .later = files + px_stats_fds(),
-                              .per_thread = (unsigned)per_thread};
+    struct px_fd_reserve r = {
+        .open_now = open_now, .later = files + px_stats_fds(), .per_thread = (unsigned)per_thread};
     unsigned asked = cfg->connections, threads = cfg->threads;
     unsigned fit = px_sock_fit_nofile(soft, &r, asked, &threads);
     if (fit == asked)
         return 0;
+    if (fit == 0) {
+        say_no_room(cmd, soft, hard, &r, files);
+        return -1;
+    }
     unsigned t = threads < fit ? threads : fit; /* the worker threads, one event loop each */
     char lowered_t[32] = "";
     if (threads < cfg->threads && threads < asked)

@@ -187,8 +187,7 @@ unsigned px_sock_fit_nofile(uint64_t soft, const struct px_fd_reserve *r, unsign
         return (unsigned)(room - t * r->per_thread);
     /* Fewer connections than threads fit: one thread per connection. */
     uint64_t fit = room / (r->per_thread + 1u);
-    if (fit < 1)
-        fit = 1;
-    *threads = (unsigned)fit;
+    if (fit >= 1)
+        *threads = (unsigned)fit;
     return (unsigned)fit;
 }

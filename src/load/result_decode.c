@@ -184,8 +184,9 @@ static void read_addrs(struct rd *r, const json_t *o, struct px_load *cfg)
     size_t i;
     const json_t *v;
     char e[128];
+    _Static_assert(PX_URL_ADDRS_MAX == 32, "the message below names the most addresses");
     if (!json_is_array(a) || json_array_size(a) > PX_URL_ADDRS_MAX)
-        fail(r, "resolved", "expected null or at most 8 {\"address\", \"probe\"}");
+        fail(r, "resolved", "expected null or at most 32 {\"address\", \"probe\"}");
     json_array_foreach(a, i, v)
     {
         struct px_url_addr *x = &cfg->addrs[i];

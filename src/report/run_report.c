@@ -82,12 +82,30 @@ static int reuse_set(const struct px_run *run)
     return run->env.tw_reuse == 1 || (run->env.tw_reuse == 2 && run->ex.loopback);
 }
 
-/* No request succeeded and every failure was ECONNREFUSED (or cancelled at a stop):
- * nothing listens at the target, and no port figure explains anything. */
-static int nothing_listens(const struct px_totals *t)
+/* No request succeeded and every failure was ECONNREFUSED, or for a Unix socket
+ * ENOENT (no socket file), or cancelled at a stop: nothing listens at the target,
+ * and no port figure explains anything. */
+static int nothing_listens(const struct px_totals *t, int family)
 {
-    uint64_t refused = px_totals_errno(t, ECONNREFUSED);
+    uint64_t refused =
+        px_totals_errno(t, ECONNREFUSED) + (family == AF_UNIX ? px_totals_errno(t, ENOENT) : 0);
     return t->ok == 0 && refused > 0 && refused + t->cause[PX_CAUSE_CANCELLED] == t->failed;
+}
+
+/* No request succeeded and none failed for want of a port: the cause most of them
+ * failed with (cancelled only when nothing else), or -1. A port ceiling beside
+ * "0.0 ok/s" would explain nothing. */
+static int all_failed_cause(const struct px_totals *t)
+{
+    if (t->ok != 0 || t->failed == 0 || px_totals_errno(t, EADDRNOTAVAIL) != 0)
+        return -1;
+    int top = -1;
+    for (int c = 0; c < PX_CAUSE_COUNT; c++)
+        if (c != PX_CAUSE_CANCELLED && t->cause[c] > 0 && (top < 0 || t->cause[c] > t->cause[top]))
+            top = c;
+    if (top < 0 && t->cause[PX_CAUSE_CANCELLED] > 0)
+        top = PX_CAUSE_CANCELLED;
+    return top;
 }
 
 /*
@@ -110,8 +128,17 @@ void px_diagnose(const struct px_run *run, char *out, size_t outlen)
     size_t n = 0;
 #define ADD(...) n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, __VA_ARGS__)
     out[0] = '\0';
-    if (nothing_listens(&run->totals)) {
-        ADD("nothing listens at %s: every request was refused (ECONNREFUSED).", where);
+    int top = all_failed_cause(&run->totals);
+    if (nothing_listens(&run->totals, cfg->target.ss_family)) {
+        if (px_totals_errno(&run->totals, ECONNREFUSED) == 0)
+            ADD("nothing listens at %s: no socket file there for any request (ENOENT).", where);
+        else
+            ADD("nothing listens at %s: every request was refused (ECONNREFUSED).", where);
+    } else if (top >= 0) {
+        ADD("no request succeeded at %s: %s %" PRIu64 " of %" PRIu64 " (%s); ports are not what "
+            "stopped them.",
+            where, px_cause_name(top), run->totals.cause[top], run->totals.failed,
+            px_cause_label(top));
     } else if (cfg->target.ss_family == AF_UNIX) {
         ADD("no ports involved (Unix socket): %.1f ok/s over %" PRIu64 " connections is what "
             "client and server reach without the port budget; a TCP run below this rate is "
@@ -292,10 +319,12 @@ void px_report_text(FILE *f, const struct px_run *run)
                 cfg->close == PX_CLOSE_SERVER ? "server" : "client",
                 cfg->close == PX_CLOSE_RST ? " with RST" : "");
     if (cfg->rate_per_s > 0)
-        fprintf(f, "  open model: %.10g new requests/s, at most %u in flight, %u threads\n",
-                cfg->rate_per_s, cfg->connections * px_load_conn_streams(cfg), cfg->threads);
+        fprintf(f, "  open model: %.10g new requests/s, at most %u in flight, %u thread%s\n",
+                cfg->rate_per_s, cfg->connections * px_load_conn_streams(cfg), cfg->threads,
+                cfg->threads == 1 ? "" : "s");
     else
-        fprintf(f, "  closed model: %u connections, %u threads\n", cfg->connections, cfg->threads);
+        fprintf(f, "  closed model: %u connection%s, %u thread%s\n", cfg->connections,
+                cfg->connections == 1 ? "" : "s", cfg->threads, cfg->threads == 1 ? "" : "s");
     char to[1200];
     px_addrs_target_words(to, sizeof(to), &cfg->url, cfg->family, &cfg->target, cfg->addrs,
                           cfg->naddrs);

@@ -168,9 +168,13 @@ def in_new_netns(script, *args, timeout=120):
     """Runs a bash script under `unshare --net` in a process group of its own.
 
     Whatever happens (failure, timeout), every process of the group is killed at the end,
-    so no background `serve` can outlive the test and keep its namespace alive.
+    so no background `serve` can outlive the test and keep its namespace alive. The script
+    is also PID 1 of a PID namespace of its own, which dies with the test (--kill-child):
+    when the test is killed (SIGKILL, or SIGINT through isolate()) no code of it runs, and
+    the kernel ends the script's background processes with the namespace.
     Returns the CompletedProcess."""
-    p = spawn(["unshare", "--net", "bash", "-c", script, "x", *args],
+    p = spawn(["unshare", "--net", "--pid", "--fork", "--kill-child", "bash", "-c", script, "x",
+               *args],
               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = p.communicate(timeout=timeout)

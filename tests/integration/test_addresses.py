@@ -13,7 +13,9 @@ from pxtest import DEBIAN_HOSTS, Serve, check, finish, isolate, portex, run, ski
 if os.geteuid() != 0:
     skip("needs root: a network and a mount namespace of its own, where /etc/hosts lists "
          "::1 localhost as Debian 12 does (the host's /etc/hosts is never touched)")
-isolate(hosts=DEBIAN_HOSTS)
+# A name with ten addresses (a DNS round robin's size), of which only the last listens.
+MANY = "".join(f"127.0.0.{i}\tmany\n" for i in range(2, 12))
+isolate(hosts=DEBIAN_HOSTS + MANY)
 
 
 def resolved(port, *probes):
@@ -153,7 +155,26 @@ def compare_takes_the_same_options():
     check(errors == {"ECONNREFUSED": 10}, f"compare -6: the mode ran against ::1 ({errors})")
 
 
+def the_tenth_address_is_tried():
+    """Every address is probed, not the first 8: the run went to the 8th and said 'the 8
+    addresses of many' of a name with 10, and every request was refused."""
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.11", 0))
+    lsn.listen(16)
+    port = lsn.getsockname()[1]
+    rc, doc, _ = run("-n", "1", "-c", "1", "-t", "1", "-q", "--timeout", "500ms",
+                     f"http://many:{port}/")
+    lsn.close()
+    c = doc["config"]
+    want = [{"address": f"127.0.0.{i}:{port}", "probe": "ECONNREFUSED"} for i in range(2, 11)]
+    want.append({"address": f"127.0.0.11:{port}", "probe": "answered"})
+    check(rc == 0 and c["target"] == f"127.0.0.11:{port}" and c["resolved"] == want,
+          f"many: all 10 addresses probed, the run went to the 10th ({c['target']}, "
+          f"{len(c['resolved'])} resolved)")
+
+
 premise()
+the_tenth_address_is_tried()
 http_goes_to_the_address_that_answers()
 pinned_families()
 nothing_answers()

@@ -5,16 +5,17 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pxtest import PORTEX, check, finish, spawn  # noqa: E402
+from pxtest import PORTEX, can_run, check, finish, spawn  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # A test that starts `portex serve`, says its PID, then fails in the way given as argv[2].
-CHILD = textwrap.dedent("""
+CHILD = textwrap.dedent(r"""
     import os, sys, time
     sys.argv = [sys.argv[0], sys.argv[1], *sys.argv[3:]]
     how = os.environ["HOW"]
@@ -22,6 +23,21 @@ CHILD = textwrap.dedent("""
     import pxtest
     if how == "bare":  # a plain subprocess.Popen, as subprocess.run makes
         print(subprocess.Popen(["sleep", "60"]).pid, flush=True)
+        time.sleep(60)
+    if how == "netns":  # a script's background server, as test_stats and test_compare start
+        # sh reads its PID outside the namespaces from /proc/self (/proc is the host's),
+        # and exec keeps it for serve.
+        script = ('sh -c \'read -r pid _ < /proc/self/stat; echo $pid > "$2"; exec "$1" serve '
+                  '--listen 127.0.0.1:8080 -t 1\' x "$1" "$2" >/dev/null 2>&1 &\nsleep 60\n')
+        pidfile = os.environ["PIDFILE"]
+        import threading
+        threading.Thread(target=pxtest.in_new_netns, args=(script, sys.argv[1], pidfile),
+                         daemon=True).start()
+        for _ in range(200):
+            if os.path.exists(pidfile) and open(pidfile).read().strip():
+                break
+            time.sleep(0.05)
+        print(open(pidfile).read().strip(), flush=True)
         time.sleep(60)
     srv = pxtest.Serve()
     print(srv.proc.pid, flush=True)
@@ -49,15 +65,16 @@ def gone_within(pid, seconds):
     return False
 
 
-def serve_dies_with(how):
-    p = spawn([sys.executable, "-c", CHILD, PORTEX, how], cwd=HERE, env=dict(os.environ, HOW=how),
-              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def serve_dies_with(how, env=None):
+    p = spawn([sys.executable, "-c", CHILD, PORTEX, how], cwd=HERE,
+              env=dict(os.environ, HOW=how, **(env or {})), stdout=subprocess.PIPE,
+              stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline().strip()
     check(line.isdigit(), f"{how}: the test started portex serve ({line!r})")
     if not line.isdigit():
         return
     pid = int(line)
-    if how in ("sigkill", "bare"):
+    if how in ("sigkill", "bare", "netns"):
         p.kill()
     p.wait(timeout=30)
     ok = gone_within(pid, 5)
@@ -70,4 +87,9 @@ if __name__ == "__main__":
     serve_dies_with("raise")
     serve_dies_with("sigkill")
     serve_dies_with("bare")
+    # A server that a namespace script started in the background (in_new_netns) is a
+    # grandchild: it survived a SIGKILL of the test and kept the namespace alive.
+    if can_run("a namespace script's server", root=True, tools=("unshare",)):
+        with tempfile.TemporaryDirectory(prefix="px-harness-") as tmp:
+            serve_dies_with("netns", {"PIDFILE": os.path.join(tmp, "pid")})
     finish()

@@ -124,6 +124,35 @@ def open_model_and_output_files(who, name, tmp):
           f"{name}: both output files written")
 
 
+def a_limit_that_fits_no_connection(who, name):
+    """-c 500 under 8 and 4 fds: not one connection fits beside what portex holds (about a
+    dozen), so the run is refused with the limit it needs, exit 1, before any connection.
+    It used to run with -c 1 anyway: every request failed with EMFILE, or the stats thread
+    lost its sock_diag socket; under 4 fds libevent exited the process from inside."""
+    srv = Serve(threads=1)
+    for limit in (8, 4):
+        p = spawn([*who, "prlimit", f"--nofile={limit}:{limit}", PORTEX, "run", "-q", "-c", "500",
+                   "-n", "20", "--json", "-", srv.url], stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+        out, err = p.communicate(timeout=60)
+        need = re.search(r"raise 'ulimit -n' to at least (\d+)$", err.strip())
+        check(p.returncode == 1 and out == "" and err.count("\n") == 1 and need and
+              f"the open-files limit (soft {limit}, hard {limit}) leaves no fd for a connection"
+              in err, f"{name}, {limit} fds: refused in one line with the limit it needs, exit 1 "
+              f"({p.returncode}, {err.strip()!r}, stdout {out[:80]!r})")
+        if need:
+            p = spawn([*who, "prlimit", f"--nofile={need.group(1)}:{need.group(1)}", PORTEX,
+                       "run", "-q", "-c", "500", "-n", "20", "--json", "-", srv.url],
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            out, err = p.communicate(timeout=60)
+            check(p.returncode == 0 and "running with -c 1 -t 1" in err,
+                  f"{name}: under the {need.group(1)} it names, one connection runs "
+                  f"({p.returncode}, {message(err)!r})")
+    counts = srv.stop()
+    check(counts["accepted"] == 40,
+          f"{name}: only the two runs that fit reached the server, 20 each ({counts['accepted']})")
+
+
 def main():
     if not can_run("the 64-fd limit", tools=("prlimit",)):
         finish()
@@ -134,6 +163,7 @@ def main():
     elif can_run("the 64-fd limit as uid 65534", tools=("setpriv",)):
         runs.append((who, name))
     for who, name in runs:
+        a_limit_that_fits_no_connection(who, name)
         keepalive_uses_every_connection_that_fits(who, f"-k {name}")
         with tempfile.TemporaryDirectory(prefix="px-nofile-") as tmp:
             os.chmod(tmp, 0o777)  # this test's own directory: uid 65534 writes its files here

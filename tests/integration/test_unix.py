@@ -8,7 +8,7 @@ import socket
 import subprocess
 import tempfile
 
-from pxtest import PORTEX, check, finish, portex, run, spawn
+from pxtest import PORTEX, can_run, check, finish, in_new_netns, portex, run, spawn
 
 
 class UnixServe:
@@ -129,8 +129,7 @@ def compare_control_mode(d):
 
 def ports_run_out_but_not_over_unix(d):
     """In a fresh namespace with 50 ports: TCP hits EADDRNOTAVAIL, the Unix socket does not."""
-    if os.geteuid() != 0:
-        print("skip ports_run_out_but_not_over_unix: needs root for a network namespace")
+    if not can_run("ports run out but not over a Unix socket", root=True, tools=("unshare",)):
         return
     path = os.path.join(d, "ns.sock")
     script = f"""
@@ -145,8 +144,9 @@ for i in $(seq 50); do [ -S {path} ] && break; sleep 0.1; done
 {PORTEX} run -n 400 -c 4 -t 1 -q --json {d}/unix.json unix:{path} >/dev/null
 kill $srv; wait $srv || true
 """
-    p = subprocess.run(["unshare", "-n", "bash", "-c", script], capture_output=True, text=True,
-                       timeout=120)
+    # in_new_netns: serve dies with the script whatever happens (set -e, a timeout, the
+    # test killed); a bare `unshare -n bash` left it running in its namespace.
+    p = in_new_netns(script, timeout=120)
     check(p.returncode == 0, f"namespace script ran ({p.stderr.strip()[-300:]})")
     tcp = json.load(open(os.path.join(d, "tcp.json")))["summary"]
     uni = json.load(open(os.path.join(d, "unix.json")))["summary"]

@@ -35,8 +35,9 @@ int px_unix_addr(const char *path, struct sockaddr_storage *ss, socklen_t *sslen
 /* The Host header value: host, [v6] and ":port" when the port was given. */
 void px_url_host_header(const struct px_url *url, char *out, size_t outlen);
 
-/* Addresses of one name kept at most, in the resolver's order. */
-#define PX_URL_ADDRS_MAX 8
+/* Addresses of one name kept (and probed) at most, in the resolver's order: more than a
+ * DNS round robin gives (8 dropped the 9th and 10th of a 10-address name unsaid). */
+#define PX_URL_ADDRS_MAX 32
 
 /* What a probe connect() found at one address; any other value is the errno it failed with
  * (ETIMEDOUT when --connect-timeout passed). */

@@ -64,7 +64,7 @@ struct px_fd_reserve {
  * How many of `connections` sockets fit under the soft limit beside r, with
  * min(*threads, connections) worker threads; where fewer connections than
  * threads fit, *threads is lowered with them (one connection a thread at
- * least). At least 1, even when that does not fit.
+ * least). 0 when not even one connection and its thread fit.
  */
 unsigned px_sock_fit_nofile(uint64_t soft, const struct px_fd_reserve *r, unsigned connections,
                             unsigned *threads);

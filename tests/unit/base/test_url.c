@@ -111,6 +111,12 @@ static void px_url_parse__request_target_and_refusals(void **state)
     assert_non_null(strstr(err, "expected a host"));
     assert_int_equal(px_url_parse("http://[zz::1]/", &u, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "invalid IPv6 address 'zz::1'"));
+    /* An IPv6 address without brackets: said, not "expected a host" or "invalid port". */
+    assert_int_equal(px_url_parse("http://::1:8080/", &u, err, sizeof(err)), -1);
+    assert_string_equal(err, "invalid URL 'http://::1:8080/': an IPv6 address goes in brackets, "
+                             "as in http://[::1]:8080/");
+    assert_int_equal(px_url_parse("http://fe80::1/x", &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "an IPv6 address goes in brackets"));
 }
 
 static void px_url_parse__limits(void **state)

@@ -119,9 +119,17 @@ static void px_sock_fit_nofile__fewer_connections_than_threads_lower_both(void *
     /* 58 fds for threads and connections, 5 each (a loop and a socket): 11 of both. */
     assert_int_equal(px_sock_fit_nofile(64, &reserve, 500, &threads), 11);
     assert_int_equal(threads, 11);
-    /* Nothing fits: one connection on one thread, whatever happens. */
-    threads = 4;
-    assert_int_equal(px_sock_fit_nofile(8, &reserve, 500, &threads), 1);
+}
+
+static void px_sock_fit_nofile__none_when_one_connection_does_not_fit(void **state)
+{
+    (void)state;
+    unsigned threads = 4;
+    /* 6 held, 4 for a loop, 1 for a socket: 11. A limit of 10 fits none (the run
+     * would fail every request with EMFILE), 11 fits one on one thread. */
+    assert_int_equal(px_sock_fit_nofile(10, &reserve, 500, &threads), 0);
+    assert_int_equal(px_sock_fit_nofile(8, &reserve, 500, &threads), 0);
+    assert_int_equal(px_sock_fit_nofile(11, &reserve, 500, &threads), 1);
     assert_int_equal(threads, 1);
 }
 
@@ -161,6 +169,7 @@ int main(void)
         cmocka_unit_test(px_sock_fit_nofile__all_fit_nothing_changes),
         cmocka_unit_test(px_sock_fit_nofile__the_rest_after_threads_and_what_is_open),
         cmocka_unit_test(px_sock_fit_nofile__fewer_connections_than_threads_lower_both),
+        cmocka_unit_test(px_sock_fit_nofile__none_when_one_connection_does_not_fit),
         cmocka_unit_test(px_fd_count__entries_but_the_one_reading_them),
         cmocka_unit_test(px_fd_count__real_process_sees_a_new_pipe),
     };

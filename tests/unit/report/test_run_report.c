@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "portex/load/load.h"
 #include "portex/load/result.h"
@@ -244,6 +245,53 @@ static void px_diagnose__nothing_listens(void **state)
     px_series_free(&run.series);
 }
 
+/* No request succeeded, none for want of a port (unreachable, a TLS error, a closed
+ * connection): the last line names the cause, not "0.0 ok/s" beside a port ceiling. */
+static void px_diagnose__no_request_succeeded(void **state)
+{
+    (void)state;
+    make_run();
+    memset(run.totals.cause, 0, sizeof(run.totals.cause));
+    run.totals.ok = run.totals.status[2] = run.totals.connections_opened = 0;
+    run.totals.failed = 5;
+    run.totals.cause[px_cause_from_errno(ENETUNREACH)] = 4;
+    run.totals.cause[PX_CAUSE_CANCELLED] = 1;
+    char diag[1024];
+    px_diagnose(&run, diag, sizeof(diag));
+    assert_string_equal(diag, "no request succeeded at 127.0.0.1:8080: ENETUNREACH 4 of 5 "
+                              "(Network is unreachable); ports are not what stopped them.");
+    /* One EADDRNOTAVAIL among them: the port story. */
+    run.totals.failed = 6;
+    run.totals.cause[px_cause_from_errno(EADDRNOTAVAIL)] = 1;
+    px_diagnose(&run, diag, sizeof(diag));
+    assert_non_null(strstr(diag, "ports ran out"));
+    px_series_free(&run.series);
+}
+
+/* A Unix socket path with no socket file: ENOENT for every request is nothing listening. */
+static void px_diagnose__no_unix_socket_file(void **state)
+{
+    (void)state;
+    char err[128];
+    make_run();
+    assert_int_equal(px_url_set_unix(&cfg.url, "/tmp/none.sock", err, sizeof(err)), 0);
+    struct sockaddr_un *un = (struct sockaddr_un *)&cfg.target;
+    memset(&cfg.target, 0, sizeof(cfg.target));
+    un->sun_family = AF_UNIX;
+    snprintf(un->sun_path, sizeof(un->sun_path), "/tmp/none.sock");
+    memset(run.totals.cause, 0, sizeof(run.totals.cause));
+    run.totals.ok = run.totals.status[2] = run.totals.connections_opened = 0;
+    run.totals.failed = 3;
+    run.totals.cause[px_cause_from_errno(ENOENT)] = 3;
+    run.ex.seen = 0;
+    char diag[1024];
+    px_diagnose(&run, diag, sizeof(diag));
+    assert_string_equal(
+        diag, "nothing listens at unix:/tmp/none.sock: no socket file there for any request "
+              "(ENOENT).");
+    px_series_free(&run.series);
+}
+
 /* A name's addresses: which one the load went to and what the probe found at each. */
 static void px_report_text__names_the_address_used(void **state)
 {
@@ -316,6 +364,8 @@ int main(void)
         cmocka_unit_test(px_report_text__fractional_rate_shown),
         cmocka_unit_test(px_diagnose__reuse_without_timestamps),
         cmocka_unit_test(px_diagnose__nothing_listens),
+        cmocka_unit_test(px_diagnose__no_request_succeeded),
+        cmocka_unit_test(px_diagnose__no_unix_socket_file),
         cmocka_unit_test(px_report_text__names_the_address_used),
         cmocka_unit_test(px_report_text__bound_ports_are_not_usable),
         cmocka_unit_test(px_report_json__keys_values_and_balance),
