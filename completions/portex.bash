@@ -4,7 +4,7 @@
 # new option completes without touching this file. Installed as
 # /usr/share/bash-completion/completions/portex.
 
-_portex_commands="run serve compare lab doctor merge ramp"
+_portex_commands="run serve compare lab doctor merge ramp watch"
 
 # The long and short options a help text lists ("  -c, --connections N", "  -4, --ipv4",
 # "--body --timeout").

@@ -248,6 +248,12 @@ static void find_traps(const struct px_doctor_config *cfg, struct px_doctor *d, 
              "sockets are dropped at once (TCPTimeWaitOverflow), hiding exhaustion and the "
              "protection TIME_WAIT gives",
              (long long)env->max_tw_buckets, (unsigned long long)d->usable_ports);
+    if (d->have_ext && d->ext.tw_overflow > 0)
+        flag(d,
+             "TCPTimeWaitOverflow is %llu: tcp_max_tw_buckets (%lld) was reached and that many "
+             "sockets skipped TIME_WAIT; their ports came free at once, so port exhaustion may "
+             "be hidden here (portex watch shows the counter per tick)",
+             (unsigned long long)d->ext.tw_overflow, (long long)env->max_tw_buckets);
     if (env->nofile_soft != (uint64_t)-1 && env->nofile_soft < (uint64_t)cfg->connections + 64)
         flag(d,
              "open-files limit %llu (hard %llu) is below the wanted concurrency %u plus "

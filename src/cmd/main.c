@@ -22,13 +22,14 @@
 #include "portex/cmd/ramp.h"
 #include "portex/cmd/run.h"
 #include "portex/cmd/serve.h"
+#include "portex/cmd/watch.h"
 #include "portex/report/hlog.h"
 #include "portex/report/outfile.h"
 
 /* Every command, in the order of portex --help. A new command is a row here and its own file. */
 static const struct px_command *const commands[] = {
     &px_run_command,    &px_serve_command, &px_compare_command, &px_lab_command,
-    &px_doctor_command, &px_merge_command, &px_ramp_command,
+    &px_doctor_command, &px_merge_command, &px_ramp_command,    &px_watch_command,
 };
 
 /* portex --help: the commands come from the table. */

@@ -109,7 +109,9 @@ const struct px_sysctl px_sysctls[PX_SYSCTL_COUNT] = {
         {
             .name = "net.ipv4.tcp_max_tw_buckets",
             .label = "tcp_max_tw_buckets",
-            .meaning = "TIME_WAIT sockets kept at most",
+            .meaning = "TIME_WAIT sockets kept at most; past it new ones are dropped at once "
+                       "(TCPTimeWaitOverflow): their ports free early, without TIME_WAIT's "
+                       "protection, and exhaustion hides",
             .unit = "",
             .users = PX_SYSCTL_ENV | PX_SYSCTL_DOCTOR,
             .kind = PX_SYSCTL_INT,

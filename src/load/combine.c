@@ -256,6 +256,7 @@ struct px_run *px_combine_runs(const struct px_run *const *runs, size_t n)
     px_hist_init(&out->lat.ttfb);
     px_hist_init(&out->lat.total);
     px_hist_init(&out->lat.tls);
+    px_hist_init(&out->lat.connect_call);
     out->tls = runs[0]->tls; /* https: the first host's protocol and reasons */
     int64_t t0 = runs[0]->t0_unix_ns;
     double end = 0;
@@ -269,6 +270,7 @@ struct px_run *px_combine_runs(const struct px_run *const *runs, size_t n)
         px_hist_merge(&out->lat.ttfb, &r->lat.ttfb);
         px_hist_merge(&out->lat.total, &r->lat.total);
         px_hist_merge(&out->lat.tls, &r->lat.tls);
+        px_hist_merge(&out->lat.connect_call, &r->lat.connect_call);
         out->interrupted |= r->interrupted;
         if (r->drain_s > out->drain_s)
             out->drain_s = r->drain_s;

@@ -142,13 +142,13 @@ static void add_workers(const struct px_engine *e, struct px_engine_snapshot *ou
 {
     struct px_hist snap;
     struct px_hist *const mine[] = {&out->lat.connect, &out->lat.ttfb, &out->lat.total,
-                                    &out->lat.tls};
+                                    &out->lat.tls, &out->lat.connect_call};
     for (size_t k = 0; k < sizeof(mine) / sizeof(mine[0]); k++)
         px_hist_init(mine[k]);
     for (unsigned i = 0; i < e->nworkers; i++) {
         const struct px_worker *w = &e->workers[i];
         const struct px_hist *theirs[] = {&w->lat.connect, &w->lat.ttfb, &w->lat.total,
-                                          &w->lat.tls};
+                                          &w->lat.tls, &w->lat.connect_call};
         px_totals_add(&out->totals, &w->ctr);
         for (size_t k = 0; k < sizeof(mine) / sizeof(mine[0]); k++) {
             px_hist_snapshot(&snap, theirs[k]);

@@ -100,6 +100,8 @@ enum px_link_open px_link_open(struct px_link *l, struct px_link_env *env,
     }
     l->t_connect_us = px_clock_us();
     int rc = connect(fd, (const struct sockaddr *)&cfg->target, cfg->target_len);
+    /* The call alone, failed ones too: the figure portex watch reads from the tracepoints. */
+    px_hist_record(&env->lat->connect_call, px_clock_us() - l->t_connect_us);
     if (rc < 0 && errno != EINPROGRESS) {
         *err = errno;
         close(fd);

@@ -550,6 +550,8 @@ static void read_result(struct rd *r, const json_t *doc, struct px_load *cfg, st
     read_hist(r, lat, "total", &run->lat.total);
     if (json_object_get(lat, "tls")) /* https results only; else left zeroed */
         read_hist(r, lat, "tls", &run->lat.tls);
+    if (json_object_get(lat, "connect_call")) /* absent before it was measured: zeroed */
+        read_hist(r, lat, "connect_call", &run->lat.connect_call);
     const char *v = json_string_value(json_object_get(o, "tls_version"));
     snprintf(run->tls.version, sizeof(run->tls.version), "%s", v ? v : "");
     read_exhaustion(r, ex, &run->ex);

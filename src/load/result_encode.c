@@ -292,6 +292,7 @@ json_t *px_result_encode_data(const struct px_run *run)
     px_jset(lat, "connect", px_result_encode_hist(&run->lat.connect));
     px_jset(lat, "ttfb", px_result_encode_hist(&run->lat.ttfb));
     px_jset(lat, "total", px_result_encode_hist(&run->lat.total));
+    px_jset(lat, "connect_call", px_result_encode_hist(&run->lat.connect_call));
     if (cfg->url.tls) {
         px_jset(lat, "tls", px_result_encode_hist(&run->lat.tls));
         px_jset(o, "tls_version", json_string(run->tls.version));

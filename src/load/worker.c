@@ -209,6 +209,7 @@ int px_worker_init(struct px_worker *w, struct px_worker_shared *sh, unsigned id
     px_hist_init(&w->lat.ttfb);
     px_hist_init(&w->lat.total);
     px_hist_init(&w->lat.tls);
+    px_hist_init(&w->lat.connect_call);
     if (sh->slot.transport->worker_new(&w->transport_worker, sh->transport_ctx) < 0)
         return -1;
     w->base = new_base(open_model(w));

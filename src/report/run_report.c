@@ -301,13 +301,10 @@ static void text_resends(FILE *f, const struct px_run *run)
                 cfg->method, closed);
 }
 
-void px_report_text(FILE *f, const struct px_run *run)
+/* The first lines: command and URL, how connections close, the protocol, the model. */
+static void text_header(FILE *f, const struct px_run *run)
 {
     const struct px_load *cfg = run->load;
-    const struct px_totals *t = &run->totals;
-    uint64_t requests = t->ok + t->failed;
-    char a[32], b[32], c[32];
-
     if (run->hosts > 0) /* a merge of hosts' results */
         fprintf(f, "portex merge %s, %u host%s\n  %s\n", cfg->url_text, run->hosts,
                 run->hosts == 1 ? "" : "s", close_words(cfg));
@@ -325,6 +322,16 @@ void px_report_text(FILE *f, const struct px_run *run)
     else
         fprintf(f, "  closed model: %u connection%s, %u thread%s\n", cfg->connections,
                 cfg->connections == 1 ? "" : "s", cfg->threads, cfg->threads == 1 ? "" : "s");
+}
+
+void px_report_text(FILE *f, const struct px_run *run)
+{
+    const struct px_load *cfg = run->load;
+    const struct px_totals *t = &run->totals;
+    uint64_t requests = t->ok + t->failed;
+    char a[32], b[32], c[32];
+
+    text_header(f, run);
     char to[1200];
     px_addrs_target_words(to, sizeof(to), &cfg->url, cfg->family, &cfg->target, cfg->addrs,
                           cfg->naddrs);
@@ -372,6 +379,7 @@ void px_report_text(FILE *f, const struct px_run *run)
 
     fprintf(f, "\nlatency      %9s %9s %9s %9s %9s %9s\n", "p50", "p90", "p99", "p99.9", "max",
             "mean");
+    latency_row(f, "connect()", &run->lat.connect_call);
     latency_row(f, "connect", &run->lat.connect);
     if (cfg->url.tls)
         latency_row(f, "tls", &run->lat.tls);
@@ -458,7 +466,8 @@ json_t *px_report_summary_json(const struct px_run *run)
         px_jset(status, cls[i - 1], px_ju64(t->status[i]));
     px_jset(o, "http_status", status);
     px_jset(o, "latency_us",
-            json_pack("{s:o,s:o,s:o}", "connect", hist_summary(&run->lat.connect), "ttfb",
+            json_pack("{s:o,s:o,s:o,s:o}", "connect_call", hist_summary(&run->lat.connect_call),
+                      "connect", hist_summary(&run->lat.connect), "ttfb",
                       hist_summary(&run->lat.ttfb), "total", hist_summary(&run->lat.total)));
     if (run->load->url.tls) {
         px_jset(json_object_get(o, "latency_us"), "tls", hist_summary(&run->lat.tls));

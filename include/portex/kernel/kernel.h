@@ -36,7 +36,8 @@ unsigned px_usable_ports(unsigned ns_lo, unsigned ns_hi, unsigned sk_lo, unsigne
 
 /* TcpExt counters of /proc/net/netstat that tell the TIME_WAIT (and dropped SYN) story. */
 struct px_tcpext {
-    uint64_t tw;            /* TW: TIME_WAIT sockets that ended (killed by timer) */
+    uint64_t tw;            /* TW: sockets put in TIME_WAIT (counted as its timer is armed,
+                             * __inet_twsk_schedule; FIN_WAIT2 orphans too) */
     uint64_t tw_recycled;   /* TWRecycled: TIME_WAIT ports reused by connect() */
     uint64_t tw_overflow;   /* TCPTimeWaitOverflow: TIME_WAIT not kept (tcp_max_tw_buckets) */
     uint64_t abort_on_data; /* TCPAbortOnData: RST closes with unread data or linger 0 */

@@ -17,6 +17,14 @@
  * kernel does (TCP_TIME_WAIT of <netinet/tcp.h> is 6); its TCPF_ masks are
  * kernel-only. */
 #define PX_DIAG_STATE(tcp_state) (1u << (tcp_state))
+/* Every real TCP state, LISTEN and NEW_SYN_RECV included (bits 1-12). Not ~0: bit 13
+ * (TCP_BOUND_INACTIVE, 6.7+) makes the kernel walk its whole bind hash as well. */
+#define PX_DIAG_STATES_ALL 0x1ffeu
+/* Sockets bound to a port by bind() alone, neither listening nor connected
+ * (TCP_BOUND_INACTIVE, 6.7+, not in <netinet/tcp.h>): asking for them makes a dump
+ * walk the bind hash too; they come back with the state TCP_CLOSE. Older kernels
+ * send none. */
+#define PX_DIAG_BOUND_INACTIVE (1u << 13)
 
 /* One TCP socket of a dump, decoded in place: no allocation per record. */
 struct px_diag_sock {
@@ -36,9 +44,10 @@ typedef void (*px_diag_cb)(const struct px_diag_sock *sk, void *arg);
 /* A NETLINK_SOCK_DIAG socket; -1 on error. */
 int px_diag_open(void);
 /*
- * Dumps the TCP sockets of one family (AF_INET or AF_INET6) whose state is in
- * states (PX_DIAG_STATE bits), in this network namespace, calling cb for each.
- * 0, or -1 (errno set).
+ * Dumps the TCP sockets of one family (AF_INET or AF_INET6), or of both in one
+ * walk of the kernel's tables (AF_UNSPEC; two requests on a kernel that refuses
+ * the one-walk request), whose state is in states (PX_DIAG_STATE bits), in this
+ * network namespace, calling cb for each. 0, or -1 (errno set).
  */
 int px_diag_dump(int fd, int family, uint32_t states, px_diag_cb cb, void *arg);
 /* True when the socket's remote end is dst (address and port). */
@@ -89,8 +98,9 @@ uint64_t px_bound_ports_count(const struct px_bound_ports *b, unsigned lo, unsig
  */
 int64_t px_diag_bound_in_range(unsigned lo, unsigned hi, const char *reserved, int64_t *listening);
 
-/* Builds the dump request (inet_diag_req_v2 for TCP) into buf, which must be aligned
- * for struct nlmsghdr. Its length, or 0 when buflen is too small. */
+/* Builds the dump request (inet_diag_req_v2 for TCP; AF_UNSPEC: the v1 TCPDIAG_GETSOCK
+ * request, both families in one walk) into buf, which must be aligned for struct
+ * nlmsghdr. Its length, or 0 when buflen is too small. */
 size_t px_diag_build_request(void *buf, size_t buflen, int family, uint32_t states, uint32_t seq);
 /*
  * Runs cb over the records of one reply buffer (seq 0: any sequence number).

@@ -29,6 +29,8 @@ struct px_latency {
     struct px_hist ttfb;    /* intended start to first response byte */
     struct px_hist total;   /* intended start to whole response */
     struct px_hist tls;     /* https: connection established to TLS handshake done */
+    struct px_hist connect_call; /* the nonblocking connect() call itself: the kernel's
+                                  * port search, slower as the range fills */
 };
 
 #define PX_TLS_REASON_MAX 128

@@ -39,6 +39,21 @@ static void px_diag_build_request__time_wait_dump(void **state)
     assert_int_equal(px_diag_build_request(buf, 8, AF_INET, 1, 1), 0);
 }
 
+/* AF_UNSPEC: the v1 request, which the kernel dumps for both families in one walk. */
+static void px_diag_build_request__both_families_in_one_walk(void **state)
+{
+    (void)state;
+    _Alignas(struct nlmsghdr) char buf[128];
+    size_t n = px_diag_build_request(buf, sizeof(buf), AF_UNSPEC, PX_DIAG_STATES_ALL, 3);
+    const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+    const struct inet_diag_req *r = NLMSG_DATA(h);
+    assert_int_equal(n, sizeof(*h) + sizeof(*r));
+    assert_int_equal(h->nlmsg_type, TCPDIAG_GETSOCK);
+    assert_int_equal(h->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+    assert_int_equal(r->idiag_states, 0x1ffe);
+    assert_int_equal(px_diag_build_request(buf, 20, AF_UNSPEC, 1, 1), 0);
+}
+
 /* A reply under construction, aligned for the headers cast into it. */
 struct reply {
     _Alignas(struct nlmsghdr) char buf[4096];
@@ -256,6 +271,98 @@ static void px_diag_dump__finds_own_listener(void **state)
     close(lfd);
 }
 
+/* What both_cb counts of a live dump: this test's sockets by family and state. */
+struct both {
+    uint16_t port; /* the listeners' port */
+    unsigned v4_est, v6_est, v4_listen, v6_listen, bound, other;
+};
+
+static void both_cb(const struct px_diag_sock *sk, void *arg)
+{
+    struct both *b = arg;
+    if (sk->state == TCP_CLOSE && sk->sport == b->port + 1)
+        b->bound++;
+    else if (sk->sport == b->port && sk->state == TCP_LISTEN)
+        *(sk->family == AF_INET ? &b->v4_listen : &b->v6_listen) += 1;
+    else if (sk->dport == b->port && sk->state == TCP_ESTABLISHED)
+        *(sk->family == AF_INET ? &b->v4_est : &b->v6_est) += 1;
+    else if (sk->sport == b->port || sk->dport == b->port)
+        b->other++;
+}
+
+/* A listener of family fam on port (0: any), its address in addr. */
+static int listen_on(int fam, uint16_t port, struct sockaddr_storage *addr)
+{
+    int fd = socket(fam, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (fam == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    memset(addr, 0, sizeof(*addr));
+    socklen_t len = fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    if (fam == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)addr;
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        in6->sin6_addr = in6addr_loopback;
+    }
+    assert_int_equal(bind(fd, (struct sockaddr *)addr, len), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    getsockname(fd, (struct sockaddr *)addr, &len);
+    return fd;
+}
+
+/* Live: one AF_UNSPEC dump returns the IPv4 and the IPv6 sockets, exactly; a dump of
+ * bound-inactive sockets (6.7+) returns a socket bound and not listening, as TCP_CLOSE. */
+static void px_diag_dump__both_families_and_bound(void **state)
+{
+    (void)state;
+    struct sockaddr_storage a4, a6;
+    int l4 = listen_on(AF_INET, 0, &a4);
+    uint16_t port = ntohs(((struct sockaddr_in *)&a4)->sin_port);
+    int l6 = listen_on(AF_INET6, port, &a6);
+    int c[5];
+    for (int i = 0; i < 5; i++) {
+        struct sockaddr_storage *a = i < 3 ? &a4 : &a6;
+        c[i] = socket(a->ss_family, SOCK_STREAM, 0);
+        assert_int_equal(connect(c[i], (struct sockaddr *)a,
+                                 a->ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                         : sizeof(struct sockaddr_in6)),
+                         0);
+    }
+    int fd = px_diag_open();
+    struct both b = {.port = port};
+    assert_int_equal(px_diag_dump(fd, AF_UNSPEC, PX_DIAG_STATES_ALL, both_cb, &b), 0);
+    assert_int_equal(b.v4_listen, 1);
+    assert_int_equal(b.v6_listen, 1);
+    assert_int_equal(b.v4_est, 3);
+    assert_int_equal(b.v6_est, 2);
+    int bfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in bin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(port + 1))};
+    bin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(bfd, (struct sockaddr *)&bin, sizeof(bin)) == 0) {
+        memset(&b, 0, sizeof(b));
+        b.port = port;
+        assert_int_equal(px_diag_dump(fd, AF_UNSPEC, PX_DIAG_BOUND_INACTIVE, both_cb, &b), 0);
+        int major = 0, minor = 0;
+        char rel[72];
+        px_kernel_release(rel, sizeof(rel), &major, &minor);
+        assert_int_equal(b.bound, major > 6 || (major == 6 && minor >= 7) ? 1 : 0);
+        assert_int_equal(b.v4_est + b.v6_est + b.v4_listen + b.v6_listen, 0);
+    }
+    close(bfd);
+    for (int i = 0; i < 5; i++)
+        close(c[i]);
+    close(fd);
+    close(l4);
+    close(l6);
+}
+
 static void px_diag_sock_toward__v6_and_family(void **state)
 {
     (void)state;
@@ -352,6 +459,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_diag_build_request__time_wait_dump),
+        cmocka_unit_test(px_diag_build_request__both_families_in_one_walk),
+        cmocka_unit_test(px_diag_dump__both_families_and_bound),
         cmocka_unit_test(px_diag_parse__counts_toward_target),
         cmocka_unit_test(px_diag_parse__decodes_record),
         cmocka_unit_test(px_diag_parse__error_sets_errno),

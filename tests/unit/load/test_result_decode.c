@@ -61,9 +61,11 @@ static struct px_run *fill_run(void)
     px_hist_init(&run->lat.connect);
     px_hist_init(&run->lat.ttfb);
     px_hist_init(&run->lat.total);
+    px_hist_init(&run->lat.connect_call); /* every run's workers start it so */
     for (uint64_t v = 1; v < 200000; v = v * 3 / 2 + 1) {
         px_hist_record(&run->lat.total, v);
         px_hist_record(&run->lat.ttfb, v / 2);
+        px_hist_record(&run->lat.connect_call, v / 100);
     }
     run->totals.ok = 90;
     run->totals.failed = 10;

@@ -244,6 +244,8 @@ static const char *const added_keys[][2] = {
     {"summary", "bound_ports"},
     {"result.exhaustion", "bound_ports"},
     {"result.exhaustion", "bound_listening"},
+    {"summary.latency_us", "connect_call"},
+    {"result.latency", "connect_call"},
     {"config", "protocol"},
     {"config", "streams"},
     {"summary", "protocol"},
