@@ -11,7 +11,10 @@ pkgs=(build-essential cmake pkg-config libevent-dev libhttp-parser-dev libcmocka
       iproute2 procps util-linux python3 clang libclang-rt-14-dev
       libjansson-dev libmnl-dev pdsh python3-yaml libssl-dev ca-certificates
       zlib1g-dev nodejs default-jre-headless libhdrhistogram-java
-      libnghttp2-dev nghttp2-client nghttp2-server nginx openssl)
+      libnftables-dev libnghttp2-dev nghttp2-client nghttp2-server openssl)
+# The lab's NAT and proxy modes: nftables (nft, to look at the host's ruleset in the tests)
+# and nginx, the reverse proxy it runs in a middle namespace.
+pkgs+=(nftables nginx)
 # test_hlog reads --hlog with HdrHistogram's Java log processor and with
 # hdr-histogram-js from npm; NodeSource's nodejs already ships npm.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
@@ -39,6 +42,14 @@ aptlog="$build/setup-apt.log"
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=$(apt_prefix) || exit 1
   mkdir -p "$build"
+  # Debian starts a service when its package is installed: nginx would then listen on
+  # the host's port 80. The lab starts its own nginx in a namespace, so the package is
+  # installed with services held back (policy-rc.d 101), unless a policy is there already.
+  if [[ " ${missing[*]} " == *" nginx "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]} (log: $aptlog)"
   if ! { $SUDO apt-get update -q &&
          DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \

@@ -77,7 +77,16 @@ void px_child_send(int fd, char c)
 void px_child_fail(int fd, const char *what, int err)
 {
     char msg[200];
-    int n = snprintf(msg, sizeof(msg), "E%s: %s", what, strerror(err));
+    snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
+    px_child_fail_text(fd, msg);
+}
+
+void px_child_fail_text(int fd, const char *text)
+{
+    char msg[PX_CHILD_MSG_MAX];
+    int n = snprintf(msg, sizeof(msg), "E%s", text);
+    if (n >= (int)sizeof(msg))
+        n = (int)sizeof(msg) - 1;
     if (write(fd, msg, (size_t)n + 1) < 0)
         _exit(3);
     _exit(3);
@@ -152,15 +161,20 @@ int px_child_stopped(struct px_child_waits *w)
     return w->stopped;
 }
 
-/* Waits until fd has data or has ended, taking stop signals meanwhile. 0, or -1. */
+/* Waits until fd has data or has ended, taking stop signals (and ticking) meanwhile. 0, or -1. */
 static int wait_readable(struct px_child_waits *w, int fd)
 {
     for (;;) {
         struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = w->stop_fd, .events = POLLIN}};
-        if (poll(p, w->stop_fd >= 0 ? 2 : 1, -1) < 0) {
+        int n = poll(p, w->stop_fd >= 0 ? 2 : 1, w->tick ? PX_CHILD_TICK_MS : -1);
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
+        }
+        if (n == 0) {
+            w->tick(w->tick_arg);
+            continue;
         }
         if (p[1].revents & POLLIN)
             px_child_stopped(w);
@@ -189,7 +203,7 @@ int px_child_read(struct px_child_waits *w, int fd, void *p, size_t n)
 int px_child_expect(struct px_child_waits *w, int fd, char want, char *err, size_t errlen,
                     const char *who)
 {
-    char buf[200], c = 0;
+    char buf[PX_CHILD_MSG_MAX], c = 0;
     if (px_child_read(w, fd, &c, 1) == 0 && c == want)
         return 0;
     if (c == 'E') {

@@ -18,6 +18,7 @@
 #include "portex/cmd/cli.h"
 #include "portex/kernel/guard.h"
 #include "portex/kernel/netlink.h"
+#include "portex/kernel/nft.h"
 #include "portex/load/http.h"
 #include "portex/load/tls.h"
 #include "portex/load/result.h"
@@ -337,6 +338,38 @@ static void count_ports(struct px_doctor *d, const struct px_bound_ports *bound)
     d->usable_ports = n < d->usable_ports ? d->usable_ports - n : 0;
 }
 
+/* One number from a file of proc (/<proc>/sys/...), -1 when it is missing. */
+static int64_t proc_int(const char *proc, const char *name)
+{
+    char path[256];
+    long long v = -1;
+    snprintf(path, sizeof(path), "%s/%s", proc, name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    if (fscanf(f, "%lld", &v) != 1)
+        v = -1;
+    fclose(f);
+    return v;
+}
+
+/* Behind a source NAT ports run out elsewhere, and nothing says EADDRNOTAVAIL. */
+static void find_nat(const char *proc, struct px_doctor *d)
+{
+    if (px_nft_legacy_nat(proc) == 1)
+        d->nat_rules = 1;
+    d->ct_count = proc_int(proc, "sys/net/netfilter/nf_conntrack_count");
+    d->ct_max = proc_int(proc, "sys/net/netfilter/nf_conntrack_max");
+    if (d->nat_rules == 1 || d->ct_count > 0)
+        flag(d,
+             "this namespace %s (conntrack %lld of %lld entries): through a source NAT the "
+             "ceiling is NAT ports x addresses concurrent connections per destination, seen "
+             "as SYN retransmits and connect timeouts, never EADDRNOTAVAIL (conntrack -S: "
+             "insert_failed, drop); portex lab --modes nat-keepalive shows it",
+             d->nat_rules == 1 ? "has NAT rules" : "tracks connections", (long long)d->ct_count,
+             (long long)d->ct_max);
+}
+
 void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg,
                        const struct px_bound_ports *bound, struct px_doctor *d)
 {
@@ -358,6 +391,7 @@ void px_doctor_examine(const char *proc, const struct px_doctor_config *cfg,
     if (resolved)
         d->tw_target = px_diag_time_wait_toward((const struct sockaddr *)&p->addr);
     find_traps(cfg, d, resolved, loopback, unix_target);
+    find_nat(proc, d);
     predict_ceilings(cfg, d, loopback, unix_target);
 }
 
@@ -494,6 +528,7 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
     int have = fd >= 0 && px_diag_bound_ports(fd, &bound) == 0;
     if (fd >= 0)
         close(fd);
+    s->d.nat_rules = px_nft_has_nat(); /* read-only: lists this namespace's ruleset */
     px_doctor_examine(PX_PROC, &s->cfg, have ? &bound : NULL, &s->d);
     *status = unreachable ? PX_EXIT_FAILED : PX_EXIT_OK;
     return 0;

@@ -41,6 +41,7 @@ static const struct px_cli_opt serve_opts[] = {
      .lo = 1,
      .hi = 1024},
     {.name = "body-bytes", .set = px_cli_set_size, .off = SRV(server.body_bytes), .hi = 64u << 20},
+    {.name = "delay", .set = px_cli_set_duration, .off = SRV(delay_ms)},
     {.name = "tls", .flag = 1, .set = px_cli_set_flag, .off = SRV(tls)},
     {.name = "cert", .set = px_cli_set_path, .off = SRV(cert)},
     {.name = "key", .set = px_cli_set_path, .off = SRV(key)},
@@ -67,6 +68,8 @@ static const char serve_usage[] =
     "      --listen unix:PATH  a Unix socket: give --listen twice for TCP and a socket\n"
     "  -t, --threads N         event loops, each with a SO_REUSEPORT listener; online CPUs\n"
     "      --body-bytes N      response body size; 13\n"
+    "      --delay D           service time: each response waits D after its request\n"
+    "                          (e.g. 100ms); none by default\n"
     "      --tls               HTTPS: self-signed ECDSA P-256 certificate made at start\n"
     "                          (localhost, 127.0.0.1, ::1), session tickets on\n"
     "      --cert FILE         PEM certificate (chain) to serve instead; with --key FILE\n"
@@ -100,6 +103,7 @@ int px_serve_parse(int argc, char **argv, struct px_serve_config *cfg, char *err
     memset(cfg, 0, sizeof(*cfg));
     px_server_config_defaults(&cfg->server);
     int rc = px_cli_parse(&serve_spec, argc, argv, cfg, &args, err, errlen);
+    cfg->server.delay_us = cfg->delay_ms * 1000;
     if (cfg->server.unix_only < 0)
         cfg->server.unix_only = 0;
     if (rc == PX_CLI_OK)

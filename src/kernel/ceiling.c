@@ -123,6 +123,22 @@ static void predict_time_wait(const struct px_ceiling_in *in, double ports, doub
              reason, ports, t + PX_TIME_WAIT_S);
 }
 
+/* Several destinations, or a bind() before connect(): said before the rule. */
+static void note_destinations(const struct px_ceiling_in *in, unsigned dests,
+                              struct px_ceiling *out)
+{
+    char rule[sizeof(out->formula)];
+    memcpy(rule, out->formula, sizeof(rule));
+    if (in->bind_first)
+        snprintf(out->formula, sizeof(out->formula),
+                 "bind() before connect() takes a port for every destination: not x %u; "
+                 "%.170s",
+                 dests, rule);
+    else
+        snprintf(out->formula, sizeof(out->formula),
+                 "connect() picks a port per destination: P x %u; %.190s", dests, rule);
+}
+
 void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
 {
     if (in->keepalive && in->requests_per_conn > 0) {
@@ -130,6 +146,9 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
         return;
     }
     double ports = (double)in->ports * (in->sources > 1 ? in->sources : 1);
+    unsigned dests = in->destinations > 1 ? in->destinations : 1;
+    if (!in->bind_first)
+        ports *= dests; /* Ns x Nd x Np: a port is chosen per 4-tuple at connect() */
     double t = in->lifetime_s > 0 ? in->lifetime_s : 0;
     out->burst = INFINITY;
     out->port_bound = 0;
@@ -150,6 +169,8 @@ void px_ceiling_predict(const struct px_ceiling_in *in, struct px_ceiling *out)
         predict_rst(in, ports, t, out);
     else
         predict_time_wait(in, ports, t, out);
+    if (dests > 1 || in->bind_first)
+        note_destinations(in, dests, out);
 }
 
 double px_ceiling_expected_ok(const struct px_ceiling *c, double duration_s, double rate_per_s)

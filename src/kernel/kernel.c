@@ -17,6 +17,8 @@
 
 #include "portex/kernel/sysctls.h"
 
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 static void sysctl_path(const char *proc, const char *name, char *out, size_t outlen)
 {
     int n = snprintf(out, outlen, "%s/sys/", proc);
@@ -120,61 +122,136 @@ unsigned px_usable_ports(unsigned ns_lo, unsigned ns_hi, unsigned sk_lo, unsigne
     return res < total ? total - res : 0;
 }
 
-/* The TcpExt counters kept, by their name in /proc/net/netstat. */
-static const struct {
+/* A counter kept from a names-then-values pair of lines, by its name there. */
+struct counter_field {
     const char *name;
-    size_t offset; /* of the uint64_t in struct px_tcpext */
-} tcpext_fields[] = {
+    size_t offset; /* of the uint64_t in the output struct */
+};
+
+/* The TcpExt counters kept, by their name in /proc/net/netstat. */
+static const struct counter_field tcpext_fields[] = {
     {.name = "TW", .offset = offsetof(struct px_tcpext, tw)},
     {.name = "TWRecycled", .offset = offsetof(struct px_tcpext, tw_recycled)},
+    {.name = "TWKilled", .offset = offsetof(struct px_tcpext, tw_killed)},
     {.name = "TCPTimeWaitOverflow", .offset = offsetof(struct px_tcpext, tw_overflow)},
     {.name = "TCPAbortOnData", .offset = offsetof(struct px_tcpext, abort_on_data)},
     {.name = "TCPSynRetrans", .offset = offsetof(struct px_tcpext, syn_retrans)},
+    {.name = "PAWSTimewait", .offset = offsetof(struct px_tcpext, paws_timewait)},
+    {.name = "ListenDrops", .offset = offsetof(struct px_tcpext, listen_drops)},
 };
 
-static void tcpext_take(const char *name, uint64_t v, struct px_tcpext *out)
-{
-    for (size_t i = 0; i < sizeof(tcpext_fields) / sizeof(tcpext_fields[0]); i++)
-        if (strcmp(name, tcpext_fields[i].name) == 0)
-            memcpy((char *)out + tcpext_fields[i].offset, &v, sizeof(v));
-}
+/* The Tcp counters kept, by their name in /proc/net/snmp. */
+static const struct counter_field tcp_fields[] = {
+    {.name = "ActiveOpens", .offset = offsetof(struct px_tcp_snmp, active_opens)},
+    {.name = "PassiveOpens", .offset = offsetof(struct px_tcp_snmp, passive_opens)},
+    {.name = "OutRsts", .offset = offsetof(struct px_tcp_snmp, out_rsts)},
+};
 
-/* The TcpExt pair of lines: names, then values, in the same order. */
-static void tcpext_parse(char *names, char *values, struct px_tcpext *out)
+/* The pair of lines after their "Prefix:": names, then values, in the same order. */
+static void pairs_parse(char *names, char *values, const struct counter_field *fields,
+                        size_t nfields, void *out)
 {
     char *ns = NULL, *vs = NULL;
-    char *n = strtok_r(names + 7, " \n", &ns);
-    char *v = strtok_r(values + 7, " \n", &vs);
+    char *n = strtok_r(strchr(names, ':') + 1, " \n", &ns);
+    char *v = strtok_r(strchr(values, ':') + 1, " \n", &vs);
     while (n != NULL && v != NULL) {
-        tcpext_take(n, strtoull(v, NULL, 10), out);
+        for (size_t i = 0; i < nfields; i++)
+            if (strcmp(n, fields[i].name) == 0) {
+                uint64_t x = strtoull(v, NULL, 10);
+                memcpy((char *)out + fields[i].offset, &x, sizeof(x));
+            }
         n = strtok_r(NULL, " \n", &ns);
         v = strtok_r(NULL, " \n", &vs);
     }
+}
+
+/* The counters of the line pair that starts with prefix ("TcpExt:") in path. 0 or -1. */
+static int pairs_read(const char *path, const char *prefix, const struct counter_field *fields,
+                      size_t nfields, void *out, size_t outlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    memset(out, 0, outlen);
+    /* On the stack: the stats thread and doctor read at the same time. A TcpExt
+     * line is about 2.2 KB on 6.x kernels. */
+    char names[8192], values[8192];
+    size_t plen = strlen(prefix);
+    int found = -1;
+    while (fgets(names, sizeof(names), f) != NULL) {
+        if (fgets(values, sizeof(values), f) == NULL)
+            break;
+        if (strncmp(names, prefix, plen) != 0 || strncmp(values, prefix, plen) != 0)
+            continue;
+        pairs_parse(names, values, fields, nfields, out);
+        found = 0;
+        break;
+    }
+    fclose(f);
+    return found;
 }
 
 int px_tcpext_read(const char *proc, struct px_tcpext *out)
 {
     char path[256];
     snprintf(path, sizeof(path), "%s/net/netstat", proc);
+    return pairs_read(path, "TcpExt:", tcpext_fields, NELEMS(tcpext_fields), out, sizeof(*out));
+}
+
+int px_tcp_snmp_read(const char *proc, struct px_tcp_snmp *out)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/net/snmp", proc);
+    return pairs_read(path, "Tcp:", tcp_fields, NELEMS(tcp_fields), out, sizeof(*out));
+}
+
+/* The column of name in the header line of /proc/net/stat/nf_conntrack, or -1. */
+static int ct_column(char *header, const char *name)
+{
+    char *save = NULL;
+    int i = 0;
+    for (char *t = strtok_r(header, " \n", &save); t; t = strtok_r(NULL, " \n", &save), i++)
+        if (strcmp(t, name) == 0)
+            return i;
+    return -1;
+}
+
+/* Field col (hex) of one per-CPU row. */
+static uint64_t ct_field(const char *row, int col)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", row);
+    char *save = NULL, *t = strtok_r(buf, " \n", &save);
+    for (int i = 0; t && i < col; i++)
+        t = strtok_r(NULL, " \n", &save);
+    return t ? strtoull(t, NULL, 16) : 0;
+}
+
+int px_conntrack_read(const char *proc, struct px_conntrack *out)
+{
+    char path[256], line[512], hdr[512];
+    snprintf(path, sizeof(path), "%s/net/stat/nf_conntrack", proc);
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return -1;
     memset(out, 0, sizeof(*out));
-    /* On the stack: the stats thread and doctor read at the same time. A TcpExt
-     * line is about 2.2 KB on 6.x kernels. */
-    char names[8192], values[8192];
-    int found = -1;
-    while (fgets(names, sizeof(names), f) != NULL) {
-        if (fgets(values, sizeof(values), f) == NULL)
-            break;
-        if (strncmp(names, "TcpExt:", 7) != 0 || strncmp(values, "TcpExt:", 7) != 0)
-            continue;
-        tcpext_parse(names, values, out);
-        found = 0;
-        break;
+    int col[3] = {-1, -1, -1};
+    static const char *const names[3] = {"entries", "insert_failed", "drop"};
+    if (fgets(line, sizeof(line), f) != NULL)
+        for (int k = 0; k < 3; k++) {
+            memcpy(hdr, line, sizeof(hdr));
+            col[k] = ct_column(hdr, names[k]);
+        }
+    int rows = 0;
+    /* One row per possible CPU; entries is the namespace's count on every row. */
+    while (col[0] >= 0 && col[1] >= 0 && col[2] >= 0 && fgets(line, sizeof(line), f) != NULL) {
+        out->entries = ct_field(line, col[0]);
+        out->insert_failed += ct_field(line, col[1]);
+        out->drop += ct_field(line, col[2]);
+        rows++;
     }
     fclose(f);
-    return found;
+    return rows > 0 ? 0 : -1;
 }
 
 int64_t px_sockstat_tw(const char *proc)

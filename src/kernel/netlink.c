@@ -181,9 +181,25 @@ int px_diag_sock_toward(const struct px_diag_sock *sk, const struct sockaddr *ds
 
 /* What px_diag_count_tw adds to. */
 struct tw_ctx {
-    const struct sockaddr *dst;
+    struct sockaddr_storage dst; /* the port is set to each of the nports in turn */
+    unsigned nports;
     struct px_tw_count *out;
 };
+
+/* The port of an IPv4 or IPv6 address, in host order, and a way to set it. */
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+    return ss->ss_family == AF_INET ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
+                                    : ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static void port_set(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
 
 static void count_tw_cb(const struct px_diag_sock *sk, void *arg)
 {
@@ -192,18 +208,31 @@ static void count_tw_cb(const struct px_diag_sock *sk, void *arg)
     if (sk->state != TCP_TIME_WAIT)
         return;
     c->out->all++;
-    if (px_diag_sock_toward(sk, c->dst))
+    uint16_t first = port_of(&c->dst);
+    if (sk->dport < first || (unsigned)(sk->dport - first) >= c->nports)
+        return;
+    struct sockaddr_storage one = c->dst;
+    port_set(&one, sk->dport);
+    if (px_diag_sock_toward(sk, (const struct sockaddr *)&one))
         c->out->toward++;
 }
 
-int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out)
+int px_diag_count_tw_ports(int fd, const struct sockaddr *dst, unsigned nports,
+                           struct px_tw_count *out)
 {
     memset(out, 0, sizeof(*out));
     /* A Unix-socket target: no TCP socket, so none in TIME_WAIT, toward it. */
     if (dst->sa_family != AF_INET && dst->sa_family != AF_INET6)
         return 0;
-    struct tw_ctx c = {.dst = dst, .out = out};
+    struct tw_ctx c = {.nports = nports ? nports : 1, .out = out};
+    memcpy(&c.dst, dst,
+           dst->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
     return px_diag_dump(fd, dst->sa_family, PX_DIAG_STATE(TCP_TIME_WAIT), count_tw_cb, &c);
+}
+
+int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out)
+{
+    return px_diag_count_tw_ports(fd, dst, 1, out);
 }
 
 int64_t px_diag_time_wait_toward(const struct sockaddr *dst)
@@ -374,4 +403,23 @@ int px_rtnl_addr_add4(const char *ifname, uint32_t addr_be, int prefix)
 int px_rtnl_addr_add4_peer(const char *ifname, uint32_t local_be, uint32_t peer_be)
 {
     return addr_add(ifname, local_be, peer_be, 32);
+}
+
+int px_rtnl_route_add4(uint32_t dst_be, int prefix, uint32_t gw_be)
+{
+    if (prefix < 0 || prefix > 32)
+        return -EINVAL;
+    _Alignas(struct nlmsghdr) char buf[RTNL_MSG_MAX];
+    struct nlmsghdr *nlh = rtnl_new(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+    rtm->rtm_family = AF_INET;
+    rtm->rtm_dst_len = (unsigned char)prefix;
+    rtm->rtm_table = RT_TABLE_MAIN;
+    rtm->rtm_protocol = RTPROT_STATIC;
+    rtm->rtm_scope = RT_SCOPE_UNIVERSE; /* through a gateway, not on a link */
+    rtm->rtm_type = RTN_UNICAST;
+    if (prefix > 0)
+        mnl_attr_put(nlh, RTA_DST, sizeof(dst_be), &dst_be);
+    mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw_be), &gw_be);
+    return rtnl_talk(nlh);
 }

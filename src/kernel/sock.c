@@ -72,6 +72,11 @@ int px_sock_bind_source(int fd, const struct sockaddr_storage *src)
     return bind(fd, (const struct sockaddr *)src, px_sock_addrlen(src));
 }
 
+int px_sock_bind_first(int fd, const struct sockaddr_storage *src)
+{
+    return bind(fd, (const struct sockaddr *)src, px_sock_addrlen(src));
+}
+
 /* Waits for a non-blocking connect() on fd until deadline_us: its errno, 0 when it connected. */
 static int connect_wait(int fd, uint64_t deadline_us)
 {

@@ -25,8 +25,15 @@ int px_combine_check(const struct px_run *const *runs, const char *const *names,
         }
         if (a->keepalive != b->keepalive || (!a->keepalive && a->close != b->close)) {
             snprintf(err, errlen, "%s ran mode %s/%s but %s ran %s/%s", names[i],
-                     px_load_mode_name(b), px_close_name(b->close), names[0],
-                     px_load_mode_name(a), px_close_name(a->close));
+                     px_load_mode_name(b), px_close_name(b->close), names[0], px_load_mode_name(a),
+                     px_close_name(a->close));
+            return -1;
+        }
+        if (a->target_ports != b->target_ports || a->bind_first != b->bind_first) {
+            snprintf(err, errlen,
+                     "%s and %s spread their connections differently "
+                     "(target ports, bind before connect): only one run's shards merge",
+                     names[i], names[0]);
             return -1;
         }
         if (a->http2 != b->http2 || px_load_conn_streams(a) != px_load_conn_streams(b)) {

@@ -99,7 +99,7 @@ enum px_link_open px_link_open(struct px_link *l, struct px_link_env *env,
         return PX_LINK_FAILED;
     }
     l->t_connect_us = px_clock_us();
-    int rc = connect(fd, (const struct sockaddr *)&cfg->target, cfg->target_len);
+    int rc = px_dial_connect(fd, cfg, &env->dst_next);
     /* The call alone, failed ones too: the figure portex watch reads from the tracepoints. */
     px_hist_record(&env->lat->connect_call, px_clock_us() - l->t_connect_us);
     if (rc < 0 && errno != EINPROGRESS) {

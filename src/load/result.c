@@ -74,6 +74,8 @@ void px_run_predict(struct px_run *run)
     struct px_ceiling_in in = {
         .ports = ex->usable_ports,
         .sources = (unsigned)cfg->nsources,
+        .destinations = cfg->target_ports,
+        .bind_first = cfg->bind_first,
         .keepalive = cfg->keepalive,
         .close = cfg->close,
         .tw_reuse = run->env.tw_reuse,

@@ -261,6 +261,12 @@ static void read_config(struct rd *r, const json_t *doc, struct px_load *cfg)
         fail(r, "port_range", "missing or not null or [lo, hi]");
     }
     read_sources(r, o, cfg);
+    const json_t *tp = json_object_get(o, "target_ports"); /* absent: one port */
+    if (tp != NULL &&
+        (!json_is_integer(tp) || json_integer_value(tp) < 1 || json_integer_value(tp) > 65535))
+        fail(r, "target_ports", "not a port count (1-65535)");
+    cfg->target_ports = json_is_integer(tp) ? (unsigned)json_integer_value(tp) : 0;
+    cfg->bind_first = json_is_true(json_object_get(o, "bind_first"));
     if (!r->failed && cfg->method == NULL)
         fail(r, "method", "not a method portex sends");
 }

@@ -88,6 +88,11 @@ json_t *px_result_encode_config(const struct px_load *cfg)
         json_array_append_new(src, json_string(buf));
     }
     px_jset(o, "sources", src);
+    /* Written only when set, so that the documents of every other load keep their bytes. */
+    if (cfg->target_ports > 1)
+        px_jset(o, "target_ports", px_ju64(cfg->target_ports));
+    if (cfg->bind_first)
+        px_jset(o, "bind_first", json_true());
     if (cfg->url.tls)
         px_jset(o, "tls",
                 json_pack("{s:b,s:o,s:o,s:s}", "insecure", cfg->tls_insecure, "cacert",
@@ -301,4 +306,3 @@ json_t *px_result_encode_data(const struct px_run *run)
     px_jset(o, "exhaustion", exhaustion_json(&run->ex));
     return o;
 }
-

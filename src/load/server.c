@@ -65,6 +65,7 @@ struct conn {
     int reading;              /* event armed for EV_READ (else EV_WRITE) */
     int ready;                /* the transport's handshake is done */
     struct px_conn tc;        /* the transport's view of this connection */
+    struct event *delay_ev;   /* --delay: the response's timer, made at first use */
     struct conn *prev, *next; /* the loop's open connections */
 
     /* HTTP/2 (h2 by ALPN, h2c by its preface), NULL: HTTP/1.1; sniffed once the
@@ -116,6 +117,8 @@ static void conn_free(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     event_free(c->ev);
+    if (c->delay_ev)
+        event_free(c->delay_ev);
     /* close_notify only when the server closes first: after the client's
      * close it would meet a closed socket and draw an RST. */
     c->loop->srv->transport->detach(&c->tc, c->close_after && c->out_off == c->out_len);
@@ -264,6 +267,18 @@ static int conn_input(struct conn *c, const char *buf, size_t n)
     return c->h2 ? h2_input(c, buf, n) : conn_parse(c, buf, n);
 }
 
+/* --delay: the answer waits on a timer (conn_cb flushes it: EV_TIMEOUT) with the socket's
+ * event off, so nothing the client sends flushes it early. 0, or -1: no timer, send now. */
+static int conn_delay(struct conn *c)
+{
+    uint64_t us = c->loop->srv->cfg.delay_us;
+    if (c->delay_ev == NULL && (c->delay_ev = evtimer_new(c->loop->base, conn_cb, c)) == NULL)
+        return -1;
+    struct timeval tv = {.tv_sec = (time_t)(us / 1000000), .tv_usec = (suseconds_t)(us % 1000000)};
+    event_del(c->ev);
+    return evtimer_add(c->delay_ev, &tv);
+}
+
 /*
  * Reads until the transport wants the socket again. A plain read shorter than
  * the buffer emptied the socket, so no recv just to hear EAGAIN; TLS reads go
@@ -287,6 +302,8 @@ static void conn_read(struct conn *c)
         if (t->short_read_drains && n < sizeof(c->loop->rbuf))
             break;
     }
+    if (c->loop->srv->cfg.delay_us && c->out_off < c->out_len && conn_delay(c) == 0)
+        return;
     conn_flush(c);
 }
 

@@ -13,6 +13,7 @@
 #include "portex/base/atomic.h"
 #include "portex/base/clock.h"
 #include "portex/base/outcome.h"
+#include "portex/load/dial.h"
 #include "portex/load/hist.h"
 #include "portex/load/http.h"
 #include "portex/load/load.h"
@@ -129,7 +130,8 @@ static void conn_close(struct px_slot *s, int graceful, int rst)
 
 static void count_failure(struct px_slot *s, int cause)
 {
-    px_tally_failure(s->pool->owner.ctr, &s->pool->owner.shared->first_eaddr_us, cause);
+    px_tally_failure(s->pool->owner.ctr, &s->pool->owner.shared->first_eaddr_us, cause,
+                     px_dial_out_of_ports(load_of(s), cause));
 }
 
 /* ---- the end of a request ---------------------------------------------- */

@@ -129,7 +129,8 @@ static void sample(struct px_stats *s, int live)
     struct px_tw_count tw;
     r.time_wait = -1;
     if (s->diag_fd >= 0 &&
-        px_diag_count_tw(s->diag_fd, (const struct sockaddr *)&s->cfg->target, &tw) == 0)
+        px_diag_count_tw_ports(s->diag_fd, (const struct sockaddr *)&s->cfg->target,
+                               s->cfg->target_ports, &tw) == 0)
         r.time_wait = (int64_t)tw.toward;
     r.time_wait_all = px_sockstat_tw(PX_PROC);
     struct px_tcpext ext;

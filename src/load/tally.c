@@ -11,14 +11,13 @@
 #include "portex/load/hist.h"
 #include "portex/load/result.h"
 
-void px_tally_failure(struct px_totals *ctr, uint64_t *first_eaddr_us, int cause)
+void px_tally_failure(struct px_totals *ctr, uint64_t *first_eaddr_us, int cause, int out_of_ports)
 {
     PX_BUMP(ctr->cause[cause], 1);
     PX_BUMP(ctr->failed, 1);
     /* Once the first is recorded, a plain load keeps the many that follow
      * off the shared cache line's compare-and-swap. */
-    if (cause == px_cause_from_errno(EADDRNOTAVAIL) &&
-        __atomic_load_n(first_eaddr_us, __ATOMIC_RELAXED) == 0) {
+    if (out_of_ports && __atomic_load_n(first_eaddr_us, __ATOMIC_RELAXED) == 0) {
         uint64_t none = 0;
         __atomic_compare_exchange_n(first_eaddr_us, &none, px_clock_us(), 0, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
@@ -39,7 +38,7 @@ void px_tally_response(struct px_totals *ctr, struct px_latency *lat, uint64_t *
                 : status >= 500 && status <= 599 ? PX_CAUSE_HTTP_5XX
                 : status == 101                  ? PX_CAUSE_SWITCHED
                                                  : PX_CAUSE_BAD_STATUS;
-    px_tally_failure(ctr, first_eaddr_us, cause);
+    px_tally_failure(ctr, first_eaddr_us, cause, 0);
 }
 
 int px_tally_backoff(int cause)

@@ -80,6 +80,14 @@ static void text_settings(FILE *f, const struct px_doctor *d)
     if (d->have_ext)
         fprintf(f, "  TcpExt                 TWRecycled %llu, TCPTimeWaitOverflow %llu\n",
                 (unsigned long long)d->ext.tw_recycled, (unsigned long long)d->ext.tw_overflow);
+    const char *nat = d->nat_rules == 1 ? "yes" : "none";
+    if (d->nat_rules < 0)
+        nat = "unknown (needs root)";
+    if (d->ct_count >= 0)
+        fprintf(f,
+                "  conntrack              %lld of %lld entries (nf_conntrack_count/max); "
+                "NAT rules: %s\n",
+                (long long)d->ct_count, (long long)d->ct_max, nat);
 }
 
 /* What one connection to the target told (TCP_INFO, TLS, one GET). */
@@ -222,6 +230,11 @@ void px_doctor_report_json(FILE *f, const struct px_doctor *d)
         px_jset(ext, "TCPTimeWaitOverflow", px_ju64(d->ext.tw_overflow));
         px_jset(doc, "tcpext", ext);
     }
+    px_jset(doc, "conntrack",
+            d->ct_count >= 0 ? json_pack("{s:I,s:I}", "count", (json_int_t)d->ct_count, "max",
+                                         (json_int_t)d->ct_max)
+                             : NULL);
+    px_jset(doc, "nat_rules", d->nat_rules < 0 ? NULL : json_boolean(d->nat_rules == 1));
     if (d->has_target)
         px_jset(doc, "target", json_target(d));
     px_jset(doc, "ceilings", json_ceilings(d));

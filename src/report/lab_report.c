@@ -16,6 +16,8 @@
 
 #include "portex/load/result.h"
 #include "portex/report/mode_report.h"
+#include "portex/report/mode_result.h"
+#include "portex/report/topo_report.h"
 
 /* What a mode's run measured, in the figures its sentence uses. */
 struct figures {
@@ -240,7 +242,8 @@ static const struct story *story_for(const struct px_mode_result *r, struct stor
 
 void px_lab_report_story(FILE *f, const struct px_mode_result *r)
 {
-    if (!r->ran)
+    /* The modes of a topology of their own (a middle, two targets) tell theirs there. */
+    if (!r->ran || px_topo_report_sentence(f, r))
         return;
     struct story fallback;
     const struct story *st = story_for(r, &fallback);
@@ -252,11 +255,20 @@ void px_lab_report_story(FILE *f, const struct px_mode_result *r)
 void px_lab_report_text(FILE *f, const struct px_lab_report *lab,
                         const struct px_mode_result *results, size_t n)
 {
-    fprintf(f,
-            "portex lab: %u client ports, %.10g new requests/s for %.1f s per mode, "
-            "client %s -> server %s over veth\n\n",
-            lab->ports, lab->rate_per_s, lab->duration_s, lab->client_ip, lab->server_ip);
-    px_mode_report_table(f, results, n);
+    size_t direct = 0; /* modes of the client-server table (not through a middle) */
+    for (size_t i = 0; i < n; i++)
+        direct += !results[i].ran || results[i].middle.kind == PX_MIDDLE_NONE;
+    if (direct == 0) {
+        fprintf(f, "portex lab: %.10g new requests/s for %.1f s per mode\n", lab->rate_per_s,
+                lab->duration_s);
+    } else {
+        fprintf(f,
+                "portex lab: %u client ports, %.10g new requests/s for %.1f s per mode, "
+                "client %s -> server %s over veth\n\n",
+                lab->ports, lab->rate_per_s, lab->duration_s, lab->client_ip, lab->server_ip);
+        px_mode_report_table(f, results, n);
+    }
+    px_topo_report_table(f, results, n);
     fprintf(f, "\n");
     for (size_t i = 0; i < n; i++)
         px_lab_report_story(f, &results[i]);

@@ -13,20 +13,37 @@
 #include "portex/report/json.h"
 #include "portex/report/run_report.h"
 #include "portex/report/svg.h"
+#include "portex/report/topo_report.h"
 
-static void verdict(const struct px_mode_result *r, char *out, size_t outlen)
+/* A mode's verdict: its middle's rule (lab), or ok against predicted_ok within its
+ * tolerance (15% unless the mode set one). The word into out, the kind returned. */
+static enum px_verdict verdict(const struct px_mode_result *r, char *out, size_t outlen)
 {
+    if (r->judged) {
+        snprintf(out, outlen, "%s", px_verdict_name(r->judgement.verdict));
+        return r->judgement.verdict;
+    }
     double got = (double)r->run->totals.ok;
     double want = r->predicted_ok;
     if (!isfinite(want) || want <= 0) {
         snprintf(out, outlen, "-");
-        return;
+        return PX_VERDICT_NONE;
     }
     double diff = (got - want) / want * 100.0;
-    if (fabs(diff) <= 15.0)
+    double tolerance = r->tolerance > 0 ? r->tolerance * 100.0 : 15.0;
+    if (fabs(diff) <= tolerance) {
         snprintf(out, outlen, "matches");
-    else
-        snprintf(out, outlen, "differs by %+.0f%%", diff);
+        return PX_VERDICT_MATCHES;
+    }
+    snprintf(out, outlen, "differs by %+.0f%%", diff);
+    return PX_VERDICT_DIFFERS;
+}
+
+/* Failures for want of a local port: EADDRNOTAVAIL, and EADDRINUSE from a bind() first. */
+static uint64_t out_of_ports(const struct px_run *run)
+{
+    return px_totals_errno(&run->totals, EADDRNOTAVAIL) +
+           (run->load->bind_first ? px_totals_errno(&run->totals, EADDRINUSE) : 0);
 }
 
 /*
@@ -61,8 +78,9 @@ static int table_row(FILE *f, const struct px_mode_result *r)
     }
     snprintf(ok, sizeof(ok), "%llu", (unsigned long long)run->totals.ok);
     snprintf(rate, sizeof(rate), "%.1f", window_rate((double)run->totals.ok, run));
-    snprintf(ea, sizeof(ea), "%llu",
-             (unsigned long long)px_totals_errno(&run->totals, EADDRNOTAVAIL));
+    /* bind() before connect() runs out in bind(), with EADDRINUSE: the same exhaustion. */
+    snprintf(ea, sizeof(ea), "%llu%s", (unsigned long long)out_of_ports(run),
+             run->load->bind_first ? " bind()" : "");
     int before = run->ex.time_wait_at_start > 0;
     snprintf(tw, sizeof(tw), "%lld%s", (long long)run->ex.time_wait_peak, before ? "*" : "");
     if (run->ex.seen)
@@ -78,7 +96,7 @@ static void sustained_lines(FILE *f, const struct px_mode_result *results, size_
     fprintf(f, "\nsustained ceiling once the ports have run out (the kernel's rule; the ok/s "
                "above average the whole window, burst included)\n");
     for (size_t i = 0; i < n; i++) {
-        if (!results[i].ran)
+        if (!results[i].ran || results[i].middle.kind != PX_MIDDLE_NONE)
             continue;
         const struct px_ceiling *c = &results[i].run->ex.ceiling;
         char rate[32] = "not port-bound";
@@ -104,12 +122,20 @@ void px_mode_report_table(FILE *f, const struct px_mode_result *results, size_t 
             fprintf(f, "%-18s %-42s %s\n", r->name, r->what, r->note);
             continue;
         }
+        if (r->middle.kind != PX_MIDDLE_NONE)
+            continue; /* through a middle: a table of its own (topo_report.h) */
         ran = 1;
         footnote |= table_row(f, r);
     }
     if (footnote)
         fprintf(f, "* TIME_WAIT peak counts sockets toward the target that were there before this "
                    "mode started (left by an earlier mode or run)\n");
+    for (size_t i = 0; i < n; i++)
+        if (results[i].ran && results[i].run->load->bind_first) {
+            fprintf(f, "bind(): EADDRINUSE from a bind() before connect(), which is where that "
+                       "pattern runs out of ports\n");
+            break;
+        }
     if (ran)
         sustained_lines(f, results, n);
 }
@@ -131,6 +157,12 @@ static json_t *mode_settings(const struct px_mode_result *r)
     px_jset(o, "sources", px_ju64(run->load->nsources ? run->load->nsources : 1));
     px_jset(o, "rate_per_s", px_json_real10(run->load->rate_per_s));
     px_jset(o, "duration_s", px_json_real10((double)run->load->duration_ms / 1000.0));
+    if (run->load->target_ports > 1)
+        px_jset(o, "target_ports", px_ju64(run->load->target_ports));
+    if (run->load->bind_first)
+        px_jset(o, "bind_first", json_true());
+    if (r->middle.kind != PX_MIDDLE_NONE)
+        px_jset(o, "middle", px_topo_report_middle(r));
     return o;
 }
 
@@ -160,12 +192,18 @@ static json_t *mode_json(const struct px_mode_result *r)
         return o;
     }
     px_jset(o, "settings", mode_settings(r));
+    char v[32];
+    px_jset(o, "verdict", json_string(px_verdict_name(verdict(r, v, sizeof(v)))));
     px_jset(o, "predicted_ok", px_json_real10(r->predicted_ok));
     px_jset(o, "predicted_ceiling_per_s",
             r->run->ex.ceiling.port_bound ? px_json_real10(r->run->ex.ceiling.per_s)
                                           : json_string("not port-bound"));
     if (r->isolation != NULL)
         px_jset(o, "isolation", mode_isolation(r));
+    if (r->judged)
+        px_jset(o, "prediction", px_topo_report_prediction(r));
+    if (r->fig.measured)
+        px_jset(o, "namespaces", px_topo_report_namespaces(r));
     px_jset(o, "summary", px_report_summary_json(r->run));
     px_jset(o, "series", px_result_encode_series(&r->run->series));
     px_jset(o, "result", px_result_encode_data(r->run)); /* the mergeable totals and histograms */
@@ -189,18 +227,21 @@ void px_mode_report_json(FILE *f, const char *command, const struct px_mode_resu
 void px_mode_report_svg(FILE *f, const char *command, const struct px_mode_result *res, size_t n)
 {
     const struct px_run *runs[PX_MAX_MODES];
-    const char *names[PX_MAX_MODES];
+    const char *names[PX_MAX_MODES], *notes[PX_MAX_MODES];
+    static char note_text[PX_MAX_MODES][200]; /* the middle's figures, one line per panel */
     size_t k = 0;
     for (size_t i = 0; i < n && k < PX_MAX_MODES; i++) {
         if (!res[i].ran)
             continue;
+        px_topo_report_note(&res[i], note_text[k], sizeof(note_text[k]));
+        notes[k] = note_text[k];
         runs[k] = res[i].run;
         names[k++] = res[i].name;
     }
     char title[128];
     snprintf(title, sizeof(title), "portex %s: ok/s, EADDRNOTAVAIL/s and TIME_WAIT per mode",
              command);
-    px_svg_write(f, title, runs, names, k);
+    px_svg_write_notes(f, title, runs, names, notes, k);
 }
 
 void px_mode_report_csv(FILE *f, const struct px_mode_result *res, size_t n)

@@ -184,6 +184,17 @@ static void axes(FILE *f, const struct frame *fr)
                 fr->x0 + k * step * fr->xs, fr->y0 + 15, k * step);
 }
 
+/* A line of text inside the panel's top left corner: the figures measured beside the run. */
+static void panel_note(FILE *f, const struct frame *fr, const char *note)
+{
+    if (note == NULL || *note == '\0')
+        return;
+    fprintf(f, "<text class=\"note\" x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"#7a3e00\">",
+            fr->x0 + 6, fr->y_top + 14);
+    px_svg_xml_text(f, note);
+    fputs("</text>\n", f);
+}
+
 /* The panel's name, and which of its y scales are its own. */
 static void panel_label(FILE *f, const char *name, const struct frame *fr)
 {
@@ -198,8 +209,8 @@ static void panel_label(FILE *f, const char *name, const struct frame *fr)
     fputs("</text>\n", f);
 }
 
-static void panel(FILE *f, const struct px_run *run, const char *name, double y_top,
-                  const struct need *shared, size_t npanels, double t_max)
+static void panel(FILE *f, const struct px_run *run, const char *name, const char *note,
+                  double y_top, const struct need *shared, size_t npanels, double t_max)
 {
     struct frame fr = {
         .x0 = LEFT, .y_top = y_top, .pw = W - LEFT - RIGHT, .ph = PANEL_H, .t_max = t_max};
@@ -230,11 +241,18 @@ static void panel(FILE *f, const struct px_run *run, const char *name, double y_
                 fr.x0, fr.x0 + fr.pw, y, y, fr.x0 + fr.pw - 4, y - 4, ceiling);
     }
     axes(f, &fr);
+    panel_note(f, &fr, note);
     fputs("</g>\n", f);
 }
 
 void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
                   const char *const *names, size_t n)
+{
+    px_svg_write_notes(f, title, runs, names, NULL, n);
+}
+
+void px_svg_write_notes(FILE *f, const char *title, const struct px_run *const *runs,
+                        const char *const *names, const char *const *notes, size_t n)
 {
     double t_max = 0;
     struct need shared = {0, 0, 0}; /* the panels' data, their ceilings left out */
@@ -273,7 +291,8 @@ void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
             "</g>\n",
             LEFT);
     for (size_t i = 0; i < n; i++)
-        panel(f, runs[i], names[i], TOP + 20 + (double)i * (PANEL_H + GAP), &shared, n, t_max);
+        panel(f, runs[i], names[i], notes ? notes[i] : NULL, TOP + 20 + (double)i * (PANEL_H + GAP),
+              &shared, n, t_max);
     fprintf(f,
             "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">time since "
             "start (s)</text>\n</svg>\n",

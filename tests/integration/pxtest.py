@@ -171,10 +171,12 @@ def in_new_netns(script, *args, timeout=120):
     so no background `serve` can outlive the test and keep its namespace alive. The script
     is also PID 1 of a PID namespace of its own, which dies with the test (--kill-child):
     when the test is killed (SIGKILL, or SIGINT through isolate()) no code of it runs, and
-    the kernel ends the script's background processes with the namespace.
+    the kernel ends the script's background processes with the namespace. /proc is that
+    namespace's own (--mount-proc, in a private mount namespace): LeakSanitizer and `ss -p`
+    read /proc/PID of the script's processes by their PIDs in it.
     Returns the CompletedProcess."""
-    p = spawn(["unshare", "--net", "--pid", "--fork", "--kill-child", "bash", "-c", script, "x",
-               *args],
+    p = spawn(["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc",
+               "bash", "-c", script, "x", *args],
               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = p.communicate(timeout=timeout)

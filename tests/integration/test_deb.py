@@ -40,10 +40,16 @@ def build_deb(out_dir):
 
 
 def linked_packages():
-    """The Debian package of every shared library `ldd portex` resolves (dpkg -S)."""
+    """The Debian package of every shared library portex links directly (its ELF NEEDED
+    entries, resolved by `ldd`, owner by dpkg -S). Libraries those pull in (libnftables1's
+    libnftnl11, for one) come through their own packages' Depends, as dpkg-shlibdeps does."""
+    needed = set(re.findall(r"NEEDED\s+(\S+)", sh("objdump", "-p", PORTEX).stdout))
+    check(len(needed) > 0, f"objdump -p lists the libraries portex needs ({sorted(needed)})")
     p = sh("ldd", PORTEX)
     pkgs = set()
-    for path in re.findall(r"=> (/\S+)", p.stdout):
+    for name, path in re.findall(r"^\s*(\S+) => (/\S+)", p.stdout, re.M):
+        if name not in needed:
+            continue
         candidates = [path, "/usr" + path, re.sub(r"^/usr", "", path), os.path.realpath(path)]
         owner = None
         for c in candidates:
@@ -113,7 +119,7 @@ def install_and_check(deb):
 
 def main():
     if not can_run("building and installing the .deb", root=True,
-                   tools=("cpack", "dpkg-deb", "dpkg-shlibdeps", "apt-get", "man", "ldd")):
+                   tools=("cpack", "dpkg-deb", "dpkg-shlibdeps", "apt-get", "man", "ldd", "objdump")):
         finish()
     if not os.path.exists("/etc/debian_version"):
         skip("not a Debian system")

@@ -25,19 +25,28 @@ CHILD = textwrap.dedent(r"""
         print(subprocess.Popen(["sleep", "60"]).pid, flush=True)
         time.sleep(60)
     if how == "netns":  # a script's background server, as test_stats and test_compare start
-        # sh reads its PID outside the namespaces from /proc/self (/proc is the host's),
-        # and exec keeps it for serve.
-        script = ('sh -c \'read -r pid _ < /proc/self/stat; echo $pid > "$2"; exec "$1" serve '
-                  '--listen 127.0.0.1:8080 -t 1\' x "$1" "$2" >/dev/null 2>&1 &\nsleep 60\n')
-        pidfile = os.environ["PIDFILE"]
+        # The script has a /proc of its own PID namespace: the server is found from outside
+        # by a mark in its environment, and its PID read from the host's /proc.
+        mark = os.environ["PIDFILE"]
+        script = ('PX_HARNESS_MARK="$2" "$1" serve --listen 127.0.0.1:8080 -t 1 '
+                  '>/dev/null 2>&1 &\nsleep 60\n')
         import threading
-        threading.Thread(target=pxtest.in_new_netns, args=(script, sys.argv[1], pidfile),
+        threading.Thread(target=pxtest.in_new_netns, args=(script, sys.argv[1], mark),
                          daemon=True).start()
+        want = f"PX_HARNESS_MARK={mark}".encode()
         for _ in range(200):
-            if os.path.exists(pidfile) and open(pidfile).read().strip():
+            found = []
+            for d in os.listdir("/proc"):
+                try:
+                    with open(f"/proc/{d}/environ", "rb") as f:
+                        if want in f.read().split(b"\0"):
+                            found.append(d)
+                except (OSError, ValueError):
+                    pass
+            if found:
                 break
             time.sleep(0.05)
-        print(open(pidfile).read().strip(), flush=True)
+        print(found[0] if found else "none", flush=True)
         time.sleep(60)
     srv = pxtest.Serve()
     print(srv.proc.pid, flush=True)

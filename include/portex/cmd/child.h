@@ -21,12 +21,18 @@ struct px_child {
     int up[2];   /* child to parent: the child writes [1], the parent reads [0] */
 };
 
+#define PX_CHILD_TICK_MS 50 /* how often a wait calls its tick */
+
 /* The parent's waits: SIGINT and SIGTERM (blocked since main()) through a signalfd. */
 struct px_child_waits {
     sigset_t stop_set;
     int stop_fd;                         /* signalfd of stop_set, -1 when none */
     int stopped;                         /* a SIGINT or SIGTERM came */
     pid_t forward[PX_CHILD_FORWARD_MAX]; /* sent SIGINT on a stop; 0: none */
+    /* called about every PX_CHILD_TICK_MS while a wait lasts (the lab samples its
+     * namespaces); NULL: none */
+    void (*tick)(void *arg);
+    void *tick_arg;
 };
 
 /*
@@ -40,8 +46,12 @@ void px_child_end(struct px_child *c, int sig);
 
 /* In a child: one status byte to the parent; exits 3 when the parent is gone. */
 void px_child_send(int fd, char c);
+#define PX_CHILD_MSG_MAX 480 /* a child's failure message, with its 'E' and NUL */
+
 /* In a child: 'E' and "what: strerror(err)" to the parent, then exit 3. */
 __attribute__((noreturn)) void px_child_fail(int fd, const char *what, int err);
+/* In a child: 'E' and text (cut to fit) to the parent, then exit 3. */
+__attribute__((noreturn)) void px_child_fail_text(int fd, const char *text);
 /* One byte from fd, or -1 at its end. */
 int px_child_read_byte(int fd);
 /* Writes n bytes. 0, or -1 when the pipe broke. */

@@ -5,6 +5,7 @@
  * built-in server on one end and the engine on the other. The namespaces are
  * anonymous and held by child processes, so the kernel removes them, veth
  * included, when those exit, even after SIGKILL. The host is never written.
+ * The topologies with a middle: cmd/lab_kids.c, cmd/lab_proc.c.
  */
 #ifndef PORTEX_CMD_LAB_H
 #define PORTEX_CMD_LAB_H
@@ -13,21 +14,10 @@
 #include <stdio.h>
 
 #include "portex/cmd/command.h"
+#include "portex/cmd/lab_config.h"
 #include "portex/cmd/mode.h"
 
-/* `portex lab`: each mode in fresh network namespaces. */
-struct px_lab_config {
-    unsigned ports; /* client port range size */
-    double rate_per_s;
-    uint64_t duration_ms; /* per mode */
-    unsigned connections; /* in-flight cap */
-    int reuse_delay_ms;   /* --reuse-delay for the reuse modes, 0 = kernel default */
-    const struct px_mode *modes[PX_MAX_MODES];
-    size_t nmodes;
-    struct px_outputs out;
-};
-
-/* Defaults: 1000 ports, 2000/s, 10 s, 64 in flight (the modes: cmd/mode.c). */
+/* Defaults: 1000 ports, 100 NAT ports, 2000/s, 3 s, 64 in flight (the modes: cmd/mode.c). */
 void px_lab_config_defaults(struct px_lab_config *cfg);
 
 /*

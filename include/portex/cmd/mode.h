@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "portex/kernel/middle.h"
 #include "portex/load/load.h"
 #include "portex/report/mode_report.h"
 
@@ -30,6 +31,23 @@ struct px_mode {
     unsigned requests_per_conn;
     int http2;        /* HTTP/2 (h2c, or h2 by ALPN over https://), with keepalive: */
     unsigned streams; /* requests at once per connection */
+
+    /* lab: a middle namespace between client and server (kernel/middle.h) */
+    enum px_middle middle;
+    enum px_middle_rule rule;      /* how the mode is judged; PX_RULE_NONE: the port ceiling */
+    unsigned nat_addrs;            /* NAT: 2 alternates two addresses per new flow */
+    const char *nat_flags;         /* NAT: nft's flags ("fully-random"), NULL none */
+    int upstream_http11;           /* proxy: HTTP/1.1 upstream, Connection "" */
+    unsigned upstream_keepalive;   /* proxy: idle upstream connections nginx keeps */
+    int proxy_reuse;               /* proxy: the middle's tcp_tw_reuse */
+    unsigned proxy_reuse_delay_ms; /* proxy: its tcp_tw_reuse_delay unless --reuse-delay (6.14+) */
+    /* lab: the load of a mode that differs from the lab's */
+    unsigned connections;         /* -c of this mode; 0: the lab's -c */
+    unsigned connections_per_nat; /* -c = this x NAT ports x NAT addresses; 0: not so */
+    int closed_model;             /* no -r: every slot starts at once and stays busy */
+    unsigned server_delay_ms;     /* serve --delay: a service time per request */
+    unsigned target_ports;        /* the server listens on this many ports, the client spreads */
+    int bind_first;               /* the client binds (addr, 0) before connect() */
 };
 
 /* The modes of `portex lab` and of `portex compare`. */

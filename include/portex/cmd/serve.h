@@ -15,6 +15,7 @@ struct px_serve_config {
     const char *cert;       /* --cert FILE, NULL: self-signed ECDSA P-256 made at start */
     const char *key;        /* --key FILE */
     const char *write_cert; /* --write-cert FILE */
+    uint64_t delay_ms;      /* --delay: service time per request */
 };
 
 /* `portex serve` arguments into cfg: a PX_CLI_ status. */

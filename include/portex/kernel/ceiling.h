@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 /* Who closes a TCP connection first, which decides who holds TIME_WAIT (KERNEL-FACTS.md). */
 enum px_close {
     PX_CLOSE_CLIENT, /* client sends FIN first and holds TIME_WAIT */
@@ -19,6 +18,12 @@ enum px_ts { PX_TS_UNKNOWN = -1, PX_TS_NO = 0, PX_TS_YES = 1 };
 struct px_ceiling_in {
     uint64_t ports;   /* usable ports P toward the target */
     unsigned sources; /* source addresses (multiply P); 0 counts as 1 */
+    /* destinations (addresses x ports) the connections are spread over: each has its
+     * own P, unless bind_first; 0 counts as 1 */
+    unsigned destinations;
+    /* bind(addr, 0) before connect() without IP_BIND_ADDRESS_NO_PORT: the port is
+     * taken for every destination, so P x sources in all, whatever destinations */
+    int bind_first;
     int keepalive;
     enum px_close close;
     int64_t tw_reuse;       /* client namespace net.ipv4.tcp_tw_reuse */
@@ -31,7 +36,7 @@ struct px_ceiling_in {
     double lifetime_s;     /* connection lifetime T (mean request time) */
     /* -k --requests-per-conn N: N requests per connection, then it closes; 0 = no limit */
     unsigned requests_per_conn;
-    int unix_socket;       /* target is a Unix socket: no ports at all */
+    int unix_socket; /* target is a Unix socket: no ports at all */
 };
 
 struct px_ceiling {

@@ -36,16 +36,47 @@ unsigned px_usable_ports(unsigned ns_lo, unsigned ns_hi, unsigned sk_lo, unsigne
 
 /* TcpExt counters of /proc/net/netstat that tell the TIME_WAIT (and dropped SYN) story. */
 struct px_tcpext {
-    uint64_t tw;            /* TW: sockets put in TIME_WAIT (counted as its timer is armed,
-                             * __inet_twsk_schedule; FIN_WAIT2 orphans too) */
+    /* TW: entries into TIME_WAIT (or an orphan's FIN_WAIT2), counted when the timewait
+     * socket is first scheduled (__inet_twsk_schedule), not when it ends: with TWKilled
+     * and TCPTimeWaitOverflow, the connections this namespace closed first */
+    uint64_t tw;
     uint64_t tw_recycled;   /* TWRecycled: TIME_WAIT ports reused by connect() */
+    uint64_t tw_killed;     /* TWKilled: the same entries when scheduled for 4 s or less */
     uint64_t tw_overflow;   /* TCPTimeWaitOverflow: TIME_WAIT not kept (tcp_max_tw_buckets) */
     uint64_t abort_on_data; /* TCPAbortOnData: RST closes with unread data or linger 0 */
     uint64_t syn_retrans;   /* TCPSynRetrans: SYNs sent again (a NAT dropping them shows here) */
+    uint64_t paws_timewait; /* PAWSTimewait: SYNs refused by a TIME_WAIT socket's timestamp
+                             * check (a recycled NAT tuple meeting the server's TIME_WAIT) */
+    uint64_t listen_drops;  /* ListenDrops: SYNs a listener dropped (a full queue, a busy host) */
 };
 
-/* Parses /<proc>/net/netstat. 0 or -1. */
+/* Tcp counters of /proc/net/snmp. */
+struct px_tcp_snmp {
+    uint64_t active_opens;  /* ActiveOpens: connect()s that sent a SYN */
+    uint64_t passive_opens; /* PassiveOpens: connections accepted from a SYN */
+    uint64_t out_rsts;      /* OutRsts: RSTs sent */
+};
+
+/* Conntrack of one namespace, from /proc/net/stat/nf_conntrack (the `conntrack -S` figures). */
+struct px_conntrack {
+    uint64_t entries;       /* entries in the table now (nf_conntrack_count) */
+    uint64_t insert_failed; /* new entries that found their tuple taken (summed over CPUs) */
+    uint64_t drop;          /* packets dropped for it (summed over CPUs) */
+};
+
+/*
+ * Parses /<proc>/net/netstat. 0 or -1. With proc "/proc/PID" the counters
+ * are those of PID's network namespace (/proc/PID/net follows it).
+ */
 int px_tcpext_read(const char *proc, struct px_tcpext *out);
+/* Parses the Tcp lines of /<proc>/net/snmp. 0 or -1. */
+int px_tcp_snmp_read(const char *proc, struct px_tcp_snmp *out);
+/*
+ * Parses /<proc>/net/stat/nf_conntrack: columns found by their header name,
+ * insert_failed and drop summed over the per-CPU rows (hex). 0, or -1 when the
+ * file is missing (no conntrack) or has no row.
+ */
+int px_conntrack_read(const char *proc, struct px_conntrack *out);
 /* `tw` of /<proc>/net/sockstat: namespace-wide, includes FIN_WAIT2 of orphans. -1 on error. */
 int64_t px_sockstat_tw(const char *proc);
 

@@ -2,7 +2,7 @@
 /*
  * Netlink, kept in one module and spoken through libmnl: sock_diag dumps of TCP
  * sockets (what `ss` uses), counting TIME_WAIT on top of them, and the few
- * rtnetlink calls the lab needs for its veth pair. Every family goes through
+ * rtnetlink calls the lab needs for its veth pairs and routes. Every family goes through
  * the same request-and-replies exchange, so another (nfnetlink) is one more
  * section here.
  */
@@ -64,6 +64,9 @@ struct px_tw_count {
  * (a Unix-socket dst counts none). 0, or -1 (errno set).
  */
 int px_diag_count_tw(int fd, const struct sockaddr *dst, struct px_tw_count *out);
+/* The same toward any of nports consecutive ports from dst's (0 counts as 1). */
+int px_diag_count_tw_ports(int fd, const struct sockaddr *dst, unsigned nports,
+                           struct px_tw_count *out);
 /* One-shot count of TIME_WAIT sockets toward dst (own socket); -1 on error. */
 int64_t px_diag_time_wait_toward(const struct sockaddr *dst);
 
@@ -119,5 +122,11 @@ int px_rtnl_addr_add4(const char *ifname, uint32_t addr_be, int prefix);
 int px_rtnl_addr_add4_peer(const char *ifname, uint32_t local_be, uint32_t peer_be);
 /* Sets an interface up. */
 int px_rtnl_link_up(const char *ifname);
+/*
+ * Adds the IPv4 route dst/prefix via gw (prefix 0: the default route) to the
+ * main table. The gateway must be on a link that is up and has an address in
+ * its subnet, or the kernel refuses it (EINVAL, "Nexthop has invalid gateway").
+ */
+int px_rtnl_route_add4(uint32_t dst_be, int prefix, uint32_t gw_be);
 
 #endif

@@ -32,6 +32,12 @@ int px_sock_set_port_range(int fd, uint16_t lo, uint16_t hi);
  */
 int px_sock_bind_source(int fd, const struct sockaddr_storage *src);
 /*
+ * Binds fd to src with port 0 the plain way: the kernel takes a free port now,
+ * for every destination, and fails with EADDRINUSE when none is left (the
+ * pitfall IP_BIND_ADDRESS_NO_PORT removes). 0, or -1 with errno.
+ */
+int px_sock_bind_first(int fd, const struct sockaddr_storage *src);
+/*
  * One probe connect() to addr, waiting at most timeout_ms: PX_ADDR_ANSWERED when the
  * connection was established (then reset, so that no TIME_WAIT keeps a port of the
  * run's range), else the errno it failed with (ETIMEDOUT at the timeout).

@@ -32,6 +32,7 @@ struct px_link_env {
     struct px_latency *lat;               /* the worker's histograms, likewise */
     int *timestamps;   /* the run's enum px_ts, from its first connection; atomic */
     unsigned src_next; /* --source round robin */
+    unsigned dst_next; /* target ports round robin (lab two-targets) */
     int nodelay;       /* set TCP_NODELAY on new connections */
     int ts_probed;     /* TCP_INFO read on this worker's first connection */
 };

@@ -51,6 +51,13 @@ struct px_load {
     uint16_t port_lo, port_hi;                       /* --port-range, 0 = namespace range */
     struct sockaddr_storage sources[PX_MAX_SOURCES]; /* --source, port 0 */
     size_t nsources;
+    /* connections spread in turn over this many destination ports from the target's
+     * (lab two-targets); 0 or 1: the target alone */
+    unsigned target_ports;
+    /* bind(source or any address, 0) before connect(), without IP_BIND_ADDRESS_NO_PORT:
+     * the port is taken at bind() for every destination, and bind() fails with
+     * EADDRINUSE when none is free (lab two-targets-bind) */
+    int bind_first;
 
     /* https:// only: see portex/load/tls.h */
     int tls_insecure;       /* --insecure: no certificate verification */

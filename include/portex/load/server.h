@@ -18,6 +18,7 @@ struct px_server_config {
     socklen_t addr_len;
     unsigned threads;   /* loops, each with its own listener */
     size_t body_bytes;  /* size of the fixed response body */
+    uint64_t delay_us;  /* service time: each response waits this long after its request */
     struct px_tls *tls; /* HTTPS: a server context (load/tls.h) that the TLS transport
                          * serves; freed by the caller after px_server_free; NULL: plain */
 

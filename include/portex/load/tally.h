@@ -13,9 +13,10 @@
 struct px_latency;
 struct px_totals;
 
-/* One failure of cause (enum px_cause); the run's first EADDRNOTAVAIL is
- * noted in *first_eaddr_us (monotonic us, shared by the workers: atomic). */
-void px_tally_failure(struct px_totals *ctr, uint64_t *first_eaddr_us, int cause);
+/* One failure of cause (enum px_cause); the run's first failure for want of
+ * a port (out_of_ports: px_dial_out_of_ports) is noted in *first_eaddr_us
+ * (monotonic us, shared by the workers: atomic). */
+void px_tally_failure(struct px_totals *ctr, uint64_t *first_eaddr_us, int cause, int out_of_ports);
 /* One whole response started at t_start_us: its total latency, its status
  * class, and ok (2xx, 3xx) or the failure its status is (4xx, 5xx, 101, other). */
 void px_tally_response(struct px_totals *ctr, struct px_latency *lat, uint64_t *first_eaddr_us,

@@ -39,7 +39,7 @@ struct px_doctor_ceiling {
 };
 
 struct px_doctor {
-    int has_target;                              /* a URL was given */
+    int has_target;                                        /* a URL was given */
     char url_text[PX_URL_PATH_MAX + PX_URL_HOST_MAX + 16]; /* as given */
     struct px_url url;
     int family;                                 /* -4 AF_INET, -6 AF_INET6, else AF_UNSPEC */
@@ -49,10 +49,13 @@ struct px_doctor {
     uint64_t usable_ports;   /* the range minus reserved and bound ports */
     int64_t bound_ports;     /* ports of the range held without a connection; -1 unknown */
     int64_t bound_listening; /* of them, by a listener; -1 unknown */
-    int64_t tw_all;    /* /proc/net/sockstat tw */
-    int64_t tw_target; /* sock_diag toward the target, -1 without one */
+    int64_t tw_all;          /* /proc/net/sockstat tw */
+    int64_t tw_target;       /* sock_diag toward the target, -1 without one */
     struct px_tcpext ext;
     int have_ext;
+    int64_t ct_count; /* nf_conntrack_count: connections tracked now; -1 no conntrack */
+    int64_t ct_max;   /* nf_conntrack_max; -1 no conntrack */
+    int nat_rules;    /* a nat chain (nftables) or table (iptables): 1 yes, 0 no, -1 unknown */
     struct px_probe probe;
     char flags[PX_DOCTOR_MAX_FLAGS][320];
     size_t nflags;

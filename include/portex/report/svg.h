@@ -16,6 +16,12 @@ struct px_run;
  */
 void px_svg_write(FILE *f, const char *title, const struct px_run *const *runs,
                   const char *const *names, size_t n);
+/*
+ * The same, with a line of text in each panel under its name (notes[i], NULL
+ * or "" for none): what was measured beside the run (the lab's middle).
+ */
+void px_svg_write_notes(FILE *f, const char *title, const struct px_run *const *runs,
+                        const char *const *names, const char *const *notes, size_t n);
 
 /* s with <, >, & and " escaped for SVG text and attributes. */
 void px_svg_xml_text(FILE *f, const char *s);

@@ -317,15 +317,28 @@ static void px_lab_parse__defaults_and_modes(void **state)
     char *a[] = {"lab", NULL};
     assert_int_equal(px_lab_parse(1, a, &lc, err, sizeof(err)), PX_CLI_OK);
     assert_int_equal(lc.ports, 1000);
+    assert_int_equal(lc.proxy_ports, 100); /* a proxy's range unless --ports is given */
+    assert_int_equal(lc.nat_ports, 100);
     assert_true(lc.rate_per_s == 2000.0);
-    assert_int_equal(lc.duration_ms, 10000);
+    assert_int_equal(lc.duration_ms, 3000);
     assert_int_equal(lc.nmodes, 4);
     assert_string_equal(lc.modes[2]->name, "reuse-server-nots");
     assert_int_equal(lc.modes[2]->server_timestamps, 0);
     char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
     assert_int_equal(px_lab_parse(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
-    assert_int_equal(lc.nmodes, 12); /* every lab mode: hosts4, the conn10 modes and h2 too */
+    /* every lab mode: hosts4 and the conn10 modes, the NAT, proxy and two-target ones, h2 */
+    assert_int_equal(lc.nmodes, 23);
     assert_int_equal(lc.ports, 200);
+    assert_int_equal(lc.proxy_ports, 200);
+    char *n[] = {"lab", "--modes", "nat-keepalive,proxy-reuse", "--nat-ports", "50", NULL};
+    assert_int_equal(px_lab_parse(5, n, &lc, err, sizeof(err)), PX_CLI_OK);
+    assert_int_equal(lc.nmodes, 2);
+    assert_int_equal(lc.nat_ports, 50);
+    assert_int_equal(lc.modes[0]->middle, PX_MIDDLE_NAT);
+    assert_int_equal(lc.modes[1]->middle, PX_MIDDLE_PROXY);
+    char *m[] = {"lab", "--nat-ports", "5", NULL};
+    assert_int_equal(px_lab_parse(3, m, &lc, err, sizeof(err)), PX_CLI_USAGE);
+    assert_non_null(strstr(err, "'5'"));
     char *c[] = {"lab", "--reuse-delay", "0", NULL};
     assert_int_equal(px_lab_parse(3, c, &lc, err, sizeof(err)), PX_CLI_USAGE);
     assert_non_null(strstr(err, "'0'"));

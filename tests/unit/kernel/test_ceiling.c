@@ -96,6 +96,37 @@ static void px_ceiling_predict__sources_multiply(void **state)
     assert_true(fabs(c.per_s - 4000.0 / 60.0) < 1e-9);
 }
 
+/* Ns x Nd x Np: connect() picks a port per 4-tuple, so two destination ports get P each. */
+static void px_ceiling_predict__destinations_multiply(void **state)
+{
+    (void)state;
+    struct px_ceiling_in in = base();
+    in.ports = 100;
+    in.destinations = 2;
+    struct px_ceiling c;
+    px_ceiling_predict(&in, &c);
+    assert_true(c.burst == 200.0);
+    assert_non_null(strstr(c.formula, "P x 2"));
+    in.sources = 4;
+    px_ceiling_predict(&in, &c);
+    assert_true(c.burst == 800.0);
+}
+
+/* bind(addr, 0) first takes each port for every destination: the destinations do not count. */
+static void px_ceiling_predict__bind_first_ignores_destinations(void **state)
+{
+    (void)state;
+    struct px_ceiling_in in = base();
+    in.ports = 100;
+    in.destinations = 2;
+    in.bind_first = 1;
+    struct px_ceiling c;
+    px_ceiling_predict(&in, &c);
+    assert_true(c.burst == 100.0);
+    assert_non_null(strstr(c.formula, "bind() before connect()"));
+    assert_true(px_ceiling_expected_ok(&c, 3.0, 2000) == 100.0);
+}
+
 static void px_ceiling_predict__keepalive_and_server_close_not_port_bound(void **state)
 {
     (void)state;
@@ -206,6 +237,8 @@ int main(void)
         cmocka_unit_test(px_ceiling_predict__reuse_needs_server_timestamps),
         cmocka_unit_test(px_ceiling_predict__reuse_delay),
         cmocka_unit_test(px_ceiling_predict__sources_multiply),
+        cmocka_unit_test(px_ceiling_predict__destinations_multiply),
+        cmocka_unit_test(px_ceiling_predict__bind_first_ignores_destinations),
         cmocka_unit_test(px_ceiling_predict__keepalive_and_server_close_not_port_bound),
         cmocka_unit_test(px_ceiling_predict__n_per_conn_is_n_times_short),
         cmocka_unit_test(px_ceiling_predict__n_per_conn_keeps_close_policy),

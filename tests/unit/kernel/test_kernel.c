@@ -13,9 +13,9 @@
 #include "portex/kernel/kernel.h"
 
 static const char netstat[] =
-    "TcpExt: SyncookiesSent TW TWRecycled TWKilled TCPAbortOnData TCPTimeWaitOverflow "
-    "TCPSynRetrans\n"
-    "TcpExt: 0 1234 56 0 7 89 321\n"
+    "TcpExt: SyncookiesSent TW TWRecycled TWKilled PAWSTimewait TCPAbortOnData "
+    "TCPTimeWaitOverflow TCPSynRetrans ListenOverflows ListenDrops\n"
+    "TcpExt: 0 1234 56 3 2749 7 89 321 4 5\n"
     "IpExt: InNoRoutes\n"
     "IpExt: 0\n";
 
@@ -35,6 +35,54 @@ static void px_tcpext_read__named_fields(void **state)
     assert_int_equal(ext.abort_on_data, 7);
     assert_int_equal(ext.tw_overflow, 89);
     assert_int_equal(ext.syn_retrans, 321);
+    assert_int_equal(ext.tw_killed, 3);
+    assert_int_equal(ext.paws_timewait, 2749);
+    assert_int_equal(ext.listen_drops, 5);
+    fakeproc_remove(dir);
+}
+
+/* /proc/net/snmp: the Tcp pair of lines, past Ip and Icmp, MaxConn's -1 left alone. */
+static void px_tcp_snmp_read__tcp_lines(void **state)
+{
+    (void)state;
+    char *dir = fakeproc_new();
+    fakeproc_write(dir, "net/snmp",
+                   "Ip: Forwarding DefaultTTL\nIp: 1 64\n"
+                   "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens "
+                   "AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs "
+                   "OutRsts InCsumErrors\n"
+                   "Tcp: 1 200 120000 -1 6000 1117 0 0 3 100 200 0 0 2749 0\n"
+                   "Udp: InDatagrams\nUdp: 5\n");
+    struct px_tcp_snmp tcp;
+    assert_int_equal(px_tcp_snmp_read(dir, &tcp), 0);
+    assert_int_equal(tcp.active_opens, 6000);
+    assert_int_equal(tcp.passive_opens, 1117);
+    assert_int_equal(tcp.out_rsts, 2749);
+    fakeproc_remove(dir);
+}
+
+/* Columns by header name, hex, insert_failed and drop summed over the CPU rows. */
+static void px_conntrack_read__sums_cpu_rows(void **state)
+{
+    (void)state;
+    char *dir = fakeproc_new();
+    fakeproc_write(dir, "net/stat/nf_conntrack",
+                   "entries  clashres found new invalid ignore delete chainlength insert "
+                   "insert_failed drop early_drop icmp_error  expect_new expect_create "
+                   "expect_delete search_restart\n"
+                   "00000064  00000000 00000000 00000000 00000000 00000000 00000000 00000000 "
+                   "00000000 0000012c 0000012c 00000000 00000000  00000000 00000000 00000000 "
+                   "00000000\n"
+                   "00000064  00000000 00000000 00000000 00000000 00000000 00000000 00000000 "
+                   "00000000 00000064 00000064 00000000 00000000  00000000 00000000 00000000 "
+                   "00000000\n");
+    struct px_conntrack ct;
+    assert_int_equal(px_conntrack_read(dir, &ct), 0);
+    assert_int_equal(ct.entries, 100);
+    assert_int_equal(ct.insert_failed, 400);
+    assert_int_equal(ct.drop, 400);
+    fakeproc_write(dir, "net/stat/nf_conntrack", "entries insert_failed drop\n");
+    assert_int_equal(px_conntrack_read(dir, &ct), -1); /* no row */
     fakeproc_remove(dir);
 }
 
@@ -155,6 +203,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(px_tcpext_read__named_fields),
+        cmocka_unit_test(px_tcp_snmp_read__tcp_lines),
+        cmocka_unit_test(px_conntrack_read__sums_cpu_rows),
         cmocka_unit_test(px_tcpext_read__two_threads_at_once),
         cmocka_unit_test(px_sockstat_tw__reads_tw),
         cmocka_unit_test(px_env_read__sysctls_and_absent_delay),

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,12 @@
 #include "portex/load/combine.h"
 #include "portex/load/knee.h"
 #include "portex/load/result.h"
+#include "portex/report/lab_report.h"
 #include "portex/report/ramp_report.h"
 #include "portex/report/run_report.h"
 #include "portex/load/result_decode.h"
 #include "portex/report/svg.h"
+#include "portex/report/topo_report.h"
 
 #ifndef PX_GOLDEN_DIR
 #error "PX_GOLDEN_DIR names tests/golden"
@@ -134,8 +137,8 @@ static void expect_bytes(struct capture *c, const char *name)
         size_t i = 0;
         while (i < len && i < c->len && want[i] == c->buf[i])
             i++;
-        fail_msg("%s differs at byte %zu (got %zu bytes, want %zu): ...%.60s", name, i, c->len,
-                 len, c->buf + (i > 20 ? i - 20 : 0));
+        fail_msg("%s differs at byte %zu (got %zu bytes, want %zu): ...%.60s", name, i, c->len, len,
+                 c->buf + (i > 20 ? i - 20 : 0));
     }
     free(want);
     free(c->buf);
@@ -334,6 +337,52 @@ static void mode_reports__as_recorded(void **state)
     expect_bytes(&c, "compare.csv");
 }
 
+/* A mode through a NAT with what each namespace measured, judged by its rule. */
+static void topo_reports__as_recorded(void **state)
+{
+    (void)state;
+    static struct px_mode_result res[1];
+    const struct px_mode *m = NULL;
+    for (size_t i = 0; i < px_lab_nmodes; i++)
+        if (strcmp(px_lab_modes[i].name, "nat-keepalive") == 0)
+            m = &px_lab_modes[i];
+    assert_non_null(m);
+    px_mode_result_start(&res[0], m, 0);
+    res[0].ran = 1;
+    res[0].run = runs[0];
+    res[0].middle =
+        (struct px_middle_settings){.kind = PX_MIDDLE_NAT, .nat_ports = 100, .nat_addrs = 1};
+    struct px_middle_figures *f = &res[0].fig;
+    f->measured = f->has_middle = 1;
+    f->upstream_eaddrnotavail = -1;
+    f->client = (struct px_netns_figures){.time_wait_peak = 100, .ext.syn_retrans = 200};
+    f->middle = (struct px_netns_figures){.have_conntrack = 1,
+                                          .ct = {.entries = 100, .insert_failed = 400, .drop = 400},
+                                          .ct_peak = 101};
+    f->server = (struct px_netns_figures){.tcp.passive_opens = 100};
+    struct px_middle_in in = {.rule = m->rule,
+                              .set = res[0].middle,
+                              .duration_s = 3,
+                              .requests = 2900,
+                              .ok = 2700,
+                              .failed = 200,
+                              .connections = 100,
+                              .slots = 200,
+                              .fig = f};
+    px_middle_judge(&in, &res[0].judgement);
+    res[0].judged = 1;
+    res[0].predicted_ok = NAN;
+    struct capture c;
+    px_mode_report_json(capture_begin(&c), "lab", res, 1);
+    capture_end(&c);
+    expect_json(&c, "lab_topo.json");
+    FILE *out = capture_begin(&c);
+    px_topo_report_table(out, res, 1);
+    px_lab_report_story(out, &res[0]);
+    capture_end(&c);
+    expect_bytes(&c, "lab_topo.txt");
+}
+
 static void ramp_reports__as_recorded(void **state)
 {
     (void)state;
@@ -378,6 +427,8 @@ static void doctor_report__as_recorded(void **state)
     fakeproc_write(dir, "sys/net/core/somaxconn", "4096\n");
     fakeproc_write(dir, "sys/fs/file-max", "100000\n");
     fakeproc_write(dir, "net/sockstat", "TCP: inuse 5 orphan 0 tw 17 alloc 9 mem 1\n");
+    fakeproc_write(dir, "sys/net/netfilter/nf_conntrack_count", "3\n");
+    fakeproc_write(dir, "sys/net/netfilter/nf_conntrack_max", "262144\n");
     fakeproc_write(dir, "net/netstat",
                    "TcpExt: TW TWRecycled TCPTimeWaitOverflow TCPAbortOnData\n"
                    "TcpExt: 10 2 0 4\n");
@@ -412,6 +463,7 @@ int main(void)
         cmocka_unit_test(run_document__older_without_added_keys_reads_and_merges),
         cmocka_unit_test(run_text_csv_svg__as_recorded),
         cmocka_unit_test(mode_reports__as_recorded),
+        cmocka_unit_test(topo_reports__as_recorded),
         cmocka_unit_test(ramp_reports__as_recorded),
         cmocka_unit_test(doctor_report__as_recorded),
     };
