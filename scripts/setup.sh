@@ -21,6 +21,8 @@ command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 # The .deb: cpack needs dpkg-shlibdeps (dpkg-dev) and file; test_deb runs man -w (man-db).
 pkgs+=(dpkg-dev file man-db)
+# --metrics: test_prometheus scrapes portex with Debian's Prometheus (promtool comes with it).
+pkgs+=(prometheus)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done

@@ -243,14 +243,22 @@ static int isolate(const struct px_compare_config *cfg, size_t i, struct ports_s
     return 0;
 }
 
+/* What every mode's ticks go to besides its series: --hlog and --metrics. */
+struct ticks_to {
+    struct px_hlog *hlog;
+    struct px_metrics *metrics;
+};
+
 /* One mode's run of load into res->run; with --hlog its ticks go to the log,
- * tagged with the mode's name. 0, or -1 with err. */
+ * tagged with the mode's name, with --metrics to the live metrics under the
+ * mode's label (label). 0, or -1 with err. */
 static int run_mode(const struct px_compare_config *cfg, struct px_mode_result *res,
-                    const struct px_load *load, struct px_hlog *hlog, char *err, size_t errlen)
+                    const struct px_load *load, const struct ticks_to *to, const char *label,
+                    char *err, size_t errlen)
 {
-    struct px_hlog_tagged tagged = {.log = hlog, .tag = res->name};
+    struct px_hlog_tagged tagged = {.log = to->hlog, .tag = res->name};
     struct px_stats_opts opts = {.live = cfg->out.quiet ? NULL : stderr,
-                                 .tick = hlog ? px_hlog_tick_tagged : NULL,
+                                 .tick = to->hlog ? px_hlog_tick_tagged : NULL,
                                  .tick_arg = &tagged,
                                  .row_hists = cfg->out.json != NULL};
     res->run = px_run_new(load);
@@ -258,6 +266,8 @@ static int run_mode(const struct px_compare_config *cfg, struct px_mode_result *
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    px_metrics_begin(to->metrics, label, load);
+    px_metrics_hook(to->metrics, &opts, res->run);
     if (px_run_execute(res->run, &opts, err, errlen) == 0)
         return 0;
     px_run_free(res->run);
@@ -328,11 +338,13 @@ static int clear_ports(const struct px_compare_config *cfg, size_t i, struct por
     return stopped;
 }
 
-/* One mode's run with its sysctl guarded. 0, or -1 with err. */
-static int run_one(const struct px_compare_config *cfg, const struct px_mode *mode,
-                   struct px_mode_result *res, struct px_load *load, struct px_hlog *hlog,
-                   char *err, size_t errlen)
+/* Mode i's run with its sysctl guarded. 0, or -1 with err. */
+static int run_one(const struct px_compare_config *cfg, size_t i, struct px_mode_result *res,
+                   struct px_load *load, const struct ticks_to *to, char *err, size_t errlen)
 {
+    const struct px_mode *mode = cfg->modes[i];
+    char label[64];
+    px_mode_label(cfg->modes, i, label, sizeof(label));
     struct px_guard guard = {0};
     if (mode->client_reuse >= 0 &&
         px_guard_set(&guard, "net.ipv4.tcp_tw_reuse", mode->client_reuse, err, errlen) < 0)
@@ -350,7 +362,7 @@ static int run_one(const struct px_compare_config *cfg, const struct px_mode *mo
         px_compare_report_isolation(stderr, res, load);
     }
     if (r == 0)
-        r = run_mode(cfg, res, load, hlog, err, errlen);
+        r = run_mode(cfg, res, load, to, label, err, errlen);
     px_guard_restore(&guard);
     if (r < 0)
         return -1;
@@ -364,8 +376,10 @@ static int run_one(const struct px_compare_config *cfg, const struct px_mode *mo
 }
 
 enum px_exit px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
-                            struct px_mode_result *results, char *err, size_t errlen)
+                            struct px_metrics *metrics, struct px_mode_result *results, char *err,
+                            size_t errlen)
 {
+    const struct ticks_to to = {.hlog = hlog, .metrics = metrics};
     enum px_exit status = check_sysctl_modes(cfg, err, errlen);
     if (status != PX_EXIT_OK)
         return status;
@@ -389,7 +403,7 @@ enum px_exit px_compare_run(const struct px_compare_config *cfg, struct px_hlog 
             snprintf(res->note, sizeof(res->note), "not run: interrupted");
             continue;
         }
-        rc = run_one(cfg, cfg->modes[i], res, &load, hlog, err, errlen);
+        rc = run_one(cfg, i, res, &load, &to, err, errlen);
         if (rc == 0 && res->run->interrupted)
             interrupted = 1;
     }
@@ -406,6 +420,7 @@ void px_compare_config_defaults(struct px_compare_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     px_load_defaults(&cfg->base);
+    px_metrics_config_defaults(&cfg->metrics);
     cfg->drain_max_ms = 65000; /* TIME_WAIT is 60 s; a little margin */
 }
 
@@ -455,7 +470,7 @@ static const struct px_cli_opt compare_opts[] = {
 static const struct px_cli_group compare_groups[] = {
     {.opts = px_loadopts_load, .off = CMP(base)}, {.opts = px_cli_output_opts, .off = CMP(out)},
     {.opts = px_cli_hlog_opts, .off = CMP(out)},  {.opts = compare_opts, .off = 0},
-    {.opts = px_loadopts_tls, .off = CMP(base)},
+    {.opts = px_loadopts_tls, .off = CMP(base)},  {.opts = px_metrics_opts, .off = CMP(metrics)},
 };
 
 static const char compare_usage[] =
@@ -484,7 +499,8 @@ static const char compare_usage[] =
     "                          MODE.ttfb (values in us)\n"
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
-    "      --csv FILE          every mode's series as CSV\n"
+    "      --csv FILE          every mode's series as CSV\n" PX_METRICS_USAGE
+    "                          (label mode: each mode's name)\n"
     "  -h, --help              this text\n";
 
 static const struct px_cli_spec compare_spec = {.name = "compare",
@@ -510,9 +526,10 @@ int px_compare_parse(int argc, char **argv, struct px_compare_config *cfg, char 
 
 /* ---- the command -------------------------------------------------------- */
 
-/* The command's state: the config and one result per mode. */
+/* The command's state: the config, the live metrics and one result per mode. */
 struct compare_state {
     struct px_compare_config cfg;
+    struct px_metrics *metrics; /* --metrics; NULL without */
     struct px_mode_result res[PX_MAX_MODES];
     enum px_exit status; /* of the run: PX_EXIT_INTERRUPTED adds a line to the text */
 };
@@ -530,14 +547,17 @@ static const struct px_outputs *cmd_outputs(const void *state)
 static enum px_exit cmd_prepare(void *state)
 {
     struct compare_state *s = state;
-    return px_loadopts_prepare("compare", &s->cfg.base, &s->cfg.out);
+    /* First: the endpoint's fds are open when the load's fd reserve is counted. */
+    enum px_exit rc = px_metrics_open(&s->metrics, "compare", &s->cfg.metrics, 0);
+    s->cfg.out.scrapers = px_metrics_scraper_fds(s->metrics);
+    return rc != PX_EXIT_OK ? rc : px_loadopts_prepare("compare", &s->cfg.base, &s->cfg.out);
 }
 
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,
                    size_t errlen)
 {
     struct compare_state *s = state;
-    s->status = px_compare_run(&s->cfg, hlog, s->res, err, errlen);
+    s->status = px_compare_run(&s->cfg, hlog, s->metrics, s->res, err, errlen);
     *status = s->status;
     return s->status == PX_EXIT_OK || s->status == PX_EXIT_INTERRUPTED ? 0 : -1;
 }
@@ -568,9 +588,15 @@ static void csv_cb(FILE *f, const void *state)
     px_mode_report_csv(f, s->res, s->cfg.nmodes);
 }
 
+static void after_reports(void *state)
+{
+    px_metrics_finish(((struct compare_state *)state)->metrics);
+}
+
 static void cmd_free(void *state)
 {
     struct compare_state *s = state;
+    px_metrics_free(s->metrics);
     px_mode_results_free(s->res, s->cfg.nmodes);
     px_load_release(&s->cfg.base);
 }
@@ -594,5 +620,6 @@ const struct px_command px_compare_command = {
     .run = cmd_run,
     .reports = compare_reports,
     .nreports = PX_NELEMS(compare_reports),
+    .after_reports = after_reports,
     .free = cmd_free,
 };

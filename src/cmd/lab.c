@@ -115,8 +115,8 @@ static void predict(const struct px_lab_config *cfg, const struct px_mode *m,
 
 /* One mode into res: 0 when it ran (or was skipped), -1 with err when it failed. */
 static int lab_mode(const struct px_lab_config *cfg, const struct px_mode *m, const char *nginx,
-                    int have_delay, struct px_child_waits *waits, struct px_mode_result *res,
-                    char *err, size_t errlen)
+                    int have_delay, const struct px_lab_live *live, struct px_child_waits *waits,
+                    struct px_mode_result *res, char *err, size_t errlen)
 {
     if (!have_delay && (m->reuse_delay_ms || cfg->reuse_delay_ms)) {
         snprintf(res->note, sizeof(res->note),
@@ -127,7 +127,7 @@ static int lab_mode(const struct px_lab_config *cfg, const struct px_mode *m, co
         if (!cfg->out.quiet)
             fprintf(stderr, "portex lab: mode %s (%s) for %.1f s...\n", m->name, m->what,
                     (double)cfg->duration_ms / 1000.0);
-    if (px_lab_kids_run(cfg, m, nginx, waits, res, err, errlen) < 0)
+    if (px_lab_kids_run(cfg, m, nginx, live, waits, res, err, errlen) < 0)
         return -1;
     res->ran = 1;
     predict(cfg, m, res);
@@ -149,8 +149,8 @@ static int find_nginx(const struct px_lab_config *cfg, char *nginx, size_t len, 
     return 0;
 }
 
-enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, char *err,
-                        size_t errlen)
+enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_metrics *metrics,
+                        struct px_mode_result *results, char *err, size_t errlen)
 {
     char nginx[512] = "";
     if (find_nginx(cfg, nginx, sizeof(nginx), err, errlen) < 0 || become_lab_root(err, errlen) < 0)
@@ -170,7 +170,10 @@ enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *
             status = PX_EXIT_INTERRUPTED;
             continue;
         }
-        if (lab_mode(cfg, cfg->modes[i], nginx, have_delay, &waits, res, err, errlen) < 0) {
+        char label[64];
+        px_mode_label(cfg->modes, i, label, sizeof(label));
+        const struct px_lab_live live = {.metrics = metrics, .label = label};
+        if (lab_mode(cfg, cfg->modes[i], nginx, have_delay, &live, &waits, res, err, errlen) < 0) {
             if (px_child_stopped(&waits)) {
                 snprintf(res->note, sizeof(res->note), "interrupted");
                 status = PX_EXIT_INTERRUPTED;
@@ -189,6 +192,7 @@ enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *
 void px_lab_config_defaults(struct px_lab_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+    px_metrics_config_defaults(&cfg->metrics);
     cfg->ports = 1000;
     cfg->proxy_ports = 100;
     cfg->nat_ports = 100;
@@ -238,6 +242,7 @@ static const struct px_cli_opt lab_opts[] = {
 static const struct px_cli_group lab_groups[] = {
     {.opts = lab_opts, .off = 0},
     {.opts = px_cli_output_opts, .off = LAB(out)},
+    {.opts = px_metrics_opts, .off = LAB(metrics)},
 };
 
 static const char lab_usage[] =
@@ -269,7 +274,7 @@ static const char lab_usage[] =
     "      --json FILE         JSON ('-' for stdout)\n"
     "      --svg FILE          chart, one panel per mode\n"
     "      --csv FILE          every mode's series as CSV\n"
-    "  -q, --quiet             no progress on stderr\n"
+    "  -q, --quiet             no progress on stderr\n" PX_METRICS_USAGE
     "  -h, --help              this text\n";
 
 static const struct px_cli_spec lab_spec = {
@@ -298,6 +303,7 @@ int px_lab_parse(int argc, char **argv, struct px_lab_config *cfg, char *err, si
 /* The command's state: the config and one result per mode. */
 struct lab_state {
     struct px_lab_config cfg;
+    struct px_metrics *metrics; /* --metrics (served by a process of its own); NULL without */
     struct px_mode_result res[PX_MAX_MODES];
     enum px_exit status; /* of the run: PX_EXIT_INTERRUPTED adds a line to the text */
 };
@@ -312,12 +318,19 @@ static const struct px_outputs *cmd_outputs(const void *state)
     return &((const struct lab_state *)state)->cfg.out;
 }
 
+/* Detached: the lab forks its namespaces' processes and must hold no thread then. */
+static enum px_exit cmd_prepare(void *state)
+{
+    struct lab_state *s = state;
+    return px_metrics_open(&s->metrics, "lab", &s->cfg.metrics, 1);
+}
+
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,
                    size_t errlen)
 {
     (void)hlog;
     struct lab_state *s = state;
-    s->status = px_lab_run(&s->cfg, s->res, err, errlen);
+    s->status = px_lab_run(&s->cfg, s->metrics, s->res, err, errlen);
     *status = s->status;
     return s->status == PX_EXIT_OK || s->status == PX_EXIT_INTERRUPTED ? 0 : -1;
 }
@@ -356,9 +369,15 @@ static void csv_cb(FILE *f, const void *state)
     px_mode_report_csv(f, s->res, s->cfg.nmodes);
 }
 
+static void after_reports(void *state)
+{
+    px_metrics_finish(((struct lab_state *)state)->metrics);
+}
+
 static void cmd_free(void *state)
 {
     struct lab_state *s = state;
+    px_metrics_free(s->metrics);
     px_mode_results_free(s->res, s->cfg.nmodes);
 }
 
@@ -377,8 +396,10 @@ const struct px_command px_lab_command = {
     .state_size = sizeof(struct lab_state),
     .parse = cmd_parse,
     .outputs = cmd_outputs,
+    .prepare = cmd_prepare,
     .run = cmd_run,
     .reports = lab_reports,
     .nreports = PX_NELEMS(lab_reports),
+    .after_reports = after_reports,
     .free = cmd_free,
 };

@@ -36,6 +36,7 @@ struct kids {
     const struct px_lab_config *lab;
     const struct px_mode *m;
     const char *nginx;
+    const struct px_lab_live *live;
     unsigned n; /* clients */
     struct px_child server, middle, client[PX_LAB_MAX_HOSTS];
     struct px_child_waits *waits;   /* the parent's, which passes a stop on to the clients */
@@ -61,6 +62,7 @@ __attribute__((noreturn)) static void child_run(struct kids *k, const struct px_
                             .host = host,
                             .parent = parent,
                             .nginx = k->nginx,
+                            .live = k->live,
                             .down_fd = c->down[0],
                             .up_fd = c->up[1]};
     fn(&p);
@@ -206,6 +208,8 @@ static int kid_result(struct kids *k, unsigned i, struct px_run **run, char *err
         snprintf(err, errlen, "client result unreadable: %s", msg);
         goto out;
     }
+    px_metrics_begin(k->live->metrics, k->live->label, (*run)->load); /* its final values */
+    px_metrics_set_run(k->live->metrics, *run);
     rc = 0;
 out:
     free(text);
@@ -281,14 +285,15 @@ static void kids_end(struct kids *k, int failed)
 }
 
 int px_lab_kids_run(const struct px_lab_config *lab, const struct px_mode *m, const char *nginx,
-                    struct px_child_waits *waits, struct px_mode_result *res, char *err,
-                    size_t errlen)
+                    const struct px_lab_live *live, struct px_child_waits *waits,
+                    struct px_mode_result *res, char *err, size_t errlen)
 {
     struct kids k;
     memset(&k, -1, sizeof(k)); /* every pid and fd -1 */
     k.lab = lab;
     k.m = m;
     k.nginx = nginx;
+    k.live = live;
     k.waits = waits;
     k.n = has_middle(&k) ? 1 : px_lab_hosts(m);
     k.watching = 0;

@@ -318,6 +318,9 @@ void px_lab_client_main(const struct px_lab_proc *p)
     /* SIGINT from the parent stops the run early; it still reports. */
     struct px_run *run = px_run_new(&load);
     struct px_stats_opts opts = {.row_hists = 1}; /* quiet: the parent prints progress */
+    /* Each tick to the lab's metrics process (a shard's own labels under hosts). */
+    px_metrics_begin(p->live->metrics, p->live->label, &load);
+    px_metrics_hook(p->live->metrics, &opts, run);
     if (run == NULL || px_run_execute(run, &opts, err, sizeof(err)) < 0)
         px_child_fail(p->up_fd, run ? err : "client run", run ? EIO : ENOMEM);
     send_result(p, run);

@@ -420,15 +420,18 @@ static unsigned output_files(const struct px_outputs *out)
 
 /* Not even one connection fits beside what the run holds: said, with the limit it needs. */
 static void say_no_room(const char *cmd, uint64_t soft, uint64_t hard,
-                        const struct px_fd_reserve *r, unsigned files)
+                        const struct px_fd_reserve *r, unsigned files, unsigned scrapers)
 {
+    char metrics[48] = "";
+    if (scrapers)
+        snprintf(metrics, sizeof(metrics), ", %u for --metrics scrapers", scrapers);
     fprintf(stderr,
             "portex %s: the open-files limit (soft %llu, hard %llu) leaves no fd for a "
-            "connection: portex holds %u fds open now and needs %u output file%s, %u for the "
+            "connection: portex holds %u fds open now and needs %u output file%s%s, %u for the "
             "stats thread (sock_diag socket, /proc reads) and %u for an event loop; raise "
             "'ulimit -n' to at least %u\n",
             cmd, (unsigned long long)soft, (unsigned long long)hard, r->open_now, files,
-            files == 1 ? "" : "s", px_stats_fds(), r->per_thread,
+            files == 1 ? "" : "s", metrics, px_stats_fds(), r->per_thread,
             r->open_now + r->later + r->per_thread + 1);
 }
 
@@ -454,28 +457,32 @@ static int fit_nofile(const char *cmd, struct px_load *cfg, const struct px_outp
         return -1;
     }
     unsigned files = output_files(out);
-    struct px_fd_reserve r = {
-        .open_now = open_now, .later = files + px_stats_fds(), .per_thread = (unsigned)per_thread};
+    struct px_fd_reserve r = {.open_now = open_now,
+                              .later = files + px_stats_fds() + out->scrapers,
+                              .per_thread = (unsigned)per_thread};
     unsigned asked = cfg->connections, threads = cfg->threads;
     unsigned fit = px_sock_fit_nofile(soft, &r, asked, &threads);
     if (fit == asked)
         return 0;
     if (fit == 0) {
-        say_no_room(cmd, soft, hard, &r, files);
+        say_no_room(cmd, soft, hard, &r, files, out->scrapers);
         return -1;
     }
     unsigned t = threads < fit ? threads : fit; /* the worker threads, one event loop each */
     char lowered_t[32] = "";
     if (threads < cfg->threads && threads < asked)
         snprintf(lowered_t, sizeof(lowered_t), " -t %u", threads);
+    char scrapers[48] = "";
+    if (out->scrapers)
+        snprintf(scrapers, sizeof(scrapers), ", %u for --metrics scrapers", out->scrapers);
     fprintf(stderr,
             "portex %s: -c %u does not fit the open-files limit (soft %llu, hard %llu): "
-            "besides its connections portex holds %u fds open now, %u output file%s, %u for "
+            "besides its connections portex holds %u fds open now, %u output file%s%s, %u for "
             "the stats thread (sock_diag socket, /proc reads) and %u for each of %u event "
             "loop%s (measured); running with -c %u%s (raise 'ulimit -n' for more)\n",
             cmd, asked, (unsigned long long)soft, (unsigned long long)hard, r.open_now, files,
-            files == 1 ? "" : "s", px_stats_fds(), r.per_thread, t, t == 1 ? "" : "s", fit,
-            lowered_t);
+            files == 1 ? "" : "s", scrapers, px_stats_fds(), r.per_thread, t, t == 1 ? "" : "s",
+            fit, lowered_t);
     cfg->connections = fit;
     cfg->threads = threads;
     return 0;

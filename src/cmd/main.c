@@ -172,6 +172,8 @@ static enum px_exit prepare_run_report(const struct px_command *cmd, void *state
         fprintf(stderr, "portex %s: cannot write --hlog '%s'\n", cmd->name, want->hlog);
     for (size_t i = 0; i < cmd->nreports; i++)
         failed |= write_report(cmd, &cmd->reports[i], state, want, &o) < 0;
+    if (cmd->after_reports)
+        cmd->after_reports(state);
     return failed ? PX_EXIT_FAILED : status;
 }
 

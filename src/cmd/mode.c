@@ -328,6 +328,17 @@ size_t px_mode_defaults(const struct px_mode *table, size_t ntable, int allow_sy
     return n;
 }
 
+void px_mode_label(const struct px_mode *const *modes, size_t i, char *out, size_t outlen)
+{
+    unsigned k = 1;
+    for (size_t j = 0; j < i; j++)
+        k += strcmp(modes[j]->name, modes[i]->name) == 0;
+    if (k == 1)
+        snprintf(out, outlen, "%s", modes[i]->name);
+    else
+        snprintf(out, outlen, "%s#%u", modes[i]->name, k);
+}
+
 int px_mode_result_start(struct px_mode_result *res, const struct px_mode *mode, int stopped)
 {
     memset(res, 0, sizeof(*res));

@@ -34,8 +34,30 @@ static void ramp_begin(const struct px_ramp_config *cfg, struct px_ramp *ramp)
     ramp->interrupted = 0;
 }
 
-enum px_exit px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp, char *err,
-                         size_t errlen)
+/* One step's run into *out, its ticks to the live metrics as mode step-RATE/s. 0 or -1 with err. */
+static int run_step(const struct px_load *step, const struct px_stats_opts *stats_opts,
+                    struct px_metrics *metrics, struct px_run **out, char *err, size_t errlen)
+{
+    struct px_stats_opts opts = *stats_opts;
+    struct px_run *run = px_run_new(step);
+    if (run == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char label[48];
+    snprintf(label, sizeof(label), "step-%.10g/s", step->rate_per_s);
+    px_metrics_begin(metrics, label, step);
+    px_metrics_hook(metrics, &opts, run);
+    if (px_run_execute(run, &opts, err, errlen) < 0) {
+        px_run_free(run);
+        return -1;
+    }
+    *out = run;
+    return 0;
+}
+
+enum px_exit px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp,
+                         struct px_metrics *metrics, char *err, size_t errlen)
 {
     const struct px_load *base = &cfg->base;
     ramp_begin(cfg, ramp);
@@ -60,11 +82,8 @@ enum px_exit px_ramp_run(const struct px_ramp_config *cfg, struct px_ramp *ramp,
         if (!cfg->out.quiet)
             fprintf(stderr, "portex ramp: step %zu/%zu: %.10g new requests/s for %.1f s\n", i + 1,
                     ramp->nplanned, step.rate_per_s, step_s);
-        struct px_run *run = px_run_new(&step);
-        if (run == NULL || px_run_execute(run, &opts, err, errlen) < 0) {
-            if (run == NULL)
-                snprintf(err, errlen, "out of memory");
-            px_run_free(run);
+        struct px_run *run = NULL;
+        if (run_step(&step, &opts, metrics, &run, err, errlen) < 0) {
             rc = -1;
             break;
         }
@@ -93,6 +112,7 @@ void px_ramp_config_defaults(struct px_ramp_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     px_load_defaults(&cfg->base);
+    px_metrics_config_defaults(&cfg->metrics);
     cfg->step_ms = 5000;
 }
 
@@ -112,7 +132,8 @@ static const struct px_cli_opt ramp_opts[] = {
 static const struct px_cli_group ramp_groups[] = {
     {.opts = px_loadopts_load, .off = RAMP(base)},  {.opts = px_cli_output_opts, .off = RAMP(out)},
     {.opts = px_loadopts_close, .off = RAMP(base)}, {.opts = ramp_opts, .off = 0},
-    {.opts = px_loadopts_tls, .off = RAMP(base)},   {.opts = px_loadopts_h2, .off = RAMP(base)},
+    {.opts = px_loadopts_tls, .off = RAMP(base)},   {.opts = px_metrics_opts, .off = RAMP(metrics)},
+    {.opts = px_loadopts_h2, .off = RAMP(base)},
 };
 
 static const char ramp_usage[] =
@@ -137,7 +158,8 @@ static const char ramp_usage[] =
     "  --insecure --cacert --tls-version --tls-resume\n"
     "      --json FILE         every step's summary and the knee ('-' for stdout)\n"
     "      --svg FILE          chart: offered vs ok/s and p99 per step, the knee marked\n"
-    "      --csv FILE          every step's series as CSV\n"
+    "      --csv FILE          every step's series as CSV\n" PX_METRICS_USAGE
+    "                          (label mode: step-RATE/s, one per step)\n"
     "  -h, --help              this text\n";
 
 static const struct px_cli_spec ramp_spec = {
@@ -187,9 +209,10 @@ int px_ramp_parse(int argc, char **argv, struct px_ramp_config *cfg, char *err, 
 
 /* ---- the command -------------------------------------------------------- */
 
-/* The command's state: the config and the steps that ran. */
+/* The command's state: the config, the live metrics and the steps that ran. */
 struct ramp_state {
     struct px_ramp_config cfg;
+    struct px_metrics *metrics; /* --metrics; NULL without */
     struct px_ramp ramp;
 };
 
@@ -206,9 +229,14 @@ static const struct px_outputs *cmd_outputs(const void *state)
 static enum px_exit cmd_prepare(void *state)
 {
     struct ramp_state *s = state;
+    /* First: the endpoint's fds are open when the load's fd reserve is counted. */
+    enum px_exit rc = px_metrics_open(&s->metrics, "ramp", &s->cfg.metrics, 0);
+    s->cfg.out.scrapers = px_metrics_scraper_fds(s->metrics);
+    if (rc != PX_EXIT_OK)
+        return rc;
     /* Every step runs the open model: its event loops' timerfds count too. */
     s->cfg.base.rate_per_s = s->cfg.from_per_s;
-    enum px_exit rc = px_loadopts_prepare("ramp", &s->cfg.base, &s->cfg.out);
+    rc = px_loadopts_prepare("ramp", &s->cfg.base, &s->cfg.out);
     s->cfg.base.rate_per_s = 0;
     return rc;
 }
@@ -218,7 +246,7 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
 {
     (void)hlog;
     struct ramp_state *s = state;
-    *status = px_ramp_run(&s->cfg, &s->ramp, err, errlen);
+    *status = px_ramp_run(&s->cfg, &s->ramp, s->metrics, err, errlen);
     return *status == PX_EXIT_OK || *status == PX_EXIT_INTERRUPTED ? 0 : -1;
 }
 
@@ -245,9 +273,15 @@ static void svg_cb(FILE *f, const void *state)
     px_ramp_report_svg(f, s->cfg.base.url_text, &s->ramp);
 }
 
+static void after_reports(void *state)
+{
+    px_metrics_finish(((struct ramp_state *)state)->metrics);
+}
+
 static void cmd_free(void *state)
 {
     struct ramp_state *s = state;
+    px_metrics_free(s->metrics);
     px_knee_ramp_free(&s->ramp);
     px_load_release(&s->cfg.base);
 }
@@ -271,5 +305,6 @@ const struct px_command px_ramp_command = {
     .run = cmd_run,
     .reports = ramp_reports,
     .nreports = PX_NELEMS(ramp_reports),
+    .after_reports = after_reports,
     .free = cmd_free,
 };

@@ -9,6 +9,7 @@
 
 #include "portex/cmd/cli.h"
 #include "portex/cmd/loadopts.h"
+#include "portex/cmd/metrics.h"
 #include "portex/load/result.h"
 #include "portex/load/run.h"
 #include "portex/report/hlog.h"
@@ -19,9 +20,10 @@
 
 #define RUNC(field) offsetof(struct px_run_config, field)
 static const struct px_cli_group run_groups[] = {
-    {.opts = px_loadopts_load, .off = RUNC(load)},  {.opts = px_cli_output_opts, .off = RUNC(out)},
-    {.opts = px_loadopts_close, .off = RUNC(load)}, {.opts = px_loadopts_shard, .off = RUNC(load)},
-    {.opts = px_cli_hlog_opts, .off = RUNC(out)},   {.opts = px_loadopts_tls, .off = RUNC(load)},
+    {.opts = px_loadopts_load, .off = RUNC(load)},   {.opts = px_cli_output_opts, .off = RUNC(out)},
+    {.opts = px_loadopts_close, .off = RUNC(load)},  {.opts = px_loadopts_shard, .off = RUNC(load)},
+    {.opts = px_cli_hlog_opts, .off = RUNC(out)},    {.opts = px_loadopts_tls, .off = RUNC(load)},
+    {.opts = px_metrics_opts, .off = RUNC(metrics)},
     {.opts = px_loadopts_h2, .off = RUNC(load)},
 };
 
@@ -80,8 +82,8 @@ static const char run_usage[] =
     "      --hlog FILE         HdrHistogram interval log: per --interval, total latency and\n"
     "                          Tag=connect, Tag=ttfb lines (values in us; '-' for stdout)\n"
     "      --unix PATH         connect to this Unix socket (no ports: the control run);\n"
-    "                          the URL gives Host and path. Or URL unix:PATH[:/path]\n"
-    "  -h, --help              this text\n";
+    "                          the URL gives Host and path. Or URL "
+    "unix:PATH[:/path]\n" PX_METRICS_USAGE "  -h, --help              this text\n";
 
 static const struct px_cli_spec run_spec = {
     .name = "run", .usage = run_usage, .groups = run_groups, .ngroups = PX_NELEMS(run_groups)};
@@ -91,6 +93,7 @@ int px_run_parse(int argc, char **argv, struct px_run_config *cfg, char *err, si
     struct px_cli_args args;
     memset(cfg, 0, sizeof(*cfg));
     px_load_defaults(&cfg->load);
+    px_metrics_config_defaults(&cfg->metrics);
     int rc = px_cli_parse(&run_spec, argc, argv, cfg, &args, err, errlen);
     if (rc != PX_CLI_OK)
         return rc;
@@ -103,9 +106,10 @@ int px_run_parse(int argc, char **argv, struct px_run_config *cfg, char *err, si
 
 /* ---- the command -------------------------------------------------------- */
 
-/* The command's state: the config, and the run once it ran. */
+/* The command's state: the config, the live metrics, and the run once it ran. */
 struct run_state {
     struct px_run_config cfg;
+    struct px_metrics *metrics; /* --metrics; NULL without */
     struct px_run *run;
 };
 
@@ -122,7 +126,10 @@ static const struct px_outputs *cmd_outputs(const void *state)
 static enum px_exit cmd_prepare(void *state)
 {
     struct run_state *s = state;
-    return px_loadopts_prepare("run", &s->cfg.load, &s->cfg.out);
+    /* First: the endpoint's fds are open when the load's fd reserve is counted. */
+    enum px_exit rc = px_metrics_open(&s->metrics, "run", &s->cfg.metrics, 0);
+    s->cfg.out.scrapers = px_metrics_scraper_fds(s->metrics);
+    return rc != PX_EXIT_OK ? rc : px_loadopts_prepare("run", &s->cfg.load, &s->cfg.out);
 }
 
 /* --start-at: say when the run starts, since it waits silently otherwise. */
@@ -167,6 +174,8 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    px_metrics_begin(s->metrics, px_load_mode_name(&s->cfg.load), &s->cfg.load);
+    px_metrics_hook(s->metrics, &opts, s->run);
     if (px_run_execute(s->run, &opts, err, errlen) < 0) {
         /* Stopped by a signal before the load (the --start-at wait): 130, as any stop. */
         if (s->run->interrupted)
@@ -199,9 +208,15 @@ static void svg_cb(FILE *f, const void *state)
     px_svg_write(f, "portex run: ok/s, EADDRNOTAVAIL/s and TIME_WAIT", runs, names, 1);
 }
 
+static void after_reports(void *state)
+{
+    px_metrics_finish(((struct run_state *)state)->metrics);
+}
+
 static void cmd_free(void *state)
 {
     struct run_state *s = state;
+    px_metrics_free(s->metrics);
     px_run_free(s->run);
     px_load_release(&s->cfg.load);
 }
@@ -225,5 +240,6 @@ const struct px_command px_run_command = {
     .run = cmd_run,
     .reports = run_reports,
     .nreports = PX_NELEMS(run_reports),
+    .after_reports = after_reports,
     .free = cmd_free,
 };

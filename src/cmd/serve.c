@@ -12,6 +12,7 @@
 #include "portex/cmd/cli.h"
 #include "portex/kernel/sock.h"
 #include "portex/load/tls.h"
+#include "portex/report/exposition.h"
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -49,7 +50,10 @@ static const struct px_cli_opt serve_opts[] = {
     {.name = NULL},
 };
 
-static const struct px_cli_group serve_groups[] = {{.opts = serve_opts, .off = 0}};
+static const struct px_cli_group serve_groups[] = {
+    {.opts = serve_opts, .off = 0},
+    {.opts = px_metrics_opts, .off = SRV(metrics)},
+};
 
 static const char serve_usage[] =
     "usage: portex serve [options]\n"
@@ -74,8 +78,8 @@ static const char serve_usage[] =
     "                          (localhost, 127.0.0.1, ::1), session tickets on\n"
     "      --cert FILE         PEM certificate (chain) to serve instead; with --key FILE\n"
     "      --key FILE          PEM private key matching --cert\n"
-    "      --write-cert FILE   write the served certificate as PEM (for run --cacert)\n"
-    "  -h, --help              this text\n";
+    "      --write-cert FILE   write the served certificate as PEM (for run "
+    "--cacert)\n" PX_METRICS_USAGE "  -h, --help              this text\n";
 
 static const struct px_cli_spec serve_spec = {.name = "serve",
                                               .usage = serve_usage,
@@ -102,6 +106,7 @@ int px_serve_parse(int argc, char **argv, struct px_serve_config *cfg, char *err
     struct px_cli_args args;
     memset(cfg, 0, sizeof(*cfg));
     px_server_config_defaults(&cfg->server);
+    px_metrics_config_defaults(&cfg->metrics);
     int rc = px_cli_parse(&serve_spec, argc, argv, cfg, &args, err, errlen);
     cfg->server.delay_us = cfg->delay_ms * 1000;
     if (cfg->server.unix_only < 0)
@@ -113,16 +118,23 @@ int px_serve_parse(int argc, char **argv, struct px_serve_config *cfg, char *err
 
 /* ---- the command -------------------------------------------------------- */
 
-/* The command's state: the config, the server, and its counts once stopped. */
+/* The command's state: the config, the server, the live metrics, and the counts once stopped. */
 struct serve_state {
     struct px_serve_config cfg;
     struct px_server *srv;
-    uint64_t accepted, requests, accept_errors;
+    struct px_metrics *metrics; /* --metrics; NULL without */
+    struct px_expo_serve counts;
 };
 
 static int cmd_parse(void *state, int argc, char **argv, char *err, size_t errlen)
 {
     return px_serve_parse(argc, argv, &((struct serve_state *)state)->cfg, err, errlen);
+}
+
+static enum px_exit cmd_prepare(void *state)
+{
+    struct serve_state *s = state;
+    return px_metrics_open(&s->metrics, "serve", &s->cfg.metrics, 0);
 }
 
 /* Where it listens, on stderr: the tests and scripts wait for this line. */
@@ -204,6 +216,16 @@ static uint64_t say_accept_errors(const struct px_server *srv, uint64_t told)
     return n;
 }
 
+/* The server's counts now, into the state and the live metrics. */
+static void take_counts(struct serve_state *s)
+{
+    struct px_expo_serve *c = &s->counts;
+    int last_errno;
+    px_server_counts(s->srv, &c->accepted, &c->requests);
+    px_server_accept_errors(s->srv, &c->accept_errors, &last_errno);
+    px_metrics_serve(s->metrics, c);
+}
+
 /* Serves until SIGINT or SIGTERM (blocked since main(), taken here). */
 static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char *err,
                    size_t errlen)
@@ -237,27 +259,33 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
     px_stop_set(&stop_set);
     const struct timespec tick = {.tv_sec = 1};
     uint64_t told = 0;
-    while (!px_stop_wait(&stop_set, &tick))
+    while (!px_stop_wait(&stop_set, &tick)) {
         told = say_accept_errors(s->srv, told);
+        take_counts(s);
+    }
     px_server_stop(s->srv);
-    px_server_counts(s->srv, &s->accepted, &s->requests);
-    int last_errno;
-    px_server_accept_errors(s->srv, &s->accept_errors, &last_errno);
+    take_counts(s);
     *status = PX_EXIT_OK;
     return 0;
 }
 
 static void text_cb(FILE *f, const void *state)
 {
-    const struct serve_state *s = state;
+    const struct px_expo_serve *c = &((const struct serve_state *)state)->counts;
     fprintf(f, "{\"accepted\": %llu, \"requests\": %llu, \"accept_errors\": %llu}\n",
-            (unsigned long long)s->accepted, (unsigned long long)s->requests,
-            (unsigned long long)s->accept_errors);
+            (unsigned long long)c->accepted, (unsigned long long)c->requests,
+            (unsigned long long)c->accept_errors);
+}
+
+static void after_reports(void *state)
+{
+    px_metrics_finish(((struct serve_state *)state)->metrics);
 }
 
 static void cmd_free(void *state)
 {
     struct serve_state *s = state;
+    px_metrics_free(s->metrics);
     px_server_free(s->srv);
     px_tls_free(s->cfg.server.tls);
 }
@@ -273,8 +301,10 @@ const struct px_command px_serve_command = {
     .waits_for_stop = 1,
     .state_size = sizeof(struct serve_state),
     .parse = cmd_parse,
+    .prepare = cmd_prepare,
     .run = cmd_run,
     .reports = serve_reports,
     .nreports = PX_NELEMS(serve_reports),
+    .after_reports = after_reports,
     .free = cmd_free,
 };

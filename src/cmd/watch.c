@@ -56,10 +56,14 @@ static const struct px_cli_opt watch_opts[] = {
     {.name = NULL},
 };
 
-static const struct px_cli_group watch_groups[] = {{.opts = watch_opts, .off = 0}};
+static const struct px_cli_group watch_groups[] = {
+    {.opts = watch_opts, .off = 0},
+    {.opts = px_metrics_opts, .off = WATCH(metrics)},
+};
 
 static const char watch_usage[] =
     "usage: portex watch [--interval D] [-d D | --count N] [--dest IP:PORT] [--json FILE|-] [-q]\n"
+    "                    [--metrics ADDR [--metrics-linger D]]\n"
     "\n"
     "The port budget of this host (its network namespace), read-only. Every tick, one\n"
     "sock_diag dump of every TCP socket, summed per channel (source address, destination\n"
@@ -78,8 +82,8 @@ static const char watch_usage[] =
     "      --dest IP:PORT      only the channels toward this destination ([IPv6]:PORT)\n"
     "      --json FILE         one document at the end ('-' for stdout): channels,\n"
     "                          processes, counters, ticks, tracing\n"
-    "  -q, --quiet             no live table or lines; the summary at the end only\n"
-    "  -h, --help              this text\n";
+    "  -q, --quiet             no live table or lines; the summary at the end "
+    "only\n" PX_METRICS_USAGE "  -h, --help              this text\n";
 
 static const struct px_cli_spec watch_spec = {.name = "watch",
                                               .usage = watch_usage,
@@ -93,6 +97,7 @@ int px_watch_parse(int argc, char **argv, struct px_watch_cmd_config *cfg, char 
     cfg->watch.interval_ms = 1000;
     cfg->watch.trace = 1;
     cfg->watch.proc = "/proc";
+    px_metrics_config_defaults(&cfg->metrics);
     int rc = px_cli_parse(&watch_spec, argc, argv, cfg, &args, err, errlen);
     if (rc == PX_CLI_OK)
         rc = px_cli_no_operands(&args, argc, argv, err, errlen);
@@ -171,6 +176,7 @@ struct watch_state {
     unsigned rows, cols; /* the terminal's size */
     char *frame;         /* the frame being drawn */
     size_t frame_len;
+    struct px_metrics *metrics; /* --metrics; NULL without */
 };
 
 static void read_size(struct watch_state *s)
@@ -207,6 +213,7 @@ static int draw(struct watch_state *s)
 static int tick_cb(void *arg, const struct px_watch *w)
 {
     struct watch_state *s = arg;
+    px_metrics_publish_own(s->metrics, px_watch_report_metrics, w, 0);
     if (s->live)
         return draw(s);
     if (s->cfg.out.quiet)
@@ -294,9 +301,21 @@ static void json_cb(FILE *f, const void *state)
     px_watch_report_json(f, ((const struct watch_state *)state)->w);
 }
 
+static enum px_exit cmd_prepare(void *state)
+{
+    struct watch_state *s = state;
+    return px_metrics_open(&s->metrics, "watch", &s->cfg.metrics, 0);
+}
+
+static void cmd_after_reports(void *state)
+{
+    px_metrics_finish(((struct watch_state *)state)->metrics);
+}
+
 static void cmd_free(void *state)
 {
     struct watch_state *s = state;
+    px_metrics_free(s->metrics);
     px_watch_free(s->w);
     free(s->frame);
 }
@@ -314,7 +333,9 @@ const struct px_command px_watch_command = {
     .state_size = sizeof(struct watch_state),
     .parse = cmd_parse,
     .outputs = cmd_outputs,
+    .prepare = cmd_prepare,
     .run = cmd_run,
+    .after_reports = cmd_after_reports,
     .reports = watch_reports,
     .nreports = PX_NELEMS(watch_reports),
     .free = cmd_free,

@@ -58,13 +58,11 @@ void px_run_free(struct px_run *run)
     free(run);
 }
 
-void px_run_predict(struct px_run *run)
+void px_exhaustion_predict(struct px_exhaustion *ex, const struct px_load *cfg,
+                           const struct px_env *env, double lifetime_s)
 {
-    const struct px_load *cfg = run->load;
-    struct px_exhaustion *ex = &run->ex;
-    ex->usable_ports =
-        px_usable_ports(run->env.port_lo, run->env.port_hi, cfg->port_lo, cfg->port_hi,
-                        run->env.reserved_ports, &ex->port_lo, &ex->port_hi);
+    ex->usable_ports = px_usable_ports(env->port_lo, env->port_hi, cfg->port_lo, cfg->port_hi,
+                                       env->reserved_ports, &ex->port_lo, &ex->port_hi);
     /* connect() skips a port bound by anyone (KERNEL-FACTS.md, "More that connect() does"). */
     if (ex->bound_ports > 0)
         ex->usable_ports = (uint64_t)ex->bound_ports < ex->usable_ports
@@ -78,19 +76,24 @@ void px_run_predict(struct px_run *run)
         .bind_first = cfg->bind_first,
         .keepalive = cfg->keepalive,
         .close = cfg->close,
-        .tw_reuse = run->env.tw_reuse,
+        .tw_reuse = env->tw_reuse,
         .loopback = ex->loopback,
-        .reuse_delay_ms = run->env.tw_reuse_delay_ms,
-        .kernel_major = run->env.kernel_major,
-        .kernel_minor = run->env.kernel_minor,
+        .reuse_delay_ms = env->tw_reuse_delay_ms,
+        .kernel_major = env->kernel_major,
+        .kernel_minor = env->kernel_minor,
         .timestamps = (enum px_ts)ex->timestamps,
         .connections = cfg->connections,
         .streams = px_load_conn_streams(cfg),
-        .lifetime_s = px_hist_mean(&run->lat.total) / 1e6,
+        .lifetime_s = lifetime_s,
         .requests_per_conn = cfg->keepalive ? cfg->requests_per_conn : 0,
         .unix_socket = cfg->target.ss_family == AF_UNIX,
     };
     px_ceiling_predict(&in, &ex->ceiling);
     if (in.unix_socket)
         ex->usable_ports = 0;
+}
+
+void px_run_predict(struct px_run *run)
+{
+    px_exhaustion_predict(&run->ex, run->load, &run->env, px_hist_mean(&run->lat.total) / 1e6);
 }

@@ -87,6 +87,7 @@ static void call_tick(struct px_stats *s, const struct px_series_row *r, double 
         .epoch_s = s->epoch_s,
         .start_s = start_s,
         .row = r,
+        .snap = &s->snap,
         .total = &s->interval_hist,
         .connect = &s->interval_phase[0],
         .ttfb = &s->interval_phase[1],

@@ -16,6 +16,7 @@
 #include "portex/load/procs.h"
 #include "portex/load/result_encode.h"
 #include "portex/load/watch.h"
+#include "portex/report/exposition.h"
 #include "portex/report/json.h"
 
 #define FRAME_PROCS   5  /* processes in the live frame */
@@ -566,4 +567,46 @@ void px_watch_report_json(FILE *f, const struct px_watch *w)
     px_jset(doc, "cost", json_cost(w));
     px_json_print_tree(f, doc);
     json_decref(doc);
+}
+
+/* ---- live metrics ----------------------------------------------------------- */
+
+#define WATCH_METRIC_CHANNELS 64 /* the fullest channels with sockets now */
+
+void px_watch_report_metrics(FILE *f, int fmt_, uint64_t ts_ms, const void *arg)
+{
+    const struct px_watch *w = arg;
+    enum px_expo_format fmt = (enum px_expo_format)fmt_;
+    char v[32];
+    px_expo_family(f, fmt, "portex_watch_usable_ports", "gauge", NULL,
+                   "Ports connect() can pick: the range minus reserved and bound ports.");
+    snprintf(v, sizeof(v), "%" PRIu32, px_channels_usable(w->channels));
+    px_expo_line(f, fmt, "portex_watch_usable_ports", NULL, 0, v, ts_ms);
+    const struct px_channel *c[WATCH_METRIC_CHANNELS];
+    size_t n = px_channels_sorted(w->channels, c, WATCH_METRIC_CHANNELS, 1);
+    static const struct {
+        const char *name, *help;
+    } fams[] = {
+        {"portex_watch_channel_ports_in_use",
+         "Ports a channel holds: live and TIME_WAIT it cannot reuse yet."},
+        {"portex_watch_channel_time_wait", "TIME_WAIT sockets of a channel."},
+        {"portex_watch_channel_exhausted_in_seconds",
+         "Until a channel holds every usable port at its rate; 0 full, -1 not filling."},
+    };
+    for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+        px_expo_family(f, fmt, fams[k].name, "gauge", NULL, fams[k].help);
+        for (size_t i = 0; i < n; i++) {
+            char src[64], dst[80];
+            px_channel_source(&c[i]->key, src, sizeof(src));
+            px_channel_destination(&c[i]->key, dst, sizeof(dst));
+            const struct px_expo_label labels[2] = {{"source", src}, {"destination", dst}};
+            if (k == 0)
+                snprintf(v, sizeof(v), "%" PRIu32, c[i]->in_use);
+            else if (k == 1)
+                snprintf(v, sizeof(v), "%" PRIu32, c[i]->state[TCP_TIME_WAIT]);
+            else
+                snprintf(v, sizeof(v), "%.3f", c[i]->exhausted_in_s);
+            px_expo_line(f, fmt, fams[k].name, labels, 2, v, ts_ms);
+        }
+    }
 }

@@ -67,8 +67,11 @@ def check_control(deb):
     depends = sh("dpkg-deb", "-f", deb, "Depends").stdout.strip()
     names = {re.sub(r"\s*\(.*", "", d).strip() for d in depends.split(",") if d.strip()}
     print(f"note: Depends: {depends}", flush=True)
-    for pkg in ("libevent-core-2.1-7", "libevent-pthreads-2.1-7", "libhttp-parser2.9", "libc6"):
+    for pkg in ("libevent-core-2.1-7", "libevent-extra-2.1-7", "libevent-pthreads-2.1-7",
+                "libhttp-parser2.9", "libc6"):
         check(pkg in names, f"Depends names {pkg}")
+    # evhttp (--metrics) from libevent_extra, never the all-in-one libevent (test_linkage).
+    check("libevent-2.1-7" not in names, "Depends does not name the all-in-one libevent-2.1-7")
     linked = linked_packages()
     check(linked <= names, f"Depends names the package of every linked library "
           f"({' '.join(sorted(linked))}; missing {' '.join(sorted(linked - names)) or 'none'})")

@@ -4,7 +4,9 @@
 Each client namespace has tcp_tw_reuse=0 and a per-host --port-range of 100
 ports, so each host gets exactly 100 ok before EADDRNOTAVAIL; the merged
 result must show 4 x 100 ok, the hosts' EADDRNOTAVAIL summed, 4 x one host's
-ceiling, and as many ok as the server accepted.
+ceiling, and as many ok as the server accepted. Each shard serves --metrics
+in its namespace; a Prometheus in the server's namespace scrapes the four
+every second, and PromQL sums over the shards equal the merge's totals.
 """
 import json
 import os
@@ -16,6 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+from promlib import Prometheus  # noqa: E402
 from pxtest import PORTEX, check, finish, skip, spawn  # noqa: E402
 
 HOSTS = 4
@@ -23,6 +26,7 @@ RATE = 400          # global: 100/s per host
 SECONDS = 3         # 1200 starts in all, 300 per host
 PORTS = "40000-40099"
 SERVER_IP = "198.18.0.1"
+METRICS_PORT = 9473
 TAG = f"pxmh{os.getpid() % 100000}"
 SERVER_NS = f"{TAG}s"
 CLIENTS = [f"{TAG}c{i}" for i in range(HOSTS)]
@@ -87,7 +91,7 @@ def launch(outdir):
            "ip", "netns", "exec", "%h", PORTEX, "run", "--shard", f"%n/{HOSTS}",
            "--start-at", start_at, "--port-range", PORTS, "-r", str(RATE), "-d",
            f"{SECONDS}s", "-t", "1", "-q", "--json", f"{outdir}/%h.json",
-           f"http://{SERVER_IP}:8080/"]
+           "--metrics", f"0.0.0.0:{METRICS_PORT}", f"http://{SERVER_IP}:8080/"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     check(p.returncode == 0, f"pdsh runs the 4 shards (rc {p.returncode}: {p.stderr[-300:]})")
     check(p.stdout.count("waiting") + p.stderr.count("waiting") == HOSTS,
@@ -147,6 +151,31 @@ def check_merge(outdir, accepted):
                                  "accepted": accepted}}))
 
 
+def start_prometheus():
+    """Prometheus in the server's namespace, scraping every shard's --metrics over the bridge,
+    its targets active before the shards start (its first scrape comes seconds after start)."""
+    targets = [f"198.18.0.{11 + i}:{METRICS_PORT}" for i in range(HOSTS)]
+    prom = Prometheus("127.0.0.1:19090", targets, prefix=("ip", "netns", "exec", SERVER_NS))
+    check(prom.wait_targets(HOSTS), "Prometheus lists the 4 shards before they start")
+    return prom
+
+
+def check_promql(prom, outdir):
+    """PromQL sums over the shards equal portex merge's totals."""
+    m = load(f"{outdir}/merged.json")
+    s, total = m["summary"], m["result"]["latency"]["total"]["count"]
+    check(prom.until_equal("count(portex_requests_total)", float(HOSTS)) == HOSTS,
+          "Prometheus has portex_requests_total from each of the 4 shards")
+    for expr, want in (("sum(portex_requests_total)", s["requests"]),
+                       ("sum(portex_ok_total)", s["ok"]),
+                       ('sum(portex_failures_total{cause="EADDRNOTAVAIL"})',
+                        s["errors"].get("EADDRNOTAVAIL", 0)),
+                       ("sum(portex_missed_starts_total)", s["missed_starts"]),
+                       ('sum(portex_latency_seconds_count{phase="total"})', total)):
+        got = prom.until_equal(expr, float(want))
+        check(got == want, f"PromQL {expr} = {got}, portex merge says {want}")
+
+
 def refusals(outdir):
     a = f"{outdir}/{CLIENTS[0]}.json"
     one = f"{outdir}/one.json"
@@ -184,20 +213,25 @@ def lab_hosts4():
 def main():
     if os.geteuid() != 0:
         skip("needs root for network namespaces")
-    if shutil.which("pdsh") is None:
-        skip("pdsh is not installed (scripts/setup.sh installs it)")
+    for tool in ("pdsh", "prometheus"):
+        if shutil.which(tool) is None:
+            skip(f"{tool} is not installed (scripts/setup.sh installs it)")
     outdir = tempfile.mkdtemp(prefix="portex-multihost-")
-    server = None
+    server = prom = None
     try:
         set_up()
         server = start_server()
+        prom = start_prometheus()
         launch(outdir)
         counts = stop_server(server)
         server = None
         check_merge(outdir, counts["accepted"])
+        check_promql(prom, outdir)
         refusals(outdir)
         lab_hosts4()
     finally:
+        if prom is not None:
+            prom.stop()
         if server is not None:
             server.kill()
             server.wait()

@@ -7,10 +7,12 @@ an unprivileged user (uid 65534), against `portex serve`."""
 import json
 import os
 import re
+import socket
 import subprocess
 import tempfile
 import time
 
+from metricslib import Live
 from pxtest import PORTEX, RawServer, Serve, books, can_run, check, finish, skip_part, spawn
 
 LIMIT = 64
@@ -124,6 +126,37 @@ def open_model_and_output_files(who, name, tmp):
           f"{name}: both output files written")
 
 
+def metrics_scrapers_counted(who, name):
+    """--metrics: the endpoint's fds are open before the reserve is counted and its scrapers'
+    16 are reserved, so 20 idle scraper connections held through the run (16 accepted, the
+    rest left in the backlog) take no fd a connection of the load needed."""
+    srv = RawServer(slow_keepalive)
+    live = Live("run", "-q", "-c", "500", "-t", "2", "-k", "-r", "1000", "-d", "2s",
+                "--timeout", "5s", "--metrics", "127.0.0.1:0", "--metrics-linger", "0",
+                "--json", "-", srv.url, wrap=[*who, "prlimit", f"--nofile={LIMIT}:{LIMIT}"])
+    port = int(live.url.split(":")[2].split("/")[0]) if live.url else 0
+    idle = []
+    for _ in range(20 if port else 0):
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        idle.append(c)
+    rc, out, _ = live.end(timeout=120)
+    for c in idle:
+        c.close()
+    srv.stop()
+    err = live.stderr()
+    doc = json.loads(out) if rc == 0 and out.strip() else None
+    if not ran(name, rc, doc, err):
+        return
+    n, s = lowered_to(err), doc["summary"]
+    check(n is not None and "16 for --metrics scrapers" in err,
+          f"{name}: the message counts the scrapers' fds ({message(err)!r})")
+    check(s["connections_opened"] == n and s["failed"] == 0 and s["ok"] == s["requests"],
+          f"{name}: all {n} connections opened beside 20 idle scrapers, no EMFILE "
+          f"({s['connections_opened']} opened, {s['errors']})")
+    check(all(r["time_wait"] >= 0 for r in doc["series"]),
+          f"{name}: the stats thread's sock_diag reads all succeeded")
+
+
 def a_limit_that_fits_no_connection(who, name):
     """-c 500 under 8 and 4 fds: not one connection fits beside what portex holds (about a
     dozen), so the run is refused with the limit it needs, exit 1, before any connection.
@@ -168,6 +201,7 @@ def main():
         with tempfile.TemporaryDirectory(prefix="px-nofile-") as tmp:
             os.chmod(tmp, 0o777)  # this test's own directory: uid 65534 writes its files here
             open_model_and_output_files(who, f"-r {name}", tmp)
+        metrics_scrapers_counted(who, f"--metrics {name}")
     finish()
 
 

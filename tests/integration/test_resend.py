@@ -12,6 +12,7 @@ import struct
 import tempfile
 import threading
 
+from metricslib import Live, expected, matches, parse, scrape, tmpfile, value
 from pxtest import RawServer, books, check, finish, portex
 
 
@@ -241,6 +242,35 @@ def no_retry_is_an_option_of_compare_and_ramp():
         check("--no-retry" in p.stdout, f"{cmd} --help lists --no-retry")
 
 
+def resends_in_live_metrics():
+    """--metrics: portex_retries_total counts the GET resends and a dropped POST is
+    portex_failures_total{cause="closed_before_response"}, both equal to the JSON at the end."""
+    for method in ("GET", "POST"):
+        srv = DroppingServer(every_third)
+        out = tmpfile("resend.json")
+        live = Live("run", "--metrics", "127.0.0.1:0", "--metrics-linger", "30s", "-k", "-n",
+                    "60", "-c", "2", "-t", "1", "-m", method, "-q", "--json", out, srv.url)
+        body = ""
+        if live.wait_for("serving the final") is not None:
+            body = scrape(live.url)[2]
+        rc, _, _ = live.end(timeout=30)
+        srv.stop()
+        doc = None
+        if os.path.exists(out) and os.path.getsize(out) > 0:
+            with open(out) as f:
+                doc = json.load(f)
+        if not ran(f"{method} --metrics", rc, doc, live.stderr()):
+            continue
+        s, samples = doc["summary"], parse(body)
+        bad = matches(samples, expected(doc))
+        retries = value(samples, "portex_retries_total")
+        closed = value(samples, "portex_failures_total", cause="closed_before_response")
+        want = (s["retries"], None) if method == "GET" else (0, s["errors"]["closed_before_response"])
+        check(not bad and (retries, closed) == want and (want[0] or want[1]),
+              f"{method} --metrics: retries {retries}, closed_before_response {closed} "
+              f"equal to the JSON's {want} ({bad[:3]})")
+
+
 if __name__ == "__main__":
     get_resends_are_counted()
     post_is_never_resent()
@@ -248,4 +278,5 @@ if __name__ == "__main__":
     a_resend_is_resent_at_most_once()
     reset_counts_like_a_close()
     no_retry_is_an_option_of_compare_and_ramp()
+    resends_in_live_metrics()
     finish()

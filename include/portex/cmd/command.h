@@ -27,6 +27,7 @@ struct px_outputs {
     const char *svg;  /* --svg FILE */
     const char *hlog; /* --hlog FILE (run and compare) */
     int quiet;        /* -q: no live line or progress on stderr */
+    unsigned scrapers; /* --metrics: fds its scrapers may hold (set at prepare); 0 without */
 };
 
 /* Where one report goes. */
@@ -47,7 +48,8 @@ struct px_report {
  * One command, a row of main.c's table. main() runs every command the same
  * way: parse (--help: exit 0; bad input: exit 2), prepare, open the outputs
  * (before the work, so that a bad path costs nothing), run, the reports in
- * the order given (each machine output only when asked for), free. The exit
+ * the order given (each machine output only when asked for), what comes after
+ * them, free. The exit
  * code is run's status, except that a failed output makes it 1.
  */
 struct px_command {
@@ -71,6 +73,9 @@ struct px_command {
     int (*run)(void *state, struct px_hlog *hlog, enum px_exit *status, char *err, size_t errlen);
     const struct px_report *reports; /* in the order written */
     size_t nreports;
+    /* Optional, after the reports when run returned 0: what outlasts them (the
+     * --metrics linger, which serves the final values until scraped). */
+    void (*after_reports)(void *state);
     /* Frees what parse and run allocated, not the state itself; called after every parse
      * (NULL: nothing to free). */
     void (*free)(void *state);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "portex/cmd/command.h"
+#include "portex/cmd/metrics.h"
 #include "portex/cmd/mode.h"
 #include "portex/load/load.h"
 
@@ -29,6 +30,7 @@ struct px_compare_config {
 
     /* --control unix:PATH: the server's Unix socket for the unix-control mode; "" none. */
     char control_unix[PX_URL_UNIX_MAX];
+    struct px_metrics_config metrics;
 };
 
 /* Defaults: run's load, a drain of at most 65 s. */
@@ -44,13 +46,15 @@ int px_compare_port_window(unsigned lo, unsigned hi, unsigned ns_lo, unsigned ns
 /*
  * Runs every mode against cfg->base.target; with hlog (opened and closed by
  * the caller) every tick of every mode goes to that HdrHistogram log, tagged
- * by mode. PX_EXIT_OK when all ran, PX_EXIT_INTERRUPTED when a signal cut it
+ * by mode, and with metrics (px_metrics_open) to the live metrics under the
+ * mode's label (px_mode_label). PX_EXIT_OK when all ran, PX_EXIT_INTERRUPTED when a signal cut it
  * short (what ran is filled), PX_EXIT_FAILED or PX_EXIT_USAGE with err when
  * it cannot start. Any sysctl it changed is restored on every path: SIGINT
  * and SIGTERM are blocked since main() and taken only by its waits.
  */
 enum px_exit px_compare_run(const struct px_compare_config *cfg, struct px_hlog *hlog,
-                            struct px_mode_result *results, char *err, size_t errlen);
+                            struct px_metrics *metrics, struct px_mode_result *results, char *err,
+                            size_t errlen);
 
 /* `portex compare` arguments into cfg: the run options plus modes and sysctl permission. */
 int px_compare_parse(int argc, char **argv, struct px_compare_config *cfg, char *err,

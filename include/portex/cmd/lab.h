@@ -21,13 +21,16 @@
 void px_lab_config_defaults(struct px_lab_config *cfg);
 
 /*
- * Runs every mode; results[i] for cfg->modes[i]. PX_EXIT_OK when all ran,
+ * Runs every mode; results[i] for cfg->modes[i]. With metrics (opened
+ * detached: px_metrics_open) each client's ticks go to the live metrics under
+ * the mode's label (px_mode_label) and its shard, then its final values from
+ * its result. PX_EXIT_OK when all ran,
  * PX_EXIT_INTERRUPTED when SIGINT or SIGTERM cut it short (passed on to the
  * running clients, whose results are filled; later modes are not run),
  * PX_EXIT_FAILED with err when the lab cannot start.
  */
-enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_mode_result *results, char *err,
-                        size_t errlen);
+enum px_exit px_lab_run(const struct px_lab_config *cfg, struct px_metrics *metrics,
+                        struct px_mode_result *results, char *err, size_t errlen);
 
 /* `portex lab` arguments into cfg: a PX_CLI_ status. */
 int px_lab_parse(int argc, char **argv, struct px_lab_config *cfg, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "portex/cmd/command.h"
+#include "portex/cmd/metrics.h"
 #include "portex/cmd/mode.h"
 
 /* `portex lab`: each mode in fresh network namespaces. */
@@ -21,6 +22,7 @@ struct px_lab_config {
     const struct px_mode *modes[PX_MAX_MODES];
     size_t nmodes;
     struct px_outputs out;
+    struct px_metrics_config metrics; /* --metrics, --metrics-linger */
 };
 
 #endif

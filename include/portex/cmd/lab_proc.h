@@ -29,15 +29,22 @@ struct px_lab_topo {
     const char *path;      /* the way between them, in words */
 };
 
+/* Live metrics of a mode (--metrics): where its clients' values go, and the mode's label. */
+struct px_lab_live {
+    struct px_metrics *metrics; /* opened detached (px_metrics_open); NULL without --metrics */
+    const char *label;          /* the mode's label there (px_mode_label) */
+};
+
 /* What one lab process is told. */
 struct px_lab_proc {
     const struct px_lab_config *lab;
     const struct px_mode *mode;
-    unsigned host;     /* client: which of the mode's client hosts */
-    pid_t parent;      /* the lab's pid: a child whose parent changed has lost it */
-    const char *nginx; /* middle of a proxy mode: the nginx binary */
-    int down_fd;       /* from the parent */
-    int up_fd;         /* to the parent */
+    unsigned host;                  /* client: which of the mode's client hosts */
+    pid_t parent;                   /* the lab's pid: a child whose parent changed has lost it */
+    const char *nginx;              /* middle of a proxy mode: the nginx binary */
+    const struct px_lab_live *live; /* client: where its ticks go (a shard's own labels) */
+    int down_fd;                    /* from the parent */
+    int up_fd;                      /* to the parent */
 };
 
 /* The addresses of m's namespaces. */

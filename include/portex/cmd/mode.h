@@ -71,6 +71,12 @@ int px_mode_list_parse(const char *list, const struct px_mode *table, size_t nta
 size_t px_mode_defaults(const struct px_mode *table, size_t ntable, int allow_sysctl,
                         const struct px_mode **out);
 
+/*
+ * The label of modes[i] in live metrics: its name, or "name#k" for the k-th
+ * time the name comes in the list (--modes short,short), so that each run of a
+ * mode has counters of its own that never go back.
+ */
+void px_mode_label(const struct px_mode *const *modes, size_t i, char *out, size_t outlen);
 /* Clears res for mode. 1 when the mode should run; 0 (noted "not run") when interrupted. */
 int px_mode_result_start(struct px_mode_result *res, const struct px_mode *mode, int stopped);
 /* Frees what the results own (their runs). */

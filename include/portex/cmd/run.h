@@ -6,12 +6,14 @@
 #include <stddef.h>
 
 #include "portex/cmd/command.h"
+#include "portex/cmd/metrics.h"
 #include "portex/load/load.h"
 
-/* `portex run`: the load and the outputs. */
+/* `portex run`: the load, the outputs, the live metrics. */
 struct px_run_config {
     struct px_load load;
     struct px_outputs out;
+    struct px_metrics_config metrics;
 };
 
 /* `portex run` arguments (argv[0] is "run") into cfg: a PX_CLI_ status. Does not resolve the host.

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "portex/cmd/command.h"
+#include "portex/cmd/metrics.h"
 #include "portex/load/server.h"
 
 /* `portex serve`: the server and where its TLS certificate comes from. */
@@ -16,6 +17,7 @@ struct px_serve_config {
     const char *key;        /* --key FILE */
     const char *write_cert; /* --write-cert FILE */
     uint64_t delay_ms;      /* --delay: service time per request */
+    struct px_metrics_config metrics;
 };
 
 /* `portex serve` arguments into cfg: a PX_CLI_ status. */

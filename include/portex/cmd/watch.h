@@ -6,12 +6,14 @@
 #include <stddef.h>
 
 #include "portex/cmd/command.h"
+#include "portex/cmd/metrics.h"
 #include "portex/load/watch.h"
 
 /* `portex watch`. */
 struct px_watch_cmd_config {
-    struct px_watch_config watch; /* --interval, -d, --count, --dest */
-    struct px_outputs out;        /* --json, -q */
+    struct px_watch_config watch;     /* --interval, -d, --count, --dest */
+    struct px_outputs out;            /* --json, -q */
+    struct px_metrics_config metrics; /* --metrics, --metrics-linger */
 };
 
 /* `portex watch` arguments into cfg (defaults: 1 s ticks until stopped): a PX_CLI_ status. */

@@ -89,6 +89,13 @@ void px_run_free(struct px_run *run);
 /* Fills run->ex.ceiling and the port fields from env, cfg, the bound ports and the
  * measured latency. */
 void px_run_predict(struct px_run *run);
+/*
+ * What px_run_predict fills, for a load in env whose requests last lifetime_s
+ * on average, with ex->timestamps as negotiated: the usable ports and the
+ * ceiling into ex. Reads nothing else, so a run still going can be predicted.
+ */
+void px_exhaustion_predict(struct px_exhaustion *ex, const struct px_load *cfg,
+                           const struct px_env *env, double lifetime_s);
 
 /* dst += src; reads src with relaxed atomic loads (a worker may be writing it). */
 void px_totals_add(struct px_totals *dst, const struct px_totals *src);

@@ -16,16 +16,18 @@
 #include "portex/load/series.h"
 
 struct px_engine;
+struct px_engine_snapshot;
 struct px_load;
 
 struct px_stats;
 struct px_hist;
 
-/* The interval histograms a tick callback gets: what was recorded in it. */
+/* What a tick callback gets: the interval's row and histograms, and the run so far. */
 struct px_stats_interval {
     double epoch_s; /* wall-clock time of the run's start */
     double start_s; /* the interval is [start_s, row->t) since the run's start */
     const struct px_series_row *row;
+    const struct px_engine_snapshot *snap; /* the run so far: totals and histograms since start */
     const struct px_hist *total;   /* requests that ended in the interval */
     const struct px_hist *connect; /* connections established in it */
     const struct px_hist *ttfb;    /* first response bytes in it */

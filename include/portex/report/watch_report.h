@@ -8,6 +8,7 @@
 #define PORTEX_WATCH_REPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct px_watch;
@@ -33,6 +34,13 @@ void px_watch_report_lines(FILE *f, const struct px_watch *w);
 void px_watch_report_text(FILE *f, const struct px_watch *w);
 /* The document of --json: channels, processes, counters, ticks, tracing. */
 void px_watch_report_json(FILE *f, const struct px_watch *w);
+/*
+ * watch's live metrics (--metrics), a px_metrics_write_cb: the host's usable
+ * ports, and per channel (labels source, destination) its ports in use, its
+ * TIME_WAIT and its seconds until exhaustion; fmt an enum px_expo_format, arg
+ * the struct px_watch.
+ */
+void px_watch_report_metrics(FILE *f, int fmt, uint64_t ts_ms, const void *arg);
 /* The one line saying that tracing is off and why (nothing when it is on). */
 void px_watch_report_tracing(FILE *f, const struct px_watch *w);
 

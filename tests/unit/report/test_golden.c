@@ -3,7 +3,8 @@
  * Golden outputs: real result documents (tests/golden/run_*.json, written by
  * `portex run --json`) are read back and every report is written from them
  * again. The run document must come out byte for byte as it went in; the
- * text, CSV and SVG byte for byte as recorded; the JSON of lab/compare modes,
+ * text, CSV, SVG and the live metrics' exposition byte for byte as recorded;
+ * the JSON of lab/compare modes,
  * ramp and doctor must parse to the recorded values. A reshape of the code
  * that changes any output fails here.
  *
@@ -29,6 +30,7 @@
 #include "portex/load/combine.h"
 #include "portex/load/knee.h"
 #include "portex/load/result.h"
+#include "portex/report/exposition.h"
 #include "portex/report/lab_report.h"
 #include "portex/report/ramp_report.h"
 #include "portex/report/run_report.h"
@@ -236,6 +238,30 @@ static void run_text_csv_svg__as_recorded(void **state)
         capture_end(&c);
         snprintf(name, sizeof(name), "%s.svg", run_docs[i]);
         expect_bytes(&c, name);
+    }
+}
+
+/* The exposition of both runs as two loads of one command, and of serve, in both formats. */
+static void exposition__as_recorded(void **state)
+{
+    (void)state;
+    static struct px_expo_load loads[NRUNS];
+    const char *modes[NRUNS] = {"short", "https"};
+    for (size_t i = 0; i < NRUNS; i++) {
+        px_expo_labels_of(&loads[i].labels, modes[i], runs[i]->load);
+        px_expo_sample_run(&loads[i].at, runs[i]);
+    }
+    const struct px_expo_serve serve = {.accepted = 3000, .requests = 3000, .accept_errors = 0};
+    const enum px_expo_format fmts[2] = {PX_EXPO_OPENMETRICS, PX_EXPO_PROMETHEUS};
+    const char *names[2] = {"metrics.om", "metrics.prom"};
+    for (int k = 0; k < 2; k++) {
+        struct capture c;
+        FILE *f = capture_begin(&c);
+        px_expo_write_loads(f, fmts[k], loads, NRUNS, 1795707503507);
+        px_expo_write_serve(f, fmts[k], &serve, 1795707503507);
+        px_expo_end(f, fmts[k]);
+        capture_end(&c);
+        expect_bytes(&c, names[k]);
     }
 }
 
@@ -462,6 +488,7 @@ int main(void)
         cmocka_unit_test(run_document__round_trips_byte_for_byte),
         cmocka_unit_test(run_document__older_without_added_keys_reads_and_merges),
         cmocka_unit_test(run_text_csv_svg__as_recorded),
+        cmocka_unit_test(exposition__as_recorded),
         cmocka_unit_test(mode_reports__as_recorded),
         cmocka_unit_test(topo_reports__as_recorded),
         cmocka_unit_test(ramp_reports__as_recorded),
