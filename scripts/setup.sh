@@ -11,7 +11,7 @@ pkgs=(build-essential cmake pkg-config libevent-dev libhttp-parser-dev libcmocka
       iproute2 procps util-linux python3 clang libclang-rt-14-dev
       libjansson-dev libmnl-dev pdsh python3-yaml libssl-dev ca-certificates
       zlib1g-dev nodejs default-jre-headless libhdrhistogram-java
-      libnftables-dev)
+      libnftables-dev libnghttp2-dev nghttp2-client nghttp2-server openssl)
 # The lab's NAT and proxy modes: nftables (nft, to look at the host's ruleset in the tests)
 # and nginx, the reverse proxy it runs in a middle namespace.
 pkgs+=(nftables nginx)

@@ -352,6 +352,8 @@ static int run_one(const struct px_compare_config *cfg, size_t i, struct px_mode
     load->keepalive = mode->keepalive;
     load->close = mode->close;
     load->requests_per_conn = mode->requests_per_conn;
+    load->http2 = mode->http2;
+    load->streams = mode->streams ? mode->streams : 1;
     int r = 0;
     if (mode == &px_compare_control_mode)
         r = use_control(cfg, load, err, errlen);
@@ -487,7 +489,8 @@ static const char compare_usage[] =
     "  --connect-timeout --port-range --source --interval -q --unix -4 -6 --no-retry\n"
     "  https: --insecure --cacert --tls-version --tls-resume\n"
     "      --modes LIST        keepalive,server-close,rst,short,short-noreuse,short-reuse,\n"
-    "                          conn10, reuse-conn10 (10 requests per connection)\n"
+    "                          conn10, reuse-conn10 (10 requests per connection),\n"
+    "                          h2 (HTTP/2, 10 streams per connection: h2c, or h2 by ALPN)\n"
     "      --allow-sysctl      let the reuse modes set net.ipv4.tcp_tw_reuse (root)\n"
     "      --no-drain          do not wait for TIME_WAIT in a mode's ports\n"
     "      --control unix:PATH add mode unix-control: short connections over the server's\n"

@@ -261,6 +261,8 @@ void px_lab_client_load(const struct px_lab_config *lab, const struct px_mode *m
     cfg->keepalive = m->keepalive;
     cfg->close = m->close;
     cfg->requests_per_conn = m->requests_per_conn;
+    cfg->http2 = m->http2;
+    cfg->streams = m->streams ? m->streams : 1;
     cfg->target_ports = m->target_ports;
     cfg->bind_first = m->bind_first;
     /* About 20 rows per mode: the chart should show the moment ports run out. */

@@ -307,6 +307,12 @@ const struct px_cli_opt px_loadopts_close[] = {
     {.name = NULL},
 };
 
+const struct px_cli_opt px_loadopts_h2[] = {
+    {.name = "http2", .flag = 1, .set = px_cli_set_flag, .off = CFG(http2)},
+    {.name = "streams", .set = px_cli_set_unsigned, .off = CFG(streams), .lo = 1, .hi = 1000},
+    {.name = NULL},
+};
+
 const struct px_cli_opt px_loadopts_tls[] = {
     {.name = "insecure", .flag = 1, .set = px_cli_set_flag, .off = CFG(tls_insecure)},
     {.name = "cacert", .set = px_cli_set_path, .off = CFG(tls_cacert)},
@@ -350,6 +356,12 @@ int px_loadopts_finish(const struct px_cli_args *args, int argc, char **argv, st
         return px_cli_usage_error(
             err, errlen, "--close %s %s", px_close_name(cfg->close),
             "applies to short connections (or -k --requests-per-conn N) only");
+    if (px_cli_given(args, "streams") && !cfg->http2)
+        return px_cli_usage_error(err, errlen, "--streams %u %s", cfg->streams,
+                                  "needs --http2: HTTP/1.1 carries one request at a time");
+    if (cfg->streams > 1 && !cfg->keepalive)
+        return px_cli_usage_error(err, errlen, "--streams %u %s", cfg->streams,
+                                  "needs -k: a short connection carries one request");
     if (!cfg->url.tls && (px_cli_given(args, "insecure") || px_cli_given(args, "cacert") ||
                           px_cli_given(args, "tls-version") || px_cli_given(args, "tls-resume")))
         return px_cli_usage_error(err, errlen,

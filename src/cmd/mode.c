@@ -78,6 +78,14 @@ const struct px_mode px_lab_modes[] = {
      .client_reuse = 0,
      .server_timestamps = 1,
      .requests_per_conn = 10},
+    {.name = "h2",
+     .what = "HTTP/2 (h2c), 10 streams per connection",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = 0,
+     .server_timestamps = 1,
+     .http2 = 1,
+     .streams = 10},
     /* Through a source NAT in a middle namespace (--nat-ports ports on one address).
      * The lab's -c 64 stays below the NAT's tuples: more in flight at once (a burst
      * after a stall of a busy machine) would meet the NAT's concurrency ceiling. */
@@ -245,6 +253,14 @@ const struct px_mode px_compare_modes[] = {
      .client_reuse = 1,
      .server_timestamps = -1,
      .requests_per_conn = 10},
+    {.name = "h2",
+     .what = "HTTP/2, 10 streams per connection",
+     .keepalive = 1,
+     .close = PX_CLOSE_CLIENT,
+     .client_reuse = -1,
+     .server_timestamps = -1,
+     .http2 = 1,
+     .streams = 10},
 };
 const size_t px_compare_nmodes = sizeof(px_compare_modes) / sizeof(px_compare_modes[0]);
 

@@ -133,6 +133,7 @@ static const struct px_cli_group ramp_groups[] = {
     {.opts = px_loadopts_load, .off = RAMP(base)},  {.opts = px_cli_output_opts, .off = RAMP(out)},
     {.opts = px_loadopts_close, .off = RAMP(base)}, {.opts = ramp_opts, .off = 0},
     {.opts = px_loadopts_tls, .off = RAMP(base)},   {.opts = px_metrics_opts, .off = RAMP(metrics)},
+    {.opts = px_loadopts_h2, .off = RAMP(base)},
 };
 
 static const char ramp_usage[] =
@@ -152,7 +153,8 @@ static const char ramp_usage[] =
     "      --no-stop           run every step, even after two failed\n"
     "  load options as for portex run, except -r, -d and -n: -c -t -k\n"
     "  --requests-per-conn --close -m -H --body --timeout --connect-timeout\n"
-    "  --port-range --source --interval -q --unix -4 -6 --no-retry, and for https:// URLs\n"
+    "  --port-range --source --interval -q --unix -4 -6 --no-retry --http2 --streams,\n"
+    "  and for https:// URLs\n"
     "  --insecure --cacert --tls-version --tls-resume\n"
     "      --json FILE         every step's summary and the knee ('-' for stdout)\n"
     "      --svg FILE          chart: offered vs ok/s and p99 per step, the knee marked\n"

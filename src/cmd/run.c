@@ -24,6 +24,7 @@ static const struct px_cli_group run_groups[] = {
     {.opts = px_loadopts_close, .off = RUNC(load)},  {.opts = px_loadopts_shard, .off = RUNC(load)},
     {.opts = px_cli_hlog_opts, .off = RUNC(out)},    {.opts = px_loadopts_tls, .off = RUNC(load)},
     {.opts = px_metrics_opts, .off = RUNC(metrics)},
+    {.opts = px_loadopts_h2, .off = RUNC(load)},
 };
 
 static const char run_usage[] =
@@ -39,12 +40,17 @@ static const char run_usage[] =
     "  -d, --duration D        run time: 500ms, 10s, 2m; default 10s\n"
     "  -n, --requests N        exactly N requests, then stop\n"
     "  -t, --threads N         worker threads; default: online CPUs\n"
-    "  -k, --keepalive         persistent HTTP/1.1 connections\n"
+    "  -k, --keepalive         persistent connections (HTTP/1.1, or HTTP/2 with --http2)\n"
     "      --no-retry          with -k: never resend a request whose kept-alive connection\n"
     "                          closed before any response byte (by default GET, HEAD, PUT,\n"
     "                          DELETE, OPTIONS and TRACE are resent once, counted in retries)\n"
     "      --requests-per-conn N  with -k: N requests per connection, then it closes\n"
     "                          as --close says (client, server or rst)\n"
+    "      --http2             HTTP/2 through nghttp2: h2 by ALPN with https://, h2c by\n"
+    "                          prior knowledge with http://; without -k one stream per\n"
+    "                          connection (preface, SETTINGS, GOAWAY each time)\n"
+    "      --streams N         with --http2 -k: requests at once on each connection\n"
+    "                          (h2load's -m), so -c C carries up to C x N; 1\n"
     "      --close WHO         short mode: client (default; client holds TIME_WAIT),\n"
     "                          server (Connection: close, server closes first),\n"
     "                          rst (SO_LINGER 0: RST, no TIME_WAIT)\n"
@@ -62,7 +68,7 @@ static const char run_usage[] =
     "      --json FILE         JSON result ('-' for stdout)\n"
     "      --csv FILE          the time series as CSV ('-' for stdout)\n"
     "      --svg FILE          chart of ok/s, EADDRNOTAVAIL/s and TIME_WAIT over time\n"
-    "https:// URLs (TLS: SNI from the host, ALPN http/1.1, the system CA store):\n"
+    "https:// URLs (TLS: SNI from the host, ALPN http/1.1 or h2, the system CA store):\n"
     "      --insecure          do not verify the server's certificate\n"
     "      --cacert FILE       trust the CA certificates (PEM) in FILE instead\n"
     "      --tls-version V     1.2 or 1.3 only; default: what both ends agree\n"

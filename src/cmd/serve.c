@@ -58,8 +58,11 @@ static const struct px_cli_group serve_groups[] = {
 static const char serve_usage[] =
     "usage: portex serve [options]\n"
     "\n"
-    "The built-in HTTP/1.1 target: keep-alive honoured; on Connection: close or\n"
-    "HTTP/1.0 the server answers and closes first. It raises its open-files limit\n"
+    "The built-in HTTP/1.1 and HTTP/2 target: keep-alive honoured; on Connection:\n"
+    "close or HTTP/1.0 the server answers and closes first. HTTP/2 through nghttp2:\n"
+    "h2c by prior knowledge on the plain port (the client's first bytes are the\n"
+    "preface), h2 by ALPN with --tls; up to 1000 streams per connection, each\n"
+    "answered as HTTP/1.1 is and counted in requests. It raises its open-files limit\n"
     "to the hard one; when accept() fails (EMFILE at that limit) it pauses accepting\n"
     "(10 ms to 1 s), serves the connections it has, and says so at most once a\n"
     "second. On SIGINT/SIGTERM it prints {\"accepted\": N, \"requests\": M,\n"

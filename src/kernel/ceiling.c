@@ -54,8 +54,15 @@ static void predict_in_flight(const struct px_ceiling_in *in, double t, struct p
     const char *what = in->keepalive               ? "keep-alive"
                        : in->close == PX_CLOSE_RST ? "RST close (a port is held only in flight)"
                                                    : "server closes first";
-    out->per_s = t > 0 ? in->connections / t : INFINITY;
-    if (t > 0)
+    unsigned n = in->streams > 1 ? in->streams : 1;
+    double flight = (double)in->connections * n;
+    out->per_s = t > 0 ? flight / t : INFINITY;
+    if (n > 1 && t > 0)
+        snprintf(out->formula, sizeof(out->formula),
+                 "%s: no TIME_WAIT on the client, so ports do not bind; C x streams / request "
+                 "time = %u x %u / %.3f ms (Little's law)",
+                 what, in->connections, n, t * 1e3);
+    else if (t > 0)
         snprintf(out->formula, sizeof(out->formula),
                  "%s: no TIME_WAIT on the client, so ports do not bind; "
                  "C / request time = %u / %.3f ms (Little's law)",

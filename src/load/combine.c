@@ -36,6 +36,12 @@ int px_combine_check(const struct px_run *const *runs, const char *const *names,
                      names[i], names[0]);
             return -1;
         }
+        if (a->http2 != b->http2 || px_load_conn_streams(a) != px_load_conn_streams(b)) {
+            snprintf(err, errlen, "%s ran %s (%u streams per connection) but %s ran %s (%u)",
+                     names[i], px_load_protocol(b), px_load_conn_streams(b), names[0],
+                     px_load_protocol(a), px_load_conn_streams(a));
+            return -1;
+        }
         if (a->no_retry != b->no_retry) {
             snprintf(err, errlen, "%s ran %s --no-retry but %s %s: not one run's shards", names[i],
                      b->no_retry ? "with" : "without", names[0], a->no_retry ? "did" : "did not");

@@ -16,6 +16,7 @@
 #include "portex/base/clock.h"
 #include "portex/kernel/ceiling.h"
 #include "portex/load/h1.h"
+#include "portex/load/h2.h"
 #include "portex/load/hist.h"
 #include "portex/load/load.h"
 #include "portex/load/schedule.h"
@@ -73,7 +74,7 @@ struct px_engine *px_engine_new(const struct px_load *cfg, char *err, size_t err
     struct px_slot_shared *sh = &e->sh.slot;
     sh->load = cfg;
     sh->transport = px_transports_pick(cfg->url.tls);
-    sh->framing = &px_framing_h1;
+    sh->framing = cfg->http2 ? &px_framing_h2 : &px_framing_h1;
     sh->timestamps = PX_TS_UNKNOWN;
     pthread_mutex_init(&e->sh.lock, NULL);
     e->nworkers = px_schedule_workers(cfg);

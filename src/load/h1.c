@@ -105,6 +105,8 @@ static enum px_frame h1_eof(struct px_exchange *x)
 }
 
 const struct px_framing px_framing_h1 = {
+    .protocol = "http/1.1",
+    .multiplexed = 0,
     .setup = h1_setup,
     .teardown = h1_teardown,
     .request = h1_request,

@@ -19,6 +19,7 @@ void px_load_defaults(struct px_load *load)
     load->timeout_ms = 10000;
     load->interval_ms = 1000;
     load->method = "GET";
+    load->streams = 1;
 }
 
 void px_load_release(struct px_load *load)
@@ -59,6 +60,16 @@ int px_load_apply_shard(struct px_load *load, char *err, size_t errlen)
         load->requests = share(load->requests, load->shard, load->shards);
     }
     return 0;
+}
+
+const char *px_load_protocol(const struct px_load *load)
+{
+    return load->http2 ? "h2" : "http/1.1";
+}
+
+unsigned px_load_conn_streams(const struct px_load *load)
+{
+    return load->http2 && load->keepalive && load->streams > 0 ? load->streams : 1;
 }
 
 const char *px_load_mode_name(const struct px_load *load)

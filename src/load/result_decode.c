@@ -212,6 +212,11 @@ static void read_config(struct rd *r, const json_t *doc, struct px_load *cfg)
     char buf[64];
     get_str(r, o, "mode", buf, sizeof(buf));
     cfg->keepalive = strcmp(buf, "keepalive") == 0;
+    /* Added with HTTP/2: a document without it ran HTTP/1.1. */
+    const json_t *proto = json_object_get(o, "protocol");
+    cfg->http2 = json_is_string(proto) && strcmp(json_string_value(proto), "h2") == 0;
+    const json_t *streams = json_object_get(o, "streams");
+    cfg->streams = json_is_integer(streams) ? (unsigned)json_integer_value(streams) : 1;
     get_str(r, o, "close", buf, sizeof(buf));
     if (px_close_parse(buf, &cfg->close) < 0)
         cfg->close = PX_CLOSE_CLIENT;

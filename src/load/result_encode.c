@@ -58,6 +58,8 @@ json_t *px_result_encode_config(const struct px_load *cfg)
     json_t *o = json_object();
     px_jset(o, "url", json_string(cfg->url_text));
     px_jset(o, "mode", json_string(px_load_mode_name(cfg)));
+    px_jset(o, "protocol", json_string(px_load_protocol(cfg)));
+    px_jset(o, "streams", cfg->http2 ? px_ju64(px_load_conn_streams(cfg)) : NULL);
     /* With N requests per connection the close policy applies after the Nth. */
     px_jset(o, "close",
             cfg->keepalive && !cfg->requests_per_conn ? json_null()

@@ -7,6 +7,8 @@
  * Every byte moves through the transport table (plain or TLS, picked once
  * from the config): a connection's handshake runs non-blocking in the same
  * callback before HTTP, and is no system call at all for plain sockets.
+ * HTTP/2 (h2 by ALPN, or h2c: the first bytes are the preface) goes to an
+ * nghttp2 session (h2serve.c) instead of the HTTP/1.1 parser.
  */
 #include "portex/load/server.h"
 
@@ -21,13 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "portex/base/atomic.h"
 #include "portex/base/outcome.h"
 #include "portex/kernel/sock.h"
+#include "portex/load/h2serve.h"
+#include "portex/load/listen_unix.h"
 #include "portex/load/transports.h"
 
 #define READ_BUF         16384
@@ -64,6 +67,13 @@ struct conn {
     struct px_conn tc;        /* the transport's view of this connection */
     struct event *delay_ev;   /* --delay: the response's timer, made at first use */
     struct conn *prev, *next; /* the loop's open connections */
+
+    /* HTTP/2 (h2 by ALPN, h2c by its preface), NULL: HTTP/1.1; sniffed once the
+     * first bytes told which, until then they wait in pre. */
+    struct px_h2serve *h2;
+    int sniffed;
+    unsigned pre_len;
+    char pre[PX_H2_PREFACE_LEN];
 };
 
 struct srv_loop {
@@ -113,6 +123,7 @@ static void conn_free(struct conn *c)
      * close it would meet a closed socket and draw an RST. */
     c->loop->srv->transport->detach(&c->tc, c->close_after && c->out_off == c->out_len);
     close(c->fd);
+    px_h2serve_free(c->h2);
     free(c->out);
     free(c);
 }
@@ -209,9 +220,9 @@ static int conn_flush(struct conn *c)
 }
 
 /* Feeds request bytes to the parser; 0 to read on, 1 to stop and flush. */
-static int conn_parse(struct conn *c, size_t n)
+static int conn_parse(struct conn *c, const char *buf, size_t n)
 {
-    http_parser_execute(&c->parser, &req_settings, c->loop->rbuf, n);
+    http_parser_execute(&c->parser, &req_settings, buf, n);
     enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
     if (e == HPE_PAUSED)
         return 1;
@@ -221,6 +232,39 @@ static int conn_parse(struct conn *c, size_t n)
         return 1;
     }
     return 0;
+}
+
+/* HTTP/2: the session takes the bytes and says what to send; it ends after a
+ * GOAWAY exchange or a failure (its GOAWAY sent first). As conn_parse. */
+static int h2_input(struct conn *c, const char *buf, size_t n)
+{
+    int failed = px_h2serve_recv(c->h2, buf, n) < 0;
+    const char *out;
+    long k;
+    while ((k = px_h2serve_send(c->h2, &out)) > 0)
+        if (out_append(c, out, (size_t)k) < 0)
+            failed = 1;
+    c->close_after = failed || k < 0 || !px_h2serve_alive(c->h2);
+    return c->close_after;
+}
+
+/* Bytes from the client, once its first ones told HTTP/2 (ALPN, or the h2c
+ * preface) from HTTP/1.1. As conn_parse. */
+static int conn_input(struct conn *c, const char *buf, size_t n)
+{
+    if (!c->sniffed) {
+        enum px_h2_sniff k = c->tc.h2 ? PX_SNIFF_H2 : px_h2_sniff(c->pre, &c->pre_len, buf, n);
+        if (k == PX_SNIFF_MORE)
+            return 0;
+        c->sniffed = 1;
+        const struct px_server *srv = c->loop->srv;
+        if (k == PX_SNIFF_H2 &&
+            (c->h2 = px_h2serve_new(srv->body, srv->cfg.body_bytes, &c->loop->requests)) == NULL)
+            return c->close_after = 1;
+        if (c->pre_len > 0 && conn_input(c, c->pre, c->pre_len))
+            return 1;
+    }
+    return c->h2 ? h2_input(c, buf, n) : conn_parse(c, buf, n);
 }
 
 /* --delay: the answer waits on a timer (conn_cb flushes it: EV_TIMEOUT) with the socket's
@@ -255,7 +299,7 @@ static void conn_read(struct conn *c)
             conn_free(c);
             return;
         }
-        if (conn_parse(c, n))
+        if (conn_input(c, c->loop->rbuf, n))
             break;
         if (t->short_read_drains && n < sizeof(c->loop->rbuf))
             break;
@@ -452,54 +496,6 @@ static void use_pthreads(void)
     evthread_use_pthreads();
 }
 
-/* A socket file at path that nobody accepts on: left by a server that died. */
-static int stale_socket(const char *path)
-{
-    struct sockaddr_storage ss;
-    struct sockaddr_un *un = (struct sockaddr_un *)&ss;
-    memset(&ss, 0, sizeof(ss));
-    un->sun_family = AF_UNIX;
-    snprintf(un->sun_path, sizeof(un->sun_path), "%s", path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    /* ECONNREFUSED: nobody listens. EAGAIN: a full backlog, so somebody does. */
-    int live = connect(fd, (struct sockaddr *)un, sizeof(*un)) == 0 || errno == EAGAIN;
-    close(fd);
-    return !live;
-}
-
-/* Binds and listens on cfg.unix_path into s->unix_fd. 0, or -1 with the reason. */
-static int unix_listen(struct px_server *s, char *err, size_t errlen)
-{
-    const char *path = s->cfg.unix_path;
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            snprintf(err, errlen, "'%s' exists and is not a socket: choose another path", path);
-            return -1;
-        }
-        if (!stale_socket(path)) {
-            snprintf(err, errlen, "a server already listens on unix:%s", path);
-            return -1;
-        }
-        unlink(path);
-    }
-    struct sockaddr_un un = {.sun_family = AF_UNIX};
-    snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
-    s->unix_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->unix_fd < 0 || bind(s->unix_fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
-        snprintf(err, errlen, "cannot bind unix:%s: %s", path, strerror(errno));
-        return -1;
-    }
-    s->unix_created = 1;
-    if (listen(s->unix_fd, 4096) < 0) {
-        snprintf(err, errlen, "cannot listen on unix:%s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 /*
  * 0 when addr's port is free. The listeners set SO_REUSEPORT so that the loops
  * share one port, but that also lets a second server of the same user join a
@@ -595,7 +591,8 @@ struct px_server *px_server_new(const struct px_server_config *cfg, char *err, s
         px_server_free(s);
         return NULL;
     }
-    if (cfg->unix_path[0] && unix_listen(s, err, errlen) < 0) {
+    if (cfg->unix_path[0] &&
+        px_unix_listen(cfg->unix_path, &s->unix_fd, &s->unix_created, err, errlen) < 0) {
         px_server_free(s);
         return NULL;
     }

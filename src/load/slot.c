@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The engine's connection state machine: one request per slot, through the transport. */
+/* The engine's request state machine: one request per slot, on its own link (HTTP/1.1) or a mux
+ * (HTTP/2). */
 #include "portex/load/slot.h"
 
 #include <assert.h>
@@ -12,12 +13,12 @@
 #include "portex/base/atomic.h"
 #include "portex/base/clock.h"
 #include "portex/base/outcome.h"
-#include "portex/kernel/ceiling.h"
 #include "portex/load/dial.h"
 #include "portex/load/hist.h"
 #include "portex/load/http.h"
 #include "portex/load/load.h"
 #include "portex/load/result.h"
+#include "portex/load/tally.h"
 
 #define BACKOFF_US 10000u /* pause of a slot after a local error (EADDRNOTAVAIL...) */
 /* A request larger than one segment goes out in several; only then can Nagle
@@ -111,60 +112,26 @@ static void slot_set(struct px_slot *s, enum px_slot_state to)
 /* Waits on the slot's event until deadline_us; the I/O registration stays. */
 static void slot_wait(struct px_slot *s, uint64_t deadline_us)
 {
-    uint64_t now = px_clock_us();
-    struct timeval tv = us_to_tv(deadline_us > now ? deadline_us - now : 0);
-    event_add(s->ev, &tv);
+    px_link_wait(&s->link, deadline_us);
 }
 
 /* The slot's event becomes a pure timer (no connection is open). */
 static void slot_timer(struct px_slot *s, uint64_t delay_us)
 {
     struct timeval tv = us_to_tv(delay_us);
-    event_assign(s->ev, s->pool->owner.base, -1, 0, slot_cb, s);
-    event_add(s->ev, &tv);
+    event_assign(s->link.ev, s->pool->owner.base, -1, 0, slot_cb, s);
+    event_add(s->link.ev, &tv);
 }
 
 static void conn_close(struct px_slot *s, int graceful, int rst)
 {
-    if (s->conn.fd < 0)
-        return;
-    transport_of(s)->detach(&s->conn, graceful);
-    if (rst) {
-        /* SO_LINGER {1, 0}: close() sends RST and skips TIME_WAIT. */
-        struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        setsockopt(s->conn.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    }
-    event_del(s->ev);
-    close(s->conn.fd);
-    s->conn.fd = -1;
+    px_link_close(&s->link, transport_of(s), graceful, rst);
 }
 
 static void count_failure(struct px_slot *s, int cause)
 {
-    struct px_totals *ctr = s->pool->owner.ctr;
-    uint64_t *first = &s->pool->owner.shared->first_eaddr_us;
-    PX_BUMP(ctr->cause[cause], 1);
-    PX_BUMP(ctr->failed, 1);
-    /* Once the first is recorded, a plain load keeps the many that follow
-     * off the shared cache line's compare-and-swap. */
-    if (px_dial_out_of_ports(load_of(s), cause) && __atomic_load_n(first, __ATOMIC_RELAXED) == 0) {
-        uint64_t none = 0;
-        __atomic_compare_exchange_n(first, &none, px_clock_us(), 0, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED);
-    }
-}
-
-/* Errors that a retry right away would only repeat (no free port, no fd,
- * nobody listening, no route): the slot pauses instead of spinning. */
-static int needs_backoff(int cause)
-{
-    static const int errs[] = {EADDRNOTAVAIL, EMFILE,     ENFILE,       ENOBUFS,
-                               ENOMEM,        EADDRINUSE, ECONNREFUSED, ENETUNREACH,
-                               EHOSTUNREACH,  ENETDOWN,   EACCES,       EPERM};
-    for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
-        if (cause == px_cause_from_errno(errs[i]))
-            return 1;
-    return 0;
+    px_tally_failure(s->pool->owner.ctr, &s->pool->owner.shared->first_eaddr_us, cause,
+                     px_dial_out_of_ports(load_of(s), cause));
 }
 
 /* ---- the end of a request ---------------------------------------------- */
@@ -179,11 +146,11 @@ static void slot_done(struct px_slot *s, enum px_slot_next next)
         PX_STORE(p->ok_before_eaddr, PX_LOAD(p->owner.ctr->ok));
         __atomic_store_n(&p->noted_eaddr, 1, __ATOMIC_RELEASE);
     }
-    if (s->conn.fd >= 0) {
+    if (s->link.conn.fd >= 0) {
         if (p->stopping)
             conn_close(s, 1, 0);
         else
-            event_remove_timer(s->ev); /* idle kept-alive: no deadline */
+            event_remove_timer(s->link.ev); /* idle kept-alive: no deadline */
     }
     slot_set(s, PX_SLOT_IDLE);
     p->owner.done(p->owner.arg, s, next);
@@ -194,7 +161,7 @@ static void slot_fail(struct px_slot *s, int cause)
 {
     count_failure(s, cause);
     conn_close(s, 0, 0);
-    slot_done(s, needs_backoff(cause) ? PX_SLOT_NEXT_BACKOFF : PX_SLOT_NEXT_LOOP);
+    slot_done(s, px_tally_backoff(cause) ? PX_SLOT_NEXT_BACKOFF : PX_SLOT_NEXT_LOOP);
 }
 
 static void open_connection(struct px_slot *s);
@@ -204,7 +171,7 @@ static void open_connection(struct px_slot *s);
  * idle) or under a resend. */
 static int closed_early(const struct px_slot *s)
 {
-    return (s->reused || s->resent) && s->established && !s->got_bytes;
+    return (s->reused || s->resent) && s->link.established && !s->got_bytes;
 }
 
 /* Sends the request once more on a new connection, counted in retries: only
@@ -235,7 +202,7 @@ static void conn_lost(struct px_slot *s, int cause)
 /* A transport step failed. */
 static void io_failed(struct px_slot *s)
 {
-    conn_lost(s, s->conn.cause);
+    conn_lost(s, s->link.conn.cause);
 }
 
 /* ---- one request's steps ----------------------------------------------- */
@@ -246,26 +213,6 @@ static void begin_read(struct px_slot *s)
     sh->framing->begin(sh->framing_state, &s->x);
     slot_set(s, PX_SLOT_READING);
     slot_wait(s, s->deadline_us);
-}
-
-/* Did the server negotiate TCP timestamps? Read once per worker, on its first connection. */
-static void probe_timestamps(struct px_slot *s)
-{
-    int ts = px_dial_timestamps(s->conn.fd, load_of(s)->target.ss_family);
-    s->pool->ts_probed = 1;
-    if (ts != PX_TS_UNKNOWN)
-        __atomic_store_n(&s->pool->owner.shared->timestamps, ts, __ATOMIC_RELAXED);
-}
-
-/* The connection carried its first byte: connect() had succeeded. */
-static void on_established(struct px_slot *s)
-{
-    struct px_slots *p = s->pool;
-    s->established = 1;
-    if (!p->ts_probed)
-        probe_timestamps(s);
-    px_hist_record(&p->owner.lat->connect, s->t_ready_us - s->t_connect_us);
-    PX_BUMP(p->owner.ctr->connections_opened, 1);
 }
 
 /* -k --requests-per-conn N: this request is the connection's Nth, its last. */
@@ -283,10 +230,11 @@ static void do_write(struct px_slot *s)
     sh->framing->request(sh->framing_state, conn_last_request(s), &req, &len);
     while (s->written < len) {
         size_t n = 0;
-        enum px_io io = sh->transport->write(&s->conn, req + s->written, len - s->written, &n);
+        enum px_io io = sh->transport->write(&s->link.conn, req + s->written, len - s->written, &n);
         if (io == PX_IO_DONE) {
-            if (!s->established)
-                on_established(s);
+            /* The first write proves connect() succeeded. */
+            if (!s->link.established)
+                px_link_established(&s->link, &s->pool->env);
             s->written += n;
             continue;
         }
@@ -308,40 +256,23 @@ static void begin_write(struct px_slot *s)
     do_write(s);
 }
 
-/* A handshake that moves bytes (TLS): its latency from connect() done, and whether it resumed. */
-static void on_handshake_done(struct px_slot *s)
-{
-    struct px_slots *p = s->pool;
-    px_hist_record(&p->owner.lat->tls, px_clock_us() - s->t_ready_us);
-    if (s->conn.resumed)
-        PX_BUMP(p->owner.ctr->tls_resumed, 1);
-    else
-        PX_BUMP(p->owner.ctr->tls_full, 1);
-}
-
 static void do_handshake(struct px_slot *s)
 {
-    const struct px_transport *t = transport_of(s);
-    enum px_io io = t->handshake(&s->conn);
+    enum px_io io = px_link_handshake(&s->link, &s->pool->env);
     if (io == PX_IO_DONE) {
-        if (!s->established && t->handshake_io) {
-            on_established(s);
-            on_handshake_done(s);
-        }
         begin_write(s);
     } else if (io == PX_IO_WANT_READ || io == PX_IO_WANT_WRITE) {
         slot_set(s, PX_SLOT_HANDSHAKE);
         slot_wait(s, s->deadline_us);
     } else {
-        slot_fail(s, s->conn.cause);
+        slot_fail(s, s->link.conn.cause);
     }
 }
 
 /* connect() finished (or failed: the first transport step tells). */
 static void on_connect_ready(struct px_slot *s)
 {
-    s->t_ready_us = px_clock_us();
-    s->established = 0;
+    px_link_ready(&s->link);
     do_handshake(s);
 }
 
@@ -357,45 +288,73 @@ static void fail_at_once(struct px_slot *s, int err)
 static void open_connection(struct px_slot *s)
 {
     const struct px_load *cfg = load_of(s);
+    int cause, err = 0;
     s->conn_reqs = 1;
-    int fd = px_dial_socket(cfg, &s->pool->src_next, s->pool->nodelay);
-    if (fd < 0) {
-        fail_at_once(s, errno);
+    enum px_link_open rc = px_link_open(&s->link, &s->pool->env, slot_cb, s, &cause, &err);
+    if (rc == PX_LINK_FAILED) {
+        if (cause >= 0) {
+            count_failure(s, cause);
+            slot_done(s, PX_SLOT_NEXT_BACKOFF);
+        } else {
+            fail_at_once(s, err);
+        }
         return;
     }
-    s->t_connect_us = px_clock_us();
-    int rc = px_dial_connect(fd, cfg, &s->pool->dst_next);
-    /* The call alone, failed ones too: the figure portex watch reads from the tracepoints. */
-    px_hist_record(&s->pool->owner.lat->connect_call, px_clock_us() - s->t_connect_us);
-    if (rc < 0 && errno != EINPROGRESS) {
-        int err = errno;
-        close(fd);
-        fail_at_once(s, err);
-        return;
-    }
-    s->conn.fd = fd;
-    s->conn.cause = 0;
-    if (transport_of(s)->attach(&s->conn, s->pool->owner.transport_worker) < 0) {
-        int cause = s->conn.cause;
-        close(fd);
-        s->conn.fd = -1;
-        count_failure(s, cause);
-        slot_done(s, PX_SLOT_NEXT_BACKOFF);
-        return;
-    }
-    /* One registration for the connection's whole life: edge-triggered read,
-     * write and peer close. Later waits only move its timeout. */
-    event_assign(s->ev, s->pool->owner.base, fd,
-                 EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST, slot_cb, s);
-    if (rc == 0) {
+    if (rc == PX_LINK_CONNECTED) {
         /* Connected at once (Unix sockets): the first step follows now. */
         slot_wait(s, s->deadline_us);
         on_connect_ready(s);
         return;
     }
     slot_set(s, PX_SLOT_CONNECTING);
-    uint64_t cdl = s->t_connect_us + cfg->connect_timeout_ms * 1000u;
+    uint64_t cdl = s->link.t_connect_us + cfg->connect_timeout_ms * 1000u;
     slot_wait(s, cdl < s->deadline_us ? cdl : s->deadline_us);
+}
+
+/* ---- HTTP/2: requests on a shared connection (mux.c) ------------------ */
+
+static void stream_start(struct px_slot *s)
+{
+    s->got_bytes = 0;
+    /* Leaves idle first: a connection that fails at once ends it inside. */
+    slot_set(s, PX_SLOT_STREAM);
+    px_mux_submit(s->mux, s, s->deadline_us);
+}
+
+static void stream_first_byte(void *arg, void *req)
+{
+    (void)arg;
+    struct px_slot *s = req;
+    s->got_bytes = 1;
+    px_hist_record(&s->pool->owner.lat->ttfb, px_clock_us() - s->t_start_us);
+}
+
+/*
+ * A request's stream ended, counted as an HTTP/1.1 request is. A refused
+ * stream was not processed by the server (RFC 9113 8.7), so it is sent once
+ * more whatever its method, counted in retries, unless --no-retry.
+ */
+static void stream_end(void *arg, void *req, int status, int cause)
+{
+    struct px_slots *p = arg;
+    struct px_slot *s = req;
+    if (status > 0) {
+        px_tally_response(p->owner.ctr, p->owner.lat, &p->owner.shared->first_eaddr_us,
+                          s->t_start_us, status);
+        slot_done(s, PX_SLOT_NEXT_NOW);
+    } else if (cause == PX_CAUSE_REFUSED && !s->resent && !load_of(s)->no_retry) {
+        PX_BUMP(p->owner.ctr->retries, 1);
+        s->resent = 1;
+        s->got_bytes = 0;
+        px_mux_submit(s->mux, s, s->deadline_us);
+        return;
+    } else {
+        count_failure(s, cause);
+        slot_done(s, px_tally_backoff(cause) ? PX_SLOT_NEXT_BACKOFF : PX_SLOT_NEXT_LOOP);
+    }
+    /* The owner may have stopped starting (its -n share is spent). */
+    if (p->stopping)
+        px_mux_quiesce(s->mux);
 }
 
 void px_slot_start(struct px_slot *s, uint64_t t_start_us)
@@ -404,9 +363,13 @@ void px_slot_start(struct px_slot *s, uint64_t t_start_us)
     s->t_start_us = t_start_us;
     s->deadline_us = t_start_us + load_of(s)->timeout_ms * 1000u;
     s->resent = 0;
+    if (s->mux != NULL) {
+        stream_start(s);
+        return;
+    }
     /* Leaves idle here, so that the counts are right whatever follows. */
     slot_set(s, PX_SLOT_CONNECTING);
-    if (s->conn.fd >= 0) {
+    if (s->link.conn.fd >= 0) {
         s->reused = 1;
         s->conn_reqs++;
         begin_write(s);
@@ -423,7 +386,7 @@ static void on_wait_eof(struct px_slot *s, short what)
     /* Edge-triggered: read until the socket is empty, or the next edge may never come. */
     while (!(what & (EV_TIMEOUT | EV_CLOSED)) && io == PX_IO_DONE) {
         size_t n;
-        io = transport_of(s)->read(&s->conn, s->pool->rbuf, sizeof(s->pool->rbuf), &n);
+        io = transport_of(s)->read(&s->link.conn, s->pool->rbuf, sizeof(s->pool->rbuf), &n);
         if (io == PX_IO_WANT_READ || io == PX_IO_WANT_WRITE) {
             slot_wait(s, s->deadline_us);
             return;
@@ -437,21 +400,11 @@ static void on_wait_eof(struct px_slot *s, short what)
 /* The whole response is in; fin: the server's FIN was seen with it. */
 static void finish_response(struct px_slot *s, int fin)
 {
-    struct px_slots *p = s->pool;
     const struct px_load *cfg = load_of(s);
+    struct px_slots *p = s->pool;
     int status = s->x.status;
-    px_hist_record(&p->owner.lat->total, px_clock_us() - s->t_start_us);
-    if (status >= 100 && status <= 599)
-        PX_BUMP(p->owner.ctr->status[status / 100], 1);
-    if (status >= 200 && status <= 399) {
-        PX_BUMP(p->owner.ctr->ok, 1);
-    } else {
-        int cause = status >= 400 && status <= 499   ? PX_CAUSE_HTTP_4XX
-                    : status >= 500 && status <= 599 ? PX_CAUSE_HTTP_5XX
-                    : status == 101                  ? PX_CAUSE_SWITCHED
-                                                     : PX_CAUSE_BAD_STATUS;
-        count_failure(s, cause);
-    }
+    px_tally_response(p->owner.ctr, p->owner.lat, &p->owner.shared->first_eaddr_us, s->t_start_us,
+                      status);
     /* Short connections, and kept-alive ones after their Nth request, close
      * the way --close says. */
     int close_now = !cfg->keepalive || conn_last_request(s);
@@ -512,7 +465,7 @@ static void on_readable(struct px_slot *s, short what)
     int fin = (what & EV_CLOSED) != 0;
     for (;;) {
         size_t n = 0;
-        enum px_io io = t->read(&s->conn, p->rbuf, sizeof(p->rbuf), &n);
+        enum px_io io = t->read(&s->link.conn, p->rbuf, sizeof(p->rbuf), &n);
         if (io == PX_IO_DONE) {
             /* A short read emptied the socket; unless a FIN is pending the
              * next edge brings more, so no recv just to hear EAGAIN. */
@@ -578,6 +531,8 @@ static void slot_cb(evutil_socket_t fd, short what, void *arg)
         slot_set(s, PX_SLOT_IDLE);
         s->pool->owner.done(s->pool->owner.arg, s, PX_SLOT_NEXT_NOW);
         break;
+    case PX_SLOT_STREAM:
+        break; /* its mux has the connection's events */
     case PX_SLOT_IDLE:
         /* An idle kept-alive connection spoke: the server closed it. */
         if (what & (EV_READ | EV_CLOSED))
@@ -601,16 +556,52 @@ int px_slot_idle(const struct px_slot *s)
 
 /* ---- the pool ---------------------------------------------------------- */
 
-int px_slots_init(struct px_slots *p, const struct px_slot_owner *owner, unsigned n)
+/* TCP_NODELAY: wherever a request may leave in more than one write. */
+static int wants_nodelay(const struct px_slot_shared *sh)
 {
-    const struct px_slot_shared *sh = owner->shared;
     const char *req;
     size_t req_len;
+    if (sh->transport->nodelay || sh->framing->multiplexed)
+        return 1;
+    sh->framing->request(sh->framing_state, 0, &req, &req_len);
+    return req_len > NODELAY_MIN_BYTES;
+}
+
+/* HTTP/2: nconn connections, each for its share of the slots. */
+static int muxes_init(struct px_slots *p, unsigned nconn, unsigned streams)
+{
+    const struct px_slot_shared *sh = p->owner.shared;
+    const struct px_mux_events ev = {.arg = p, .first_byte = stream_first_byte, .end = stream_end};
+    unsigned per_conn = sh->load->keepalive ? sh->load->requests_per_conn : 1;
+    p->mux = calloc(nconn, sizeof(*p->mux));
+    if (p->mux == NULL)
+        return -1;
+    p->nmux = nconn;
+    for (unsigned i = 0; i < nconn; i++)
+        if (px_mux_init(&p->mux[i], &p->env, sh->framing, sh->framing_state, streams, per_conn, &ev,
+                        p->rbuf, sizeof(p->rbuf)) < 0)
+            return -1;
+    for (unsigned i = 0; i < p->n; i++)
+        p->slot[i].mux = &p->mux[i % nconn];
+    return 0;
+}
+
+int px_slots_init(struct px_slots *p, const struct px_slot_owner *owner, unsigned nconn)
+{
+    const struct px_slot_shared *sh = owner->shared;
+    unsigned streams = sh->framing->multiplexed ? px_load_conn_streams(sh->load) : 1;
+    unsigned n = nconn * streams;
     p->owner = *owner;
     p->n = n;
     p->free_head = n;
-    sh->framing->request(sh->framing_state, 0, &req, &req_len);
-    p->nodelay = sh->transport->nodelay || req_len > NODELAY_MIN_BYTES;
+    p->env = (struct px_link_env){.load = sh->load,
+                                  .transport = sh->transport,
+                                  .transport_worker = owner->transport_worker,
+                                  .base = owner->base,
+                                  .ctr = owner->ctr,
+                                  .lat = owner->lat,
+                                  .timestamps = &owner->shared->timestamps,
+                                  .nodelay = wants_nodelay(sh)};
     p->resend = !sh->load->no_retry && px_http_idempotent(sh->load->method);
     p->slot = calloc(n, sizeof(*p->slot));
     if (p->slot == NULL)
@@ -619,23 +610,27 @@ int px_slots_init(struct px_slots *p, const struct px_slot_owner *owner, unsigne
     for (unsigned i = n; i-- > 0;) {
         struct px_slot *s = &p->slot[i];
         s->pool = p;
-        s->conn.fd = -1;
+        s->link.conn.fd = -1;
         s->state = PX_SLOT_IDLE;
-        s->ev = event_new(owner->base, -1, 0, slot_cb, s);
-        if (s->ev == NULL)
+        s->link.ev = event_new(owner->base, -1, 0, slot_cb, s);
+        if (s->link.ev == NULL)
             return -1;
         free_push(p, s);
     }
-    return 0;
+    return sh->framing->multiplexed ? muxes_init(p, nconn, streams) : 0;
 }
 
 void px_slots_release(struct px_slots *p)
 {
+    for (unsigned i = 0; p->mux && i < p->nmux; i++)
+        px_mux_release(&p->mux[i]);
+    free(p->mux);
+    p->mux = NULL;
     for (unsigned i = 0; p->slot && i < p->n; i++) {
-        if (p->slot[i].ev == NULL)
+        if (p->slot[i].link.ev == NULL)
             continue;
         conn_close(&p->slot[i], 0, 0);
-        event_free(p->slot[i].ev);
+        event_free(p->slot[i].link.ev);
     }
     free(p->slot);
     p->slot = NULL;
@@ -652,16 +647,21 @@ void px_slots_quiesce(struct px_slots *p)
     for (unsigned i = 0; i < p->n; i++) {
         struct px_slot *s = &p->slot[i];
         if (s->state == PX_SLOT_BACKOFF) {
-            event_del(s->ev);
+            event_del(s->link.ev);
             slot_set(s, PX_SLOT_IDLE);
         }
         if (s->state == PX_SLOT_IDLE)
             conn_close(s, 1, 0);
     }
+    for (unsigned i = 0; p->mux && i < p->nmux; i++)
+        px_mux_quiesce(&p->mux[i]);
 }
 
 void px_slots_cancel(struct px_slots *p)
 {
+    /* The connections first: no stream may end while the slots are counted. */
+    for (unsigned i = 0; p->mux && i < p->nmux; i++)
+        px_mux_abort(&p->mux[i]);
     for (unsigned i = 0; i < p->n; i++) {
         struct px_slot *s = &p->slot[i];
         if (s->state == PX_SLOT_IDLE)
@@ -670,13 +670,15 @@ void px_slots_cancel(struct px_slots *p)
         if (s->state != PX_SLOT_WAIT_EOF && s->state != PX_SLOT_BACKOFF)
             count_failure(s, PX_CAUSE_CANCELLED);
         conn_close(s, 0, 0);
-        event_del(s->ev);
+        event_del(s->link.ev);
         slot_set(s, PX_SLOT_IDLE);
     }
 }
 
 void px_slots_close(struct px_slots *p)
 {
+    for (unsigned i = 0; p->mux && i < p->nmux; i++)
+        px_mux_abort(&p->mux[i]);
     for (unsigned i = 0; i < p->n; i++)
         conn_close(&p->slot[i], 0, 0);
 }

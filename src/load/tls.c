@@ -23,8 +23,11 @@
 #define REASON_MAX   128
 #define N_TLS_CAUSES 3 /* tls_handshake, tls_verify, tls_eof */
 
-/* ALPN wire format: length-prefixed protocol names. */
+/* ALPN wire format: length-prefixed protocol names. A --http2 client offers
+ * h2 alone; the server prefers h2 and speaks both. */
 static const unsigned char alpn_http11[] = "\x08http/1.1";
+static const unsigned char alpn_h2[] = "\x02h2";
+static const unsigned char alpn_server[] = "\x02h2\x08http/1.1";
 
 struct px_tls {
     SSL_CTX *ctx;
@@ -149,7 +152,10 @@ struct px_tls *px_tls_client_new(const struct px_tls_client_opts *o, char *err, 
     if (o->host && inet_pton(AF_INET, o->host, ip) != 1 && inet_pton(AF_INET6, o->host, ip) != 1)
         snprintf(t->sni, sizeof(t->sni), "%s", o->host);
     /* SSL_CTX_set_alpn_protos returns 0 on success. */
-    SSL_CTX_set_alpn_protos(t->ctx, alpn_http11, sizeof(alpn_http11) - 1);
+    if (o->h2)
+        SSL_CTX_set_alpn_protos(t->ctx, alpn_h2, sizeof(alpn_h2) - 1);
+    else
+        SSL_CTX_set_alpn_protos(t->ctx, alpn_http11, sizeof(alpn_http11) - 1);
     /* AES-128 first, as h2load and browsers offer: SHA-256 key schedule. */
     SSL_CTX_set_ciphersuites(t->ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
                                      "TLS_CHACHA20_POLY1305_SHA256");
@@ -174,7 +180,7 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
     (void)ssl;
     (void)arg;
     unsigned char *sel = NULL;
-    if (SSL_select_next_proto(&sel, outlen, alpn_http11, sizeof(alpn_http11) - 1, in, inlen) !=
+    if (SSL_select_next_proto(&sel, outlen, alpn_server, sizeof(alpn_server) - 1, in, inlen) !=
         OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_NOACK;
     *out = sel;
@@ -409,6 +415,9 @@ static enum px_io tls_fail(struct px_conn *c, int rc, int in_handshake)
         /* Server side: the client spoke plain HTTP to the TLS port. */
         c->cause = PX_CAUSE_PARSE;
         reason = "plain HTTP request on the TLS port";
+    } else if (ERR_GET_REASON(err) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL) {
+        /* The server would speak none of the protocols offered (h2). */
+        c->cause = PX_CAUSE_NO_H2;
     } else if (in_handshake && vr != X509_V_OK) {
         c->cause = PX_CAUSE_TLS_VERIFY;
         reason = X509_verify_cert_error_string(vr);
@@ -450,6 +459,10 @@ static enum px_io tls_handshake(struct px_conn *c)
         return r;
     }
     c->resumed = SSL_session_reused(ssl);
+    const unsigned char *alpn = NULL;
+    unsigned alpn_len = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+    c->h2 = alpn_len == 2 && memcmp(alpn, "h2", 2) == 0;
     if (c->resumed)
         w->resumed++;
     else
@@ -499,6 +512,7 @@ static int tls_ctx_new(void **ctx, const struct px_load *load, char *err, size_t
         .cacert = load->tls_cacert,
         .version = load->tls_version,
         .resume = load->tls_resume ? PX_TLS_RESUME_TICKET : PX_TLS_RESUME_OFF,
+        .h2 = load->http2,
     };
     *ctx = px_tls_client_new(&o, err, errlen);
     return *ctx ? 0 : -1;

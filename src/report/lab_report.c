@@ -220,6 +220,10 @@ static const struct story stories[] = {
      .tell = tell_held,
      .rule = "each connection carries 10 requests before its port sits 60 s in TIME_WAIT, so "
              "the same ports serve ten times noreuse's requests"},
+    {.mode = "h2",
+     .tell = tell_free,
+     .rule = "HTTP/2 carries 10 requests at once on each connection, so C connections hold C "
+             "ports for any rate and leave no TIME_WAIT (C x streams / request time)"},
 };
 
 /* A mode without a row of its own: the teller its ceiling calls for, its formula as the rule. */

@@ -120,9 +120,10 @@ static void text_header(FILE *f, const char *url, const struct px_ramp *ramp)
     }
     if (ramp->nsteps > 0) {
         const struct px_run *run = ramp->runs[0];
-        fprintf(f, "\n  %s connections, %u in flight at most, %" PRIu64 " usable ports (%u-%u)",
-                run->load->keepalive ? "keep-alive" : "short", run->load->connections,
-                run->ex.usable_ports, run->ex.port_lo, run->ex.port_hi);
+        fprintf(f, "\n  %s%s connections, %u in flight at most, %" PRIu64 " usable ports (%u-%u)",
+                run->load->http2 ? "HTTP/2 " : "", run->load->keepalive ? "keep-alive" : "short",
+                run->load->connections * px_load_conn_streams(run->load), run->ex.usable_ports,
+                run->ex.port_lo, run->ex.port_hi);
     }
     fprintf(f, "\n\n  %9s %9s %7s %9s %9s %9s %8s %15s  %-31s %s\n", "offered/s", "requests",
             "missed", "ok/s", "p50", "p99", "TW peak", "port ceiling", "verdict", "errors");

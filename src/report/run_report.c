@@ -63,6 +63,18 @@ static const char *close_words(const struct px_load *cfg)
     }
 }
 
+/* summary.protocol in words: HTTP/1.1, or h2 with how it was agreed and its streams. */
+static void protocol_words(FILE *f, const struct px_load *cfg)
+{
+    if (!cfg->http2) {
+        fprintf(f, "  protocol http/1.1\n");
+        return;
+    }
+    fprintf(f, "  protocol h2 (%s), %u stream%s at once per connection\n",
+            cfg->url.tls ? "by ALPN over TLS" : "h2c, prior knowledge", px_load_conn_streams(cfg),
+            px_load_conn_streams(cfg) == 1 ? "" : "s");
+}
+
 /* tcp_tw_reuse is in force for this target: 1 everywhere, 2 on loopback only
  * (KERNEL-FACTS.md). Whether it can act also needs timestamps (ceiling.c). */
 static int reuse_set(const struct px_run *run)
@@ -289,6 +301,29 @@ static void text_resends(FILE *f, const struct px_run *run)
                 cfg->method, closed);
 }
 
+/* The first lines: command and URL, how connections close, the protocol, the model. */
+static void text_header(FILE *f, const struct px_run *run)
+{
+    const struct px_load *cfg = run->load;
+    if (run->hosts > 0) /* a merge of hosts' results */
+        fprintf(f, "portex merge %s, %u host%s\n  %s\n", cfg->url_text, run->hosts,
+                run->hosts == 1 ? "" : "s", close_words(cfg));
+    else
+        fprintf(f, "portex run %s\n  %s\n", cfg->url_text, close_words(cfg));
+    protocol_words(f, cfg);
+    if (cfg->keepalive && cfg->requests_per_conn)
+        fprintf(f, "  %u requests per connection, then the %s closes%s\n", cfg->requests_per_conn,
+                cfg->close == PX_CLOSE_SERVER ? "server" : "client",
+                cfg->close == PX_CLOSE_RST ? " with RST" : "");
+    if (cfg->rate_per_s > 0)
+        fprintf(f, "  open model: %.10g new requests/s, at most %u in flight, %u thread%s\n",
+                cfg->rate_per_s, cfg->connections * px_load_conn_streams(cfg), cfg->threads,
+                cfg->threads == 1 ? "" : "s");
+    else
+        fprintf(f, "  closed model: %u connection%s, %u thread%s\n", cfg->connections,
+                cfg->connections == 1 ? "" : "s", cfg->threads, cfg->threads == 1 ? "" : "s");
+}
+
 void px_report_text(FILE *f, const struct px_run *run)
 {
     const struct px_load *cfg = run->load;
@@ -296,21 +331,7 @@ void px_report_text(FILE *f, const struct px_run *run)
     uint64_t requests = t->ok + t->failed;
     char a[32], b[32], c[32];
 
-    if (run->hosts > 0) /* a merge of hosts' results */
-        fprintf(f, "portex merge %s, %u host%s\n  %s\n", cfg->url_text, run->hosts,
-                run->hosts == 1 ? "" : "s", close_words(cfg));
-    else
-        fprintf(f, "portex run %s\n  %s\n", cfg->url_text, close_words(cfg));
-    if (cfg->keepalive && cfg->requests_per_conn)
-        fprintf(f, "  %u requests per connection, then the %s closes%s\n", cfg->requests_per_conn,
-                cfg->close == PX_CLOSE_SERVER ? "server" : "client",
-                cfg->close == PX_CLOSE_RST ? " with RST" : "");
-    if (cfg->rate_per_s > 0)
-        fprintf(f, "  open model: %.10g new requests/s, at most %u in flight, %u thread%s\n",
-                cfg->rate_per_s, cfg->connections, cfg->threads, cfg->threads == 1 ? "" : "s");
-    else
-        fprintf(f, "  closed model: %u connection%s, %u thread%s\n", cfg->connections,
-                cfg->connections == 1 ? "" : "s", cfg->threads, cfg->threads == 1 ? "" : "s");
+    text_header(f, run);
     char to[1200];
     px_addrs_target_words(to, sizeof(to), &cfg->url, cfg->family, &cfg->target, cfg->addrs,
                           cfg->naddrs);
@@ -423,6 +444,7 @@ json_t *px_report_summary_json(const struct px_run *run)
     const struct px_totals *t = &run->totals;
     uint64_t requests = t->ok + t->failed;
     json_t *o = json_object();
+    px_jset(o, "protocol", json_string(px_load_protocol(run->load)));
     px_jset(o, "duration_s", px_jf64(run->duration_s));
     px_jset(o, "drain_s", px_jf64(run->drain_s));
     px_jset(o, "requests", px_ju64(requests));

@@ -56,7 +56,8 @@ def full_lab():
         if k in THROUGH:
             continue  # through a middle, or two targets: test_natlab.py checks their signatures
         check(s[k]["failed"] == ea(k), f"{k}: every failure is EADDRNOTAVAIL ({s[k]['errors']})")
-        check(s[k]["connections_opened"] == s[k]["ok"] or k == "keepalive" or k.endswith("conn10"),
+        check(s[k]["connections_opened"] == s[k]["ok"] or k in ("keepalive", "h2") or
+              k.endswith("conn10"),
               f"{k}: one connection per ok request ({s[k]['connections_opened']}, {s[k]['ok']})")
         if k.endswith("conn10"):
             # A connection carries at most 10 requests (the failed ones carried none).
@@ -75,10 +76,12 @@ def full_lab():
     check(200 < s["reuse"]["ok"] <= most,
           f"reuse: 200 ports < ok <= a port per reuse delay ({s['reuse']['ok']}, at most {most}, "
           f"predicted {pred})")
-    for k in ("keepalive", "server-close", "rst"):
+    for k in ("keepalive", "server-close", "rst", "h2"):
         check(s[k]["failed"] == 0, f"{k}: nothing fails, no EADDRNOTAVAIL ({s[k]['errors']})")
-    check(0 < s["keepalive"]["connections_opened"] <= 64,
-          f"keepalive: at most -c 64 connections ({s['keepalive']['connections_opened']})")
+    for k in ("keepalive", "h2"):
+        check(0 < s[k]["connections_opened"] <= 64,
+              f"{k}: at most -c 64 connections ({s[k]['connections_opened']})")
+    check(s["h2"]["protocol"] == "h2", f"h2: summary.protocol h2 ({s['h2']['protocol']})")
     if "delay100" in s:
         check(s["delay100"]["ok"] > pred,
               f"delay100: more ok than a 1 s delay allows ({s['delay100']['ok']} > {pred})")

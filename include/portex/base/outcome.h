@@ -24,7 +24,19 @@ enum px_cause {
     PX_CAUSE_TLS_HANDSHAKE,   /* TLS handshake failed (OpenSSL's reason kept per worker) */
     PX_CAUSE_TLS_VERIFY,      /* server certificate not trusted or wrong name */
     PX_CAUSE_TLS_EOF,         /* peer closed mid TLS record or handshake, no close_notify */
-    PX_CAUSE_ERRNO_OTHER,     /* errno above PX_ERRNO_MAX */
+    PX_CAUSE_NO_H2,           /* --http2 over TLS: the server did not agree on h2 (ALPN) */
+    PX_CAUSE_GOAWAY,          /* HTTP/2: the connection ended after the server's GOAWAY
+                               * with the stream unanswered */
+    PX_CAUSE_REFUSED,         /* HTTP/2: refused, not processed (REFUSED_STREAM, or above a
+                               * GOAWAY's last stream), and not resent */
+    PX_CAUSE_FLOW_STALL,      /* HTTP/2: --timeout passed with the request body held by a
+                               * send window of 0 (flow control) */
+    PX_CAUSE_H2_PROTOCOL,     /* HTTP/2: the server broke the protocol (nghttp2 ended the
+                               * connection with its own GOAWAY, or reset the stream) */
+    PX_CAUSE_RST_STREAM,      /* HTTP/2: the server reset the stream: + its error code (0-13) */
+    PX_CAUSE_RST_LAST = PX_CAUSE_RST_STREAM + 13,
+    PX_CAUSE_RST_OTHER,   /* HTTP/2: reset with an error code above 13 */
+    PX_CAUSE_ERRNO_OTHER, /* errno above PX_ERRNO_MAX */
     PX_CAUSE_ERRNO_BASE,
 };
 
@@ -33,6 +45,8 @@ enum px_cause {
 
 /* The bucket for a failed system call's errno. */
 int px_cause_from_errno(int err);
+/* The bucket of an HTTP/2 RST_STREAM's error code (REFUSED_STREAM: refused). */
+int px_cause_from_rst(unsigned code);
 /* Stable name: "EADDRNOTAVAIL", "connect_timeout", "http_4xx", ... */
 const char *px_cause_name(int cause);
 /* Human words for the text report: "cannot assign requested address (ports exhausted)". */

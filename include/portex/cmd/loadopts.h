@@ -22,6 +22,8 @@ extern const struct px_cli_opt px_loadopts_load[];
 extern const struct px_cli_opt px_loadopts_close[];
 /* --insecure, --cacert, --tls-version, --tls-resume: https:// targets. */
 extern const struct px_cli_opt px_loadopts_tls[];
+/* --http2, --streams: HTTP/2 (h2 by ALPN, h2c by prior knowledge). */
+extern const struct px_cli_opt px_loadopts_h2[];
 /* --shard, --start-at: one host's share of a run over several (run only). */
 extern const struct px_cli_opt px_loadopts_shard[];
 

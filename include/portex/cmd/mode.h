@@ -29,6 +29,8 @@ struct px_mode {
     unsigned hosts;        /* lab: client hosts (namespaces) sharding one run, merged; 0 = one */
     /* keep-alive with N requests per connection, then the close above; 0 = no limit */
     unsigned requests_per_conn;
+    int http2;        /* HTTP/2 (h2c, or h2 by ALPN over https://), with keepalive: */
+    unsigned streams; /* requests at once per connection */
 
     /* lab: a middle namespace between client and server (kernel/middle.h) */
     enum px_middle middle;

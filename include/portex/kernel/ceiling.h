@@ -32,6 +32,7 @@ struct px_ceiling_in {
     int kernel_major, kernel_minor;
     enum px_ts timestamps; /* were timestamps negotiated with the target */
     unsigned connections;  /* -c */
+    unsigned streams;      /* HTTP/2 -k --streams: requests in flight per connection; 0 counts as 1 */
     double lifetime_s;     /* connection lifetime T (mean request time) */
     /* -k --requests-per-conn N: N requests per connection, then it closes; 0 = no limit */
     unsigned requests_per_conn;

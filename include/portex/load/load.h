@@ -32,6 +32,8 @@ struct px_load {
     uint64_t duration_ms; /* 0 with requests > 0 */
     uint64_t requests;    /* -n: exact count, 0 = by duration */
     int keepalive;        /* -k */
+    int http2;            /* --http2: h2 by ALPN over TLS, h2c by prior knowledge over http */
+    unsigned streams;     /* --streams: HTTP/2 requests at once per connection (1 without -k) */
     int no_retry;         /* --no-retry: never resend a request (slot.c resend_fresh) */
     enum px_close close;  /* short mode only */
     /* -k --requests-per-conn N: N requests per connection, then --close applies; 0 = no limit */
@@ -78,6 +80,10 @@ void px_load_release(struct px_load *load);
  * indexes. 0, or -1 with a one-line reason (a share would be 0) in err.
  */
 int px_load_apply_shard(struct px_load *load, char *err, size_t errlen);
+/* "h2" (--http2) or "http/1.1": summary.protocol. */
+const char *px_load_protocol(const struct px_load *load);
+/* Requests one connection carries at once: --streams with --http2 -k, else 1. */
+unsigned px_load_conn_streams(const struct px_load *load);
 /* "short" or "keepalive". */
 const char *px_load_mode_name(const struct px_load *load);
 /* "client", "server" or "rst". */

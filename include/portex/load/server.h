@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The built-in HTTP/1.1 target: one event loop per thread, SO_REUSEPORT listeners. */
+/* The built-in HTTP/1.1 and HTTP/2 target: one event loop per thread, SO_REUSEPORT listeners. */
 #ifndef PORTEX_SERVER_H
 #define PORTEX_SERVER_H
 
@@ -12,7 +12,7 @@
 struct px_server;
 struct px_tls;
 
-/* `portex serve`: the built-in HTTP/1.1 target. */
+/* `portex serve`: the built-in HTTP/1.1 and HTTP/2 (h2c, h2 by ALPN) target. */
 struct px_server_config {
     struct sockaddr_storage addr; /* listen address; port 0 picks a free one */
     socklen_t addr_len;

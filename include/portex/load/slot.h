@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #include "portex/load/framing.h"
+#include "portex/load/link.h"
+#include "portex/load/mux.h"
 #include "portex/load/transport.h"
 
 struct event;
@@ -39,6 +41,7 @@ enum px_slot_state {
     PX_SLOT_READING,    /* waiting for (the rest of) the response */
     PX_SLOT_WAIT_EOF,   /* --close server: response read, waiting for the server's FIN */
     PX_SLOT_BACKOFF,    /* closed model: after a failure, restart from the event loop */
+    PX_SLOT_STREAM,     /* HTTP/2: the request rides a shared connection (mux.h) */
 };
 
 /* What a slot's owner should do after its request ended. */
@@ -81,28 +84,29 @@ struct px_slot_owner {
 
 struct px_slots;
 
-/* One request at a time, and the connection it rides. */
+/* One request at a time, and the connection it rides: its own (HTTP/1.1,
+ * link.ev is the slot's one event: the connection's I/O, or a timer) or its
+ * mux's, shared with other slots (HTTP/2; link.ev is then only its timer). */
 struct px_slot {
-    struct px_slots *pool;    /* the worker's slots, this one among them */
-    struct event *ev;         /* the one event of this slot: the connection's I/O, or a timer */
-    struct px_conn conn;      /* the connection as the transport sees it */
-    enum px_slot_state state; /* changed by slot_set() only */
+    struct px_slots *pool;         /* the worker's slots, this one among them */
+    struct px_link link;           /* the connection (HTTP/1.1), and the slot's one event */
+    struct px_mux *mux;            /* HTTP/2: the connection it rides; NULL for HTTP/1.1 */
+    enum px_slot_state state;      /* changed by slot_set() only */
     unsigned prev_free, next_free; /* free list links (indexes; n = none) */
     int in_free;                   /* on the free list (exactly when idle) */
     uint64_t t_start_us;           /* intended start: latency counts from here */
-    uint64_t t_connect_us;         /* when connect() was called */
-    uint64_t t_ready_us;           /* when the socket first reported ready after connect() */
     uint64_t deadline_us;          /* t_start + timeout */
     size_t written;                /* request bytes sent */
     int reused;                    /* request rides a kept-alive connection */
     int resent;                    /* this attempt is the request's one resend */
     unsigned conn_reqs;            /* requests begun on this connection (--requests-per-conn) */
     int got_bytes;                 /* some response byte arrived */
-    int established;               /* the connection carried its first successful step */
     struct px_exchange x;          /* the response being read */
 };
 
-/* A worker's slots: the owner reads busy, nfree and stopping, and sets stopping. */
+/* A worker's slots: the owner reads busy, nfree and stopping, and sets stopping.
+ * HTTP/2: slot i rides mux i % nmux, so the first requests spread over the
+ * connections. */
 struct px_slots {
     struct px_slot_owner owner; /* who hands the slots work and hears when they are idle */
     struct px_slot *slot;       /* n of them */
@@ -110,18 +114,18 @@ struct px_slots {
     unsigned free_head;         /* idle slots, most recently freed first; n = none */
     unsigned nfree;             /* idle slots, all on the free list */
     unsigned busy;              /* slots not idle; busy + nfree == n always */
-    int stopping;             /* the owner starts nothing more: connections close as requests end */
-    int nodelay;              /* set TCP_NODELAY on new connections */
-    int resend;               /* may resend: an idempotent method and no --no-retry */
-    unsigned src_next;        /* --source round robin */
-    unsigned dst_next;        /* target ports round robin (lab two-targets) */
-    int ts_probed;            /* TCP_INFO read on this worker's first connection */
-    int noted_eaddr;          /* saw the run's first EADDRNOTAVAIL (atomic) */
-    uint64_t ok_before_eaddr; /* the owner's ok count when noticing it (atomic) */
+    int stopping;           /* the owner starts nothing more: connections close as requests end */
+    int resend;             /* may resend: an idempotent method and no --no-retry */
+    struct px_link_env env; /* what the worker's connections share */
+    struct px_mux *mux;     /* HTTP/2: the connections, n / --streams of them; NULL */
+    unsigned nmux;
+    int noted_eaddr;             /* saw the run's first EADDRNOTAVAIL (atomic) */
+    uint64_t ok_before_eaddr;    /* the owner's ok count when noticing it (atomic) */
     char rbuf[PX_SLOT_READ_BUF]; /* the slots' one read buffer (a worker is one thread) */
 };
 
-/* n idle slots for an owner (copied). 0, or -1 when out of memory. */
+/* n idle slots for an owner (copied): n requests at once, over n connections
+ * (HTTP/1.1) or n / --streams (HTTP/2). 0, or -1 when out of memory. */
 int px_slots_init(struct px_slots *p, const struct px_slot_owner *owner, unsigned n);
 /* Closes every connection and frees the slots; a zeroed pool is fine. */
 void px_slots_release(struct px_slots *p);

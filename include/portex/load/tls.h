@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * TLS over OpenSSL 3, driven non-blocking through `struct px_transport`:
- * a client context (SNI, ALPN http/1.1, verification, version, resumption)
- * and a server context (a self-signed ECDSA P-256 certificate made in memory
- * unless files are given, session tickets on).
+ * a client context (SNI, ALPN http/1.1 or h2, verification, version,
+ * resumption) and a server context (ALPN: h2 preferred, http/1.1) (a self-signed ECDSA P-256
+ * certificate made in memory unless files are given, session tickets on).
  */
 #ifndef PORTEX_LOAD_TLS_H
 #define PORTEX_LOAD_TLS_H
@@ -28,6 +28,7 @@ struct px_tls_client_opts {
     const char *cacert; /* PEM file of trusted CAs; NULL: the system store */
     int version;        /* 0: what both ends agree, 12: TLS 1.2 only, 13: TLS 1.3 only */
     int resume;         /* enum px_tls_resume */
+    int h2;             /* offer h2 by ALPN (--http2) instead of http/1.1 */
 };
 
 struct px_tls_server_opts {

@@ -31,6 +31,7 @@ struct px_conn {
     void *state; /* the transport's per-connection state (TLS: SSL *), NULL for plain */
     int cause;   /* enum px_cause of the last PX_IO_ERROR */
     int resumed; /* the handshake resumed a session (TLS) */
+    int h2;      /* the handshake agreed on h2 by ALPN (TLS) */
 };
 
 struct px_transport {

@@ -326,8 +326,8 @@ static void px_lab_parse__defaults_and_modes(void **state)
     assert_int_equal(lc.modes[2]->server_timestamps, 0);
     char *b[] = {"lab", "--modes", "all", "--ports", "200", NULL};
     assert_int_equal(px_lab_parse(5, b, &lc, err, sizeof(err)), PX_CLI_OK);
-    /* every lab mode: hosts4 and the conn10 modes, the NAT, proxy and two-target ones */
-    assert_int_equal(lc.nmodes, 22);
+    /* every lab mode: hosts4 and the conn10 modes, the NAT, proxy and two-target ones, h2 */
+    assert_int_equal(lc.nmodes, 23);
     assert_int_equal(lc.ports, 200);
     assert_int_equal(lc.proxy_ports, 200);
     char *n[] = {"lab", "--modes", "nat-keepalive,proxy-reuse", "--nat-ports", "50", NULL};

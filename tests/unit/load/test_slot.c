@@ -176,7 +176,7 @@ static void px_slot_pause__restarts_from_the_loop_after_the_back_off(void **stat
     px_slot_pause(s, PX_SLOT_NEXT_BACKOFF);
     assert_int_equal(s->state, PX_SLOT_BACKOFF);
     assert_int_equal(pool.busy, 1);
-    assert_true(event_pending(s->ev, EV_TIMEOUT, NULL));
+    assert_true(event_pending(s->link.ev, EV_TIMEOUT, NULL));
     assert_int_equal(told.calls, 0);
     event_base_loop(base, EVLOOP_ONCE);
     /* After BACKOFF_US the owner is told, the slot idle, to start the next now. */
@@ -202,15 +202,15 @@ static void px_slots_cancel__counts_what_was_in_flight_once(void **state)
     teardown_pool();
 }
 
-static void needs_backoff__local_and_routing_errors(void **state)
+static void px_tally_backoff__local_and_routing_errors(void **state)
 {
     (void)state;
     const int yes[] = {EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, EACCES,
                        EPERM,         EMFILE,      ECONNREFUSED};
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-        assert_true(needs_backoff(px_cause_from_errno(yes[i])));
-    assert_false(needs_backoff(px_cause_from_errno(ECONNRESET)));
-    assert_false(needs_backoff(PX_CAUSE_PARSE));
+        assert_true(px_tally_backoff(px_cause_from_errno(yes[i])));
+    assert_false(px_tally_backoff(px_cause_from_errno(ECONNRESET)));
+    assert_false(px_tally_backoff(PX_CAUSE_PARSE));
 }
 
 /* A listening Unix socket at a fresh path, into cfg's target. The fd. */
@@ -253,7 +253,7 @@ static void px_slot_start__one_request_over_a_unix_socket(void **state)
     assert_int_equal(lat.total.count, 1);
     assert_int_equal(told.calls, 1);
     assert_int_equal(told.next, PX_SLOT_NEXT_NOW);
-    assert_int_equal(s->conn.fd, -1); /* short connection: the client closed */
+    assert_int_equal(s->link.conn.fd, -1); /* short connection: the client closed */
     close(peer);
     close(l);
     unlink(path);
@@ -267,7 +267,7 @@ static struct px_slot *lost_slot(int reused, int resent, int got_bytes)
     slot_set(s, PX_SLOT_READING);
     s->reused = reused;
     s->resent = resent;
-    s->established = 1;
+    s->link.established = 1;
     s->got_bytes = got_bytes;
     return s;
 }
@@ -303,7 +303,7 @@ static void conn_lost__resend_connect_failure_keeps_its_errno(void **state)
     const int refused = px_cause_from_errno(ECONNREFUSED);
     setup_pool(1);
     struct px_slot *s = lost_slot(0, 1, 0);
-    s->established = 0; /* the resend's connect() failed: its first send tells */
+    s->link.established = 0; /* the resend's connect() failed: its first send tells */
     conn_lost(s, refused);
     assert_int_equal(ctr.cause[refused], 1);
     assert_int_equal(ctr.cause[PX_CAUSE_CLOSED], 0);
@@ -374,7 +374,7 @@ int main(void)
         cmocka_unit_test(slot_fail__backs_off_only_when_a_retry_would_repeat),
         cmocka_unit_test(px_slot_pause__restarts_from_the_loop_after_the_back_off),
         cmocka_unit_test(px_slots_cancel__counts_what_was_in_flight_once),
-        cmocka_unit_test(needs_backoff__local_and_routing_errors),
+        cmocka_unit_test(px_tally_backoff__local_and_routing_errors),
         cmocka_unit_test(px_slot_start__one_request_over_a_unix_socket),
         cmocka_unit_test(conn_lost__not_resent_is_closed_before_response),
         cmocka_unit_test(conn_lost__resend_connect_failure_keeps_its_errno),

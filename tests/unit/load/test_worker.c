@@ -93,7 +93,7 @@ static void px_slot_start__fail_at_once_pauses_never_restarts_inline(void **stat
     assert_int_equal(wk.ctr.failed, 1);
     assert_int_equal(s->state, PX_SLOT_BACKOFF);
     assert_int_equal(wk.quota, 100); /* nothing more started */
-    assert_true(event_pending(s->ev, EV_TIMEOUT, NULL));
+    assert_true(event_pending(s->link.ev, EV_TIMEOUT, NULL));
     assert_int_equal(wk.slots.busy, 1);
     teardown_worker();
 }

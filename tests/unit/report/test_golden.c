@@ -275,6 +275,9 @@ static const char *const added_keys[][2] = {
     {"result.exhaustion", "bound_listening"},
     {"summary.latency_us", "connect_call"},
     {"result.latency", "connect_call"},
+    {"config", "protocol"},
+    {"config", "streams"},
+    {"summary", "protocol"},
 };
 
 /* The object at a dotted path ("result.exhaustion") inside doc, NULL when absent. */
