@@ -254,11 +254,20 @@ def bad_input():
 
 
 def unprivileged():
-    """As uid 65534 the lab runs in a user namespace of its own: nft and nginx too."""
+    """As uid 65534 the lab runs in a user namespace of its own: nft and nginx too. Where
+    this machine gives a user no user namespace (kernel.unprivileged_userns_clone=0, an LSM,
+    or a chroot: CLONE_NEWUSER is refused there), the lab must say it needs root, exit 1."""
     who = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    userns = subprocess.run([*who, "unshare", "-U", "-r", "true"], capture_output=True,
+                            cwd="/").returncode == 0
     for mode in ("nat-keepalive", "proxy-http11"):
         p = subprocess.run([*who, PORTEX, "lab", "-q", "--json", "-", "--modes", mode],
                            capture_output=True, text=True, timeout=60, cwd="/")
+        if not userns:
+            check(p.returncode == 1 and p.stderr.count("\n") == 1 and "needs root" in p.stderr,
+                  f"{mode} as uid 65534 without user namespaces here: exit 1, one line "
+                  f"saying it needs root ({p.returncode}, {p.stderr.strip()[-200:]})")
+            continue
         m = json.loads(p.stdout)["modes"][0] if p.returncode == 0 else {}
         check(p.returncode == 0 and m.get("verdict") == "matches",
               f"{mode} as uid 65534: runs, verdict matches ({p.returncode}, "
