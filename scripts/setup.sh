@@ -6,12 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build and test dependencies: libraries, compilers, and the tools the tests call
-# (ip, pgrep, unshare, python3).
+# (ip, pgrep, unshare, python3; curl as a second HTTP/2 client in test_h2).
 pkgs=(build-essential cmake pkg-config libevent-dev libhttp-parser-dev libcmocka-dev
       iproute2 procps util-linux python3 clang libclang-rt-14-dev
       libjansson-dev libmnl-dev pdsh python3-yaml libssl-dev ca-certificates
       zlib1g-dev nodejs default-jre-headless libhdrhistogram-java
-      libnftables-dev libnghttp2-dev nghttp2-client nghttp2-server openssl)
+      libnftables-dev libnghttp2-dev nghttp2-client nghttp2-server openssl curl)
 # The lab's NAT and proxy modes: nftables (nft, to look at the host's ruleset in the tests)
 # and nginx, the reverse proxy it runs in a middle namespace.
 pkgs+=(nftables nginx)
