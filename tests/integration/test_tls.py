@@ -125,8 +125,12 @@ def port_exhaustion_same_as_http():
               f"{s['missed_starts']}")
         check(e > 0 and not others, f"{scheme}: ports run out, EADDRNOTAVAIL {e}, no other cause "
               f"({s['errors']})")
-        check(s["usable_ports"] == 100 and s["time_wait_peak"] <= 110,
-              f"{scheme}: 100 usable ports, TIME_WAIT peak <= 110 ({s['time_wait_peak']})")
+        # The range lies inside the host's: a listener or bound socket of another test
+        # running beside this one may hold a port of it, which portex subtracts and says.
+        bound = s.get("bound_ports") or 0
+        check(s["usable_ports"] + bound == 100 and s["time_wait_peak"] <= 110,
+              f"{scheme}: 100 ports = {s['usable_ports']} usable + {bound} bound, TIME_WAIT "
+              f"peak <= 110 ({s['time_wait_peak']})")
         # A connection cancelled at the stop was accepted but never carried a request.
         cancelled = s["errors"].get("cancelled", 0)
         check(s["connections_opened"] <= counts["accepted"] <= s["connections_opened"] + cancelled,
