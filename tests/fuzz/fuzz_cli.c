@@ -18,18 +18,12 @@
 #include "portex/cmd/serve.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* More than any option list needs (64 -H are allowed: a few past that). */
 #define MAX_ARGS 80
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_cli: invariant failed: %s (line %d)\n", #cond, __LINE__);        \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* Configs are large (URLs, source arrays): static, as main.c keeps them. */
 static struct px_run_config run_cfg;

@@ -22,18 +22,11 @@
 #include "portex/load/h2.h"
 #include "portex/load/load.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_STREAMS 8
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_h2_response: invariant failed: %s (line %d)\n", #cond,           \
-                    __LINE__);                                                                     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 struct req {
     int submitted; /* handed to the session */
@@ -59,16 +52,6 @@ static void on_end(void *arg, void *r, int status, int cause)
     CHECK(status > 0 ? status >= 100 && status <= 999 : cause >= 0 && cause < PX_CAUSE_COUNT);
     CHECK(status > 0 || strcmp(px_cause_name(cause), "") != 0);
     q->ended = 1;
-}
-
-static uint32_t next_rand(uint32_t *state)
-{
-    uint32_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    *state = x;
-    return x;
 }
 
 /* Drains what the session has to send (discarded: no server reads it). */

@@ -7,30 +7,12 @@
 
 #include "portex/load/http.h"
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Responses read from one input, as on one keep-alive connection; bounds the loop. */
 #define MAX_RESPONSES 64
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_http_response: invariant failed: %s (line %d)\n", #cond,         \
-                    __LINE__);                                                                     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-/* Chunk sizes and HEAD flags come from a generator seeded by the input's first bytes. */
-static uint32_t next_rand(uint32_t *state)
-{
-    uint32_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    *state = x;
-    return x;
-}
 
 /* Mostly small chunks (down to one byte), so every parser state sees a buffer end. */
 static size_t chunk_size(uint32_t *state, size_t left)

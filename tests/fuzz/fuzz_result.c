@@ -15,15 +15,9 @@
 #include "portex/report/run_report.h"
 #include "portex/load/result_decode.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_result: invariant failed: %s (line %d)\n", #cond, __LINE__);     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *write_doc(const struct px_run *run, size_t *len)
 {

@@ -8,15 +8,9 @@
 
 #include "portex/base/url.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_url: invariant failed: %s (line %d)\n", #cond, __LINE__);        \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The Host header with the path is a URL again, and parses back to the same fields. */
 static void check_url(const struct px_url *u)

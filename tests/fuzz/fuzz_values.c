@@ -8,15 +8,9 @@
 
 #include "portex/base/parse.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_values: invariant failed: %s (line %d)\n", #cond, __LINE__);     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint64_t read_u64(const uint8_t *p)
 {
