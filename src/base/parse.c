@@ -111,28 +111,6 @@ int px_parse_header(const char *s)
     return 0;
 }
 
-int px_parse_tls_version(const char *s, int *out)
-{
-    if (strcmp(s, "1.2") == 0)
-        *out = 12;
-    else if (strcmp(s, "1.3") == 0)
-        *out = 13;
-    else
-        return -1;
-    return 0;
-}
-
-int px_parse_tls_resume(const char *s, int *out)
-{
-    if (strcmp(s, "off") == 0)
-        *out = 0;
-    else if (strcmp(s, "ticket") == 0)
-        *out = 1;
-    else
-        return -1;
-    return 0;
-}
-
 int px_parse_shard(const char *s, unsigned *k, unsigned *n)
 {
     const char *slash = s ? strchr(s, '/') : NULL;

@@ -22,6 +22,7 @@
 #include "portex/load/load.h"
 #include "portex/report/addresses.h"
 #include "portex/load/stats.h"
+#include "portex/load/tls.h"
 
 #define PX_BODY_MAX (64 << 20) /* largest --body @FILE */
 
@@ -38,7 +39,7 @@ static int set_close(const struct px_cli_opt *d, void *obj, const char *arg, cha
 static int set_tls_version(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
                            size_t errlen)
 {
-    if (px_parse_tls_version(arg, PX_CLI_FIELD(obj, d, int)) == 0)
+    if (px_tls_parse_version(arg, PX_CLI_FIELD(obj, d, int)) == 0)
         return PX_CLI_OK;
     return px_cli_bad_value(d, arg, "expected 1.2 or 1.3", err, errlen);
 }
@@ -46,7 +47,7 @@ static int set_tls_version(const struct px_cli_opt *d, void *obj, const char *ar
 static int set_tls_resume(const struct px_cli_opt *d, void *obj, const char *arg, char *err,
                           size_t errlen)
 {
-    if (px_parse_tls_resume(arg, PX_CLI_FIELD(obj, d, int)) == 0)
+    if (px_tls_parse_resume(arg, PX_CLI_FIELD(obj, d, int)) == 0)
         return PX_CLI_OK;
     return px_cli_bad_value(d, arg, "expected off or ticket", err, errlen);
 }

@@ -3,6 +3,7 @@
 #include "portex/cmd/serve.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,8 +12,10 @@
 #include "portex/base/url.h"
 #include "portex/cmd/cli.h"
 #include "portex/kernel/sock.h"
+#include "portex/load/result_encode.h"
 #include "portex/load/tls.h"
 #include "portex/report/exposition.h"
+#include "portex/report/json.h"
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -272,9 +275,12 @@ static int cmd_run(void *state, struct px_hlog *hlog, enum px_exit *status, char
 static void text_cb(FILE *f, const void *state)
 {
     const struct px_expo_serve *c = &((const struct serve_state *)state)->counts;
-    fprintf(f, "{\"accepted\": %llu, \"requests\": %llu, \"accept_errors\": %llu}\n",
-            (unsigned long long)c->accepted, (unsigned long long)c->requests,
-            (unsigned long long)c->accept_errors);
+    json_t *line = json_object();
+    px_jset(line, "accepted", px_ju64(c->accepted));
+    px_jset(line, "requests", px_ju64(c->requests));
+    px_jset(line, "accept_errors", px_ju64(c->accept_errors));
+    px_json_print_line(f, line);
+    json_decref(line);
 }
 
 static void after_reports(void *state)

@@ -13,7 +13,6 @@
 
 #include "portex/load/load.h"
 #include "portex/base/outcome.h"
-#include "portex/base/parse.h"
 #include "portex/base/url.h"
 #include "portex/kernel/sysctls.h"
 #include "portex/load/hist.h"
@@ -153,10 +152,10 @@ static void read_tls_config(const json_t *o, struct px_load *cfg)
         return;
     cfg->tls_insecure = json_is_true(json_object_get(o, "insecure"));
     const char *v = json_string_value(json_object_get(o, "version"));
-    if (v == NULL || px_parse_tls_version(v, &cfg->tls_version) < 0)
+    if (v == NULL || px_tls_parse_version(v, &cfg->tls_version) < 0)
         cfg->tls_version = 0;
     v = json_string_value(json_object_get(o, "resume"));
-    if (v == NULL || px_parse_tls_resume(v, &cfg->tls_resume) < 0)
+    if (v == NULL || px_tls_parse_resume(v, &cfg->tls_resume) < 0)
         cfg->tls_resume = 0;
 }
 

@@ -569,3 +569,25 @@ const char *px_tls_resume_name(int resume)
 {
     return resume == PX_TLS_RESUME_TICKET ? "ticket" : "off";
 }
+
+int px_tls_parse_resume(const char *s, int *out)
+{
+    if (strcmp(s, "off") == 0)
+        *out = PX_TLS_RESUME_OFF;
+    else if (strcmp(s, "ticket") == 0)
+        *out = PX_TLS_RESUME_TICKET;
+    else
+        return -1;
+    return 0;
+}
+
+int px_tls_parse_version(const char *s, int *out)
+{
+    if (strcmp(s, "1.2") == 0)
+        *out = 12;
+    else if (strcmp(s, "1.3") == 0)
+        *out = 13;
+    else
+        return -1;
+    return 0;
+}

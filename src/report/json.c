@@ -218,3 +218,9 @@ json_t *px_json_real10(double v)
     snprintf(buf, sizeof(buf), "%.10g", v);
     return json_real(strtod(buf, NULL));
 }
+
+void px_json_print_line(FILE *f, const json_t *root)
+{
+    json_dumpf(root, f, JSON_REAL_PRECISION(17));
+    fputc('\n', f);
+}

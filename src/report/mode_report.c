@@ -228,7 +228,7 @@ void px_mode_report_svg(FILE *f, const char *command, const struct px_mode_resul
 {
     const struct px_run *runs[PX_MAX_MODES];
     const char *names[PX_MAX_MODES], *notes[PX_MAX_MODES];
-    static char note_text[PX_MAX_MODES][200]; /* the middle's figures, one line per panel */
+    char note_text[PX_MAX_MODES][200]; /* the middle's figures, one line per panel */
     size_t k = 0;
     for (size_t i = 0; i < n && k < PX_MAX_MODES; i++) {
         if (!res[i].ran)

@@ -12,6 +12,7 @@
 
 #include "portex/kernel/channels.h"
 #include "portex/kernel/owners.h"
+#include "portex/kernel/sysctls.h"
 #include "portex/load/hist.h"
 #include "portex/load/procs.h"
 #include "portex/load/result_encode.h"
@@ -514,11 +515,16 @@ static json_t *json_namespace(const struct px_watch *w)
     px_jset(o, "reserved_in_range", px_ju64(px_channels_reserved(w->channels)));
     px_jset(o, "bound_in_range", px_ju64(px_channels_bound(w->channels)));
     px_jset(o, "usable_ports", px_ju64(px_channels_usable(w->channels)));
-    px_jset(o, "tcp_tw_reuse", json_integer(e->tw_reuse));
-    px_jset(o, "tcp_tw_reuse_delay_ms",
-            e->tw_reuse_delay_ms >= 0 ? json_integer(e->tw_reuse_delay_ms) : NULL);
-    px_jset(o, "tcp_timestamps", json_integer(e->timestamps));
-    px_jset(o, "tcp_max_tw_buckets", json_integer(e->max_tw_buckets));
+    for (size_t i = 0; i < PX_SYSCTL_COUNT; i++) {
+        const struct px_sysctl *s = &px_sysctls[i];
+        if (!(s->users & PX_SYSCTL_WATCH) || s->kind != PX_SYSCTL_INT)
+            continue;
+        char key[64];
+        snprintf(key, sizeof(key), "%s%s%s", s->label, s->unit && *s->unit ? "_" : "",
+                 s->unit ? s->unit : "");
+        int64_t v = px_sysctls_get_int(e, s);
+        px_jset(o, key, v < 0 && s->absent ? NULL : json_integer(v));
+    }
     return o;
 }
 

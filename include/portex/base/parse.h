@@ -16,10 +16,6 @@ int px_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int px_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi);
 /* "Name: value": a token name, a colon, no CR or LF anywhere. 0 or -1. */
 int px_parse_header(const char *s);
-/* --tls-version: "1.2" -> 12, "1.3" -> 13. 0 or -1. */
-int px_parse_tls_version(const char *s, int *out);
-/* --tls-resume: "off" -> 0, "ticket" -> 1. 0 or -1. */
-int px_parse_tls_resume(const char *s, int *out);
 
 /* "K/N" with 0 <= K < N, N >= 1 (pdsh's %n, JOB_COMPLETION_INDEX). 0 or -1. */
 int px_parse_shard(const char *s, unsigned *k, unsigned *n);

@@ -34,6 +34,7 @@ struct px_env {
 #define PX_SYSCTL_ENV     0x1u /* recorded in a result's environment ("sysctl" object) */
 #define PX_SYSCTL_DOCTOR  0x2u /* shown and judged by doctor */
 #define PX_SYSCTL_CEILING 0x4u /* an input of the predicted ceiling (kernel/ceiling.h) */
+#define PX_SYSCTL_WATCH   0x8u /* in watch's JSON "namespace", keyed label[_unit] */
 
 /* The longest text value kept (ip_local_reserved_ports), with its NUL. */
 #define PX_SYSCTL_TEXT_MAX 256

@@ -21,6 +21,10 @@ enum px_tls_resume {
 
 /* "off" or "ticket". */
 const char *px_tls_resume_name(int resume);
+/* --tls-resume and the result format: "off" -> 0, "ticket" -> 1. 0 or -1. */
+int px_tls_parse_resume(const char *s, int *out);
+/* --tls-version and the result format: "1.2" -> 12, "1.3" -> 13. 0 or -1. */
+int px_tls_parse_version(const char *s, int *out);
 
 struct px_tls_client_opts {
     const char *host;   /* SNI and the name verified; an IP literal is checked as an IP */

@@ -15,6 +15,9 @@ struct json_t;
  * the shortest form that reads back as the same double.
  */
 void px_json_print_tree(FILE *f, const struct json_t *root);
+/* Writes a small flat tree on one line ({"a": 1, "b": 2}) and a newline: a
+ * final line that a script reads with one parse. */
+void px_json_print_line(FILE *f, const struct json_t *root);
 /* A real rounded to 10 significant digits (integers below 1e15 kept whole),
  * null when not finite: for derived figures (rates, predictions) whose
  * further digits are noise. */

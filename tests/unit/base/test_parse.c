@@ -106,30 +106,6 @@ static void px_parse_header__token_colon_no_crlf(void **state)
     assert_int_equal(px_parse_header("X: a\r\nInjected: b"), -1);
 }
 
-static void px_parse_tls_version__12_13_only(void **state)
-{
-    (void)state;
-    int v = 0;
-    assert_int_equal(px_parse_tls_version("1.2", &v), 0);
-    assert_int_equal(v, 12);
-    assert_int_equal(px_parse_tls_version("1.3", &v), 0);
-    assert_int_equal(v, 13);
-    assert_int_equal(px_parse_tls_version("1.1", &v), -1);
-    assert_int_equal(px_parse_tls_version("13", &v), -1);
-    assert_int_equal(px_parse_tls_version("", &v), -1);
-}
-
-static void px_parse_tls_resume__off_ticket(void **state)
-{
-    (void)state;
-    int r = -1;
-    assert_int_equal(px_parse_tls_resume("off", &r), 0);
-    assert_int_equal(r, 0);
-    assert_int_equal(px_parse_tls_resume("ticket", &r), 0);
-    assert_int_equal(r, 1);
-    assert_int_equal(px_parse_tls_resume("id", &r), -1);
-}
-
 static void px_parse_shard__valid_and_invalid(void **state)
 {
     (void)state;
@@ -227,8 +203,6 @@ int main(void)
         cmocka_unit_test(px_parse_u64__bounds),
         cmocka_unit_test(px_parse_port_range__valid_and_invalid),
         cmocka_unit_test(px_parse_header__token_colon_no_crlf),
-        cmocka_unit_test(px_parse_tls_version__12_13_only),
-        cmocka_unit_test(px_parse_tls_resume__off_ticket),
         cmocka_unit_test(px_parse_shard__valid_and_invalid),
         cmocka_unit_test(px_parse_wallclock__unix_and_rfc3339),
         cmocka_unit_test(px_parse_wallclock__refuses_days_the_month_lacks),

@@ -310,6 +310,30 @@ static void px_tls_server_new__key_not_matching_cert(void **state)
     unlink(key);
 }
 
+static void px_tls_parse_version__12_13_only(void **state)
+{
+    (void)state;
+    int v = 0;
+    assert_int_equal(px_tls_parse_version("1.2", &v), 0);
+    assert_int_equal(v, 12);
+    assert_int_equal(px_tls_parse_version("1.3", &v), 0);
+    assert_int_equal(v, 13);
+    assert_int_equal(px_tls_parse_version("1.1", &v), -1);
+    assert_int_equal(px_tls_parse_version("13", &v), -1);
+    assert_int_equal(px_tls_parse_version("", &v), -1);
+}
+
+static void px_tls_parse_resume__off_ticket(void **state)
+{
+    (void)state;
+    int r = -1;
+    assert_int_equal(px_tls_parse_resume("off", &r), 0);
+    assert_int_equal(r, 0);
+    assert_int_equal(px_tls_parse_resume("ticket", &r), 0);
+    assert_int_equal(r, 1);
+    assert_int_equal(px_tls_parse_resume("id", &r), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +347,8 @@ int main(void)
         cmocka_unit_test(handshake__peer_closing_is_tls_eof),
         cmocka_unit_test(px_tls_client_new__unreadable_cacert),
         cmocka_unit_test(px_tls_server_new__key_not_matching_cert),
+        cmocka_unit_test(px_tls_parse_version__12_13_only),
+        cmocka_unit_test(px_tls_parse_resume__off_ticket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

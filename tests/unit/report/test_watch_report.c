@@ -133,6 +133,11 @@ static void px_watch_report_json__document(void **state)
 {
     (void)state;
     struct px_watch *w = fed_watch(100, 2);
+    /* a kernel before 6.14: no tcp_tw_reuse_delay, written as null */
+    w->env.tw_reuse = 2;
+    w->env.tw_reuse_delay_ms = -1;
+    w->env.timestamps = 1;
+    w->env.max_tw_buckets = 4096;
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -157,6 +162,20 @@ static void px_watch_report_json__document(void **state)
     assert_int_equal(json_integer_value(json_object_get(p, "eaddrnotavail")), 2);
     assert_true(json_is_null(json_object_get(p, "connect_call_us")));
     assert_int_equal(json_integer_value(json_object_get(doc, "ticks")), 3);
+    /* the namespace's sysctls, keyed and ordered by the one table (kernel/sysctls.c) */
+    json_t *ns = json_object_get(doc, "namespace");
+    const char *keys[] = {"port_range",   "reserved_in_range",     "bound_in_range",
+                          "usable_ports", "tcp_tw_reuse",          "tcp_tw_reuse_delay_ms",
+                          "tcp_timestamps", "tcp_max_tw_buckets"};
+    assert_int_equal(json_object_size(ns), sizeof(keys) / sizeof(keys[0]));
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(ns, key, v) assert_string_equal(key, keys[k++]);
+    assert_int_equal(json_integer_value(json_object_get(ns, "tcp_tw_reuse")), 2);
+    assert_true(json_is_null(json_object_get(ns, "tcp_tw_reuse_delay_ms")));
+    assert_int_equal(json_integer_value(json_object_get(ns, "tcp_timestamps")), 1);
+    assert_int_equal(json_integer_value(json_object_get(ns, "tcp_max_tw_buckets")), 4096);
     assert_true(json_is_object(json_object_get(doc, "counters")));
     json_t *tr = json_object_get(doc, "tracing");
     assert_true(json_is_false(json_object_get(tr, "on")));
