@@ -3,6 +3,8 @@
 # Installs what is missing, builds, and runs every test through ctest.
 #   scripts/test.sh [BUILD_DIR] [extra cmake args...]
 # With PORTEX_NO_SKIP=1 (CI, as root) a skipped test or a skipped part of one fails.
+# PORTEX_NOT_AGAIN=REGEX: tests that an earlier suite of the same run ran already
+# (.ci/run's sanitizer suites), left out of this one and named on screen.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -10,7 +12,13 @@ shift || true
 scripts/setup.sh "$build" "$@"
 cd "$build"
 rc=0
-ctest --output-on-failure -j 2 --timeout 300 | tee ctest.out || rc=$?
+not_again=()
+if [ -n "${PORTEX_NOT_AGAIN:-}" ]; then
+  not_again=(-E "$PORTEX_NOT_AGAIN")
+  echo "test.sh: not run again in $build (run by the suite before it):" \
+    $(ctest -N -R "$PORTEX_NOT_AGAIN" | sed -n 's/^ *Test *#[0-9]*: //p')
+fi
+ctest --output-on-failure -j 2 --timeout 300 "${not_again[@]}" | tee ctest.out || rc=$?
 
 # ctest hides the output of passing tests: list every skip so none is silent. A whole
 # test skips with exit 77 (ctest "Skipped"); a part of one prints "SKIP: what (why)"
