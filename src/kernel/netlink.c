@@ -292,20 +292,78 @@ uint64_t px_bound_ports_count(const struct px_bound_ports *b, unsigned lo, unsig
     return held;
 }
 
-int64_t px_diag_bound_in_range(unsigned lo, unsigned hi, const char *reserved, int64_t *listening)
+/* What open_cb adds to. */
+struct open_ctx {
+    const struct sockaddr *dst;
+    const struct sockaddr_storage *src;
+    size_t nsrc;
+    struct px_bound_ports *out;
+};
+
+/* Whether a socket's local address is addr (an IPv4 or IPv6 address; the port aside). */
+static int local_is(const struct px_diag_sock *sk, const struct sockaddr_storage *addr)
 {
+    if (sk->family != addr->ss_family)
+        return 0;
+    if (addr->ss_family == AF_INET)
+        return sk->src[0] == ((const struct sockaddr_in *)addr)->sin_addr.s_addr;
+    return memcmp(sk->src, &((const struct sockaddr_in6 *)addr)->sin6_addr, sizeof(sk->src)) == 0;
+}
+
+static void open_cb(const struct px_diag_sock *sk, void *arg)
+{
+    struct open_ctx *c = arg;
+    if (sk->state == TCP_TIME_WAIT || sk->state == TCP_LISTEN || sk->state == TCP_CLOSE ||
+        !px_diag_sock_toward(sk, c->dst))
+        return;
+    size_t i = 0;
+    while (i < c->nsrc && !local_is(sk, &c->src[i]))
+        i++;
+    if (c->nsrc == 0 || i < c->nsrc)
+        bit_set(c->out->open, sk->sport);
+}
+
+int px_diag_open_toward(int fd, const struct sockaddr *dst, const struct sockaddr_storage *src,
+                        size_t nsrc, struct px_bound_ports *out)
+{
+    if (dst->sa_family != AF_INET && dst->sa_family != AF_INET6)
+        return 0;
+    struct open_ctx c = {.dst = dst, .src = src, .nsrc = nsrc, .out = out};
+    uint32_t states = PX_DIAG_STATE(TCP_SYN_SENT) | PX_DIAG_STATE(TCP_SYN_RECV) |
+                      PX_DIAG_STATE(TCP_ESTABLISHED) | PX_DIAG_STATE(TCP_FIN_WAIT1) |
+                      PX_DIAG_STATE(TCP_FIN_WAIT2) | PX_DIAG_STATE(TCP_CLOSE_WAIT) |
+                      PX_DIAG_STATE(TCP_LAST_ACK) | PX_DIAG_STATE(TCP_CLOSING);
+    return px_diag_dump(fd, dst->sa_family, states, open_cb, &c);
+}
+
+uint64_t px_open_ports_count(const struct px_bound_ports *b, unsigned lo, unsigned hi,
+                             const char *reserved)
+{
+    uint64_t n = 0;
+    for (unsigned p = lo; p <= hi && p < 65536; p++)
+        if (bit_get(b->open, p) && !bit_get(b->listening, p) && !bit_get(b->bound, p) &&
+            !(reserved && px_reserved_in_range(reserved, p, p)))
+            n++;
+    return n;
+}
+
+void px_diag_held_in_range(unsigned lo, unsigned hi, const char *reserved,
+                           const struct sockaddr *dst, const struct sockaddr_storage *src,
+                           size_t nsrc, struct px_held_ports *out)
+{
+    *out = (struct px_held_ports){.bound = -1, .listening = -1, .open = -1};
     struct px_bound_ports *b = malloc(sizeof(*b));
     int fd = px_diag_open();
-    int64_t n = -1;
     uint64_t l = 0;
-    if (b != NULL && fd >= 0 && px_diag_bound_ports(fd, b) == 0)
-        n = (int64_t)px_bound_ports_count(b, lo, hi, reserved, &l);
-    if (listening)
-        *listening = n < 0 ? -1 : (int64_t)l;
+    if (b != NULL && fd >= 0 && px_diag_bound_ports(fd, b) == 0) {
+        out->bound = (int64_t)px_bound_ports_count(b, lo, hi, reserved, &l);
+        out->listening = (int64_t)l;
+        if (dst == NULL || px_diag_open_toward(fd, dst, src, nsrc, b) == 0)
+            out->open = (int64_t)px_open_ports_count(b, lo, hi, reserved);
+    }
     if (fd >= 0)
         close(fd);
     free(b);
-    return n;
 }
 
 /* ---- rtnetlink ----------------------------------------------------------- */
@@ -323,18 +381,24 @@ static struct nlmsghdr *rtnl_new(void *buf, uint16_t type, uint16_t flags)
     return nlh;
 }
 
-/* Sends one request on a socket of its own and waits for its ack. 0 or a negative errno. */
-static int rtnl_talk(const struct nlmsghdr *nlh)
+/* Sends one request on a socket of its own and waits for its ack, handing cb
+ * (may be NULL) each answer before it. 0 or a negative errno. */
+static int rtnl_ask(const struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
 {
     struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
     if (nl == NULL)
         return -errno;
     int rc = mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID);
     if (rc == 0)
-        rc = nl_exchange(mnl_socket_get_fd(nl), mnl_socket_get_portid(nl), nlh, NULL, NULL);
+        rc = nl_exchange(mnl_socket_get_fd(nl), mnl_socket_get_portid(nl), nlh, cb, arg);
     rc = rc == 0 ? 0 : -errno;
     mnl_socket_close(nl);
     return rc;
+}
+
+static int rtnl_talk(const struct nlmsghdr *nlh)
+{
+    return rtnl_ask(nlh, NULL, NULL);
 }
 
 int px_rtnl_veth_create(const char *name, int pid_a, const char *peer, int pid_b)
@@ -422,4 +486,56 @@ int px_rtnl_route_add4(uint32_t dst_be, int prefix, uint32_t gw_be)
         mnl_attr_put(nlh, RTA_DST, sizeof(dst_be), &dst_be);
     mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw_be), &gw_be);
     return rtnl_talk(nlh);
+}
+
+/* What prefsrc_cb fills: the address (its family set), and whether one came. */
+struct prefsrc_ctx {
+    struct sockaddr_storage *src;
+    int found;
+};
+
+/* RTA_PREFSRC of the route's answer into the address. */
+static int prefsrc_cb(const struct nlmsghdr *nlh, void *arg)
+{
+    struct prefsrc_ctx *c = arg;
+    const struct nlattr *a;
+    if (nlh->nlmsg_type != RTM_NEWROUTE)
+        return MNL_CB_OK;
+    mnl_attr_for_each(a, nlh, sizeof(struct rtmsg)) {
+        size_t len = mnl_attr_get_payload_len(a);
+        void *to = c->src->ss_family == AF_INET
+                       ? (void *)&((struct sockaddr_in *)c->src)->sin_addr
+                       : (void *)&((struct sockaddr_in6 *)c->src)->sin6_addr;
+        size_t want = c->src->ss_family == AF_INET ? sizeof(struct in_addr)
+                                                   : sizeof(struct in6_addr);
+        if (mnl_attr_get_type(a) == RTA_PREFSRC && len == want) {
+            memcpy(to, mnl_attr_get_payload(a), len);
+            c->found = 1;
+        }
+    }
+    return MNL_CB_OK;
+}
+
+int px_rtnl_route_source(const struct sockaddr_storage *dst, struct sockaddr_storage *src)
+{
+    if (dst->ss_family != AF_INET && dst->ss_family != AF_INET6)
+        return -EAFNOSUPPORT;
+    _Alignas(struct nlmsghdr) char buf[RTNL_MSG_MAX];
+    struct nlmsghdr *nlh = rtnl_new(buf, RTM_GETROUTE, 0);
+    struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+    rtm->rtm_family = (unsigned char)dst->ss_family;
+    if (dst->ss_family == AF_INET) {
+        rtm->rtm_dst_len = 32;
+        mnl_attr_put(nlh, RTA_DST, sizeof(struct in_addr),
+                     &((const struct sockaddr_in *)dst)->sin_addr);
+    } else {
+        rtm->rtm_dst_len = 128;
+        mnl_attr_put(nlh, RTA_DST, sizeof(struct in6_addr),
+                     &((const struct sockaddr_in6 *)dst)->sin6_addr);
+    }
+    memset(src, 0, sizeof(*src));
+    src->ss_family = dst->ss_family;
+    struct prefsrc_ctx c = {.src = src};
+    int rc = rtnl_ask(nlh, prefsrc_cb, &c);
+    return rc < 0 ? rc : c.found ? 0 : -EADDRNOTAVAIL;
 }

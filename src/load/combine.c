@@ -199,7 +199,7 @@ static void combine_exhaustion(const struct px_run *const *runs, size_t n, int64
     if (n == 1)
         return;
     ex->time_wait_peak = ex->time_wait_at_start = -1;
-    ex->bound_ports = ex->bound_listening = -1;
+    ex->bound_ports = ex->bound_listening = ex->open_ports = -1;
     ex->seen = 0;
     ex->ok_before = ex->usable_ports = 0;
     ex->ceiling.per_s = ex->ceiling.burst = 0;
@@ -210,6 +210,7 @@ static void combine_exhaustion(const struct px_run *const *runs, size_t n, int64
         ex->time_wait_at_start = add_known(ex->time_wait_at_start, e->time_wait_at_start);
         ex->bound_ports = add_known(ex->bound_ports, e->bound_ports);
         ex->bound_listening = add_known(ex->bound_listening, e->bound_listening);
+        ex->open_ports = add_known(ex->open_ports, e->open_ports);
         double first = e->first_s + (double)(runs[k]->t0_unix_ns - t0) / 1e9;
         if (e->seen && (!ex->seen || first < ex->first_s))
             ex->first_s = first;

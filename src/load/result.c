@@ -45,7 +45,7 @@ struct px_run *px_run_new(const struct px_load *load)
     if (run->load->unix_path) /* --unix: the URL keeps its own copy of the path */
         run->load->unix_path = run->load->url.unix_path;
     run->ex.time_wait_peak = -1;
-    run->ex.bound_ports = run->ex.bound_listening = -1;
+    run->ex.bound_ports = run->ex.bound_listening = run->ex.open_ports = -1;
     return run;
 }
 
@@ -63,11 +63,11 @@ void px_exhaustion_predict(struct px_exhaustion *ex, const struct px_load *cfg,
 {
     ex->usable_ports = px_usable_ports(env->port_lo, env->port_hi, cfg->port_lo, cfg->port_hi,
                                        env->reserved_ports, &ex->port_lo, &ex->port_hi);
-    /* connect() skips a port bound by anyone (KERNEL-FACTS.md, "More that connect() does"). */
-    if (ex->bound_ports > 0)
-        ex->usable_ports = (uint64_t)ex->bound_ports < ex->usable_ports
-                               ? ex->usable_ports - (uint64_t)ex->bound_ports
-                               : 0;
+    /* connect() skips a port bound by anyone (KERNEL-FACTS.md, "More that connect() does"),
+     * and one whose 4-tuple toward the target an open connection has. */
+    uint64_t held = (ex->bound_ports > 0 ? (uint64_t)ex->bound_ports : 0) +
+                    (ex->open_ports > 0 ? (uint64_t)ex->open_ports : 0);
+    ex->usable_ports = held < ex->usable_ports ? ex->usable_ports - held : 0;
     ex->loopback = px_is_loopback(&cfg->target);
     struct px_ceiling_in in = {
         .ports = ex->usable_ports,

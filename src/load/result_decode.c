@@ -479,6 +479,7 @@ static void read_exhaustion(struct rd *r, const json_t *o, struct px_exhaustion 
     ex->bound_ports = json_object_get(o, "bound_ports") ? get_i64(r, o, "bound_ports", -1) : -1;
     ex->bound_listening =
         json_object_get(o, "bound_listening") ? get_i64(r, o, "bound_listening", -1) : -1;
+    ex->open_ports = json_object_get(o, "open_ports") ? get_i64(r, o, "open_ports", -1) : -1;
     ex->port_lo = (unsigned)get_u64(r, o, "port_lo");
     ex->port_hi = (unsigned)get_u64(r, o, "port_hi");
     ex->timestamps = (int)get_i64(r, o, "timestamps", -1);

@@ -266,6 +266,7 @@ static json_t *exhaustion_json(const struct px_exhaustion *ex)
     px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
     px_jset(o, "bound_ports", json_integer(ex->bound_ports));
     px_jset(o, "bound_listening", json_integer(ex->bound_listening));
+    px_jset(o, "open_ports", json_integer(ex->open_ports));
     px_jset(o, "port_lo", px_ju64(ex->port_lo));
     px_jset(o, "port_hi", px_ju64(ex->port_hi));
     px_jset(o, "timestamps", json_integer(ex->timestamps));

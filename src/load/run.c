@@ -64,8 +64,10 @@ static void take_result(struct px_run *run, const struct px_engine_snapshot *sna
     run->ex.timestamps = snap->timestamps;
 }
 
-/* Before the first request: an earlier run's TIME_WAIT (not this one's), and the
- * ports of the range in force that are bound already, which connect() skips. */
+/* Before the first request: an earlier run's TIME_WAIT (not this one's), the ports
+ * of the range in force that are bound already, which connect() skips, and those
+ * that connections already open toward the target hold from the run's source
+ * addresses (the --source ones, else the one the route picks). */
 static void measure_start(struct px_run *run)
 {
     const struct px_load *cfg = run->load;
@@ -74,8 +76,19 @@ static void measure_start(struct px_run *run)
         return;
     unsigned lo, hi;
     px_usable_ports(run->env.port_lo, run->env.port_hi, cfg->port_lo, cfg->port_hi, "", &lo, &hi);
-    run->ex.bound_ports =
-        px_diag_bound_in_range(lo, hi, run->env.reserved_ports, &run->ex.bound_listening);
+    struct sockaddr_storage routed;
+    const struct sockaddr_storage *src = cfg->sources;
+    size_t nsrc = cfg->nsources;
+    if (nsrc == 0 && px_rtnl_route_source(&cfg->target, &routed) == 0) {
+        src = &routed;
+        nsrc = 1;
+    }
+    struct px_held_ports held;
+    px_diag_held_in_range(lo, hi, run->env.reserved_ports, (const struct sockaddr *)&cfg->target,
+                          src, nsrc, &held);
+    run->ex.bound_ports = held.bound;
+    run->ex.bound_listening = held.listening;
+    run->ex.open_ports = held.open;
 }
 
 int px_run_execute(struct px_run *run, const struct px_stats_opts *opts, char *err, size_t errlen)

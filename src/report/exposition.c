@@ -83,7 +83,9 @@ void px_expo_sample_tick(struct px_expo_sample *out, const struct px_stats_inter
                          const struct px_run *run)
 {
     const struct px_engine_snapshot *snap = iv->snap;
-    struct px_exhaustion ex = {.timestamps = snap->timestamps, .bound_ports = run->ex.bound_ports};
+    struct px_exhaustion ex = {.timestamps = snap->timestamps,
+                               .bound_ports = run->ex.bound_ports,
+                               .open_ports = run->ex.open_ports};
     px_exhaustion_predict(&ex, run->load, &run->env, px_hist_mean(&snap->lat.total) / 1e6);
     sample_of(out, &snap->totals, &snap->lat, &ex, iv->row, run->load);
 }

@@ -413,6 +413,7 @@ static void summary_exhaustion(json_t *o, const struct px_run *run)
     px_jset(o, "ports_involved", json_boolean(run->load->target.ss_family != AF_UNIX));
     px_jset(o, "usable_ports", px_ju64(ex->usable_ports));
     px_jset(o, "bound_ports", ex->bound_ports >= 0 ? json_integer(ex->bound_ports) : NULL);
+    px_jset(o, "open_ports", ex->open_ports >= 0 ? json_integer(ex->open_ports) : NULL);
     px_jset(o, "predicted_ceiling_per_s", px_jf64(ex->ceiling.per_s));
     px_jset(o, "ceiling_formula", json_string(ex->ceiling.formula));
     px_jset(o, "timestamps_negotiated",

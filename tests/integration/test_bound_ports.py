@@ -2,7 +2,9 @@
 """Ports bound inside the port range are skipped by connect() (a listener on port 0 lands
 there): in a namespace of its own with ip_local_port_range 40000-40499 and tcp_tw_reuse 0,
 short connections run until the ports are gone, and ok = the usable ports reported, exactly;
-run, compare and doctor leave the bound ports out of the usable ports and the ceiling."""
+run, compare and doctor leave the bound ports out of the usable ports and the ceiling. So
+does run with the ports that connections another program holds open toward the target
+take, and not those of its connections toward another destination."""
 import json
 import os
 import re
@@ -45,15 +47,17 @@ def kernel_at_least(major, minor):
     return got >= (major, minor)
 
 
-def exhaust(name, url, usable, bound_words):
+def exhaust(name, url, usable, bound_words, open_ports=0):
     """Short connections toward url until the ports are gone: ok = usable, exactly."""
     rc, doc, _ = run("-n", "600", "-c", "4", "-t", "1", "-q", url)
     s = doc["summary"]
     check(rc == 0 and s["ok"] == usable and s["errors"] == {"EADDRNOTAVAIL": 600 - usable},
           f"{name}: {usable} ok, then EADDRNOTAVAIL ({s['ok']} ok, {s['errors']})")
-    check(s["usable_ports"] == usable and s.get("bound_ports") == 500 - usable,
-          f"{name}: usable ports reported = ok = {usable}, bound {500 - usable} "
-          f"({s['usable_ports']}, {s.get('bound_ports')})")
+    bound = 500 - usable - open_ports
+    check(s["usable_ports"] == usable and s.get("bound_ports") == bound and
+          s.get("open_ports") == open_ports,
+          f"{name}: usable ports reported = ok = {usable}, bound {bound}, open {open_ports} "
+          f"({s['usable_ports']}, {s.get('bound_ports')}, {s.get('open_ports')})")
     check(f"= {usable} / 60 s" in s["ceiling_formula"],
           f"{name}: the ceiling counts {usable} ports ({s['ceiling_formula']})")
     p = portex("run", "-n", "1", "-c", "1", "-t", "1", "-q", url)
@@ -106,8 +110,27 @@ def listeners_and_bound_sockets_of_both_families():
     stop(other)
 
 
+def connections_already_open_toward_the_target():
+    """Another program's open connections: 3 toward the target hold their ports for that
+    4-tuple; 2 toward another port of the same host do not (connect() shares a port
+    between destinations)."""
+    srv, port = serve("127.0.0.1:8082")
+    other, other_port = serve("127.0.0.1:8083")
+    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    elsewhere = [socket.create_connection(("127.0.0.1", other_port)) for _ in range(2)]
+    ports = [s.getsockname()[1] for s in held + elsewhere]
+    check(all(40000 <= p <= 40499 for p in ports), f"the five take ports of the range {ports}")
+    exhaust("3 connections open toward the target", f"http://127.0.0.1:{port}/", 497,
+            "3 held by connections already open toward the target", open_ports=3)
+    for s in held + elsewhere:
+        s.close()
+    stop(srv)
+    stop(other)
+
+
 sysctl("net.ipv4.ip_local_port_range", "40000 40499")
 sysctl("net.ipv4.tcp_tw_reuse", "0")
 a_listener_inside_the_range()
 listeners_and_bound_sockets_of_both_families()
+connections_already_open_toward_the_target()
 finish()

@@ -80,6 +80,8 @@ struct px_bound_ports {
     uint8_t listening[65536 / 8]; /* a LISTEN socket holds the port */
     uint8_t bound[65536 / 8];     /* a socket bound by bind() alone (neither listening nor
                                    * connected; seen on Linux 6.7+) holds it */
+    uint8_t open[65536 / 8];      /* px_diag_open_toward: a connection toward one
+                                   * destination holds it (from the same source address) */
 };
 
 /*
@@ -96,10 +98,33 @@ int px_diag_bound_ports(int fd, struct px_bound_ports *out);
 uint64_t px_bound_ports_count(const struct px_bound_ports *b, unsigned lo, unsigned hi,
                               const char *reserved, uint64_t *listening);
 /*
- * One-shot (own socket) count of the ports of [lo, hi] held without a
- * connection, as px_bound_ports_count; -1 when sock_diag cannot tell.
+ * Adds to out->open the local ports of the TCP connections toward dst that are
+ * open or opening (SYN_SENT to LAST_ACK: not TIME_WAIT, which is counted apart)
+ * from one of the nsrc source addresses (nsrc 0: from any). A connection holds
+ * its port for its 4-tuple: connect() toward dst from that source cannot take
+ * it while it lasts. 0, or -1 (errno set).
  */
-int64_t px_diag_bound_in_range(unsigned lo, unsigned hi, const char *reserved, int64_t *listening);
+int px_diag_open_toward(int fd, const struct sockaddr *dst, const struct sockaddr_storage *src,
+                        size_t nsrc, struct px_bound_ports *out);
+/* Ports of [lo, hi] that b->open holds and no listener or bound socket does, leaving
+ * out the reserved list: what connections already open toward one destination take. */
+uint64_t px_open_ports_count(const struct px_bound_ports *b, unsigned lo, unsigned hi,
+                             const char *reserved);
+
+/* What a run cannot take from its port range at the start; -1 where sock_diag cannot tell. */
+struct px_held_ports {
+    int64_t bound;     /* held without a connection (px_bound_ports_count) */
+    int64_t listening; /* of them, by a listener */
+    int64_t open;      /* held by connections already open toward the target, not in bound */
+};
+/*
+ * One-shot (own socket) measure of the ports of [lo, hi] held at this moment:
+ * bound ones, and those that connections toward dst from the sources (nsrc 0:
+ * any) hold; dst NULL or not IP: open is 0.
+ */
+void px_diag_held_in_range(unsigned lo, unsigned hi, const char *reserved,
+                           const struct sockaddr *dst, const struct sockaddr_storage *src,
+                           size_t nsrc, struct px_held_ports *out);
 
 /* Builds the dump request (inet_diag_req_v2 for TCP; AF_UNSPEC: the v1 TCPDIAG_GETSOCK
  * request, both families in one walk) into buf, which must be aligned for struct
@@ -128,5 +153,10 @@ int px_rtnl_link_up(const char *ifname);
  * its subnet, or the kernel refuses it (EINVAL, "Nexthop has invalid gateway").
  */
 int px_rtnl_route_add4(uint32_t dst_be, int prefix, uint32_t gw_be);
+/*
+ * The source address the routing table picks toward dst (IPv4 or IPv6), port 0,
+ * as `ip route get` asks it (RTM_GETROUTE): no socket toward dst, no packet.
+ */
+int px_rtnl_route_source(const struct sockaddr_storage *dst, struct sockaddr_storage *src);
 
 #endif

@@ -52,10 +52,13 @@ struct px_exhaustion {
     int seen;                   /* some request failed with EADDRNOTAVAIL */
     double first_s;             /* time of the first one */
     uint64_t ok_before;         /* ok requests before it */
-    uint64_t usable_ports;      /* P: range in force minus reserved and bound ports */
+    uint64_t usable_ports;      /* P: range in force minus reserved, bound and open ports */
     int64_t bound_ports;        /* ports of the range held without a connection at start
                                  * (listeners, bound-only sockets), each once; -1 unknown */
     int64_t bound_listening;    /* of them, held by a listener; -1 unknown */
+    int64_t open_ports;         /* ports of the range that connections already open toward the
+                                 * target from the run's source addresses held at start (another
+                                 * program's), not counted in bound_ports; -1 unknown */
     unsigned port_lo, port_hi;  /* range in force (namespace range or --port-range) */
     int timestamps;             /* enum px_ts, from TCP_INFO on the first connection */
     int loopback;               /* target is on loopback */

@@ -12,6 +12,7 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -435,9 +436,11 @@ static void px_diag_bound_ports__listeners_and_bound_only(void **state)
     assert_int_equal(listening, 1);
     assert_int_equal(px_bound_ports_count(&b, l6, l6, "", &listening), 1);
     assert_int_equal(listening, 1);
-    int64_t l = -2;
-    assert_int_equal(px_diag_bound_in_range(l4, l4, "", &l), 1);
-    assert_int_equal(l, 1);
+    struct px_held_ports held;
+    px_diag_held_in_range(l4, l4, "", NULL, NULL, 0, &held);
+    assert_int_equal(held.bound, 1);
+    assert_int_equal(held.listening, 1);
+    assert_int_equal(held.open, 0);
     char rel[64];
     int major = 0, minor = 0;
     px_kernel_release(rel, sizeof(rel), &major, &minor);
@@ -455,6 +458,114 @@ static void px_diag_bound_ports__listeners_and_bound_only(void **state)
     close(fds[3]);
 }
 
+/* Live: the source the route picks, as `ip route get` says it: a loopback
+ * destination is reached from 127.0.0.1 (and ::1 from ::1 where lo has it). */
+static void px_rtnl_route_source__as_ip_route_get(void **state)
+{
+    (void)state;
+    struct sockaddr_storage dst, src;
+    memset(&dst, 0, sizeof(dst));
+    struct sockaddr_in *d4 = (struct sockaddr_in *)&dst;
+    d4->sin_family = AF_INET;
+    d4->sin_port = htons(80);
+    char text[INET6_ADDRSTRLEN];
+    for (int i = 0; i < 2; i++) {
+        d4->sin_addr.s_addr = htonl(i == 0 ? 0x7f000001 : 0x7f000005); /* 127.0.0.1, .5 */
+        assert_int_equal(px_rtnl_route_source(&dst, &src), 0);
+        assert_int_equal(src.ss_family, AF_INET);
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&src)->sin_addr, text, sizeof(text));
+        assert_string_equal(text, "127.0.0.1");
+        assert_int_equal(((struct sockaddr_in *)&src)->sin_port, 0);
+    }
+    int v6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 lo6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    int have6 = v6 >= 0 && bind(v6, (struct sockaddr *)&lo6, sizeof(lo6)) == 0;
+    if (v6 >= 0)
+        close(v6);
+    if (have6) {
+        memcpy(&dst, &lo6, sizeof(lo6));
+        assert_int_equal(px_rtnl_route_source(&dst, &src), 0);
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&src)->sin6_addr, text, sizeof(text));
+        assert_string_equal(text, "::1");
+    }
+    dst.ss_family = AF_UNIX;
+    assert_int_equal(px_rtnl_route_source(&dst, &src), -EAFNOSUPPORT);
+}
+
+/* A connection from 127.0.0.1 to the listener lst (port), its local port in *sport. */
+static int connected(uint16_t port, uint16_t *sport)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+    struct sockaddr_in me;
+    socklen_t len = sizeof(me);
+    getsockname(fd, (struct sockaddr *)&me, &len);
+    *sport = ntohs(me.sin_port);
+    return fd;
+}
+
+/* Live: the ports that open connections toward one destination hold, from one source
+ * address; not those toward another destination, not the accepted ends, not from
+ * another source, and a port bound already is not counted twice. */
+static void px_diag_held_in_range__open_toward_the_target(void **state)
+{
+    (void)state;
+    uint16_t target, other, sport[4];
+    int lt = bound_socket(AF_INET, 1, &target), lo = bound_socket(AF_INET, 1, &other);
+    int c[4] = {connected(target, &sport[0]), connected(target, &sport[1]),
+                connected(target, &sport[2]), connected(other, &sport[3])};
+    unsigned min = 65535, max = 0;
+    for (int i = 0; i < 4; i++) {
+        min = sport[i] < min ? sport[i] : min;
+        max = sport[i] > max ? sport[i] : max;
+    }
+    if (target < min)
+        min = target;
+    if (target > max)
+        max = target;
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(target),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_storage src[2];
+    memset(src, 0, sizeof(src));
+    src[0].ss_family = src[1].ss_family = AF_INET;
+    ((struct sockaddr_in *)&src[0])->sin_addr.s_addr = htonl(0x7f000002); /* 127.0.0.2 */
+    ((struct sockaddr_in *)&src[1])->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct px_held_ports held;
+    /* Connections of other tests may sit between min and max: count only ours. */
+    px_diag_held_in_range(min, max, "", (struct sockaddr *)&dst, src, 2, &held);
+    assert_true(held.open >= 3);
+    uint64_t ours = 0;
+    for (int i = 0; i < 3; i++) {
+        px_diag_held_in_range(sport[i], sport[i], "", (struct sockaddr *)&dst, src, 2, &held);
+        ours += (uint64_t)held.open;
+    }
+    assert_int_equal(ours, 3);
+    /* toward the other listener: not held toward the target */
+    px_diag_held_in_range(sport[3], sport[3], "", (struct sockaddr *)&dst, src, 2, &held);
+    assert_int_equal(held.open, 0);
+    /* from 127.0.0.2 only: none of them */
+    px_diag_held_in_range(sport[0], sport[0], "", (struct sockaddr *)&dst, src, 1, &held);
+    assert_int_equal(held.open, 0);
+    /* from any source (nsrc 0) */
+    px_diag_held_in_range(sport[0], sport[0], "", (struct sockaddr *)&dst, NULL, 0, &held);
+    assert_int_equal(held.open, 1);
+    /* a reserved port is not counted */
+    char reserved[16];
+    snprintf(reserved, sizeof(reserved), "%u", (unsigned)sport[1]);
+    px_diag_held_in_range(sport[1], sport[1], reserved, (struct sockaddr *)&dst, src, 2, &held);
+    assert_int_equal(held.open, 0);
+    /* the listener's own port: bound by the listener, not also open */
+    px_diag_held_in_range(target, target, "", (struct sockaddr *)&dst, src, 2, &held);
+    assert_int_equal(held.bound, 1);
+    assert_int_equal(held.open, 0);
+    for (int i = 0; i < 4; i++)
+        close(c[i]);
+    close(lt);
+    close(lo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +581,8 @@ int main(void)
         cmocka_unit_test(px_diag_sock_toward__v6_and_family),
         cmocka_unit_test(px_bound_ports_count__once_each_in_range),
         cmocka_unit_test(px_diag_bound_ports__listeners_and_bound_only),
+        cmocka_unit_test(px_diag_held_in_range__open_toward_the_target),
+        cmocka_unit_test(px_rtnl_route_source__as_ip_route_get),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
