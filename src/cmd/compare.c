@@ -78,20 +78,6 @@ static int set_dirty(const struct port_set *set, int64_t tw)
     return tw >= 0 && (uint64_t)tw > set_ports(set) / 20;
 }
 
-static int src_in(const struct px_diag_sock *sk, const struct port_set *set)
-{
-    for (size_t i = 0; i < set->nsrc; i++) {
-        const struct sockaddr *a = (const struct sockaddr *)&set->src[i];
-        if (a->sa_family == AF_INET && sk->family == AF_INET &&
-            sk->src[0] == ((const struct sockaddr_in *)a)->sin_addr.s_addr)
-            return 1;
-        if (a->sa_family == AF_INET6 && sk->family == AF_INET6 &&
-            memcmp(sk->src, &((const struct sockaddr_in6 *)a)->sin6_addr, sizeof(sk->src)) == 0)
-            return 1;
-    }
-    return set->nsrc == 0;
-}
-
 /* What one sock_diag dump counts: TIME_WAIT toward dst holding a port of set. */
 struct tw_scan {
     const struct sockaddr *dst;
@@ -103,7 +89,7 @@ static void tw_scan_cb(const struct px_diag_sock *sk, void *arg)
 {
     struct tw_scan *s = arg;
     if (sk->state == TCP_TIME_WAIT && px_diag_sock_toward(sk, s->dst) && sk->sport >= s->set->lo &&
-        sk->sport <= s->set->hi && src_in(sk, s->set))
+        sk->sport <= s->set->hi && px_diag_sock_from(sk, s->set->src, s->set->nsrc))
         s->count++;
 }
 

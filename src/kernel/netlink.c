@@ -179,6 +179,23 @@ int px_diag_sock_toward(const struct px_diag_sock *sk, const struct sockaddr *ds
     return 0;
 }
 
+int px_diag_sock_from(const struct px_diag_sock *sk, const struct sockaddr_storage *src,
+                      size_t nsrc)
+{
+    for (size_t i = 0; i < nsrc; i++) {
+        if (sk->family != src[i].ss_family)
+            continue;
+        if (sk->family == AF_INET &&
+            sk->src[0] == ((const struct sockaddr_in *)&src[i])->sin_addr.s_addr)
+            return 1;
+        if (sk->family == AF_INET6 &&
+            memcmp(sk->src, &((const struct sockaddr_in6 *)&src[i])->sin6_addr,
+                   sizeof(sk->src)) == 0)
+            return 1;
+    }
+    return nsrc == 0;
+}
+
 /* What px_diag_count_tw adds to. */
 struct tw_ctx {
     struct sockaddr_storage dst; /* the port is set to each of the nports in turn */
@@ -300,26 +317,11 @@ struct open_ctx {
     struct px_bound_ports *out;
 };
 
-/* Whether a socket's local address is addr (an IPv4 or IPv6 address; the port aside). */
-static int local_is(const struct px_diag_sock *sk, const struct sockaddr_storage *addr)
-{
-    if (sk->family != addr->ss_family)
-        return 0;
-    if (addr->ss_family == AF_INET)
-        return sk->src[0] == ((const struct sockaddr_in *)addr)->sin_addr.s_addr;
-    return memcmp(sk->src, &((const struct sockaddr_in6 *)addr)->sin6_addr, sizeof(sk->src)) == 0;
-}
-
 static void open_cb(const struct px_diag_sock *sk, void *arg)
 {
     struct open_ctx *c = arg;
-    if (sk->state == TCP_TIME_WAIT || sk->state == TCP_LISTEN || sk->state == TCP_CLOSE ||
-        !px_diag_sock_toward(sk, c->dst))
-        return;
-    size_t i = 0;
-    while (i < c->nsrc && !local_is(sk, &c->src[i]))
-        i++;
-    if (c->nsrc == 0 || i < c->nsrc)
+    if (sk->state != TCP_TIME_WAIT && sk->state != TCP_LISTEN && sk->state != TCP_CLOSE &&
+        px_diag_sock_toward(sk, c->dst) && px_diag_sock_from(sk, c->src, c->nsrc))
         bit_set(c->out->open, sk->sport);
 }
 
@@ -498,18 +500,16 @@ struct prefsrc_ctx {
 static int prefsrc_cb(const struct nlmsghdr *nlh, void *arg)
 {
     struct prefsrc_ctx *c = arg;
-    const struct nlattr *a;
     if (nlh->nlmsg_type != RTM_NEWROUTE)
         return MNL_CB_OK;
+    int v4 = c->src->ss_family == AF_INET;
+    void *to = v4 ? (void *)&((struct sockaddr_in *)c->src)->sin_addr
+                  : (void *)&((struct sockaddr_in6 *)c->src)->sin6_addr;
+    size_t want = v4 ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+    const struct nlattr *a;
     mnl_attr_for_each(a, nlh, sizeof(struct rtmsg)) {
-        size_t len = mnl_attr_get_payload_len(a);
-        void *to = c->src->ss_family == AF_INET
-                       ? (void *)&((struct sockaddr_in *)c->src)->sin_addr
-                       : (void *)&((struct sockaddr_in6 *)c->src)->sin6_addr;
-        size_t want = c->src->ss_family == AF_INET ? sizeof(struct in_addr)
-                                                   : sizeof(struct in6_addr);
-        if (mnl_attr_get_type(a) == RTA_PREFSRC && len == want) {
-            memcpy(to, mnl_attr_get_payload(a), len);
+        if (mnl_attr_get_type(a) == RTA_PREFSRC && mnl_attr_get_payload_len(a) == want) {
+            memcpy(to, mnl_attr_get_payload(a), want);
             c->found = 1;
         }
     }

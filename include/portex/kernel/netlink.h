@@ -52,6 +52,10 @@ int px_diag_open(void);
 int px_diag_dump(int fd, int family, uint32_t states, px_diag_cb cb, void *arg);
 /* True when the socket's remote end is dst (address and port). */
 int px_diag_sock_toward(const struct px_diag_sock *sk, const struct sockaddr *dst);
+/* True when the socket's local address is one of the nsrc addresses (the port
+ * aside), or nsrc is 0. */
+int px_diag_sock_from(const struct px_diag_sock *sk, const struct sockaddr_storage *src,
+                      size_t nsrc);
 
 /* TIME_WAIT sockets counted by one dump. */
 struct px_tw_count {
